@@ -1,0 +1,20 @@
+/**
+ * Every action kind cutover knows. One import per action file; the schema,
+ * validation, `plan`, docs and JSON Schema are all derived from this list.
+ */
+import type { ActionDefinition } from "./types.js";
+
+// Generic actions (foundation).
+
+// Local environment and nginx (issue 3).
+
+// Migrations (issue 4).
+
+// Azure (issue 5).
+
+export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+];
+
+export function findAction(kind: string): ActionDefinition<unknown> | undefined {
+  return actions.find((a) => a.kind === kind) as ActionDefinition<unknown> | undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * The one interface between the engine and everything that touches the world.
+ * Each action kind is one file in src/actions/ exporting an ActionDefinition;
+ * src/actions/registry.ts lists them. Actions reach providers (local, nginx,
+ * sql, azure...) only through `ctx.provider(target)`, which the composition
+ * root resolves from the playbook's `environment:` block.
+ *
+ * Rules for a built-in action (DESIGN.md invariants 3 and 4):
+ * - Observe first, then change, so a re-run after a crash converges without
+ *   doing the side effect twice. If that is impossible, set `idempotent: false`
+ *   and the step's `resume:` policy decides what a resumed run does.
+ * - Return in `recorded` what you changed (the previous value), so `undo`
+ *   can restore it. `undo` must be idempotent too.
+ * - Honour `ctx.signal`; throw ActionFailure for a legitimate "no" (health
+ *   check failed) and let other errors be retried by the step's policy.
+ */
+import type { z } from "zod";
+import type { Json } from "../engine/events.js";
+import { CutoverError, ErrorCode } from "../errors.js";
+
+export interface ActionLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  /** Progress of a long step (rows done, polls...). Shown live; not journaled. */
+  progress(message: string, fraction?: number): void;
+}
+
+export interface ActionContext {
+  runId: string;
+  /** The planned step id (`deploy` or `deploy[eastus]`). */
+  stepId: string;
+  attempt: number;
+  signal: AbortSignal;
+  log: ActionLogger;
+  /** Directory for project-local state (`.cutover` by default). */
+  stateDir: string;
+  /** Directory of the playbook file: relative paths in `with` resolve against it. */
+  baseDir: string;
+  /**
+   * The client of the environment entry named `target` (e.g. `app`, `flags`, `db`).
+   * Throws CONFIG_INVALID if there is none or it lacks `capability`.
+   */
+  provider<T>(target: string, capability: string): Promise<T>;
+  /** Save action-owned state durably (journaled) before the next side effect. */
+  checkpoint(data: Json): Promise<void>;
+  /** The last checkpoint of an earlier attempt of this step, on retry or resume. */
+  priorCheckpoint?: Json;
+  /** Replace every known secret value in `text` by `***`. */
+  redact(text: string): string;
+  /** True when running under `--dry-run`: describe, change nothing. */
+  dryRun: boolean;
+}
+
+export interface ActionResult {
+  outputs?: Record<string, Json>;
+  /** What was changed, handed back to `undo`. Must not hold secrets. */
+  recorded?: Json;
+}
+
+export interface UndoContext extends Omit<ActionContext, "priorCheckpoint"> {
+  /** What the successful `run` recorded. */
+  recorded: Json;
+}
+
+export interface PlanContext {
+  baseDir: string;
+  /** The environment entry names with their provider kinds. */
+  environment: Record<string, { provider: string }>;
+}
+
+export interface ActionDefinition<W = unknown> {
+  /** The `action:` value, e.g. `exec`, `http.check`, `local.swap`. */
+  kind: string;
+  /** One line for `cutover plan` and the docs. */
+  summary: string;
+  /** Longer Markdown for docs/actions.md. */
+  description?: string;
+  /** Schema of the step's `with:` block; the source of its docs and JSON Schema. */
+  with: z.ZodType<W>;
+  /**
+   * Whether re-running after a crash mid-step converges without repeating the
+   * side effect. Non-idempotent actions are governed by the step's `resume:`.
+   */
+  idempotent: boolean;
+  /**
+   * `recorded`: run() records what it changed and undo() restores it.
+   * `none`: nothing to undo (checks, waits); abort passes over it silently.
+   * `irreversible`: a point of no return; `plan` flags it and abort reports it left in place.
+   */
+  undo: "recorded" | "none" | "irreversible";
+  /** Which environment entry it uses by default, and the capability it needs there. */
+  provider?: { capability: string; defaultTarget: string };
+  /** What this step would do, in one line, without doing it (for `plan` and `--dry-run`). */
+  describe?(input: W, ctx: PlanContext): string;
+  run(input: W, ctx: ActionContext): Promise<ActionResult>;
+  undoRun?(input: W, ctx: UndoContext): Promise<void>;
+}
+
+/** A legitimate negative outcome ("health check says no"): not an unexpected error. */
+export class ActionFailure extends CutoverError {
+  constructor(message: string, options: { hint?: string; retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(ErrorCode.StepFailed, message, { retryable: options.retryable ?? true, ...options });
+  }
+}
+
+/** Define an action with its `with` type inferred from the schema. */
+export function defineAction<S extends z.ZodType>(def: ActionDefinition<z.infer<S>> & { with: S }): ActionDefinition<z.infer<S>> {
+  return def;
+}
+
+/**
+ * A provider kind: how to turn an `environment:` entry into a client.
+ * Each provider lives in its own folder under src/providers/ and exports one.
+ */
+export interface ProviderDefinition<C = unknown, T = unknown> {
+  /** The `provider:` value in an environment entry, e.g. `file`, `local`, `postgres`. */
+  kind: string;
+  summary: string;
+  /** Schema of the entry's other fields; the source of its docs. */
+  config: z.ZodType<C>;
+  /** What the client can do: `state`, `flags`, `app`, `lb`, `sql`, ... */
+  capabilities: string[];
+  create(config: C, ctx: ProviderContext): Promise<T> | T;
+}
+
+export interface ProviderContext {
+  stateDir: string;
+  baseDir: string;
+  /** The environment entry's name (`app`, `db`...). */
+  name: string;
+  /** Resolve an env var or secret by name; registered with the redactor. */
+  secret(name: string): string | undefined;
+}

@@ -1,0 +1,34 @@
+/**
+ * Capability interfaces shared by generic actions and several providers.
+ * A provider that offers capability `flags` returns a FlagStore from create().
+ * Provider-specific capabilities (slots, load balancers, SQL) declare their
+ * own client interfaces inside their provider folder.
+ */
+import type { Json } from "../engine/events.js";
+
+/** Capability names used in ProviderDefinition.capabilities and ActionDefinition.provider. */
+export const Capability = {
+  /** A RunStore (journal + lease): `environment.state`. */
+  state: "state",
+  /** A FlagStore: maintenance mode and friends. */
+  flags: "flags",
+} as const;
+
+export interface FlagValue {
+  /** The value, or undefined when the flag does not exist. */
+  value: Json | undefined;
+  /** Opaque version for conditional writes (an etag, a revision number). */
+  etag?: string;
+}
+
+/**
+ * A store of named flags the apps read (MaintenanceMode...). Conditional
+ * writes make `flag.set` safe against a concurrent human edit.
+ */
+export interface FlagStore {
+  get(name: string, options?: { signal?: AbortSignal }): Promise<FlagValue>;
+  /** Write `value`; with `ifEtag`, only if unchanged since read (else JOURNAL_CONFLICT-like Provider error). Returns the new etag. */
+  set(name: string, value: Json, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<string | undefined>;
+  /** Remove the flag (restoring "did not exist"). Succeeds if already absent. */
+  delete(name: string, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<void>;
+}

@@ -1,0 +1,21 @@
+/**
+ * Every provider kind an `environment:` entry may name. The composition root
+ * (src/runtime.ts) resolves entries through this list; the engine never
+ * imports it.
+ */
+import type { ProviderDefinition } from "../actions/types.js";
+
+// Embedded default: file-backed state and flags (foundation).
+
+// Local environment and nginx (issue 3).
+
+// SQL (issue 4).
+
+// Azure (issue 5).
+
+export const providers: ProviderDefinition<any, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+];
+
+export function findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined {
+  return providers.find((p) => p.kind === kind) as ProviderDefinition<unknown, unknown> | undefined;
+}
