@@ -6,6 +6,7 @@
 import type { ProviderDefinition } from "../actions/types.js";
 
 // Embedded default: file-backed state and flags (foundation).
+import { fileProvider } from "./file/index.js";
 
 // Local environment and nginx (issue 3).
 
@@ -14,6 +15,7 @@ import type { ProviderDefinition } from "../actions/types.js";
 // Azure (issue 5).
 
 export const providers: ProviderDefinition<any, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  fileProvider,
 ];
 
 export function findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined {

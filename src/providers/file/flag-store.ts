@@ -1,0 +1,133 @@
+/**
+ * A FlagStore in one JSON file, for the embedded default and the local demo:
+ *
+ *   { "revision": 7, "flags": { "MaintenanceMode": { "value": true, "etag": "7" } } }
+ *
+ * Every write bumps the file-wide `revision` and stamps it as the written
+ * flag's etag, so an etag is never reused for a name (not even after a delete
+ * and re-create): a stale `ifEtag` can never match by accident. Writes are
+ * read-modify-replace under a cross-process lock, replaced atomically, so
+ * apps polling the file always read a whole document.
+ */
+import path from "node:path";
+import type { Json } from "../../engine/events.js";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import type { FlagStore, FlagValue } from "../contracts.js";
+import { atomicWriteFile, ensureDir, readTextIfExists } from "./durable.js";
+import { withFileLock, type FileLockOptions } from "./file-lock.js";
+
+interface StoredFlag {
+  value: Json;
+  etag: string;
+}
+
+interface FlagDocument {
+  revision: number;
+  flags: Map<string, StoredFlag>;
+}
+
+export class FileFlagStore implements FlagStore {
+  readonly file: string;
+
+  constructor(
+    file: string,
+    private readonly lockOptions: FileLockOptions = {},
+  ) {
+    this.file = path.resolve(file);
+  }
+
+  async get(name: string, options: { signal?: AbortSignal } = {}): Promise<FlagValue> {
+    checkName(name);
+    options.signal?.throwIfAborted();
+    const flag = (await this.load()).flags.get(name);
+    return flag ? { value: flag.value, etag: flag.etag } : { value: undefined };
+  }
+
+  async set(name: string, value: Json, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<string> {
+    checkName(name);
+    if (value === undefined) throw new CutoverError(ErrorCode.Config, `flag ${name}: a value is required (use delete to remove a flag)`);
+    options.signal?.throwIfAborted();
+    return this.update(async (doc) => {
+      checkEtag(name, doc.flags.get(name), options.ifEtag);
+      const etag = String(doc.revision + 1);
+      doc.flags.set(name, { value, etag });
+      return etag;
+    });
+  }
+
+  async delete(name: string, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<void> {
+    checkName(name);
+    options.signal?.throwIfAborted();
+    await this.update(async (doc) => {
+      const current = doc.flags.get(name);
+      if (!current) return undefined; // already absent: the goal state
+      checkEtag(name, current, options.ifEtag);
+      doc.flags.delete(name);
+      return undefined;
+    });
+  }
+
+  /** Read-modify-write under the lock; `change` mutates the document (a no-op change writes nothing). */
+  private async update<T>(change: (doc: FlagDocument) => Promise<T>): Promise<T> {
+    await ensureDir(path.dirname(this.file));
+    return withFileLock(
+      `${this.file}.lock`,
+      async () => {
+        const doc = await this.load();
+        const before = serialize(doc);
+        const result = await change(doc);
+        const after = serialize(doc);
+        if (after !== before) {
+          doc.revision++;
+          await atomicWriteFile(this.file, serialize(doc));
+        }
+        return result;
+      },
+      this.lockOptions,
+    );
+  }
+
+  private async load(): Promise<FlagDocument> {
+    const text = await readTextIfExists(this.file);
+    if (text === undefined || text.trim() === "") return { revision: 0, flags: new Map() };
+    try {
+      const raw = JSON.parse(text) as { revision?: unknown; flags?: unknown };
+      const flags = new Map<string, StoredFlag>();
+      if (typeof raw.flags !== "object" || raw.flags === null || Array.isArray(raw.flags)) throw new Error(`"flags" must be an object`);
+      let highest = 0;
+      for (const [name, entry] of Object.entries(raw.flags as Record<string, unknown>)) {
+        if (typeof entry !== "object" || entry === null || !("value" in entry)) throw new Error(`flag ${name} has no "value"`);
+        const e = entry as { value: Json; etag?: unknown };
+        // A hand-edited entry without an etag gets one at the current revision.
+        const etag = typeof e.etag === "string" ? e.etag : "0";
+        highest = Math.max(highest, Number(etag) || 0);
+        flags.set(name, { value: e.value, etag });
+      }
+      const revision = Math.max(typeof raw.revision === "number" ? raw.revision : 0, highest);
+      return { revision, flags };
+    } catch (e) {
+      throw new CutoverError(ErrorCode.Provider, `flag file ${this.file} is not valid: ${(e as Error).message}`, {
+        hint: 'expected { "flags": { "<name>": { "value": ..., "etag": "<n>" } } }',
+        details: { file: this.file },
+      });
+    }
+  }
+}
+
+function serialize(doc: FlagDocument): string {
+  // Object.fromEntries defines own properties, so a flag named "__proto__" stays a flag.
+  return JSON.stringify({ revision: doc.revision, flags: Object.fromEntries(doc.flags) }, null, 2) + "\n";
+}
+
+function checkName(name: string): void {
+  if (typeof name !== "string" || name.length === 0) throw new CutoverError(ErrorCode.Config, "a flag name must be a non-empty string");
+}
+
+function checkEtag(name: string, current: StoredFlag | undefined, ifEtag: string | undefined): void {
+  if (ifEtag === undefined || current?.etag === ifEtag) return;
+  const found = current ? `its etag is now ${current.etag}` : "it no longer exists";
+  throw new CutoverError(ErrorCode.Provider, `flag ${name} was changed by someone else since it was read (expected etag ${ifEtag}, ${found})`, {
+    hint: "read the flag again and decide whether your change still applies",
+    details: { flag: name, expectedEtag: ifEtag, currentEtag: current?.etag },
+  });
+}

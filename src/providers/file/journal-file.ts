@@ -1,0 +1,148 @@
+/**
+ * The on-disk journal format: JSON lines, one RunEvent per line, each line
+ * ending in "\n". A line only counts once its newline is there, so:
+ *
+ * - a last segment without "\n" is a torn write (a crash mid-append, or an
+ *   append in progress seen by a lock-free reader): ignored;
+ * - a last complete line that is not a valid event (e.g. zero-filled by a
+ *   crash) is torn too: ignored;
+ * - an invalid line with valid lines after it, a seq out of order (gap or
+ *   duplicate) or a foreign runId is damage: JOURNAL_CORRUPT naming file:line.
+ *
+ * Appenders truncate the torn tail away (under the run lock) before writing.
+ */
+import type { FileHandle } from "node:fs/promises";
+import type { RunEvent } from "../../engine/events.js";
+import { CutoverError, ErrorCode } from "../../errors.js";
+
+const NEWLINE = 0x0a;
+const TAIL_CHUNK = 64 * 1024;
+
+export interface ParsedJournal {
+  events: RunEvent[];
+  /** Bytes that hold complete, valid events; anything after is a torn tail. */
+  validLength: number;
+}
+
+export function corrupt(file: string, line: number, why: string): CutoverError {
+  return new CutoverError(ErrorCode.JournalCorrupt, `journal ${file} is damaged at line ${line}: ${why}`, {
+    hint: "the lines before it are intact; repair or move the file aside (cutover never rewrites a journal)",
+    details: { file, line },
+  });
+}
+
+/** Parse one line; undefined when it is not a well-formed event (torn or garbage). */
+function parseLine(text: string): RunEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const e = value as Partial<RunEvent>;
+  if (typeof e.seq !== "number" || typeof e.type !== "string" || typeof e.at !== "string" || typeof e.runId !== "string") return undefined;
+  return e as RunEvent;
+}
+
+/** Parse a whole journal, checking every line (see the module comment for the rules). */
+export function parseJournal(buf: Buffer, file: string, runId: string): ParsedJournal {
+  const events: RunEvent[] = [];
+  let validLength = 0;
+  let start = 0;
+  let lineNo = 0;
+  let tornAt: number | undefined; // line number of an invalid complete line, torn only if it is the last
+  while (start < buf.length) {
+    const end = buf.indexOf(NEWLINE, start);
+    if (end === -1) break; // torn segment without newline
+    lineNo++;
+    if (tornAt !== undefined) throw corrupt(file, tornAt, "not a valid journal event, and valid lines follow it");
+    const event = parseLine(buf.toString("utf8", start, end));
+    if (event === undefined) {
+      tornAt = lineNo;
+    } else {
+      checkOrder(event, events.length + 1, file, lineNo, runId);
+      events.push(event);
+      validLength = end + 1;
+    }
+    start = end + 1;
+  }
+  return { events, validLength };
+}
+
+function checkOrder(event: RunEvent, expectedSeq: number, file: string, line: number, runId: string): void {
+  if (event.seq !== expectedSeq) {
+    throw corrupt(file, line, `seq ${event.seq} where ${expectedSeq} was expected (sequence numbers run from 1 without gaps)`);
+  }
+  if (event.runId !== runId) throw corrupt(file, line, `event of run ${JSON.stringify(event.runId)} in the journal of ${runId}`);
+}
+
+export interface JournalTail {
+  /** The last valid event, if any. */
+  last?: RunEvent;
+  /** Byte length of the intact part of the file. */
+  validLength: number;
+}
+
+/**
+ * The last valid event and the intact length, reading only the end of the
+ * file (an append must not cost O(journal)). Falls back to a full parse when
+ * the tail looks damaged, so the error names the exact line.
+ */
+export async function readJournalTail(handle: FileHandle, size: number, file: string, runId: string): Promise<JournalTail> {
+  let chunk = TAIL_CHUNK;
+  for (;;) {
+    const from = Math.max(0, size - chunk);
+    const buf = Buffer.alloc(size - from);
+    await readFully(handle, buf, from);
+    const result = analyzeTail(buf, from === 0, runId);
+    if (result === "damaged") {
+      const whole = Buffer.alloc(size);
+      await readFully(handle, whole, 0);
+      const parsed = parseJournal(whole, file, runId);
+      return { last: parsed.events.at(-1), validLength: parsed.validLength };
+    }
+    if (result !== "need-more") return { last: result.last, validLength: from + result.validLength };
+    chunk *= 4;
+  }
+}
+
+function analyzeTail(buf: Buffer, atFileStart: boolean, runId: string): JournalTail | "need-more" | "damaged" {
+  const startOf = (lineEnd: number) => (lineEnd === 0 ? 0 : buf.lastIndexOf(NEWLINE, lineEnd - 1) + 1);
+  const lastEnd = buf.lastIndexOf(NEWLINE);
+  if (lastEnd === -1) return atFileStart ? { validLength: 0 } : "need-more";
+  const lastStart = startOf(lastEnd);
+  if (lastStart === 0 && !atFileStart) return "need-more";
+  const last = parseLine(buf.toString("utf8", lastStart, lastEnd));
+  if (last !== undefined) return last.runId === runId ? { last, validLength: lastEnd + 1 } : "damaged";
+  // The last complete line is torn; the one before it must be a valid event.
+  if (lastStart === 0) return { validLength: 0 };
+  const prevEnd = lastStart - 1;
+  const prevStart = startOf(prevEnd);
+  if (prevStart === 0 && !atFileStart) return "need-more";
+  const prev = parseLine(buf.toString("utf8", prevStart, prevEnd));
+  if (prev !== undefined && prev.runId === runId) return { last: prev, validLength: lastStart };
+  return "damaged";
+}
+
+export async function readFully(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let offset = 0;
+  while (offset < buf.length) {
+    const { bytesRead } = await handle.read(buf, offset, buf.length - offset, position + offset);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + offset}`);
+    offset += bytesRead;
+  }
+}
+
+/** The first line's event (for listings), or undefined if there is none yet. */
+export async function readJournalHead(handle: FileHandle, size: number): Promise<RunEvent | undefined> {
+  let chunk = Math.min(size, 16 * 1024);
+  for (;;) {
+    const buf = Buffer.alloc(chunk);
+    await readFully(handle, buf, 0);
+    const end = buf.indexOf(NEWLINE);
+    if (end !== -1) return parseLine(buf.toString("utf8", 0, end));
+    if (chunk >= size) return undefined;
+    chunk = Math.min(size, chunk * 4);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Environment leases of the file store: one file per environment,
+ * `leases/<env>.json`, replaced atomically under a cross-process lock.
+ *
+ * The file keeps `lastToken` even after a release (the lease becomes null, a
+ * tombstone), so the fencing token grows across release/acquire cycles: a
+ * holder that was paused, expired and came back can never find its old token
+ * current again. Expiry is judged by the local clock.
+ */
+import path from "node:path";
+import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../../engine/store.js";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import { formatDuration } from "../../playbook/duration.js";
+import { atomicWriteFile, ensureDir, readTextIfExists } from "./durable.js";
+import { withFileLock, type FileLockOptions } from "./file-lock.js";
+import { assertEnvironmentName } from "./names.js";
+
+interface LeaseFileContent {
+  version: 1;
+  environment: string;
+  /** The highest token ever handed out for this environment. */
+  lastToken: number;
+  lease: LeaseInfo | null;
+}
+
+export class LeaseFiles {
+  constructor(
+    private readonly leasesDir: string,
+    private readonly locksDir: string,
+    private readonly lockOptions: FileLockOptions,
+    private readonly clock: () => Date,
+  ) {}
+
+  fileOf(environment: string): string {
+    assertEnvironmentName(environment);
+    return path.join(this.leasesDir, `${environment}.json`);
+  }
+
+  /** Run `fn` holding the environment's lease lock (also used by fenced appends). */
+  async withLock<T>(environment: string, fn: () => Promise<T>): Promise<T> {
+    assertEnvironmentName(environment);
+    await ensureDir(this.leasesDir);
+    return withFileLock(path.join(this.locksDir, `lease-${environment}.lock`), fn, this.lockOptions);
+  }
+
+  async read(environment: string): Promise<LeaseInfo | undefined> {
+    return (await this.readFile(environment))?.lease ?? undefined;
+  }
+
+  async acquire(req: LeaseRequest): Promise<LeaseInfo> {
+    checkTtl(req.ttlMs);
+    return this.withLock(req.environment, async () => {
+      const state = await this.readFile(req.environment);
+      const now = this.clock();
+      const current = state?.lease ?? undefined;
+      if (isLeaseLive(current, now)) throw lockedError(current, now);
+      const lease = this.newLease(req, (state?.lastToken ?? 0) + 1, now);
+      await this.write(lease.environment, lease.token, lease);
+      return lease;
+    });
+  }
+
+  async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
+    checkTtl(ttlMs);
+    return this.withLock(lease.environment, async () => {
+      const state = await this.readFile(lease.environment);
+      const current = state?.lease ?? undefined;
+      if (!state || current?.token !== lease.token) throw lostError(lease, current);
+      const renewed: LeaseInfo = { ...current, expiresAt: new Date(this.clock().getTime() + ttlMs).toISOString() };
+      await this.write(lease.environment, state.lastToken, renewed);
+      return renewed;
+    });
+  }
+
+  async release(lease: LeaseInfo): Promise<void> {
+    await this.withLock(lease.environment, async () => {
+      const state = await this.readFile(lease.environment);
+      if (state?.lease?.token !== lease.token) return; // already gone or someone else's now
+      await this.write(lease.environment, state.lastToken, null);
+    });
+  }
+
+  async force(req: LeaseRequest): Promise<{ lease: LeaseInfo; previous?: LeaseInfo }> {
+    checkTtl(req.ttlMs);
+    return this.withLock(req.environment, async () => {
+      const state = await this.readFile(req.environment);
+      const lease = this.newLease(req, (state?.lastToken ?? 0) + 1, this.clock());
+      await this.write(lease.environment, lease.token, lease);
+      const previous = state?.lease ?? undefined;
+      return previous ? { lease, previous } : { lease };
+    });
+  }
+
+  /** Throw LEASE_LOST unless `fence` is the current lease. Call under withLock(fence.environment). */
+  async checkFence(fence: Fence): Promise<void> {
+    const current = await this.read(fence.environment);
+    if (current?.token !== fence.token) {
+      throw lostError({ environment: fence.environment, token: fence.token }, current, "the journal write was refused");
+    }
+  }
+
+  private newLease(req: LeaseRequest, token: number, now: Date): LeaseInfo {
+    const lease: LeaseInfo = {
+      environment: req.environment,
+      holder: req.holder,
+      token,
+      acquiredAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + req.ttlMs).toISOString(),
+    };
+    if (req.runId !== undefined) lease.runId = req.runId;
+    return lease;
+  }
+
+  private async readFile(environment: string): Promise<LeaseFileContent | undefined> {
+    const file = this.fileOf(environment);
+    const text = await readTextIfExists(file);
+    if (text === undefined) return undefined;
+    try {
+      const content = JSON.parse(text) as LeaseFileContent;
+      if (typeof content.lastToken !== "number" || typeof content.lease !== "object") throw new Error("unexpected shape");
+      return content;
+    } catch (e) {
+      throw new CutoverError(ErrorCode.JournalCorrupt, `lease file ${file} is damaged: ${(e as Error).message}`, {
+        hint: "leases are replaced atomically, so this is outside damage; delete the file to free the environment",
+        details: { file },
+      });
+    }
+  }
+
+  private async write(environment: string, lastToken: number, lease: LeaseInfo | null): Promise<void> {
+    const content: LeaseFileContent = { version: 1, environment, lastToken, lease };
+    await atomicWriteFile(this.fileOf(environment), JSON.stringify(content, null, 2) + "\n");
+  }
+}
+
+function checkTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+    throw new CutoverError(ErrorCode.Config, `lease ttl must be a positive number of milliseconds, got ${ttlMs}`);
+  }
+}
+
+function lockedError(current: LeaseInfo, now: Date): CutoverError {
+  const left = formatDuration(Date.parse(current.expiresAt) - now.getTime());
+  return new CutoverError(
+    ErrorCode.Locked,
+    `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} (${left} from now, unless renewed)`,
+    {
+      hint: `wait for that run to finish; if its process is gone, the lease frees itself at expiry, or take it now with \`cutover unlock --force\``,
+      details: { environment: current.environment, holder: current.holder, runId: current.runId, token: current.token, expiresAt: current.expiresAt },
+    },
+  );
+}
+
+function lostError(ours: Pick<LeaseInfo, "environment" | "token">, current: LeaseInfo | undefined, consequence = "stop writing"): CutoverError {
+  const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
+  return new CutoverError(ErrorCode.LeaseLost, `lease on environment ${ours.environment} (token ${ours.token}) is no longer ours: ${now}; ${consequence}`, {
+    hint: "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status` before resuming",
+    details: { environment: ours.environment, token: ours.token, currentToken: current?.token, currentHolder: current?.holder },
+  });
+}

@@ -1,0 +1,259 @@
+/**
+ * The embedded default RunStore: a project-local directory of JSON-lines
+ * journals and lease files.
+ *
+ *   <dir>/runs/<runId>.jsonl    one RunEvent per line (journal-file.ts)
+ *   <dir>/leases/<env>.json     the environment's lease (lease.ts)
+ *   <dir>/locks/                short-lived cross-process lock files
+ *
+ * An append takes the run's lock file, checks the last seq (cached by file
+ * identity, else read from the file's tail), truncates a torn tail, writes
+ * the lines, fdatasyncs (and fsyncs the directory when it created the file)
+ * and only then returns. A fenced append also holds the environment's lease
+ * lock, so a `force` cannot slip between the token check and the write.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { RunEvent, RunEventBody } from "../../engine/events.js";
+import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../engine/store.js";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import { ensureDir, fsyncDir, FILE_MODE, isErrno } from "./durable.js";
+import { withFileLock, type FileLockOptions } from "./file-lock.js";
+import { parseJournal, readJournalHead, readJournalTail } from "./journal-file.js";
+import { LeaseFiles } from "./lease.js";
+import { assertEnvironmentName, assertRunId, isSafeName } from "./names.js";
+
+export interface FileRunStoreOptions {
+  /** The state directory (absolute, or relative to the process cwd). */
+  dir: string;
+  /** Lock-file tuning; the defaults suit everything but tests. */
+  lock?: FileLockOptions;
+  /** The clock that judges lease expiry (default: the local clock). */
+  clock?: () => Date;
+}
+
+/** What we know about a journal we appended to last, valid while the file is unchanged. */
+interface TailCache {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  lastSeq: number;
+}
+
+const LIST_CONCURRENCY = 32;
+
+export class FileRunStore implements RunStore {
+  readonly dir: string;
+  readonly runsDir: string;
+  private readonly locksDir: string;
+  private readonly leases: LeaseFiles;
+  private readonly lockOptions: FileLockOptions;
+  private readonly clock: () => Date;
+  private readonly tails = new Map<string, TailCache>();
+  private dirsReady: Promise<void> | undefined;
+
+  constructor(options: FileRunStoreOptions) {
+    this.dir = path.resolve(options.dir);
+    this.runsDir = path.join(this.dir, "runs");
+    this.locksDir = path.join(this.dir, "locks");
+    this.lockOptions = options.lock ?? {};
+    this.clock = options.clock ?? (() => new Date());
+    this.leases = new LeaseFiles(path.join(this.dir, "leases"), this.locksDir, this.lockOptions, this.clock);
+  }
+
+  journalFile(runId: string): string {
+    assertRunId(runId);
+    return path.join(this.runsDir, `${runId}.jsonl`);
+  }
+
+  async append(runId: string, events: RunEventBody[], expectedSeq: number, fence?: Fence): Promise<RunEvent[]> {
+    const file = this.journalFile(runId);
+    if (!Number.isInteger(expectedSeq) || expectedSeq < 0) {
+      throw new CutoverError(ErrorCode.Internal, `expectedSeq must be a non-negative integer, got ${expectedSeq}`);
+    }
+    if (fence) assertEnvironmentName(fence.environment);
+    await this.ensureDirs();
+    return withFileLock(
+      path.join(this.locksDir, `run-${runId}.lock`),
+      async () => {
+        if (!fence) return this.appendLocked(file, runId, events, expectedSeq);
+        return this.leases.withLock(fence.environment, async () => {
+          await this.leases.checkFence(fence);
+          return this.appendLocked(file, runId, events, expectedSeq);
+        });
+      },
+      this.lockOptions,
+    );
+  }
+
+  private async appendLocked(file: string, runId: string, bodies: RunEventBody[], expectedSeq: number): Promise<RunEvent[]> {
+    const stat = await fs.stat(file).catch((e: unknown) => {
+      if (isErrno(e, "ENOENT")) return undefined;
+      throw e;
+    });
+    if (!stat) {
+      checkExpected(runId, expectedSeq, 0);
+      return bodies.length === 0 ? [] : this.write(file, runId, bodies, 0, { create: true });
+    }
+    const handle = await fs.open(file, "r");
+    let lastSeq: number;
+    let validLength: number;
+    try {
+      const cached = this.tails.get(file);
+      if (cached && cached.ino === stat.ino && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) {
+        lastSeq = cached.lastSeq;
+        validLength = stat.size;
+      } else {
+        const tail = await readJournalTail(handle, stat.size, file, runId);
+        lastSeq = tail.last?.seq ?? 0;
+        validLength = tail.validLength;
+      }
+    } finally {
+      await handle.close();
+    }
+    checkExpected(runId, expectedSeq, lastSeq);
+    if (bodies.length === 0 && validLength === stat.size) return [];
+    return this.write(file, runId, bodies, lastSeq, { truncateTo: validLength < stat.size ? validLength : undefined });
+  }
+
+  /** Append the lines (after cutting a torn tail at `truncateTo`), make them durable, remember the new tail. */
+  private async write(
+    file: string,
+    runId: string,
+    bodies: RunEventBody[],
+    lastSeq: number,
+    { create = false, truncateTo }: { create?: boolean; truncateTo?: number | undefined },
+  ): Promise<RunEvent[]> {
+    const at = this.clock().toISOString();
+    const lines = bodies.map((body, i) => serialize(body, runId, lastSeq + i + 1, at));
+    const handle = await fs.open(file, "a", FILE_MODE);
+    try {
+      if (truncateTo !== undefined) await handle.truncate(truncateTo);
+      if (lines.length > 0) await handle.writeFile(lines.join(""), "utf8");
+      await handle.datasync();
+      const after = await handle.stat();
+      this.tails.set(file, { ino: after.ino, size: after.size, mtimeMs: after.mtimeMs, lastSeq: lastSeq + lines.length });
+    } finally {
+      await handle.close();
+    }
+    if (create) await fsyncDir(this.runsDir); // the new file's directory entry must be durable too
+    return lines.map((line) => JSON.parse(line) as RunEvent);
+  }
+
+  async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
+    const file = this.journalFile(runId);
+    let buf: Buffer;
+    try {
+      buf = await fs.readFile(file);
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) throw notFound(runId);
+      throw e;
+    }
+    const { events } = parseJournal(buf, file, runId);
+    if (events.length === 0) throw notFound(runId);
+    return afterSeq > 0 ? events.slice(afterSeq) : events;
+  }
+
+  async listRuns(options: { environment?: string; limit?: number } = {}): Promise<RunSummary[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.runsDir);
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return [];
+      throw e;
+    }
+    const runIds = names.filter((n) => n.endsWith(".jsonl")).map((n) => n.slice(0, -".jsonl".length)).filter(isSafeName);
+    const summaries: RunSummary[] = [];
+    for (let i = 0; i < runIds.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(runIds.slice(i, i + LIST_CONCURRENCY).map((id) => this.summarize(id)));
+      for (const s of batch) if (s && (options.environment === undefined || s.environment === options.environment)) summaries.push(s);
+    }
+    summaries.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
+    return options.limit !== undefined ? summaries.slice(0, Math.max(0, options.limit)) : summaries;
+  }
+
+  /** A run's summary from its first and last lines; undefined for a journal with no run.started yet. */
+  private async summarize(runId: string): Promise<RunSummary | undefined> {
+    const file = path.join(this.runsDir, `${runId}.jsonl`);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, "r");
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return undefined; // removed meanwhile
+      throw e;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size === 0) return undefined;
+      const first = await readJournalHead(handle, size);
+      if (first?.type !== "run.started") return undefined;
+      const { last } = await readJournalTail(handle, size, file, runId).catch(() => ({ last: first }));
+      return {
+        runId,
+        playbook: first.playbook.name,
+        environment: first.environment,
+        startedAt: first.at,
+        updatedAt: (last ?? first).at,
+        lastEvent: (last ?? first).type,
+      };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  acquireLease(req: LeaseRequest): Promise<LeaseInfo> {
+    return this.ensureDirs().then(() => this.leases.acquire(req));
+  }
+
+  renewLease(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
+    return this.ensureDirs().then(() => this.leases.renew(lease, ttlMs));
+  }
+
+  releaseLease(lease: LeaseInfo): Promise<void> {
+    return this.ensureDirs().then(() => this.leases.release(lease));
+  }
+
+  forceLease(req: LeaseRequest): Promise<{ lease: LeaseInfo; previous?: LeaseInfo }> {
+    return this.ensureDirs().then(() => this.leases.force(req));
+  }
+
+  readLease(environment: string): Promise<LeaseInfo | undefined> {
+    return this.leases.read(environment);
+  }
+
+  async close(): Promise<void> {
+    this.tails.clear();
+  }
+
+  private ensureDirs(): Promise<void> {
+    this.dirsReady ??= (async () => {
+      for (const d of [this.dir, this.runsDir, this.locksDir]) await ensureDir(d);
+    })().catch((e: unknown) => {
+      this.dirsReady = undefined;
+      throw new CutoverError(ErrorCode.Config, `cannot create the state directory ${this.dir}: ${(e as Error).message}`, { cause: e });
+    });
+    return this.dirsReady;
+  }
+}
+
+/** One journal line. The position fields are set last so a body can never override them. */
+function serialize(body: RunEventBody, runId: string, seq: number, at: string): string {
+  if (typeof body?.type !== "string") throw new CutoverError(ErrorCode.Internal, `event ${seq} of run ${runId} has no type`);
+  const event = Object.assign({ seq, at, runId }, body, { seq, at, runId });
+  return JSON.stringify(event) + "\n";
+}
+
+function checkExpected(runId: string, expectedSeq: number, lastSeq: number): void {
+  if (lastSeq === expectedSeq) return;
+  throw new CutoverError(ErrorCode.JournalConflict, `run ${runId}: expected to append after seq ${expectedSeq}, but the journal ends at seq ${lastSeq}`, {
+    hint: "another process wrote to this run; re-read the journal",
+    details: { runId, expectedSeq, actualSeq: lastSeq },
+  });
+}
+
+function notFound(runId: string): CutoverError {
+  return new CutoverError(ErrorCode.RunNotFound, `no run ${runId} in this state directory`, {
+    hint: "`cutover runs` lists the known runs; use --state-dir if the run was started elsewhere",
+    details: { runId },
+  });
+}
