@@ -5,6 +5,7 @@
 import type { ActionDefinition } from "./types.js";
 
 // Generic actions (foundation).
+import { exec } from "./exec.js";
 
 // Local environment and nginx (issue 3).
 
@@ -13,6 +14,7 @@ import type { ActionDefinition } from "./types.js";
 // Azure (issue 5).
 
 export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  exec,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

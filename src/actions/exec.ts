@@ -1,0 +1,104 @@
+/**
+ * `exec`: run a program from an argv array, without a shell.
+ *
+ * Not idempotent: cutover cannot know what an arbitrary command does, so a
+ * run interrupted while it was running follows the step's `resume:` policy.
+ * Nothing to undo by itself; a playbook gives an explicit `undo:` step.
+ */
+import { z } from "zod";
+import type { Json } from "../engine/events.js";
+import { parseDuration } from "../playbook/duration.js";
+import { ActionFailure, defineAction } from "./types.js";
+import { argvField, durationField, envField } from "./support/schemas.js";
+import { commandCwd, commandEnv, displayArgv } from "./support/command-env.js";
+import { runCommand } from "./support/run-command.js";
+import { clip, redactJson, tryParseJson } from "./support/json.js";
+
+/** How many of the last stderr lines a failure message quotes. */
+const FAILURE_LINES = 10;
+
+const ExecWith = z
+  .object({
+    command: argvField('The program and its arguments, e.g. ["./deploy.sh", "--slot", "green"]. Run without a shell; a relative program path is relative to `cwd`.'),
+    env: envField.optional(),
+    inheritEnv: z
+      .boolean()
+      .default(true)
+      .describe("Start from cutover's own environment (true) or from PATH alone (false); `env` is applied on top either way."),
+    cwd: z.string().optional().describe("Working directory, relative to the playbook's directory (the default)."),
+    input: z.string().optional().describe("Text written to the command's stdin (stdin is closed empty otherwise)."),
+    successCodes: z.array(z.number().int()).min(1).default([0]).describe("Exit codes that count as success."),
+    killAfter: durationField("On cancellation or step timeout the command's process group gets SIGTERM, then SIGKILL after this grace period.").default(
+      "10s",
+    ),
+    parseJson: z
+      .boolean()
+      .default(false)
+      .describe("Read outputs from the last non-empty stdout line, which must be a JSON object: each of its keys becomes a step output."),
+  })
+  .strict();
+
+export const exec = defineAction({
+  kind: "exec",
+  summary: "Run a program (argv array, no shell); capture and redact its output.",
+  description:
+    "Runs `command` with `env`, `cwd` and optional stdin `input`. Each output line is logged live, redacted. " +
+    "Succeeds when the exit code is in `successCodes`; otherwise fails with the exit code and the last lines of stderr. " +
+    "Not idempotent: after a crash mid-step the step's `resume:` policy decides (rerun, pause, skip, fail).",
+  with: ExecWith,
+  idempotent: false,
+  undo: "none",
+  describe: (input) => `run ${displayArgv(input.command, (t) => t)}${input.cwd ? ` in ${input.cwd}` : ""}`,
+
+  async run(input, ctx) {
+    const display = displayArgv(input.command, ctx.redact);
+    const cwd = await commandCwd(ctx.baseDir, input.cwd);
+    if (ctx.dryRun) {
+      ctx.log.info(`would run ${display} in ${cwd}`);
+      return { outputs: {} };
+    }
+    const result = await runCommand({
+      argv: input.command,
+      cwd,
+      env: commandEnv(input.env, input.inheritEnv),
+      input: input.input,
+      signal: ctx.signal,
+      killAfterMs: parseDuration(input.killAfter),
+      display,
+      onStdoutLine: (line) => ctx.log.info(ctx.redact(line)),
+      onStderrLine: (line) => ctx.log.info(ctx.redact(line)),
+    });
+
+    if (result.exitCode === null || !input.successCodes.includes(result.exitCode)) {
+      const how = result.exitCode === null ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const source = result.stderr.total > 0 ? result.stderr : result.stdout;
+      const lines = source.lastLines(FAILURE_LINES).map((l) => ctx.redact(l));
+      throw new ActionFailure(`${display} ${how}${lines.length ? `:\n  ${lines.join("\n  ")}` : ""}`, {
+        details: { exitCode: result.exitCode, signal: result.signal, lastLines: lines },
+      });
+    }
+
+    const stdout = ctx.redact(result.stdout.value.trim());
+    const outputs: Record<string, Json> = {};
+    if (input.parseJson) Object.assign(outputs, jsonOutputs(stdout, ctx.redact, (m) => ctx.log.warn(m)));
+    outputs.exitCode = result.exitCode;
+    outputs.stdout = stdout;
+    return { outputs };
+  },
+});
+
+/** The `parseJson` mechanism: the last non-empty stdout line, a JSON object, becomes outputs. */
+function jsonOutputs(stdout: string, redact: (t: string) => string, warn: (m: string) => void): Record<string, Json> {
+  const last = stdout.split(/\r?\n/).filter((l) => l.trim() !== "").pop() ?? "";
+  const parsed = tryParseJson(last.trim());
+  if (parsed === undefined || parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new ActionFailure(`parseJson: the last stdout line is not a JSON object: ${last ? clip(last, 160) : "(no output)"}`, {
+      retryable: false,
+      hint: 'Print the outputs as one JSON object on the last line, e.g. {"version": "2.1.0"}, or set parseJson: false.',
+    });
+  }
+  for (const reserved of ["exitCode", "stdout"]) {
+    if (Object.hasOwn(parsed, reserved)) warn(`parseJson: the key "${reserved}" is reserved; the output keeps cutover's value`);
+  }
+  return redactJson(parsed, redact) as Record<string, Json>;
+}

@@ -1,0 +1,43 @@
+/**
+ * Environment and working directory of commands run by `exec` and
+ * `wait.until`, resolved the same way for both.
+ */
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { ActionFailure } from "../types.js";
+
+/**
+ * Variables kept when `inheritEnv: false`: just enough to find programs and
+ * behave (PATH for lookup, Windows' SystemRoot without which little runs).
+ */
+const MINIMAL_ENV = ["PATH", "SystemRoot", "SYSTEMROOT"];
+
+export function commandEnv(
+  overrides: Record<string, string | number | boolean> | undefined,
+  inherit: boolean,
+): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && (inherit || MINIMAL_ENV.includes(k))) base[k] = v;
+  }
+  for (const [k, v] of Object.entries(overrides ?? {})) base[k] = String(v);
+  return base;
+}
+
+/** Resolve `cwd` against the playbook's directory and check it is a directory (spawn's own error would blame the program). */
+export async function commandCwd(baseDir: string, cwd: string | undefined): Promise<string> {
+  const dir = path.resolve(baseDir, cwd ?? ".");
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new ActionFailure(`working directory ${dir} does not exist or is not a directory`, {
+      retryable: false,
+      hint: "`cwd` is relative to the playbook's directory.",
+    });
+  }
+  return dir;
+}
+
+/** How an argv shows in logs and messages: JSON-quoted words, secrets redacted. */
+export function displayArgv(argv: string[], redact: (text: string) => string): string {
+  return argv.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? redact(a) : redact(JSON.stringify(a)))).join(" ");
+}

@@ -1,0 +1,58 @@
+/**
+ * Zod building blocks for the generic actions' `with:` schemas. No
+ * transforms: the schemas also generate JSON Schema and docs, so values stay
+ * as written ("30s") and are parsed at run time with parseDuration.
+ */
+import { z } from "zod";
+import { parseDuration } from "../../playbook/duration.js";
+import { isJsonPath } from "./json-path.js";
+
+/** A duration: milliseconds as a number, or text such as "500ms", "30s", "5m", "1m30s". */
+export function durationField(description: string) {
+  return z
+    .union([z.number(), z.string()])
+    .refine(
+      (v) => {
+        try {
+          parseDuration(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: "expected a duration such as 500ms, 30s, 5m, 1h or 1m30s (or a number of milliseconds)" },
+    )
+    .describe(description);
+}
+
+/** An argv array: the program, then its arguments. Never a shell line. */
+export function argvField(description: string) {
+  return z
+    .array(z.string())
+    .min(1, "give at least the program, e.g. [\"./deploy.sh\", \"v2\"]")
+    .describe(description);
+}
+
+/** A JSON path in the supported subset (`$.a.b[0]["c-d"]`). */
+export function jsonPathField(description: string) {
+  return z.string().refine(isJsonPath, { message: 'expected a JSON path such as $.status or $.items[0].state' }).describe(description);
+}
+
+/** HTTP header map. Values may hold secrets: they are sent, never logged. */
+export const headersField = z
+  .record(z.string(), z.string())
+  .describe("Request headers. Values may come from `${{ secrets.X }}`; they are never logged or journaled.");
+
+export const httpMethodField = z
+  .enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+  .default("GET")
+  .describe("HTTP method.");
+
+export const httpBodyField = z
+  .union([z.string(), z.json()])
+  .describe("Request body: a string is sent as is; anything else is sent as JSON with `content-type: application/json` unless a header says otherwise.");
+
+/** Environment variable values: expressions may yield numbers or booleans, which are stringified. */
+export const envField = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .describe("Environment variables for the command, set over the inherited ones. Values may come from `${{ secrets.X }}`; they are never logged.");
