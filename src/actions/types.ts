@@ -47,6 +47,8 @@ export interface ActionContext {
   priorCheckpoint?: Json;
   /** Replace every known secret value in `text` by `***`. */
   redact(text: string): string;
+  /** For a gate: who approved it. */
+  approval?: { by: { user: string; host: string }; note?: string };
   /** True when running under `--dry-run`: describe, change nothing. */
   dryRun: boolean;
 }
@@ -88,6 +90,11 @@ export interface ActionDefinition<W = unknown> {
    * `irreversible`: a point of no return; `plan` flags it and abort reports it left in place.
    */
   undo: "recorded" | "none" | "irreversible";
+  /**
+   * A gate: the engine pauses the run (exit 3) before this step until a person
+   * approves it (`cutover approve`); `run` then sees `ctx.approval`.
+   */
+  gate?: boolean;
   /** Which environment entry it uses by default, and the capability it needs there. */
   provider?: { capability: string; defaultTarget: string };
   /** What this step would do, in one line, without doing it (for `plan` and `--dry-run`). */

@@ -22,6 +22,8 @@ export interface Actor {
 export type RunOutcome = "succeeded" | "failed" | "aborted";
 export type PauseReason = "approval" | "failure" | "resume-policy";
 export type Decision = "retry" | "skip" | "abort";
+/** no-undo: the step has effects but no undo (left in place); nothing-to-undo: checks and waits. */
+export type UndoSkipReason = "no-undo" | "nothing-to-undo" | "point-of-no-return" | "operator" | "not-completed";
 
 /** A leaf unit the runner executes: a step, or one member of a matrix step. */
 export interface PlannedStep {
@@ -80,7 +82,7 @@ export type RunEventBody =
   | { type: "undo.started"; stepId: string; attempt: number }
   | { type: "undo.succeeded"; stepId: string; attempt: number; durationMs: number }
   | { type: "undo.failed"; stepId: string; attempt: number; error: ErrorInfo; durationMs: number }
-  | { type: "undo.skipped"; stepId: string; reason: "no-undo" | "point-of-no-return" | "operator"; by?: Actor }
+  | { type: "undo.skipped"; stepId: string; reason: UndoSkipReason; by?: Actor }
   | { type: "lease.forced"; environment: string; by: Actor; previousHolder?: string }
   | { type: "run.resumed"; by: Actor; playbookChanged?: boolean }
   | { type: "run.finished"; outcome: RunOutcome; error?: ErrorInfo };

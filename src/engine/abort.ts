@@ -1,0 +1,121 @@
+/**
+ * Abort = the recorded undos of completed steps, most recent first (DESIGN.md
+ * invariant 4). Each undo is journaled (started, succeeded/failed/skipped), so
+ * an abort interrupted halfway resumes where it stopped and never undoes a
+ * step twice. Steps without an undo are reported as left in place.
+ */
+import { ErrorCode, toErrorInfo } from "../errors.js";
+import { parseDuration } from "../playbook/duration.js";
+import type { StepSpec } from "../playbook/schema.js";
+import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
+import type { ErrorInfo, UndoSkipReason } from "./events.js";
+import type { MemberControl, MemberResult } from "./member.js";
+import { undoOrder, type StepState } from "./reducer.js";
+import { buildScope, resolveValue } from "./resolve.js";
+
+export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<string, StepSpec>, reason?: string): Promise<MemberResult> {
+  const j = deps.journal;
+  if (!j.state.abortRequested) await j.append({ type: "abort.requested", by: deps.actor, reason });
+  for (const st of undoOrder(j.state)) {
+    if (st.undo.status === "succeeded" || st.undo.status === "skipped") continue;
+    if (ctl.stopping()) return "stop";
+    const r = await undoOne(deps, ctl, st, specs.get(st.stepId));
+    if (r !== "ok") return r;
+  }
+  // Steps that did not complete have no record of what they changed: say so rather than guess.
+  for (const st of Object.values(j.state.steps)) {
+    if ((st.status === "running" || st.status === "failed") && st.undo.status === "pending") {
+      await j.append({ type: "undo.skipped", stepId: st.id, reason: "not-completed" });
+    }
+  }
+  await j.append({ type: "run.finished", outcome: "aborted" });
+  return "ok";
+}
+
+async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec: StepSpec | undefined): Promise<MemberResult> {
+  const j = deps.journal;
+  const skip = (reason: UndoSkipReason) => j.append({ type: "undo.skipped", stepId: st.id, reason, by: reason === "operator" ? deps.actor : undefined }).then(() => "ok" as const);
+  if (j.state.pendingDecision?.stepId === st.id && j.state.pendingDecision.decision === "skip") return skip("operator");
+  if (!spec) return skip("no-undo");
+  const def = deps.findAction(spec.action!);
+  const override = spec.undo;
+  if (override === false) return skip("no-undo");
+  const undoDef = override ? deps.findAction(override.action) : def;
+  if (!undoDef) return skip("no-undo");
+  if (!override) {
+    if (undoDef.undo === "none") return skip("nothing-to-undo");
+    if (undoDef.undo === "irreversible") return skip("point-of-no-return");
+    if (!undoDef.undoRun) return skip("no-undo");
+  }
+  const retry = spec.retry ?? deps.playbook.defaults?.retry;
+  const maxRetries = retry?.maxRetries ?? 0;
+  const timeoutSpec = override ? override.timeout ?? spec.timeout : spec.timeout ?? deps.playbook.defaults?.timeout;
+  let failures = 0;
+  while (true) {
+    const attempt = (j.state.steps[st.id]?.undo.attempts ?? 0) + 1;
+    const scope = buildScope({ state: j.state, params: deps.params, env: deps.env, secret: deps.secret, matrix: st.matrix, redactor: deps.redactor });
+    let input: unknown;
+    try {
+      input = undoDef.with.parse(resolveValue(override ? override.with : spec.with ?? {}, scope));
+    } catch (e) {
+      return undoFailed(deps, st, attempt, toErrorInfo(e), 0);
+    }
+    await j.append({ type: "undo.started", stepId: st.id, attempt });
+    const started = Date.now();
+    const timeout = timeoutSpec !== undefined ? AbortSignal.timeout(parseDuration(timeoutSpec)) : undefined;
+    const signal = timeout ? AbortSignal.any([ctl.cancelSignal, timeout]) : ctl.cancelSignal;
+    const ctx = {
+      runId: j.runId,
+      stepId: st.id,
+      attempt,
+      signal,
+      log: makeLogger(deps, st.id),
+      stateDir: deps.stateDir,
+      baseDir: deps.baseDir,
+      provider: <T>(target: string, capability: string) => deps.provider(target, capability) as Promise<T>,
+      checkpoint: async () => undefined,
+      redact: (t: string) => deps.redactor.redact(t),
+      dryRun: deps.dryRun ?? false,
+    };
+    try {
+      if (override) await undoDef.run(input, ctx);
+      else await undoDef.undoRun!(input, { ...ctx, recorded: st.recorded ?? null });
+      await j.append({ type: "undo.succeeded", stepId: st.id, attempt, durationMs: Date.now() - started });
+      return "ok";
+    } catch (e) {
+      if (ctl.cancelSignal.aborted) {
+        await j.append({ type: "undo.failed", stepId: st.id, attempt, error: { code: ErrorCode.Cancelled, message: "cancelled by a second interrupt" }, durationMs: Date.now() - started });
+        return "stop";
+      }
+      let info = toErrorInfo(e);
+      if (timeout?.aborted) info = { code: ErrorCode.StepTimeout, message: `undo exceeded the timeout of ${timeoutSpec}`, retryable: true };
+      failures++;
+      if (info.retryable !== false && failures <= maxRetries && retry) {
+        await j.append({ type: "undo.failed", stepId: st.id, attempt, error: redactInfo(deps, info), durationMs: Date.now() - started });
+        try {
+          await sleep(backoffMs(failures, parseDuration(retry.delay), parseDuration(retry.maxDelay), retry.factor), ctl.cancelSignal);
+        } catch {
+          return "stop";
+        }
+        continue;
+      }
+      return undoFailed(deps, st, attempt, info, Date.now() - started);
+    }
+  }
+}
+
+function redactInfo(deps: EngineDeps, info: ErrorInfo): ErrorInfo {
+  return { ...info, message: deps.redactor.redact(info.message) };
+}
+
+async function undoFailed(deps: EngineDeps, st: StepState, attempt: number, info: ErrorInfo, durationMs: number): Promise<MemberResult> {
+  const error = redactInfo(deps, info);
+  await deps.journal.append({ type: "undo.failed", stepId: st.id, attempt, error, durationMs });
+  await deps.journal.append({
+    type: "run.paused",
+    reason: "failure",
+    stepId: st.id,
+    message: `undo of ${st.id} failed: ${error.message}. Fix the cause and run \`cutover abort\` again to retry it, or \`cutover skip ${st.id}\` to leave it in place`,
+  });
+  return "stop";
+}

@@ -1,0 +1,65 @@
+/**
+ * What the runner needs from the world, injected by the composition root
+ * (src/runtime.ts): actions, providers, secrets, the clock. The engine
+ * imports no provider and no action module.
+ */
+import type { ActionDefinition, ActionLogger } from "../actions/types.js";
+import type { Playbook } from "../playbook/schema.js";
+import type { Actor, Json } from "./events.js";
+import type { Journal } from "./journal.js";
+import type { Redactor } from "./redact.js";
+
+export interface EngineDeps {
+  journal: Journal;
+  playbook: Playbook;
+  baseDir: string;
+  stateDir: string;
+  findAction(kind: string): ActionDefinition<unknown> | undefined;
+  /** The client of environment entry `target` offering `capability`. */
+  provider(target: string, capability: string): Promise<unknown>;
+  actor: Actor;
+  env: NodeJS.ProcessEnv;
+  /** Params with secret ones filled in from the environment (never journaled). */
+  params: Record<string, Json>;
+  secret(name: string): string | undefined;
+  redactor: Redactor;
+  /** Live, non-journaled output of a step (log lines, progress). */
+  onLog?(stepId: string, level: "info" | "warn" | "progress", message: string, fraction?: number): void;
+  dryRun?: boolean;
+  /** Overrides the playbook's default onFailure (not steps that set their own). */
+  onFailure?: "pause" | "abort" | "continue";
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  now?(): number;
+}
+
+export function makeLogger(deps: EngineDeps, stepId: string): ActionLogger {
+  const emit = (level: "info" | "warn" | "progress", message: string, fraction?: number) =>
+    deps.onLog?.(stepId, level, deps.redactor.redact(message), fraction);
+  return {
+    info: (m) => emit("info", m),
+    warn: (m) => emit("warn", m),
+    progress: (m, f) => emit("progress", m, f),
+  };
+}
+
+/** Sleep that ends early (rejecting) when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Exponential backoff with full jitter over the upper half (so retries of many members spread out). */
+export function backoffMs(failures: number, delay: number, maxDelay: number, factor: number, random = Math.random): number {
+  const base = Math.min(maxDelay, delay * Math.pow(factor, Math.max(0, failures - 1)));
+  return Math.round(base / 2 + random() * (base / 2));
+}

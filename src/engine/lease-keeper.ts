@@ -1,0 +1,46 @@
+/**
+ * Holds an environment lease while a run works: renews it at a third of its
+ * TTL, and reports loss (expired and taken, or stolen with `unlock --force`)
+ * so the run stops instead of writing with a stale fencing token.
+ */
+import type { LeaseInfo, LeaseRequest, RunStore } from "./store.js";
+
+export class LeaseKeeper {
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  private constructor(
+    private readonly store: RunStore,
+    public lease: LeaseInfo,
+    private readonly ttlMs: number,
+    private readonly onLost: (error: unknown) => void,
+  ) {}
+
+  static async acquire(store: RunStore, req: LeaseRequest, onLost: (error: unknown) => void): Promise<LeaseKeeper> {
+    const lease = await store.acquireLease(req);
+    const k = new LeaseKeeper(store, lease, req.ttlMs, onLost);
+    k.schedule();
+    return k;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.renew(), Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      this.lease = await this.store.renewLease(this.lease, this.ttlMs);
+      this.schedule();
+    } catch (e) {
+      if (!this.stopped) this.onLost(e);
+    }
+  }
+
+  async release(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.store.releaseLease(this.lease).catch(() => undefined);
+  }
+}

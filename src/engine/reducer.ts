@@ -1,0 +1,226 @@
+/**
+ * A run's state is a pure fold of its journal (DESIGN.md invariant 2). No I/O,
+ * no clock: `status`, `resume`, the runner and the renderers all read this.
+ */
+import type { Actor, ErrorInfo, Json, PauseReason, PlannedStep, RunEvent, RunOutcome } from "./events.js";
+
+export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+export type UndoStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+
+export interface StepState {
+  id: string;
+  stepId: string;
+  matrix?: Record<string, Json>;
+  status: StepStatus;
+  attempts: number;
+  /** Failed attempts counted against the retry budget (reset by an operator's retry). */
+  failures: number;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Machine time spent in attempts, summed. */
+  durationMs: number;
+  outputs: Record<string, Json>;
+  recorded?: Json;
+  /** Last action checkpoint of the current attempt. */
+  checkpoint?: Json;
+  error?: ErrorInfo;
+  /** When a retry is scheduled. */
+  retryInMs?: number;
+  skipReason?: string;
+  approvedBy?: Actor;
+  /** Order in which steps succeeded: abort undoes in reverse. */
+  succeededOrder?: number;
+  undo: { status: UndoStatus; attempts: number; error?: ErrorInfo; reason?: string };
+}
+
+export type RunStatus = "running" | "paused" | "interrupted" | "aborting" | "succeeded" | "failed" | "aborted";
+
+export interface RunState {
+  runId: string;
+  playbook: { name: string; file: string; hash: string };
+  environment: string;
+  params: Record<string, Json>;
+  secretParams: string[];
+  status: RunStatus;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  startedBy: Actor;
+  cutoverVersion: string;
+  order: string[];
+  steps: Record<string, StepState>;
+  pause?: { reason: PauseReason; stepId?: string; message: string; at: string };
+  /** Decisions waiting to be acted on (retry/skip of a paused step). */
+  pendingDecision?: { decision: "retry" | "skip"; stepId?: string };
+  abortRequested?: { by: Actor; reason?: string; at: string };
+  outcome?: RunOutcome;
+  error?: ErrorInfo;
+  lastSeq: number;
+  forcedLeases: { by: Actor; previousHolder?: string; at: string }[];
+}
+
+export function foldRun(events: RunEvent[]): RunState {
+  const first = events[0];
+  if (!first || first.type !== "run.started") throw new Error("a journal starts with run.started");
+  const state = initial(first);
+  for (let i = 1; i < events.length; i++) applyEvent(state, events[i]!);
+  return state;
+}
+
+function initial(e: Extract<RunEvent, { type: "run.started" }>): RunState {
+  const steps: Record<string, StepState> = {};
+  for (const s of e.steps) steps[s.id] = newStep(s);
+  return {
+    runId: e.runId,
+    playbook: e.playbook,
+    environment: e.environment,
+    params: e.params,
+    secretParams: e.secretParams,
+    status: "running",
+    startedAt: e.at,
+    updatedAt: e.at,
+    startedBy: e.by,
+    cutoverVersion: e.cutoverVersion,
+    order: e.steps.map((s) => s.id),
+    steps,
+    lastSeq: e.seq,
+    forcedLeases: [],
+  };
+}
+
+function newStep(s: PlannedStep): StepState {
+  return { id: s.id, stepId: s.stepId, matrix: s.matrix, status: "pending", attempts: 0, failures: 0, durationMs: 0, outputs: {}, undo: { status: "pending", attempts: 0 } };
+}
+
+/**
+ * Apply one event to a state owned by the caller (foldRun's fresh state, or
+ * the runner's working copy). Mutating keeps a 10,000-event replay linear.
+ */
+export function applyEvent(s: RunState, e: RunEvent): RunState {
+  s.lastSeq = e.seq;
+  s.updatedAt = e.at;
+  const step = (id: string): StepState => {
+    let cur = s.steps[id];
+    if (!cur) {
+      cur = newStep({ id, stepId: id });
+      s.steps[id] = cur;
+      s.order.push(id);
+    }
+    return cur;
+  };
+  switch (e.type) {
+    case "run.started":
+      break;
+    case "step.started": {
+      const st = step(e.stepId);
+      st.status = "running";
+      st.attempts = e.attempt;
+      st.startedAt ??= e.at;
+      if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
+      st.error = undefined;
+      st.retryInMs = undefined;
+      if (s.status !== "aborting") s.status = "running";
+      s.pause = undefined;
+      break;
+    }
+    case "step.checkpoint":
+      step(e.stepId).checkpoint = e.data;
+      break;
+    case "step.succeeded": {
+      const st = step(e.stepId);
+      st.status = "succeeded";
+      st.outputs = e.outputs;
+      st.recorded = e.recorded;
+      st.finishedAt = e.at;
+      st.durationMs += e.durationMs;
+      st.succeededOrder = e.seq;
+      break;
+    }
+    case "step.failed": {
+      const st = step(e.stepId);
+      st.status = "failed";
+      st.error = e.error;
+      if (e.error.code !== "CANCELLED") st.failures += 1;
+      st.durationMs += e.durationMs;
+      st.retryInMs = e.retryInMs;
+      st.finishedAt = e.at;
+      break;
+    }
+    case "step.skipped": {
+      const st = step(e.stepId);
+      st.status = "skipped";
+      st.skipReason = e.reason === "operator" ? `skipped by ${e.by?.user ?? "operator"}${e.note ? `: ${e.note}` : ""}` : e.reason;
+      st.finishedAt = e.at;
+      if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
+      break;
+    }
+    case "gate.approved":
+      step(e.stepId).approvedBy = e.by;
+      break;
+    case "run.paused":
+      s.status = "paused";
+      s.pause = { reason: e.reason, stepId: e.stepId, message: e.message, at: e.at };
+      break;
+    case "run.decision":
+      if (e.decision === "abort") break;
+      s.pendingDecision = { decision: e.decision, stepId: e.stepId };
+      if (e.decision === "retry" && e.stepId && s.steps[e.stepId]) s.steps[e.stepId]!.failures = 0;
+      break;
+    case "run.resumed":
+      if (s.status === "paused" || s.status === "interrupted") s.status = s.abortRequested ? "aborting" : "running";
+      break;
+    case "run.interrupted":
+      s.status = "interrupted";
+      break;
+    case "abort.requested":
+      s.status = "aborting";
+      s.abortRequested = { by: e.by, reason: e.reason, at: e.at };
+      s.pause = undefined;
+      break;
+    case "undo.started": {
+      const st = step(e.stepId);
+      if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
+      st.undo = { status: "running", attempts: e.attempt };
+      s.status = "aborting";
+      break;
+    }
+    case "undo.succeeded":
+      step(e.stepId).undo.status = "succeeded";
+      break;
+    case "undo.failed": {
+      const u = step(e.stepId).undo;
+      u.status = "failed";
+      u.error = e.error;
+      break;
+    }
+    case "undo.skipped": {
+      const u = step(e.stepId).undo;
+      u.status = "skipped";
+      u.reason = e.reason;
+      if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
+      break;
+    }
+    case "lease.forced":
+      s.forcedLeases.push({ by: e.by, previousHolder: e.previousHolder, at: e.at });
+      break;
+    case "run.finished":
+      s.status = e.outcome;
+      s.outcome = e.outcome;
+      s.error = e.error;
+      s.finishedAt = e.at;
+      s.pause = undefined;
+      break;
+  }
+  return s;
+}
+
+export function isFinished(s: RunState): boolean {
+  return s.status === "succeeded" || s.status === "failed" || s.status === "aborted";
+}
+
+/** Completed steps in the order abort must undo them (most recent success first). */
+export function undoOrder(s: RunState): StepState[] {
+  return Object.values(s.steps)
+    .filter((st) => st.status === "succeeded")
+    .sort((a, b) => (b.succeededOrder ?? 0) - (a.succeededOrder ?? 0));
+}

@@ -1,0 +1,95 @@
+/**
+ * Drives a run from its journaled state to the next resting point: finished,
+ * paused (approval or a decision), or interrupted. It reconciles rather than
+ * replays: completed members are passed over, so `drive()` after a crash,
+ * a pause or a decision continues exactly where the journal says.
+ */
+import type { EngineDeps } from "./context.js";
+import type { PlannedStep } from "./events.js";
+import { runAbort } from "./abort.js";
+import { runMember, type MemberControl, type MemberResult } from "./member.js";
+import { buildPlan, leafSpecs, type PlanNode } from "./plan.js";
+import { isFinished, type RunState } from "./reducer.js";
+
+export class Runner {
+  private stopRequested = false;
+  private stopSignal?: string;
+  private readonly cancel = new AbortController();
+  readonly tree: PlanNode[];
+  private readonly specs;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.tree = buildPlan(deps.playbook.steps, deps.journal.state.params);
+    this.specs = leafSpecs(this.tree);
+  }
+
+  /** First SIGINT/SIGTERM: finish what is running, checkpoint, start nothing new. */
+  stop(signal = "SIGINT"): void {
+    this.stopRequested = true;
+    this.stopSignal ??= signal;
+  }
+
+  /** Second signal (or a lost lease): cancel running actions through their AbortSignal. */
+  cancelRunning(reason: unknown): void {
+    this.stopRequested = true;
+    this.cancel.abort(reason);
+  }
+
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  private get ctl(): MemberControl {
+    return { stopping: () => this.stopRequested, cancelSignal: this.cancel.signal };
+  }
+
+  async drive(): Promise<RunState> {
+    const j = this.deps.journal;
+    const s = j.state;
+    if (isFinished(s)) return s;
+    if (s.status === "paused" && s.pause?.reason !== "approval" && !s.pendingDecision && !s.abortRequested) return s;
+    if (s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId && !s.steps[s.pause.stepId]?.approvedBy && !s.abortRequested) return s;
+    if (s.status === "paused" || s.status === "interrupted") await j.append({ type: "run.resumed", by: this.deps.actor });
+
+    let result: MemberResult;
+    if (j.state.abortRequested) result = "abort";
+    else result = await this.runNodes(this.tree, false, Number.POSITIVE_INFINITY);
+
+    if (result === "abort") result = await runAbort(this.deps, this.ctl, this.specs);
+    if (result === "ok" && !isFinished(j.state)) await j.append({ type: "run.finished", outcome: "succeeded" });
+    if (result === "stop" && this.stopRequested && j.state.status !== "paused" && !isFinished(j.state)) {
+      await j.append({ type: "run.interrupted", signal: this.stopSignal ?? "cancel" });
+    }
+    return j.state;
+  }
+
+  private async runNodes(nodes: PlanNode[], parallel: boolean, limit: number): Promise<MemberResult> {
+    return runLimited(nodes, parallel ? limit : 1, (n) => this.runNode(n), () => this.stopRequested);
+  }
+
+  private runNode(n: PlanNode): Promise<MemberResult> {
+    if (n.kind === "group") return this.runNodes(n.children, n.parallel, n.maxParallel);
+    return runLimited(n.members, n.maxParallel, (m: PlannedStep) => runMember(this.deps, this.ctl, m, n.spec), () => this.stopRequested);
+  }
+}
+
+/**
+ * Run `fn` over items with at most `limit` at once, in order. After a "stop"
+ * or "abort" no new item starts; running ones finish. The worst result wins.
+ */
+export async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<MemberResult>, stopping: () => boolean): Promise<MemberResult> {
+  let next = 0;
+  let worst: MemberResult = "ok";
+  const rank = { ok: 0, stop: 1, abort: 2 } as const;
+  const worker = async () => {
+    while (next < items.length && worst === "ok" && !stopping()) {
+      const item = items[next++]!;
+      const r = await fn(item);
+      if (rank[r] > rank[worst]) worst = r;
+    }
+  };
+  const n = Math.max(1, Math.min(limit, items.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  if (worst === "ok" && next < items.length) worst = "stop";
+  return worst;
+}

@@ -1,0 +1,144 @@
+/**
+ * Static checks of `${{ }}` expressions: syntax, references (unknown or later
+ * steps, unknown params, matrix keys outside a matrix) and simple type errors
+ * (ordering a string, comparing values that can never be equal).
+ */
+import type { Problem } from "../errors.js";
+import { ExpressionSyntaxError, hasExpression, parseTemplate, type Expr } from "./expressions.js";
+import type { Path, PlaybookSource } from "./source.js";
+
+export interface StepVisibility {
+  id: string;
+  path: Path;
+  /** Steps guaranteed to have finished before this one starts. */
+  visible: Set<string>;
+  matrixKeys: string[];
+}
+
+type Ty = "string" | "number" | "boolean" | "list" | "null" | "any";
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export function checkExpressions(source: PlaybookSource, doc: Record<string, unknown>, steps: StepVisibility[], allIds: Set<string>): Problem[] {
+  const problems: Problem[] = [];
+  const params = isObj(doc.params) ? doc.params : {};
+  const paramType = (name: string): Ty | undefined => {
+    const spec = params[name];
+    if (!isObj(spec)) return undefined;
+    return (typeof spec.type === "string" ? spec.type : "string") as Ty;
+  };
+
+  for (const step of steps) {
+    const raw = getAt(doc, step.path);
+    if (!isObj(raw)) continue;
+    const visit = (value: unknown, at: Path, where: "with" | "when" | "matrix") => {
+      if (typeof value === "string") {
+        if (!hasExpression(value)) return;
+        let parts;
+        try {
+          parts = parseTemplate(value);
+        } catch (e) {
+          if (e instanceof ExpressionSyntaxError) problems.push(source.problem(at, e.message, { offsetInValue: e.offset }));
+          else throw e;
+          return;
+        }
+        for (const part of parts) {
+          if (!("expr" in part)) continue;
+          const err = (msg: string) => problems.push(source.problem(at, `\${{ ${part.source} }}: ${msg}`, { offsetInValue: part.offset }));
+          const ty = typeOf(part.expr, { step, allIds, paramType, err, where });
+          if (where === "matrix" && ty !== "list" && ty !== "any") err("a matrix takes a list; use a param of type list");
+        }
+      } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...at, i], where));
+      else if (isObj(value)) for (const [k, v] of Object.entries(value)) visit(v, [...at, k], where);
+    };
+    visit(raw.with, [...step.path, "with"], "with");
+    visit(raw.when, [...step.path, "when"], "when");
+    if (isObj(raw.undo)) visit(raw.undo.with, [...step.path, "undo", "with"], "with");
+    if (isObj(raw.matrix)) for (const [k, v] of Object.entries(raw.matrix)) if (typeof v === "string") visit(v, [...step.path, "matrix", k], "matrix");
+  }
+  return problems;
+}
+
+interface Ctx {
+  step: StepVisibility;
+  allIds: Set<string>;
+  paramType(name: string): Ty | undefined;
+  err(msg: string): void;
+  where: "with" | "when" | "matrix";
+}
+
+function typeOf(e: Expr, c: Ctx): Ty {
+  switch (e.kind) {
+    case "lit":
+      return e.value === null ? "null" : (typeof e.value as Ty);
+    case "not":
+      typeOf(e.arg, c);
+      return "boolean";
+    case "call":
+      e.args.forEach((a) => typeOf(a, c));
+      return e.fn === "contains" || e.fn === "startsWith" || e.fn === "endsWith" ? "boolean" : e.fn === "coalesce" ? "any" : "string";
+    case "bin": {
+      const l = typeOf(e.left, c);
+      const r = typeOf(e.right, c);
+      if (e.op === "&&" || e.op === "||") return l === r ? l : "any";
+      if (e.op === "==" || e.op === "!=") {
+        const prim = (t: Ty) => t !== "any" && t !== "null";
+        if (prim(l) && prim(r) && l !== r) c.err(`compares a ${l} with a ${r}: this is never equal`);
+        return "boolean";
+      }
+      for (const t of [l, r]) if (t !== "any" && t !== "number") c.err(`'${e.op}' orders numbers, but one side is a ${t}`);
+      return "boolean";
+    }
+    case "ref":
+      return refType(e.path, c);
+  }
+}
+
+function refType(p: (string | number)[], c: Ctx): Ty {
+  const [root, a, b, k] = p;
+  switch (root) {
+    case "params": {
+      if (a === undefined) { c.err("name a param: params.<name>"); return "any"; }
+      const t = c.paramType(String(a));
+      if (!t) c.err(`unknown param "${a}"; declare it under params:`);
+      if (p.length > 2 && t !== "list") c.err(`params.${a} is a ${t ?? "value"}, it has no fields`);
+      return p.length > 2 ? "string" : t ?? "any";
+    }
+    case "steps": {
+      if (a === undefined) { c.err("name a step: steps.<id>.outputs.<name>"); return "any"; }
+      const id = String(a);
+      if (id === c.step.id) c.err("a step cannot use its own outputs");
+      else if (!c.allIds.has(id)) c.err(`unknown step "${id}"`);
+      else if (!c.step.visible.has(id)) c.err(`step "${id}" has not finished when "${c.step.id}" runs (it comes later or runs in parallel)`);
+      if (b !== "outputs" && b !== "status") c.err(`write steps.${id}.outputs.<name> or steps.${id}.status`);
+      if (b === "outputs" && k === undefined) c.err(`name an output: steps.${id}.outputs.<name>`);
+      return b === "status" ? "string" : "any";
+    }
+    case "env":
+    case "secrets":
+      if (a === undefined || p.length > 2) c.err(`write ${root}.<NAME>`);
+      if (root === "secrets" && c.where === "when") c.err("secrets cannot decide whether a step runs; they may only be passed to actions");
+      return "string";
+    case "matrix":
+      if (a === undefined) { c.err("name a matrix key: matrix.<key>"); return "any"; }
+      if (!c.step.matrixKeys.includes(String(a))) {
+        c.err(c.step.matrixKeys.length ? `unknown matrix key "${a}"; this step's keys: ${c.step.matrixKeys.join(", ")}` : "matrix values exist only in a step with a matrix");
+      }
+      return "any";
+    case "run":
+      if (a !== "id" || p.length > 2) c.err("the run exposes only run.id");
+      return "string";
+    default:
+      c.err(`unknown name "${root}"; expressions see params, steps, env, secrets, matrix and run`);
+      return "any";
+  }
+}
+
+function getAt(doc: unknown, p: Path): unknown {
+  let v = doc;
+  for (const k of p) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v;
+}

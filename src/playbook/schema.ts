@@ -1,0 +1,191 @@
+/**
+ * The playbook format, defined once. This zod schema is the source of the
+ * TypeScript types, of structural validation, of `cutover schema` (JSON
+ * Schema for editors) and of docs/playbook.md. Action `with:` blocks and
+ * provider entries are checked against each action's and provider's own
+ * schema in validate.ts; here they are open objects.
+ */
+import { z } from "zod";
+import { parseDuration } from "./duration.js";
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const EXPR_ONLY = /^\s*\$\{\{[\s\S]*\}\}\s*$/;
+
+const Id = z
+  .string()
+  .regex(ID_PATTERN, "must be lower-case letters, digits and dashes, starting with a letter or digit (e.g. deploy-green)")
+  .max(63, "must be at most 63 characters");
+
+export const Duration = z
+  .union([z.number().nonnegative(), z.string()])
+  .refine(
+    (v) => {
+      try {
+        parseDuration(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "must be a duration such as 500ms, 30s, 5m, 1h or 1m30s (a bare number is milliseconds)" },
+  )
+  .describe("A duration: a number of milliseconds, or text such as 500ms, 30s, 5m, 1h, 1m30s.");
+
+const Expression = z
+  .string()
+  .regex(EXPR_ONLY, "must be an expression written as ${{ ... }}")
+  .describe("An expression, written ${{ ... }}: see docs/playbook.md#expressions.");
+
+export const RetryPolicy = z
+  .object({
+    maxRetries: z.number().int().min(0).max(100).default(0).describe("How many times to try again after the first failure."),
+    delay: Duration.default("1s").describe("Wait before the first retry; doubles on each further retry."),
+    maxDelay: Duration.default("1m").describe("The longest wait between two retries."),
+    factor: z.number().min(1).max(10).default(2).describe("How much the delay grows per retry."),
+  })
+  .strict()
+  .describe("Retry a failed attempt with exponential backoff (with jitter) before applying onFailure.");
+
+export const OnFailure = z
+  .enum(["pause", "abort", "continue"])
+  .describe(
+    "What the run does when the step has failed all its attempts. pause: stop and wait for `cutover retry|skip|abort` (exit 3). abort: undo completed steps in reverse order. continue: record the failure and go on.",
+  );
+
+export const ResumePolicy = z
+  .enum(["rerun", "pause", "skip", "fail"])
+  .describe(
+    "For actions that are not idempotent (exec): what `resume` does when the run was interrupted while this step was running. rerun: run it again. pause: ask a person (exit 3). skip: mark it skipped. fail: treat it as failed (onFailure applies).",
+  );
+
+export const UndoOverride = z
+  .union([
+    z.literal(false),
+    z
+      .object({
+        action: z.string().describe("The action kind to run as this step's undo."),
+        with: z.record(z.string(), z.unknown()).default({}).describe("Its inputs; expressions allowed."),
+        timeout: Duration.optional().describe("Time limit for the undo."),
+      })
+      .strict(),
+  ])
+  .describe(
+    "Override the action's own undo. false: this step is not undone on abort (reported as left in place). An object: run this action instead.",
+  );
+
+export const ParamSpec = z
+  .object({
+    type: z.enum(["string", "number", "boolean", "list"]).default("string").describe("Value type. A list is given on the command line as a,b,c."),
+    required: z.boolean().default(false).describe("The run refuses to start without it."),
+    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional().describe("Value used when none is given."),
+    description: z.string().optional().describe("What it is for; shown by `plan`."),
+    secret: z.boolean().default(false).describe("Never printed or journaled; give it through the environment variable CUTOVER_PARAM_<NAME>."),
+    allowed: z.array(z.union([z.string(), z.number()])).optional().describe("The only values accepted."),
+  })
+  .strict();
+
+const ProviderEntry = z
+  .object({ provider: z.string().min(1).describe("The provider kind: file, local, nginx, postgres, sqlite, azure-appservice, ...") })
+  .passthrough()
+  .describe("A named provider and its configuration; other fields depend on the provider.");
+
+export const EnvironmentSpec = z
+  .object({
+    name: Id.optional().describe("The environment's name: the key of its lease (one active run per environment). Default: the playbook name."),
+  })
+  .catchall(ProviderEntry)
+  .describe(
+    "Named providers and their configuration. `state` holds the journal and lease (default: the file store in .cutover/); `flags` is the default flag store.",
+  );
+
+const StepCommon = {
+  id: Id.describe("Unique id of the step in the playbook."),
+  description: z.string().optional().describe("What the step is for, shown by plan and status."),
+  when: z.union([Expression, z.boolean()]).optional().describe("Run the step only if this is true; otherwise it is skipped."),
+};
+
+export interface StepSpec {
+  id: string;
+  description?: string;
+  when?: string | boolean;
+  action?: string;
+  with?: Record<string, unknown>;
+  timeout?: string | number;
+  retry?: z.infer<typeof RetryPolicy>;
+  onFailure?: z.infer<typeof OnFailure>;
+  undo?: z.infer<typeof UndoOverride>;
+  resume?: z.infer<typeof ResumePolicy>;
+  matrix?: Record<string, unknown[] | string>;
+  maxParallel?: number;
+  parallel?: boolean;
+  steps?: StepSpec[];
+}
+
+export const StepSchema: z.ZodType<StepSpec> = z
+  .object({
+    ...StepCommon,
+    action: z.string().optional().describe("The action kind (see docs/actions.md). A step has either action or steps."),
+    with: z.record(z.string(), z.unknown()).optional().describe("The action's inputs; strings may hold ${{ }} expressions."),
+    timeout: Duration.optional().describe("Time limit of one attempt; the action is cancelled through its AbortSignal."),
+    retry: RetryPolicy.optional(),
+    onFailure: OnFailure.optional(),
+    undo: UndoOverride.optional(),
+    resume: ResumePolicy.optional(),
+    matrix: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "matrix keys are identifiers"), z.union([z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), Expression]))
+      .optional()
+      .describe("Run the action once per value (or per combination of several keys); each member is journaled on its own, e.g. swap[eastus]. Values: a list, or ${{ params.<list param> }}."),
+    maxParallel: z.number().int().min(1).max(256).optional().describe("How many matrix members or parallel group members run at once. Default: 1 for a matrix, unlimited for a parallel group."),
+    parallel: z.boolean().optional().describe("For a group: run its steps at the same time (bounded by maxParallel) instead of in order."),
+    get steps() {
+      return z.array(StepSchema).min(1).optional().describe("A group of steps, run in order or (parallel: true) at once.");
+    },
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const isGroup = s.steps !== undefined;
+    if (isGroup === (s.action !== undefined)) {
+      ctx.addIssue({ code: "custom", path: isGroup ? ["action"] : [], message: "a step needs exactly one of `action` (a step) or `steps` (a group)" });
+    }
+    if (isGroup) {
+      for (const f of ["with", "timeout", "retry", "undo", "resume", "matrix"] as const) {
+        if (s[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: `\`${f}\` belongs on a step with an action, not on a group` });
+      }
+    } else if (s.parallel !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["parallel"], message: "`parallel` belongs on a group (a step with `steps`)" });
+    }
+  }) as unknown as z.ZodType<StepSpec>;
+
+export const PlaybookSchema = z
+  .object({
+    version: z.literal(1).describe("Format version; always 1."),
+    name: Id.describe("The playbook's name; runs are listed under it."),
+    description: z.string().optional().describe("What this release does."),
+    environment: EnvironmentSpec.default({}),
+    params: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "param names are identifiers (letters, digits, _)"), ParamSpec)
+      .default({})
+      .describe("Inputs of the run, given with --param name=value."),
+    defaults: z
+      .object({
+        timeout: Duration.optional().describe("Default step timeout."),
+        retry: RetryPolicy.optional(),
+        onFailure: OnFailure.optional(),
+        resume: ResumePolicy.optional(),
+      })
+      .strict()
+      .optional()
+      .describe("Defaults applied to every step that does not set its own."),
+    lease: z
+      .object({
+        ttl: Duration.default("30s").describe("How long the environment lease lasts without a heartbeat; a crashed run's lease frees itself after this."),
+      })
+      .strict()
+      .optional(),
+    steps: z.array(StepSchema).min(1, "a playbook needs at least one step").describe("The steps, run in order."),
+  })
+  .strict();
+
+export type Playbook = z.infer<typeof PlaybookSchema>;
+export type ParamSpecT = z.infer<typeof ParamSpec>;
+export type RetryPolicyT = z.infer<typeof RetryPolicy>;

@@ -1,0 +1,226 @@
+/**
+ * Validation before anything acts (DESIGN.md invariant 1): schema, then
+ * references — actions and their `with`, providers and their config, step
+ * ids, expressions — collecting every problem with its position.
+ */
+import { createHash } from "node:crypto";
+import path from "node:path";
+import type { z } from "zod";
+import type { ActionDefinition, ProviderDefinition } from "../actions/types.js";
+import { PlaybookInvalidError, type Problem } from "../errors.js";
+import { checkExpressions, type StepVisibility } from "./check-expressions.js";
+import { PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
+import { parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
+import { hasExpression } from "./expressions.js";
+
+export interface Registries {
+  findAction(kind: string): ActionDefinition<unknown> | undefined;
+  findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined;
+  actionKinds(): string[];
+  providerKinds(): string[];
+}
+
+export interface LoadedPlaybook {
+  file: string;
+  baseDir: string;
+  /** SHA-256 of the file's bytes: pinned to every run. */
+  hash: string;
+  playbook: Playbook;
+  source: PlaybookSource;
+  /** The environment name (lease key). */
+  environment: string;
+}
+
+export function loadPlaybook(file: string, reg: Registries): LoadedPlaybook {
+  return validatePlaybookText(file, readPlaybookFile(file), reg);
+}
+
+export function validatePlaybookText(file: string, text: string, reg: Registries): LoadedPlaybook {
+  const { source, value } = parsePlaybookText(file, text);
+  const problems: Problem[] = [];
+  const parsed = PlaybookSchema.safeParse(value);
+  if (!parsed.success) problems.push(...zodProblems(source, [], parsed.error.issues));
+  problems.push(...checkReferences(source, value as Record<string, unknown>, reg));
+  if (problems.length) throw new PlaybookInvalidError(dedupe(problems));
+  const playbook = parsed.data!;
+  return {
+    file,
+    baseDir: path.dirname(path.resolve(file)),
+    hash: createHash("sha256").update(text).digest("hex"),
+    playbook,
+    source,
+    environment: playbook.environment.name ?? playbook.name,
+  };
+}
+
+export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$ZodIssue[], skip?: (p: Path) => boolean): Problem[] {
+  const out: Problem[] = [];
+  for (const issue of issues) {
+    const p = [...base, ...(issue.path as (string | number)[])];
+    if (skip?.(p)) continue;
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) out.push(source.problem([...p, k], `unknown field "${k}"${suggest(k, knownKeysAt(issue))}`, { key: true }));
+    } else if (issue.code === "invalid_union" && "errors" in issue && Array.isArray(issue.errors)) {
+      // Report the branch that got furthest rather than zod's generic "Invalid input".
+      const branch = issue.errors.flat()[0] as z.core.$ZodIssue | undefined;
+      const msg = branch && branch.message !== issue.message ? branch.message : issue.message;
+      out.push(source.problem(p, msg));
+    } else {
+      out.push(source.problem(p, issue.message));
+    }
+  }
+  return out;
+}
+
+function knownKeysAt(_issue: z.core.$ZodIssue): string[] {
+  return [];
+}
+
+/** "did you mean …" for a near miss (edit distance ≤ 2). */
+export function suggest(word: string, candidates: string[]): string {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) { bestD = d; best = c; }
+  }
+  return best ? `; did you mean "${best}"?` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0]!;
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j]!;
+      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length]!;
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems
+    .filter((p) => {
+      const k = `${p.line}:${p.column}:${p.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Walk the raw document defensively: structural errors were reported by the schema already. */
+function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, reg: Registries): Problem[] {
+  const problems: Problem[] = [];
+  const env = isObj(doc.environment) ? doc.environment : {};
+  const envEntries: Record<string, { provider: string }> = {};
+  for (const [name, entry] of Object.entries(env)) {
+    if (name === "name" || !isObj(entry) || typeof entry.provider !== "string") continue;
+    const def = reg.findProvider(entry.provider);
+    if (!def) {
+      problems.push(source.problem(["environment", name, "provider"], `unknown provider "${entry.provider}"${suggest(entry.provider, reg.providerKinds())}; known: ${reg.providerKinds().join(", ")}`));
+      continue;
+    }
+    envEntries[name] = { provider: entry.provider };
+    const { provider: _p, ...config } = entry;
+    const r = def.config.safeParse(config);
+    if (!r.success) problems.push(...zodProblems(source, ["environment", name], r.error.issues, (p) => hasExpression(getAt(doc, p))));
+  }
+
+  const steps = Array.isArray(doc.steps) ? doc.steps : [];
+  const ids = new Map<string, Path>();
+  const collect = (list: unknown[], base: Path) =>
+    list.forEach((s, i) => {
+      if (!isObj(s)) return;
+      const p = [...base, i];
+      if (typeof s.id === "string") {
+        if (ids.has(s.id)) problems.push(source.problem([...p, "id"], `duplicate step id "${s.id}" (first used at ${source.locate([...ids.get(s.id)!, "id"]).line})`));
+        else ids.set(s.id, p);
+      }
+      if (Array.isArray(s.steps)) collect(s.steps, [...p, "steps"]);
+    });
+  collect(steps, ["steps"]);
+
+  const visibility: StepVisibility[] = [];
+  const walk = (list: unknown[], base: Path, visibleBefore: Set<string>, parallel: boolean) => {
+    const visible = new Set(visibleBefore);
+    list.forEach((s, i) => {
+      if (!isObj(s)) return;
+      const p = [...base, i];
+      const own = new Set(visible);
+      if (typeof s.id === "string") visibility.push({ id: s.id, path: p, visible: own, matrixKeys: isObj(s.matrix) ? Object.keys(s.matrix) : [] });
+      if (typeof s.action === "string") checkAction(source, doc, s, p, reg, envEntries, problems);
+      if (Array.isArray(s.steps)) walk(s.steps, [...p, "steps"], own, s.parallel === true);
+      if (!parallel) for (const id of idsIn(s)) visible.add(id);
+    });
+  };
+  walk(steps, ["steps"], new Set(), false);
+  problems.push(...checkExpressions(source, doc, visibility, new Set(ids.keys())));
+  return problems;
+}
+
+function idsIn(s: Record<string, unknown>): string[] {
+  const out = typeof s.id === "string" ? [s.id] : [];
+  if (Array.isArray(s.steps)) for (const c of s.steps) if (isObj(c)) out.push(...idsIn(c));
+  return out;
+}
+
+function checkAction(
+  source: PlaybookSource,
+  doc: Record<string, unknown>,
+  s: Record<string, unknown>,
+  p: Path,
+  reg: Registries,
+  env: Record<string, { provider: string }>,
+  problems: Problem[],
+) {
+  const check = (kind: string, withBlock: unknown, at: Path) => {
+    const def = reg.findAction(kind);
+    if (!def) {
+      problems.push(source.problem([...at, "action"], `unknown action "${kind}"${suggest(kind, reg.actionKinds())}; see \`cutover schema --actions\` or docs/actions.md`));
+      return;
+    }
+    const w = withBlock === undefined ? {} : withBlock;
+    const r = def.with.safeParse(w);
+    // A value written as an expression is checked again, resolved, when the step runs.
+    if (!r.success) problems.push(...zodProblems(source, [...at, "with"], r.error.issues, (q) => insideExpression(doc, q)));
+    if (def.provider && isObj(w)) {
+      const target = typeof w.target === "string" ? w.target : def.provider.defaultTarget;
+      if (hasExpression(target)) return;
+      const entry = env[target];
+      const where = typeof w.target === "string" ? [...at, "with", "target"] : [...at, "action"];
+      if (!entry) {
+        problems.push(source.problem(where, `action ${kind} needs an environment entry "${target}" providing ${def.provider.capability}; add environment.${target}: { provider: ... }${typeof w.target === "string" ? "" : " or set with.target"}`));
+      } else {
+        const prov = reg.findProvider(entry.provider);
+        if (prov && !prov.capabilities.includes(def.provider.capability)) {
+          problems.push(source.problem(where, `environment entry "${target}" (provider ${entry.provider}) does not provide ${def.provider.capability}, which ${kind} needs`));
+        }
+      }
+    }
+  };
+  check(s.action as string, s.with, p);
+  if (isObj(s.undo) && typeof s.undo.action === "string") check(s.undo.action, s.undo.with, [...p, "undo"]);
+}
+
+function getAt(doc: unknown, p: Path): unknown {
+  let v = doc;
+  for (const k of p) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v;
+}
+
+function insideExpression(doc: unknown, p: Path): boolean {
+  for (let i = p.length; i > 0; i--) if (hasExpression(getAt(doc, p.slice(0, i)))) return true;
+  return false;
+}
+
+export type { StepSpec };
