@@ -1,0 +1,81 @@
+/**
+ * Options every Azure provider shares: retries (the SDK pipeline retries
+ * throttling and 5xx itself, honouring Retry-After), a private CA for test
+ * endpoints or TLS-inspecting proxies, and how a connection string is found.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import type { ProviderContext } from "../../actions/types.js";
+
+export const RetryConfig = z
+  .object({
+    maxRetries: z.number().int().min(0).max(20).default(3).describe("Retries of a failed request (429, 408, 5xx, network errors) inside the SDK."),
+    retryDelayMs: z.number().int().min(0).default(1000).describe("First backoff delay; doubles on each retry (with jitter). A Retry-After from the service wins."),
+    maxRetryDelayMs: z.number().int().min(0).default(30_000).describe("Cap of the exponential backoff."),
+  })
+  .strict()
+  .describe("HTTP retry policy of the Azure SDK clients.");
+export type RetryConfig = z.infer<typeof RetryConfig>;
+
+export const caCertFileField = z
+  .string()
+  .min(1)
+  .optional()
+  .describe("PEM file of an extra CA to trust for this service's endpoint (a private endpoint behind a TLS-inspecting proxy, or a local test server). Relative to the playbook.");
+
+export interface CommonPipelineOptions {
+  retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  tlsOptions?: { ca: string };
+  allowInsecureConnection?: boolean;
+}
+
+export function pipelineOptions(
+  retry: RetryConfig | undefined,
+  caCertFile: string | undefined,
+  ctx: Pick<ProviderContext, "baseDir">,
+  url?: string,
+): CommonPipelineOptions {
+  const r = RetryConfig.parse(retry ?? {});
+  const options: CommonPipelineOptions = {
+    retryOptions: { maxRetries: r.maxRetries, retryDelayInMs: r.retryDelayMs, maxRetryDelayInMs: r.maxRetryDelayMs },
+  };
+  if (caCertFile) {
+    const file = path.resolve(ctx.baseDir, caCertFile);
+    try {
+      options.tlsOptions = { ca: readFileSync(file, "utf8") };
+    } catch (e) {
+      throw new CutoverError(ErrorCode.Config, `cannot read caCertFile ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  // Plain http only makes sense for a local emulator (Azurite); allow it for loopback addresses only.
+  if (url && isLoopbackHttp(url)) options.allowInsecureConnection = true;
+  return options;
+}
+
+export function isLoopbackHttp(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** The endpoint named in a storage connection string, for the loopback check. */
+export function connectionStringEndpoint(connectionString: string, key: "TableEndpoint" | "QueueEndpoint" | "Endpoint"): string | undefined {
+  const m = new RegExp(`(?:^|;)${key}=([^;]+)`, "i").exec(connectionString);
+  return m?.[1];
+}
+
+/** Look a connection string up by secret/env name; never the value itself in the playbook. */
+export function resolveConnectionString(ctx: ProviderContext, secretName: string, what: string): string {
+  const value = ctx.secret(secretName);
+  if (!value) {
+    throw new CutoverError(ErrorCode.Config, `${what}: the secret or environment variable ${secretName} (connectionStringSecret) is not set`, {
+      hint: `Export ${secretName}, or configure \`endpoint\` and an Entra identity instead of a connection string.`,
+    });
+  }
+  return value;
+}

@@ -1,0 +1,96 @@
+/**
+ * Which Entra ID identity cutover acts as. DefaultAzureCredential by default;
+ * an explicit `auth` mode narrows it to one credential so a CI job fails fast
+ * and says why instead of walking the whole chain (the managed-identity probe
+ * alone can take 15 s on a machine without IMDS).
+ *
+ * Tests never construct a real credential: they install a factory with
+ * `setCredentialFactory`, so nothing probes the machine for logins.
+ */
+import {
+  AzureCliCredential,
+  DefaultAzureCredential,
+  EnvironmentCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
+} from "@azure/identity";
+import type { TokenCredential } from "@azure/identity";
+import { z } from "zod";
+
+export const AuthMode = z
+  .enum(["default", "cli", "managed-identity", "environment", "workload-identity"])
+  .describe(
+    "How cutover signs in to Entra ID: `default` (DefaultAzureCredential; AZURE_TOKEN_CREDENTIALS narrows its chain), " +
+      "`cli` (the `az login` session), `managed-identity`, `environment` (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET " +
+      "or AZURE_CLIENT_CERTIFICATE_PATH), `workload-identity` (federated token, AZURE_FEDERATED_TOKEN_FILE).",
+  );
+export type AuthMode = z.infer<typeof AuthMode>;
+
+export const AuthOptions = z
+  .object({
+    mode: AuthMode.optional(),
+    clientId: z.string().min(1).optional().describe("Client id of a user-assigned managed identity or app registration."),
+    tenantId: z.string().min(1).optional().describe("Entra tenant id (cli, workload-identity)."),
+  })
+  .strict()
+  .describe("Identity options; the mode falls back to the CUTOVER_AZURE_AUTH environment variable, then `default`.");
+export type AuthOptions = z.infer<typeof AuthOptions>;
+
+export type CredentialFactory = (options: Required<Pick<AuthOptions, "mode">> & AuthOptions) => TokenCredential;
+
+/** The real factory: one credential class per mode. */
+export const defaultCredentialFactory: CredentialFactory = ({ mode, clientId, tenantId }) => {
+  switch (mode) {
+    case "cli":
+      return new AzureCliCredential({ tenantId, processTimeoutInMs: 20_000 });
+    case "managed-identity":
+      return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
+    case "environment":
+      return new EnvironmentCredential();
+    case "workload-identity":
+      return new WorkloadIdentityCredential({ clientId, tenantId });
+    case "default":
+      return new DefaultAzureCredential({
+        tenantId,
+        managedIdentityClientId: clientId,
+        workloadIdentityClientId: clientId,
+      });
+  }
+};
+
+let factory: CredentialFactory = defaultCredentialFactory;
+/** Credentials are cached per option set: one token cache for all providers of a run. */
+const cache = new Map<string, TokenCredential>();
+
+/** Replace how credentials are made (tests, embedding). Returns the previous factory. */
+export function setCredentialFactory(next: CredentialFactory): CredentialFactory {
+  const previous = factory;
+  factory = next;
+  cache.clear();
+  return previous;
+}
+
+export function resolveAuthMode(options: AuthOptions | undefined, env: NodeJS.ProcessEnv = process.env): AuthMode {
+  if (options?.mode) return options.mode;
+  const fromEnv = env.CUTOVER_AZURE_AUTH;
+  if (fromEnv) return AuthMode.parse(fromEnv);
+  return "default";
+}
+
+export function getCredential(options?: AuthOptions): TokenCredential {
+  const mode = resolveAuthMode(options);
+  const clientId = options?.clientId ?? process.env.CUTOVER_AZURE_CLIENT_ID;
+  const tenantId = options?.tenantId ?? process.env.CUTOVER_AZURE_TENANT_ID;
+  const key = JSON.stringify([mode, clientId, tenantId]);
+  let credential = cache.get(key);
+  if (!credential) {
+    credential = factory({ mode, clientId, tenantId });
+    cache.set(key, credential);
+  }
+  return credential;
+}
+
+/** A credential that hands out a fixed token: for tests against local fakes only. */
+export function staticTokenCredential(token = "test-token"): TokenCredential {
+  return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+}

@@ -1,0 +1,132 @@
+/**
+ * Turn Azure SDK failures into errors a person on call can act on: which role
+ * is missing, which resource does not exist, that someone else changed the
+ * thing under us. Throttling (429/503 with Retry-After) is retried inside the
+ * SDK pipeline before we ever get here; what reaches us is marked retryable
+ * so the step's retry policy can take over.
+ */
+import { isRestError } from "@azure/core-rest-pipeline";
+import { CutoverError, ErrorCode, isCutoverError } from "../../errors.js";
+
+export type AzureService = "App Service" | "App Configuration" | "Table Storage" | "Queue Storage";
+
+/** The built-in role that grants what cutover does on each service. */
+export const requiredRole: Record<AzureService, string> = {
+  "App Service": "Website Contributor (or Contributor) on the web app",
+  "App Configuration": "App Configuration Data Owner on the store",
+  "Table Storage": "Storage Table Data Contributor on the storage account",
+  "Queue Storage": "Storage Queue Data Reader on the queue (or the storage account)",
+};
+
+export interface AzureErrorContext {
+  service: AzureService;
+  /** What we were doing: `swap staging→production`, `read flag MaintenanceMode`. */
+  operation: string;
+  /** The resource, for 404s: `web app shop-api slot staging`. */
+  resource: string;
+}
+
+/** HTTP status of an SDK error, if it has one. */
+export function statusOf(e: unknown): number | undefined {
+  if (isRestError(e)) return e.statusCode;
+  const s = (e as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === "number" ? s : undefined;
+}
+
+/** The service's own error code (ARM body `error.code`, Tables `x-ms-error-code`). */
+export function serviceCodeOf(e: unknown): string | undefined {
+  if (!isRestError(e)) return undefined;
+  const details = e.details as { errorCode?: unknown } | undefined;
+  if (typeof details?.errorCode === "string") return details.errorCode;
+  return e.code;
+}
+
+function isAbort(e: unknown): boolean {
+  return e instanceof Error && (e.name === "AbortError" || e.message === "Operation was canceled");
+}
+
+function isCredentialError(e: unknown): boolean {
+  return e instanceof Error && (e.name === "CredentialUnavailableError" || e.name === "AuthenticationError" || e.name === "AggregateAuthenticationError");
+}
+
+/** Keep the service's message short and single-line; raw odata JSON is common. */
+function shortMessage(e: Error): string {
+  let m = e.message;
+  try {
+    const parsed = JSON.parse(m) as { "odata.error"?: { message?: { value?: string } } };
+    m = parsed["odata.error"]?.message?.value ?? m;
+  } catch {
+    /* not JSON */
+  }
+  m = m.split("\n")[0] ?? m;
+  return m.length > 300 ? m.slice(0, 300) + "…" : m;
+}
+
+export function translateAzureError(e: unknown, ctx: AzureErrorContext): unknown {
+  if (isCutoverError(e) || isAbort(e)) return e;
+  const where = `${ctx.service}: ${ctx.operation} (${ctx.resource})`;
+  if (isCredentialError(e)) {
+    return new CutoverError(ErrorCode.Config, `${where}: could not get an Entra ID token: ${shortMessage(e as Error)}`, {
+      cause: e,
+      hint: "Choose the identity with `auth.mode` (default | cli | managed-identity | environment | workload-identity) or CUTOVER_AZURE_AUTH; for `cli`, run `az login` first.",
+    });
+  }
+  const status = statusOf(e);
+  if (status === undefined) {
+    // Network-level failure (reset, timeout, DNS): the SDK already retried.
+    const msg = e instanceof Error ? shortMessage(e) : String(e);
+    return new CutoverError(ErrorCode.Provider, `${where}: ${msg}`, { cause: e, retryable: true });
+  }
+  const code = serviceCodeOf(e);
+  const detail = `HTTP ${status}${code ? ` ${code}` : ""}`;
+  const msg = e instanceof Error ? shortMessage(e) : "";
+  switch (true) {
+    case status === 401:
+      return new CutoverError(ErrorCode.Provider, `${where}: not authenticated (${detail})`, {
+        cause: e,
+        hint: `Check the identity cutover runs as (auth.mode) and that it belongs to the right tenant; it needs ${requiredRole[ctx.service]}.`,
+        details: { status, code },
+      });
+    case status === 403:
+      return new CutoverError(ErrorCode.Provider, `${where}: permission denied (${detail}); the identity is missing the role ${requiredRole[ctx.service]}`, {
+        cause: e,
+        hint: `Grant ${requiredRole[ctx.service]} to the identity cutover runs as (see infra/azure/README.md), then retry the step.`,
+        details: { status, code },
+      });
+    case status === 404:
+      return new CutoverError(ErrorCode.Provider, `${where}: ${ctx.resource} does not exist (${detail})`, {
+        cause: e,
+        hint: "Check the names in the playbook's environment block (subscription, resource group, app, slot, store, table).",
+        details: { status, code },
+      });
+    case status === 409 || status === 412:
+      return new CutoverError(ErrorCode.Provider, `${where}: changed by someone else meanwhile (${detail}): ${msg}`, {
+        cause: e,
+        hint: "Another operation or person changed it since cutover read it. Look at its current state, then `cutover retry` the step.",
+        details: { status, code },
+        retryable: true,
+      });
+    case status === 429 || status === 503:
+      return new CutoverError(ErrorCode.Provider, `${where}: throttled or unavailable after retries (${detail})`, {
+        cause: e,
+        hint: "The service asked us to slow down (Retry-After was honoured); retry the step later.",
+        details: { status, code },
+        retryable: true,
+      });
+    default:
+      return new CutoverError(ErrorCode.Provider, `${where}: ${detail}: ${msg}`, {
+        cause: e,
+        details: { status, code },
+        retryable: status >= 500 || status === 408,
+      });
+  }
+}
+
+/** Run `fn`, translating whatever it throws. */
+export async function azureCall<T>(ctx: AzureErrorContext, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw translateAzureError(e, ctx);
+  }
+}
