@@ -1,0 +1,54 @@
+/* global fetch, AbortController */
+// The flags an app slot reads from the local supervisor (MaintenanceMode and friends).
+// A long-poll loop: each poll carries the revision this process has applied, which is
+// how the supervisor knows a flag change has reached every slot before `flag.set` returns.
+const POLL_WAIT_MS = 25_000;
+const RETRY_DELAY_MS = 300;
+
+export function watchFlags(env = process.env) {
+  const url = env.CUTOVER_FLAGS_URL;
+  const token = env.CUTOVER_FLAGS_TOKEN ?? "";
+  let state = parseInitial(env.CUTOVER_FLAGS_INITIAL);
+  const controller = new AbortController();
+
+  async function loop() {
+    while (!controller.signal.aborted) {
+      try {
+        const query = `since=${state.rev}&waitMs=${POLL_WAIT_MS}&slot=${env.CUTOVER_SLOT ?? ""}&pid=${process.pid}`;
+        const res = await fetch(`${url}?${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: controller.signal,
+        });
+        if (!res.ok) throw new Error(`flags: HTTP ${res.status}`);
+        const body = await res.json();
+        if (typeof body.rev === "number" && body.flags && typeof body.flags === "object") {
+          state = { rev: body.rev, flags: body.flags };
+        }
+      } catch {
+        // The supervisor may be restarting: keep the last known flags and try again.
+        if (controller.signal.aborted) return;
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+      }
+    }
+  }
+  if (url) void loop();
+
+  return {
+    get: (name) => state.flags[name],
+    get rev() { return state.rev; },
+    stop: () => controller.abort(),
+  };
+}
+
+function parseInitial(text) {
+  try {
+    const v = JSON.parse(text ?? "");
+    if (v && typeof v.rev === "number" && v.flags && typeof v.flags === "object") return v;
+  } catch { /* no initial flags: start empty */ }
+  return { rev: 0, flags: {} };
+}
+
+/** MaintenanceMode may be stored as a boolean or as a string ("true"). */
+export function isOn(value) {
+  return value === true || value === "true" || value === 1 || value === "1";
+}

@@ -1,0 +1,92 @@
+/**
+ * The `local` provider's client: what actions use to drive the local
+ * environment (capabilities `app`, `lb`, `flags`). It talks to the detached
+ * supervisor over its admin API and implements FlagStore, so the generic
+ * `flag.set` action works against `target: app`.
+ */
+import type { Json } from "../../engine/events.js";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import type { FlagStore, FlagValue } from "../contracts.js";
+import { adminCall } from "./admin-client.js";
+import { localUp } from "./lifecycle.js";
+import type { AppSpec, DrainResult, LocalStatus, SlotName, SlotStatus } from "./types.js";
+
+export interface LocalClientOptions {
+  dir: string;
+  publicPort?: number;
+  baseline?: AppSpec;
+}
+
+export class LocalClient implements FlagStore {
+  readonly kind = "local";
+  constructor(readonly options: LocalClientOptions) {}
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Start the environment if it is not running (a release from a clean clone needs no separate `up`). */
+  async ensureUp(signal?: AbortSignal): Promise<LocalStatus> {
+    const out = await localUp({ dir: this.dir, publicPort: this.options.publicPort, baseline: this.options.baseline, signal });
+    return out.status;
+  }
+
+  status(signal?: AbortSignal): Promise<LocalStatus> {
+    return adminCall<LocalStatus>(this.dir, "GET", "/v1/status", undefined, { signal, timeoutMs: 10_000 });
+  }
+
+  deploy(slot: SlotName, spec: AppSpec, signal?: AbortSignal): Promise<{ changed: boolean; status: SlotStatus }> {
+    return adminCall(this.dir, "PUT", `/v1/slots/${slot}`, { spec }, { signal });
+  }
+
+  stop(slot: SlotName, opts: { drainTimeoutMs: number; killAfterMs: number }, signal?: AbortSignal): Promise<{ changed: boolean; drain?: DrainResult }> {
+    const q = `drainTimeoutMs=${opts.drainTimeoutMs}&killAfterMs=${opts.killAfterMs}`;
+    return adminCall(this.dir, "DELETE", `/v1/slots/${slot}?${q}`, undefined, { signal });
+  }
+
+  setLive(slot: SlotName, ifLive?: SlotName, signal?: AbortSignal): Promise<{ previous: SlotName; live: SlotName; changed: boolean }> {
+    return adminCall(this.dir, "PUT", "/v1/live", { slot, ifLive }, { signal });
+  }
+
+  /** Long-poll: resolves the moment the last request that was in flight on `slot` ends. */
+  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number }, signal?: AbortSignal): Promise<DrainResult> {
+    const q = `slot=${slot}&writesOnly=${opts.writesOnly}&timeoutMs=${opts.timeoutMs}`;
+    return adminCall(this.dir, "GET", `/v1/drain?${q}`, undefined, { signal });
+  }
+
+  async get(name: string, options?: { signal?: AbortSignal }): Promise<FlagValue> {
+    const out = await adminCall<{ exists: boolean; value?: Json; etag?: string }>(this.dir, "GET", `/v1/flags/${encodeURIComponent(name)}`, undefined, {
+      signal: options?.signal,
+    });
+    return out.exists ? { value: out.value, etag: out.etag } : { value: undefined };
+  }
+
+  async set(name: string, value: Json, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<string | undefined> {
+    const out = await adminCall<{ etag: string; pending: SlotName[] }>(
+      this.dir,
+      "PUT",
+      `/v1/flags/${encodeURIComponent(name)}`,
+      { value, ifEtag: options?.ifEtag },
+      { signal: options?.signal },
+    );
+    this.checkApplied(name, out.pending);
+    return out.etag;
+  }
+
+  async delete(name: string, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<void> {
+    const q = options?.ifEtag ? `?ifEtag=${encodeURIComponent(options.ifEtag)}` : "";
+    const out = await adminCall<{ pending: SlotName[] }>(this.dir, "DELETE", `/v1/flags/${encodeURIComponent(name)}${q}`, undefined, {
+      signal: options?.signal,
+    });
+    this.checkApplied(name, out.pending);
+  }
+
+  /** A flag is only "set" once every running app has applied it (no write slips past MaintenanceMode). */
+  private checkApplied(name: string, pending: SlotName[]): void {
+    if (pending.length === 0) return;
+    throw new CutoverError(ErrorCode.Provider, `flag ${name} was written but slot ${pending.join(", ")} has not applied it yet`, {
+      hint: "check the app's log in the local environment's logs/ directory",
+      retryable: true,
+    });
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The supervisor's flag store: named JSON values with a global revision.
+ * Apps long-poll it; each poll says which revision the app has applied, so a
+ * write can wait until every running slot confirms it (a `flag.set` of
+ * MaintenanceMode returns only once no slot still accepts writes).
+ */
+import type { Json } from "../../engine/events.js";
+import type { FlagRecord, SlotName } from "./types.js";
+
+export class FlagConflict extends Error {
+  constructor(name: string) {
+    super(`flag ${name} changed since it was read (etag mismatch)`);
+  }
+}
+
+interface Poller {
+  since: number;
+  respond(): void;
+}
+
+export class FlagBoard {
+  private flags: Record<string, FlagRecord>;
+  private rev: number;
+  private readonly pollers = new Set<Poller>();
+  /** Revision each slot's current process confirmed, keyed by slot then pid. */
+  private readonly applied: Record<SlotName, { pid: number; rev: number } | undefined> = { blue: undefined, green: undefined };
+  private readonly ackWaiters = new Set<() => void>();
+
+  constructor(
+    initial: { flags: Record<string, FlagRecord>; rev: number },
+    private readonly persist: () => Promise<void>,
+  ) {
+    this.flags = { ...initial.flags };
+    this.rev = initial.rev;
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  records(): Record<string, FlagRecord> {
+    return { ...this.flags };
+  }
+
+  values(): Record<string, Json> {
+    return Object.fromEntries(Object.entries(this.flags).map(([k, v]) => [k, v.value]));
+  }
+
+  get(name: string): FlagRecord | undefined {
+    return this.flags[name];
+  }
+
+  async set(name: string, value: Json, ifEtag?: string): Promise<number> {
+    this.checkEtag(name, ifEtag);
+    const rev = this.rev + 1;
+    this.flags = { ...this.flags, [name]: { value, rev } };
+    this.rev = rev;
+    await this.persist();
+    this.wakePollers();
+    return rev;
+  }
+
+  async delete(name: string, ifEtag?: string): Promise<number> {
+    if (!(name in this.flags)) return this.rev;
+    this.checkEtag(name, ifEtag);
+    const next = { ...this.flags };
+    delete next[name];
+    this.flags = next;
+    this.rev += 1;
+    await this.persist();
+    this.wakePollers();
+    return this.rev;
+  }
+
+  private checkEtag(name: string, ifEtag: string | undefined): void {
+    if (ifEtag === undefined) return;
+    const current = this.flags[name];
+    if (String(current?.rev ?? "") !== ifEtag) throw new FlagConflict(name);
+  }
+
+  /** A slot's app asks for flags newer than `since` (which it has applied). */
+  poll(slot: SlotName | undefined, pid: number | undefined, since: number, waitMs: number, respond: (body: { rev: number; flags: Record<string, Json> }) => void): () => void {
+    if (slot && pid) this.ack(slot, pid, since);
+    let done = false;
+    const poller: Poller = {
+      since,
+      respond: () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.pollers.delete(poller);
+        respond({ rev: this.rev, flags: this.values() });
+      },
+    };
+    const timer = setTimeout(() => poller.respond(), waitMs);
+    this.pollers.add(poller);
+    if (since !== this.rev) poller.respond();
+    return () => {
+      done = true;
+      clearTimeout(timer);
+      this.pollers.delete(poller);
+    };
+  }
+
+  private wakePollers(): void {
+    for (const p of [...this.pollers]) if (p.since !== this.rev) p.respond();
+  }
+
+  private ack(slot: SlotName, pid: number, rev: number): void {
+    this.applied[slot] = { pid, rev };
+    for (const w of [...this.ackWaiters]) w();
+  }
+
+  appliedBy(slot: SlotName, pid: number | undefined): number | undefined {
+    const a = this.applied[slot];
+    return a && a.pid === pid ? a.rev : undefined;
+  }
+
+  /**
+   * Wait until each given slot process has confirmed revision >= `rev`.
+   * Returns the slots that did not confirm in time.
+   */
+  async waitApplied(rev: number, procs: { slot: SlotName; pid: number }[], timeoutMs: number): Promise<SlotName[]> {
+    const pending = () => procs.filter((p) => (this.appliedBy(p.slot, p.pid) ?? -1) < rev).map((p) => p.slot);
+    if (pending().length === 0) return [];
+    return new Promise((resolve) => {
+      const check = () => {
+        const left = pending();
+        if (left.length === 0) finish(left);
+      };
+      const finish = (left: SlotName[]) => {
+        clearTimeout(timer);
+        this.ackWaiters.delete(check);
+        resolve(left);
+      };
+      const timer = setTimeout(() => finish(pending()), timeoutMs);
+      this.ackWaiters.add(check);
+    });
+  }
+
+  close(): void {
+    for (const p of [...this.pollers]) p.respond();
+  }
+}

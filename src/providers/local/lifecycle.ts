@@ -1,0 +1,161 @@
+/**
+ * `cutover local up | down | status` as library functions: start the
+ * supervisor as a detached background process (it outlives the CLI), stop it,
+ * or report on it.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import { adminCall } from "./admin-client.js";
+import { isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
+import type { Bootstrap, SupervisorInfo } from "./supervisor.js";
+import type { AppSpec, LocalState, LocalStatus } from "./types.js";
+
+export interface LocalUpOptions {
+  dir: string;
+  /** Public port for a new environment (0 = any free port). An existing environment keeps its port. */
+  publicPort?: number;
+  /** What blue runs in a new environment; default: the demo app v1. */
+  baseline?: AppSpec;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const here = fileURLToPath(import.meta.url);
+
+/** The repository (package) root: holds demo/ and dist/. */
+export function packageRoot(): string {
+  let dir = path.dirname(here);
+  while (!fs.existsSync(path.join(dir, "package.json"))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`cannot find package.json above ${here}`);
+    dir = up;
+  }
+  return dir;
+}
+
+/** The compiled supervisor entry (tests run from sources and use the build output). */
+export function supervisorEntry(): string {
+  if (here.endsWith(".js")) return path.join(path.dirname(here), "supervisor-main.js");
+  return path.join(packageRoot(), "dist", "src", "providers", "local", "supervisor-main.js");
+}
+
+/** The demo app of this repository at `version` (v1 or v2). */
+export function demoSpec(version = "v1"): AppSpec {
+  const root = packageRoot();
+  return { version, command: ["node", path.join(root, "demo", version, "server.js")], cwd: root, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 };
+}
+
+/** Start the environment unless it runs already. Idempotent. */
+export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean; status: LocalStatus }> {
+  const dir = path.resolve(opts.dir);
+  const paths = localPaths(dir);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const running = await runningStatus(dir);
+  if (running) return { started: false, status: running };
+
+  const release = await takeStartLock(dir);
+  try {
+    const again = await runningStatus(dir);
+    if (again) return { started: false, status: again };
+    if (!fs.existsSync(paths.state)) {
+      const boot: Bootstrap = { baseline: opts.baseline ?? demoSpec("v1"), publicPort: opts.publicPort };
+      await writeFileAtomic(path.join(dir, "bootstrap.json"), JSON.stringify(boot, null, 2) + "\n");
+    }
+    const entry = supervisorEntry();
+    if (!fs.existsSync(entry)) {
+      throw new CutoverError(ErrorCode.Config, `the local supervisor is not built (${entry} is missing)`, { hint: "run `npm run build`" });
+    }
+    const log = fs.openSync(paths.supervisorLog, "a", 0o600);
+    const child = spawn(process.execPath, [entry, dir], { detached: true, stdio: ["ignore", log, log], cwd: dir, env: process.env });
+    fs.closeSync(log);
+    child.unref();
+    const pid = child.pid;
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    while (Date.now() < deadline) {
+      opts.signal?.throwIfAborted();
+      const status = await runningStatus(dir);
+      if (status && status.supervisorPid === pid) return { started: true, status };
+      if (!isPidAlive(pid)) break;
+      await sleep(100);
+    }
+    throw new CutoverError(ErrorCode.Provider, `the local supervisor did not come up (see ${paths.supervisorLog})`, {
+      hint: tail(paths.supervisorLog),
+      retryable: true,
+    });
+  } finally {
+    release();
+  }
+}
+
+/** Stop the supervisor and both apps gracefully. State stays for the next `up`. */
+export async function localDown(opts: { dir: string; timeoutMs?: number }): Promise<{ stopped: boolean }> {
+  const dir = path.resolve(opts.dir);
+  const info = await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo);
+  if (!info || !isPidAlive(info.pid)) return { stopped: false };
+  try {
+    await adminCall(dir, "POST", "/v1/shutdown", {});
+  } catch {
+    process.kill(info.pid, "SIGTERM");
+  }
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (isPidAlive(info.pid)) {
+    if (Date.now() > deadline) {
+      process.kill(info.pid, "SIGKILL");
+      break;
+    }
+    await sleep(50);
+  }
+  return { stopped: true };
+}
+
+export type LocalReport = { running: true; status: LocalStatus } | { running: false; dir: string; state?: LocalState };
+
+export async function localStatus(opts: { dir: string }): Promise<LocalReport> {
+  const dir = path.resolve(opts.dir);
+  const status = await runningStatus(dir);
+  if (status) return { running: true, status };
+  return { running: false, dir, state: await readJsonFile<LocalState>(localPaths(dir).state) };
+}
+
+/** The live status if a supervisor runs for `dir` and answers, else undefined. */
+async function runningStatus(dir: string): Promise<LocalStatus | undefined> {
+  const info = await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo).catch(() => undefined);
+  if (!info || !isPidAlive(info.pid)) return undefined;
+  try {
+    return await adminCall<LocalStatus>(dir, "GET", "/v1/status", undefined, { timeoutMs: 2000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** One starter at a time per directory (two `up`s must not start two supervisors). */
+async function takeStartLock(dir: string): Promise<() => void> {
+  const lock = path.join(dir, "up.lock");
+  for (let i = 0; i < 600; i++) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx", mode: 0o600 });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(fs.readFileSync(lock, "utf8") || 0);
+      if (!isPidAlive(holder)) fs.rmSync(lock, { force: true });
+      else await sleep(100);
+    }
+  }
+  throw new CutoverError(ErrorCode.Provider, `another process is starting the local environment in ${dir}`, { retryable: true });
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-10).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,203 @@
+/**
+ * The local load balancer: one public loopback port in front of the blue and
+ * green slots. It routes each request (not each connection) to the slot that
+ * is live when the request arrives, so a switch is atomic and a client's
+ * keep-alive connection simply carries its next request to the new slot.
+ * It counts requests in flight per slot, and pushes "drained" to waiters the
+ * moment the last of them ends (no polling).
+ */
+import http from "node:http";
+import type { DrainResult, SlotName } from "./types.js";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) a proxy must not forward. */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"];
+/** Bodies up to this size are kept so a request can be replayed once on a stale upstream socket. */
+const REPLAY_LIMIT = 256 * 1024;
+/** Shorter than the apps' keep-alive timeout, so the proxy always closes idle upstream sockets first. */
+const UPSTREAM_IDLE_MS = 30_000;
+
+interface Waiter {
+  slot: SlotName;
+  remaining: Set<number>;
+  startedAt: number;
+  pendingAtStart: number;
+  lastEndedAt?: number;
+  done(drained: boolean): void;
+}
+
+interface Upstream {
+  port: number | undefined;
+  agent: http.Agent;
+}
+
+export class ReverseProxy {
+  readonly server: http.Server;
+  private live: SlotName;
+  private readonly upstreams: Record<SlotName, Upstream>;
+  /** In-flight request ids per slot, with whether each is a write. */
+  private readonly inFlight: Record<SlotName, Map<number, boolean>> = { blue: new Map(), green: new Map() };
+  private readonly waiters = new Set<Waiter>();
+  private nextId = 1;
+  served = 0;
+
+  constructor(live: SlotName) {
+    this.live = live;
+    const agent = () => new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: UPSTREAM_IDLE_MS });
+    this.upstreams = { blue: { port: undefined, agent: agent() }, green: { port: undefined, agent: agent() } };
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    // Clients may hold keep-alive connections across many swaps.
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
+  }
+
+  get liveSlot(): SlotName {
+    return this.live;
+  }
+
+  /** Atomic: the next request to arrive goes to `slot`; requests in flight finish where they are. */
+  setLive(slot: SlotName): void {
+    this.live = slot;
+  }
+
+  setUpstream(slot: SlotName, port: number | undefined): void {
+    const up = this.upstreams[slot];
+    if (up.port !== port) {
+      // Sockets to the previous process of this slot are useless now.
+      up.agent.destroy();
+      up.agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: UPSTREAM_IDLE_MS });
+    }
+    up.port = port;
+  }
+
+  counts(slot: SlotName): { inFlight: number; inFlightWrites: number } {
+    let writes = 0;
+    for (const w of this.inFlight[slot].values()) if (w) writes++;
+    return { inFlight: this.inFlight[slot].size, inFlightWrites: writes };
+  }
+
+  /**
+   * Resolve when every request (or every write) that is in flight on `slot`
+   * now has ended. New requests do not extend the wait: on an idle slot that is
+   * "in-flight reached 0"; on a live slot in read-only mode it is "no write
+   * accepted before the flag flipped is still running".
+   */
+  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<DrainResult> {
+    const startedAt = Date.now();
+    const remaining = new Set<number>();
+    for (const [id, isWrite] of this.inFlight[slot]) if (!opts.writesOnly || isWrite) remaining.add(id);
+    if (remaining.size === 0) {
+      return Promise.resolve({ slot, drained: true, pendingAtStart: 0, waitedMs: 0, drainedAt: startedAt });
+    }
+    return new Promise((resolve) => {
+      const finish = (drained: boolean, w: Waiter) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
+        this.waiters.delete(w);
+        const now = Date.now();
+        resolve({ slot, drained, pendingAtStart: w.pendingAtStart, waitedMs: now - startedAt, lastEndedAt: w.lastEndedAt, drainedAt: now });
+      };
+      const waiter: Waiter = {
+        slot,
+        remaining,
+        startedAt,
+        pendingAtStart: remaining.size,
+        done: (drained) => finish(drained, waiter),
+      };
+      const timer = setTimeout(() => finish(false, waiter), opts.timeoutMs);
+      const onAbort = () => finish(false, waiter);
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  private track(slot: SlotName, isWrite: boolean): number {
+    const id = this.nextId++;
+    this.inFlight[slot].set(id, isWrite);
+    return id;
+  }
+
+  private untrack(slot: SlotName, id: number): void {
+    if (!this.inFlight[slot].delete(id)) return;
+    this.served++;
+    for (const w of this.waiters) {
+      if (w.slot === slot && w.remaining.delete(id)) {
+        w.lastEndedAt = Date.now();
+        if (w.remaining.size === 0) w.done(true);
+      }
+    }
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const slot = this.live;
+    const port = this.upstreams[slot].port;
+    if (port === undefined) {
+      res.writeHead(503, { "content-type": "text/plain", "retry-after": "1", "x-cutover-slot": slot });
+      res.end(`cutover: the live slot (${slot}) is not running\n`);
+      return;
+    }
+    const isWrite = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
+    const id = this.track(slot, isWrite);
+    // `close` fires once the response is done or the client went away: either ends the request.
+    res.on("close", () => this.untrack(slot, id));
+
+    const body: Buffer[] = [];
+    let bodySize = 0;
+    let bodyComplete = false;
+    req.on("data", (chunk: Buffer) => {
+      bodySize += chunk.length;
+      if (bodySize <= REPLAY_LIMIT) body.push(chunk);
+    });
+    req.on("end", () => {
+      bodyComplete = true;
+    });
+
+    const forward = (replay: boolean): void => {
+      const headers: http.OutgoingHttpHeaders = { ...req.headers };
+      for (const h of HOP_BY_HOP) delete headers[h];
+      const remote = req.socket.remoteAddress ?? "";
+      headers["x-forwarded-for"] = req.headers["x-forwarded-for"] ? `${String(req.headers["x-forwarded-for"])}, ${remote}` : remote;
+      headers["x-forwarded-host"] = req.headers.host ?? "";
+      headers["x-forwarded-proto"] = "http";
+      const upReq = http.request(
+        { host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: this.upstreams[slot].agent },
+        (upRes) => {
+          const out: http.OutgoingHttpHeaders = { ...upRes.headers };
+          for (const h of HOP_BY_HOP) delete out[h];
+          out["x-cutover-slot"] = slot;
+          res.writeHead(upRes.statusCode ?? 502, out);
+          upRes.pipe(res);
+          upRes.on("error", () => res.destroy());
+        },
+      );
+      upReq.on("error", (err: NodeJS.ErrnoException) => {
+        // A keep-alive socket the app closed just as we reused it: the request never
+        // reached the app, so replaying it once on a fresh socket is safe (RFC 9110 §9.2.2 spirit).
+        const stale = upReq.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE");
+        if (!replay && stale && !res.headersSent && bodyComplete && bodySize <= REPLAY_LIMIT) return forward(true);
+        if (!res.headersSent) {
+          res.writeHead(502, { "content-type": "text/plain", "retry-after": "1", "x-cutover-slot": slot });
+          res.end(`cutover: upstream ${slot} failed: ${err.code ?? err.message}\n`);
+        } else res.destroy();
+      });
+      res.on("close", () => {
+        if (!res.writableFinished) upReq.destroy();
+      });
+      if (replay) {
+        upReq.end(Buffer.concat(body));
+      } else {
+        req.pipe(upReq);
+      }
+    };
+    forward(false);
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.waiters) w.done(false);
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+    this.upstreams.blue.agent.destroy();
+    this.upstreams.green.agent.destroy();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * One app process in a slot: start it (own process group, stdio to a log
+ * file, so it survives a supervisor crash and can be re-adopted), wait until
+ * it is healthy, stop it gracefully (SIGTERM, then SIGKILL after a wait).
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import type { AppSpec, SlotName } from "./types.js";
+import { isPidAlive } from "./files.js";
+
+export class SlotStartError extends Error {}
+
+export interface RunningApp {
+  pid: number;
+  port: number;
+}
+
+/** Everything the supervisor passes to every app besides the spec's own env. */
+export type BaseEnv = (slot: SlotName, port: number) => Record<string, string>;
+
+export async function startApp(slot: SlotName, spec: AppSpec, port: number, logDir: string, baseEnv: BaseEnv, signal?: AbortSignal): Promise<RunningApp> {
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${slot}.log`);
+  const log = fs.openSync(logFile, "a", 0o600);
+  const [cmd, ...args] = spec.command;
+  if (!cmd) throw new SlotStartError(`slot ${slot}: empty command`);
+  const child = spawn(cmd === "node" ? process.execPath : cmd, args, {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env, ...baseEnv(slot, port) },
+    // Own process group and no pipes to us: the app outlives a supervisor crash.
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  child.unref();
+  let exited: string | undefined;
+  child.once("exit", (code, sig) => {
+    exited = `exited with ${sig ?? `code ${code}`}`;
+  });
+  const spawnError = await new Promise<Error | undefined>((resolve) => {
+    child.once("spawn", () => resolve(undefined));
+    child.once("error", (e) => resolve(e));
+  });
+  if (spawnError || !child.pid) throw new SlotStartError(`slot ${slot}: cannot start ${cmd}: ${spawnError?.message ?? "no pid"}`);
+  const pid = child.pid;
+
+  const deadline = Date.now() + spec.healthTimeoutMs;
+  while (true) {
+    if (exited) throw new SlotStartError(`slot ${slot}: ${spec.version} ${exited} before becoming healthy\n${tail(logFile)}`);
+    if (await isHealthy(port, spec.healthPath, 1000)) return { pid, port };
+    if (signal?.aborted || Date.now() > deadline) {
+      await stopApp(pid, 2000);
+      const why = signal?.aborted ? "start cancelled" : `not healthy within ${spec.healthTimeoutMs} ms`;
+      throw new SlotStartError(`slot ${slot}: ${spec.version} ${why} (GET ${spec.healthPath} on port ${port})\n${tail(logFile)}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** SIGTERM the app's process group, wait up to `killAfterMs`, then SIGKILL. */
+export async function stopApp(pid: number, killAfterMs: number): Promise<"terminated" | "killed" | "absent"> {
+  if (!isPidAlive(pid)) return "absent";
+  signalGroup(pid, "SIGTERM");
+  const deadline = Date.now() + killAfterMs;
+  while (Date.now() < deadline) {
+    if (!isPidAlive(pid)) return "terminated";
+    await sleep(20);
+  }
+  signalGroup(pid, "SIGKILL");
+  for (let i = 0; i < 100 && isPidAlive(pid); i++) await sleep(20);
+  return "killed";
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+export function isHealthy(port: number, healthPath: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path: healthPath, timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+  });
+}
+
+/** A free loopback port: `preferred` if nothing listens there, else one the OS picks. */
+export async function freePort(preferred?: number): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const srv = net.createServer();
+      srv.once("error", () => resolve(undefined));
+      srv.listen(port, "127.0.0.1", () => {
+        const got = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(got));
+      });
+    });
+  if (preferred) {
+    const p = await tryListen(preferred);
+    if (p) return p;
+  }
+  const p = await tryListen(0);
+  if (!p) throw new Error("no free loopback port");
+  return p;
+}
+
+function tail(file: string): string {
+  try {
+    const text = fs.readFileSync(file, "utf8");
+    return text.split("\n").slice(-15).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

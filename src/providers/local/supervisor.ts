@@ -1,0 +1,318 @@
+/**
+ * The local environment's supervisor: runs in a detached process, owns the
+ * two slots, the reverse proxy, the flag store and the admin API, and keeps
+ * its state in `<dir>/state.json` so a restarted supervisor re-adopts the
+ * running apps and listens on the same public port.
+ */
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Json } from "../../engine/events.js";
+import { FlagBoard } from "./flags.js";
+import { ensureTokenFile, isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
+import { ReverseProxy } from "./proxy.js";
+import { freePort, isHealthy, startApp, stopApp } from "./slots.js";
+import {
+  SLOT_NAMES,
+  specsEqual,
+  type AppSpec,
+  type DrainResult,
+  type LocalState,
+  type LocalStatus,
+  type SlotHealth,
+  type SlotName,
+} from "./types.js";
+
+/** Written by `local up` before the first start: what blue runs in a new environment. */
+export interface Bootstrap {
+  baseline: AppSpec;
+  publicPort?: number;
+}
+
+export interface SupervisorInfo {
+  pid: number;
+  adminPort: number;
+  publicPort: number;
+  startedAt: string;
+}
+
+/** A refusal the admin API reports as 409 (the request makes no sense in this state). */
+export class Refused extends Error {}
+
+const MONITOR_INTERVAL_MS = 1000;
+const FLAG_APPLY_TIMEOUT_MS = 5000;
+
+export class Supervisor {
+  readonly paths: ReturnType<typeof localPaths>;
+  readonly proxy: ReverseProxy;
+  readonly flags: FlagBoard;
+  readonly adminToken: string;
+  readonly appsToken: string;
+  readonly startedAt = new Date().toISOString();
+  adminServer?: http.Server;
+  private readonly health: Record<SlotName, SlotHealth> = { blue: "stopped", green: "stopped" };
+  private queue: Promise<unknown> = Promise.resolve();
+  private monitor?: NodeJS.Timeout;
+  private closing = false;
+
+  private constructor(
+    readonly dir: string,
+    public state: LocalState,
+  ) {
+    this.paths = localPaths(dir);
+    this.adminToken = ensureTokenFile(this.paths.adminToken);
+    this.appsToken = ensureTokenFile(this.paths.appsToken);
+    this.proxy = new ReverseProxy(state.live);
+    this.flags = new FlagBoard({ flags: state.flags, rev: state.flagsRev }, () => this.persist());
+  }
+
+  static async load(dir: string): Promise<Supervisor> {
+    const paths = localPaths(dir);
+    let state = await readJsonFile<LocalState>(paths.state);
+    if (!state) {
+      const boot = await readJsonFile<Bootstrap>(`${dir}/bootstrap.json`);
+      if (!boot) throw new Error(`no state.json or bootstrap.json in ${dir}`);
+      state = {
+        format: 1,
+        publicPort: boot.publicPort ?? 0,
+        adminPort: 0,
+        live: "blue",
+        slots: { blue: { port: 0, spec: boot.baseline, running: true }, green: { port: 0, running: false } },
+        flags: {},
+        flagsRev: 0,
+      };
+    }
+    return new Supervisor(dir, state);
+  }
+
+  /** Listen (same ports as last time), adopt or start the slots, start monitoring. */
+  async start(handler: (s: Supervisor, req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<SupervisorInfo> {
+    this.state.publicPort = await listenRetrying(this.proxy.server, this.state.publicPort);
+    this.adminServer = http.createServer((req, res) => handler(this, req, res));
+    this.state.adminPort = await listenRetrying(this.adminServer, this.state.adminPort);
+    for (const slot of SLOT_NAMES) await this.adoptOrStart(slot);
+    await this.persist();
+    this.monitor = setInterval(() => void this.checkSlots(), MONITOR_INTERVAL_MS);
+    const info: SupervisorInfo = { pid: process.pid, adminPort: this.state.adminPort, publicPort: this.state.publicPort, startedAt: this.startedAt };
+    await writeFileAtomic(this.paths.supervisorInfo, JSON.stringify(info, null, 2) + "\n");
+    return info;
+  }
+
+  private async adoptOrStart(slot: SlotName): Promise<void> {
+    const rec = this.state.slots[slot];
+    if (!rec.running || !rec.spec) return;
+    if (rec.pid && isPidAlive(rec.pid) && (await isHealthy(rec.port, rec.spec.healthPath, 1000))) {
+      this.health[slot] = "healthy";
+      this.proxy.setUpstream(slot, rec.port);
+      return;
+    }
+    try {
+      await this.launch(slot, rec.spec);
+    } catch (e) {
+      // Keep serving what we can; the monitor retries, status shows it unhealthy.
+      console.error(`supervisor: ${(e as Error).message}`);
+      this.health[slot] = "unhealthy";
+    }
+  }
+
+  private async launch(slot: SlotName, spec: AppSpec, signal?: AbortSignal): Promise<void> {
+    const rec = this.state.slots[slot];
+    const port = await freePort(rec.port || undefined);
+    this.health[slot] = "starting";
+    try {
+      const app = await startApp(slot, spec, port, this.paths.logs, (s, p) => this.baseEnv(s, p), signal);
+      this.state.slots[slot] = { port, spec, running: true, pid: app.pid, startedAt: new Date().toISOString() };
+      this.health[slot] = "healthy";
+      this.proxy.setUpstream(slot, port);
+    } catch (e) {
+      this.state.slots[slot] = { port, spec, running: false };
+      this.health[slot] = "stopped";
+      this.proxy.setUpstream(slot, undefined);
+      throw e;
+    } finally {
+      await this.persist();
+    }
+  }
+
+  private baseEnv(slot: SlotName, port: number): Record<string, string> {
+    return {
+      PORT: String(port),
+      CUTOVER_SLOT: slot,
+      CUTOVER_LOCAL_DIR: this.dir,
+      CUTOVER_FLAGS_URL: `http://127.0.0.1:${this.state.adminPort}/v1/app-flags`,
+      CUTOVER_FLAGS_TOKEN: this.appsToken,
+      CUTOVER_FLAGS_INITIAL: JSON.stringify({ rev: this.flags.revision, flags: this.flags.values() }),
+    };
+  }
+
+  /** Run mutations one at a time: a swap waits for a deploy into the same environment to finish. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Start `spec` in `slot` unless that exact deployment already runs there healthy. */
+  deploy(slot: SlotName, spec: AppSpec, signal?: AbortSignal): Promise<{ changed: boolean }> {
+    return this.serial(async () => {
+      const rec = this.state.slots[slot];
+      const alive = rec.running && isPidAlive(rec.pid) && rec.spec !== undefined;
+      if (alive && specsEqual(rec.spec, spec) && (await isHealthy(rec.port, spec.healthPath, 1000))) return { changed: false };
+      if (slot === this.state.live && alive) throw new Refused(`slot ${slot} is live: deploy into the idle slot, or swap first`);
+      if (rec.pid) await stopApp(rec.pid, 5000);
+      await this.launch(slot, spec, signal);
+      return { changed: true };
+    });
+  }
+
+  stop(slot: SlotName, opts: { drainTimeoutMs: number; killAfterMs: number }): Promise<{ changed: boolean; drain?: DrainResult }> {
+    return this.serial(async () => {
+      const rec = this.state.slots[slot];
+      if (slot === this.state.live) throw new Refused(`slot ${slot} is live: swap before stopping it`);
+      if (!rec.running && !isPidAlive(rec.pid)) return { changed: false };
+      const drain = await this.proxy.waitDrained(slot, { writesOnly: false, timeoutMs: opts.drainTimeoutMs });
+      this.state.slots[slot] = { ...rec, running: false };
+      await this.persist();
+      this.proxy.setUpstream(slot, undefined);
+      if (rec.pid) await stopApp(rec.pid, opts.killAfterMs);
+      this.state.slots[slot] = { port: rec.port, spec: rec.spec, running: false };
+      this.health[slot] = "stopped";
+      await this.persist();
+      return { changed: true, drain };
+    });
+  }
+
+  /** Point the proxy at `slot` if it is healthy. `ifLive` makes it conditional (compare-and-swap). */
+  setLive(slot: SlotName, ifLive?: SlotName): Promise<{ previous: SlotName; live: SlotName; changed: boolean }> {
+    return this.serial(async () => {
+      const previous = this.state.live;
+      if (previous === slot) return { previous, live: slot, changed: false };
+      if (ifLive && ifLive !== previous) throw new Refused(`live slot is ${previous}, not ${ifLive}`);
+      const rec = this.state.slots[slot];
+      if (!rec.running || !rec.spec || !(await isHealthy(rec.port, rec.spec.healthPath, 2000))) {
+        throw new Refused(`slot ${slot} is not running healthy; deploy it first`);
+      }
+      // Durable first: a supervisor restarted after this point serves the new slot.
+      this.state.live = slot;
+      await this.persist();
+      this.proxy.setLive(slot);
+      return { previous, live: slot, changed: true };
+    });
+  }
+
+  /** Write a flag and wait until every running app confirmed it. */
+  async setFlag(name: string, value: Json | undefined, ifEtag?: string): Promise<{ etag: string; pending: SlotName[] }> {
+    const rev = value === undefined ? await this.flags.delete(name, ifEtag) : await this.flags.set(name, value, ifEtag);
+    const procs = SLOT_NAMES.flatMap((slot) => {
+      const r = this.state.slots[slot];
+      return r.running && r.pid && isPidAlive(r.pid) ? [{ slot, pid: r.pid }] : [];
+    });
+    const pending = await this.flags.waitApplied(rev, procs, FLAG_APPLY_TIMEOUT_MS);
+    return { etag: String(rev), pending };
+  }
+
+  async persist(): Promise<void> {
+    this.state.flags = this.flags ? this.flags.records() : this.state.flags;
+    this.state.flagsRev = this.flags ? this.flags.revision : this.state.flagsRev;
+    fs.mkdirSync(this.dir, { recursive: true });
+    await writeFileAtomic(this.paths.state, JSON.stringify(this.state, null, 2) + "\n");
+  }
+
+  /** Restart apps that died while they should be running; refresh health for `status`. */
+  private async checkSlots(): Promise<void> {
+    if (this.closing) return;
+    for (const slot of SLOT_NAMES) {
+      const rec = this.state.slots[slot];
+      if (!rec.running || !rec.spec || this.health[slot] === "starting") continue;
+      if (isPidAlive(rec.pid)) {
+        this.health[slot] = (await isHealthy(rec.port, rec.spec.healthPath, 1000)) ? "healthy" : "unhealthy";
+        continue;
+      }
+      const spec = rec.spec;
+      console.error(`supervisor: slot ${slot} (${spec.version}) died; restarting it`);
+      await this.serial(async () => {
+        const now = this.state.slots[slot];
+        if (now.running && !isPidAlive(now.pid) && !this.closing) await this.launch(slot, spec).catch((e: Error) => console.error(e.message));
+      });
+    }
+  }
+
+  status(): LocalStatus {
+    const slots = Object.fromEntries(
+      SLOT_NAMES.map((slot) => {
+        const rec = this.state.slots[slot];
+        const counts = this.proxy.counts(slot);
+        return [
+          slot,
+          {
+            slot,
+            live: slot === this.state.live,
+            port: rec.port,
+            url: `http://127.0.0.1:${rec.port}`,
+            version: rec.spec?.version,
+            command: rec.spec?.command,
+            envKeys: rec.spec ? Object.keys(rec.spec.env).sort() : undefined,
+            running: rec.running && isPidAlive(rec.pid),
+            health: rec.running ? this.health[slot] : "stopped",
+            pid: rec.running ? rec.pid : undefined,
+            startedAt: rec.running ? rec.startedAt : undefined,
+            ...counts,
+            flagsRevApplied: this.flags.appliedBy(slot, rec.pid),
+          },
+        ];
+      }),
+    ) as LocalStatus["slots"];
+    return {
+      dir: this.dir,
+      supervisorPid: process.pid,
+      startedAt: this.startedAt,
+      publicUrl: `http://127.0.0.1:${this.state.publicPort}`,
+      adminUrl: `http://127.0.0.1:${this.state.adminPort}`,
+      live: this.state.live,
+      slots,
+      flags: this.flags.values(),
+      flagsRev: this.flags.revision,
+      requestsServed: this.proxy.served,
+    };
+  }
+
+  /** `local down`: stop serving, stop both apps, exit. State is kept for the next `up`. */
+  async shutdown(killAfterMs = 5000): Promise<void> {
+    this.closing = true;
+    clearInterval(this.monitor);
+    await this.serial(async () => {
+      this.flags.close();
+      await this.proxy.close();
+      for (const slot of SLOT_NAMES) {
+        const rec = this.state.slots[slot];
+        if (rec.pid) await stopApp(rec.pid, killAfterMs);
+        // Keep `running` so the next `up` brings back what ran; forget the pid.
+        this.state.slots[slot] = { ...rec, pid: undefined, startedAt: undefined };
+      }
+      await this.persist();
+      fs.rmSync(this.paths.supervisorInfo, { force: true });
+    });
+    this.adminServer?.close();
+    this.adminServer?.closeAllConnections();
+  }
+}
+
+/** Listen on `port` (0 = any); a port held a moment longer by a dying predecessor is retried. */
+async function listenRetrying(server: http.Server, port: number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      return (server.address() as AddressInfo).port;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
