@@ -6,6 +6,9 @@ import type { ActionDefinition } from "./types.js";
 
 // Generic actions (foundation).
 import { exec } from "./exec.js";
+import { httpCheck } from "./http-check.js";
+import { waitUntil } from "./wait-until.js";
+import { gateApproval } from "./gate-approval.js";
 
 // Local environment and nginx (issue 3).
 
@@ -15,6 +18,9 @@ import { exec } from "./exec.js";
 
 export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   exec,
+  httpCheck,
+  waitUntil,
+  gateApproval,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

@@ -1,0 +1,92 @@
+/**
+ * One HTTP request for the checking actions (`http.check`, `wait.until`):
+ * global fetch, a per-request timeout combined with the step's signal, a
+ * bounded body read, and network failures turned into an observation
+ * ("connection refused") rather than an exception, since a service that is
+ * not up yet is exactly what these actions wait out.
+ */
+import type { Json } from "../../engine/events.js";
+import { formatDuration } from "../../playbook/duration.js";
+import { ActionFailure } from "../types.js";
+import { abortError } from "./abort.js";
+import { tryParseJson } from "./json.js";
+
+/** Most of a response body read for checks; the rest is discarded. */
+export const BODY_READ_LIMIT = 1024 * 1024;
+
+export interface HttpRequestSpec {
+  url: string;
+  method: string;
+  headers?: Record<string, string>;
+  body?: Json;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export type HttpOutcome =
+  | { ok: true; status: number; text: string; truncated: boolean; json: Json | undefined }
+  | { ok: false; error: string };
+
+/** Check the URL up front: a typo is not something to retry for 5 minutes. */
+export function checkUrl(url: string, redact: (t: string) => string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ActionFailure(`not a valid URL: ${redact(url)}`, { retryable: false, hint: "Write an absolute URL such as http://127.0.0.1:8080/health." });
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ActionFailure(`unsupported URL scheme ${parsed.protocol} in ${redact(url)}`, { retryable: false, hint: "Use http:// or https://." });
+  }
+  return parsed;
+}
+
+export async function httpRequest(spec: HttpRequestSpec): Promise<HttpOutcome> {
+  const headers = new Headers(spec.headers);
+  let body: string | undefined;
+  if (spec.body !== undefined) {
+    body = typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
+    if (typeof spec.body !== "string" && !headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const timeout = AbortSignal.timeout(spec.timeoutMs);
+  const signal = AbortSignal.any([spec.signal, timeout]);
+  try {
+    const res = await fetch(spec.url, { method: spec.method, headers, body, signal, redirect: "follow" });
+    const { text, truncated } = await readBounded(res, BODY_READ_LIMIT);
+    return { ok: true, status: res.status, text, truncated, json: truncated ? undefined : tryParseJson(text) };
+  } catch (e) {
+    if (spec.signal.aborted) throw abortError(spec.signal);
+    if (timeout.aborted) return { ok: false, error: `no response within ${formatDuration(spec.timeoutMs)}` };
+    return { ok: false, error: describeFetchError(e) };
+  }
+}
+
+async function readBounded(res: Response, limit: number): Promise<{ text: string; truncated: boolean }> {
+  if (!res.body) return { text: "", truncated: false };
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > limit) {
+      await reader.cancel().catch(() => undefined);
+      return { text: text + decoder.decode(), truncated: true };
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return { text: text + decoder.decode(), truncated: false };
+}
+
+/** undici reports "fetch failed" with the real reason in `cause`. */
+function describeFetchError(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  if (code === "ECONNREFUSED") return "connection refused";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `host not found (${code})`;
+  if (code === "ECONNRESET" || code === "UND_ERR_SOCKET") return "connection reset";
+  if (code) return `${cause?.message ?? "request failed"} (${code})`;
+  return (e as Error).message ?? String(e);
+}
