@@ -1,0 +1,150 @@
+/**
+ * A FlagStore on Azure App Configuration, so the generic `flag.set` action
+ * can flip a maintenance flag the apps read.
+ *
+ * Two shapes:
+ * - `feature-flag`: the key `.appconfig.featureflag/<name>` with the
+ *   Microsoft.FeatureManagement content type; the flag's value is its
+ *   `enabled`. Everything else in the flag (filters, variants, telemetry) is
+ *   kept: we read the JSON, change `enabled`, and write it back.
+ * - `key-value`: a plain `<prefix><name>` key (with an optional label) whose
+ *   value is a string (JSON when its content type says so).
+ *
+ * Every write is conditional on the ETag we read (or If-None-Match: * for a
+ * new key), so a concurrent human edit is never silently overwritten.
+ */
+import {
+  featureFlagContentType,
+  featureFlagPrefix,
+  type AppConfigurationClient,
+  type ConfigurationSetting,
+} from "@azure/app-configuration";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import type { Json } from "../../engine/events.js";
+import type { FlagStore, FlagValue } from "../contracts.js";
+import { statusOf, translateAzureError } from "./errors.js";
+
+export interface AppConfigFlagStoreOptions {
+  client: AppConfigurationClient;
+  mode: "feature-flag" | "key-value";
+  label?: string;
+  /** Prepended to a key-value flag's name (e.g. `MyApp:`). */
+  keyPrefix?: string;
+  /** For messages: the store's endpoint host. */
+  storeName: string;
+}
+
+const JSON_CONTENT = /^application\/(?:[\w.+-]+\+)?json(?:\s*;.*)?$/i;
+
+export class AppConfigFlagStore implements FlagStore {
+  constructor(private readonly o: AppConfigFlagStoreOptions) {}
+
+  keyOf(name: string): string {
+    // @azure/app-configuration 1.12 (the last for Node 20) does not encode key paths: `?`, `#` and `%` would corrupt the key.
+    if (/[?#%]/.test(name)) {
+      throw new CutoverError(ErrorCode.Config, `App Configuration: flag name ${JSON.stringify(name)} contains ?, # or %, which this SDK version cannot address`, {
+        hint: "Rename the flag (letters, digits, '.', '-', '_', ':' and '/' are safe).",
+      });
+    }
+    return this.o.mode === "feature-flag" ? featureFlagPrefix + name : (this.o.keyPrefix ?? "") + name;
+  }
+
+  private where(name: string): string {
+    return `${this.keyOf(name)}${this.o.label ? ` label ${this.o.label}` : ""} in ${this.o.storeName}`;
+  }
+
+  private async read(name: string, signal?: AbortSignal): Promise<ConfigurationSetting | undefined> {
+    try {
+      return await this.o.client.getConfigurationSetting({ key: this.keyOf(name), label: this.o.label }, { abortSignal: signal });
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw translateAzureError(e, { service: "App Configuration", operation: `read flag ${name}`, resource: this.where(name) });
+    }
+  }
+
+  async get(name: string, options: { signal?: AbortSignal } = {}): Promise<FlagValue> {
+    const setting = await this.read(name, options.signal);
+    if (!setting) return { value: undefined };
+    return { value: this.valueOf(setting), etag: setting.etag };
+  }
+
+  private valueOf(setting: ConfigurationSetting): Json {
+    if (this.o.mode === "feature-flag") {
+      const parsed = safeParse(setting.value);
+      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as { enabled?: unknown }).enabled === true : false;
+    }
+    if (setting.value === undefined) return null;
+    return setting.contentType && JSON_CONTENT.test(setting.contentType) ? (safeParse(setting.value) ?? setting.value) : setting.value;
+  }
+
+  async set(name: string, value: Json, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<string | undefined> {
+    const current = await this.read(name, options.signal);
+    if (options.ifEtag !== undefined && current?.etag !== options.ifEtag) throw this.changed(name);
+    const next = this.o.mode === "feature-flag" ? this.featureFlagJson(name, value, current) : this.keyValue(value);
+    const setting = { key: this.keyOf(name), label: this.o.label, ...next, tags: current?.tags };
+    try {
+      const res = current
+        ? await this.o.client.setConfigurationSetting({ ...setting, etag: current.etag }, { onlyIfUnchanged: true, abortSignal: options.signal })
+        : await this.o.client.addConfigurationSetting(setting, { abortSignal: options.signal });
+      return res.etag;
+    } catch (e) {
+      if (statusOf(e) === 412) throw this.changed(name);
+      throw translateAzureError(e, { service: "App Configuration", operation: `set flag ${name}`, resource: this.where(name) });
+    }
+  }
+
+  async delete(name: string, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.o.client.deleteConfigurationSetting(
+        { key: this.keyOf(name), label: this.o.label, etag: options.ifEtag },
+        { onlyIfUnchanged: options.ifEtag !== undefined, abortSignal: options.signal },
+      );
+    } catch (e) {
+      if (statusOf(e) === 404) return;
+      if (statusOf(e) === 412) throw this.changed(name);
+      throw translateAzureError(e, { service: "App Configuration", operation: `delete flag ${name}`, resource: this.where(name) });
+    }
+  }
+
+  /** Keep whatever the flag already holds; change only `enabled` (or take a whole flag object). */
+  private featureFlagJson(name: string, value: Json, current: ConfigurationSetting | undefined): { value: string; contentType: string } {
+    let flag: Record<string, unknown>;
+    if (typeof value === "boolean") {
+      const existing = safeParse(current?.value);
+      flag = typeof existing === "object" && existing !== null && !Array.isArray(existing) ? { ...(existing as Record<string, unknown>) } : {};
+      flag.enabled = value;
+    } else if (typeof value === "object" && value !== null && !Array.isArray(value) && typeof value.enabled === "boolean") {
+      flag = { ...value };
+    } else {
+      throw new CutoverError(ErrorCode.Config, `App Configuration: feature flag ${name} takes true/false (or a whole flag object with "enabled"), not ${JSON.stringify(value)}`, {
+        hint: "Use `mode: key-value` on the provider for string values.",
+      });
+    }
+    flag.id = name;
+    flag.conditions ??= { client_filters: [] };
+    return { value: JSON.stringify(flag), contentType: featureFlagContentType };
+  }
+
+  private keyValue(value: Json): { value: string; contentType?: string } {
+    if (typeof value === "string") return { value };
+    if (typeof value === "number" || typeof value === "boolean") return { value: String(value) };
+    return { value: JSON.stringify(value), contentType: "application/json" };
+  }
+
+  private changed(name: string): CutoverError {
+    return new CutoverError(ErrorCode.Provider, `App Configuration: flag ${name} (${this.where(name)}) was changed by someone else since cutover read it`, {
+      hint: "Check who changed it and its current value, then retry the step.",
+      details: { status: 412 },
+      retryable: true,
+    });
+  }
+}
+
+function safeParse(s: string | undefined): unknown {
+  if (s === undefined) return undefined;
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
