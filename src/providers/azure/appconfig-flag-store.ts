@@ -74,7 +74,7 @@ export class AppConfigFlagStore implements FlagStore {
       return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as { enabled?: unknown }).enabled === true : false;
     }
     if (setting.value === undefined) return null;
-    return setting.contentType && JSON_CONTENT.test(setting.contentType) ? (safeParse(setting.value) ?? setting.value) : setting.value;
+    return setting.contentType && JSON_CONTENT.test(setting.contentType) ? ((safeParse(setting.value) as Json | undefined) ?? setting.value) : setting.value;
   }
 
   async set(name: string, value: Json, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<string | undefined> {
