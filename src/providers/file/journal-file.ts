@@ -45,27 +45,36 @@ function parseLine(text: string): RunEvent | undefined {
   return e as RunEvent;
 }
 
-/** Parse a whole journal, checking every line (see the module comment for the rules). */
-export function parseJournal(buf: Buffer, file: string, runId: string): ParsedJournal {
+/** Where a parse starts: after `lastSeq`, with `lines` lines before it (for line numbers). */
+export interface ParseStart {
+  lastSeq: number;
+  lines: number;
+}
+
+/**
+ * Parse journal bytes, checking every line (see the module comment). `start`
+ * allows parsing only what was appended after a known-good prefix.
+ */
+export function parseJournal(buf: Buffer, file: string, runId: string, start: ParseStart = { lastSeq: 0, lines: 0 }): ParsedJournal {
   const events: RunEvent[] = [];
   let validLength = 0;
-  let start = 0;
-  let lineNo = 0;
+  let pos = 0;
+  let lineNo = start.lines;
   let tornAt: number | undefined; // line number of an invalid complete line, torn only if it is the last
-  while (start < buf.length) {
-    const end = buf.indexOf(NEWLINE, start);
+  while (pos < buf.length) {
+    const end = buf.indexOf(NEWLINE, pos);
     if (end === -1) break; // torn segment without newline
     lineNo++;
     if (tornAt !== undefined) throw corrupt(file, tornAt, "not a valid journal event, and valid lines follow it");
-    const event = parseLine(buf.toString("utf8", start, end));
+    const event = parseLine(buf.toString("utf8", pos, end));
     if (event === undefined) {
       tornAt = lineNo;
     } else {
-      checkOrder(event, events.length + 1, file, lineNo, runId);
+      checkOrder(event, start.lastSeq + events.length + 1, file, lineNo, runId);
       events.push(event);
       validLength = end + 1;
     }
-    start = end + 1;
+    pos = end + 1;
   }
   return { events, validLength };
 }

@@ -19,7 +19,7 @@ import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../..
 import { CutoverError, ErrorCode } from "../../errors.js";
 import { ensureDir, fsyncDir, FILE_MODE, isErrno } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
-import { parseJournal, readJournalHead, readJournalTail } from "./journal-file.js";
+import { parseJournal, readFully, readJournalHead, readJournalTail, type ParsedJournal } from "./journal-file.js";
 import { LeaseFiles } from "./lease.js";
 import { assertEnvironmentName, assertRunId, isSafeName } from "./names.js";
 
@@ -38,6 +38,8 @@ interface TailCache {
   size: number;
   mtimeMs: number;
   lastSeq: number;
+  /** Lines in the intact prefix (for line numbers in errors). */
+  lines: number;
 }
 
 const LIST_CONCURRENCY = 32;
@@ -93,27 +95,40 @@ export class FileRunStore implements RunStore {
     });
     if (!stat) {
       checkExpected(runId, expectedSeq, 0);
-      return bodies.length === 0 ? [] : this.write(file, runId, bodies, 0, { create: true });
+      return bodies.length === 0 ? [] : this.write(file, runId, bodies, { lastSeq: 0, lines: 0 }, { create: true });
     }
+    const known = await this.verifiedPrefix(file, runId, stat);
+    checkExpected(runId, expectedSeq, known.lastSeq);
+    if (bodies.length === 0 && known.size === stat.size) return [];
+    return this.write(file, runId, bodies, known, { truncateTo: known.size < stat.size ? known.size : undefined });
+  }
+
+  /**
+   * The journal's intact prefix and last seq. Free when the file is as we
+   * last left it; otherwise only the bytes appended since are parsed (every
+   * line checked); a file that shrank or was replaced is parsed whole.
+   */
+  private async verifiedPrefix(file: string, runId: string, stat: { ino: number; size: number; mtimeMs: number }): Promise<TailCache> {
+    const cached = this.tails.get(file);
+    if (cached && cached.ino === stat.ino && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached;
+    const base = cached && cached.ino === stat.ino && cached.size < stat.size ? cached : { size: 0, lastSeq: 0, lines: 0 };
     const handle = await fs.open(file, "r");
-    let lastSeq: number;
-    let validLength: number;
     try {
-      const cached = this.tails.get(file);
-      if (cached && cached.ino === stat.ino && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) {
-        lastSeq = cached.lastSeq;
-        validLength = stat.size;
-      } else {
-        const tail = await readJournalTail(handle, stat.size, file, runId);
-        lastSeq = tail.last?.seq ?? 0;
-        validLength = tail.validLength;
-      }
+      const buf = Buffer.alloc(stat.size - base.size);
+      await readFully(handle, buf, base.size);
+      const parsed = parseJournal(buf, file, runId, base);
+      const known: TailCache = {
+        ino: stat.ino,
+        size: base.size + parsed.validLength,
+        mtimeMs: stat.mtimeMs,
+        lastSeq: base.lastSeq + parsed.events.length,
+        lines: base.lines + parsed.events.length,
+      };
+      this.tails.set(file, known);
+      return known;
     } finally {
       await handle.close();
     }
-    checkExpected(runId, expectedSeq, lastSeq);
-    if (bodies.length === 0 && validLength === stat.size) return [];
-    return this.write(file, runId, bodies, lastSeq, { truncateTo: validLength < stat.size ? validLength : undefined });
   }
 
   /** Append the lines (after cutting a torn tail at `truncateTo`), make them durable, remember the new tail. */
@@ -121,18 +136,27 @@ export class FileRunStore implements RunStore {
     file: string,
     runId: string,
     bodies: RunEventBody[],
-    lastSeq: number,
+    known: { lastSeq: number; lines: number },
     { create = false, truncateTo }: { create?: boolean; truncateTo?: number | undefined },
   ): Promise<RunEvent[]> {
     const at = this.clock().toISOString();
-    const lines = bodies.map((body, i) => serialize(body, runId, lastSeq + i + 1, at));
+    const lines = bodies.map((body, i) => serialize(body, runId, known.lastSeq + i + 1, at));
     const handle = await fs.open(file, "a", FILE_MODE);
     try {
       if (truncateTo !== undefined) await handle.truncate(truncateTo);
       if (lines.length > 0) await handle.writeFile(lines.join(""), "utf8");
       await handle.datasync();
       const after = await handle.stat();
-      this.tails.set(file, { ino: after.ino, size: after.size, mtimeMs: after.mtimeMs, lastSeq: lastSeq + lines.length });
+      this.tails.set(file, {
+        ino: after.ino,
+        size: after.size,
+        mtimeMs: after.mtimeMs,
+        lastSeq: known.lastSeq + lines.length,
+        lines: known.lines + lines.length,
+      });
+    } catch (e) {
+      this.tails.delete(file); // unsure what reached the disk: re-read next time
+      throw e;
     } finally {
       await handle.close();
     }
@@ -142,16 +166,27 @@ export class FileRunStore implements RunStore {
 
   async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
     const file = this.journalFile(runId);
-    let buf: Buffer;
+    let handle: fs.FileHandle;
     try {
-      buf = await fs.readFile(file);
+      handle = await fs.open(file, "r");
     } catch (e) {
       if (isErrno(e, "ENOENT")) throw notFound(runId);
       throw e;
     }
-    const { events } = parseJournal(buf, file, runId);
-    if (events.length === 0) throw notFound(runId);
-    return afterSeq > 0 ? events.slice(afterSeq) : events;
+    let parsed: ParsedJournal;
+    try {
+      // Read exactly the size we stat'ed, so the cache entry below describes what we parsed.
+      const stat = await handle.stat();
+      const buf = Buffer.alloc(stat.size);
+      await readFully(handle, buf, 0);
+      parsed = parseJournal(buf, file, runId);
+      const n = parsed.events.length;
+      this.tails.set(file, { ino: stat.ino, size: parsed.validLength, mtimeMs: stat.mtimeMs, lastSeq: n, lines: n });
+    } finally {
+      await handle.close();
+    }
+    if (parsed.events.length === 0) throw notFound(runId);
+    return afterSeq > 0 ? parsed.events.slice(afterSeq) : parsed.events;
   }
 
   async listRuns(options: { environment?: string; limit?: number } = {}): Promise<RunSummary[]> {

@@ -1,0 +1,84 @@
+import { spawnSync } from "node:child_process";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ErrorCode } from "../../src/errors.js";
+import { acquireFileLock, withFileLock } from "../../src/providers/file/file-lock.js";
+import { expectCode } from "../store-contract.js";
+import { tempDir } from "./helpers.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let lockPath: string;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  lockPath = path.join(dir, "locks", "x.lock");
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", ""]);
+  return child.pid!;
+}
+
+async function plantLock(owner: { pid: number; host?: string; at?: number }): Promise<void> {
+  await mkdir(path.dirname(lockPath), { recursive: true });
+  const content = { host: os.hostname(), at: Date.now(), nonce: "planted", ...owner };
+  await writeFile(lockPath, JSON.stringify(content), { mode: 0o600 });
+}
+
+describe("file lock", () => {
+  it("excludes holders within one process and runs them in turn", async () => {
+    const order: string[] = [];
+    const slow = withFileLock(lockPath, async () => {
+      order.push("a-in");
+      await new Promise((r) => setTimeout(r, 30));
+      order.push("a-out");
+    });
+    const fast = withFileLock(lockPath, async () => {
+      order.push("b-in");
+    });
+    await Promise.all([slow, fast]);
+    expect(order).toEqual(["a-in", "a-out", "b-in"]);
+    expect(await readdir(path.dirname(lockPath))).toEqual([]); // released, no temp files left
+  });
+
+  it("breaks a lock left by a dead process at once", async () => {
+    await plantLock({ pid: deadPid() });
+    // A fresh lock (far below staleMs): only the dead pid lets us in before the timeout.
+    await withFileLock(lockPath, async () => undefined, { timeoutMs: 1_000, staleMs: 60_000 });
+  });
+
+  it("breaks a lock older than staleMs even if its pid is alive (pid reuse, other host)", async () => {
+    await plantLock({ pid: process.pid, at: Date.now() - 60_000 });
+    await withFileLock(lockPath, async () => undefined, { timeoutMs: 2_000, staleMs: 30_000 });
+    await plantLock({ pid: 1, host: "some-other-host", at: Date.now() - 60_000 });
+    await withFileLock(lockPath, async () => undefined, { timeoutMs: 2_000, staleMs: 30_000 });
+  });
+
+  it("waits for a live holder and times out naming it", async () => {
+    await plantLock({ pid: process.pid });
+    const e = await expectCode(
+      withFileLock(lockPath, async () => undefined, { timeoutMs: 150 }),
+      ErrorCode.Provider,
+    );
+    expect(e.message).toContain(`pid ${process.pid}`);
+    expect(e.message).toContain(lockPath);
+  });
+
+  it("does not remove a lock that is no longer its own on release", async () => {
+    const held = await acquireFileLock(lockPath);
+    await plantLock({ pid: process.pid, at: Date.now() }); // someone broke ours and took it
+    await held.release();
+    await expectCode(withFileLock(lockPath, async () => undefined, { timeoutMs: 100 }), ErrorCode.Provider);
+  });
+
+  it("releases the lock when the critical section throws", async () => {
+    await expect(withFileLock(lockPath, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    await withFileLock(lockPath, async () => undefined, { timeoutMs: 100 });
+  });
+});
