@@ -8,6 +8,8 @@ import type { ActionDefinition } from "./types.js";
 import { exec } from "./exec.js";
 import { httpCheck } from "./http-check.js";
 import { waitUntil } from "./wait-until.js";
+import { waitDuration } from "./wait-duration.js";
+import { flagSet } from "./flag-set.js";
 import { gateApproval } from "./gate-approval.js";
 
 // Local environment and nginx (issue 3).
@@ -20,6 +22,8 @@ export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typesc
   exec,
   httpCheck,
   waitUntil,
+  waitDuration,
+  flagSet,
   gateApproval,
 ];
 
