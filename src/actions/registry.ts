@@ -13,6 +13,11 @@ import { flagSet } from "./flag-set.js";
 import { gateApproval } from "./gate-approval.js";
 
 // Local environment and nginx (issue 3).
+import { localDeploy } from "./local-deploy.js";
+import { localDrain } from "./local-drain.js";
+import { localSwap } from "./local-swap.js";
+import { localStop } from "./local-stop.js";
+import { nginxSwap } from "./nginx-swap.js";
 
 // Migrations (issue 4).
 
@@ -25,6 +30,11 @@ export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typesc
   waitDuration,
   flagSet,
   gateApproval,
+  localDeploy,
+  localDrain,
+  localSwap,
+  localStop,
+  nginxSwap,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

@@ -9,6 +9,8 @@ import type { ProviderDefinition } from "../actions/types.js";
 import { fileProvider } from "./file/index.js";
 
 // Local environment and nginx (issue 3).
+import { localProvider } from "./local/index.js";
+import { nginxProvider } from "./nginx/index.js";
 
 // SQL (issue 4).
 
@@ -16,6 +18,8 @@ import { fileProvider } from "./file/index.js";
 
 export const providers: ProviderDefinition<any, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   fileProvider,
+  localProvider,
+  nginxProvider,
 ];
 
 export function findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined {

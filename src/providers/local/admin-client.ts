@@ -58,7 +58,11 @@ export async function adminCall<T>(dir: string, method: string, path: string, bo
     );
     req.on("timeout", () => req.destroy(new Error(`timed out after ${opts.timeoutMs} ms`)));
     req.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.name === "AbortError") return reject(new CutoverError(ErrorCode.Cancelled, `${method} ${path} cancelled`));
+      if (e.name === "AbortError" || opts.signal?.aborted) {
+        // Rethrow the engine's own reason (a step timeout, an operator cancel) unchanged.
+        const reason: unknown = opts.signal?.reason;
+        return reject(reason instanceof Error ? reason : new CutoverError(ErrorCode.Cancelled, `${method} ${path} cancelled`));
+      }
       reject(
         new CutoverError(ErrorCode.Provider, `cannot reach the local supervisor on port ${info.adminPort}: ${e.code ?? e.message}`, {
           hint: "check it with `cutover local status`; start it with `cutover local up`",

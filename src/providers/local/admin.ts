@@ -5,6 +5,7 @@
  *
  *   GET    /v1/status
  *   PUT    /v1/slots/:slot            { spec }                   deploy (idempotent)
+ *   POST   /v1/slots/:slot/revive     { version }                run that version again (idempotent)
  *   DELETE /v1/slots/:slot?drainTimeoutMs&killAfterMs            stop (idempotent)
  *   PUT    /v1/live                   { slot, ifLive? }          switch (idempotent)
  *   GET    /v1/drain?slot&writesOnly&timeoutMs                   long-poll until drained
@@ -69,6 +70,14 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
       if (!body.spec) throw new HttpError(400, "spec required");
       const ac = abortOnClose(req, res);
       const out = await sup.deploy(slot, body.spec, ac.signal);
+      return send(res, 200, { ...out, status: sup.status().slots[slot] });
+    }
+    case "POST slots": {
+      const slot = slotParam(parts[2]);
+      if (parts[3] !== "revive") throw new HttpError(404, "not found");
+      const body = (await readJson(req)) as { version?: string };
+      if (!body.version) throw new HttpError(400, "version required");
+      const out = await sup.revive(slot, body.version, abortOnClose(req, res).signal);
       return send(res, 200, { ...out, status: sup.status().slots[slot] });
     }
     case "DELETE slots": {

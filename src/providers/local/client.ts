@@ -39,6 +39,11 @@ export class LocalClient implements FlagStore {
     return adminCall(this.dir, "PUT", `/v1/slots/${slot}`, { spec }, { signal });
   }
 
+  /** Run `version` in `slot` again (its current or previous deployment). */
+  revive(slot: SlotName, version: string, signal?: AbortSignal): Promise<{ changed: boolean; status: SlotStatus }> {
+    return adminCall(this.dir, "POST", `/v1/slots/${slot}/revive`, { version }, { signal });
+  }
+
   stop(slot: SlotName, opts: { drainTimeoutMs: number; killAfterMs: number }, signal?: AbortSignal): Promise<{ changed: boolean; drain?: DrainResult }> {
     const q = `drainTimeoutMs=${opts.drainTimeoutMs}&killAfterMs=${opts.killAfterMs}`;
     return adminCall(this.dir, "DELETE", `/v1/slots/${slot}?${q}`, undefined, { signal });

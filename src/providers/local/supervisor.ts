@@ -20,6 +20,7 @@ import {
   type LocalState,
   type LocalStatus,
   type SlotHealth,
+  type SlotRecord,
   type SlotName,
 } from "./types.js";
 
@@ -121,17 +122,21 @@ export class Supervisor {
     this.health[slot] = "starting";
     try {
       const app = await startApp(slot, spec, port, this.paths.logs, (s, p) => this.baseEnv(s, p), signal);
-      this.state.slots[slot] = { port, spec, running: true, pid: app.pid, startedAt: new Date().toISOString() };
+      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: true, pid: app.pid, startedAt: new Date().toISOString() };
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, port);
     } catch (e) {
-      this.state.slots[slot] = { port, spec, running: false };
+      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: false };
       this.health[slot] = "stopped";
       this.proxy.setUpstream(slot, undefined);
       throw e;
     } finally {
       await this.persist();
     }
+  }
+
+  private replaced(rec: SlotRecord, next: AppSpec): AppSpec | undefined {
+    return rec.spec && !specsEqual(rec.spec, next) ? rec.spec : rec.previousSpec;
   }
 
   private baseEnv(slot: SlotName, port: number): Record<string, string> {
@@ -165,6 +170,17 @@ export class Supervisor {
     });
   }
 
+  /**
+   * Run `version` in `slot` again: the slot's current deployment (restart after
+   * a stop) or the one the last deploy replaced (undo of a deploy).
+   */
+  async revive(slot: SlotName, version: string, signal?: AbortSignal): Promise<{ changed: boolean }> {
+    const rec = this.state.slots[slot];
+    const spec = rec.spec?.version === version ? rec.spec : rec.previousSpec?.version === version ? rec.previousSpec : undefined;
+    if (!spec) throw new Refused(`slot ${slot} has no deployment of ${version} to bring back`);
+    return this.deploy(slot, spec, signal);
+  }
+
   stop(slot: SlotName, opts: { drainTimeoutMs: number; killAfterMs: number }): Promise<{ changed: boolean; drain?: DrainResult }> {
     return this.serial(async () => {
       const rec = this.state.slots[slot];
@@ -175,7 +191,7 @@ export class Supervisor {
       await this.persist();
       this.proxy.setUpstream(slot, undefined);
       if (rec.pid) await stopApp(rec.pid, opts.killAfterMs);
-      this.state.slots[slot] = { port: rec.port, spec: rec.spec, running: false };
+      this.state.slots[slot] = { port: rec.port, spec: rec.spec, previousSpec: rec.previousSpec, running: false };
       this.health[slot] = "stopped";
       await this.persist();
       return { changed: true, drain };

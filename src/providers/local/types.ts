@@ -37,6 +37,8 @@ export interface SlotRecord {
   port: number;
   /** The last deployment in this slot, kept after a stop so it can be restarted. */
   spec?: AppSpec;
+  /** The deployment `spec` replaced, so an undo can bring it back. */
+  previousSpec?: AppSpec;
   /** Whether the slot should be running (the supervisor restarts it if it dies). */
   running: boolean;
   pid?: number;

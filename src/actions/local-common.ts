@@ -1,0 +1,72 @@
+/**
+ * Shared by the local.* actions: the `target` and slot fields, and how a
+ * relative slot name (`live`, `idle`) becomes blue or green.
+ */
+import http from "node:http";
+import { z } from "zod";
+import type { LocalClient } from "../providers/local/client.js";
+import { LocalCapability } from "../providers/local/index.js";
+import { isSlotName, otherSlot, type LocalStatus, type SlotName } from "../providers/local/types.js";
+import type { Json } from "../engine/events.js";
+import type { ActionContext } from "./types.js";
+
+export const DEFAULT_TARGET = "app";
+
+export const localTargetField = z
+  .string()
+  .min(1)
+  .optional()
+  .describe("The environment entry of the local environment (`provider: local`). Default: `app`.");
+
+export const slotRefField = z
+  .enum(["blue", "green", "live", "idle"])
+  .describe("A slot: `blue` or `green`, or relative to the slot that is live when the step first runs (`live`, `idle`).");
+
+export type SlotRef = z.infer<typeof slotRefField>;
+
+export function resolveSlot(ref: SlotRef, status: LocalStatus): SlotName {
+  if (ref === "live") return status.live;
+  if (ref === "idle") return otherSlot(status.live);
+  return ref;
+}
+
+export function localClient(ctx: Pick<ActionContext, "provider">, target: string | undefined, capability: string = LocalCapability.app): Promise<LocalClient> {
+  return ctx.provider<LocalClient>(target ?? DEFAULT_TARGET, capability);
+}
+
+/** A field of an earlier attempt's checkpoint, if it was a slot name. */
+export function checkpointSlot(data: Json | undefined, key: string): SlotName | undefined {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  const v = data[key];
+  return isSlotName(v) ? v : undefined;
+}
+
+export function checkpointString(data: Json | undefined, key: string): string | undefined {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  const v = data[key];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** One GET for verifications: status, the proxy's x-cutover-slot header, the start of the body. Never throws. */
+export type Got = { ok: true; status: number; slot?: string; body: string } | { ok: false; error: string };
+
+export function probe(url: string, signal: AbortSignal): Promise<Got> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 5000, signal }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        if (body.length < 4096) body += c;
+      });
+      res.on("end", () => {
+        const status = res.statusCode ?? 0;
+        const slot = res.headers["x-cutover-slot"];
+        if (status >= 200 && status < 300) resolve({ ok: true, status, slot: typeof slot === "string" ? slot : undefined, body });
+        else resolve({ ok: false, error: `HTTP ${status} ${body.slice(0, 200)}` });
+      });
+      res.on("error", (e) => resolve({ ok: false, error: e.message }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (e) => resolve({ ok: false, error: e.message }));
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * `local.stop`: stop a slot of the local environment after a termination
+ * wait: first a grace period (`after`, the CQRS Journey's "leave V1 running a
+ * few minutes"), then until its in-flight requests have ended, then SIGTERM,
+ * then SIGKILL after `killAfter`. The live slot is never stopped.
+ *
+ * Idempotent: stopping a stopped slot changes nothing. Undo starts the same
+ * deployment again in that slot.
+ */
+import { z } from "zod";
+import { formatDuration, parseDuration } from "../playbook/duration.js";
+import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { sleep } from "./support/abort.js";
+import { durationField } from "./support/schemas.js";
+import { checkpointSlot, checkpointString, localClient, localTargetField, resolveSlot } from "./local-common.js";
+
+const LocalStopWith = z
+  .object({
+    target: localTargetField,
+    slot: z.enum(["idle", "blue", "green"]).default("idle").describe("The slot to stop: `idle` (the default) or `blue`/`green`. Stopping the live slot is refused."),
+    after: durationField("Grace period before stopping, e.g. to let background work of the old version finish.").default("0s"),
+    drainTimeout: durationField("Longest wait for its in-flight requests to end before the app is signalled.").default("30s"),
+    killAfter: durationField("Time between SIGTERM and SIGKILL.").default("10s"),
+  })
+  .strict();
+
+export const localStop = defineAction({
+  kind: "local.stop",
+  summary: "Stop a slot of the local environment after a grace period and a drain (SIGTERM, then SIGKILL).",
+  description: "Outputs `slot`, `version` and `changed`. Undo starts the same deployment again in that slot and waits until it is healthy.",
+  with: LocalStopWith,
+  idempotent: true,
+  undo: "recorded",
+  provider: { capability: "app", defaultTarget: "app" },
+  describe: (input) => `stop the ${input.slot} slot of ${input.target ?? "app"}${parseDuration(input.after) > 0 ? ` after ${input.after}` : ""}`,
+
+  async run(input, ctx): Promise<ActionResult> {
+    const client = await localClient(ctx, input.target);
+    if (ctx.dryRun) {
+      ctx.log.info(`would stop the ${input.slot} slot`);
+      return { outputs: {} };
+    }
+    const status = await client.status(ctx.signal);
+    const slot = checkpointSlot(ctx.priorCheckpoint, "slot") ?? resolveSlot(input.slot, status);
+    if (slot === status.live) throw new ActionFailure(`slot ${slot} is live; swap before stopping it`, { retryable: false });
+    const now = status.slots[slot];
+    const version = checkpointString(ctx.priorCheckpoint, "version") ?? (now.running ? now.version : undefined);
+    if (!now.running) {
+      ctx.log.info(`${slot} is already stopped`);
+      return { outputs: { slot, version: version ?? null, changed: false }, recorded: { slot, version: version ?? null } };
+    }
+    await ctx.checkpoint({ slot, version: version ?? null });
+    const afterMs = parseDuration(input.after);
+    if (afterMs > 0) {
+      ctx.log.progress(`${slot} (${version}) stops in ${formatDuration(afterMs)}`);
+      await sleep(afterMs, ctx.signal);
+    }
+    const out = await client.stop(slot, { drainTimeoutMs: parseDuration(input.drainTimeout), killAfterMs: parseDuration(input.killAfter) }, ctx.signal);
+    ctx.log.info(`${slot} (${version}) stopped${out.drain?.pendingAtStart ? ` after draining ${out.drain.pendingAtStart} request(s)` : ""}`);
+    return { outputs: { slot, version: version ?? null, changed: out.changed }, recorded: { slot, version: version ?? null } };
+  },
+
+  async undoRun(input, ctx) {
+    const slot = checkpointSlot(ctx.recorded, "slot");
+    const version = checkpointString(ctx.recorded, "version");
+    if (!slot || !version) return;
+    const client = await localClient(ctx, input.target);
+    ctx.log.info(`starting ${version} again in ${slot}`);
+    await client.revive(slot, version, ctx.signal);
+  },
+});

@@ -1,0 +1,127 @@
+/**
+ * `nginx.swap`: point an nginx upstream at another slot. Rewrites the
+ * upstream include file atomically, runs the configuration test (restoring
+ * the previous file if it fails), reloads nginx gracefully (old workers
+ * finish their requests, new ones take new connections) and verifies
+ * through the public URL.
+ *
+ * Idempotent: a file already pointing at the slot is not rewritten (nginx is
+ * still reloaded, in case a crash came between the write and the reload).
+ * The previous file is checkpointed before the write; undo puts it back.
+ */
+import { z } from "zod";
+import { formatDuration, parseDuration } from "../playbook/duration.js";
+import type { NginxClient } from "../providers/nginx/client.js";
+import type { SlotName } from "../providers/local/types.js";
+import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "./types.js";
+import { sleep } from "./support/abort.js";
+import { durationField } from "./support/schemas.js";
+import { checkpointSlot, checkpointString, probe } from "./local-common.js";
+
+/** Larger include files are not journaled for undo (they are a list of servers; this is plenty). */
+const MAX_RECORDED_FILE = 64 * 1024;
+
+const Verify = z
+  .object({
+    path: z.string().default("/").describe("Path requested through `publicUrl`."),
+    bodyContains: z.string().optional().describe("Text the answer must contain once the new slot serves (e.g. its version). Without it any 2xx passes."),
+    timeout: durationField("How long the new slot may take to answer through nginx.").default("10s"),
+  })
+  .strict()
+  .describe("The check that the new slot serves through nginx.");
+
+const NginxSwapWith = z
+  .object({
+    target: z.string().min(1).optional().describe("The environment entry of the nginx load balancer (`provider: nginx`). Default: `lb`."),
+    to: z.enum(["blue", "green", "idle"]).describe("The slot to route to: `blue`, `green`, or `idle` (the one the include file does not point at now)."),
+    verify: Verify.default({ path: "/", timeout: "10s" }),
+  })
+  .strict();
+
+type VerifyInput = z.infer<typeof Verify>;
+
+export const nginxSwap = defineAction({
+  kind: "nginx.swap",
+  summary: "Rewrite an nginx upstream include file to another slot, test the configuration, reload gracefully and verify.",
+  description: "Outputs `live` and `previous`. Undo restores the previous include file, tests, reloads and verifies again.",
+  with: NginxSwapWith,
+  idempotent: true,
+  undo: "recorded",
+  provider: { capability: "lb", defaultTarget: "lb" },
+  describe: (input) => `route nginx (${input.target ?? "lb"}) to the ${input.to} slot and reload`,
+
+  async run(input, ctx): Promise<ActionResult> {
+    const nginx = await ctx.provider<NginxClient>(input.target ?? "lb", "lb");
+    if (ctx.dryRun) {
+      ctx.log.info(`would route nginx to ${input.to}`);
+      return { outputs: {} };
+    }
+    const current = await nginx.read();
+    const prior = ctx.priorCheckpoint;
+    const to: SlotName = checkpointSlot(prior, "to") ?? (input.to === "idle" ? (current.live === "green" ? "blue" : "green") : input.to);
+    const previousText = prior !== undefined && prior !== null && typeof prior === "object" && "previousText" in prior ? checkpointString(prior, "previousText") ?? null : current.text ?? null;
+    const previous = checkpointSlot(prior, "previous") ?? current.live ?? null;
+    const next = nginx.render(to);
+    if (previousText !== null && previousText.length > MAX_RECORDED_FILE) {
+      throw new ActionFailure(`${nginx.options.upstreamFile} is larger than ${MAX_RECORDED_FILE} bytes; it should hold only server lines`, { retryable: false });
+    }
+    await ctx.checkpoint({ to, previous, previousText });
+
+    if (current.text !== next) {
+      await nginx.write(next);
+      try {
+        await nginx.test(ctx.signal);
+      } catch (e) {
+        // Never leave a file nginx refuses: the next reload (anyone's) would fail.
+        await restore(nginx, previousText);
+        throw new ActionFailure(`nginx refused the new upstream file: ${(e as Error).message}`, { retryable: false, cause: e });
+      }
+    }
+    await nginx.reload(ctx.signal);
+    try {
+      await verifyServes(nginx, to, input.verify, ctx);
+    } catch (e) {
+      ctx.log.warn(`${to} does not answer through ${nginx.publicUrl}; restoring the previous upstream file`);
+      if (previousText !== null) {
+        await nginx.write(previousText);
+        await nginx.reload(ctx.signal).catch(() => undefined);
+      }
+      throw e;
+    }
+    ctx.log.info(`nginx routes ${nginx.publicUrl} to ${to} (${nginx.options.slots[to].join(", ")})`);
+    return { outputs: { live: to, previous }, recorded: { previous, previousText } };
+  },
+
+  async undoRun(input, ctx) {
+    const nginx = await ctx.provider<NginxClient>(input.target ?? "lb", "lb");
+    const previousText = checkpointString(ctx.recorded, "previousText");
+    const previous = checkpointSlot(ctx.recorded, "previous");
+    if (previousText === undefined) return;
+    const current = await nginx.read();
+    if (current.text !== previousText) {
+      await nginx.write(previousText);
+      await nginx.test(ctx.signal);
+    }
+    await nginx.reload(ctx.signal);
+    if (previous) await verifyServes(nginx, previous, { ...input.verify, bodyContains: undefined }, ctx);
+  },
+});
+
+async function restore(nginx: NginxClient, previousText: string | null): Promise<void> {
+  if (previousText !== null) await nginx.write(previousText);
+  else await nginx.write("# cutover: no upstream servers yet\n");
+}
+
+async function verifyServes(nginx: NginxClient, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">): Promise<void> {
+  const url = `${nginx.publicUrl}${verify.path}`;
+  const timeoutMs = parseDuration(verify.timeout);
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (true) {
+    const got = await probe(url, ctx.signal);
+    if (got.ok && (verify.bodyContains === undefined || got.body.includes(verify.bodyContains))) return;
+    last = got.ok ? `${got.status} ${got.body.slice(0, 200)}` : got.error;
+    if (Date.now() > deadline) throw new ActionFailure(`${slot} did not answer ${url} within ${formatDuration(timeoutMs)} (last: ${last})`);
+    await sleep(100, ctx.signal);
+  }
+}
