@@ -30,7 +30,8 @@ export function parseJsonPath(path: string): PathSegment[] {
   while (pos < path.length) {
     const c = path[pos];
     if (c === ".") {
-      NAME.lastIndex = pos + 1;
+      pos += 1;
+      NAME.lastIndex = pos;
       const m = NAME.exec(path);
       if (!m) fail('a property name after "."');
       segments.push({ key: m![0] });
