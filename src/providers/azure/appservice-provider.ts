@@ -1,0 +1,58 @@
+/**
+ * `provider: azure-appservice`: the deployment slots of one or more App
+ * Service web apps in a resource group (capability `appservice`).
+ */
+import { WebSiteManagementClient } from "@azure/arm-appservice";
+import { z } from "zod";
+import type { ProviderDefinition } from "../../actions/types.js";
+import { AuthOptions, getCredential } from "./credential.js";
+import { RetryConfig, caCertFileField, pipelineOptions } from "./client-options.js";
+import { AppServiceSlots } from "./appservice-client.js";
+
+export const APPSERVICE_CAPABILITY = "appservice";
+
+const nameField = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, "an App Service name is 1-60 letters, digits and hyphens");
+
+export const AzureAppServiceConfig = z
+  .object({
+    subscriptionId: z.string().min(1).describe("Subscription id of the web app(s)."),
+    resourceGroup: z.string().min(1).describe("Resource group of the web app(s)."),
+    app: nameField.optional().describe("The web app actions address when a step names none."),
+    apps: z.array(nameField).optional().describe("Other web apps of this environment (documentation for matrix steps; steps pick one with `app`)."),
+    slot: z.string().min(1).default("staging").describe("The deployment slot actions use when a step names none."),
+    endpoint: z
+      .string()
+      .url()
+      .optional()
+      .describe("Azure Resource Manager endpoint (default https://management.azure.com); sovereign clouds or a local test server."),
+    pollIntervalMs: z.number().int().min(0).default(2000).describe("Interval between polls of long-running operations (swap)."),
+    preserveVnet: z.boolean().default(true).describe("Keep the virtual network integration of each slot when swapping."),
+    auth: AuthOptions.optional(),
+    retry: RetryConfig.optional(),
+    caCertFile: caCertFileField,
+  })
+  .strict()
+  .describe("Azure App Service deployment slots, through Azure Resource Manager.");
+export type AzureAppServiceConfig = z.infer<typeof AzureAppServiceConfig>;
+
+export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, AppServiceSlots> = {
+  kind: "azure-appservice",
+  summary: "Azure App Service web apps and their deployment slots (deploy, settings, warm-up, swap, swap with preview, start/stop)",
+  config: AzureAppServiceConfig,
+  capabilities: [APPSERVICE_CAPABILITY],
+  create(config, ctx) {
+    const endpoint = config.endpoint ?? "https://management.azure.com";
+    const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, {
+      ...pipelineOptions(config.retry, config.caCertFile, ctx),
+      endpoint,
+    });
+    return new AppServiceSlots(arm, {
+      subscriptionId: config.subscriptionId,
+      resourceGroup: config.resourceGroup,
+      defaultApp: config.app,
+      defaultSlot: config.slot,
+      pollIntervalMs: config.pollIntervalMs,
+      preserveVnet: config.preserveVnet,
+    });
+  },
+};
