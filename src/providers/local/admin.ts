@@ -98,6 +98,8 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
       return send(res, 200, out);
     }
     case "GET flags": {
+      const pending = await sup.flagsApplied();
+      if (pending.length) throw new HttpError(503, `slot ${pending.join(", ")} has not applied flag revision ${sup.flags.revision} yet`);
       const rec = sup.flags.get(flagName(parts[2]));
       return send(res, 200, rec ? { exists: true, value: rec.value, etag: String(rec.rev) } : { exists: false });
     }

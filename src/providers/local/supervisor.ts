@@ -219,12 +219,20 @@ export class Supervisor {
   /** Write a flag and wait until every running app confirmed it. */
   async setFlag(name: string, value: Json | undefined, ifEtag?: string): Promise<{ etag: string; pending: SlotName[] }> {
     const rev = value === undefined ? await this.flags.delete(name, ifEtag) : await this.flags.set(name, value, ifEtag);
+    return { etag: String(rev), pending: await this.flagsApplied(rev) };
+  }
+
+  /**
+   * Wait until every running app has applied flag revision `rev` (default: the
+   * current one). Reads wait too, so a retried `flag.set` that finds its value
+   * already written still returns only once the apps act on it.
+   */
+  flagsApplied(rev = this.flags.revision): Promise<SlotName[]> {
     const procs = SLOT_NAMES.flatMap((slot) => {
       const r = this.state.slots[slot];
       return r.running && r.pid && isPidAlive(r.pid) ? [{ slot, pid: r.pid }] : [];
     });
-    const pending = await this.flags.waitApplied(rev, procs, FLAG_APPLY_TIMEOUT_MS);
-    return { etag: String(rev), pending };
+    return this.flags.waitApplied(rev, procs, FLAG_APPLY_TIMEOUT_MS);
   }
 
   async persist(): Promise<void> {

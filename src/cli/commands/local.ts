@@ -1,0 +1,98 @@
+/**
+ * `cutover local up | down | status`: the local blue/green environment, run
+ * by a background supervisor that outlives this command. Thin: the work is in
+ * src/providers/local/lifecycle.ts.
+ */
+import path from "node:path";
+import type { Command } from "commander";
+import { CutoverError, ErrorCode, ExitCode } from "../../errors.js";
+import { defaultLocalDir } from "../../providers/local/index.js";
+import { localDown, localStatus, localUp } from "../../providers/local/lifecycle.js";
+import type { LocalStatus, SlotStatus } from "../../providers/local/types.js";
+import type { CliIO } from "../io.js";
+import { withIO } from "../shared.js";
+
+interface DirOption {
+  dir?: string;
+}
+
+function dirOf(io: CliIO, opts: DirOption): string {
+  return path.resolve(opts.dir ?? defaultLocalDir(io.stateDir));
+}
+
+export function register(program: Command): void {
+  const local = program
+    .command("local")
+    .description("the local blue/green environment: two app slots, a reverse proxy and a flag store, run in the background");
+  const dirHelp = "directory of the environment (default: <state-dir>/local)";
+
+  local
+    .command("up")
+    .description("start the environment in the background (blue runs the demo app v1 the first time); does nothing if it runs")
+    .option("--dir <dir>", dirHelp)
+    .option("--port <port>", "public port of a new environment (default: any free port; an existing one keeps its port)")
+    .action(
+      withIO(async (io, opts: DirOption & { port?: string }) => {
+        const publicPort = opts.port === undefined ? undefined : Number(opts.port);
+        if (publicPort !== undefined && !(Number.isInteger(publicPort) && publicPort >= 0 && publicPort <= 65535)) {
+          throw new CutoverError(ErrorCode.Usage, `--port must be a port number, got ${opts.port}`);
+        }
+        const out = await localUp({ dir: dirOf(io, opts), publicPort });
+        if (io.json) return void io.out(JSON.stringify({ type: "local.up", started: out.started, status: out.status }));
+        io.out(out.started ? io.c.green("local environment started") : "local environment already running");
+        printStatus(io, out.status);
+      }),
+    );
+
+  local
+    .command("down")
+    .description("stop the environment gracefully (apps, proxy, supervisor); its state stays for the next `up`")
+    .option("--dir <dir>", dirHelp)
+    .action(
+      withIO(async (io, opts: DirOption) => {
+        const out = await localDown({ dir: dirOf(io, opts) });
+        if (io.json) return void io.out(JSON.stringify({ type: "local.down", stopped: out.stopped }));
+        io.out(out.stopped ? "local environment stopped" : "local environment was not running");
+      }),
+    );
+
+  local
+    .command("status")
+    .description("what serves where: live slot, versions, ports, health, requests in flight, flags (exit 1 when not running)")
+    .option("--dir <dir>", dirHelp)
+    .action(
+      withIO(async (io, opts: DirOption) => {
+        const report = await localStatus({ dir: dirOf(io, opts) });
+        if (io.json) {
+          io.out(JSON.stringify({ type: "local.status", ...report }));
+          return report.running ? ExitCode.ok : ExitCode.failed;
+        }
+        if (!report.running) {
+          io.out(`local environment in ${report.dir} is not running${report.state ? ` (last live slot: ${report.state.live})` : ""}`);
+          io.out("start it with `cutover local up`");
+          return ExitCode.failed;
+        }
+        printStatus(io, report.status);
+      }),
+    );
+}
+
+export function printStatus(io: CliIO, s: LocalStatus): void {
+  const c = io.c;
+  const live = s.slots[s.live];
+  io.out(`${c.bold(s.publicUrl)}  serves ${c.bold(live.version ?? "nothing")} from ${c.bold(s.live)}`);
+  for (const slot of [s.slots.blue, s.slots.green]) io.out(slotLine(io, slot));
+  const flags = Object.entries(s.flags).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  io.out(`  flags      ${flags.length ? flags.join(" ") : "(none)"}   rev ${s.flagsRev}`);
+  io.out(`  supervisor pid ${s.supervisorPid} since ${s.startedAt}, admin ${s.adminUrl}, ${s.requestsServed} requests proxied`);
+  io.out(`  dir        ${s.dir}`);
+}
+
+function slotLine(io: CliIO, s: SlotStatus): string {
+  const c = io.c;
+  // Pad the plain text, then colour it, so columns line up with or without colour.
+  const colour = { healthy: c.green, unhealthy: c.red, starting: c.yellow, stopped: c.dim }[s.health];
+  const name = (s.live ? `${s.slot} (live)` : s.slot).padEnd(13);
+  const pid = s.pid ? `pid ${s.pid}` : "";
+  return `  ${s.live ? c.bold(name) : name}${(s.version ?? "-").padEnd(8)} ${colour(s.health.padEnd(9))} ${s.url.padEnd(22)} ${pid.padEnd(10)} in flight ${s.inFlight} (${s.inFlightWrites} writes)`;
+}
