@@ -15,11 +15,16 @@ import { nginxProvider } from "./nginx/index.js";
 // SQL (issue 4).
 
 // Azure (issue 5).
+import { azureAppServiceProvider, azureAppConfigProvider, azureTableProvider, azureQueueProvider } from "./azure/index.js";
 
 export const providers: ProviderDefinition<any, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   fileProvider,
   localProvider,
   nginxProvider,
+  azureAppServiceProvider,
+  azureAppConfigProvider,
+  azureTableProvider,
+  azureQueueProvider,
 ];
 
 export function findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined {
