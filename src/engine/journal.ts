@@ -13,6 +13,8 @@ export class Journal {
   private tail: Promise<unknown> = Promise.resolve();
   private listeners: EventListener[] = [];
   fence?: Fence;
+  /** The `run.started` event when this journal was just created (for observers attached later). */
+  created?: RunEvent;
 
   private constructor(
     readonly store: RunStore,
@@ -25,6 +27,7 @@ export class Journal {
     const [e] = await store.append(runId, [started], 0, fence);
     const j = new Journal(store, runId, foldRun([e!]));
     j.fence = fence;
+    j.created = e;
     return j;
   }
 

@@ -98,6 +98,9 @@ export const EnvironmentSpec = z
     "Named providers and their configuration. `state` holds the journal and lease (default: the file store in .cutover/); `flags` is the default flag store.",
   );
 
+/** Entries a playbook may leave out: the embedded file store holds state and flags. */
+export const IMPLICIT_ENVIRONMENT: Readonly<Record<string, { provider: string }>> = { state: { provider: "file" }, flags: { provider: "file" } };
+
 const StepCommon = {
   id: Id.describe("Unique id of the step in the playbook."),
   description: z.string().optional().describe("What the step is for, shown by plan and status."),

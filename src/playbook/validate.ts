@@ -9,7 +9,7 @@ import type { z } from "zod";
 import type { ActionDefinition, ProviderDefinition } from "../actions/types.js";
 import { PlaybookInvalidError, type Problem } from "../errors.js";
 import { checkExpressions, type StepVisibility } from "./check-expressions.js";
-import { PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
+import { IMPLICIT_ENVIRONMENT, PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
 import { parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
 import { hasExpression } from "./expressions.js";
 
@@ -119,7 +119,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object
 function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, reg: Registries): Problem[] {
   const problems: Problem[] = [];
   const env = isObj(doc.environment) ? doc.environment : {};
-  const envEntries: Record<string, { provider: string }> = {};
+  const envEntries: Record<string, { provider: string }> = { ...IMPLICIT_ENVIRONMENT };
   for (const [name, entry] of Object.entries(env)) {
     if (name === "name" || !isObj(entry) || typeof entry.provider !== "string") continue;
     const def = reg.findProvider(entry.provider);

@@ -1,0 +1,28 @@
+/**
+ * A human gate. The engine pauses the run before this step (exit 3) until
+ * someone runs `cutover approve <run> [<step>]`; the approval (who, when, a
+ * note) is journaled, so the gate survives restarts and is audited.
+ */
+import { z } from "zod";
+import { defineAction } from "./types.js";
+
+const With = z
+  .object({
+    message: z.string().default("Continue?").describe("What the approver is asked; shown by status and in the pause message."),
+  })
+  .strict();
+
+export const gateApproval = defineAction({
+  kind: "gate.approval",
+  summary: "Pause until a person approves with `cutover approve`",
+  description:
+    "The run pauses before this step and the process exits with code 3. `cutover approve <run-id> [<step-id>] [--note text]` records the approval (who, from which host, a note) and continues the run. `cutover run --approve <step-id>` approves a gate in advance, for pipelines that gate outside cutover.",
+  with: With,
+  idempotent: true,
+  undo: "none",
+  gate: true,
+  describe: (w) => `wait for approval: ${w.message}`,
+  async run(_w, ctx) {
+    return { outputs: { approvedBy: ctx.approval ? ctx.approval.by.user : null } };
+  },
+});

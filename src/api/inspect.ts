@@ -1,0 +1,162 @@
+/**
+ * Read-only views: where a run stands (`status`), which runs exist (`runs`),
+ * what a playbook would do (`plan`). None of them takes a lease or changes
+ * anything.
+ */
+import { foldRun, undoOrder, type RunState, type StepState } from "../engine/reducer.js";
+import type { LeaseInfo, RunStore, RunSummary } from "../engine/store.js";
+import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
+import { resolveParams } from "../playbook/params.js";
+import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
+import { Redactor } from "../engine/redact.js";
+import { ProviderSet, registries } from "../runtime.js";
+import { FileStore } from "../providers/file/index.js";
+
+export interface LocateOptions {
+  stateDir: string;
+  /** The playbook whose `environment.state` holds the run (default: the local file store). */
+  playbook?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The store a command should read: the given playbook's state provider, or the local file store. */
+export async function openStore(opts: LocateOptions): Promise<{ store: RunStore; loaded?: LoadedPlaybook; close(): Promise<void> }> {
+  if (!opts.playbook) {
+    const store = new FileStore({ dir: opts.stateDir });
+    return { store, close: async () => undefined };
+  }
+  const loaded = loadPlaybook(opts.playbook, registries);
+  const providers = new ProviderSet(loaded, { stateDir: opts.stateDir, env: opts.env ?? process.env, redactor: new Redactor() });
+  return { store: await providers.store(), loaded, close: () => providers.close() };
+}
+
+export async function readRun(runId: string, opts: LocateOptions): Promise<{ state: RunState; file: string; lease?: LeaseInfo }> {
+  const { store, close } = await openStore(opts);
+  try {
+    let events;
+    try {
+      events = await store.read(runId);
+    } catch (e) {
+      if (isCutoverError(e, ErrorCode.RunNotFound) || isCutoverError(e, ErrorCode.Usage)) {
+        throw new CutoverError(ErrorCode.RunNotFound, `no run ${runId}${opts.playbook ? ` in the state store of ${opts.playbook}` : ` in ${opts.stateDir}`}`, {
+          hint: opts.playbook ? "list runs with `cutover runs --playbook <file>`" : "list runs with `cutover runs`; a run kept elsewhere (Azure Table Storage) needs --playbook <file>",
+        });
+      }
+      throw e;
+    }
+    const state = foldRun(events);
+    const lease = await store.readLease(state.environment);
+    return { state, file: opts.playbook ?? state.playbook.file, lease };
+  } finally {
+    await close();
+  }
+}
+
+export async function listRuns(opts: LocateOptions & { environment?: string; limit?: number }): Promise<RunSummary[]> {
+  const { store, close } = await openStore(opts);
+  try {
+    return await store.listRuns({ environment: opts.environment, limit: opts.limit });
+  } finally {
+    await close();
+  }
+}
+
+export type UndoKind = "recorded" | "override" | "none" | "disabled" | "irreversible";
+
+export interface PlanEntry {
+  id: string;
+  depth: number;
+  kind: "step" | "group";
+  action?: string;
+  summary: string;
+  members?: string[];
+  parallel?: boolean;
+  maxParallel?: number;
+  when?: string | boolean;
+  idempotent?: boolean;
+  resume?: string;
+  onFailure?: string;
+  undo?: UndoKind;
+  /** A step abort cannot take back (marked in `plan`). */
+  pointOfNoReturn: boolean;
+}
+
+export function undoKind(spec: { action?: string; undo?: unknown }): UndoKind {
+  if (spec.undo === false) return "disabled";
+  if (spec.undo && typeof spec.undo === "object") return "override";
+  const def = spec.action ? registries.findAction(spec.action) : undefined;
+  if (!def) return "none";
+  return def.undo === "recorded" ? "recorded" : def.undo;
+}
+
+/** What the playbook would do, in order, without doing anything. */
+export function planPlaybook(file: string, opts: { params?: Record<string, string>; env?: NodeJS.ProcessEnv }): { loaded: LoadedPlaybook; entries: PlanEntry[] } {
+  const loaded = loadPlaybook(file, registries);
+  const params = resolveParams(loaded.playbook.params, opts.params ?? {}, opts.env ?? process.env);
+  const tree = buildPlan(loaded.playbook.steps, params.all);
+  const entries: PlanEntry[] = [];
+  const envEntries: Record<string, { provider: string }> = {};
+  for (const [k, v] of Object.entries(loaded.playbook.environment)) if (v && typeof v === "object") envEntries[k] = v as { provider: string };
+  const walk = (nodes: PlanNode[], depth: number) => {
+    for (const n of nodes) {
+      if (n.kind === "group") {
+        entries.push({ id: n.spec.id, depth, kind: "group", summary: n.spec.description ?? (n.parallel ? "parallel group" : "group"), parallel: n.parallel, maxParallel: Number.isFinite(n.maxParallel) ? n.maxParallel : undefined, when: n.spec.when, pointOfNoReturn: false });
+        walk(n.children, depth + 1);
+        continue;
+      }
+      const def = registries.findAction(n.spec.action!)!;
+      let summary = n.spec.description ?? def.summary;
+      if (def.describe && !JSON.stringify(n.spec.with ?? {}).includes("${{")) {
+        try {
+          summary = def.describe(def.with.parse(n.spec.with ?? {}), { baseDir: loaded.baseDir, environment: envEntries });
+        } catch {
+          /* keep the summary */
+        }
+      }
+      const undo = undoKind(n.spec);
+      entries.push({
+        id: n.spec.id,
+        depth,
+        kind: "step",
+        action: def.kind,
+        summary,
+        members: n.spec.matrix ? n.members.map((m) => m.id) : undefined,
+        maxParallel: n.spec.matrix ? n.maxParallel : undefined,
+        when: n.spec.when,
+        idempotent: def.idempotent,
+        resume: def.idempotent ? undefined : n.spec.resume ?? loaded.playbook.defaults?.resume ?? "pause",
+        onFailure: n.spec.onFailure ?? loaded.playbook.defaults?.onFailure ?? "pause",
+        undo,
+        pointOfNoReturn: undo === "irreversible",
+      });
+    }
+  };
+  walk(tree, 0);
+  return { loaded, entries };
+}
+
+export interface AbortPreview {
+  id: string;
+  action: string;
+  undo: UndoKind;
+}
+
+/** For `status`: what `cutover abort` would undo now, in order, and what it would leave in place. */
+export function abortPreview(state: RunState, loaded?: LoadedPlaybook): AbortPreview[] {
+  const specs = loaded ? leafSpecs(buildPlan(loaded.playbook.steps, state.params)) : new Map();
+  return undoOrder(state)
+    .filter((st: StepState) => st.undo.status !== "succeeded" && st.undo.status !== "skipped")
+    .map((st) => {
+      const spec = specs.get(st.stepId);
+      return { id: st.id, action: spec?.action ?? "?", undo: spec ? undoKind(spec) : "none" };
+    });
+}
+
+export function tryLoad(file: string): LoadedPlaybook | undefined {
+  try {
+    return loadPlaybook(file, registries);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The library API behind `cutover run | resume | retry | skip | approve |
+ * abort`. Each validates everything first, then opens a Session (lease,
+ * journal), records the operator's intent as an event, and drives the run
+ * to its next resting point. The CLI is a thin shell over these.
+ */
+import path from "node:path";
+import { buildPlan, plannedSteps } from "../engine/plan.js";
+import { Journal } from "../engine/journal.js";
+import type { Decision } from "../engine/events.js";
+import { isFinished, type RunState } from "../engine/reducer.js";
+import { CutoverError, ErrorCode } from "../errors.js";
+import { resolveParams, type ResolvedParams } from "../playbook/params.js";
+import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
+import { currentActor, registries } from "../runtime.js";
+import { CUTOVER_VERSION, newRunId, Session, type SessionOptions } from "./session.js";
+import { readRun } from "./inspect.js";
+
+export interface StartOptions extends SessionOptions {
+  params?: Record<string, string>;
+  /** Gate step ids approved in advance (journaled as approvals). */
+  approve?: string[];
+  runId?: string;
+}
+
+/** Validate, lease, journal `run.started`; returns a session whose `drive()` runs it. */
+export async function startRun(file: string, opts: StartOptions): Promise<Session> {
+  const loaded = loadPlaybook(file, registries);
+  const env = opts.env ?? process.env;
+  const params = resolveParams(loaded.playbook.params, opts.params ?? {}, env);
+  const steps = plannedSteps(buildPlan(loaded.playbook.steps, params.all));
+  const known = new Set(steps.map((s) => s.stepId));
+  for (const id of opts.approve ?? []) {
+    if (!known.has(id)) throw new CutoverError(ErrorCode.Usage, `--approve ${id}: the playbook has no step ${id}`);
+  }
+  const runId = opts.runId ?? newRunId();
+  const actor = currentActor(env);
+  const session = await Session.open(loaded, opts, params, (store, fence) =>
+    Journal.create(store, runId, {
+      type: "run.started",
+      playbook: { name: loaded.playbook.name, file: path.resolve(file), hash: loaded.hash },
+      environment: loaded.environment,
+      params: params.journaled,
+      secretParams: params.secretNames,
+      steps,
+      by: actor,
+      cutoverVersion: CUTOVER_VERSION,
+    }, fence),
+  runId);
+  for (const id of opts.approve ?? []) {
+    for (const s of steps.filter((x) => x.stepId === id)) {
+      await session.journal.append({ type: "gate.approved", stepId: s.id, by: actor, note: "approved in advance with --approve" });
+    }
+  }
+  return session;
+}
+
+export interface ContinueOptions extends SessionOptions {
+  /** The playbook file; default: the one the run started from. */
+  playbook?: string;
+  /** Continue although the playbook changed since the run started. */
+  allowChangedPlaybook?: boolean;
+}
+
+/**
+ * Open an existing run for more work: checks that it can continue, that its
+ * playbook is unchanged (or the change is accepted), re-reads secret params
+ * from the environment, and takes the lease.
+ */
+export async function continueRun(runId: string, opts: ContinueOptions): Promise<{ session: Session; loaded: LoadedPlaybook }> {
+  const { state, file } = await readRun(runId, opts);
+  if (isFinished(state)) {
+    throw new CutoverError(ErrorCode.RunState, `run ${runId} has already finished: ${state.status}`, { hint: "start a new run with `cutover run`" });
+  }
+  const loaded = loadPlaybook(file, registries);
+  const changed = loaded.hash !== state.playbook.hash;
+  if (changed && !opts.allowChangedPlaybook) {
+    throw new CutoverError(ErrorCode.PlaybookChanged, `the playbook ${file} changed since run ${runId} started (sha256 ${state.playbook.hash.slice(0, 12)} then, ${loaded.hash.slice(0, 12)} now)`, {
+      hint: "restore the original file, or pass --allow-changed-playbook to continue with the new one (the change is journaled)",
+    });
+  }
+  const env = opts.env ?? process.env;
+  const params = mergeParams(state, loaded, env);
+  const session = await Session.open(loaded, opts, params, (store) => Journal.open(store, runId), runId);
+  if (changed) await session.journal.append({ type: "run.resumed", by: currentActor(env), playbookChanged: true });
+  return { session, loaded };
+}
+
+function mergeParams(state: RunState, loaded: LoadedPlaybook, env: NodeJS.ProcessEnv): ResolvedParams {
+  const all = { ...state.params };
+  for (const name of state.secretParams) {
+    const v = env[`CUTOVER_PARAM_${name.toUpperCase()}`];
+    if (v === undefined) {
+      throw new CutoverError(ErrorCode.Usage, `run ${state.runId} needs the secret param ${name} again (secrets are never journaled)`, { hint: `export CUTOVER_PARAM_${name.toUpperCase()}=...` });
+    }
+    all[name] = v;
+  }
+  void loaded;
+  return { all, journaled: state.params, secretNames: state.secretParams };
+}
+
+/** Record an operator's decision on a paused run, then drive it. */
+export async function decide(runId: string, decision: Decision | "approve", opts: ContinueOptions & { stepId?: string; note?: string; reason?: string; noContinue?: boolean }): Promise<Session> {
+  const { session } = await continueRun(runId, opts);
+  try {
+    const s = session.journal.state;
+    const actor = currentActor(opts.env ?? process.env);
+    const stepId = opts.stepId ?? s.pause?.stepId;
+    if (decision === "abort") {
+      // A second abort after a failed undo simply drives the abort again: the failed undo is retried.
+      if (!s.abortRequested) await session.journal.append({ type: "abort.requested", by: actor, reason: opts.reason });
+      return session;
+    }
+    if (!stepId) throw new CutoverError(ErrorCode.RunState, `run ${runId} is not paused at a step; name one`, { hint: `cutover ${decision} ${runId} <step-id>` });
+    const step = s.steps[stepId];
+    if (!step) throw new CutoverError(ErrorCode.Usage, `run ${runId} has no step ${stepId}`, { hint: `steps: ${s.order.join(", ")}` });
+    if (decision === "approve") {
+      if (step.approvedBy) throw new CutoverError(ErrorCode.RunState, `step ${stepId} was already approved by ${step.approvedBy.user}`);
+      await session.journal.append({ type: "gate.approved", stepId, by: actor, note: opts.note });
+    } else {
+      const ok = decision === "skip" ? step.status !== "succeeded" && step.status !== "skipped" : step.status === "failed" || step.status === "running" || s.abortRequested;
+      if (!ok && !(decision === "skip" && s.abortRequested)) {
+        throw new CutoverError(ErrorCode.RunState, `step ${stepId} is ${step.status}; ${decision} applies to a failed or interrupted step`);
+      }
+      await session.journal.append({ type: "run.decision", decision, stepId, by: actor, note: opts.note });
+    }
+    return session;
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
+}
+
+export async function drive(session: Session): Promise<RunState> {
+  try {
+    return await session.drive();
+  } finally {
+    await session.close();
+  }
+}

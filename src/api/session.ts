@@ -1,0 +1,162 @@
+/**
+ * A working session on one run: the environment's lease held (with
+ * heartbeat and fencing), the journal open, a Runner ready. Every command
+ * that changes a run (run, resume, retry, skip, approve, abort) goes
+ * through here, so the lease rules live in one place.
+ */
+import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import { findAction } from "../actions/registry.js";
+import type { RunEvent } from "../engine/events.js";
+import { Journal } from "../engine/journal.js";
+import { LeaseKeeper } from "../engine/lease-keeper.js";
+import { Redactor } from "../engine/redact.js";
+import { Runner } from "../engine/runner.js";
+import type { RunState } from "../engine/reducer.js";
+import type { LeaseInfo, RunStore } from "../engine/store.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
+import { parseDuration } from "../playbook/duration.js";
+import type { LoadedPlaybook } from "../playbook/validate.js";
+import { currentActor, lookupSecret, ProviderSet } from "../runtime.js";
+import type { Json, Actor } from "../engine/events.js";
+
+export interface SessionOptions {
+  stateDir: string;
+  env?: NodeJS.ProcessEnv;
+  onEvent?: (e: RunEvent, state: RunState) => void;
+  onLog?: (stepId: string, level: "info" | "warn" | "progress", message: string, fraction?: number) => void;
+  onFailure?: "pause" | "abort" | "continue";
+  dryRun?: boolean;
+}
+
+export const CUTOVER_VERSION: string = (() => {
+  try {
+    return (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
+  } catch {
+    return "0.0.0";
+  }
+})();
+
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `r${t}-${randomBytes(3).toString("hex")}`;
+}
+
+export function leaseHolder(actor: Actor, runId: string): string {
+  return `${actor.user}@${actor.host} pid ${actor.pid} run ${runId}`;
+}
+
+/** True when the lease's holder is a process on this host that no longer exists (crashed): safe to take over at once. */
+export function holderIsDeadLocalProcess(lease: LeaseInfo, host: string): boolean {
+  const m = /@(\S+) pid (\d+)/.exec(lease.holder);
+  if (!m || m[1] !== host) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+export class Session {
+  private constructor(
+    readonly loaded: LoadedPlaybook,
+    readonly providers: ProviderSet,
+    readonly store: RunStore,
+    readonly keeper: LeaseKeeper,
+    readonly journal: Journal,
+    readonly runner: Runner,
+  ) {}
+
+  get runId(): string {
+    return this.journal.runId;
+  }
+
+  /**
+   * Acquire the lease for `loaded`'s environment, then open (or create) the
+   * journal. A lease whose holder crashed on this host is taken over at once
+   * and the takeover journaled; otherwise a live lease is ENV_LOCKED (exit 4).
+   */
+  static async open(
+    loaded: LoadedPlaybook,
+    opts: SessionOptions,
+    params: { all: Record<string, Json> },
+    journalFor: (store: RunStore, fence: { environment: string; token: number }, runId: string) => Promise<Journal>,
+    runId: string,
+  ): Promise<Session> {
+    const env = opts.env ?? process.env;
+    const redactor = new Redactor();
+    const providers = new ProviderSet(loaded, { stateDir: opts.stateDir, env, redactor, params: params.all });
+    const actor = currentActor(env);
+    let keeper: LeaseKeeper | undefined;
+    try {
+      const store = await providers.store();
+      const ttlMs = parseDuration(loaded.playbook.lease?.ttl ?? "30s");
+      const req = { environment: loaded.environment, holder: leaseHolder(actor, runId), runId, ttlMs };
+      let lost: unknown;
+      const ref: { runner?: Runner } = {};
+      const onLost = (e: unknown) => {
+        lost = e;
+        ref.runner?.cancelRunning(e);
+      };
+      let forcedFrom: LeaseInfo | undefined;
+      try {
+        keeper = await LeaseKeeper.acquire(store, req, onLost);
+      } catch (e) {
+        const current = isCutoverError(e, ErrorCode.Locked) ? await store.readLease(loaded.environment) : undefined;
+        if (!current || !holderIsDeadLocalProcess(current, actor.host)) throw e;
+        const { lease } = await store.forceLease(req);
+        forcedFrom = current;
+        await store.releaseLease(lease);
+        keeper = await LeaseKeeper.acquire(store, req, onLost);
+      }
+      const fence = { environment: loaded.environment, token: keeper.lease.token };
+      const journal = await journalFor(store, fence, runId);
+      journal.fence = fence;
+      if (opts.onEvent) {
+        journal.onEvent(opts.onEvent);
+        if (journal.created) opts.onEvent(journal.created, journal.state);
+      }
+      if (forcedFrom) {
+        await journal.append({ type: "lease.forced", environment: loaded.environment, by: actor, previousHolder: `${forcedFrom.holder} (process gone)` });
+      }
+      for (const [name, v] of Object.entries(params.all)) if (journal.state.secretParams.includes(name) && typeof v === "string") redactor.add(v);
+      const runner = new Runner({
+        journal,
+        playbook: loaded.playbook,
+        baseDir: loaded.baseDir,
+        stateDir: opts.stateDir,
+        findAction,
+        provider: (t, c) => providers.provider(t, c),
+        actor,
+        env,
+        params: params.all,
+        secret: (n) => lookupSecret(env, n),
+        redactor,
+        onLog: opts.onLog,
+        dryRun: opts.dryRun,
+        onFailure: opts.onFailure,
+      });
+      ref.runner = runner;
+      if (lost) runner.cancelRunning(lost);
+      return new Session(loaded, providers, store, keeper, journal, runner);
+    } catch (e) {
+      await keeper?.release();
+      await providers.close();
+      throw e;
+    }
+  }
+
+  async drive(): Promise<RunState> {
+    return this.runner.drive();
+  }
+
+  async close(): Promise<void> {
+    await this.keeper.release();
+    await this.providers.close();
+  }
+}
+
+export function assertRunExists(state: RunState | undefined, runId: string): asserts state is RunState {
+  if (!state) throw new CutoverError(ErrorCode.RunNotFound, `no run ${runId}`, { hint: "list runs with `cutover runs`" });
+}

@@ -1,0 +1,47 @@
+/** `cutover approve | retry | skip | abort <run-id> [step-id]`: record a person's decision (journaled, with who) and continue. */
+import type { Command } from "commander";
+import { decide } from "../../api/run.js";
+import { ExitCode } from "../../errors.js";
+import { continueOptions, withIO, type ContinueFlags } from "../shared.js";
+import { makeRenderer } from "../render/renderer.js";
+import { driveSession } from "../session-runner.js";
+
+const VERBS = {
+  approve: "approve a gate the run is waiting at, then continue the run",
+  retry: "run a failed or interrupted step again (a fresh retry budget), then continue",
+  skip: "mark a failed or interrupted step skipped (or, during an abort, leave its undo undone), then continue",
+  abort: "abort the run: undo completed steps in reverse order, each journaled and resumable",
+} as const;
+
+export function register(program: Command): void {
+  for (const verb of Object.keys(VERBS) as (keyof typeof VERBS)[]) {
+    const cmd = program.command(verb).description(VERBS[verb]).argument("<run-id>", "the run");
+    if (verb !== "abort") cmd.argument("[step-id]", "the step (default: the one the run is paused at)");
+    if (verb === "abort") cmd.option("--reason <text>", "why (journaled)");
+    else cmd.option("--note <text>", "a note for the journal");
+    if (verb === "approve") cmd.option("--no-continue", "only record the approval; continue later with `cutover resume`");
+    continueOptions(cmd).action(
+      withIO(async (io, runId: string, ...rest: unknown[]) => {
+        const stepId = verb === "abort" ? undefined : (rest[0] as string | undefined);
+        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean };
+        const renderer = makeRenderer(io);
+        const session = await decide(runId, verb, {
+          stateDir: io.stateDir,
+          playbook: opts.playbook,
+          allowChangedPlaybook: opts.allowChangedPlaybook,
+          stepId,
+          note: opts.note,
+          reason: opts.reason,
+          onEvent: (e, s) => renderer.event(e, s),
+          onLog: (id, level, m, f) => renderer.log(id, level, m, f),
+        });
+        if (opts.continue === false) {
+          await session.close();
+          if (!io.json) io.err(`approval recorded; continue with: cutover resume ${runId}`);
+          return ExitCode.paused;
+        }
+        return driveSession(io, renderer, session);
+      }),
+    );
+  }
+}

@@ -1,0 +1,24 @@
+/** `cutover runs`: the known runs, newest first. */
+import type { Command } from "commander";
+import { listRuns } from "../../api/inspect.js";
+import { withIO } from "../shared.js";
+
+export function register(program: Command): void {
+  program
+    .command("runs")
+    .description("list runs, newest first")
+    .option("--environment <name>", "only runs of this environment")
+    .option("--limit <n>", "at most this many", (v) => Number.parseInt(v, 10), 20)
+    .option("-f, --playbook <file>", "list the runs in this playbook's state store (default: the local file store)")
+    .action(
+      withIO(async (io, opts: { environment?: string; limit: number; playbook?: string }) => {
+        const runs = await listRuns({ stateDir: io.stateDir, playbook: opts.playbook, environment: opts.environment, limit: opts.limit });
+        if (io.json) {
+          for (const r of runs) io.out(JSON.stringify({ type: "run", ...r }));
+          return;
+        }
+        if (runs.length === 0) io.out("no runs yet");
+        for (const r of runs) io.out(`${r.runId}  ${r.playbook.padEnd(20)} ${r.environment.padEnd(16)} ${r.startedAt.slice(0, 19)}  ${io.c.dim(r.lastEvent)}`);
+      }),
+    );
+}

@@ -1,0 +1,24 @@
+/**
+ * The one place errors become output and exit codes. No stack trace unless
+ * --verbose; JSON mode prints one `{"type":"error",...}` line on stdout.
+ */
+import { exitCodeFor, isCutoverError, PlaybookInvalidError, type ExitCode } from "../errors.js";
+import type { CliIO } from "./io.js";
+
+export function printError(io: CliIO, e: unknown): ExitCode {
+  const code = exitCodeFor(e);
+  if (io.json) {
+    const base = isCutoverError(e)
+      ? { code: e.code, message: e.message, hint: e.hint, problems: e instanceof PlaybookInvalidError ? e.problems : undefined }
+      : { code: "INTERNAL", message: e instanceof Error ? e.message : String(e) };
+    io.out(JSON.stringify({ type: "error", exitCode: code, ...base }));
+  } else {
+    const label = isCutoverError(e) ? e.code : "INTERNAL";
+    const message = e instanceof Error ? e.message : String(e);
+    io.err(`${io.c.red("error")} ${io.c.dim(`[${label}]`)} ${message}`);
+    if (isCutoverError(e) && e.hint) io.err(`${io.c.dim("hint:")} ${e.hint}`);
+    if (!isCutoverError(e) && !io.verbose) io.err(io.c.dim("this looks like a bug in cutover; run again with --verbose for the stack trace and report it"));
+  }
+  if (io.verbose && e instanceof Error && e.stack) io.err(e.stack);
+  return code;
+}

@@ -1,0 +1,28 @@
+/** The command tree. Each command is a thin file over the library API in src/api/. */
+import { Command, Option } from "commander";
+import { CUTOVER_VERSION } from "../api/session.js";
+import { register as decide } from "./commands/decide.js";
+import { register as plan } from "./commands/plan.js";
+import { register as resume } from "./commands/resume.js";
+import { register as run } from "./commands/run.js";
+import { register as runs } from "./commands/runs.js";
+import { register as schema } from "./commands/schema.js";
+import { register as status } from "./commands/status.js";
+import { register as unlock } from "./commands/unlock.js";
+import { register as validate } from "./commands/validate.js";
+
+export function buildProgram(): Command {
+  const program = new Command("cutover")
+    .description("blue/green releases as checkpointed, resumable playbooks")
+    .version(CUTOVER_VERSION)
+    .addOption(new Option("-o, --output <format>", "output format: text, or json (one JSON object per line)").choices(["text", "json"]).default("text"))
+    .option("-y, --yes", "never prompt (implied when CI=true)")
+    .option("-v, --verbose", "show stack traces and debug details")
+    .option("--state-dir <dir>", "project-local state directory (default: .cutover, or $CUTOVER_STATE_DIR)")
+    .option("--no-color", "no colours (NO_COLOR is honoured too)")
+    .showHelpAfterError("(run cutover help for the list of commands)")
+    .configureOutput({ outputError: (str, write) => write(str) })
+    .exitOverride();
+  for (const reg of [validate, plan, run, resume, decide, status, runs, unlock, schema]) reg(program);
+  return program;
+}

@@ -1,0 +1,52 @@
+/** One human sentence per event, shared by the plain renderer and `status`. */
+import type { RunEvent } from "../../engine/events.js";
+import { formatDuration } from "../../playbook/duration.js";
+
+export function describeEvent(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case "run.started":
+      return `run ${e.runId} started: playbook ${e.playbook.name}, environment ${e.environment}, ${e.steps.length} steps, by ${e.by.user}@${e.by.host}`;
+    case "step.started":
+      return `${e.stepId}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`;
+    case "step.succeeded":
+      return `${e.stepId}: succeeded in ${formatDuration(e.durationMs)}`;
+    case "step.failed":
+      return `${e.stepId}: failed (attempt ${e.attempt}): [${e.error.code}] ${e.error.message}${e.retryInMs !== undefined ? `; retrying in ${formatDuration(e.retryInMs)}` : ""}`;
+    case "step.skipped":
+      return `${e.stepId}: skipped (${e.reason}${e.by ? ` by ${e.by.user}` : ""}${e.note ? `: ${e.note}` : ""})`;
+    case "step.checkpoint":
+      return undefined;
+    case "run.paused":
+      return `paused: ${e.message}`;
+    case "run.decision":
+      return `${e.by.user} decided to ${e.decision}${e.stepId ? ` ${e.stepId}` : ""}${e.note ? `: ${e.note}` : ""}`;
+    case "gate.approved":
+      return `${e.stepId}: approved by ${e.by.user}@${e.by.host}${e.note ? `: ${e.note}` : ""}`;
+    case "run.interrupted":
+      return `interrupted by ${e.signal}; resume with: cutover resume ${e.runId}`;
+    case "abort.requested":
+      return `abort requested by ${e.by.user}${e.reason ? `: ${e.reason}` : ""}; undoing completed steps in reverse order`;
+    case "undo.started":
+      return `${e.stepId}: undoing${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`;
+    case "undo.succeeded":
+      return `${e.stepId}: undone in ${formatDuration(e.durationMs)}`;
+    case "undo.failed":
+      return `${e.stepId}: undo failed: [${e.error.code}] ${e.error.message}`;
+    case "undo.skipped":
+      return e.reason === "nothing-to-undo" ? undefined : `${e.stepId}: ${UNDO_SKIP[e.reason]}`;
+    case "lease.forced":
+      return `lease of ${e.environment} taken over by ${e.by.user}@${e.by.host}${e.previousHolder ? ` from ${e.previousHolder}` : ""}`;
+    case "run.resumed":
+      return `resumed by ${e.by.user}@${e.by.host}${e.playbookChanged ? " with a CHANGED playbook" : ""}`;
+    case "run.finished":
+      return `run ${e.runId} ${e.outcome}${e.error ? `: ${e.error.message}` : ""}`;
+  }
+}
+
+export const UNDO_SKIP: Record<string, string> = {
+  "no-undo": "left in place (it has no undo)",
+  "nothing-to-undo": "nothing to undo",
+  "point-of-no-return": "left in place (point of no return)",
+  operator: "undo skipped by the operator; left in place",
+  "not-completed": "did not complete, so it has no record to undo from; check it by hand",
+};

@@ -1,0 +1,40 @@
+/** Small pieces every command shares: option helpers and the action wrapper that owns exit codes. */
+import { Command, Option } from "commander";
+import { ExitCode } from "../errors.js";
+import { makeIO, type CliIO, type GlobalOptions } from "./io.js";
+import { printError } from "./print-error.js";
+
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function onFailureOption(): Option {
+  return new Option("--on-failure <policy>", "default onFailure for steps that set none (the playbook's defaults.onFailure is overridden)").choices(["pause", "abort", "continue"]);
+}
+
+export interface ContinueFlags {
+  playbook?: string;
+  allowChangedPlaybook?: boolean;
+}
+
+export function continueOptions(cmd: Command): Command {
+  return cmd
+    .option("-f, --playbook <file>", "the playbook (default: the file the run started from); also tells where a run kept in a remote state store lives")
+    .option("--allow-changed-playbook", "continue even though the playbook changed since the run started (journaled)");
+}
+
+/**
+ * Wrap a command action: build the IO from global options, run, print any
+ * error through the one printer, and set the exit code. Actions return their
+ * exit code (or nothing for 0).
+ */
+export function withIO<A extends unknown[]>(fn: (io: CliIO, ...args: A) => Promise<ExitCode | void> | ExitCode | void) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    const io = makeIO(cmd.optsWithGlobals() as GlobalOptions);
+    try {
+      const code = await fn(io, ...(args.slice(0, -1) as A));
+      process.exitCode = code ?? ExitCode.ok;
+    } catch (e) {
+      process.exitCode = printError(io, e);
+    }
+  };
+}

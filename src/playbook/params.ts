@@ -1,0 +1,82 @@
+/**
+ * Run params from `--param name=value` (and CUTOVER_PARAM_<NAME>), checked
+ * against the playbook's declarations: every problem reported at once.
+ * Secret params come only from the environment (argv is visible in `ps`)
+ * and are never journaled.
+ */
+import type { Json } from "../engine/events.js";
+import { CutoverError, ErrorCode } from "../errors.js";
+import type { ParamSpecT } from "./schema.js";
+
+export interface ResolvedParams {
+  /** Every param value, secret ones included: for the engine, never for the journal. */
+  all: Record<string, Json>;
+  /** What the journal may hold. */
+  journaled: Record<string, Json>;
+  secretNames: string[];
+}
+
+export function parseParamArgs(args: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of args) {
+    const i = a.indexOf("=");
+    if (i <= 0) throw new CutoverError(ErrorCode.Usage, `--param ${a}: write --param name=value`);
+    out[a.slice(0, i)] = a.slice(i + 1);
+  }
+  return out;
+}
+
+export function resolveParams(specs: Record<string, ParamSpecT>, given: Record<string, string>, env: NodeJS.ProcessEnv): ResolvedParams {
+  const problems: string[] = [];
+  const all: Record<string, Json> = {};
+  const journaled: Record<string, Json> = {};
+  const secretNames: string[] = [];
+  for (const name of Object.keys(given)) {
+    if (!specs[name]) problems.push(`unknown param "${name}"; the playbook declares: ${Object.keys(specs).join(", ") || "none"}`);
+    else if (specs[name]!.secret) problems.push(`param "${name}" is secret: give it through the environment variable CUTOVER_PARAM_${name.toUpperCase()}, not on the command line`);
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    const fromEnv = env[`CUTOVER_PARAM_${name.toUpperCase()}`];
+    const raw: unknown = spec.secret ? fromEnv : given[name] ?? fromEnv ?? spec.default;
+    if (raw === undefined) {
+      if (spec.required) problems.push(`param "${name}" is required${spec.description ? ` (${spec.description})` : ""}: give --param ${name}=...`);
+      continue;
+    }
+    const v = coerce(name, spec, raw, problems);
+    if (v === undefined) continue;
+    all[name] = v;
+    if (spec.secret) secretNames.push(name);
+    else journaled[name] = v;
+  }
+  if (problems.length) throw new CutoverError(ErrorCode.Usage, problems.join("\n"), { details: { problems } });
+  return { all, journaled, secretNames };
+}
+
+function coerce(name: string, spec: ParamSpecT, raw: unknown, problems: string[]): Json | undefined {
+  let v: Json | undefined;
+  switch (spec.type) {
+    case "string":
+      v = String(raw);
+      break;
+    case "number": {
+      const n = typeof raw === "number" ? raw : Number(raw);
+      if (typeof raw === "string" && raw.trim() === "") v = undefined;
+      else v = Number.isFinite(n) ? n : undefined;
+      if (v === undefined) problems.push(`param "${name}" must be a number, got "${String(raw)}"`);
+      break;
+    }
+    case "boolean":
+      if (raw === true || raw === "true" || raw === "yes" || raw === "1") v = true;
+      else if (raw === false || raw === "false" || raw === "no" || raw === "0") v = false;
+      else problems.push(`param "${name}" must be true or false, got "${String(raw)}"`);
+      break;
+    case "list":
+      v = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
+      break;
+  }
+  if (v !== undefined && spec.allowed && !spec.allowed.some((a) => String(a) === String(v))) {
+    problems.push(`param "${name}" must be one of ${spec.allowed.join(", ")}, got "${String(raw)}"`);
+    return undefined;
+  }
+  return v;
+}
