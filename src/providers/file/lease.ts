@@ -145,7 +145,7 @@ function lockedError(current: LeaseInfo, now: Date): CutoverError {
     ErrorCode.Locked,
     `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} (${left} from now, unless renewed)`,
     {
-      hint: `wait for that run to finish; if its process is gone, the lease frees itself at expiry, or take it now with \`cutover unlock --force\``,
+      hint: `wait for that run to finish; if its process is gone, the lease frees itself at expiry, or take it now with \`cutover unlock ${current.environment} --force\` (journaled)`,
       details: { environment: current.environment, holder: current.holder, runId: current.runId, token: current.token, expiresAt: current.expiresAt },
     },
   );

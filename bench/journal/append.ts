@@ -1,0 +1,151 @@
+/**
+ * Journal benchmark for the file store: the cost the engine pays per event.
+ *
+ *   npm run build && node dist/bench/journal/append.js [--appends 2000] [--dir <path>]
+ *
+ * - single-event appends with fsync, unfenced and fenced (the engine appends
+ *   with a fence: run lock + lease lock + token check), median and p99;
+ * - the first append of a fresh store on a 10,000-event journal (cache miss:
+ *   the whole file is verified once);
+ * - reading (and verifying) a 10,000-event journal;
+ * - for scale: the raw floor (write + fdatasync on an fd kept open) and the
+ *   store's own cost with fsync stubbed out (locks, stat, open, checks).
+ *
+ * `--dir` picks the filesystem (default: a temp dir under os.tmpdir()); fsync
+ * costs depend entirely on it, so say which one when recording results.
+ */
+import { mkdtemp, open, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { RunEventBody } from "../../src/engine/events.js";
+import { FileRunStore } from "../../src/providers/file/run-store.js";
+
+const { values } = parseArgs({
+  options: { appends: { type: "string", default: "2000" }, dir: { type: "string" }, "read-events": { type: "string", default: "10000" } },
+});
+const appends = Number(values.appends);
+const readEvents = Number(values["read-events"]);
+
+const started: RunEventBody = {
+  type: "run.started",
+  playbook: { name: "bench", file: "bench.yaml", hash: "sha256:bench" },
+  environment: "bench",
+  params: { version: "v2" },
+  secretParams: [],
+  steps: [],
+  by: { user: "bench", host: os.hostname(), pid: process.pid },
+  cutoverVersion: "bench",
+};
+
+/** A typical step.succeeded event (the largest kind the engine writes per step). */
+function succeeded(i: number): RunEventBody {
+  return {
+    type: "step.succeeded",
+    stepId: `step-${i}`,
+    attempt: 1,
+    outputs: { url: "http://127.0.0.1:8080/health", status: 200 },
+    recorded: { previous: { slot: "blue", flag: false } },
+    durationMs: 12,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function summary(label: string, samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const fmt = (n: number) => n.toFixed(3).padStart(8);
+  return `${label.padEnd(34)} n=${String(samples.length).padStart(5)}  median ${fmt(percentile(sorted, 50))} ms  p99 ${fmt(percentile(sorted, 99))} ms  max ${fmt(sorted.at(-1)!)} ms`;
+}
+
+async function timeAppends(store: FileRunStore, runId: string, n: number, fence?: { environment: string; token: number }): Promise<number[]> {
+  await store.append(runId, [started], 0, fence);
+  const samples: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const t0 = performance.now();
+    await store.append(runId, [succeeded(i)], i, fence);
+    samples.push(performance.now() - t0);
+  }
+  return samples;
+}
+
+/** The disk's floor: append one line and fdatasync, nothing else. */
+async function timeRawFsync(dir: string, n: number): Promise<number[]> {
+  const handle = await open(path.join(dir, "raw.jsonl"), "a", 0o600);
+  const line = JSON.stringify({ seq: 1, at: new Date().toISOString(), runId: "raw", ...succeeded(1) }) + "\n";
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await handle.writeFile(line, "utf8");
+      await handle.datasync();
+      samples.push(performance.now() - t0);
+    }
+  } finally {
+    await handle.close();
+  }
+  return samples;
+}
+
+/** Run `fn` with FileHandle.sync/datasync as no-ops, to see the store's cost without the disk's. */
+async function withoutFsync<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const probe = await open(path.join(dir, "probe"), "w");
+  const proto = Object.getPrototypeOf(probe) as { sync(): Promise<void>; datasync(): Promise<void> };
+  await probe.close();
+  const { sync, datasync } = proto;
+  proto.sync = proto.datasync = async () => undefined;
+  try {
+    return await fn();
+  } finally {
+    proto.sync = sync;
+    proto.datasync = datasync;
+  }
+}
+
+async function main(): Promise<void> {
+  const base = values.dir ?? os.tmpdir();
+  const dir = await mkdtemp(path.join(base, "cutover-bench-journal-"));
+  try {
+    const store = new FileRunStore({ dir });
+    console.log(`file store journal bench: ${appends} appends, dir ${dir}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}`);
+
+    console.log(summary("raw write + fdatasync (floor)", await timeRawFsync(dir, appends)));
+    console.log(summary("append, 1 event, fsync", await timeAppends(store, "plain", appends)));
+
+    const lease = await store.acquireLease({ environment: "bench", holder: "bench", ttlMs: 600_000 });
+    const fence = { environment: "bench", token: lease.token };
+    console.log(summary("append, 1 event, fsync, fenced", await timeAppends(store, "fenced", appends, fence)));
+    const stubbed = await withoutFsync(dir, () => timeAppends(store, "nosync", appends, fence));
+    console.log(summary("append, fenced, fsync stubbed out", stubbed));
+
+    // A long journal: written in batches, then measured cold (fresh store, no cache).
+    const big = new FileRunStore({ dir });
+    await big.append("big", [started], 0);
+    for (let seq = 1; seq < readEvents; ) {
+      const n = Math.min(1_000, readEvents - seq);
+      await big.append("big", Array.from({ length: n }, (_, i) => succeeded(seq + i)), seq);
+      seq += n;
+    }
+    const firstAppend: number[] = [];
+    const reads: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      const cold = new FileRunStore({ dir });
+      const last = readEvents + round;
+      let t0 = performance.now();
+      await cold.append("big", [succeeded(last)], last);
+      firstAppend.push(performance.now() - t0);
+      t0 = performance.now();
+      const events = await new FileRunStore({ dir }).read("big");
+      reads.push(performance.now() - t0);
+      if (events.length !== last + 1) throw new Error(`read ${events.length} events, expected ${last + 1}`);
+    }
+    console.log(summary(`first append, ${readEvents}-event journal`, firstAppend));
+    console.log(summary(`read + verify, ${readEvents} events`, reads));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
