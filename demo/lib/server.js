@@ -31,6 +31,10 @@ export function serve(app, env = process.env) {
         res.setHeader("retry-after", String(RETRY_AFTER_S));
         return send(res, 503, { error: "maintenance", message: "The site is in maintenance: read-only for a moment." });
       }
+      // ?delayMs=N holds the request (after the maintenance gate: an accepted write in progress),
+      // so drains and swaps can be shown with requests in flight.
+      const delay = Math.min(Number(url.searchParams.get("delayMs") ?? 0) || 0, 30_000);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const out = route(req, body, url);
       return send(res, out.status, out.body);
     } catch (e) {
