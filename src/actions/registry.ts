@@ -20,6 +20,7 @@ import { localStop } from "./local-stop.js";
 import { nginxSwap } from "./nginx-swap.js";
 
 // Migrations (issue 4).
+import { migrateRun } from "./migrate-run.js";
 
 // Azure (issue 5).
 
@@ -35,6 +36,7 @@ export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typesc
   localSwap,
   localStop,
   nginxSwap,
+  migrateRun,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

@@ -13,6 +13,7 @@ import { localProvider } from "./local/index.js";
 import { nginxProvider } from "./nginx/index.js";
 
 // SQL (issue 4).
+import { postgresProvider, sqliteProvider } from "./sql/provider.js";
 
 // Azure (issue 5).
 import { azureAppServiceProvider, azureAppConfigProvider, azureTableProvider, azureQueueProvider } from "./azure/index.js";
@@ -21,6 +22,8 @@ export const providers: ProviderDefinition<any, any>[] = [ // eslint-disable-lin
   fileProvider,
   localProvider,
   nginxProvider,
+  postgresProvider,
+  sqliteProvider,
   azureAppServiceProvider,
   azureAppConfigProvider,
   azureTableProvider,

@@ -1,0 +1,167 @@
+/**
+ * A migration run: lease, preflight (drift, dirty scripts, ordering, phase
+ * rules, compatibility checks — all reported together before any change),
+ * data snapshots, the scripts in number order, the after-snapshots and their
+ * comparison. Resuming (same run id) starts at the first unfinished script
+ * and compares with the snapshots taken before the first script.
+ */
+import { CutoverError, ErrorCode } from "../../errors.js";
+import { formatCheckResult, preflightError, runChecks } from "./checks.js";
+import type { SessionSettings, SqlClient } from "./driver.js";
+import { runNonTransactional, runTransactional, fenced, type ExecContext } from "./execute-script.js";
+import { readJournal } from "./journal.js";
+import { describeHolder, MigrationLease } from "./lease.js";
+import { assertContractAllowed, selectForPhase } from "./phases.js";
+import { compareSnapshots, loadSnapshots, mismatchError, saveSnapshot, snapshot, specName, type PreserveSpec, type Snapshot } from "./preserve.js";
+import type { CompatCheck, Phase, ScriptFolder } from "./scripts.js";
+import { concurrentIndexName } from "./sql-lint.js";
+import { computeStatus, DRIFT_HINT, driftMessage } from "./status.js";
+
+export interface MigrationLog {
+  info(m: string): void;
+  warn(m: string): void;
+  progress?(m: string, fraction?: number): void;
+}
+
+export interface RunMigrationsOptions {
+  folder: ScriptFolder;
+  phase: Phase;
+  runId: string;
+  /** The app version / release this phase belongs to (recorded on every journal row). */
+  release?: string;
+  acknowledge?: string[];
+  /** Checks declared in the step, in addition to the folder's `checks/`. */
+  checks?: CompatCheck[];
+  preserve?: PreserveSpec[];
+  previousVersionRetired?: boolean;
+  force?: boolean;
+  settings?: Partial<SessionSettings>;
+  lockRetries?: number;
+  lockRetryBaseMs?: number;
+  leaseTtlMs?: number;
+  leaseWaitMs?: number;
+  log: MigrationLog;
+  signal?: AbortSignal;
+}
+
+export interface AppliedScript {
+  seq: number;
+  name: string;
+  phase: Phase;
+  durationMs: number;
+}
+
+export interface RunMigrationsResult {
+  applied: AppliedScript[];
+  /** Acknowledged codes recorded in the journal for this run. */
+  acknowledged: string[];
+  snapshots: { name: string; rowCount: number; hash: string }[];
+  note?: string;
+}
+
+export async function runMigrations(client: SqlClient, o: RunMigrationsOptions): Promise<RunMigrationsResult> {
+  const signal = o.signal ?? new AbortController().signal;
+  const conn = await client.connect("migrate");
+  const onAbort = () => void conn.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
+  let lease: MigrationLease | undefined;
+  try {
+    await conn.applySettings({ ...client.settings, ...o.settings });
+    lease = await MigrationLease.acquire(client, conn, {
+      runId: o.runId,
+      ttlMs: o.leaseTtlMs ?? 30_000,
+      waitMs: o.leaseWaitMs ?? 0,
+      log: o.log,
+      onLost: onAbort,
+      signal,
+    });
+    const rows = await readJournal(conn, client.sql);
+    const status = computeStatus(o.folder, rows);
+    const problems: string[] = [];
+    for (const d of status.drift) problems.push(driftMessage(d));
+    for (const f of status.future) o.log.warn(`journal has ${f.name} (seq ${f.seq}) from a newer release; tolerated`);
+    for (const r of status.running) {
+      const cic = !r.script.transactional && concurrentIndexName(r.script.statements[0]?.code ?? "") !== undefined;
+      if (!cic) {
+        problems.push(
+          `${r.script.file}: script ${r.script.seq} is dirty: left running by ${r.latest?.executedBy} (run ${r.latest?.runId}) with no live holder; ` +
+            `check whether it took effect, then: cutover migrate resolve ${r.script.seq} --mark succeeded|failed --reason '...'`,
+        );
+      }
+    }
+    let selection: ReturnType<typeof selectForPhase> = { toRun: [] };
+    try {
+      selection = selectForPhase(status, o.phase);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+    const acknowledged = [...(o.acknowledge ?? [])];
+    if (o.phase === "contract" && selection.toRun.length > 0) {
+      try {
+        acknowledged.push(...assertContractAllowed(rows, o.runId, o));
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+    const x: ExecContext = {
+      client, conn, token: lease.token, runId: o.runId, release: o.release ?? null, executedBy: `${describeHolder()} token ${lease.token}`,
+      acknowledged, lockRetries: o.lockRetries ?? 5, lockRetryBaseMs: o.lockRetryBaseMs ?? 500, log: o.log, signal,
+    };
+    const before = await loadSnapshots(conn, client, o.runId, "before");
+    const resumingPreserve = (o.preserve ?? []).length > 0 && before.size > 0;
+    if (selection.toRun.length === 0 && problems.length === 0 && !resumingPreserve) {
+      if (selection.note) o.log.info(`nothing to apply in phase '${o.phase}': ${selection.note}`);
+      return { applied: [], acknowledged: [], snapshots: [], note: selection.note ?? "nothing pending" };
+    }
+    if (selection.toRun.length > 0) {
+      const checks = await runChecks(conn, client, [...o.folder.checks, ...(o.checks ?? [])], acknowledged);
+      for (const f of checks.failures) problems.push(formatCheckResult(f));
+      for (const b of checks.bypassed) o.log.warn(`acknowledged, proceeding: ${formatCheckResult(b)}`);
+    }
+    if (problems.length > 0) throw preflightError(problems, status.drift.length > 0 ? DRIFT_HINT : "fix what is listed (or acknowledge a check's code), then resume: nothing was changed");
+
+    // Snapshots before the first script; a resumed run keeps its original ones.
+    const preserve = o.preserve ?? [];
+    for (const spec of preserve) {
+      if (before.has(specName(spec))) continue;
+      const s = await snapshot(conn, client, spec);
+      await fenced(x, () => saveSnapshot(conn, client, o.runId, "before", s));
+      before.set(s.name, s);
+      o.log.info(`preserve ${s.name}: ${s.rowCount} rows, ${s.hash}`);
+    }
+
+    const applied: AppliedScript[] = [];
+    for (const [i, s] of selection.toRun.entries()) {
+      if (signal.aborted) throw new CutoverError(ErrorCode.Cancelled, `cancelled before ${s.script.name}; resume continues from it`);
+      lease.assertHeld();
+      await lease.beat();
+      o.log.progress?.(`${s.script.name} (${i + 1}/${selection.toRun.length})`, i / selection.toRun.length);
+      const retrying = s.state === "failed" || s.state === "running";
+      let durationMs: number;
+      try {
+        durationMs = s.script.transactional ? await runTransactional(x, s.script) : await runNonTransactional(x, s.script, retrying);
+      } catch (e) {
+        // A cancelled statement is journaled as a failed attempt; the step itself reports the cancellation.
+        if (signal.aborted) throw new CutoverError(ErrorCode.Cancelled, `cancelled during ${s.script.name}; resume runs it again`, { cause: e });
+        throw e;
+      }
+      applied.push({ seq: s.script.seq, name: s.script.name, phase: s.script.phase, durationMs });
+      o.log.info(`applied ${s.script.name} in ${durationMs} ms`);
+    }
+
+    const after: Snapshot[] = [];
+    for (const spec of preserve) {
+      const b = before.get(specName(spec));
+      const s = await snapshot(conn, client, spec, b?.columns.length ? b.columns : undefined);
+      await fenced(x, () => saveSnapshot(conn, client, o.runId, "after", s));
+      after.push(s);
+    }
+    const mismatches = compareSnapshots(before, after);
+    if (mismatches.length > 0) throw mismatchError(mismatches);
+    return { applied, acknowledged, snapshots: after.map((s) => ({ name: s.name, rowCount: s.rowCount, hash: s.hash })), note: selection.note };
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    await lease?.release();
+    await conn.close();
+  }
+}

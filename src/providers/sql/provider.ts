@@ -1,0 +1,91 @@
+/**
+ * The `postgres` and `sqlite` provider kinds: environment entries whose
+ * client offers capability `sql` to the migrate.* actions.
+ *
+ * ```yaml
+ * environment:
+ *   db: { provider: postgres, urlEnv: DATABASE_URL, schema: cutover, lockTimeout: 2s }
+ *   demo-db: { provider: sqlite, path: ./demo.db }
+ * ```
+ */
+import path from "node:path";
+import { z } from "zod";
+import type { ProviderDefinition } from "../../actions/types.js";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import type { SqlClient } from "./driver.js";
+import { SqlCapability } from "./driver.js";
+import { durationSchema, parseDuration } from "./duration.js";
+import { createPgClient } from "./pg-driver.js";
+import { createSqliteClient } from "./sqlite-driver.js";
+
+const sessionFields = {
+  lockTimeout: durationSchema(
+    "Default lock_timeout of every migration session: a DDL waiting longer for a lock fails (and is retried with backoff) instead of queueing live traffic behind it.",
+  ).default("2s"),
+  statementTimeout: durationSchema("Default statement_timeout of every migration session (PostgreSQL; 0 disables).").default("30m"),
+};
+
+export const postgresConfig = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Connection URL, normally `${{ secrets.DATABASE_URL }}`. Never printed or journaled. Use a direct connection, not a transaction-pooling PgBouncer (session advisory locks need a session)."),
+    urlEnv: z.string().min(1).optional().describe("Name of the environment variable (or secret) holding the connection URL; an alternative to `url`."),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier")
+      .default("cutover")
+      .describe("Schema holding cutover's migration journal, lease, hash and backfill tables (created on first run)."),
+    ...sessionFields,
+  })
+  .strict()
+  .refine((c) => (c.url === undefined) !== (c.urlEnv === undefined), { message: "set exactly one of `url` or `urlEnv`" });
+
+export const sqliteConfig = z
+  .object({
+    path: z.string().min(1).describe("Database file, relative to the playbook's directory."),
+    tablePrefix: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier")
+      .default("cutover_")
+      .describe("Prefix of cutover's journal, lease, hash and backfill tables in the same database file."),
+    ...sessionFields,
+  })
+  .strict();
+
+export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>, SqlClient> = {
+  kind: "postgres",
+  summary: "A PostgreSQL database (through `pg`) for the migrate.* actions.",
+  config: postgresConfig,
+  capabilities: [SqlCapability],
+  create(config, ctx) {
+    const url = config.url ?? (config.urlEnv !== undefined ? ctx.secret(config.urlEnv) : undefined);
+    if (!url) {
+      throw new CutoverError(ErrorCode.Config, `environment entry '${ctx.name}': no PostgreSQL connection URL`, {
+        hint: config.urlEnv ? `set the environment variable ${config.urlEnv}` : "set `url` or `urlEnv`",
+      });
+    }
+    return createPgClient({
+      connectionString: url,
+      schema: config.schema,
+      settings: { lockTimeoutMs: parseDuration(config.lockTimeout), statementTimeoutMs: parseDuration(config.statementTimeout) },
+      applicationName: "cutover",
+    });
+  },
+};
+
+export const sqliteProvider: ProviderDefinition<z.infer<typeof sqliteConfig>, SqlClient> = {
+  kind: "sqlite",
+  summary: "An embedded SQLite database file (through better-sqlite3) for the migrate.* actions.",
+  config: sqliteConfig,
+  capabilities: [SqlCapability],
+  create(config, ctx) {
+    return createSqliteClient({
+      path: path.resolve(ctx.baseDir, config.path),
+      tablePrefix: config.tablePrefix,
+      settings: { lockTimeoutMs: parseDuration(config.lockTimeout), statementTimeoutMs: parseDuration(config.statementTimeout) },
+    });
+  },
+};

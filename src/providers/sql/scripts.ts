@@ -1,0 +1,157 @@
+/**
+ * The script folder: `NNNN_name.<phase>.sql` files ordered by the number's
+ * numeric value (never by name: `10_` after `9_`), plus compatibility checks
+ * in `checks/*.sql`. Loading validates everything and reports every problem
+ * at once: duplicate or missing numbers, unknown phases, unknown
+ * `-- cutover:` directives (a typo must never silently change behaviour),
+ * non-transactional scripts with more than one statement, and statements
+ * PostgreSQL refuses inside a transaction in transactional scripts.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { CutoverError, ErrorCode } from "../../errors.js";
+import { lintStatements, needsNoTransaction, type Risk } from "./sql-lint.js";
+import { splitStatements, type ScannedStatement } from "./sql-text.js";
+
+export const PHASES = ["expand", "migrate", "contract"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface MigrationScript {
+  seq: number;
+  /** File name, e.g. `0002_add_email.expand.sql`. */
+  name: string;
+  file: string;
+  phase: Phase;
+  /** False when the script starts with `-- cutover:no-transaction`. */
+  transactional: boolean;
+  /** The file's text as read (what is executed). */
+  text: string;
+  /** `v1:sha256:<hex>` of the normalised text. */
+  checksum: string;
+  statements: ScannedStatement[];
+  risks: Risk[];
+}
+
+export interface CompatCheck {
+  /** Stable code, e.g. `E_DUPLICATE_EMAIL`; what `acknowledge:` names. */
+  code: string;
+  /** What the operator should change, shown with the offending rows. */
+  message: string;
+  /** A read-only query returning the offending rows (none = pass). */
+  sql: string;
+  /** The check's file, when it came from `checks/`. */
+  file?: string;
+}
+
+export interface ScriptFolder {
+  dir: string;
+  scripts: MigrationScript[];
+  checks: CompatCheck[];
+}
+
+const SCRIPT_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(expand|migrate|contract)\.sql$/;
+const DIRECTIVE = /^--\s*cutover:([a-z-]+)\s*(.*)$/;
+const CODE = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * Normalise transport noise only: a UTF-8 BOM, CRLF/CR line endings and
+ * trailing whitespace at the end of the file. A checksum must not change
+ * because a file was checked out on Windows; it must change for any edit.
+ */
+export function normaliseScript(text: string): string {
+  return text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n").replace(/\s+$/, "");
+}
+
+export function scriptChecksum(text: string): string {
+  return "v1:sha256:" + createHash("sha256").update(normaliseScript(text), "utf8").digest("hex");
+}
+
+/** `-- cutover:x value` lines at the top of the file (before the first non-comment line). */
+function readDirectives(text: string): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const raw of normaliseScript(text).split("\n")) {
+    const line = raw.trim();
+    if (line === "") continue;
+    if (!line.startsWith("--")) break;
+    const m = DIRECTIVE.exec(line);
+    if (m) out.push({ name: m[1] as string, value: (m[2] as string).trim() });
+  }
+  return out;
+}
+
+export function loadScriptFolder(dir: string): ScriptFolder {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new CutoverError(ErrorCode.Config, `migration folder not found: ${dir}`, { hint: "`dir` is relative to the playbook's directory" });
+  }
+  const problems: string[] = [];
+  const scripts: MigrationScript[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.endsWith(".sql")) continue;
+    const m = SCRIPT_NAME.exec(name);
+    if (!m) {
+      problems.push(`${name}: not a migration script name; expected NNNN_description.<expand|migrate|contract>.sql`);
+      continue;
+    }
+    const file = path.join(dir, name);
+    const text = readFileSync(file, "utf8");
+    const phase = m[3] as Phase;
+    let transactional = true;
+    for (const d of readDirectives(text)) {
+      if (d.name === "no-transaction" && d.value === "") transactional = false;
+      else problems.push(`${name}: unknown directive '-- cutover:${d.name}${d.value ? " " + d.value : ""}' (known: no-transaction)`);
+    }
+    const statements = splitStatements(normaliseScript(text));
+    if (statements.length === 0) problems.push(`${name}: no SQL statement`);
+    if (!transactional && statements.length !== 1) {
+      problems.push(`${name}: a no-transaction script must hold exactly one statement (found ${statements.length}); split it into several scripts`);
+    }
+    if (transactional) {
+      statements.forEach((s, i) => {
+        if (needsNoTransaction(s.code)) {
+          problems.push(`${name}: statement ${i + 1} cannot run inside a transaction; put it alone in a script starting with '-- cutover:no-transaction'`);
+        }
+      });
+    }
+    scripts.push({ seq: Number(m[1]), name, file, phase, transactional, text, checksum: scriptChecksum(text), statements, risks: lintStatements(statements, phase) });
+  }
+  scripts.sort((a, b) => a.seq - b.seq);
+  for (let i = 0; i < scripts.length; i++) {
+    const s = scripts[i] as MigrationScript;
+    const prev = scripts[i - 1];
+    if (prev && prev.seq === s.seq) problems.push(`${s.name}: number ${s.seq} is also used by ${prev.name}`);
+    else if (prev && s.seq !== prev.seq + 1) problems.push(`${s.name}: numbers jump from ${prev.seq} to ${s.seq}; missing ${prev.seq + 1}${s.seq - prev.seq > 2 ? `..${s.seq - 1}` : ""}`);
+  }
+  const checks = loadChecks(path.join(dir, "checks"), problems);
+  if (problems.length > 0) {
+    throw new CutoverError(ErrorCode.Config, `${problems.length} problem${problems.length === 1 ? "" : "s"} in migration folder ${dir}:\n` + problems.map((p) => "  " + p).join("\n"), {
+      details: { problems },
+    });
+  }
+  return { dir, scripts, checks };
+}
+
+function loadChecks(dir: string, problems: string[]): CompatCheck[] {
+  if (!existsSync(dir)) return [];
+  const checks: CompatCheck[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.endsWith(".sql")) continue;
+    const file = path.join(dir, name);
+    const text = readFileSync(file, "utf8");
+    let code: string | undefined;
+    const message: string[] = [];
+    for (const d of readDirectives(text)) {
+      if (d.name === "check") code = d.value;
+      else if (d.name === "message") message.push(d.value);
+      else problems.push(`checks/${name}: unknown directive '-- cutover:${d.name}' (known: check, message)`);
+    }
+    if (!code || !CODE.test(code)) {
+      problems.push(`checks/${name}: needs a '-- cutover:check CODE' line with an upper-case code such as E_NULL_EMAIL`);
+      continue;
+    }
+    if (message.length === 0) problems.push(`checks/${name}: needs a '-- cutover:message <what to change>' line`);
+    if (splitStatements(normaliseScript(text)).length !== 1) problems.push(`checks/${name}: a check is exactly one SELECT`);
+    checks.push({ code, message: message.join(" "), sql: normaliseScript(text).replace(/;\s*$/, ""), file });
+  }
+  return checks;
+}
