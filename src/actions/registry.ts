@@ -23,6 +23,15 @@ import { nginxSwap } from "./nginx-swap.js";
 import { migrateRun } from "./migrate-run.js";
 
 // Azure (issue 5).
+import { azureDeploy } from "./azure-deploy.js";
+import { azureWarmup } from "./azure-warmup.js";
+import { azureSlotDiff } from "./azure-slot-diff.js";
+import { azureSwapPreview } from "./azure-swap-preview.js";
+import { azureSwap } from "./azure-swap.js";
+import { azureStartSlot } from "./azure-start-slot.js";
+import { azureStopSlot } from "./azure-stop-slot.js";
+import { azureRestartSlot } from "./azure-restart-slot.js";
+import { azureQueueDrain } from "./azure-queue-drain.js";
 
 export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   exec,
@@ -37,6 +46,15 @@ export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typesc
   localStop,
   nginxSwap,
   migrateRun,
+  azureDeploy,
+  azureWarmup,
+  azureSlotDiff,
+  azureSwapPreview,
+  azureSwap,
+  azureStartSlot,
+  azureStopSlot,
+  azureRestartSlot,
+  azureQueueDrain,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

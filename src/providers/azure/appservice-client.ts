@@ -52,6 +52,8 @@ export interface AppServiceSlotsOptions {
   /** Poll interval of long-running operations. */
   pollIntervalMs: number;
   preserveVnet: boolean;
+  /** Extra CA (PEM) to trust when requesting the slots' own hostnames (warm-up). */
+  tlsCa?: string;
 }
 
 export class AppServiceSlots {

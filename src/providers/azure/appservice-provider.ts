@@ -42,10 +42,8 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
   capabilities: [APPSERVICE_CAPABILITY],
   create(config, ctx) {
     const endpoint = config.endpoint ?? "https://management.azure.com";
-    const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, {
-      ...pipelineOptions(config.retry, config.caCertFile, ctx),
-      endpoint,
-    });
+    const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
+    const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, { ...pipeline, endpoint });
     return new AppServiceSlots(arm, {
       subscriptionId: config.subscriptionId,
       resourceGroup: config.resourceGroup,
@@ -53,6 +51,7 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
       defaultSlot: config.slot,
       pollIntervalMs: config.pollIntervalMs,
       preserveVnet: config.preserveVnet,
+      tlsCa: pipeline.tlsOptions?.ca,
     });
   },
 };

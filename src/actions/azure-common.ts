@@ -1,0 +1,105 @@
+/**
+ * Shared pieces of the `azure.*` actions: the fields every slot action takes,
+ * reaching the App Service client, waiting for a swap to land, and keeping
+ * secret-looking setting values out of the journal.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type { Json } from "../engine/events.js";
+import { CutoverError, ErrorCode } from "../errors.js";
+import { APPSERVICE_CAPABILITY } from "../providers/azure/appservice-provider.js";
+import { PRODUCTION, type AppServiceSlots, type SlotInfo } from "../providers/azure/appservice-client.js";
+import type { ActionContext } from "./types.js";
+import { sleep } from "./support/abort.js";
+
+export const DEFAULT_APPSERVICE_TARGET = "app";
+
+export const appserviceTargetField = z
+  .string()
+  .default(DEFAULT_APPSERVICE_TARGET)
+  .describe("The environment entry of the web app(s) (a provider of kind azure-appservice).");
+export const appField = z.string().min(1).optional().describe("The web app; defaults to the environment entry's `app`. In a matrix step: `${{ matrix.app }}`.");
+export const slotField = z.string().min(1).optional().describe("The deployment slot; defaults to the environment entry's `slot` (usually `staging`).");
+export const targetSlotField = z.string().min(1).default(PRODUCTION).describe("The slot to swap with (default `production`).");
+
+export async function appservice(ctx: Pick<ActionContext, "provider">, target: string): Promise<AppServiceSlots> {
+  return ctx.provider<AppServiceSlots>(target, APPSERVICE_CAPABILITY);
+}
+
+export interface SlotRef {
+  client: AppServiceSlots;
+  app: string;
+  slot: string;
+}
+
+export async function resolveSlot(ctx: Pick<ActionContext, "provider">, input: { target: string; app?: string; slot?: string }): Promise<SlotRef> {
+  const client = await appservice(ctx, input.target);
+  let app: string;
+  try {
+    app = client.appName(input.app);
+  } catch (e) {
+    throw new CutoverError(ErrorCode.Config, (e as Error).message, { cause: e });
+  }
+  return { client, app, slot: input.slot ?? client.options.defaultSlot };
+}
+
+/** Did a swap of these two slots complete after `baseline` (the last swap's timestamp before we started)? */
+export function swappedSince(state: SlotInfo, baseline: string | null, a: string, b: string): boolean {
+  const s = state.slotSwapStatus;
+  if (!s || s.timestampUtc === baseline) return false;
+  if (baseline !== null && Date.parse(s.timestampUtc) <= Date.parse(baseline)) return false;
+  const pair = [s.sourceSlotName.toLowerCase(), s.destinationSlotName.toLowerCase()].sort().join("|");
+  return pair === [a.toLowerCase(), b.toLowerCase()].sort().join("|");
+}
+
+/**
+ * Wait for a swap someone already started (ours, from a crashed attempt) to
+ * finish: the slot's last-swap timestamp moves past `baseline`. Bounded by
+ * the step's timeout through ctx.signal.
+ */
+export async function waitForSwapToLand(
+  ref: SlotRef,
+  other: string,
+  baseline: string | null,
+  ctx: Pick<ActionContext, "signal" | "log">,
+): Promise<SlotInfo> {
+  const interval = Math.max(ref.client.options.pollIntervalMs, 20);
+  while (true) {
+    const state = await ref.client.getSlot(ref.app, ref.slot, ctx.signal);
+    if (swappedSince(state, baseline, ref.slot, other) && !state.inProgressOperationId) return state;
+    ctx.log.progress(`waiting for the swap of ${ref.app} ${ref.slot}↔${other} already in progress`);
+    await sleep(interval, ctx.signal);
+  }
+}
+
+export function isConflict(e: unknown): boolean {
+  const d = (e as { details?: { status?: unknown } } | null)?.details;
+  return d?.status === 409;
+}
+
+const SECRET_NAME = /(secret|password|pwd|key|token|connection|credential|sas|signature)/i;
+
+/** A value we will not journal: recorded as a fingerprint so undo can tell whether it still holds. */
+export interface Withheld {
+  withheld: true;
+  sha256: string;
+}
+
+export function fingerprint(value: string): string {
+  return createHash("sha256").update(value).digest("hex").slice(0, 16);
+}
+
+/** The journal-safe form of an app setting's value. */
+export function journalValue(name: string, value: string | null, redact: (t: string) => string): string | null | Withheld {
+  if (value === null) return null;
+  const looksSecret = SECRET_NAME.test(name) || /[?&]sig=/i.test(value) || redact(value) !== value;
+  return looksSecret ? { withheld: true, sha256: fingerprint(value) } : value;
+}
+
+export function isWithheld(v: unknown): v is Withheld {
+  return typeof v === "object" && v !== null && (v as { withheld?: unknown }).withheld === true;
+}
+
+export function asJson(v: unknown): Json {
+  return v as Json;
+}

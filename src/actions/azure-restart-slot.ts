@@ -1,0 +1,30 @@
+/**
+ * `azure.restart-slot`: restart an App Service slot. A restart cannot be
+ * observed afterwards, so a step interrupted mid-restart follows its
+ * `resume:` policy (restarting twice is usually harmless: `resume: rerun`).
+ */
+import { defineAction, type ActionResult } from "./types.js";
+import { resolveSlot } from "./azure-common.js";
+import { slotPowerWith } from "./azure-slot-power.js";
+
+export const azureRestartSlot = defineAction({
+  kind: "azure.restart-slot",
+  summary: "Restart an App Service slot.",
+  description: "Not idempotent (a restart leaves no trace to observe); nothing to undo.",
+  with: slotPowerWith,
+  idempotent: false,
+  undo: "none",
+  provider: { capability: "appservice", defaultTarget: "app" },
+  describe: (input) => `restart ${input.app ?? "the app"} slot ${input.slot ?? "(default)"}`,
+
+  async run(input, ctx): Promise<ActionResult> {
+    const { client, app, slot } = await resolveSlot(ctx, input);
+    if (ctx.dryRun) {
+      ctx.log.info(`would restart ${app}/${slot}`);
+      return { outputs: {} };
+    }
+    await client.power(app, slot, "restart", ctx.signal);
+    ctx.log.info(`${app}/${slot} restarted`);
+    return { outputs: { app, slot } };
+  },
+});

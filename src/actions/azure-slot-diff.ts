@@ -1,0 +1,105 @@
+/**
+ * `azure.slot-diff`: before a swap, compare the two slots' app settings and
+ * connection strings the way the swap will treat them. Sticky (slot)
+ * settings stay with their slot; every other difference MOVES into the
+ * target (production) with the swap. A moving difference the playbook did
+ * not `accept` is a surprise and blocks the release, as are names that must
+ * be sticky but are not (the drift behind "auto swap overwrote
+ * ASPNETCORE_ENVIRONMENT").
+ *
+ * Only names are reported, never values: settings hold secrets.
+ */
+import { z } from "zod";
+import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField } from "./azure-common.js";
+
+const AzureSlotDiffWith = z
+  .object({
+    target: appserviceTargetField,
+    app: appField,
+    slot: slotField,
+    targetSlot: targetSlotField,
+    accept: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Names (or patterns with *) of moving settings expected to differ, e.g. [WEBSITE_RUN_FROM_PACKAGE, APP_VERSION]. Connection strings as `connectionString:<name>`."),
+    requireSticky: z.array(z.string().min(1)).default([]).describe("Setting names that must be slot settings (sticky), e.g. [ASPNETCORE_ENVIRONMENT, DEPLOY_SLOT]."),
+    failOnSurprise: z.boolean().default(true).describe("Fail the step on a surprise (false: report only, as a warning)."),
+  })
+  .strict();
+
+export interface SettingDifference {
+  name: string;
+  /** added: only in the source (appears in the target); removed: only in the target (disappears from it); changed: both, different. */
+  change: "added" | "removed" | "changed";
+}
+
+function matches(name: string, patterns: string[]): boolean {
+  return patterns.some((p) => new RegExp("^" + p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$", "i").test(name));
+}
+
+/** Differences that move with a swap: names not sticky whose values differ between the slots. */
+export function movingDifferences<T>(source: Record<string, T>, target: Record<string, T>, sticky: string[], prefix = ""): SettingDifference[] {
+  const same = (a: T | undefined, b: T | undefined) => JSON.stringify(a) === JSON.stringify(b);
+  const names = [...new Set([...Object.keys(source), ...Object.keys(target)])].filter((n) => !sticky.includes(n)).sort();
+  const out: SettingDifference[] = [];
+  for (const n of names) {
+    if (same(source[n], target[n])) continue;
+    out.push({ name: prefix + n, change: !(n in target) ? "added" : !(n in source) ? "removed" : "changed" });
+  }
+  return out;
+}
+
+export const azureSlotDiff = defineAction({
+  kind: "azure.slot-diff",
+  summary: "Compare two slots' settings as a swap will move them; block on differences the playbook did not accept.",
+  description:
+    "Outputs `moving` (names that will change in the target slot), `accepted`, `surprises`, `sticky`. Values are never shown. Nothing to undo.",
+  with: AzureSlotDiffWith,
+  idempotent: true,
+  undo: "none",
+  provider: { capability: "appservice", defaultTarget: "app" },
+  describe: (input) => `diff settings of ${input.app ?? "the app"} slot ${input.slot ?? "(default)"} against ${input.targetSlot}`,
+
+  async run(input, ctx): Promise<ActionResult> {
+    const { client, app, slot } = await resolveSlot(ctx, input);
+    const [sticky, srcSettings, tgtSettings, srcConn, tgtConn] = await Promise.all([
+      client.stickyNames(app, ctx.signal),
+      client.listAppSettings(app, slot, ctx.signal),
+      client.listAppSettings(app, input.targetSlot, ctx.signal),
+      client.listConnectionStrings(app, slot, ctx.signal),
+      client.listConnectionStrings(app, input.targetSlot, ctx.signal),
+    ]);
+    const moving = [
+      ...movingDifferences(srcSettings, tgtSettings, sticky.appSettingNames),
+      ...movingDifferences(srcConn, tgtConn, sticky.connectionStringNames, "connectionString:"),
+    ];
+    const accepted = moving.filter((d) => matches(d.name, input.accept));
+    const surprises: string[] = moving.filter((d) => !matches(d.name, input.accept)).map((d) => `${d.name} (${d.change}, moves into ${input.targetSlot})`);
+    for (const name of input.requireSticky) {
+      if (!sticky.appSettingNames.includes(name)) surprises.push(`${name} (must be a slot setting but is not: it would move with the swap)`);
+    }
+    const stickyDiffering = sticky.appSettingNames.filter((n) => srcSettings[n] !== tgtSettings[n]).sort();
+    const outputs = {
+      moving: moving.map((d) => `${d.name} (${d.change})`),
+      accepted: accepted.map((d) => d.name),
+      surprises,
+      sticky: stickyDiffering,
+    };
+    ctx.log.info(
+      `${app}: ${slot}→${input.targetSlot}: ${moving.length} moving difference(s), ${accepted.length} accepted; ${stickyDiffering.length} sticky setting(s) stay per slot`,
+    );
+    if (surprises.length > 0) {
+      const message = `${app}: settings would change unexpectedly when swapping ${slot} into ${input.targetSlot}: ${surprises.join("; ")}`;
+      if (input.failOnSurprise && !ctx.dryRun) {
+        throw new ActionFailure(message, {
+          retryable: false,
+          hint: "Fix the slot's settings, mark slot-specific ones as slot settings, or list expected differences under `accept:`; then retry the step.",
+          details: { surprises },
+        });
+      }
+      ctx.log.warn(message);
+    }
+    return { outputs };
+  },
+});

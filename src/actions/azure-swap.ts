@@ -1,0 +1,148 @@
+/**
+ * `azure.swap`: swap a deployment slot into another (production by default)
+ * as a long-running ARM operation, never twice.
+ *
+ * How a crash anywhere is survived:
+ * 1. Before the POST, checkpoint the slot's last-swap timestamp (baseline).
+ * 2. After the POST is accepted, checkpoint the serialized poller; a resumed
+ *    attempt restores it and keeps polling the SAME operation.
+ * 3. A resumed attempt that has only the baseline (crash between POST and
+ *    the poller checkpoint) looks at the slot: a newer swap of these slots
+ *    means it landed; otherwise it POSTs again, and if ARM answers 409 (our
+ *    first swap is still running) it waits for that swap to land.
+ * A pending swap with preview (azure.swap-preview) is completed by this.
+ *
+ * Undo swaps back, only if the last swap of the slot is still ours.
+ */
+import { z } from "zod";
+import type { Json } from "../engine/events.js";
+import type { SlotInfo } from "../providers/azure/appservice-client.js";
+import { translateAzureError } from "../providers/azure/errors.js";
+import { defineAction, type ActionContext, type ActionResult } from "./types.js";
+import {
+  appField,
+  appserviceTargetField,
+  isConflict,
+  resolveSlot,
+  slotField,
+  swappedSince,
+  targetSlotField,
+  waitForSwapToLand,
+  type SlotRef,
+} from "./azure-common.js";
+
+const AzureSwapWith = z
+  .object({
+    target: appserviceTargetField,
+    app: appField,
+    slot: slotField,
+    targetSlot: targetSlotField,
+  })
+  .strict();
+
+const Checkpoint = z.object({
+  app: z.string(),
+  source: z.string(),
+  target: z.string(),
+  baseline: z.string().nullable(),
+  poller: z.string().optional(),
+});
+type Checkpoint = z.infer<typeof Checkpoint>;
+
+const Recorded = z.object({ app: z.string(), source: z.string(), target: z.string(), swappedAt: z.string().nullable() });
+
+type SwapCtx = Pick<ActionContext, "signal" | "log" | "checkpoint">;
+
+/** Start a swap and follow it to the end; on 409 (a swap of ours already running) wait for it instead. */
+export async function swapOnce(ref: SlotRef, other: string, baseline: string | null, ctx: SwapCtx, saved: Omit<Checkpoint, "poller"> | undefined): Promise<SlotInfo> {
+  const { client, app, slot } = ref;
+  const poller = client.beginSwap(app, slot, other, ctx.signal);
+  try {
+    await client.call(`swap ${slot} into ${other}`, app, slot, () => poller.submitted());
+  } catch (e) {
+    if (isConflict(e)) {
+      ctx.log.warn(`${app}: a swap is already in progress; waiting for it to land instead of starting another`);
+      return waitForSwapToLand(ref, other, baseline, ctx);
+    }
+    throw e;
+  }
+  if (saved) await ctx.checkpoint({ ...saved, poller: await poller.serialize() });
+  poller.onProgress((s) => ctx.log.progress(`${app}: swap ${slot}→${other}: ${s.status}`));
+  await client.call(`swap ${slot} into ${other}`, app, slot, () => poller.pollUntilDone({ abortSignal: ctx.signal }));
+  return client.getSlot(app, slot, ctx.signal);
+}
+
+function result(ref: SlotRef, other: string, state: SlotInfo, swapped: boolean): ActionResult {
+  const swappedAt = state.slotSwapStatus?.timestampUtc ?? null;
+  return {
+    outputs: { app: ref.app, slot: ref.slot, targetSlot: other, swapped, swappedAt },
+    recorded: { app: ref.app, source: ref.slot, target: other, swappedAt } as Json,
+  };
+}
+
+export const azureSwap = defineAction({
+  kind: "azure.swap",
+  summary: "Swap an App Service slot into production (or another slot) as a resumable long-running operation; undo swaps back.",
+  description:
+    "Checkpoints the operation's poller so a resumed run continues the same swap, and detects a swap that already landed from the slot's " +
+    "last-swap status, so it never swaps twice. Completes a pending swap with preview. Undo swaps the slots back if the last swap is still this one. " +
+    "Outputs `swapped`, `swappedAt`.",
+  with: AzureSwapWith,
+  idempotent: true,
+  undo: "recorded",
+  provider: { capability: "appservice", defaultTarget: "app" },
+  describe: (input) => `swap ${input.app ?? "the app"} slot ${input.slot ?? "(default)"} into ${input.targetSlot}`,
+
+  async run(input, ctx): Promise<ActionResult> {
+    const ref = await resolveSlot(ctx, input);
+    const { client, app, slot } = ref;
+    const other = input.targetSlot;
+    const prior = Checkpoint.safeParse(ctx.priorCheckpoint);
+    const mine = prior.success && prior.data.app === app && prior.data.source === slot && prior.data.target === other ? prior.data : undefined;
+
+    if (ctx.dryRun) {
+      ctx.log.info(`would swap ${app} ${slot} into ${other}`);
+      return { outputs: {} };
+    }
+    if (mine?.poller) {
+      ctx.log.info(`${app}: continuing the swap ${slot}→${other} started by an earlier attempt`);
+      try {
+        const restored = client.restoreSwap(mine.poller, ctx.signal);
+        await client.call(`swap ${slot} into ${other}`, app, slot, () => restored.pollUntilDone({ abortSignal: ctx.signal }));
+        return result(ref, other, await client.getSlot(app, slot, ctx.signal), true);
+      } catch (e) {
+        if (ctx.signal.aborted) throw e;
+        // The saved operation failed or is gone: the slot's state decides below.
+        ctx.log.warn(`${app}: the earlier swap operation did not complete (${(translateAzureError(e, { service: "App Service", operation: "swap", resource: app }) as Error).message})`);
+      }
+    }
+
+    const state = await client.getSlot(app, slot, ctx.signal);
+    const baseline = mine ? mine.baseline : (state.slotSwapStatus?.timestampUtc ?? null);
+    if (mine && swappedSince(state, baseline, slot, other) && !state.inProgressOperationId) {
+      ctx.log.info(`${app}: ${slot} was already swapped into ${other} at ${state.slotSwapStatus?.timestampUtc} (by an earlier attempt)`);
+      return result(ref, other, state, true);
+    }
+    const saved = { app, source: slot, target: other, baseline };
+    if (!mine) await ctx.checkpoint(saved);
+    const after = await swapOnce(ref, other, baseline, ctx, saved);
+    ctx.log.info(`${app}: swapped ${slot} into ${other}`);
+    return result(ref, other, after, true);
+  },
+
+  async undoRun(input, ctx) {
+    const rec = Recorded.parse(ctx.recorded);
+    const base = await resolveSlot(ctx, input);
+    const ref: SlotRef = { client: base.client, app: rec.app, slot: rec.source };
+    let state = await ref.client.getSlot(rec.app, rec.source, ctx.signal);
+    if (state.inProgressOperationId) state = await waitForSwapToLand(ref, rec.target, state.slotSwapStatus?.timestampUtc ?? null, ctx);
+    if (state.slotSwapStatus?.timestampUtc !== rec.swappedAt) {
+      ctx.log.warn(
+        `${rec.app}: ${rec.source} and ${rec.target} were swapped after this step (at ${state.slotSwapStatus?.timestampUtc ?? "unknown"}), by an earlier undo attempt or by someone else; not swapping again`,
+      );
+      return;
+    }
+    await swapOnce(ref, rec.target, rec.swappedAt, ctx, undefined);
+    ctx.log.info(`${rec.app}: swapped ${rec.source} and ${rec.target} back`);
+  },
+});
