@@ -9,10 +9,14 @@ import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import { parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction } from "./types.js";
-import { argvField, durationField, envField } from "./support/schemas.js";
+import { argvField, asText, durationField, envField } from "./support/schemas.js";
 import { commandCwd, commandEnv, displayArgv } from "./support/command-env.js";
 import { runCommand } from "./support/run-command.js";
 import { clip, redactJson, tryParseJson } from "./support/json.js";
+import { identify, stillRunning } from "./support/process-identity.js";
+
+/** The checkpoint: which process this attempt started (see support/process-identity.ts). */
+const Started = z.object({ pid: z.number().int(), startTime: z.string().optional() });
 
 /** How many of the last stderr lines a failure message quotes. */
 const FAILURE_LINES = 10;
@@ -48,17 +52,21 @@ export const exec = defineAction({
   with: ExecWith,
   idempotent: false,
   undo: "none",
-  describe: (input) => `run ${displayArgv(input.command, (t) => t)}${input.cwd ? ` in ${input.cwd}` : ""}`,
+  describe: (input) => `run ${displayArgv(asText(input.command), (t) => t)}${input.cwd ? ` in ${input.cwd}` : ""}`,
 
   async run(input, ctx) {
-    const display = displayArgv(input.command, ctx.redact);
+    const argv = asText(input.command);
+    const display = displayArgv(argv, ctx.redact);
     const cwd = await commandCwd(ctx.baseDir, input.cwd);
     if (ctx.dryRun) {
       ctx.log.info(`would run ${display} in ${cwd}`);
       return { outputs: {} };
     }
+    refuseSecondCopy(ctx.priorCheckpoint, (m) => ctx.log.warn(m));
+    // Journal which process runs, so that a resumed run can tell whether it outlived cutover.
+    let recording: Promise<void> = Promise.resolve();
     const result = await runCommand({
-      argv: input.command,
+      argv,
       cwd,
       env: commandEnv(input.env, input.inheritEnv),
       input: input.input,
@@ -67,7 +75,11 @@ export const exec = defineAction({
       display,
       onStdoutLine: (line) => ctx.log.info(ctx.redact(line)),
       onStderrLine: (line) => ctx.log.info(ctx.redact(line)),
-    });
+      onSpawn: (pid) => {
+        recording = ctx.checkpoint({ ...identify(pid) });
+      },
+    }).finally(() => recording.catch(() => undefined));
+    await recording;
 
     if (result.exitCode === null || !input.successCodes.includes(result.exitCode)) {
       const how = result.exitCode === null ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
@@ -86,6 +98,26 @@ export const exec = defineAction({
     return { outputs };
   },
 });
+
+/**
+ * After a crash, the program an earlier attempt started may still be running
+ * (it is in its own process group and outlives cutover): never start a
+ * second copy beside it.
+ */
+function refuseSecondCopy(prior: unknown, warn: (m: string) => void): void {
+  const started = Started.safeParse(prior);
+  if (!started.success) return;
+  const running = stillRunning(started.data);
+  const pid = started.data.pid;
+  if (running === true) {
+    throw new ActionFailure(`the command an earlier attempt started (pid ${pid}) is still running; not starting a second copy`, {
+      retryable: false,
+      hint: `Let it finish (or stop it: kill -TERM -${pid}), then \`cutover retry\`; or \`cutover skip\` if it did the job.`,
+      details: { pid },
+    });
+  }
+  if (running === "unknown") warn(`an earlier attempt started pid ${pid}; cannot tell whether that program is still running`);
+}
 
 /** The `parseJson` mechanism: the last non-empty stdout line, a JSON object, becomes outputs. */
 function jsonOutputs(stdout: string, redact: (t: string) => string, warn: (m: string) => void): Record<string, Json> {

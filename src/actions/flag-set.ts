@@ -114,7 +114,8 @@ export const flagSet = defineAction({
     }
     if (rec.existed) await store.set(rec.name, rec.previous as Json, { ifEtag: current.etag, signal: ctx.signal });
     else await store.delete(rec.name, { ifEtag: current.etag, signal: ctx.signal });
-    ctx.log.info(`restored ${rec.name} to ${describeCurrent(rec)}${ours ? "" : ` (forced over ${preview(current.value)})`}`);
+    const forced = ours ? "" : ` (forced over ${preview(current.value)})`;
+    ctx.log.info(rec.existed ? `restored ${rec.name} to ${describeCurrent(rec)}${forced}` : `removed ${rec.name}, which did not exist before${forced}`);
   },
 });
 

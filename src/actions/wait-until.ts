@@ -17,7 +17,7 @@ import { checkUrl, httpRequest } from "./support/http-request.js";
 import { readJsonPath, type PathLookup } from "./support/json-path.js";
 import { clip, preview, redactJson, tryParseJson } from "./support/json.js";
 import { runCommand } from "./support/run-command.js";
-import { argvField, durationField, headersField, httpBodyField, httpMethodField, jsonPathField } from "./support/schemas.js";
+import { argvField, asText, durationField, headersField, httpBodyField, httpMethodField, jsonPathField } from "./support/schemas.js";
 
 const HttpSource = z
   .object({
@@ -95,7 +95,7 @@ export const waitUntil = defineAction({
 
 function sourceLabel(input: WaitUntilInput, redact: (t: string) => string): string {
   if (input.http) return `${input.http.path} of ${redact(input.http.url)}`;
-  return `output of ${displayArgv(input.command ?? [], redact)}`;
+  return `output of ${displayArgv(asText(input.command ?? []), redact)}`;
 }
 
 async function observe(input: WaitUntilInput, ctx: ActionContext, timeoutMs: number): Promise<Observation> {
@@ -109,7 +109,7 @@ async function observe(input: WaitUntilInput, ctx: ActionContext, timeoutMs: num
     if (doc === undefined) return { error: `body is not JSON: ${JSON.stringify(clip(ctx.redact(res.text), 120))}` };
     return shown(readJsonPath(doc, path), ctx.redact);
   }
-  return observeCommand(input.command!, ctx, timeoutMs);
+  return observeCommand(asText(input.command!), ctx, timeoutMs);
 }
 
 async function observeCommand(argv: string[], ctx: ActionContext, timeoutMs: number): Promise<Observation> {

@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import { mkdtemp, mkdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exec } from "../../src/actions/exec.js";
+import { identify } from "../../src/actions/support/process-identity.js";
 import { isCutoverError, ErrorCode } from "../../src/errors.js";
 import { makeContext, runAction } from "./context.js";
 import { isAlive, nodeScript, waitFor } from "./helpers.js";
@@ -32,6 +34,12 @@ describe("exec", () => {
     expect(r.outputs?.exitCode).toBe(0);
     expect(r.outputs?.stdout).toBe('["$HOME; echo hi"]');
     expect(seen.info).toContain('["$HOME; echo hi"]');
+  });
+
+  it("passes numbers and booleans from whole-string expressions as text", async () => {
+    const { ctx } = makeContext();
+    const r = await runAction(exec, { command: [...nodeScript("console.log(JSON.stringify(process.argv.slice(1)))"), 3, true] }, ctx);
+    expect(r.outputs?.stdout).toBe('["3","true"]');
   });
 
   it("fails with the exit code and the last stderr lines", async () => {
@@ -149,6 +157,32 @@ describe("exec", () => {
     expect(isAlive(pid)).toBe(false);
     await waitFor(() => !isAlive(childPid), 2_000);
     expect(seen.info).toContain("ignoring SIGTERM");
+  });
+
+  it("journals the pid it started, and after a crash refuses to start a second copy while that one runs", async () => {
+    const first = makeContext();
+    await runAction(exec, { command: nodeScript("0") }, first.ctx);
+    expect(first.seen.checkpoints).toEqual([{ pid: expect.any(Number), startTime: expect.any(String) }]);
+
+    // Stand-in for the program a killed cutover left running.
+    const orphan = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    try {
+      await waitFor(() => orphan.pid !== undefined && identify(orphan.pid).startTime !== undefined);
+      const marker = path.join(dir, "second-copy");
+      const script = "require('fs').writeFileSync(process.argv[1], 'x')";
+      const { ctx } = makeContext({ attempt: 2, priorCheckpoint: { ...identify(orphan.pid!) } });
+      const e = await failureOf(runAction(exec, { command: nodeScript(script, marker) }, ctx));
+      expect(e.message).toContain(`(pid ${orphan.pid}) is still running`);
+      expect(e.retryable).toBe(false);
+      await expect(stat(marker)).rejects.toThrow();
+
+      // Same pid but another start time: a reused pid, not our program.
+      const reused = makeContext({ priorCheckpoint: { pid: orphan.pid!, startTime: "1" } });
+      await runAction(exec, { command: nodeScript(script, marker) }, reused.ctx);
+      await stat(marker);
+    } finally {
+      orphan.kill("SIGKILL");
+    }
   });
 
   it("refuses an empty command and a shell string at validation", () => {

@@ -55,8 +55,9 @@ describe("http.check", () => {
   it("sends method, headers and a JSON body", async () => {
     server = await startServer([{ status: 201, body: "created" }]);
     const { ctx } = makeContext();
-    await runAction(httpCheck, { url: server.url, method: "POST", headers: { authorization: "Bearer t" }, body: { a: 1 }, expect: { status: [201, 202], bodyContains: "created" } }, ctx);
+    await runAction(httpCheck, { url: server.url, method: "POST", headers: { authorization: "Bearer t", "x-replicas": 3 }, body: { a: 1 }, expect: { status: [201, 202], bodyContains: "created" } }, ctx);
     const req = server.requests[0]!;
+    expect(req.headers["x-replicas"]).toBe("3");
     expect(req.method).toBe("POST");
     expect(req.headers.authorization).toBe("Bearer t");
     expect(req.headers["content-type"]).toBe("application/json");

@@ -17,7 +17,8 @@ export const BODY_READ_LIMIT = 1024 * 1024;
 export interface HttpRequestSpec {
   url: string;
   method: string;
-  headers?: Record<string, string>;
+  /** Numbers and booleans (from whole-string expressions) are sent as their text. */
+  headers?: Record<string, string | number | boolean>;
   body?: Json;
   timeoutMs: number;
   signal: AbortSignal;
@@ -42,7 +43,7 @@ export function checkUrl(url: string, redact: (t: string) => string): URL {
 }
 
 export async function httpRequest(spec: HttpRequestSpec): Promise<HttpOutcome> {
-  const headers = new Headers(spec.headers);
+  const headers = new Headers(Object.entries(spec.headers ?? {}).map(([k, v]): [string, string] => [k, String(v)]));
   let body: string | undefined;
   if (spec.body !== undefined) {
     body = typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);

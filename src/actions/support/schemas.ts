@@ -25,10 +25,21 @@ export function durationField(description: string) {
     .describe(description);
 }
 
-/** An argv array: the program, then its arguments. Never a shell line. */
+/**
+ * A scalar an expression may produce where text is meant: `"${{ params.replicas }}"`
+ * keeps its number type, and an argv or a header wants it as text.
+ */
+const textLike = z.union([z.string(), z.number(), z.boolean()]);
+
+/** Text of each item: numbers and booleans from whole-string expressions, stringified. */
+export function asText(items: readonly (string | number | boolean)[]): string[] {
+  return items.map(String);
+}
+
+/** An argv array: the program, then its arguments (numbers and booleans are stringified). Never a shell line. */
 export function argvField(description: string) {
   return z
-    .array(z.string())
+    .array(textLike)
     .min(1, "give at least the program, e.g. [\"./deploy.sh\", \"v2\"]")
     .describe(description);
 }
@@ -40,7 +51,7 @@ export function jsonPathField(description: string) {
 
 /** HTTP header map. Values may hold secrets: they are sent, never logged. */
 export const headersField = z
-  .record(z.string(), z.string())
+  .record(z.string(), textLike)
   .describe("Request headers. Values may come from `${{ secrets.X }}`; they are never logged or journaled.");
 
 export const httpMethodField = z
@@ -54,5 +65,5 @@ export const httpBodyField = z
 
 /** Environment variable values: expressions may yield numbers or booleans, which are stringified. */
 export const envField = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .record(z.string(), textLike)
   .describe("Environment variables for the command, set over the inherited ones. Values may come from `${{ secrets.X }}`; they are never logged.");
