@@ -68,7 +68,7 @@ describe("http.check", () => {
     server = await startServer([{ status: 200, body: { status: "Draining" } }]);
     const { ctx } = makeContext();
     const e = await failureOf(
-      runAction(httpCheck, { url: server.url, expect: { json: [{ path: "$.status", equals: "Healthy" }] }, interval: "50ms", deadline: "200ms" }, ctx),
+      runAction(httpCheck, { url: server.url, expect: { json: [{ path: "$.status", equals: "Healthy" }] }, interval: "20ms", deadline: "500ms" }, ctx),
     );
     expect(e.message).toContain('expected status 2xx and $.status == "Healthy"');
     expect(e.message).toContain('last seen after');
