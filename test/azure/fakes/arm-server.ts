@@ -77,17 +77,22 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
   }
 
   async function siteHost(app: AppState, slot: SlotState): Promise<string> {
-    const key = `${app.name}/${slot.name}`;
+    const appName = app.name;
+    const slotName = slot.name;
+    const key = `${appName}/${slotName}`;
     let s = siteServers.get(key);
     if (!s && options.sites) {
+      // Look the slot up per request: tests replace apps between cases, the site server stays.
       const server = createServer({ key: cert.key, cert: cert.cert }, (req, res) => {
+        const slot = apps.get(appName)?.slots.get(slotName);
+        if (!slot) return json(res, 404, { error: "no such site" });
         slot.warmup.requests++;
         if (slot.state === "Stopped") return json(res, 403, { error: "site stopped" });
         if (slot.warmup.failFirst > 0) {
           slot.warmup.failFirst--;
           return json(res, slot.warmup.failStatus, { error: "cold" });
         }
-        json(res, 200, { app: app.name, slot: slot.name, version: versionOf(slot), path: req.url });
+        json(res, 200, { app: appName, slot: slotName, version: versionOf(slot), path: req.url });
       });
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
       s = { server, port: (server.address() as AddressInfo).port };

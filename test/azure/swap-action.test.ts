@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Json } from "../../src/engine/events.js";
+import { azureSwap } from "../../src/actions/azure-swap.js";
+import { azureSwapPreview } from "../../src/actions/azure-swap-preview.js";
+import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
+import { armSlots } from "./arm-helpers.js";
+import { makeContext, makeUndoContext, runAction, undoAction } from "../actions/context.js";
+import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
+
+let fake: ArmFake;
+let slots: AppServiceSlots;
+beforeAll(async () => {
+  fake = await startArmFake({ sites: false });
+  slots = await armSlots(fake);
+});
+afterAll(async () => {
+  await fake?.close();
+});
+beforeEach(() => {
+  fake.apps.clear();
+  fake.faults.clear();
+  fake.requests.length = 0;
+  fake.options.pollsPerSwap = 3;
+  fake.options.swapCompletesAfterMs = 20_000;
+  fake.addApp("shop", { sticky: ["SLOT_NAME"], settings: { production: { APP_VERSION: "v1", SLOT_NAME: "prod" }, staging: { APP_VERSION: "v2", SLOT_NAME: "staging" } } });
+});
+
+const providers = () => ({ app: { capabilities: ["appservice"], client: slots } });
+const swapPosts = () => fake.requests.filter((r) => r.endsWith("/slotsswap")).length;
+const version = (slot: string) => fake.slot("shop", slot).appSettings.APP_VERSION;
+
+describe("azure.swap", () => {
+  it("swaps staging into production, checkpointing the baseline then the poller; undo swaps back", async () => {
+    const { ctx, seen } = makeContext({ providers: providers() });
+    const res = await runAction(azureSwap, {}, ctx);
+    expect(version("production")).toBe("v2");
+    expect(fake.slot("shop", "production").appSettings.SLOT_NAME).toBe("prod");
+    expect(res.outputs).toMatchObject({ app: "shop", slot: "staging", targetSlot: "production", swapped: true });
+    expect(seen.checkpoints).toHaveLength(2);
+    expect(seen.checkpoints[0]).toMatchObject({ app: "shop", source: "staging", target: "production", baseline: null });
+    expect(typeof (seen.checkpoints[1] as { poller?: unknown }).poller).toBe("string");
+
+    const undo = makeUndoContext(res.recorded as Json, { providers: providers() });
+    await undoAction(azureSwap, {}, undo.ctx);
+    expect(version("production")).toBe("v1");
+    expect(fake.apps.get("shop")?.swaps).toBe(2);
+    // Undo again (a resumed abort): the last swap is no longer ours, so no third swap.
+    await undoAction(azureSwap, {}, makeUndoContext(res.recorded as Json, { providers: providers() }).ctx);
+    expect(fake.apps.get("shop")?.swaps).toBe(2);
+  });
+
+  it("a run killed while polling resumes the same operation from the checkpointed poller: one swap", async () => {
+    fake.options.pollsPerSwap = 6;
+    const ac = new AbortController();
+    const first = makeContext({ providers: providers(), signal: ac.signal });
+    // "Crash" right after the poller is durable: the attempt's signal aborts mid-poll.
+    first.ctx.checkpoint = async (data) => {
+      first.seen.checkpoints.push(structuredClone(data));
+      if ((data as { poller?: string }).poller) setTimeout(() => ac.abort(new Error("killed")), 2);
+    };
+    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
+    expect(fake.apps.get("shop")?.swaps).toBe(0);
+    const prior = first.seen.checkpoints.at(-1) as Json;
+    const second = makeContext({ providers: providers(), priorCheckpoint: prior, attempt: 2 });
+    const res = await runAction(azureSwap, {}, second.ctx);
+    expect(res.outputs?.swapped).toBe(true);
+    expect(fake.apps.get("shop")?.swaps).toBe(1);
+    expect(swapPosts()).toBe(1);
+    expect(version("production")).toBe("v2");
+  });
+
+  it("a crash after the POST but before the poller checkpoint waits for the running swap (409), not a second one", async () => {
+    fake.options.pollsPerSwap = 1000;
+    fake.options.swapCompletesAfterMs = 150;
+    const first = makeContext({ providers: providers() });
+    first.ctx.checkpoint = async (data) => {
+      if ((data as { poller?: string }).poller) throw new Error("process died before the checkpoint was durable");
+      first.seen.checkpoints.push(structuredClone(data));
+    };
+    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow(/process died/);
+    const second = makeContext({ providers: providers(), priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 });
+    await runAction(azureSwap, {}, second.ctx);
+    expect(fake.apps.get("shop")?.swaps).toBe(1);
+    expect(version("production")).toBe("v2");
+    expect(second.seen.warn.join("\n")).toMatch(/already in progress/);
+  });
+
+  it("a resumed attempt that finds the swap already landed does not swap again", async () => {
+    const first = makeContext({ providers: providers() });
+    first.ctx.checkpoint = async (data) => {
+      first.seen.checkpoints.push(structuredClone(data));
+      if ((data as { poller?: string }).poller) throw new Error("died");
+    };
+    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
+    // Azure finishes the swap without us.
+    await slots.getSlot("shop", "staging");
+    fake.options.swapCompletesAfterMs = 0;
+    await slots.getSlot("shop", "staging");
+    expect(fake.apps.get("shop")?.swaps).toBe(1);
+    const second = makeContext({ providers: providers(), priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 });
+    const res = await runAction(azureSwap, {}, second.ctx);
+    expect(res.outputs?.swapped).toBe(true);
+    expect(fake.apps.get("shop")?.swaps).toBe(1);
+    expect(second.seen.info.join("\n")).toMatch(/already swapped/);
+  });
+
+  it("swap with preview: apply (idempotent), complete with azure.swap; undo of the preview then has nothing to reset", async () => {
+    const prod = fake.slot("shop", "production");
+    prod.appSettings.DB = "prod-db";
+    fake.slot("shop", "staging").appSettings.DB = "staging-db";
+    fake.apps.get("shop")!.sticky.appSettingNames.push("DB");
+    const a = makeContext({ providers: providers() });
+    const applied = await runAction(azureSwapPreview, {}, a.ctx);
+    expect(applied.outputs?.applied).toBe(true);
+    expect(fake.slot("shop", "staging").appSettings.DB).toBe("prod-db");
+    const again = await runAction(azureSwapPreview, {}, makeContext({ providers: providers() }).ctx);
+    expect(again.outputs?.applied).toBe(false);
+    await runAction(azureSwap, {}, makeContext({ providers: providers() }).ctx);
+    expect(fake.apps.get("shop")?.swaps).toBe(1);
+    expect(prod.appSettings).toMatchObject({ APP_VERSION: "v2", DB: "prod-db" });
+    expect(fake.slot("shop", "staging").appSettings).toMatchObject({ APP_VERSION: "v1", DB: "staging-db" });
+    const u = makeUndoContext(applied.recorded as Json, { providers: providers() });
+    await undoAction(azureSwapPreview, {}, u.ctx);
+    expect(u.seen.info.join()).toMatch(/nothing to reset/);
+  });
+
+  it("undo of a pending preview resets the slot to its own settings", async () => {
+    fake.slot("shop", "production").appSettings.DB = "prod-db";
+    fake.slot("shop", "staging").appSettings.DB = "staging-db";
+    fake.apps.get("shop")!.sticky.appSettingNames.push("DB");
+    const a = makeContext({ providers: providers() });
+    const applied = await runAction(azureSwapPreview, {}, a.ctx);
+    await undoAction(azureSwapPreview, {}, makeUndoContext(applied.recorded as Json, { providers: providers() }).ctx);
+    expect(fake.slot("shop", "staging").appSettings.DB).toBe("staging-db");
+    expect(fake.slot("shop", "staging").targetSwapSlot).toBeUndefined();
+    expect(fake.apps.get("shop")?.swaps).toBe(0);
+  });
+
+  it("addresses another app of the environment with `app` (matrix members)", async () => {
+    fake.addApp("billing", { settings: { production: { APP_VERSION: "b1" }, staging: { APP_VERSION: "b2" } } });
+    await runAction(azureSwap, { app: "billing" }, makeContext({ providers: providers() }).ctx);
+    expect(fake.slot("billing", "production").appSettings.APP_VERSION).toBe("b2");
+    expect(fake.apps.get("shop")?.swaps).toBe(0);
+  });
+});
