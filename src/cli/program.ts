@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { CUTOVER_VERSION } from "../api/session.js";
 import { register as decide } from "./commands/decide.js";
+import { register as local } from "./commands/local.js";
 import { register as plan } from "./commands/plan.js";
 import { register as resume } from "./commands/resume.js";
 import { register as run } from "./commands/run.js";
@@ -23,6 +24,6 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run cutover help for the list of commands)")
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
-  for (const reg of [validate, plan, run, resume, decide, status, runs, unlock, schema]) reg(program);
+  for (const reg of [validate, plan, run, resume, decide, status, runs, unlock, schema, local]) reg(program);
   return program;
 }

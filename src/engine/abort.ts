@@ -34,7 +34,8 @@ export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<
 
 async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec: StepSpec | undefined): Promise<MemberResult> {
   const j = deps.journal;
-  const skip = (reason: UndoSkipReason) => j.append({ type: "undo.skipped", stepId: st.id, reason, by: reason === "operator" ? deps.actor : undefined }).then(() => "ok" as const);
+  const skip = (reason: UndoSkipReason) =>
+    j.append({ type: "undo.skipped", stepId: st.id, reason, by: reason === "operator" ? j.state.pendingDecision?.by ?? deps.actor : undefined }).then(() => "ok" as const);
   if (j.state.pendingDecision?.stepId === st.id && j.state.pendingDecision.decision === "skip") return skip("operator");
   if (!spec) return skip("no-undo");
   const def = deps.findAction(spec.action!);

@@ -28,9 +28,10 @@ export async function runMember(deps: EngineDeps, ctl: MemberControl, member: Pl
   const cur = st();
   if (cur?.status === "succeeded" || cur?.status === "skipped") return "ok";
 
-  const pending = j.state.pendingDecision?.stepId === member.id ? j.state.pendingDecision.decision : undefined;
-  if (pending === "skip") {
-    await j.append({ type: "step.skipped", stepId: member.id, reason: "operator", by: deps.actor });
+  const decision = j.state.pendingDecision?.stepId === member.id ? j.state.pendingDecision : undefined;
+  const pending = decision?.decision;
+  if (decision?.decision === "skip") {
+    await j.append({ type: "step.skipped", stepId: member.id, reason: "operator", by: decision.by, note: decision.note });
     return "ok";
   }
   const defaults = deps.playbook.defaults ?? {};

@@ -51,7 +51,7 @@ export interface RunState {
   steps: Record<string, StepState>;
   pause?: { reason: PauseReason; stepId?: string; message: string; at: string };
   /** Decisions waiting to be acted on (retry/skip of a paused step). */
-  pendingDecision?: { decision: "retry" | "skip"; stepId?: string };
+  pendingDecision?: { decision: "retry" | "skip"; stepId?: string; by: Actor; note?: string };
   abortRequested?: { by: Actor; reason?: string; at: string };
   outcome?: RunOutcome;
   error?: ErrorInfo;
@@ -163,7 +163,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
     case "run.decision":
       if (e.decision === "abort") break;
-      s.pendingDecision = { decision: e.decision, stepId: e.stepId };
+      s.pendingDecision = { decision: e.decision, stepId: e.stepId, by: e.by, note: e.note };
       if (e.decision === "retry" && e.stepId && s.steps[e.stepId]) s.steps[e.stepId]!.failures = 0;
       break;
     case "run.resumed":

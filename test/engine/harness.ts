@@ -1,0 +1,139 @@
+/**
+ * Runs playbooks through the real engine and the real file store in a temp
+ * directory, with test actions whose side effects are counted in memory.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import type { ActionDefinition } from "../../src/actions/types.js";
+import { ActionFailure, defineAction } from "../../src/actions/types.js";
+import type { RunEvent } from "../../src/engine/events.js";
+import { Journal } from "../../src/engine/journal.js";
+import { plannedSteps, buildPlan } from "../../src/engine/plan.js";
+import { Redactor } from "../../src/engine/redact.js";
+import { Runner } from "../../src/engine/runner.js";
+import { validatePlaybookText, type LoadedPlaybook } from "../../src/playbook/validate.js";
+import { FileStore } from "../../src/providers/file/index.js";
+import { registries } from "../../src/runtime.js";
+
+export interface World {
+  /** How many times each step id's side effect ran. */
+  runs: Map<string, number>;
+  undone: string[];
+  /** Per step id: how many attempts should fail before success. */
+  failTimes: Map<string, number>;
+  active: number;
+  maxActive: number;
+  /** Blocks `test.block` until released. */
+  gates: Map<string, () => void>;
+}
+
+export function newWorld(): World {
+  return { runs: new Map(), undone: [], failTimes: new Map(), active: 0, maxActive: 0, gates: new Map() };
+}
+
+export function testActions(world: World): ActionDefinition<unknown>[] {
+  const count = (id: string) => world.runs.set(id, (world.runs.get(id) ?? 0) + 1);
+  const work = defineAction({
+    kind: "test.work",
+    summary: "counts its runs; fails the first failTimes attempts",
+    with: z.object({ ms: z.number().default(0), retryable: z.boolean().default(true), value: z.unknown().optional() }).strict(),
+    idempotent: true,
+    undo: "recorded",
+    async run(w, ctx) {
+      world.active++;
+      world.maxActive = Math.max(world.maxActive, world.active);
+      try {
+        if (w.ms) await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, w.ms);
+          ctx.signal.addEventListener("abort", () => { clearTimeout(t); reject(ctx.signal.reason); }, { once: true });
+        });
+        count(ctx.stepId);
+        const left = world.failTimes.get(ctx.stepId) ?? 0;
+        if (left > 0) {
+          world.failTimes.set(ctx.stepId, left - 1);
+          throw new ActionFailure(`planned failure of ${ctx.stepId}`, { retryable: w.retryable });
+        }
+        return { outputs: { value: (w.value ?? ctx.stepId) as string }, recorded: { step: ctx.stepId } };
+      } finally {
+        world.active--;
+      }
+    },
+    async undoRun(_w, ctx) {
+      world.undone.push(ctx.stepId);
+    },
+  });
+  const irreversible = defineAction({
+    kind: "test.contract",
+    summary: "a point of no return",
+    with: z.object({}).strict(),
+    idempotent: true,
+    undo: "irreversible",
+    async run(_w, ctx) {
+      count(ctx.stepId);
+      return {};
+    },
+  });
+  return [work, irreversible] as ActionDefinition<unknown>[];
+}
+
+export interface Harness {
+  dir: string;
+  store: FileStore;
+  loaded: LoadedPlaybook;
+  world: World;
+  events: RunEvent[];
+  start(params?: Record<string, unknown>): Promise<{ journal: Journal; runner: Runner }>;
+  reopen(runId: string): Promise<{ journal: Journal; runner: Runner }>;
+  cleanup(): void;
+}
+
+export function harness(yaml: string, world = newWorld()): Harness {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "cutover-engine-"));
+  const extra = testActions(world);
+  const reg = {
+    ...registries,
+    findAction: (k: string) => extra.find((a) => a.kind === k) ?? registries.findAction(k),
+    actionKinds: () => [...registries.actionKinds(), ...extra.map((a) => a.kind)],
+  };
+  const loaded = validatePlaybookText(path.join(dir, "playbook.yaml"), yaml, reg);
+  const store = new FileStore({ dir });
+  const events: RunEvent[] = [];
+  const runnerFor = (journal: Journal, params: Record<string, unknown>) => {
+    journal.onEvent((e) => events.push(e));
+    return new Runner({
+      journal,
+      playbook: loaded.playbook,
+      baseDir: dir,
+      stateDir: dir,
+      findAction: reg.findAction,
+      provider: async () => store,
+      actor: { user: "tester", host: "test", pid: process.pid },
+      env: {},
+      params: params as never,
+      secret: () => undefined,
+      redactor: new Redactor(),
+      sleep: (ms, signal) => new Promise((r, j) => { const t = setTimeout(r, Math.min(ms, 5)); signal.addEventListener("abort", () => { clearTimeout(t); j(signal.reason); }, { once: true }); }),
+    });
+  };
+  let n = 0;
+  return {
+    dir, store, loaded, world, events,
+    async start(params = {}) {
+      const runId = `test-${++n}`;
+      const steps = plannedSteps(buildPlan(loaded.playbook.steps, params as never));
+      const journal = await Journal.create(store, runId, {
+        type: "run.started", playbook: { name: loaded.playbook.name, file: loaded.file, hash: loaded.hash }, environment: loaded.environment,
+        params: params as never, secretParams: [], steps, by: { user: "tester", host: "test", pid: process.pid }, cutoverVersion: "test",
+      });
+      events.push(journal.created!);
+      return { journal, runner: runnerFor(journal, params) };
+    },
+    async reopen(runId) {
+      const journal = await Journal.open(store, runId);
+      return { journal, runner: runnerFor(journal, journal.state.params) };
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,265 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { foldRun } from "../../src/engine/reducer.js";
+import { harness, type Harness } from "./harness.js";
+
+let h: Harness | undefined;
+afterEach(() => h?.cleanup());
+
+const types = (h: Harness) => h.events.map((e) => ("stepId" in e ? `${e.type}:${e.stepId}` : e.type));
+
+describe("runner", () => {
+  it("runs steps in order and journals every transition", async () => {
+    h = harness(`
+version: 1
+name: seq
+steps:
+  - { id: a, action: test.work }
+  - { id: b, action: test.work, with: { value: "\${{ steps.a.outputs.value }}-next" } }
+`);
+    const { runner, journal } = await h.start();
+    const s = await runner.drive();
+    expect(s.status).toBe("succeeded");
+    expect(types(h)).toEqual(["run.started", "step.started:a", "step.succeeded:a", "step.started:b", "step.succeeded:b", "run.finished"]);
+    expect(s.steps.b!.outputs.value).toBe("a-next");
+    // The folded journal on disk equals the live state.
+    expect(foldRun(await h.store.read(journal.runId)).steps).toEqual(s.steps);
+  });
+
+  it("retries with backoff, then succeeds", async () => {
+    h = harness(`
+version: 1
+name: retry
+steps:
+  - { id: flaky, action: test.work, retry: { maxRetries: 3, delay: 10ms } }
+`);
+    h.world.failTimes.set("flaky", 2);
+    const s = await (await h.start()).runner.drive();
+    expect(s.status).toBe("succeeded");
+    expect(h.world.runs.get("flaky")).toBe(3);
+    const failed = h.events.filter((e) => e.type === "step.failed");
+    expect(failed).toHaveLength(2);
+    expect(failed.every((e) => e.type === "step.failed" && e.retryInMs !== undefined)).toBe(true);
+  });
+
+  it("does not retry a non-retryable failure and pauses (onFailure default)", async () => {
+    h = harness(`
+version: 1
+name: noretry
+steps:
+  - { id: bad, action: test.work, with: { retryable: false }, retry: { maxRetries: 5 } }
+  - { id: after, action: test.work }
+`);
+    h.world.failTimes.set("bad", 1);
+    const s = await (await h.start()).runner.drive();
+    expect(s.status).toBe("paused");
+    expect(s.pause?.reason).toBe("failure");
+    expect(h.world.runs.get("bad")).toBe(1);
+    expect(h.world.runs.has("after")).toBe(false);
+  });
+
+  it("times an attempt out through its AbortSignal", async () => {
+    h = harness(`
+version: 1
+name: timeout
+steps:
+  - { id: slow, action: test.work, with: { ms: 5000 }, timeout: 50ms, onFailure: abort }
+`);
+    const s = await (await h.start()).runner.drive();
+    expect(s.steps.slow!.error?.code).toBe("STEP_TIMEOUT");
+    expect(s.status).toBe("aborted");
+  });
+
+  it("pauses at a gate until approved, then continues", async () => {
+    h = harness(`
+version: 1
+name: gate
+steps:
+  - { id: a, action: test.work }
+  - { id: ok, action: gate.approval, with: { message: "go?" } }
+  - { id: b, action: test.work }
+`);
+    const { runner, journal } = await h.start();
+    let s = await runner.drive();
+    expect(s.status).toBe("paused");
+    expect(s.pause).toMatchObject({ reason: "approval", stepId: "ok" });
+    expect(h.world.runs.has("b")).toBe(false);
+    // Driving again without an approval keeps it paused and runs nothing.
+    s = await (await h.reopen(journal.runId)).runner.drive();
+    expect(s.status).toBe("paused");
+    const again = await h.reopen(journal.runId);
+    await again.journal.append({ type: "gate.approved", stepId: "ok", by: { user: "alice", host: "h", pid: 1 } });
+    s = await again.runner.drive();
+    expect(s.status).toBe("succeeded");
+    expect(s.steps.ok!.outputs.approvedBy).toBe("alice");
+    expect(h.world.runs.get("a")).toBe(1);
+  });
+
+  it("aborts by undoing completed steps in reverse order, reporting what stays", async () => {
+    h = harness(`
+version: 1
+name: abort
+steps:
+  - { id: one, action: test.work }
+  - { id: two, action: test.work, undo: false }
+  - { id: three, action: test.contract }
+  - { id: four, action: test.work }
+  - { id: five, action: test.work, onFailure: abort }
+`);
+    h.world.failTimes.set("five", 1);
+    const s = await (await h.start()).runner.drive();
+    expect(s.status).toBe("aborted");
+    expect(h.world.undone).toEqual(["four", "one"]);
+    expect(s.steps.two!.undo).toMatchObject({ status: "skipped", reason: "no-undo" });
+    expect(s.steps.three!.undo).toMatchObject({ status: "skipped", reason: "point-of-no-return" });
+    expect(s.steps.five!.undo).toMatchObject({ status: "skipped", reason: "not-completed" });
+  });
+
+  it("continues an abort interrupted halfway without undoing a step twice", async () => {
+    const h2 = harness(`
+version: 1
+name: abort3
+steps:
+  - { id: one, action: test.work }
+  - { id: two, action: test.work }
+  - { id: three, action: test.work }
+  - { id: gate, action: gate.approval }
+`);
+    try {
+      const r = await h2.start();
+      expect((await r.runner.drive()).status).toBe("paused");
+      await r.journal.append({ type: "abort.requested", by: { user: "bob", host: "h", pid: 1 } });
+      await r.journal.append({ type: "undo.started", stepId: "three", attempt: 1 });
+      await r.journal.append({ type: "undo.succeeded", stepId: "three", attempt: 1, durationMs: 1 });
+      const done = await (await h2.reopen(r.journal.runId)).runner.drive();
+      expect(done.status).toBe("aborted");
+      expect(h2.world.undone).toEqual(["two", "one"]);
+    } finally {
+      h2.cleanup();
+    }
+  });
+
+  it("runs a parallel group within its concurrency limit", async () => {
+    h = harness(`
+version: 1
+name: par
+steps:
+  - id: warm
+    parallel: true
+    maxParallel: 2
+    steps:
+      - { id: w1, action: test.work, with: { ms: 40 } }
+      - { id: w2, action: test.work, with: { ms: 40 } }
+      - { id: w3, action: test.work, with: { ms: 40 } }
+      - { id: w4, action: test.work, with: { ms: 40 } }
+  - { id: after, action: test.work }
+`);
+    const s = await (await h.start()).runner.drive();
+    expect(s.status).toBe("succeeded");
+    expect(h.world.maxActive).toBe(2);
+    const afterStart = h.events.findIndex((e) => e.type === "step.started" && e.stepId === "after");
+    const lastWarm = Math.max(...h.events.map((e, i) => (e.type === "step.succeeded" && e.stepId.startsWith("w") ? i : -1)));
+    expect(afterStart).toBeGreaterThan(lastWarm);
+  });
+
+  it("journals each matrix member on its own and limits concurrency", async () => {
+    h = harness(`
+version: 1
+name: matrix
+params:
+  regions: { type: list, default: [eu, us, asia] }
+steps:
+  - id: deploy
+    matrix: { region: "\${{ params.regions }}" }
+    maxParallel: 3
+    action: test.work
+    with: { ms: 30, value: "\${{ matrix.region }}" }
+`);
+    const s = await (await h.start({ regions: ["eu", "us", "asia"] })).runner.drive();
+    expect(s.status).toBe("succeeded");
+    expect(Object.keys(s.steps)).toEqual(["deploy[eu]", "deploy[us]", "deploy[asia]"]);
+    expect(s.steps["deploy[us]"]!.outputs.value).toBe("us");
+    expect(h.world.maxActive).toBe(3);
+  });
+
+  it("skips a step whose condition is false", async () => {
+    h = harness(`
+version: 1
+name: when
+params:
+  migrate: { type: boolean, default: false }
+steps:
+  - { id: m, action: test.work, when: "\${{ params.migrate }}" }
+  - { id: n, action: test.work }
+`);
+    const s = await (await h.start({ migrate: false })).runner.drive();
+    expect(s.steps.m!.status).toBe("skipped");
+    expect(h.world.runs.has("m")).toBe(false);
+    expect(s.steps.n!.status).toBe("succeeded");
+  });
+
+  it("stops after the running step on a first interrupt and resumes where it stopped", async () => {
+    h = harness(`
+version: 1
+name: stop
+steps:
+  - { id: a, action: test.work, with: { ms: 50 } }
+  - { id: b, action: test.work }
+`);
+    const { runner, journal } = await h.start();
+    const p = runner.drive();
+    setTimeout(() => runner.stop("SIGINT"), 10);
+    const s = await p;
+    expect(s.status).toBe("interrupted");
+    expect(s.steps.a!.status).toBe("succeeded");
+    expect(s.steps.b!.status).toBe("pending");
+    const done = await (await h.reopen(journal.runId)).runner.drive();
+    expect(done.status).toBe("succeeded");
+    expect(h.world.runs.get("a")).toBe(1);
+    expect(h.world.runs.get("b")).toBe(1);
+  });
+
+  it("cancels the running step on a second interrupt; resume re-runs it", async () => {
+    h = harness(`
+version: 1
+name: cancel
+steps:
+  - { id: a, action: test.work, with: { ms: 5000 } }
+`);
+    const { runner, journal } = await h.start();
+    const p = runner.drive();
+    setTimeout(() => { runner.stop(); runner.cancelRunning(new Error("second ^C")); }, 20);
+    const s = await p;
+    expect(s.status).toBe("interrupted");
+    expect(s.steps.a!.error?.code).toBe("CANCELLED");
+    h.world.runs.clear();
+    const r = await h.reopen(journal.runId);
+    const q = r.runner.drive();
+    const done = await q;
+    expect(done.status).toBe("succeeded");
+    expect(done.steps.a!.attempts).toBe(2);
+  });
+
+  it("applies an operator's retry and skip decisions to a paused step", async () => {
+    h = harness(`
+version: 1
+name: decide
+steps:
+  - { id: a, action: test.work }
+  - { id: b, action: test.work }
+`);
+    h.world.failTimes.set("a", 2);
+    const { journal, runner } = await h.start();
+    expect((await runner.drive()).status).toBe("paused");
+    const by = { user: "carol", host: "h", pid: 1 };
+    let r = await h.reopen(journal.runId);
+    await r.journal.append({ type: "run.decision", decision: "retry", stepId: "a", by });
+    expect((await r.runner.drive()).status).toBe("paused");
+    r = await h.reopen(journal.runId);
+    await r.journal.append({ type: "run.decision", decision: "skip", stepId: "a", by });
+    const s = await r.runner.drive();
+    expect(s.status).toBe("succeeded");
+    expect(s.steps.a!.status).toBe("skipped");
+    expect(s.steps.a!.skipReason).toContain("carol");
+    expect(h.world.runs.get("a")).toBe(2);
+  });
+});
