@@ -5,11 +5,10 @@
  */
 import { AppConfigurationClient } from "@azure/app-configuration";
 import { z } from "zod";
-import { CutoverError, ErrorCode } from "../../errors.js";
 import { Capability } from "../contracts.js";
 import type { ProviderContext, ProviderDefinition } from "../../actions/types.js";
 import { AuthOptions, getCredential } from "./credential.js";
-import { RetryConfig, caCertFileField, connectionStringEndpoint, pipelineOptions, resolveConnectionString } from "./client-options.js";
+import { RetryConfig, caCertFileField, chooseConnection, connectionStringEndpoint, pipelineOptions } from "./client-options.js";
 import { AppConfigFlagStore } from "./appconfig-flag-store.js";
 
 export const AzureAppConfigConfig = z
@@ -23,7 +22,7 @@ export const AzureAppConfigConfig = z
       .string()
       .min(1)
       .optional()
-      .describe("Name of the secret or environment variable holding the store's connection string (Endpoint=…;Id=…;Secret=…), signed with HMAC."),
+      .describe("Name of the secret or environment variable holding the store's connection string (Endpoint=…;Id=…;Secret=…, signed with HMAC); used instead of endpoint + identity when it is set."),
     mode: z
       .enum(["feature-flag", "key-value"])
       .default("feature-flag")
@@ -36,25 +35,24 @@ export const AzureAppConfigConfig = z
     caCertFile: caCertFileField,
   })
   .strict()
-  .refine((c) => Boolean(c.endpoint) !== Boolean(c.connectionStringSecret), {
-    message: "set exactly one of endpoint (with an Entra identity) or connectionStringSecret",
+  .refine((c) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret), {
+    message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)",
   })
   .describe("Azure App Configuration as the flag store (maintenance mode and friends).");
 export type AzureAppConfigConfig = z.infer<typeof AzureAppConfigConfig>;
 
 export function createAppConfigClient(config: AzureAppConfigConfig, ctx: ProviderContext): { client: AppConfigurationClient; storeName: string } {
-  if (config.connectionStringSecret) {
-    const cs = resolveConnectionString(ctx, config.connectionStringSecret, "azure-appconfig");
-    const endpoint = connectionStringEndpoint(cs, "Endpoint") ?? "";
-    const client = new AppConfigurationClient(cs, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
+  const how = chooseConnection(ctx, config, "azure-appconfig");
+  if ("connectionString" in how) {
+    const endpoint = connectionStringEndpoint(how.connectionString, "Endpoint") ?? "";
+    const client = new AppConfigurationClient(how.connectionString, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
     return { client, storeName: hostOf(endpoint) };
   }
-  if (!config.endpoint) throw new CutoverError(ErrorCode.Config, "azure-appconfig: endpoint or connectionStringSecret is required");
-  const client = new AppConfigurationClient(config.endpoint, getCredential(config.auth), {
-    ...pipelineOptions(config.retry, config.caCertFile, ctx, config.endpoint),
+  const client = new AppConfigurationClient(how.endpoint, getCredential(config.auth), {
+    ...pipelineOptions(config.retry, config.caCertFile, ctx, how.endpoint),
     ...(config.audience ? { audience: config.audience } : {}),
   });
-  return { client, storeName: hostOf(config.endpoint) };
+  return { client, storeName: hostOf(how.endpoint) };
 }
 
 function hostOf(url: string): string {

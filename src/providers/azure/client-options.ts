@@ -69,13 +69,21 @@ export function connectionStringEndpoint(connectionString: string, key: "TableEn
   return m?.[1];
 }
 
-/** Look a connection string up by secret/env name; never the value itself in the playbook. */
-export function resolveConnectionString(ctx: ProviderContext, secretName: string, what: string): string {
-  const value = ctx.secret(secretName);
-  if (!value) {
-    throw new CutoverError(ErrorCode.Config, `${what}: the secret or environment variable ${secretName} (connectionStringSecret) is not set`, {
-      hint: `Export ${secretName}, or configure \`endpoint\` and an Entra identity instead of a connection string.`,
-    });
-  }
-  return value;
+/**
+ * Which way to connect: the connection string when its secret is set (local
+ * emulators, HMAC keys), else the endpoint with an Entra identity. One
+ * playbook then runs against Azurite in CI and against Azure with a managed
+ * identity. The value is looked up by name; the playbook never holds it.
+ */
+export function chooseConnection(
+  ctx: ProviderContext,
+  config: { endpoint?: string; connectionStringSecret?: string },
+  what: string,
+): { connectionString: string } | { endpoint: string } {
+  const cs = config.connectionStringSecret ? ctx.secret(config.connectionStringSecret) : undefined;
+  if (cs) return { connectionString: cs };
+  if (config.endpoint) return { endpoint: config.endpoint };
+  throw new CutoverError(ErrorCode.Config, `${what}: the secret or environment variable ${config.connectionStringSecret ?? "(none named)"} (connectionStringSecret) is not set and no endpoint is configured`, {
+    hint: `Export ${config.connectionStringSecret ?? "the connection string"}, or configure \`endpoint\` and an Entra identity.`,
+  });
 }

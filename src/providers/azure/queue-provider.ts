@@ -5,23 +5,22 @@
  */
 import { QueueClient } from "@azure/storage-queue";
 import { z } from "zod";
-import { CutoverError, ErrorCode } from "../../errors.js";
 import type { ProviderContext, ProviderDefinition } from "../../actions/types.js";
 import { AuthOptions, getCredential } from "./credential.js";
-import { RetryConfig, resolveConnectionString } from "./client-options.js";
+import { RetryConfig, chooseConnection } from "./client-options.js";
 import { azureCall } from "./errors.js";
 
 export const AzureQueueConfig = z
   .object({
     queue: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, "a queue name is 3-63 lower-case letters, digits and single hyphens").describe("Default queue name."),
     endpoint: z.string().url().optional().describe("Queue service URL, e.g. https://<account>.queue.core.windows.net, used with an Entra identity (role Storage Queue Data Reader)."),
-    connectionStringSecret: z.string().min(1).optional().describe("Name of the secret or environment variable holding a storage connection string."),
+    connectionStringSecret: z.string().min(1).optional().describe("Name of the secret or environment variable holding a storage connection string; used instead of endpoint + identity when it is set."),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),
   })
   .strict()
-  .refine((c) => Boolean(c.endpoint) !== Boolean(c.connectionStringSecret), {
-    message: "set exactly one of endpoint (with an Entra identity) or connectionStringSecret",
+  .refine((c) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret), {
+    message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)",
   })
   .describe("An Azure Storage queue to watch.");
 export type AzureQueueConfig = z.infer<typeof AzureQueueConfig>;
@@ -39,13 +38,11 @@ export function createQueueDepthClient(config: AzureQueueConfig, ctx: ProviderCo
   const clientFor = (queue: string): QueueClient => {
     let c = clients.get(queue);
     if (!c) {
-      if (config.connectionStringSecret) {
-        c = new QueueClient(resolveConnectionString(ctx, config.connectionStringSecret, "azure-queue"), queue, { retryOptions });
-      } else if (config.endpoint) {
-        c = new QueueClient(`${config.endpoint.replace(/\/+$/, "")}/${queue}`, getCredential(config.auth), { retryOptions });
-      } else {
-        throw new CutoverError(ErrorCode.Config, "azure-queue: endpoint or connectionStringSecret is required");
-      }
+      const how = chooseConnection(ctx, config, "azure-queue");
+      c =
+        "connectionString" in how
+          ? new QueueClient(how.connectionString, queue, { retryOptions })
+          : new QueueClient(`${how.endpoint.replace(/\/+$/, "")}/${queue}`, getCredential(config.auth), { retryOptions });
       clients.set(queue, c);
     }
     return c;

@@ -4,11 +4,10 @@
  */
 import { TableClient } from "@azure/data-tables";
 import { z } from "zod";
-import { CutoverError, ErrorCode } from "../../errors.js";
 import { Capability } from "../contracts.js";
 import type { ProviderContext, ProviderDefinition } from "../../actions/types.js";
 import { AuthOptions, getCredential } from "./credential.js";
-import { RetryConfig, caCertFileField, connectionStringEndpoint, pipelineOptions, resolveConnectionString } from "./client-options.js";
+import { RetryConfig, caCertFileField, chooseConnection, connectionStringEndpoint, pipelineOptions } from "./client-options.js";
 import { TableRunStore } from "./table-run-store.js";
 
 export const AzureTableConfig = z
@@ -27,26 +26,25 @@ export const AzureTableConfig = z
       .string()
       .min(1)
       .optional()
-      .describe("Name of the secret or environment variable holding a storage connection string (instead of endpoint + identity)."),
+      .describe("Name of the secret or environment variable holding a storage connection string; used instead of endpoint + identity when it is set."),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),
     caCertFile: caCertFileField,
   })
   .strict()
-  .refine((c) => Boolean(c.endpoint) !== Boolean(c.connectionStringSecret), {
-    message: "set exactly one of endpoint (with an Entra identity) or connectionStringSecret",
+  .refine((c) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret), {
+    message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)",
   })
   .describe("Azure Table Storage as the state store (journal + lease).");
 export type AzureTableConfig = z.infer<typeof AzureTableConfig>;
 
 export function createTableClient(config: AzureTableConfig, ctx: ProviderContext): TableClient {
-  if (config.connectionStringSecret) {
-    const cs = resolveConnectionString(ctx, config.connectionStringSecret, "azure-table");
-    const endpoint = connectionStringEndpoint(cs, "TableEndpoint");
-    return TableClient.fromConnectionString(cs, config.table, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
+  const how = chooseConnection(ctx, config, "azure-table");
+  if ("connectionString" in how) {
+    const endpoint = connectionStringEndpoint(how.connectionString, "TableEndpoint");
+    return TableClient.fromConnectionString(how.connectionString, config.table, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
   }
-  if (!config.endpoint) throw new CutoverError(ErrorCode.Config, "azure-table: endpoint or connectionStringSecret is required");
-  return new TableClient(config.endpoint, config.table, getCredential(config.auth), pipelineOptions(config.retry, config.caCertFile, ctx, config.endpoint));
+  return new TableClient(how.endpoint, config.table, getCredential(config.auth), pipelineOptions(config.retry, config.caCertFile, ctx, how.endpoint));
 }
 
 export const azureTableProvider: ProviderDefinition<AzureTableConfig, TableRunStore> = {
