@@ -10,6 +10,8 @@ export interface ErrorInfo {
   code: string;
   message: string;
   retryable?: boolean;
+  /** What a person can do about it. */
+  hint?: string;
 }
 
 /** Who did something: a CLI user, a CI job, the engine itself. */

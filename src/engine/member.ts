@@ -122,7 +122,9 @@ async function attempts(
     try {
       input = def.with.parse(resolveValue(spec.with ?? {}, scope()));
     } catch (e) {
-      const info = e instanceof Error && e.name === "ZodError" ? { code: ErrorCode.PlaybookInvalid, message: `step ${member.id}: its inputs, once resolved, are invalid: ${e.message}` } : toErrorInfo(e);
+      const info = isZodError(e)
+        ? { code: ErrorCode.PlaybookInvalid, message: `step ${member.id}: its inputs, once resolved, are invalid: ${e.issues.map((i) => `with.${i.path.join(".")}: ${i.message}`).join("; ")}`, retryable: false }
+        : toErrorInfo(e);
       return finalFailure(deps, member, { ...info, message: deps.redactor.redact(info.message) }, onFailure);
     }
     const attempt = (st?.attempts ?? 0) + 1;
@@ -192,8 +194,12 @@ async function afterFailure(deps: EngineDeps, member: PlannedStep, error: ErrorI
     await deps.journal.append({ type: "abort.requested", by: deps.actor, reason: `step ${member.id} failed: ${error.message}` });
     return "abort";
   }
-  await deps.journal.append({ type: "run.paused", reason: "failure", stepId: member.id, message: `step ${member.id} failed: ${error.message}` });
+  await deps.journal.append({ type: "run.paused", reason: "failure", stepId: member.id, message: `step ${member.id} failed: ${error.message}${error.hint ? ` (${error.hint})` : ""}` });
   return "stop";
+}
+
+function isZodError(e: unknown): e is { issues: { path: PropertyKey[]; message: string }[] } {
+  return e instanceof Error && e.name === "ZodError" && Array.isArray((e as { issues?: unknown }).issues);
 }
 
 export function assertNever(x: never): never {
