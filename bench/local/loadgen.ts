@@ -22,6 +22,13 @@ export interface LoadOptions {
   maxDurationMs: number;
   /** Pause between two requests of one worker (0 = back to back). */
   pauseMs?: number;
+  /**
+   * Send a request again, once, when a reused keep-alive connection was closed
+   * by the server before any answer (the request never reached the app), as
+   * browsers, Go's net/http and curl do (RFC 9112 §9.3.1). Off by default:
+   * the local proxy needs no such help; nginx's graceful reload does.
+   */
+  retryIdleReset?: boolean;
 }
 
 export interface Sample {
@@ -37,6 +44,8 @@ export interface Sample {
   slot?: string;
   /** The app version that answered (from the JSON body), if any. */
   version?: string;
+  /** Sent twice: the first try hit a keep-alive connection the server had just closed. */
+  retried?: boolean;
 }
 
 export interface LoadReport {
@@ -47,6 +56,8 @@ export interface LoadReport {
   /** Connection errors and 5xx other than a write's maintenance 503. */
   failed: Sample[];
   connectionErrors: Sample[];
+  /** Requests sent again after an idle keep-alive reset (only with retryIdleReset). */
+  retriedIdleResets: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -99,11 +110,22 @@ export class LoadGenerator {
     }
   }
 
-  private request(kind: Sample["kind"], conn: Sample["conn"]): Promise<Sample> {
+  private async request(kind: Sample["kind"], conn: Sample["conn"]): Promise<Sample> {
     const start = now();
+    const first = await this.once(kind, conn, start);
+    if (first.sample.status === 0 && first.idleReset && this.opts.retryIdleReset) {
+      // On a new connection: another idle one from the pool may be just as stale.
+      const again = await this.once(kind, "fresh", start);
+      return { ...again.sample, conn, retried: true };
+    }
+    return first.sample;
+  }
+
+  private once(kind: Sample["kind"], conn: Sample["conn"], start: number): Promise<{ sample: Sample; idleReset: boolean }> {
     const path = kind === "write" ? (this.opts.writePath ?? "/orders") : (this.opts.readPath ?? "/orders?limit=5");
     const body = kind === "write" ? JSON.stringify({ attendee: "load", seatType: "general", quantity: 1 }) : undefined;
     return new Promise((resolve) => {
+      let answered = false;
       const req = http.request(
         `${this.opts.url}${path}`,
         {
@@ -113,6 +135,7 @@ export class LoadGenerator {
           timeout: 10_000,
         },
         (res) => {
+          answered = true;
           let text = "";
           res.setEncoding("utf8");
           res.on("data", (c: string) => {
@@ -121,13 +144,17 @@ export class LoadGenerator {
           res.on("end", () => {
             const slot = res.headers["x-cutover-slot"];
             const m = /"version":"([^"]+)"/.exec(text);
-            resolve({ kind, conn, start, end: now(), status: res.statusCode ?? 0, slot: typeof slot === "string" ? slot : undefined, version: m?.[1] });
+            const sample: Sample = { kind, conn, start, end: now(), status: res.statusCode ?? 0, slot: typeof slot === "string" ? slot : undefined, version: m?.[1] };
+            resolve({ sample, idleReset: false });
           });
-          res.on("error", (e) => resolve({ kind, conn, start, end: now(), status: 0, error: e.message }));
+          res.on("error", (e) => resolve({ sample: { kind, conn, start, end: now(), status: 0, error: e.message }, idleReset: false }));
         },
       );
       req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", (e: NodeJS.ErrnoException) => resolve({ kind, conn, start, end: now(), status: 0, error: e.code ?? e.message }));
+      req.on("error", (e: NodeJS.ErrnoException) => {
+        const idleReset = !answered && req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE");
+        resolve({ sample: { kind, conn, start, end: now(), status: 0, error: e.code ?? e.message }, idleReset });
+      });
       req.end(body);
     });
   }
@@ -136,7 +163,8 @@ export class LoadGenerator {
 export function summarise(samples: Sample[], durationMs: number): LoadReport {
   const connectionErrors = samples.filter((s) => s.status === 0);
   const failed = samples.filter((s) => s.status === 0 || (s.status >= 500 && !(s.kind === "write" && s.status === 503)) || (s.kind === "read" && s.status !== 200));
-  return { samples, total: samples.length, durationMs, requestsPerSecond: (samples.length * 1000) / durationMs, failed, connectionErrors };
+  const retriedIdleResets = samples.filter((s) => s.retried).length;
+  return { samples, total: samples.length, durationMs, requestsPerSecond: (samples.length * 1000) / durationMs, failed, connectionErrors, retriedIdleResets };
 }
 
 /** The p-th percentile (0..100) of request latencies in ms. */
