@@ -6,7 +6,6 @@
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nginxSwap } from "../../src/actions/nginx-swap.js";
 import type { Json } from "../../src/engine/events.js";
