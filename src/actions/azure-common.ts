@@ -103,3 +103,9 @@ export function isWithheld(v: unknown): v is Withheld {
 export function asJson(v: unknown): Json {
   return v as Json;
 }
+
+/** How `plan` names the slot a step addresses (the provider's defaults are not known there). */
+export function slotLabel(input: { app?: string; slot?: string }): string {
+  if (input.app) return `${input.app}/${input.slot ?? "default slot"}`;
+  return input.slot ? `slot ${input.slot}` : "the deployment slot";
+}

@@ -16,7 +16,7 @@
 import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import { defineAction, type ActionResult } from "./types.js";
-import { appField, appserviceTargetField, isWithheld, journalValue, resolveSlot, slotField, type Withheld } from "./azure-common.js";
+import { appField, appserviceTargetField, isWithheld, journalValue, resolveSlot, slotField, type Withheld, slotLabel } from "./azure-common.js";
 
 const PACKAGE_SETTING = "WEBSITE_RUN_FROM_PACKAGE";
 
@@ -70,7 +70,7 @@ export const azureDeploy = defineAction({
   undo: "recorded",
   provider: { capability: "appservice", defaultTarget: "app" },
   describe: (input) =>
-    `deploy ${input.image ? `image ${input.image}` : input.package ? "a package" : "app settings"} to ${input.app ?? "the app"} slot ${input.slot ?? "(default)"}`,
+    `deploy ${input.image ? `image ${input.image}` : input.package ? "a package" : "app settings"} to ${slotLabel(input)}`,
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);

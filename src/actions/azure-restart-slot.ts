@@ -4,7 +4,7 @@
  * `resume:` policy (restarting twice is usually harmless: `resume: rerun`).
  */
 import { defineAction, type ActionResult } from "./types.js";
-import { resolveSlot } from "./azure-common.js";
+import { resolveSlot, slotLabel } from "./azure-common.js";
 import { slotPowerWith } from "./azure-slot-power.js";
 
 export const azureRestartSlot = defineAction({
@@ -15,7 +15,7 @@ export const azureRestartSlot = defineAction({
   idempotent: false,
   undo: "none",
   provider: { capability: "appservice", defaultTarget: "app" },
-  describe: (input) => `restart ${input.app ?? "the app"} slot ${input.slot ?? "(default)"}`,
+  describe: (input) => `restart ${slotLabel(input)}`,
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);

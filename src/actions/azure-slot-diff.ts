@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { ActionFailure, defineAction, type ActionResult } from "./types.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel } from "./azure-common.js";
 
 const AzureSlotDiffWith = z
   .object({
@@ -59,7 +59,7 @@ export const azureSlotDiff = defineAction({
   idempotent: true,
   undo: "none",
   provider: { capability: "appservice", defaultTarget: "app" },
-  describe: (input) => `diff settings of ${input.app ?? "the app"} slot ${input.slot ?? "(default)"} against ${input.targetSlot}`,
+  describe: (input) => `diff settings of ${slotLabel(input)} against ${input.targetSlot}`,
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import { defineAction, type ActionResult } from "./types.js";
-import { appField, appserviceTargetField, resolveSlot, slotField } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";
 
 const SlotPowerWith = z
   .object({
@@ -31,7 +31,7 @@ export function defineSlotStateAction(op: "start" | "stop") {
     idempotent: true,
     undo: "recorded",
     provider: { capability: "appservice", defaultTarget: "app" },
-    describe: (input) => `${op} ${input.app ?? "the app"} slot ${input.slot ?? "(default)"}`,
+    describe: (input) => `${op} ${slotLabel(input)}`,
 
     async run(input, ctx): Promise<ActionResult> {
       const { client, app, slot } = await resolveSlot(ctx, input);

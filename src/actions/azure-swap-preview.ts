@@ -11,7 +11,7 @@
 import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import { ActionFailure, defineAction, type ActionResult } from "./types.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel } from "./azure-common.js";
 
 const AzureSwapPreviewWith = z
   .object({
@@ -33,7 +33,7 @@ export const azureSwapPreview = defineAction({
   idempotent: true,
   undo: "recorded",
   provider: { capability: "appservice", defaultTarget: "app" },
-  describe: (input) => `apply ${input.targetSlot}'s slot settings to ${input.app ?? "the app"} slot ${input.slot ?? "(default)"} (swap preview)`,
+  describe: (input) => `apply ${input.targetSlot}'s slot settings to ${slotLabel(input)} (swap preview)`,
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);

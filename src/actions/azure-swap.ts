@@ -28,8 +28,7 @@ import {
   swappedSince,
   targetSlotField,
   waitForSwapToLand,
-  type SlotRef,
-} from "./azure-common.js";
+  type SlotRef, slotLabel } from "./azure-common.js";
 
 const AzureSwapWith = z
   .object({
@@ -91,7 +90,7 @@ export const azureSwap = defineAction({
   idempotent: true,
   undo: "recorded",
   provider: { capability: "appservice", defaultTarget: "app" },
-  describe: (input) => `swap ${input.app ?? "the app"} slot ${input.slot ?? "(default)"} into ${input.targetSlot}`,
+  describe: (input) => `swap ${slotLabel(input)} into ${input.targetSlot}`,
 
   async run(input, ctx): Promise<ActionResult> {
     const ref = await resolveSlot(ctx, input);

@@ -13,7 +13,7 @@ import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction, type ActionResult } from "./types.js";
 import { durationField } from "./support/schemas.js";
 import { sleep, throwIfAborted } from "./support/abort.js";
-import { appField, appserviceTargetField, resolveSlot, slotField } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";
 
 const AzureWarmupWith = z
   .object({
@@ -64,7 +64,7 @@ export const azureWarmup = defineAction({
   idempotent: true,
   undo: "none",
   provider: { capability: "appservice", defaultTarget: "app" },
-  describe: (input) => `warm up ${input.app ?? "the app"} slot ${input.slot ?? "(default)"} on ${input.path} (expect ${input.expectStatus.join("/")})`,
+  describe: (input) => `warm up ${slotLabel(input)} on ${input.path} (expect ${input.expectStatus.join("/")})`,
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);
