@@ -6,22 +6,29 @@
  * - Acquire = hard-link a fully written temporary file to the lock path.
  *   link() fails with EEXIST if the lock exists, atomically, and the lock
  *   never appears half-written (unlike open(O_EXCL) followed by write()).
- * - The lock records pid, host, time and a nonce. A holder that was SIGKILLed
- *   must not block everyone forever (Squidex's "locked forever"): a lock whose
- *   pid is dead on this host is stale at once; any lock older than `staleMs`
- *   is stale (pid reuse after a reboot, a holder on another host). Critical
+ * - The lock records pid, host and time. A holder that was SIGKILLed must not
+ *   block everyone forever (Squidex's "locked forever"): a lock whose pid is
+ *   dead on this host is stale at once; any lock older than `staleMs` is
+ *   stale (pid reuse after a reboot, a holder on another host). Critical
  *   sections last milliseconds, so 30 s is far beyond any live holder.
  * - Breaking a stale lock is itself guarded by a short-lived `.break` lock and
  *   re-checks the content, so two waiters that both saw the same stale lock
  *   cannot delete the fresh lock one of them just took.
+ * - Release removes the lock only if it is still our file (inode + mtime).
  * - Waiters in the same process queue on a promise chain instead of polling.
+ *
+ * The lock-file operations are synchronous on purpose: each is a metadata
+ * syscall of a few microseconds on a local disk, while an async call costs a
+ * thread-pool round trip; a fenced append takes two locks, and the engine
+ * appends twice per step. (A state directory on a network filesystem would
+ * make these block the event loop longer; it is not a supported setup.)
  */
 import { randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import * as fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CutoverError, ErrorCode } from "../../errors.js";
-import { FILE_MODE, ensureDir, isErrno, sleep, tempSibling } from "./durable.js";
+import { DIR_MODE, FILE_MODE, isErrno, sleep, tempSibling } from "./durable.js";
 
 export interface FileLockOptions {
   /** Give up waiting for the lock after this many ms (default 10 s). */
@@ -35,6 +42,12 @@ interface LockOwner {
   host: string;
   at: number;
   nonce: string;
+}
+
+/** Which file is ours: a lock broken as stale and retaken is a new file, so it never matches. */
+interface LockIdentity {
+  ino: bigint;
+  mtimeNs: bigint;
 }
 
 export interface HeldLock {
@@ -73,11 +86,11 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   };
   await previous;
   try {
-    const owner = await acquireLockFile(lockPath, options);
+    const identity = await acquireLockFile(lockPath, options);
     return {
       release: async () => {
         try {
-          await removeIfOwned(lockPath, owner);
+          removeIfOwned(lockPath, identity);
         } finally {
           dropLocal();
         }
@@ -89,18 +102,18 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   }
 }
 
-async function acquireLockFile(lockPath: string, options: FileLockOptions): Promise<LockOwner> {
+async function acquireLockFile(lockPath: string, options: FileLockOptions): Promise<LockIdentity> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {
-    const owner: LockOwner = { pid: process.pid, host: hostname, at: Date.now(), nonce: randomBytes(8).toString("hex") };
-    if (await tryCreate(lockPath, JSON.stringify(owner))) return owner;
-    const seen = await inspect(lockPath, staleMs);
+    const created = tryCreate(lockPath, ownerRecord());
+    if (created) return created;
+    const seen = inspect(lockPath, staleMs);
     if (seen === "gone") continue;
     if (seen.stale) {
-      await breakStaleLock(lockPath, seen.raw);
+      if (!breakStaleLock(lockPath, seen.raw)) await sleep(1);
       continue;
     }
     if (Date.now() >= deadline) {
@@ -115,47 +128,64 @@ async function acquireLockFile(lockPath: string, options: FileLockOptions): Prom
   }
 }
 
-/** Create the lock file with `content` atomically; false if it already exists. */
-async function tryCreate(lockPath: string, content: string): Promise<boolean> {
+function ownerRecord(): string {
+  const owner: LockOwner = { pid: process.pid, host: hostname, at: Date.now(), nonce: randomBytes(6).toString("hex") };
+  return JSON.stringify(owner);
+}
+
+/** Create the lock file with `content` atomically; undefined if it already exists. */
+function tryCreate(lockPath: string, content: string): LockIdentity | undefined {
   const tmp = tempSibling(lockPath, "new");
+  const identity = writeNew(tmp, content);
   try {
-    await fs.writeFile(tmp, content, { flag: "wx", mode: FILE_MODE });
+    fs.linkSync(tmp, lockPath);
+    return identity;
   } catch (e) {
-    if (!isErrno(e, "ENOENT")) throw e;
-    await ensureDir(path.dirname(lockPath));
-    await fs.writeFile(tmp, content, { flag: "wx", mode: FILE_MODE });
-  }
-  try {
-    await fs.link(tmp, lockPath);
-    return true;
-  } catch (e) {
-    if (isErrno(e, "EEXIST")) return false;
+    if (isErrno(e, "EEXIST")) return undefined;
     if (isErrno(e, "EPERM") || isErrno(e, "ENOTSUP") || isErrno(e, "EOPNOTSUPP")) return tryCreateExclusive(lockPath, content);
     throw e;
   } finally {
-    await fs.rm(tmp, { force: true });
+    unlinkQuietly(tmp);
   }
 }
 
 /** Fallback for filesystems without hard links: O_EXCL create, then write. */
-async function tryCreateExclusive(lockPath: string, content: string): Promise<boolean> {
+function tryCreateExclusive(lockPath: string, content: string): LockIdentity | undefined {
   try {
-    await fs.writeFile(lockPath, content, { flag: "wx", mode: FILE_MODE });
-    return true;
+    return writeNew(lockPath, content);
   } catch (e) {
-    if (isErrno(e, "EEXIST")) return false;
+    if (isErrno(e, "EEXIST")) return undefined;
     throw e;
+  }
+}
+
+/** Create `file` exclusively (making its directory if needed) with `content`. */
+function writeNew(file: string, content: string): LockIdentity {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "wx", FILE_MODE);
+  } catch (e) {
+    if (!isErrno(e, "ENOENT")) throw e;
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: DIR_MODE });
+    fd = fs.openSync(file, "wx", FILE_MODE);
+  }
+  try {
+    fs.writeSync(fd, content);
+    const st = fs.fstatSync(fd, { bigint: true });
+    return { ino: st.ino, mtimeNs: st.mtimeNs };
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
 type Inspection = "gone" | { stale: boolean; raw: string; owner?: LockOwner };
 
-async function inspect(lockPath: string, staleMs: number): Promise<Inspection> {
+function inspect(lockPath: string, staleMs: number): Inspection {
   let raw: string;
   let mtimeMs: number;
   try {
-    raw = await fs.readFile(lockPath, "utf8");
-    mtimeMs = (await fs.stat(lockPath)).mtimeMs;
+    raw = fs.readFileSync(lockPath, "utf8");
+    mtimeMs = fs.statSync(lockPath).mtimeMs;
   } catch (e) {
     if (isErrno(e, "ENOENT")) return "gone";
     throw e;
@@ -165,17 +195,14 @@ async function inspect(lockPath: string, staleMs: number): Promise<Inspection> {
     // Only the O_EXCL fallback can show a half-written lock, and only for an instant.
     return { stale: Date.now() - mtimeMs > Math.min(staleMs, BREAKER_STALE_MS), raw };
   }
-  const age = Date.now() - owner.at;
   if (owner.host === hostname && !isPidAlive(owner.pid)) return { stale: true, raw, owner };
-  return { stale: age > staleMs, raw, owner };
+  return { stale: Date.now() - owner.at > staleMs, raw, owner };
 }
 
 function parseOwner(raw: string): LockOwner | undefined {
   try {
     const v = JSON.parse(raw) as Partial<LockOwner>;
-    if (typeof v.pid === "number" && typeof v.host === "string" && typeof v.at === "number" && typeof v.nonce === "string") {
-      return v as LockOwner;
-    }
+    if (typeof v.pid === "number" && typeof v.host === "string" && typeof v.at === "number") return v as LockOwner;
   } catch {
     // fall through
   }
@@ -192,35 +219,48 @@ export function isPidAlive(pid: number): boolean {
   }
 }
 
-/** Delete the lock if it still holds exactly the stale content we judged. */
-async function breakStaleLock(lockPath: string, staleRaw: string): Promise<void> {
+/**
+ * Delete the lock if it still holds exactly the stale content we judged.
+ * Returns false when another process is breaking it (the caller backs off).
+ */
+function breakStaleLock(lockPath: string, staleRaw: string): boolean {
   const breaker = `${lockPath}.break`;
-  const me: LockOwner = { pid: process.pid, host: hostname, at: Date.now(), nonce: randomBytes(8).toString("hex") };
-  if (!(await tryCreate(breaker, JSON.stringify(me)))) {
-    const seen = await inspect(breaker, BREAKER_STALE_MS);
-    if (seen !== "gone" && seen.stale) await fs.rm(breaker, { force: true });
-    else await sleep(1);
-    return;
+  const mine = tryCreate(breaker, ownerRecord());
+  if (!mine) {
+    const seen = inspect(breaker, BREAKER_STALE_MS);
+    if (seen !== "gone" && seen.stale) unlinkQuietly(breaker);
+    return false;
   }
   try {
-    const now = await fs.readFile(lockPath, "utf8").catch((e: unknown) => {
-      if (isErrno(e, "ENOENT")) return undefined;
-      throw e;
-    });
-    if (now === staleRaw) await fs.rm(lockPath, { force: true });
+    let now: string | undefined;
+    try {
+      now = fs.readFileSync(lockPath, "utf8");
+    } catch (e) {
+      if (!isErrno(e, "ENOENT")) throw e;
+    }
+    if (now === staleRaw) unlinkQuietly(lockPath);
+    return true;
   } finally {
-    await removeIfOwned(breaker, me);
+    removeIfOwned(breaker, mine);
   }
 }
 
 /** Remove the lock only if it is still ours (it may have been broken as stale and retaken). */
-async function removeIfOwned(lockPath: string, owner: LockOwner): Promise<void> {
-  let raw: string;
+function removeIfOwned(lockPath: string, identity: LockIdentity): void {
+  let st: fs.BigIntStats;
   try {
-    raw = await fs.readFile(lockPath, "utf8");
+    st = fs.lstatSync(lockPath, { bigint: true });
   } catch (e) {
     if (isErrno(e, "ENOENT")) return;
     throw e;
   }
-  if (parseOwner(raw)?.nonce === owner.nonce) await fs.rm(lockPath, { force: true });
+  if (st.ino === identity.ino && st.mtimeNs === identity.mtimeNs) unlinkQuietly(lockPath);
+}
+
+function unlinkQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (e) {
+    if (!isErrno(e, "ENOENT")) throw e;
+  }
 }

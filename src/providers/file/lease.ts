@@ -7,11 +7,12 @@
  * holder that was paused, expired and came back can never find its old token
  * current again. Expiry is judged by the local clock.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../../engine/store.js";
 import { CutoverError, ErrorCode } from "../../errors.js";
 import { formatDuration } from "../../playbook/duration.js";
-import { atomicWriteFile, ensureDir, readTextIfExists } from "./durable.js";
+import { atomicWriteFile, ensureDir, isErrno } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
 import { assertEnvironmentName } from "./names.js";
 
@@ -36,21 +37,27 @@ export class LeaseFiles {
     return path.join(this.leasesDir, `${environment}.json`);
   }
 
+  private dirReady: Promise<void> | undefined;
+
   /** Run `fn` holding the environment's lease lock (also used by fenced appends). */
   async withLock<T>(environment: string, fn: () => Promise<T>): Promise<T> {
     assertEnvironmentName(environment);
-    await ensureDir(this.leasesDir);
+    this.dirReady ??= ensureDir(this.leasesDir).catch((e: unknown) => {
+      this.dirReady = undefined;
+      throw e;
+    });
+    await this.dirReady;
     return withFileLock(path.join(this.locksDir, `lease-${environment}.lock`), fn, this.lockOptions);
   }
 
   async read(environment: string): Promise<LeaseInfo | undefined> {
-    return (await this.readFile(environment))?.lease ?? undefined;
+    return this.readFile(environment)?.lease ?? undefined;
   }
 
   async acquire(req: LeaseRequest): Promise<LeaseInfo> {
     checkTtl(req.ttlMs);
     return this.withLock(req.environment, async () => {
-      const state = await this.readFile(req.environment);
+      const state = this.readFile(req.environment);
       const now = this.clock();
       const current = state?.lease ?? undefined;
       if (isLeaseLive(current, now)) throw lockedError(current, now);
@@ -63,7 +70,7 @@ export class LeaseFiles {
   async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
     checkTtl(ttlMs);
     return this.withLock(lease.environment, async () => {
-      const state = await this.readFile(lease.environment);
+      const state = this.readFile(lease.environment);
       const current = state?.lease ?? undefined;
       if (!state || current?.token !== lease.token) throw lostError(lease, current);
       const renewed: LeaseInfo = { ...current, expiresAt: new Date(this.clock().getTime() + ttlMs).toISOString() };
@@ -74,7 +81,7 @@ export class LeaseFiles {
 
   async release(lease: LeaseInfo): Promise<void> {
     await this.withLock(lease.environment, async () => {
-      const state = await this.readFile(lease.environment);
+      const state = this.readFile(lease.environment);
       if (state?.lease?.token !== lease.token) return; // already gone or someone else's now
       await this.write(lease.environment, state.lastToken, null);
     });
@@ -83,7 +90,7 @@ export class LeaseFiles {
   async force(req: LeaseRequest): Promise<{ lease: LeaseInfo; previous?: LeaseInfo }> {
     checkTtl(req.ttlMs);
     return this.withLock(req.environment, async () => {
-      const state = await this.readFile(req.environment);
+      const state = this.readFile(req.environment);
       const lease = this.newLease(req, (state?.lastToken ?? 0) + 1, this.clock());
       await this.write(lease.environment, lease.token, lease);
       const previous = state?.lease ?? undefined;
@@ -111,10 +118,16 @@ export class LeaseFiles {
     return lease;
   }
 
-  private async readFile(environment: string): Promise<LeaseFileContent | undefined> {
+  /** Synchronous on purpose: a small file read on every fenced append (see file-lock.ts). */
+  private readFile(environment: string): LeaseFileContent | undefined {
     const file = this.fileOf(environment);
-    const text = await readTextIfExists(file);
-    if (text === undefined) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return undefined;
+      throw e;
+    }
     try {
       const content = JSON.parse(text) as LeaseFileContent;
       if (typeof content.lastToken !== "number" || typeof content.lease !== "object") throw new Error("unexpected shape");

@@ -7,9 +7,9 @@
  *   <dir>/locks/                short-lived cross-process lock files
  *
  * An append takes the run's lock file, checks the last seq (cached by file
- * identity, else read from the file's tail), truncates a torn tail, writes
- * the lines, fdatasyncs (and fsyncs the directory when it created the file)
- * and only then returns. A fenced append also holds the environment's lease
+ * identity, else verified from the file), truncates a torn tail, writes the
+ * lines, fdatasyncs (and fsyncs the directory when it created the file) and
+ * only then returns (journal-append.ts). A fenced append also holds the environment's lease
  * lock, so a `force` cannot slip between the token check and the write.
  */
 import { promises as fs } from "node:fs";
@@ -17,7 +17,8 @@ import path from "node:path";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../engine/store.js";
 import { CutoverError, ErrorCode } from "../../errors.js";
-import { ensureDir, fsyncDir, FILE_MODE, isErrno } from "./durable.js";
+import { ensureDir, fsyncDir, isErrno } from "./durable.js";
+import { appendToJournal, type PrefixCache } from "./journal-append.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
 import { parseJournal, readFully, readJournalHead, readJournalTail, type ParsedJournal } from "./journal-file.js";
 import { LeaseFiles } from "./lease.js";
@@ -32,16 +33,6 @@ export interface FileRunStoreOptions {
   clock?: () => Date;
 }
 
-/** What we know about a journal we appended to last, valid while the file is unchanged. */
-interface TailCache {
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  lastSeq: number;
-  /** Lines in the intact prefix (for line numbers in errors). */
-  lines: number;
-}
-
 const LIST_CONCURRENCY = 32;
 
 export class FileRunStore implements RunStore {
@@ -51,7 +42,8 @@ export class FileRunStore implements RunStore {
   private readonly leases: LeaseFiles;
   private readonly lockOptions: FileLockOptions;
   private readonly clock: () => Date;
-  private readonly tails = new Map<string, TailCache>();
+  /** Intact prefixes of journals this store has read or written (journal-append.ts). */
+  private readonly prefixes: PrefixCache = new Map();
   private dirsReady: Promise<void> | undefined;
 
   constructor(options: FileRunStoreOptions) {
@@ -89,79 +81,9 @@ export class FileRunStore implements RunStore {
   }
 
   private async appendLocked(file: string, runId: string, bodies: RunEventBody[], expectedSeq: number): Promise<RunEvent[]> {
-    const stat = await fs.stat(file).catch((e: unknown) => {
-      if (isErrno(e, "ENOENT")) return undefined;
-      throw e;
-    });
-    if (!stat) {
-      checkExpected(runId, expectedSeq, 0);
-      return bodies.length === 0 ? [] : this.write(file, runId, bodies, { lastSeq: 0, lines: 0 }, { create: true });
-    }
-    const known = await this.verifiedPrefix(file, runId, stat);
-    checkExpected(runId, expectedSeq, known.lastSeq);
-    if (bodies.length === 0 && known.size === stat.size) return [];
-    return this.write(file, runId, bodies, known, { truncateTo: known.size < stat.size ? known.size : undefined });
-  }
-
-  /**
-   * The journal's intact prefix and last seq. Free when the file is as we
-   * last left it; otherwise only the bytes appended since are parsed (every
-   * line checked); a file that shrank or was replaced is parsed whole.
-   */
-  private async verifiedPrefix(file: string, runId: string, stat: { ino: number; size: number; mtimeMs: number }): Promise<TailCache> {
-    const cached = this.tails.get(file);
-    if (cached && cached.ino === stat.ino && cached.size === stat.size && cached.mtimeMs === stat.mtimeMs) return cached;
-    const base = cached && cached.ino === stat.ino && cached.size < stat.size ? cached : { size: 0, lastSeq: 0, lines: 0 };
-    const handle = await fs.open(file, "r");
-    try {
-      const buf = Buffer.alloc(stat.size - base.size);
-      await readFully(handle, buf, base.size);
-      const parsed = parseJournal(buf, file, runId, base);
-      const known: TailCache = {
-        ino: stat.ino,
-        size: base.size + parsed.validLength,
-        mtimeMs: stat.mtimeMs,
-        lastSeq: base.lastSeq + parsed.events.length,
-        lines: base.lines + parsed.events.length,
-      };
-      this.tails.set(file, known);
-      return known;
-    } finally {
-      await handle.close();
-    }
-  }
-
-  /** Append the lines (after cutting a torn tail at `truncateTo`), make them durable, remember the new tail. */
-  private async write(
-    file: string,
-    runId: string,
-    bodies: RunEventBody[],
-    known: { lastSeq: number; lines: number },
-    { create = false, truncateTo }: { create?: boolean; truncateTo?: number | undefined },
-  ): Promise<RunEvent[]> {
-    const at = this.clock().toISOString();
-    const lines = bodies.map((body, i) => serialize(body, runId, known.lastSeq + i + 1, at));
-    const handle = await fs.open(file, "a", FILE_MODE);
-    try {
-      if (truncateTo !== undefined) await handle.truncate(truncateTo);
-      if (lines.length > 0) await handle.writeFile(lines.join(""), "utf8");
-      await handle.datasync();
-      const after = await handle.stat();
-      this.tails.set(file, {
-        ino: after.ino,
-        size: after.size,
-        mtimeMs: after.mtimeMs,
-        lastSeq: known.lastSeq + lines.length,
-        lines: known.lines + lines.length,
-      });
-    } catch (e) {
-      this.tails.delete(file); // unsure what reached the disk: re-read next time
-      throw e;
-    } finally {
-      await handle.close();
-    }
-    if (create) await fsyncDir(this.runsDir); // the new file's directory entry must be durable too
-    return lines.map((line) => JSON.parse(line) as RunEvent);
+    const { events, created } = await appendToJournal(file, runId, bodies, expectedSeq, this.clock().toISOString(), this.prefixes);
+    if (created) await fsyncDir(this.runsDir); // the new file's directory entry must be durable too
+    return events;
   }
 
   async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
@@ -181,7 +103,7 @@ export class FileRunStore implements RunStore {
       await readFully(handle, buf, 0);
       parsed = parseJournal(buf, file, runId);
       const n = parsed.events.length;
-      this.tails.set(file, { ino: stat.ino, size: parsed.validLength, mtimeMs: stat.mtimeMs, lastSeq: n, lines: n });
+      this.prefixes.set(file, { ino: stat.ino, size: parsed.validLength, lastSeq: n, lines: n });
     } finally {
       await handle.close();
     }
@@ -257,7 +179,7 @@ export class FileRunStore implements RunStore {
   }
 
   async close(): Promise<void> {
-    this.tails.clear();
+    this.prefixes.clear();
   }
 
   private ensureDirs(): Promise<void> {
@@ -269,21 +191,6 @@ export class FileRunStore implements RunStore {
     });
     return this.dirsReady;
   }
-}
-
-/** One journal line. The position fields are set last so a body can never override them. */
-function serialize(body: RunEventBody, runId: string, seq: number, at: string): string {
-  if (typeof body?.type !== "string") throw new CutoverError(ErrorCode.Internal, `event ${seq} of run ${runId} has no type`);
-  const event = Object.assign({ seq, at, runId }, body, { seq, at, runId });
-  return JSON.stringify(event) + "\n";
-}
-
-function checkExpected(runId: string, expectedSeq: number, lastSeq: number): void {
-  if (lastSeq === expectedSeq) return;
-  throw new CutoverError(ErrorCode.JournalConflict, `run ${runId}: expected to append after seq ${expectedSeq}, but the journal ends at seq ${lastSeq}`, {
-    hint: "another process wrote to this run; re-read the journal",
-    details: { runId, expectedSeq, actualSeq: lastSeq },
-  });
 }
 
 function notFound(runId: string): CutoverError {
