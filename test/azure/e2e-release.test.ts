@@ -1,0 +1,72 @@
+/** playbooks/azure-appservice.yaml end to end through the built CLI, against Azurite and the fake ARM / App Configuration servers. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { APP, PLAYBOOK, SECRET_SIG, cli, fastParams, flagEnabled, resetApp, runIdOf, startWorld, type AzureWorld } from "./e2e-helpers.js";
+
+let world: AzureWorld;
+beforeAll(async () => {
+  world = await startWorld({ pollsPerSwap: 3 });
+});
+afterAll(async () => {
+  await world?.close();
+});
+beforeEach(() => resetApp(world));
+
+const version = (slot: string) => world.arm.slot(APP, slot).appSettings.APP_VERSION;
+const swaps = () => world.arm.apps.get(APP)?.swaps;
+
+describe("azure-appservice playbook through the CLI", () => {
+  it("releases v2: deploy, warm up, diff, maintenance on, drain, preview, swap, verify, maintenance off", async () => {
+    const r = await cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams]).done;
+    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
+    expect(version("production")).toBe("v2");
+    expect(world.arm.slot(APP, "production").appSettings.DEPLOY_SLOT).toBe("production");
+    expect(version("staging")).toBe("v1");
+    expect(swaps()).toBe(1);
+    expect(flagEnabled(world)).toBe(false);
+    // The SAS token never reaches the output (and so not the journal either: same events).
+    expect(r.stdout + r.stderr).not.toContain(SECRET_SIG);
+  });
+
+  it("SIGKILL during the swap, then resume: exactly one swap", async () => {
+    world.arm.options.pollsPerSwap = 100_000;
+    const run = cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams]);
+    // Kill once the swap's poller is checkpointed and polling.
+    const deadline = Date.now() + 30_000;
+    while ((world.arm.apps.get(APP)?.operation?.polls ?? 0) < 3) {
+      if (Date.now() > deadline) throw new Error("the swap never started: " + run.stdout().slice(-2000));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    run.child.kill("SIGKILL");
+    const killed = await run.done;
+    expect(killed.signal).toBe("SIGKILL");
+    expect(swaps()).toBe(0);
+    const runId = runIdOf(killed.stdout);
+    expect(runId).toBeDefined();
+
+    world.arm.options.pollsPerSwap = 3; // the operation is far enough along: the next poll completes it
+    const resumed = await cli(world, ["resume", runId as string, "-f", PLAYBOOK, "--yes", "--output", "json"]).done;
+    expect(resumed.code, resumed.stderr + resumed.stdout.slice(-3000)).toBe(0);
+    expect(swaps()).toBe(1);
+    expect(world.arm.requests.filter((q) => q.endsWith("/slotsswap"))).toHaveLength(1);
+    expect(version("production")).toBe("v2");
+    expect(flagEnabled(world)).toBe(false);
+  });
+
+  it("a failed verification pauses; abort swaps back and restores the maintenance flag", async () => {
+    world.arm.slot(APP, "production").warmup.failFirst = 1_000_000;
+    const r = await cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams, "--param", "warmupTimeout=200ms"]).done;
+    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(3);
+    expect(version("production")).toBe("v2");
+    expect(flagEnabled(world)).toBe(true);
+    const runId = runIdOf(r.stdout) as string;
+
+    const a = await cli(world, ["abort", runId, "-f", PLAYBOOK, "--yes", "--output", "json", "--reason", "production did not verify"]).done;
+    expect(a.code, a.stderr + a.stdout.slice(-3000)).toBe(1);
+    expect(version("production")).toBe("v1");
+    expect(swaps()).toBe(2);
+    expect(flagEnabled(world)).toBe(false);
+    expect(world.arm.slot(APP, "staging").targetSwapSlot).toBeUndefined();
+    // The deploy's undo put staging's own settings back.
+    expect(world.arm.slot(APP, "staging").appSettings.APP_VERSION).toBe("v1");
+  });
+});
