@@ -16,6 +16,7 @@ import {
 } from "@azure/identity";
 import type { TokenCredential } from "@azure/identity";
 import { z } from "zod";
+import { CutoverError, ErrorCode } from "../../errors.js";
 
 export const AuthMode = z
   .enum(["default", "cli", "managed-identity", "environment", "workload-identity"])
@@ -84,7 +85,15 @@ export function getCredential(options?: AuthOptions): TokenCredential {
   const key = JSON.stringify([mode, clientId, tenantId]);
   let credential = cache.get(key);
   if (!credential) {
-    credential = factory({ mode, clientId, tenantId });
+    try {
+      credential = factory({ mode, clientId, tenantId });
+    } catch (e) {
+      // e.g. workload-identity without AZURE_FEDERATED_TOKEN_FILE: the constructor refuses.
+      throw new CutoverError(ErrorCode.Config, `Azure identity (auth mode ${mode}) is not usable here: ${(e as Error).message}`, {
+        cause: e,
+        hint: "Choose another `auth.mode` (or CUTOVER_AZURE_AUTH), or provide what this mode needs.",
+      });
+    }
     cache.set(key, credential);
   }
   return credential;
