@@ -90,7 +90,7 @@ export async function runTransactional(x: ExecContext, s: MigrationScript): Prom
     await withLockRetries(x, s, () =>
       x.conn.transaction(async () => {
         // Cheap early check so a fenced-out runner does not run a long script for nothing.
-        await assertFence(x.conn, x.client, x.token);
+        await assertFence(x.conn, x.client, x.token, { lock: false });
         await x.conn.exec(s.text);
         await assertFence(x.conn, x.client, x.token);
         await insertJournalRow(x.conn, x.client.sql, row(x, s, { status: "succeeded", durationMs: Date.now() - started, error: null, finished: true }));

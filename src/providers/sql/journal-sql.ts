@@ -19,6 +19,8 @@ export interface JournalSql {
   tables: JournalTables;
   /** DDL creating the tables if missing; each entry is one statement. */
   ensure: string[];
+  /** Serialises concurrent first runs inside the creating transaction (CREATE ... IF NOT EXISTS is not race-safe in PG). */
+  ensureLock?: string;
   /** Returns one row `{ n }`: 1 when the journal table exists. Catalog errors propagate (never read as "no journal"). */
   journalExists: string;
   /** The database's current time, as an SQL expression. */
@@ -103,6 +105,7 @@ function postgresSql(schema: string): JournalSql {
         lease_token bigint,
         updated_at timestamptz not null default now())`,
     ],
+    ensureLock: `select pg_advisory_xact_lock(hashtext('cutover:ensure:${schema.replace(/'/g, "''")}'))`,
     journalExists: `select count(*)::int as n from pg_catalog.pg_tables where schemaname = '${schema.replace(/'/g, "''")}' and tablename = 'migration_journal'`,
     now: "now()",
     nowPlusMs: (p) => `(now() + ${p}::bigint * interval '1 millisecond')`,

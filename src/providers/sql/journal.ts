@@ -51,7 +51,11 @@ export async function journalExists(conn: SqlConnection, sql: JournalSql): Promi
 /** Create the bookkeeping tables if missing (idempotent DDL). */
 export async function ensureJournal(conn: SqlConnection, sql: JournalSql): Promise<void> {
   if (await journalExists(conn, sql)) return;
-  for (const stmt of sql.ensure) await conn.query(stmt);
+  await conn.transaction(async () => {
+    if (sql.ensureLock) await conn.query(sql.ensureLock);
+    if (await journalExists(conn, sql)) return;
+    for (const stmt of sql.ensure) await conn.query(stmt);
+  });
 }
 
 const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));

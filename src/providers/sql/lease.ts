@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { CutoverError, ErrorCode } from "../../errors.js";
-import type { Row, SqlClient, SqlConnection } from "./driver.js";
+import { isLockTimeout, type Row, type SqlClient, type SqlConnection } from "./driver.js";
 import { ensureJournal } from "./journal.js";
 
 export const LEASE_NAME = "migrations";
@@ -128,8 +128,19 @@ export class MigrationLease {
         const before = await readLease(conn, client);
         // With the advisory lock ours, whoever the lease row names has no live session left.
         const steal = options.force === true || advisory;
-        const token = await tryTake(conn, client, holder, options, steal);
+        let token: number | undefined;
+        try {
+          token = await tryTake(conn, client, holder, options, steal);
+        } catch (e) {
+          // Another writer holds the lease row or (SQLite) the database: that is "busy", not an error.
+          if (!isLockTimeout(e)) throw e;
+        }
         if (token !== undefined) {
+          if (pg) {
+            // Name our executor session after the token, so a successor can find it if we die.
+            await execConn.query("select set_config('application_name', $1, false)", [executorName(client, token)]);
+            if (advisory && before?.holder) await terminateOrphanedExecutor(conn, client, before.token, options);
+          }
           if (before?.live) {
             options.log?.warn(`took over the migration lease from ${before.holder} (${options.force ? "forced" : "its database session is gone"})`);
           } else if (!advisory && pg) {
@@ -215,6 +226,29 @@ export class MigrationLease {
   }
 }
 
+/** application_name of the session executing scripts under lease `token`. */
+export function executorName(client: SqlClient, token: number): string {
+  return `cutover:exec:${client.journalScope}:${token}`.slice(0, 63);
+}
+
+/**
+ * The previous holder's session is gone (its advisory lock is free), but its
+ * executor may still be running a statement the server has not noticed is
+ * orphaned (pg_sleep, a long UPDATE holding row locks). End it, so its
+ * transaction rolls back now instead of blocking this run.
+ */
+async function terminateOrphanedExecutor(conn: SqlConnection, client: SqlClient, oldToken: number, o: LeaseOptions): Promise<void> {
+  try {
+    const rows = await conn.query(
+      "select pid, pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and datname = current_database() and pid <> pg_backend_pid()",
+      [executorName(client, oldToken)],
+    );
+    for (const r of rows) o.log?.warn(`ended the orphaned executor session (pid ${r.pid}) of the previous lease holder`);
+  } catch {
+    /* not permitted: its statement_timeout will end it */
+  }
+}
+
 async function tryTake(conn: SqlConnection, client: SqlClient, holder: string, o: LeaseOptions, steal: boolean): Promise<number | undefined> {
   const { tables, now, nowPlusMs, boolParam } = client.sql;
   await conn.query(`insert into ${tables.lease} (name, token) values ($1, 0) on conflict (name) do nothing`, [LEASE_NAME]);
@@ -235,9 +269,12 @@ export function leaseLost(): CutoverError {
 /**
  * Inside a write transaction: refuse unless `token` is still the lease's
  * token. On PostgreSQL the row is read FOR SHARE, so a concurrent takeover
- * waits for this transaction (or this transaction sees the new token).
+ * waits for this transaction (or this transaction sees the new token). Take
+ * that row lock only right before commit (`lock: false` for an early check):
+ * held across a long script it would block the takeover and the heartbeat.
  */
-export async function assertFence(conn: SqlConnection, client: SqlClient, token: number): Promise<void> {
-  const rows = await conn.query(`select token from ${client.sql.tables.lease} where name = $1${client.sql.forShare}`, [LEASE_NAME]);
+export async function assertFence(conn: SqlConnection, client: SqlClient, token: number, options: { lock?: boolean } = {}): Promise<void> {
+  const lock = options.lock === false ? "" : client.sql.forShare;
+  const rows = await conn.query(`select token from ${client.sql.tables.lease} where name = $1${lock}`, [LEASE_NAME]);
   if (Number(rows[0]?.token) !== token) throw leaseLost();
 }
