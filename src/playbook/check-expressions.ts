@@ -44,7 +44,8 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
         }
         for (const part of parts) {
           if (!("expr" in part)) continue;
-          const err = (msg: string) => problems.push(source.problem(at, `\${{ ${part.source} }}: ${msg}`, { offsetInValue: part.offset }));
+          // Point at the `${{` that opens the expression (part.offset is just past it).
+          const err = (msg: string) => problems.push(source.problem(at, `\${{ ${part.source} }}: ${msg}`, { offsetInValue: part.offset - 3 }));
           const ty = typeOf(part.expr, { step, allIds, paramType, err, where });
           if (where === "matrix" && ty !== "list" && ty !== "any") err("a matrix takes a list; use a param of type list");
         }

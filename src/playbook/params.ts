@@ -74,9 +74,20 @@ function coerce(name: string, spec: ParamSpecT, raw: unknown, problems: string[]
       v = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
       break;
   }
-  if (v !== undefined && spec.allowed && !spec.allowed.some((a) => String(a) === String(v))) {
-    problems.push(`param "${name}" must be one of ${spec.allowed.join(", ")}, got "${String(raw)}"`);
-    return undefined;
+  if (v !== undefined && spec.allowed) {
+    // A list param's allowed values apply to each of its items.
+    const bad = (Array.isArray(v) ? v : [v]).filter((x) => !spec.allowed!.some((a) => String(a) === String(x)));
+    if (bad.length) {
+      problems.push(`param "${name}" must be one of ${spec.allowed.join(", ")}, got "${bad.map(String).join(",")}"`);
+      return undefined;
+    }
   }
   return v;
+}
+
+/** What is wrong with `raw` as a value of the param (nothing when it fits); validation checks defaults with it. */
+export function paramValueProblems(name: string, spec: ParamSpecT, raw: unknown): string[] {
+  const problems: string[] = [];
+  coerce(name, spec, raw, problems);
+  return problems;
 }

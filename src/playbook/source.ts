@@ -46,14 +46,18 @@ export class PlaybookSource {
 
   problem(path: Path, message: string, opts: { key?: boolean; offsetInValue?: number } = {}): Problem {
     const at = this.locate(path, opts);
-    if (opts.offsetInValue) {
-      // Point inside a scalar (an expression's bad token) when the scalar is on one line.
+    if (opts.offsetInValue !== undefined) {
+      // Point inside a scalar (an expression's bad token), but only when the source text up to there
+      // is the value verbatim: escapes, folded lines and block scalars would shift the column.
       const node = this.doc.getIn(path, true) as Node | undefined;
       const start = rangeStart(node);
-      if (start !== undefined) {
-        const quoted = this.text[start] === '"' || this.text[start] === "'" ? 1 : 0;
-        const p = this.lines.linePos(start + quoted + opts.offsetInValue);
-        return { file: this.file, line: p.line, column: p.col, path: formatPath(path), message };
+      const value = isScalar(node) ? node.value : undefined;
+      if (start !== undefined && typeof value === "string") {
+        const from = start + (this.text[start] === '"' || this.text[start] === "'" ? 1 : 0);
+        if (this.text.slice(from, from + opts.offsetInValue) === value.slice(0, opts.offsetInValue)) {
+          const p = this.lines.linePos(from + opts.offsetInValue);
+          return { file: this.file, line: p.line, column: p.col, path: formatPath(path), message };
+        }
       }
     }
     return { file: this.file, line: at.line, column: at.column, path: formatPath(path), message };

@@ -9,9 +9,11 @@ import type { z } from "zod";
 import type { ActionDefinition, ProviderDefinition } from "../actions/types.js";
 import { PlaybookInvalidError, type Problem } from "../errors.js";
 import { checkExpressions, type StepVisibility } from "./check-expressions.js";
-import { IMPLICIT_ENVIRONMENT, PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
+import { IMPLICIT_ENVIRONMENT, ParamSpec, PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
+import { paramValueProblems } from "./params.js";
 import { parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
 import { hasExpression } from "./expressions.js";
+import { knownKeys } from "./known-keys.js";
 
 export interface Registries {
   findAction(kind: string): ActionDefinition<unknown> | undefined;
@@ -39,7 +41,7 @@ export function validatePlaybookText(file: string, text: string, reg: Registries
   const { source, value } = parsePlaybookText(file, text);
   const problems: Problem[] = [];
   const parsed = PlaybookSchema.safeParse(value);
-  if (!parsed.success) problems.push(...zodProblems(source, [], parsed.error.issues));
+  if (!parsed.success) problems.push(...zodProblems(source, [], parsed.error.issues, { schema: PlaybookSchema, root: value }));
   problems.push(...checkReferences(source, value as Record<string, unknown>, reg));
   if (problems.length) throw new PlaybookInvalidError(dedupe(problems));
   const playbook = parsed.data!;
@@ -53,13 +55,31 @@ export function validatePlaybookText(file: string, text: string, reg: Registries
   };
 }
 
-export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$ZodIssue[], skip?: (p: Path) => boolean): Problem[] {
+export interface ZodProblemOptions {
+  /** Leave out issues at these paths (values written as expressions are checked when resolved). */
+  skip?: (p: Path) => boolean;
+  /** The schema the issues come from: its field names feed "did you mean". */
+  schema?: z.ZodType;
+  /** The whole parsed document: tells a missing field from a wrong one. */
+  root?: unknown;
+}
+
+export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$ZodIssue[], opts: ZodProblemOptions = {}): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
-    const p = [...base, ...(issue.path as (string | number)[])];
-    if (skip?.(p)) continue;
+    const rel = issue.path as (string | number)[];
+    const p = [...base, ...rel];
+    if (opts.skip?.(p)) continue;
     if (issue.code === "unrecognized_keys") {
-      for (const k of issue.keys) out.push(source.problem([...p, k], `unknown field "${k}"${suggest(k, knownKeysAt(issue))}`, { key: true }));
+      const known = opts.schema ? knownKeys(opts.schema, rel) : [];
+      for (const k of issue.keys) out.push(source.problem([...p, k], `unknown field "${k}"${suggest(k, known)}`, { key: true }));
+    } else if (issue.code === "invalid_key") {
+      // A bad record key (a param name): point at the key and say what a key must be, not zod's "Invalid key in record".
+      const why = issue.issues[0]?.message ?? issue.message;
+      out.push(source.problem(p, `${why}: "${String(p[p.length - 1])}"`, { key: true }));
+    } else if ((issue.code === "invalid_type" || issue.code === "invalid_value") && opts.root !== undefined && isMissing(opts.root, p)) {
+      const expected = issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, "");
+      out.push(source.problem(p, `missing required field "${String(p[p.length - 1])}" (${expected})`));
     } else if (issue.code === "invalid_union" && "errors" in issue && Array.isArray(issue.errors)) {
       // Report the branch that got furthest rather than zod's generic "Invalid input".
       const branch = issue.errors.flat()[0] as z.core.$ZodIssue | undefined;
@@ -72,8 +92,17 @@ export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$
   return out;
 }
 
-function knownKeysAt(_issue: z.core.$ZodIssue): string[] {
-  return [];
+/** Whether the field at `p` is absent (not merely null or of the wrong type), e.g. a step with no `with:` at all. */
+function isMissing(root: unknown, p: Path): boolean {
+  if (typeof p[p.length - 1] !== "string") return false;
+  let v = root;
+  for (const k of p) {
+    if (v === undefined) return true; // an absent parent: the field is absent too
+    if (typeof v !== "object" || v === null) return false; // a scalar where a mapping belongs: a type error
+    if (!Object.hasOwn(v, k)) return true;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return false;
 }
 
 /** "did you mean …" for a near miss (edit distance ≤ 2). */
@@ -130,8 +159,12 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
     envEntries[name] = { provider: entry.provider };
     const { provider: _p, ...config } = entry;
     const r = def.config.safeParse(config);
-    if (!r.success) problems.push(...zodProblems(source, ["environment", name], r.error.issues, (p) => hasExpression(getAt(doc, p))));
+    if (!r.success) {
+      problems.push(...zodProblems(source, ["environment", name], r.error.issues, { skip: (p) => hasExpression(getAt(doc, p)), schema: def.config, root: doc }));
+    }
   }
+
+  problems.push(...checkParamDefaults(source, doc));
 
   const steps = Array.isArray(doc.steps) ? doc.steps : [];
   const ids = new Map<string, Path>();
@@ -140,7 +173,7 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
       if (!isObj(s)) return;
       const p = [...base, i];
       if (typeof s.id === "string") {
-        if (ids.has(s.id)) problems.push(source.problem([...p, "id"], `duplicate step id "${s.id}" (first used at ${source.locate([...ids.get(s.id)!, "id"]).line})`));
+        if (ids.has(s.id)) problems.push(source.problem([...p, "id"], `duplicate step id "${s.id}" (first used at line ${source.locate([...ids.get(s.id)!, "id"]).line})`));
         else ids.set(s.id, p);
       }
       if (Array.isArray(s.steps)) collect(s.steps, [...p, "steps"]);
@@ -156,6 +189,7 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
       const own = new Set(visible);
       if (typeof s.id === "string") visibility.push({ id: s.id, path: p, visible: own, matrixKeys: isObj(s.matrix) ? Object.keys(s.matrix) : [] });
       if (typeof s.action === "string") checkAction(source, doc, s, p, reg, envEntries, problems);
+      if (isObj(s.matrix)) checkMatrixValues(source, s.matrix, [...p, "matrix"], problems);
       if (Array.isArray(s.steps)) walk(s.steps, [...p, "steps"], own, s.parallel === true);
       if (!parallel) for (const id of idsIn(s)) visible.add(id);
     });
@@ -163,6 +197,31 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
   walk(steps, ["steps"], new Set(), false);
   problems.push(...checkExpressions(source, doc, visibility, new Set(ids.keys())));
   return problems;
+}
+
+/** A param's default must pass the checks a value given with --param passes, or the run would refuse to start. */
+function checkParamDefaults(source: PlaybookSource, doc: Record<string, unknown>): Problem[] {
+  const out: Problem[] = [];
+  for (const [name, raw] of Object.entries(isObj(doc.params) ? doc.params : {})) {
+    const spec = ParamSpec.safeParse(raw);
+    if (!spec.success || spec.data.default === undefined) continue;
+    const at = ["params", name, "default"];
+    if (spec.data.secret) out.push(source.problem(at, `param "${name}" is secret: a default would put its value in the playbook; give it through CUTOVER_PARAM_${name.toUpperCase()}`));
+    else for (const msg of paramValueProblems(name, spec.data, spec.data.default)) out.push(source.problem(at, `the default does not fit: ${msg}`));
+  }
+  return out;
+}
+
+/** Matrix members are named by their values (deploy[eastus]): a repeated value would make two members one. */
+function checkMatrixValues(source: PlaybookSource, matrix: Record<string, unknown>, at: Path, problems: Problem[]) {
+  for (const [key, values] of Object.entries(matrix)) {
+    if (!Array.isArray(values)) continue;
+    const seen = new Set<string>();
+    values.forEach((v, i) => {
+      if (seen.has(String(v))) problems.push(source.problem([...at, key, i], `matrix.${key} lists ${JSON.stringify(v)} twice; each member needs its own value`));
+      seen.add(String(v));
+    });
+  }
 }
 
 function idsIn(s: Record<string, unknown>): string[] {
@@ -189,7 +248,7 @@ function checkAction(
     const w = withBlock === undefined ? {} : withBlock;
     const r = def.with.safeParse(w);
     // A value written as an expression is checked again, resolved, when the step runs.
-    if (!r.success) problems.push(...zodProblems(source, [...at, "with"], r.error.issues, (q) => insideExpression(doc, q)));
+    if (!r.success) problems.push(...zodProblems(source, [...at, "with"], r.error.issues, { skip: (q) => insideExpression(doc, q), schema: def.with, root: doc }));
     if (def.provider && isObj(w)) {
       const target = typeof w.target === "string" ? w.target : def.provider.defaultTarget;
       if (hasExpression(target)) return;
