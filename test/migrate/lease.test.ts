@@ -44,18 +44,19 @@ describe.each(DBS)("migration lease on %s", (_name, create) => {
   it("two racing runner processes: one fails fast with ENV_LOCKED, never both run; waiting ones serialise", async () => {
     const dir = folder({
       "0001_t.expand.sql": "create table race (id integer);",
-      "0002_slow.expand.sql": `insert into race values (1);\n${slow(db.dialect, 1)}`,
+      "0002_slow.expand.sql": `insert into race values (1);\n${slow(db.dialect, 30)}`,
     });
     const job = { kind: "migrate", dialect: db.dialect, location: db.location, dir, phase: "expand", leaseTtlMs: 10_000 };
-    // B starts while A holds the lease (A is inside its slow script): B must fail fast, naming A.
+    // B starts while A holds the lease (A is inside its slow script): B must fail fast, naming A, and change nothing.
     const a = engine.spawn({ ...job, scope: "l1", runId: "a", leaseWaitMs: 0 });
-    await waitForHolder(db, "l1", "a");
+    await a.waitFor("progress 0002_slow");
     const b = engine.spawn({ ...job, scope: "l1", runId: "b", leaseWaitMs: 0 });
     expect(await b.exited).toBe(1);
     expect(b.stdout()).toMatch(/error ENV_LOCKED .*held by .+ \(run a\)/);
-    expect(await a.exited).toBe(0);
-    expect(Number((await q(db, "select count(*) as n from race"))[0]?.n)).toBe(1);
-    expect((await journal("l1")).map((x) => [x.seq, x.status])).toEqual([[1, "succeeded"], [2, "succeeded"]]);
+    expect(b.stdout()).not.toMatch(/progress 0001/);
+    a.proc.kill("SIGKILL");
+    await a.exited;
+    expect((await journal("l1")).map((x) => [x.seq, x.status, x.runId])).toEqual([[1, "succeeded", "a"]]);
 
     // Two started together and both willing to wait: they serialise, the second finds nothing to do.
     const dir2 = folder({
