@@ -10,6 +10,8 @@
  * - reading (and verifying) a 10,000-event journal;
  * - for scale: the raw floor (write + fdatasync on an fd kept open) and the
  *   store's own cost with fsync stubbed out (locks, stat, open, checks).
+ * The append kinds run interleaved in blocks of 50, so they share the
+ * machine's background load and compare fairly.
  *
  * `--dir` picks the filesystem (default: a temp dir under os.tmpdir()); fsync
  * costs depend entirely on it, so say which one when recording results.
@@ -61,33 +63,33 @@ function summary(label: string, samples: number[]): string {
   return `${label.padEnd(34)} n=${String(samples.length).padStart(5)}  median ${fmt(percentile(sorted, 50))} ms  p99 ${fmt(percentile(sorted, 99))} ms  max ${fmt(sorted.at(-1)!)} ms`;
 }
 
-async function timeAppends(store: FileRunStore, runId: string, n: number, fence?: { environment: string; token: number }): Promise<number[]> {
-  await store.append(runId, [started], 0, fence);
-  const samples: number[] = [];
-  for (let i = 1; i <= n; i++) {
+type Fence = { environment: string; token: number };
+
+/** A journal the bench appends to, one timed event at a time. */
+function appender(store: FileRunStore, runId: string, fence?: Fence): (samples: number[]) => Promise<void> {
+  let seq = -1;
+  return async (samples) => {
+    if (seq < 0) seq = (await store.append(runId, [started], 0, fence)).length;
     const t0 = performance.now();
-    await store.append(runId, [succeeded(i)], i, fence);
+    await store.append(runId, [succeeded(seq)], seq, fence);
     samples.push(performance.now() - t0);
-  }
-  return samples;
+    seq++;
+  };
 }
 
-/** The disk's floor: append one line and fdatasync, nothing else. */
-async function timeRawFsync(dir: string, n: number): Promise<number[]> {
+/** The disk's floor: append one line to an fd kept open and fdatasync, nothing else. */
+async function rawAppender(dir: string): Promise<{ step(samples: number[]): Promise<void>; close(): Promise<void> }> {
   const handle = await open(path.join(dir, "raw.jsonl"), "a", 0o600);
   const line = JSON.stringify({ seq: 1, at: new Date().toISOString(), runId: "raw", ...succeeded(1) }) + "\n";
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
+  return {
+    step: async (samples) => {
       const t0 = performance.now();
       await handle.writeFile(line, "utf8");
       await handle.datasync();
       samples.push(performance.now() - t0);
-    }
-  } finally {
-    await handle.close();
-  }
-  return samples;
+    },
+    close: () => handle.close(),
+  };
 }
 
 /** Run `fn` with fdatasync as a no-op, to see the store's own cost without the disk's. */
@@ -108,14 +110,26 @@ async function main(): Promise<void> {
     const store = new FileRunStore({ dir });
     console.log(`file store journal bench: ${appends} appends, dir ${dir}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}`);
 
-    console.log(summary("raw write + fdatasync (floor)", await timeRawFsync(dir, appends)));
-    console.log(summary("append, 1 event, fsync", await timeAppends(store, "plain", appends)));
-
     const lease = await store.acquireLease({ environment: "bench", holder: "bench", ttlMs: 600_000 });
     const fence = { environment: "bench", token: lease.token };
-    console.log(summary("append, 1 event, fsync, fenced", await timeAppends(store, "fenced", appends, fence)));
-    const stubbed = await withoutFsync(() => timeAppends(store, "nosync", appends, fence));
-    console.log(summary("append, fenced, fsync stubbed out", stubbed));
+    const raw = await rawAppender(dir);
+    const kinds = [
+      { label: "raw write + fdatasync (floor)", step: raw.step, samples: [] as number[] },
+      { label: "append, 1 event, fsync", step: appender(store, "plain"), samples: [] as number[] },
+      { label: "append, 1 event, fsync, fenced", step: appender(store, "fenced", fence), samples: [] as number[] },
+      { label: "append, fenced, fsync stubbed out", step: appender(store, "nosync", fence), samples: [] as number[], stub: true },
+    ];
+    // Interleaved in blocks of 50, so every kind sees the same background load.
+    for (let done = 0; done < appends; done += 50) {
+      for (const kind of kinds) {
+        const block = async () => {
+          for (let i = 0; i < Math.min(50, appends - done); i++) await kind.step(kind.samples);
+        };
+        await (kind.stub ? withoutFsync(block) : block());
+      }
+    }
+    await raw.close();
+    for (const kind of kinds) console.log(summary(kind.label, kind.samples));
 
     // A long journal: written in batches, then measured cold (fresh store, no cache).
     const big = new FileRunStore({ dir });
