@@ -8,6 +8,8 @@ import type { RunState } from "../engine/reducer.js";
 import { ExitCode } from "../errors.js";
 import type { CliIO } from "./io.js";
 import type { Renderer } from "./render/renderer.js";
+import { decide } from "../api/run.js";
+import { askDecision, canPrompt } from "./prompt.js";
 
 export function exitCodeForState(s: RunState): ExitCode {
   switch (s.status) {
@@ -26,7 +28,33 @@ export function exitCodeForState(s: RunState): ExitCode {
   }
 }
 
-export async function driveSession(io: CliIO, renderer: Renderer, session: Session): Promise<ExitCode> {
+export async function driveSession(io: CliIO, renderer: Renderer, first: Session): Promise<ExitCode> {
+  let session = first;
+  while (true) {
+    const state = await driveOnce(renderer, session);
+    if (state.status === "paused" && canPrompt(io)) {
+      renderer.close(state);
+      const choice = await askDecision(io, state);
+      if (choice !== "leave") {
+        session = await decide(state.runId, choice, {
+          stateDir: io.stateDir,
+          playbook: session.loaded.file,
+          allowChangedPlaybook: true,
+          onEvent: (e, s) => renderer.event(e, s),
+          onLog: (id, level, m, f) => renderer.log(id, level, m, f),
+        });
+        continue;
+      }
+    }
+    renderer.close(state);
+    const code = exitCodeForState(state);
+    if (io.json) io.out(JSON.stringify({ type: "result", runId: state.runId, status: state.status, exitCode: code }));
+    else io.err(summary(io, state));
+    return code;
+  }
+}
+
+async function driveOnce(renderer: Renderer, session: Session): Promise<RunState> {
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -48,11 +76,7 @@ export async function driveSession(io: CliIO, renderer: Renderer, session: Sessi
     process.off("SIGTERM", onSignal);
     await session.close();
   }
-  renderer.close(state);
-  const code = exitCodeForState(state);
-  if (io.json) io.out(JSON.stringify({ type: "result", runId: state.runId, status: state.status, exitCode: code }));
-  else io.err(summary(io, state));
-  return code;
+  return state;
 }
 
 function summary(io: CliIO, s: RunState): string {

@@ -23,8 +23,8 @@ export class TtyRenderer implements Renderer {
 
   event(e: RunEvent, state: RunState): void {
     this.state = state;
-    if (e.type === "run.started") {
-      this.above(this.io.c.bold(`run ${e.runId}`) + this.io.c.dim(`  ${e.playbook.name} → ${e.environment}`));
+    if (e.type === "run.started") this.above(this.io.c.bold(`run ${e.runId}`) + this.io.c.dim(`  ${e.playbook.name} → ${e.environment}`));
+    if (!this.timer) {
       this.timer = setInterval(() => this.draw(), 100);
       this.timer.unref();
     }
@@ -45,10 +45,13 @@ export class TtyRenderer implements Renderer {
     this.above(this.io.c.yellow(message));
   }
 
+  /** Draw a last time and leave the list on screen; later output (a prompt, the summary) goes below it. */
   close(state?: RunState): void {
     if (state) this.state = state;
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
     this.draw();
+    this.lines = 0;
   }
 
   /** Print a permanent line above the live list. */
@@ -71,7 +74,7 @@ export class TtyRenderer implements Renderer {
     const width = process.stdout.columns ?? 100;
     for (const id of this.state.order) {
       const st = this.state.steps[id]!;
-      rows.push(this.row(st).slice(0, width + 40));
+      rows.push(this.row(st, width));
       const latest = this.latest.get(id);
       if (st.status === "running" && latest) rows.push(this.io.c.dim(`    ${latest}`.slice(0, width - 1)));
     }
@@ -79,8 +82,10 @@ export class TtyRenderer implements Renderer {
     this.lines = rows.length;
   }
 
-  private row(st: StepState): string {
+  private row(st: StepState, width: number): string {
     const c = this.io.c;
+    // A wrapped row would break the cursor arithmetic of the redraw: keep ids within the width.
+    if (st.id.length > width - 24) st = { ...st, id: st.id.slice(0, Math.max(8, width - 25)) + "…" };
     const elapsed = st.status === "running" && st.startedAt ? Date.now() - Date.parse(st.startedAt) : st.durationMs;
     const time = st.status === "pending" ? "" : c.dim(` ${formatDuration(elapsed)}`);
     const undo = st.undo.status === "succeeded" ? c.magenta(" (undone)") : st.undo.status === "running" ? c.magenta(" (undoing)") : st.undo.status === "failed" ? c.red(" (undo failed)") : "";
