@@ -85,6 +85,20 @@ describe("TableRunStore journal", () => {
     expect((await store.read("race")).map((e) => e.seq)).toEqual([1, 2]);
   });
 
+  it("appends in one round trip once the head's etag is cached", async () => {
+    let requests = 0;
+    const table = TableClient.fromConnectionString(azurite.connectionString, `rt${Date.now()}x${n++}`, {
+      allowInsecureConnection: true,
+      retryOptions: { maxRetries: 0 },
+      additionalPolicies: [{ position: "perRetry", policy: { name: "count", sendRequest: (req, next) => (requests++, next(req)) } }],
+    });
+    const store = new TableRunStore({ table });
+    await store.append("rt", [started()], 0);
+    requests = 0;
+    for (let i = 1; i <= 5; i++) await store.append("rt", [stepStarted(i)], i);
+    expect(requests).toBe(5);
+  });
+
   it("throws RUN_NOT_FOUND for an unknown run", async () => {
     const { store } = freshStore();
     await expectCode(store.read("nope"), ErrorCode.RunNotFound);

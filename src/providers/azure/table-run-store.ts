@@ -126,7 +126,8 @@ export class TableRunStore implements RunStore {
   private async submit(runId: string, actions: TransactionAction[], expectedSeq: number, lastSeq: number, fence?: Fence): Promise<boolean> {
     try {
       const res = await this.table.submitTransaction(actions);
-      const headResponse = res.subResponses.find((r) => r.rowKey === HEAD_ROW);
+      // Sub-responses come in the order of the actions; the head is always the first action (an update's sub-response carries no rowKey).
+      const headResponse = res.subResponses[0];
       if (headResponse?.etag) this.heads.set(runId, { lastSeq, fenceToken: fence?.token ?? this.heads.get(runId)?.fenceToken ?? 0, etag: headResponse.etag });
       else this.heads.delete(runId);
       return true;
