@@ -39,9 +39,9 @@ function tokenize(src: string): Tok[] {
     if (c === "'" || c === '"') {
       let j = i + 1;
       let s = "";
-      while (j < src.length && src[j] !== c) {
-        // '' inside a single-quoted string is an escaped quote, as in GitHub Actions.
-        if (src[j] === "\\" && j + 1 < src.length) { s += src[j + 1]; j += 2; continue; }
+      while (j < src.length && (src[j] !== c || src[j + 1] === c)) {
+        // A doubled quote ('' inside '...') is an escaped quote, as in GitHub Actions; so is a backslash escape.
+        if (src[j] === c || (src[j] === "\\" && j + 1 < src.length)) { s += src[j + 1]; j += 2; continue; }
         s += src[j];
         j++;
       }
