@@ -21,6 +21,9 @@ import { nginxSwap } from "./nginx-swap.js";
 
 // Migrations (issue 4).
 import { migrateRun } from "./migrate-run.js";
+import { migrateCheck } from "./migrate-check.js";
+import { migrateValidate } from "./migrate-validate.js";
+import { migrateBackfill } from "./migrate-backfill.js";
 
 // Azure (issue 5).
 import { azureDeploy } from "./azure-deploy.js";
@@ -46,6 +49,9 @@ export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typesc
   localStop,
   nginxSwap,
   migrateRun,
+  migrateCheck,
+  migrateValidate,
+  migrateBackfill,
   azureDeploy,
   azureWarmup,
   azureSlotDiff,

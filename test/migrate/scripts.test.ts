@@ -1,0 +1,90 @@
+/** The script folder loader and the risky-statement linter (no database). */
+import { afterAll, describe, expect, it } from "vitest";
+import { loadScriptFolder, scriptChecksum } from "../../src/providers/sql/scripts.js";
+import { splitStatements } from "../../src/providers/sql/sql-text.js";
+import { removeDir, writeFolder } from "./helpers.js";
+
+const dirs: string[] = [];
+const folder = (files: Record<string, string>) => {
+  const d = writeFolder(files);
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach(removeDir));
+
+describe("script folder", () => {
+  it("reports every naming, numbering and directive problem at once", () => {
+    const dir = folder({
+      "0001_a.expand.sql": "select 1;",
+      "001_b.expand.sql": "select 1;",
+      "0004_c.migrate.sql": "select 1;",
+      "0005_d.deploy.sql": "select 1;",
+      "0006_e.contract.sql": "-- cutover:no-transacton\nselect 1;",
+      "0007_f.expand.sql": "-- cutover:no-transaction\ncreate index concurrently i on t (a); select 1;",
+      "0008_g.expand.sql": "create index concurrently j on t (a);",
+      "README.md": "ignored",
+    });
+    let message = "";
+    try {
+      loadScriptFolder(dir);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain("001_b.expand.sql: number 1 is also used by 0001_a.expand.sql");
+    expect(message).toMatch(/numbers jump from 1 to 4; missing 2\.\.3/);
+    expect(message).toContain("0005_d.deploy.sql: not a migration script name");
+    expect(message).toContain("unknown directive '-- cutover:no-transacton'");
+    expect(message).toContain("0007_f.expand.sql: a no-transaction script must hold exactly one statement (found 2)");
+    expect(message).toContain("0008_g.expand.sql: statement 1 cannot run inside a transaction");
+    expect(message).not.toContain("README");
+  });
+
+  it("orders numerically, reads the no-transaction header and normalises only transport noise in checksums", () => {
+    const dir = folder({
+      "9_a.expand.sql": "select 9;",
+      "10_b.expand.sql": "select 10;",
+      "11_c.expand.sql": "-- cutover:no-transaction\ncreate index concurrently x on t (a)",
+      "checks/nulls.sql": "-- cutover:check E_NULLS\n-- cutover:message Fill the column.\nselect 1 where false;",
+    });
+    const f = loadScriptFolder(dir);
+    expect(f.scripts.map((s) => [s.seq, s.transactional])).toEqual([[9, true], [10, true], [11, false]]);
+    expect(f.checks).toEqual([expect.objectContaining({ code: "E_NULLS", message: "Fill the column." })]);
+    expect(scriptChecksum("\uFEFFselect 1;\r\n")).toBe(scriptChecksum("select 1;"));
+    expect(scriptChecksum("select 1;")).not.toBe(scriptChecksum("select 2;"));
+    expect(scriptChecksum("select  1;")).not.toBe(scriptChecksum("select 1;"));
+  });
+
+  it("flags risky statements but ignores comments and string literals", () => {
+    const dir = folder({
+      "1_a.expand.sql": [
+        "alter table users alter column id type bigint;",
+        "alter table users add column token uuid default gen_random_uuid();",
+        "create index users_email on users (email);",
+        "lock table users in access exclusive mode;",
+        "alter table orders add constraint fk foreign key (user_id) references users (id);",
+        "update users set email = lower(email);",
+        "alter table users drop column legacy;",
+        "-- create index in a comment;",
+        "insert into notes (body) values ('create index x on y (z); update t set a = 1');",
+      ].join("\n"),
+      "2_b.expand.sql": "alter table orders add constraint fk2 foreign key (user_id) references users (id) not valid;",
+    });
+    const [a, b] = loadScriptFolder(dir).scripts;
+    expect(a?.risks.map((r) => [r.statement, r.kind])).toEqual([
+      [1, "rewrite"],
+      [2, "rewrite"],
+      [3, "heavy-lock"],
+      [4, "heavy-lock"],
+      [5, "heavy-lock"],
+      [6, "long-transaction"],
+      [7, "destructive"],
+      [7, "breaking"],
+    ]);
+    expect(b?.risks).toEqual([]);
+  });
+
+  it("splits statements around quotes, dollar bodies and comments", () => {
+    const s = splitStatements("create function f() returns int as $$ select 1; $$ language sql; select ';' /* ; */; select 2 -- ;\n");
+    expect(s.map((x) => x.text.split(/\s+/)[0])).toEqual(["create", "select", "select"]);
+  });
+});
