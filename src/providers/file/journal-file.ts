@@ -143,6 +143,17 @@ export async function readFully(handle: FileHandle, buf: Buffer, position: numbe
   }
 }
 
+/** Read up to `buf.length` bytes from `position`; fewer if the file ends first (a torn tail cut meanwhile). */
+export async function readUpTo(handle: FileHandle, buf: Buffer, position: number): Promise<Buffer> {
+  let offset = 0;
+  while (offset < buf.length) {
+    const { bytesRead } = await handle.read(buf, offset, buf.length - offset, position + offset);
+    if (bytesRead === 0) break;
+    offset += bytesRead;
+  }
+  return buf.subarray(0, offset);
+}
+
 /** The first line's event (for listings), or undefined if there is none yet. */
 export async function readJournalHead(handle: FileHandle, size: number): Promise<RunEvent | undefined> {
   let chunk = Math.min(size, 16 * 1024);

@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../../engine/store.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../errors.js";
 import { formatDuration } from "../../playbook/duration.js";
 import { atomicWriteFile, ensureDir, isErrno } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
@@ -90,8 +90,18 @@ export class LeaseFiles {
   async force(req: LeaseRequest): Promise<{ lease: LeaseInfo; previous?: LeaseInfo }> {
     checkTtl(req.ttlMs);
     return this.withLock(req.environment, async () => {
-      const state = this.readFile(req.environment);
-      const lease = this.newLease(req, (state?.lastToken ?? 0) + 1, this.clock());
+      let state: LeaseFileContent | undefined;
+      let lastToken: number;
+      try {
+        state = this.readFile(req.environment);
+        lastToken = state?.lastToken ?? 0;
+      } catch (e) {
+        // Break-glass must work on a damaged lease file too. Its last token is
+        // unknown, so jump past any counter: the time in ms is far above it.
+        if (!isCutoverError(e, ErrorCode.JournalCorrupt)) throw e;
+        lastToken = Date.now();
+      }
+      const lease = this.newLease(req, lastToken + 1, this.clock());
       await this.write(lease.environment, lease.token, lease);
       const previous = state?.lease ?? undefined;
       return previous ? { lease, previous } : { lease };

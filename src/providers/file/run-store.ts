@@ -16,11 +16,11 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../engine/store.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../errors.js";
 import { ensureDir, fsyncDir, isErrno } from "./durable.js";
 import { appendToJournal, type PrefixCache } from "./journal-append.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
-import { parseJournal, readFully, readJournalHead, readJournalTail, type ParsedJournal } from "./journal-file.js";
+import { parseJournal, readJournalHead, readJournalTail, readUpTo, type ParsedJournal } from "./journal-file.js";
 import { LeaseFiles } from "./lease.js";
 import { assertEnvironmentName, assertRunId, isSafeName } from "./names.js";
 
@@ -81,9 +81,15 @@ export class FileRunStore implements RunStore {
   }
 
   private async appendLocked(file: string, runId: string, bodies: RunEventBody[], expectedSeq: number): Promise<RunEvent[]> {
-    const { events, created } = await appendToJournal(file, runId, bodies, expectedSeq, this.clock().toISOString(), this.prefixes);
-    if (created) await fsyncDir(this.runsDir); // the new file's directory entry must be durable too
-    return events;
+    try {
+      const { events, created } = await appendToJournal(file, runId, bodies, expectedSeq, this.clock().toISOString(), this.prefixes);
+      if (created) await fsyncDir(this.runsDir); // the new file's directory entry must be durable too
+      return events;
+    } catch (e) {
+      if (isCutoverError(e)) throw e;
+      // Disk full, read-only filesystem, I/O error: say which file, let the engine retry.
+      throw new CutoverError(ErrorCode.Provider, `cannot write the journal ${file}: ${(e as Error).message}`, { cause: e, retryable: true });
+    }
   }
 
   async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
@@ -97,10 +103,10 @@ export class FileRunStore implements RunStore {
     }
     let parsed: ParsedJournal;
     try {
-      // Read exactly the size we stat'ed, so the cache entry below describes what we parsed.
+      // Read at most the size we stat'ed, so the cache entry below describes what we parsed.
+      // Lock-free: an appender may be writing the tail (ignored as torn) or cutting a torn one.
       const stat = await handle.stat();
-      const buf = Buffer.alloc(stat.size);
-      await readFully(handle, buf, 0);
+      const buf = await readUpTo(handle, Buffer.alloc(stat.size), 0);
       parsed = parseJournal(buf, file, runId);
       const n = parsed.events.length;
       this.prefixes.set(file, { ino: stat.ino, size: parsed.validLength, lastSeq: n, lines: n });
