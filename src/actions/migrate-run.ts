@@ -37,9 +37,9 @@ export const migrateRun = defineAction({
   // Schema changes are forward-only: abort leaves them in place (an expand is backward compatible; a contract is a point of no return).
   undo: "irreversible",
   provider: sqlProvider,
-  describe(input) {
+  describe(input, ctx) {
     try {
-      const folder = loadScriptFolder(input.dir);
+      const folder = loadScriptFolder(resolveDir(ctx.baseDir, input.dir));
       const ofPhase = folder.scripts.filter((s) => s.phase === input.phase);
       const risky = ofPhase.filter((s) => s.risks.length > 0).map((s) => s.name);
       const noTx = ofPhase.filter((s) => !s.transactional).map((s) => s.name);
