@@ -1,0 +1,64 @@
+/** Real signals to the real CLI: a first SIGTERM/SIGINT finishes the step and checkpoints (exit 130); a second cancels it. */
+import { describe, expect, it } from "vitest";
+import { cutover, cutoverAsync, jsonLines, tmpProject } from "./cli.js";
+
+const playbook = `
+version: 1
+name: signals
+steps:
+  - { id: slow, action: exec, resume: rerun, with: { command: ["node", "-e", "setTimeout(() => console.log('slow done'), 1500)"] } }
+  - { id: next, action: exec, resume: rerun, with: { command: ["node", "-e", "console.log('next')"] } }
+`;
+
+async function runUntilStarted(dir: string) {
+  const child = cutoverAsync(dir, ["run", "playbook.yaml", "-o", "json"]);
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve) => {
+    const check = () => (out.includes('"step.started"') ? resolve() : setTimeout(check, 20));
+    check();
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exit, output: () => out };
+}
+
+describe("signals", () => {
+  it("first SIGTERM: the running step finishes, the run checkpoints and exits 130; resume completes it", async () => {
+    const p = tmpProject({ "playbook.yaml": playbook });
+    try {
+      const { child, exit, output } = await runUntilStarted(p.dir);
+      child.kill("SIGTERM");
+      expect(await exit).toBe(130);
+      const events = jsonLines(output());
+      expect(events.find((e) => e.type === "step.succeeded" && e.stepId === "slow")).toBeDefined();
+      expect(events.find((e) => e.type === "step.started" && e.stepId === "next")).toBeUndefined();
+      expect(events.find((e) => e.type === "run.interrupted")).toMatchObject({ signal: "SIGTERM" });
+      const runId = events[0]!.runId as string;
+      const r = cutover(p.dir, ["resume", runId, "-o", "json"]);
+      expect(r.code).toBe(0);
+      const resumed = jsonLines(r.stdout);
+      expect(resumed.filter((e) => e.type === "step.started").map((e) => e.stepId)).toEqual(["next"]);
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  it("second SIGINT cancels the running step through its AbortSignal; exit 130, resumable", async () => {
+    const p = tmpProject({ "playbook.yaml": playbook });
+    try {
+      const { child, exit, output } = await runUntilStarted(p.dir);
+      child.kill("SIGINT");
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill("SIGINT");
+      expect(await exit).toBe(130);
+      const events = jsonLines(output());
+      expect(events.find((e) => e.type === "step.failed" && e.stepId === "slow")).toMatchObject({ error: { code: "CANCELLED" } });
+      const runId = events[0]!.runId as string;
+      const r = cutover(p.dir, ["resume", runId, "-o", "json"]);
+      expect(r.code).toBe(0);
+      expect(jsonLines(r.stdout).filter((e) => e.type === "step.succeeded").map((e) => e.stepId)).toEqual(["slow", "next"]);
+    } finally {
+      p.cleanup();
+    }
+  });
+});
