@@ -184,7 +184,8 @@ export const PlaybookSchema = z
         ttl: Duration.default("30s").describe("How long the environment lease lasts without a heartbeat; a crashed run's lease frees itself after this."),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("The environment lease: one active run per environment, freed by itself if its holder dies."),
     steps: z.array(StepSchema).min(1, "a playbook needs at least one step").describe("The steps, run in order."),
   })
   .strict();
