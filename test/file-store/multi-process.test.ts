@@ -3,7 +3,9 @@
  * sequence numbers, a lock holder killed with SIGKILL, leases and flags
  * contended from several processes.
  */
+import { spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/errors.js";
@@ -13,7 +15,7 @@ import { runNode, transpileClosure, type Child } from "./child-process.js";
 import { tempDir } from "./helpers.js";
 
 let work: { dir: string; cleanup(): Promise<void> };
-let scripts: Record<"appender" | "holder" | "leaser" | "incrementer", string>;
+let scripts: Record<"appender" | "holder" | "leaser" | "incrementer" | "looper", string>;
 const children: Child[] = [];
 
 const STORE_IMPORT = `import { FileStore } from "./src/providers/file/file-store.js";`;
@@ -39,6 +41,17 @@ for (;;) {
 }
 console.log(JSON.stringify({ me, wins, conflicts }));
 process.exit(0);
+`,
+  // Append large events forever (until killed), printing "started" after the first.
+  looper: `${STORE_IMPORT}
+const [dir, runId] = process.argv.slice(2);
+const store = new FileStore({ dir });
+let seq = (await store.read(runId)).length;
+const pad = "x".repeat(64 * 1024);
+for (;;) {
+  await store.append(runId, [{ type: "step.checkpoint", stepId: "loop", attempt: 1, data: { pad } }], seq++);
+  if (seq === 2) console.log("started");
+}
 `,
   // Take a lock file and hold it until killed.
   holder: `import { acquireFileLock } from "./src/providers/file/file-lock.js";
@@ -117,6 +130,9 @@ describe("file store across processes", () => {
     const dir = path.join(work.dir, "race");
     const store = new FileStore({ dir });
     await store.append("race", [startedEvent("prod")], 0);
+    // Start from a lock left by a dead process: the racers must also agree on breaking it.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+    await writeFile(path.join(dir, "locks", "run-race.lock"), JSON.stringify({ pid: dead, host: os.hostname(), at: Date.now(), nonce: "dead" }));
     const target = 120;
     const outputs = await race(scripts.appender, (i) => [dir, "race", `p${i}`, String(target)], 4);
     const results = outputs.map((o) => JSON.parse(o) as { me: string; wins: number[]; conflicts: number });
@@ -147,6 +163,23 @@ describe("file store across processes", () => {
     await new Promise((r) => holder.proc.once("exit", r));
     const [event] = await store.append("r1", [{ type: "step.started", stepId: "after", attempt: 1 }], 1);
     expect(event?.seq).toBe(2);
+  });
+
+  it("lets the next writer continue a journal whose writer was SIGKILLed mid-stream", async () => {
+    const dir = path.join(work.dir, "looped");
+    const store = new FileStore({ dir, lock: { timeoutMs: 5_000 } });
+    await store.append("loop", [startedEvent("prod")], 0);
+    const looper = start(scripts.looper, [dir, "loop"]);
+    await looper.waitFor("started");
+    await new Promise((r) => setTimeout(r, 150));
+    looper.proc.kill("SIGKILL");
+    await new Promise((r) => looper.proc.once("exit", r));
+
+    const events = await new FileStore({ dir }).read("loop");
+    expect(events.length).toBeGreaterThan(1);
+    const [next] = await store.append("loop", [{ type: "step.started", stepId: "after", attempt: 1 }], events.length);
+    expect(next?.seq).toBe(events.length + 1);
+    expect((await new FileStore({ dir }).read("loop")).at(-1)).toMatchObject({ stepId: "after" });
   });
 
   it("gives an environment's lease to exactly one of several racing processes", async () => {
