@@ -30,6 +30,17 @@ interface Upstream {
   agent: http.Agent;
 }
 
+/** The upstream's raw headers minus hop-by-hop ones, plus which slot answered (a flat [name, value, ...] list). */
+function responseHeaders(raw: string[], slot: SlotName): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (!HOP_BY_HOP.includes(name.toLowerCase())) out.push(name, raw[i + 1]!);
+  }
+  out.push("x-cutover-slot", slot);
+  return out;
+}
+
 export class ReverseProxy {
   readonly server: http.Server;
   private live: SlotName;
@@ -137,56 +148,55 @@ export class ReverseProxy {
     }
     const isWrite = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
     const id = this.track(slot, isWrite);
+    let upReq: http.ClientRequest | undefined;
     // `close` fires once the response is done or the client went away: either ends the request.
-    res.on("close", () => this.untrack(slot, id));
+    res.on("close", () => {
+      this.untrack(slot, id);
+      if (!res.writableFinished) upReq?.destroy();
+    });
 
+    // Keep a copy of a (small) body so the request can be replayed; most reads have none.
+    const hasBody = (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0") || req.headers["transfer-encoding"] !== undefined;
     const body: Buffer[] = [];
     let bodySize = 0;
-    let bodyComplete = false;
-    req.on("data", (chunk: Buffer) => {
-      bodySize += chunk.length;
-      if (bodySize <= REPLAY_LIMIT) body.push(chunk);
-    });
-    req.on("end", () => {
-      bodyComplete = true;
-    });
+    let bodyComplete = !hasBody;
+    if (hasBody) {
+      req.on("data", (chunk: Buffer) => {
+        bodySize += chunk.length;
+        if (bodySize <= REPLAY_LIMIT) body.push(chunk);
+      });
+      req.on("end", () => {
+        bodyComplete = true;
+      });
+    }
+
+    const headers: http.OutgoingHttpHeaders = { ...req.headers };
+    for (const h of HOP_BY_HOP) delete headers[h];
+    const remote = req.socket.remoteAddress ?? "";
+    headers["x-forwarded-for"] = req.headers["x-forwarded-for"] ? `${String(req.headers["x-forwarded-for"])}, ${remote}` : remote;
+    headers["x-forwarded-host"] = req.headers.host ?? "";
+    headers["x-forwarded-proto"] = "http";
 
     const forward = (replay: boolean): void => {
-      const headers: http.OutgoingHttpHeaders = { ...req.headers };
-      for (const h of HOP_BY_HOP) delete headers[h];
-      const remote = req.socket.remoteAddress ?? "";
-      headers["x-forwarded-for"] = req.headers["x-forwarded-for"] ? `${String(req.headers["x-forwarded-for"])}, ${remote}` : remote;
-      headers["x-forwarded-host"] = req.headers.host ?? "";
-      headers["x-forwarded-proto"] = "http";
-      const upReq = http.request(
-        { host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: this.upstreams[slot].agent },
-        (upRes) => {
-          const out: http.OutgoingHttpHeaders = { ...upRes.headers };
-          for (const h of HOP_BY_HOP) delete out[h];
-          out["x-cutover-slot"] = slot;
-          res.writeHead(upRes.statusCode ?? 502, out);
-          upRes.pipe(res);
-          upRes.on("error", () => res.destroy());
-        },
-      );
-      upReq.on("error", (err: NodeJS.ErrnoException) => {
+      const up = http.request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: this.upstreams[slot].agent }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, responseHeaders(upRes.rawHeaders, slot));
+        upRes.pipe(res);
+        upRes.on("error", () => res.destroy());
+      });
+      upReq = up;
+      up.on("error", (err: NodeJS.ErrnoException) => {
         // A keep-alive socket the app closed just as we reused it: the request never
-        // reached the app, so replaying it once on a fresh socket is safe (RFC 9110 §9.2.2 spirit).
-        const stale = upReq.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE");
+        // reached the app, so replaying it once on a fresh socket is safe.
+        const stale = up.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE");
         if (!replay && stale && !res.headersSent && bodyComplete && bodySize <= REPLAY_LIMIT) return forward(true);
         if (!res.headersSent) {
           res.writeHead(502, { "content-type": "text/plain", "retry-after": "1", "x-cutover-slot": slot });
           res.end(`cutover: upstream ${slot} failed: ${err.code ?? err.message}\n`);
         } else res.destroy();
       });
-      res.on("close", () => {
-        if (!res.writableFinished) upReq.destroy();
-      });
-      if (replay) {
-        upReq.end(Buffer.concat(body));
-      } else {
-        req.pipe(upReq);
-      }
+      if (replay) up.end(body.length ? Buffer.concat(body) : undefined);
+      else if (hasBody) req.pipe(up);
+      else up.end();
     };
     forward(false);
   }
