@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/errors.js";
-import { acquireFileLock, withFileLock } from "../../src/providers/file/file-lock.js";
+import { acquireFileLock, processStartTime, withFileLock } from "../../src/providers/file/file-lock.js";
 import { expectCode } from "../store-contract.js";
 import { tempDir } from "./helpers.js";
 
@@ -53,11 +53,22 @@ describe("file lock", () => {
     await withFileLock(lockPath, async () => undefined, { timeoutMs: 1_000, staleMs: 60_000 });
   });
 
-  it("breaks a lock older than staleMs even if its pid is alive (pid reuse, other host)", async () => {
-    await plantLock({ pid: process.pid, at: Date.now() - 60_000 });
-    await withFileLock(lockPath, async () => undefined, { timeoutMs: 2_000, staleMs: 30_000 });
+  it("breaks a lock whose pid now belongs to a process started after it (pid reuse)", async () => {
+    // Our own pid, but a lock taken a minute before this process started: not ours.
+    await plantLock({ pid: process.pid, at: Date.now() - process.uptime() * 1000 - 60_000 });
+    await withFileLock(lockPath, async () => undefined, { timeoutMs: 1_000 });
+  });
+
+  it("never robs a live holder on this host, however old its lock", async () => {
+    await plantLock({ pid: process.pid, at: Date.now() - 1_000 });
+    await expectCode(withFileLock(lockPath, async () => undefined, { timeoutMs: 200, staleMs: 1 }), ErrorCode.Provider);
+  });
+
+  it("breaks a lock from another host after staleMs, not before", async () => {
+    await plantLock({ pid: 1, host: "some-other-host", at: Date.now() });
+    await expectCode(withFileLock(lockPath, async () => undefined, { timeoutMs: 200, staleMs: 60_000 }), ErrorCode.Provider);
     await plantLock({ pid: 1, host: "some-other-host", at: Date.now() - 60_000 });
-    await withFileLock(lockPath, async () => undefined, { timeoutMs: 2_000, staleMs: 30_000 });
+    await withFileLock(lockPath, async () => undefined, { timeoutMs: 1_000, staleMs: 30_000 });
   });
 
   it("waits for a live holder and times out naming it", async () => {
@@ -68,6 +79,14 @@ describe("file lock", () => {
     );
     expect(e.message).toContain(`pid ${process.pid}`);
     expect(e.message).toContain(lockPath);
+  });
+
+  it("reads process start times from /proc on Linux", () => {
+    if (process.platform !== "linux") return;
+    const started = processStartTime(process.pid)!;
+    expect(started).toBeLessThanOrEqual(Date.now());
+    expect(started).toBeGreaterThan(Date.now() - process.uptime() * 1000 - 5_000);
+    expect(processStartTime(deadPid())).toBeUndefined();
   });
 
   it("does not remove a lock that is no longer its own on release", async () => {

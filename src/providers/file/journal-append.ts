@@ -18,6 +18,14 @@ import { CutoverError, ErrorCode } from "../../errors.js";
 import { FILE_MODE, isErrno } from "./durable.js";
 import { parseJournal } from "./journal-file.js";
 
+/**
+ * O_APPEND although we hold the lock: should two writers ever both believe
+ * they hold it, their lines land one after the other (a duplicate seq that
+ * `read` reports as JOURNAL_CORRUPT) instead of silently overwriting.
+ */
+const { O_RDWR, O_APPEND, O_CREAT, O_EXCL } = fs.constants;
+const APPEND = O_RDWR | O_APPEND;
+
 /** Looked up on the module object at call time, so the benchmark can stub the disk out. */
 function fdatasync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
@@ -54,12 +62,12 @@ export async function appendToJournal(
   let fd: number;
   let created = false;
   try {
-    fd = fs.openSync(file, "r+");
+    fd = fs.openSync(file, APPEND);
   } catch (e) {
     if (!isErrno(e, "ENOENT")) throw e;
     checkExpected(runId, expectedSeq, 0);
     if (bodies.length === 0) return { events: [], created };
-    fd = fs.openSync(file, "wx", FILE_MODE); // we hold the run lock: nobody else creates it
+    fd = fs.openSync(file, APPEND | O_CREAT | O_EXCL, FILE_MODE); // we hold the run lock: nobody else creates it
     created = true;
   }
   try {
@@ -71,7 +79,7 @@ export async function appendToJournal(
     const bytes = Buffer.from(lines, "utf8");
     cache.delete(file); // until the write is durable, we are not sure what the disk holds
     if (known.size < st.size) fs.ftruncateSync(fd, known.size); // drop a torn tail
-    writeAll(fd, bytes, known.size);
+    writeAll(fd, bytes);
     await fdatasync(fd);
     cache.set(file, { ino: st.ino, size: known.size + bytes.length, lastSeq: known.lastSeq + bodies.length, lines: known.lines + bodies.length });
     return { events: lines.split("\n").slice(0, -1).map((line) => JSON.parse(line) as RunEvent), created };
@@ -105,8 +113,8 @@ function readAll(fd: number, buf: Buffer, position: number): void {
   }
 }
 
-function writeAll(fd: number, buf: Buffer, position: number): void {
-  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, position + off);
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, null);
 }
 
 /** One journal line. The position fields are set last so a body can never override them. */
