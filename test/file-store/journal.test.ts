@@ -171,3 +171,32 @@ describe("append cache", () => {
     expect(await store.read("big", 9_998)).toHaveLength(2);
   });
 });
+
+describe("listRuns on the file store", () => {
+  it("summarises from the first and last intact lines, ignoring a torn tail", async () => {
+    const file = await twoEvents("r1");
+    await appendFile(file, '{"seq":3,"type":"run.fin');
+    const [summary] = await store.listRuns();
+    expect(summary).toMatchObject({ runId: "r1", environment: "prod", lastEvent: "step.started" });
+  });
+
+  it("handles a first event larger than the head chunk and a journal longer than the tail chunk", async () => {
+    const huge = { ...startedEvent("prod"), steps: Array.from({ length: 2_000 }, (_, i) => ({ id: `step-${i}`, stepId: `step-${i}` })) };
+    await store.append("big", [huge as never], 0);
+    const pad = "y".repeat(20_000);
+    const checkpoints = Array.from({ length: 10 }, (_, i) => ({ type: "step.checkpoint" as const, stepId: "s", attempt: i, data: { pad } }));
+    await store.append("big", checkpoints, 1);
+    await appendFile(store.journalFile("big"), `{"seq":12,"pad":"${pad}`); // a torn line longer than a chunk boundary allows
+    const [summary] = await store.listRuns();
+    expect(summary).toMatchObject({ runId: "big", playbook: "contract-demo", lastEvent: "step.checkpoint" });
+    expect(await store.read("big")).toHaveLength(11);
+  });
+
+  it("skips journals without a run.started first line and files that are not journals", async () => {
+    await twoEvents("r1");
+    await store.append("odd", [stepStarted("x")], 0);
+    await writeFile(path.join(store.runsDir, "notes.txt"), "hello");
+    await writeFile(path.join(store.runsDir, ".hidden.jsonl"), "");
+    expect((await store.listRuns()).map((r) => r.runId)).toEqual(["r1"]);
+  });
+});
