@@ -120,6 +120,7 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await expectCode(store.append(runId, [stepStarted("early")], 5), ErrorCode.JournalConflict);
         await expectCode(store.append(runId, [startedEvent("e1")], 0), ErrorCode.JournalConflict);
         await expectCode(store.append(uniqueName("fresh"), [stepStarted("x")], 3), ErrorCode.JournalConflict);
+        await expectCode(store.append(runId, [stepStarted("b1"), stepStarted("b2"), stepStarted("b3")], 1), ErrorCode.JournalConflict);
         expect((await store.read(runId)).map((e) => e.seq)).toEqual([1, 2]);
         expect((await store.append(runId, [stepStarted("b")], 2))[0]?.seq).toBe(3);
       });
