@@ -44,6 +44,14 @@ describe("docs/reference/", () => {
     expect(JSON.parse(files["playbook.schema.json"]!)).toEqual(playbookJsonSchema(actions, providers));
   });
 
+  it("has a JSON Schema whose every $ref resolves, with each action's inputs hooked to the steps", () => {
+    const text = files["playbook.schema.json"]!;
+    const schema = JSON.parse(text) as { $defs: Record<string, { allOf?: unknown[] }>; properties: { steps: { items: { $ref: string } } } };
+    for (const m of text.matchAll(/"\$ref": "#\/\$defs\/([^"]+)"/g)) expect(schema.$defs[m[1]!], `dangling $ref ${m[1]}`).toBeDefined();
+    const step = schema.$defs[schema.properties.steps.items.$ref.replace("#/$defs/", "")]!;
+    expect(step.allOf).toEqual([{ $ref: "#/$defs/actionInputs" }]);
+  });
+
   it("links only to anchors that exist", () => {
     for (const [name, md] of Object.entries(files)) {
       if (!name.endsWith(".md")) continue;
