@@ -57,12 +57,14 @@ export const postgresOps: DialectOps = {
     return rows.map((r) => String(r.attname));
   },
   async hash(conn, input) {
-    // One md5 per row, concatenated in key order and hashed again: 33 bytes of
-    // memory per row on the server, and nothing but two values on the wire.
+    // In SQL, so no row crosses the wire: each row's text form (a quoted row literal, so the
+    // concatenation is unambiguous) in key order, hashed once. The aggregate string is bounded
+    // by PostgreSQL's 1 GB text limit (roughly 10 million rows of 100 bytes): split bigger tables
+    // into several preserve entries with `where` ranges. A query's rows are sorted by their text.
     const sql = input.query
-      ? `select count(*)::bigint as n, coalesce(md5(string_agg(h, '' order by h)), md5('')) as hash
-           from (select md5(q::text) as h from (${input.query}) as q) as rows`
-      : `select count(*)::bigint as n, coalesce(md5(string_agg(md5(row(${cols(input.columns)})::text), '' order by ${cols(input.orderBy)})), md5('')) as hash
+      ? `select count(*)::bigint as n, coalesce(md5(string_agg(r, '' order by r)), md5('')) as hash
+           from (select q::text as r from (${input.query}) as q) as rows`
+      : `select count(*)::bigint as n, coalesce(md5(string_agg(row(${cols(input.columns)})::text, '' order by ${cols(input.orderBy)})), md5('')) as hash
            from ${quoteIdent(input.table as string)}${input.where ? ` where ${input.where}` : ""}`;
     const rows = await conn.query(sql);
     return { rowCount: Number(rows[0]?.n ?? 0), hash: "md5:" + String(rows[0]?.hash) };

@@ -1,0 +1,3 @@
+-- Release v2 renames users.name to users.full_name without breaking v1 (Tick/Tock):
+-- add the new column (nullable, no default: no table rewrite) ...
+alter table users add column full_name varchar(200);
