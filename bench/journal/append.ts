@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(base, "cutover-bench-journal-"));
   try {
     const store = new FileRunStore({ dir });
-    console.log(`file store journal bench: ${appends} appends, dir ${dir}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}`);
+    const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
+    console.log(`file store journal bench: ${appends} appends, dir ${dir}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, load ${load}`);
 
     const lease = await store.acquireLease({ environment: "bench", holder: "bench", ttlMs: 600_000 });
     const fence = { environment: "bench", token: lease.token };
