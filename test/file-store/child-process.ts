@@ -5,7 +5,7 @@
  * transpiled into a temp directory once; child scripts import it from there.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -31,6 +31,8 @@ export async function transpileClosure(entry: string, outDir: string): Promise<v
     await writeFile(out, outputText);
   }
   await writeFile(path.join(outDir, "package.json"), '{ "type": "module" }\n');
+  // Bare imports (zod...) resolve through the repository's node_modules.
+  await symlink(path.join(repoRoot, "node_modules"), path.join(outDir, "node_modules"), "dir");
 }
 
 export interface Child {
