@@ -28,7 +28,9 @@ import {
   swappedSince,
   targetSlotField,
   waitForSwapToLand,
-  type SlotRef, slotLabel } from "./azure-common.js";
+  slotLabel,
+  type SlotRef,
+} from "./azure-common.js";
 
 const AzureSwapWith = z
   .object({

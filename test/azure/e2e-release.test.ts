@@ -1,5 +1,6 @@
 /** playbooks/azure-appservice.yaml end to end through the built CLI, against Azurite and the fake ARM / App Configuration servers. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TableClient } from "@azure/data-tables";
 import { APP, PLAYBOOK, SECRET_SIG, cli, fastParams, flagEnabled, resetApp, runIdOf, startWorld, type AzureWorld } from "./e2e-helpers.js";
 
 let world: AzureWorld;
@@ -23,8 +24,14 @@ describe("azure-appservice playbook through the CLI", () => {
     expect(version("staging")).toBe("v1");
     expect(swaps()).toBe(1);
     expect(flagEnabled(world)).toBe(false);
-    // The SAS token never reaches the output (and so not the journal either: same events).
+    // The SAS token reaches neither the output nor the journal in Table Storage.
     expect(r.stdout + r.stderr).not.toContain(SECRET_SIG);
+    const journal = TableClient.fromConnectionString(world.azurite.connectionString, "cutover", { allowInsecureConnection: true });
+    const stored: string[] = [];
+    for await (const e of journal.listEntities()) stored.push(JSON.stringify(e, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
+    expect(stored.some((s) => s.includes("run.succeeded") || s.includes("run.finished"))).toBe(true);
+    expect(stored.join("\n")).not.toContain(SECRET_SIG);
+    expect(world.appConfig.authFailures).toBe(0);
   });
 
   it("SIGKILL during the swap, then resume: exactly one swap", async () => {

@@ -136,6 +136,32 @@ describe("azure.swap", () => {
     expect(fake.apps.get("shop")?.swaps).toBe(0);
   });
 
+  it("a dry run neither swaps nor applies a preview", async () => {
+    await runAction(azureSwap, {}, makeContext({ providers: providers(), dryRun: true }).ctx);
+    await runAction(azureSwapPreview, {}, makeContext({ providers: providers(), dryRun: true }).ctx);
+    expect(fake.requests.filter((r) => r.startsWith("POST"))).toEqual([]);
+  });
+
+  it("a saved operation that failed is not trusted: the next attempt looks at the slot and swaps", async () => {
+    fake.options.pollsPerSwap = 2;
+    const ac = new AbortController();
+    const first = makeContext({ providers: providers(), signal: ac.signal });
+    first.ctx.checkpoint = async (data) => {
+      first.seen.checkpoints.push(structuredClone(data));
+      if ((data as { poller?: string }).poller) ac.abort(new Error("killed"));
+    };
+    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
+    // ARM reports that operation failed (e.g. a slot did not restart); nothing was swapped.
+    const op = fake.apps.get("shop")?.operation;
+    if (op) op.status = "Failed";
+    fake.apps.get("shop")!.operation = undefined;
+    const second = makeContext({ providers: providers(), priorCheckpoint: first.seen.checkpoints.at(-1) as Json, attempt: 2 });
+    await runAction(azureSwap, {}, second.ctx);
+    expect(second.seen.warn.join()).toMatch(/did not complete/);
+    expect(fake.apps.get("shop")?.swaps).toBe(1);
+    expect(version("production")).toBe("v2");
+  });
+
   it("addresses another app of the environment with `app` (matrix members)", async () => {
     fake.addApp("billing", { settings: { production: { APP_VERSION: "b1" }, staging: { APP_VERSION: "b2" } } });
     await runAction(azureSwap, { app: "billing" }, makeContext({ providers: providers() }).ctx);
