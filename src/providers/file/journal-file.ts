@@ -95,7 +95,7 @@ export interface JournalTail {
 
 /**
  * The last valid event and the intact length, reading only the end of the
- * file (an append must not cost O(journal)). Falls back to a full parse when
+ * file (listing many runs must not read whole journals). Falls back to a full parse when
  * the tail looks damaged, so the error names the exact line.
  */
 export async function readJournalTail(handle: FileHandle, size: number, file: string, runId: string): Promise<JournalTail> {
