@@ -28,6 +28,10 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
     return (typeof spec.type === "string" ? spec.type : "string") as Ty;
   };
 
+  // Groups have no outputs of their own, and matrix members' outputs are not in scope (see engine/resolve.ts buildScope).
+  const groups = new Set(steps.filter((s) => isObj(getAt(doc, s.path)) && Array.isArray((getAt(doc, s.path) as Record<string, unknown>).steps)).map((s) => s.id));
+  const matrices = new Set(steps.filter((s) => s.matrixKeys.length > 0).map((s) => s.id));
+
   for (const step of steps) {
     const raw = getAt(doc, step.path);
     if (!isObj(raw)) continue;
@@ -46,7 +50,7 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
           if (!("expr" in part)) continue;
           // Point at the `${{` that opens the expression (part.offset is just past it).
           const err = (msg: string) => problems.push(source.problem(at, `\${{ ${part.source} }}: ${msg}`, { offsetInValue: part.offset - 3 }));
-          const ty = typeOf(part.expr, { step, allIds, paramType, err, where });
+          const ty = typeOf(part.expr, { step, allIds, groups, matrices, paramType, err, where });
           if (where === "matrix" && ty !== "list" && ty !== "any") err("a matrix takes a list; use a param of type list");
         }
       } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...at, i], where));
@@ -63,6 +67,8 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
 interface Ctx {
   step: StepVisibility;
   allIds: Set<string>;
+  groups: Set<string>;
+  matrices: Set<string>;
   paramType(name: string): Ty | undefined;
   err(msg: string): void;
   where: "with" | "when" | "matrix";
@@ -111,6 +117,8 @@ function refType(p: (string | number)[], c: Ctx): Ty {
       if (id === c.step.id) c.err("a step cannot use its own outputs");
       else if (!c.allIds.has(id)) c.err(`unknown step "${id}"`);
       else if (!c.step.visible.has(id)) c.err(`step "${id}" has not finished when "${c.step.id}" runs (it comes later or runs in parallel)`);
+      else if (c.groups.has(id)) c.err(`"${id}" is a group: it has no outputs or status of its own; name one of its steps`);
+      else if (c.matrices.has(id)) c.err(`"${id}" has a matrix: its members' outputs are not visible to other steps`);
       if (b !== "outputs" && b !== "status") c.err(`write steps.${id}.outputs.<name> or steps.${id}.status`);
       if (b === "outputs" && k === undefined) c.err(`name an output: steps.${id}.outputs.<name>`);
       return b === "status" ? "string" : "any";
