@@ -1,0 +1,30 @@
+/** The example playbooks in examples/migrations/ (quoted in docs/migrations.md) pass the real playbook validation. */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { loadPlaybook } from "../../src/playbook/validate.js";
+import { registries } from "../../src/runtime.js";
+
+const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../examples/migrations");
+
+describe("example migration playbooks", () => {
+  it.each(["shop-v2.yaml", "shop-v2-cleanup.yaml"])("%s validates", (file) => {
+    const loaded = loadPlaybook(path.join(EXAMPLES, file), registries);
+    expect(loaded.playbook.steps.some((s) => "action" in s && String(s.action).startsWith("migrate."))).toBe(true);
+  });
+});
+
+describe("migrate step validation", () => {
+  it("rejects an unknown field and a bad phase with the playbook's located problems", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const os = await import("node:os");
+    const dir = mkdtempSync(path.join(os.tmpdir(), "cutover-pb-"));
+    const file = path.join(dir, "bad.yaml");
+    writeFileSync(file, "version: 1\nname: bad\nenvironment:\n  db: { provider: sqlite, path: x.db }\nsteps:\n  - id: m\n    action: migrate.run\n    with: { dir: m, phase: cleanup, acknowlege: [X] }\n");
+    try {
+      expect(() => loadPlaybook(file, registries)).toThrow(/phase|acknowlege/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
