@@ -140,11 +140,13 @@ export class LeaseFiles {
     }
     try {
       const content = JSON.parse(text) as LeaseFileContent;
-      if (typeof content.lastToken !== "number" || typeof content.lease !== "object") throw new Error("unexpected shape");
+      content.lease ??= null; // a hand-written tombstone may leave it out
+      if (typeof content.lastToken !== "number") throw new Error(`"lastToken" must be a number`);
+      if (typeof content.lease !== "object" || (content.lease && typeof content.lease.token !== "number")) throw new Error(`"lease" must be a lease or null`);
       return content;
     } catch (e) {
       throw new CutoverError(ErrorCode.JournalCorrupt, `lease file ${file} is damaged: ${(e as Error).message}`, {
-        hint: "leases are replaced atomically, so this is outside damage; delete the file to free the environment",
+        hint: `leases are replaced atomically, so something else wrote it; \`cutover unlock ${environment} --force\` takes the environment over even so`,
         details: { file },
       });
     }
