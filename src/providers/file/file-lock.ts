@@ -205,7 +205,7 @@ function inspect(lockPath: string, staleMs: number): Inspection {
 function parseOwner(raw: string): LockOwner | undefined {
   try {
     const v = JSON.parse(raw) as Partial<LockOwner>;
-    if (typeof v.pid === "number" && typeof v.host === "string" && typeof v.at === "number") return v as LockOwner;
+    if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.host === "string" && typeof v.at === "number") return v as LockOwner;
   } catch {
     // fall through
   }
