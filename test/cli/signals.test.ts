@@ -61,4 +61,23 @@ describe("signals", () => {
       p.cleanup();
     }
   });
+
+  it("status --watch follows a run from another process and exits with the run's code", async () => {
+    const p = tmpProject({ "playbook.yaml": playbook });
+    try {
+      const { exit, output } = await runUntilStarted(p.dir);
+      const runId = jsonLines(output())[0]!.runId as string;
+      const watcher = cutoverAsync(p.dir, ["status", runId, "--watch", "-o", "json"]);
+      let seen = "";
+      watcher.stdout!.on("data", (d: Buffer) => (seen += d.toString()));
+      const code = await new Promise<number | null>((resolve) => watcher.on("exit", (c) => resolve(c)));
+      expect(await exit).toBe(0);
+      expect(code).toBe(0);
+      const events = jsonLines(seen);
+      expect(events.filter((e) => e.type === "step.succeeded").map((e) => e.stepId)).toEqual(["slow", "next"]);
+      expect(events.at(-1)).toMatchObject({ type: "run.finished", outcome: "succeeded" });
+    } finally {
+      p.cleanup();
+    }
+  });
 });

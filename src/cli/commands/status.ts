@@ -8,6 +8,9 @@ import { formatDuration } from "../../playbook/duration.js";
 import type { CliIO } from "../io.js";
 import { UNDO_SKIP } from "../render/describe-event.js";
 import { withIO } from "../shared.js";
+import { watchRun } from "../../api/watch.js";
+import { makeRenderer } from "../render/renderer.js";
+import { exitCodeForState } from "../session-runner.js";
 
 export function register(program: Command): void {
   program
@@ -15,13 +18,20 @@ export function register(program: Command): void {
     .description("show a run: state, current step, lease holder, per-step timings, and what abort would undo")
     .argument("[run-id]", "the run (default: the newest)")
     .option("-f, --playbook <file>", "read the run from this playbook's state store")
+    .option("-w, --watch", "follow the run live until it finishes, pauses or stops; exit with the run's exit code (0, 1, 3 or 130)")
     .action(
-      withIO(async (io, runIdArg: string | undefined, opts: { playbook?: string }) => {
+      withIO(async (io, runIdArg: string | undefined, opts: { playbook?: string; watch?: boolean }) => {
         let runId = runIdArg;
         if (!runId) {
           const [latest] = await listRuns({ stateDir: io.stateDir, playbook: opts.playbook, limit: 1 });
           if (!latest) throw new CutoverError(ErrorCode.RunNotFound, "no runs yet", { hint: "start one with `cutover run <playbook>`" });
           runId = latest.runId;
+        }
+        if (opts.watch) {
+          const renderer = makeRenderer(io);
+          const final = await watchRun(runId, { stateDir: io.stateDir, playbook: opts.playbook, onEvent: (e, s) => renderer.event(e, s) });
+          renderer.close(final);
+          return exitCodeForState(final);
         }
         const { state, lease, file } = await readRun(runId, { stateDir: io.stateDir, playbook: opts.playbook });
         const loaded = tryLoad(file);
