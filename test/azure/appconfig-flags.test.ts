@@ -107,6 +107,13 @@ describe("azure-appconfig flag store", () => {
     expect((await flags.get("Throttled")).value).toBe(true);
   });
 
+  it("a hung request times out and is retried", async () => {
+    const flags = await flagStore({ retry: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 1, requestTimeoutMs: 150 } });
+    fake.faults.add({ method: "GET", path: /^\/kv\//, fault: { kind: "hang" } });
+    expect(await flags.get("Hung")).toEqual({ value: undefined });
+    expect(fake.faults.injected).toBe(1);
+  });
+
   it("survives a connection reset", async () => {
     const flags = await flagStore();
     fake.faults.add({ path: /^\/kv\//, fault: { kind: "reset" } });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
-import { armSlots } from "./arm-helpers.js";
+import { RG, SUB, armSlots } from "./arm-helpers.js";
 import { ErrorCode, isCutoverError } from "../../src/errors.js";
 
 let fake: ArmFake;
@@ -68,6 +68,13 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
     await slots.getSlot("shop", "staging");
     // The retry waited for the service's Retry-After, not our 1 ms backoff.
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+  });
+
+  it("a hung request times out and is retried", async () => {
+    const slots = await armSlots(fake, { retry: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 1, requestTimeoutMs: 150 } });
+    fake.faults.add({ method: "GET", path: /slots\/staging$/, fault: { kind: "hang" } });
+    expect((await slots.getSlot("shop", "staging")).state).toBe("Running");
+    expect(fake.requests.filter((r) => r === `GET /subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Web/sites/shop/slots/staging`)).toHaveLength(2);
   });
 
   it("a hung request is cancelled through the abort signal", async () => {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { RestError, type PipelinePolicy } from "@azure/core-rest-pipeline";
 import { z } from "zod";
 import { CutoverError, ErrorCode } from "../../errors.js";
 import type { ProviderContext } from "../../actions/types.js";
@@ -14,6 +15,12 @@ export const RetryConfig = z
     maxRetries: z.number().int().min(0).max(20).default(3).describe("Retries of a failed request (429, 408, 5xx, network errors) inside the SDK."),
     retryDelayMs: z.number().int().min(0).default(1000).describe("First backoff delay; doubles on each retry (with jitter). A Retry-After from the service wins."),
     maxRetryDelayMs: z.number().int().min(0).default(30_000).describe("Cap of the exponential backoff."),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(60_000)
+      .describe("Give up on one HTTP request after this long (it is then retried): a hung connection must not hang the step."),
   })
   .strict()
   .describe("HTTP retry policy of the Azure SDK clients.");
@@ -27,6 +34,7 @@ export const caCertFileField = z
 
 export interface CommonPipelineOptions {
   retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  additionalPolicies: { position: "perRetry"; policy: PipelinePolicy }[];
   tlsOptions?: { ca: string };
   allowInsecureConnection?: boolean;
 }
@@ -40,6 +48,7 @@ export function pipelineOptions(
   const r = RetryConfig.parse(retry ?? {});
   const options: CommonPipelineOptions = {
     retryOptions: { maxRetries: r.maxRetries, retryDelayInMs: r.retryDelayMs, maxRetryDelayInMs: r.maxRetryDelayMs },
+    additionalPolicies: [{ position: "perRetry", policy: requestTimeoutPolicy(r.requestTimeoutMs) }],
   };
   if (caCertFile) {
     const file = path.resolve(ctx.baseDir, caCertFile);
@@ -52,6 +61,41 @@ export function pipelineOptions(
   // Plain http only makes sense for a local emulator (Azurite); allow it for loopback addresses only.
   if (url && isLoopbackHttp(url)) options.allowInsecureConnection = true;
   return options;
+}
+
+/**
+ * The SDK pipelines have no request timeout by default, and their own
+ * `timeout` ends in an AbortError the retry policy does not retry. Each try
+ * gets a timer here instead; a try that times out fails as ETIMEDOUT, which
+ * the SDK's retry policy retries like any network error.
+ */
+export function requestTimeoutPolicy(ms: number): PipelinePolicy {
+  return {
+    name: "cutoverRequestTimeout",
+    sendRequest: async (request, next) => {
+      const outer = request.abortSignal;
+      const ctl = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        ctl.abort();
+      }, ms);
+      const onAbort = () => ctl.abort();
+      if (outer?.aborted) ctl.abort();
+      else outer?.addEventListener("abort", onAbort, { once: true });
+      request.abortSignal = ctl.signal;
+      try {
+        return await next(request);
+      } catch (e) {
+        if (timedOut && !outer?.aborted) throw new RestError(`no answer within ${ms} ms`, { code: "ETIMEDOUT", request });
+        throw e;
+      } finally {
+        clearTimeout(timer);
+        outer?.removeEventListener("abort", onAbort);
+        request.abortSignal = outer;
+      }
+    },
+  };
 }
 
 export function isLoopbackHttp(url: string): boolean {

@@ -33,7 +33,12 @@ export interface QueueDepthClient {
 
 export function createQueueDepthClient(config: AzureQueueConfig, ctx: ProviderContext): QueueDepthClient {
   const r = RetryConfig.parse(config.retry ?? {});
-  const retryOptions = { maxTries: r.maxRetries + 1, retryDelayInMs: Math.max(1, r.retryDelayMs), maxRetryDelayInMs: Math.max(1, r.maxRetryDelayMs) };
+  const retryOptions = {
+    maxTries: r.maxRetries + 1,
+    retryDelayInMs: Math.max(1, r.retryDelayMs),
+    maxRetryDelayInMs: Math.max(1, r.maxRetryDelayMs),
+    tryTimeoutInMs: r.requestTimeoutMs,
+  };
   const clients = new Map<string, QueueClient>();
   const clientFor = (queue: string): QueueClient => {
     let c = clients.get(queue);
