@@ -66,7 +66,8 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
   signal.addEventListener("abort", onAbort, { once: true });
   let lease: MigrationLease | undefined;
   try {
-    await conn.applySettings({ ...client.settings, ...o.settings });
+    // Frozen inside a transaction for longer than the lease lives: the lease is gone anyway, so free the locks.
+    await conn.applySettings({ ...client.settings, idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)), ...o.settings });
     lease = await MigrationLease.acquire(client, conn, {
       runId: o.runId,
       ttlMs: o.leaseTtlMs ?? 30_000,

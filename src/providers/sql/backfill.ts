@@ -92,7 +92,7 @@ export async function runBackfill(client: SqlClient, o: BackfillOptions): Promis
   signal.addEventListener("abort", onAbort, { once: true });
   let lease: MigrationLease | undefined;
   try {
-    await conn.applySettings({ ...client.settings, ...o.settings });
+    await conn.applySettings({ ...client.settings, idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)), ...o.settings });
     lease = await MigrationLease.acquire(client, conn, { runId: o.runId, ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, log: o.log, onLost: onAbort, signal });
     const token = lease.token;
     const t = client.sql.tables.backfill;

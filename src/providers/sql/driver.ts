@@ -18,6 +18,11 @@ export interface SessionSettings {
   lockTimeoutMs: number;
   /** Longest run of one statement (PG `statement_timeout`; ignored by SQLite). */
   statementTimeoutMs: number;
+  /**
+   * PG `idle_in_transaction_session_timeout`: a runner frozen inside a transaction
+   * (SIGSTOP, a debugger) loses its session and its row locks instead of blocking traffic.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /** One connection, used by one task at a time. */

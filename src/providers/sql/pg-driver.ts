@@ -95,8 +95,10 @@ class PgConnection implements SqlConnection {
 
   async applySettings(settings: SessionSettings): Promise<void> {
     // Session-level SET (not SET LOCAL): the guards hold for every statement of the session.
+    const ms = (n: number) => Math.max(0, Math.floor(n));
     await this.client.query(
-      `set lock_timeout = ${Math.max(0, Math.floor(settings.lockTimeoutMs))}; set statement_timeout = ${Math.max(0, Math.floor(settings.statementTimeoutMs))}`,
+      `set lock_timeout = ${ms(settings.lockTimeoutMs)}; set statement_timeout = ${ms(settings.statementTimeoutMs)}` +
+        (settings.idleInTransactionTimeoutMs !== undefined ? `; set idle_in_transaction_session_timeout = ${ms(settings.idleInTransactionTimeoutMs)}` : ""),
     );
   }
 
