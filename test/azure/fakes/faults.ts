@@ -28,6 +28,7 @@ export class FaultInjector {
 
   clear(): void {
     this.rules = [];
+    this.injected = 0;
   }
 
   /** Apply a matching fault; true when the request was handled by it. */
