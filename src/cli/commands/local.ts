@@ -94,5 +94,5 @@ function slotLine(io: CliIO, s: SlotStatus): string {
   const colour = { healthy: c.green, unhealthy: c.red, starting: c.yellow, stopped: c.dim }[s.health];
   const name = (s.live ? `${s.slot} (live)` : s.slot).padEnd(13);
   const pid = s.pid ? `pid ${s.pid}` : "";
-  return `  ${s.live ? c.bold(name) : name}${(s.version ?? "-").padEnd(8)} ${colour(s.health.padEnd(9))} ${s.url.padEnd(22)} ${pid.padEnd(10)} in flight ${s.inFlight} (${s.inFlightWrites} writes)`;
+  return `  ${s.live ? c.bold(name) : name}${(s.version ?? "-").padEnd(8)} ${colour(s.health.padEnd(9))} ${(s.port ? s.url : "-").padEnd(22)} ${pid.padEnd(10)} in flight ${s.inFlight} (${s.inFlightWrites} writes)`;
 }
