@@ -113,6 +113,20 @@ describe("local supervisor", () => {
     expect((await client.get("MaintenanceMode")).value).toBe(false);
   });
 
+  it("runs an app that knows nothing of flags; flag writes do not wait for it", async () => {
+    const dir = newDir();
+    await localUp({ dir });
+    const client = new LocalClient({ dir });
+    const plain = "require('http').createServer((q, s) => s.end('plain')).listen(Number(process.env.PORT), '127.0.0.1')";
+    const out = await client.deploy("green", { version: "plain-1", command: ["node", "-e", plain], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 10_000 });
+    expect(out.status).toMatchObject({ version: "plain-1", health: "healthy" });
+    // Blue (the demo app) confirms flags; green never polls them and is not waited for.
+    await expect(client.set("MaintenanceMode", true)).resolves.toBeDefined();
+    const status = await client.status();
+    expect(status.slots.blue.flagsRevApplied).toBe(status.flagsRev);
+    expect(status.slots.green.flagsRevApplied).toBeUndefined();
+  });
+
   it("restarts an app that dies while it should be running", async () => {
     const dir = newDir();
     const { status } = await localUp({ dir });

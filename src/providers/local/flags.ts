@@ -29,6 +29,8 @@ export class FlagBoard {
   constructor(
     initial: { flags: Record<string, FlagRecord>; rev: number },
     private readonly persist: () => Promise<void>,
+    /** Called on a process's first poll: it reads flags, so writes must wait for it. */
+    private readonly onFirstPoll: (slot: SlotName, pid: number) => void = () => undefined,
   ) {
     this.flags = { ...initial.flags };
     this.rev = initial.rev;
@@ -107,6 +109,7 @@ export class FlagBoard {
   }
 
   private ack(slot: SlotName, pid: number, rev: number): void {
+    if (this.applied[slot]?.pid !== pid) this.onFirstPoll(slot, pid);
     this.applied[slot] = { pid, rev };
     for (const w of [...this.ackWaiters]) w();
   }

@@ -64,7 +64,17 @@ export class Supervisor {
     this.adminToken = ensureTokenFile(this.paths.adminToken);
     this.appsToken = ensureTokenFile(this.paths.appsToken);
     this.proxy = new ReverseProxy(state.live);
-    this.flags = new FlagBoard({ flags: state.flags, rev: state.flagsRev }, () => this.persist());
+    this.flags = new FlagBoard(
+      { flags: state.flags, rev: state.flagsRev },
+      () => this.persist(),
+      (slot, pid) => {
+        const rec = this.state.slots[slot];
+        if (rec.pid === pid && !rec.flagsConsumer) {
+          rec.flagsConsumer = true;
+          void this.persist().catch(() => undefined);
+        }
+      },
+    );
   }
 
   static async load(dir: string): Promise<Supervisor> {
@@ -122,7 +132,9 @@ export class Supervisor {
     this.health[slot] = "starting";
     try {
       const app = await startApp(slot, spec, port, this.paths.logs, (s, p) => this.baseEnv(s, p), signal);
-      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: true, pid: app.pid, startedAt: new Date().toISOString() };
+      // An app polls flags as it starts, before this record names its pid: look it up.
+      const flagsConsumer = this.flags.appliedBy(slot, app.pid) !== undefined || undefined;
+      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: true, pid: app.pid, startedAt: new Date().toISOString(), flagsConsumer };
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, port);
     } catch (e) {
@@ -230,7 +242,7 @@ export class Supervisor {
   flagsApplied(rev = this.flags.revision): Promise<SlotName[]> {
     const procs = SLOT_NAMES.flatMap((slot) => {
       const r = this.state.slots[slot];
-      return r.running && r.pid && isPidAlive(r.pid) ? [{ slot, pid: r.pid }] : [];
+      return r.running && r.pid && r.flagsConsumer && isPidAlive(r.pid) ? [{ slot, pid: r.pid }] : [];
     });
     return this.flags.waitApplied(rev, procs, FLAG_APPLY_TIMEOUT_MS);
   }

@@ -43,6 +43,11 @@ export interface SlotRecord {
   running: boolean;
   pid?: number;
   startedAt?: string;
+  /**
+   * The app in the slot reads flags (it has polled them): flag writes wait until
+   * it confirms them. An app that never polls (not cutover-aware) is not waited for.
+   */
+  flagsConsumer?: boolean;
 }
 
 export interface FlagRecord {
