@@ -35,7 +35,7 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
   for (const step of steps) {
     const raw = getAt(doc, step.path);
     if (!isObj(raw)) continue;
-    const visit = (value: unknown, at: Path, where: "with" | "when" | "matrix") => {
+    const visit = (value: unknown, at: Path, where: Where) => {
       if (typeof value === "string") {
         if (!hasExpression(value)) return;
         let parts;
@@ -58,11 +58,14 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
     };
     visit(raw.with, [...step.path, "with"], "with");
     visit(raw.when, [...step.path, "when"], "when");
-    if (isObj(raw.undo)) visit(raw.undo.with, [...step.path, "undo", "with"], "with");
+    if (isObj(raw.undo)) visit(raw.undo.with, [...step.path, "undo", "with"], "undo");
     if (isObj(raw.matrix)) for (const [k, v] of Object.entries(raw.matrix)) if (typeof v === "string") visit(v, [...step.path, "matrix", k], "matrix");
   }
   return problems;
 }
+
+/** Where an expression is: an undo runs after its step succeeded, so it may read the step's own outputs. */
+type Where = "with" | "when" | "matrix" | "undo";
 
 interface Ctx {
   step: StepVisibility;
@@ -71,7 +74,7 @@ interface Ctx {
   matrices: Set<string>;
   paramType(name: string): Ty | undefined;
   err(msg: string): void;
-  where: "with" | "when" | "matrix";
+  where: Where;
 }
 
 function typeOf(e: Expr, c: Ctx): Ty {
@@ -114,8 +117,10 @@ function refType(p: (string | number)[], c: Ctx): Ty {
     case "steps": {
       if (a === undefined) { c.err("name a step: steps.<id>.outputs.<name>"); return "any"; }
       const id = String(a);
-      if (id === c.step.id) c.err("a step cannot use its own outputs");
-      else if (!c.allIds.has(id)) c.err(`unknown step "${id}"`);
+      if (id === c.step.id) {
+        if (c.where !== "undo") c.err("a step cannot use its own outputs (its undo can)");
+        else if (c.matrices.has(id)) c.err(`"${id}" has a matrix: its members' outputs are not visible, not even to its undo`);
+      } else if (!c.allIds.has(id)) c.err(`unknown step "${id}"`);
       else if (!c.step.visible.has(id)) c.err(`step "${id}" has not finished when "${c.step.id}" runs (it comes later or runs in parallel)`);
       else if (c.groups.has(id)) c.err(`"${id}" is a group: it has no outputs or status of its own; name one of its steps`);
       else if (c.matrices.has(id)) c.err(`"${id}" has a matrix: its members' outputs are not visible to other steps`);
