@@ -6,7 +6,7 @@
  */
 import { Journal } from "../engine/journal.js";
 import { isLeaseLive, type LeaseInfo } from "../engine/store.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
 import { currentActor } from "../runtime.js";
 import { openStore, type LocateOptions } from "./inspect.js";
 import { holderIsDeadLocalProcess } from "./session.js";
@@ -15,7 +15,16 @@ export async function unlock(environment: string, opts: LocateOptions & { force?
   const actor = currentActor(opts.env);
   const { store, close } = await openStore(opts);
   try {
-    const current = await store.readLease(environment);
+    let current: LeaseInfo | undefined;
+    try {
+      current = await store.readLease(environment);
+    } catch (e) {
+      // A damaged lease record is exactly what --force is for: the store's forceLease replaces it.
+      if (!opts.force || !isCutoverError(e, ErrorCode.JournalCorrupt)) throw e;
+      const { lease } = await store.forceLease({ environment, holder: `${actor.user}@${actor.host} pid ${actor.pid} unlock`, ttlMs: 30_000 });
+      await store.releaseLease(lease);
+      return { released: { environment, holder: "(damaged lease record)", token: 0, acquiredAt: "", expiresAt: "" } };
+    }
     if (!current) return {};
     const stale = !isLeaseLive(current) || holderIsDeadLocalProcess(current, actor.host);
     if (!stale && !opts.force) {

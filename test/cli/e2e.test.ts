@@ -148,6 +148,16 @@ describe("cutover CLI", () => {
     expect(journal).toContain('"type":"lease.forced"');
   });
 
+  it("unlock --force recovers a damaged lease record", () => {
+    const leaseFile = path.join(p.dir, ".cutover", "leases", "e2e.json");
+    writeFileSync(leaseFile, "{ not json");
+    const plain = cutover(p.dir, ["unlock", "e2e"]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain("--force");
+    expect(cutover(p.dir, ["unlock", "e2e", "--force"]).code).toBe(0);
+    expect(cutover(p.dir, ["unlock", "e2e"]).stdout).toContain("was not locked");
+  });
+
   it("schema prints a JSON Schema that knows every action's inputs", () => {
     const r = cutover(p.dir, ["schema"]);
     expect(r.code).toBe(0);
