@@ -1,0 +1,88 @@
+/**
+ * The local.* actions one by one: idempotence (a second run changes
+ * nothing), refusals (the live slot), undo, dry run, and resumption from a
+ * checkpoint.
+ */
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localDeploy } from "../../src/actions/local-deploy.js";
+import { localStop } from "../../src/actions/local-stop.js";
+import { localSwap } from "../../src/actions/local-swap.js";
+import type { Json } from "../../src/engine/events.js";
+import { LocalClient } from "../../src/providers/local/client.js";
+import { localProvider } from "../../src/providers/local/index.js";
+import { localUp } from "../../src/providers/local/lifecycle.js";
+import { makeContext, runAction, undoAction, type EnvEntry } from "./context.js";
+import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
+
+const stateDir = tempDir("actions");
+const dir = path.join(stateDir, "local");
+const client = new LocalClient({ dir });
+const environment: Record<string, EnvEntry> = { app: { def: localProvider as EnvEntry["def"], config: {} } };
+const ctx = (priorCheckpoint?: Json) => makeContext({ stateDir, baseDir: ROOT, environment, priorCheckpoint });
+const v2 = { version: "v2", command: ["node", "demo/v2/server.js"] };
+
+beforeAll(async () => {
+  ensureBuilt();
+  await localUp({ dir });
+});
+afterAll(() => destroyLocal(dir));
+
+describe("local.* actions", () => {
+  it("a dry run changes nothing", async () => {
+    const dry = ctx();
+    dry.ctx.dryRun = true;
+    await runAction(localDeploy, v2, dry.ctx);
+    await runAction(localSwap, { to: "green" }, dry.ctx);
+    const status = await client.status();
+    expect(status.live).toBe("blue");
+    expect(status.slots.green.running).toBe(false);
+    expect(dry.checkpoints).toEqual([]);
+  });
+
+  it("local.deploy is idempotent, refuses the live slot, and its undo stops what it started", async () => {
+    const first = await runAction(localDeploy, v2, ctx().ctx);
+    expect(first.result.outputs).toMatchObject({ slot: "green", live: "blue", version: "v2", changed: true });
+    const pid = (await client.status()).slots.green.pid;
+    const second = await runAction(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
+    expect(second.result.outputs).toMatchObject({ slot: "green", changed: false });
+    expect((await client.status()).slots.green.pid).toBe(pid);
+
+    await expect(runAction(localDeploy, { ...v2, slot: "blue" }, ctx().ctx)).rejects.toThrow(/live/);
+
+    await undoAction(localDeploy, first.input, first.result.recorded as Json, ctx().ctx);
+    expect((await client.status()).slots.green.running).toBe(false);
+  });
+
+  it("a resumed local.deploy goes to the slot its first attempt chose and undo restores what was there", async () => {
+    // Green runs v1 first; the release replaces it with v2.
+    await client.deploy("green", { version: "v1", command: ["node", "demo/v1/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 });
+    const first = ctx();
+    await runAction(localDeploy, v2, first.ctx);
+    expect(first.checkpoints).toEqual([{ slot: "green", live: "blue", previous: { version: "v1" } }]);
+    const resumed = await runAction(localDeploy, v2, ctx(first.checkpoints[0]).ctx);
+    expect(resumed.result.recorded).toEqual({ slot: "green", version: "v2", previous: { version: "v1" } });
+    expect(resumed.result.outputs!.changed).toBe(false);
+
+    await undoAction(localDeploy, resumed.input, resumed.result.recorded as Json, ctx().ctx);
+    expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
+  });
+
+  it("local.stop refuses the live slot, is idempotent, and its undo starts the slot again", async () => {
+    await expect(runAction(localStop, { slot: "blue" }, ctx().ctx)).rejects.toThrow(/live/);
+    const stopped = await runAction(localStop, { slot: "idle" }, ctx().ctx);
+    expect(stopped.result.outputs).toMatchObject({ slot: "green", version: "v1", changed: true });
+    const again = await runAction(localStop, { slot: "green" }, ctx().ctx);
+    expect(again.result.outputs).toMatchObject({ slot: "green", changed: false });
+    await undoAction(localStop, stopped.input, stopped.result.recorded as Json, ctx().ctx);
+    expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
+  });
+
+  it("local.swap refuses a slot that is not healthy, and swapping to the live slot changes nothing", async () => {
+    await client.stop("green", { drainTimeoutMs: 1000, killAfterMs: 2000 });
+    await expect(runAction(localSwap, { to: "green" }, ctx().ctx)).rejects.toThrow(/not running healthy/);
+    const same = await runAction(localSwap, { to: "blue" }, ctx().ctx);
+    expect(same.result.outputs).toMatchObject({ live: "blue", previous: "blue", changed: false });
+    expect((await client.status()).live).toBe("blue");
+  });
+});
