@@ -45,7 +45,11 @@ export const postgresConfig = z
 
 export const sqliteConfig = z
   .object({
-    path: z.string().min(1).describe("Database file, relative to the playbook's directory."),
+    path: z.string().min(1).describe("Database file, relative to the playbook's directory (or to the state directory with `relativeTo: stateDir`)."),
+    relativeTo: z
+      .enum(["playbook", "stateDir"])
+      .default("playbook")
+      .describe("What a relative `path` is relative to: the playbook's directory, or cutover's state directory (`.cutover`, where the local environment keeps the demo's database)."),
     tablePrefix: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier")
@@ -83,7 +87,7 @@ export const sqliteProvider: ProviderDefinition<z.infer<typeof sqliteConfig>, Sq
   capabilities: [SqlCapability],
   create(config, ctx) {
     return createSqliteClient({
-      path: path.resolve(ctx.baseDir, config.path),
+      path: path.resolve(config.relativeTo === "stateDir" ? ctx.stateDir : ctx.baseDir, config.path),
       tablePrefix: config.tablePrefix,
       settings: { lockTimeoutMs: parseDuration(config.lockTimeout), statementTimeoutMs: parseDuration(config.statementTimeout) },
     });
