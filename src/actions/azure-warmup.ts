@@ -6,14 +6,13 @@
  *
  * Observes the slot first: a stopped slot fails at once (no point waiting).
  */
-import { request } from "node:https";
-import { request as httpRequest } from "node:http";
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction, type ActionResult } from "./types.js";
 import { durationField } from "./support/schemas.js";
 import { sleep, throwIfAborted } from "./support/abort.js";
 import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";
+import { siteGet } from "./azure-site-request.js";
 
 const AzureWarmupWith = z
   .object({
@@ -30,31 +29,6 @@ const AzureWarmupWith = z
     url: z.string().url().optional().describe("Request this URL instead of https://<slot hostname><path> (a custom domain bound to the slot)."),
   })
   .strict();
-
-interface Answer {
-  status?: number;
-  body: string;
-  error?: string;
-}
-
-function get(url: string, ca: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<Answer> {
-  return new Promise((resolve) => {
-    const u = new URL(url);
-    const send = u.protocol === "http:" ? httpRequest : request;
-    const req = send(u, { method: "GET", signal, timeout: timeoutMs, ...(u.protocol === "https:" && ca ? { ca } : {}) }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        if (body.length < 64 * 1024) body += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode, body }));
-      res.on("error", (e) => resolve({ body, error: e.message }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${formatDuration(timeoutMs)}`)));
-    req.on("error", (e) => resolve({ body: "", error: e.message }));
-    req.end();
-  });
-}
 
 export const azureWarmup = defineAction({
   kind: "azure.warmup",
@@ -85,7 +59,7 @@ export const azureWarmup = defineAction({
     while (true) {
       throwIfAborted(ctx.signal);
       attempts++;
-      const a = await get(url, client.options.tlsCa, parseDuration(input.requestTimeout), ctx.signal);
+      const a = await siteGet(url, client.options.tlsCa, parseDuration(input.requestTimeout), ctx.signal);
       throwIfAborted(ctx.signal);
       const ok = a.status !== undefined && input.expectStatus.includes(a.status) && (input.bodyContains === undefined || a.body.includes(input.bodyContains));
       if (ok) {

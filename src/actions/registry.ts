@@ -35,6 +35,7 @@ import { azureStartSlot } from "./azure-start-slot.js";
 import { azureStopSlot } from "./azure-stop-slot.js";
 import { azureRestartSlot } from "./azure-restart-slot.js";
 import { azureQueueDrain } from "./azure-queue-drain.js";
+import { azureBake } from "./azure-bake.js";
 
 export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
   exec,
@@ -61,6 +62,7 @@ export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typesc
   azureStopSlot,
   azureRestartSlot,
   azureQueueDrain,
+  azureBake,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

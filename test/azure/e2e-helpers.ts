@@ -89,7 +89,7 @@ export function flagEnabled(world: AzureWorld): boolean | undefined {
   return s?.value ? (JSON.parse(s.value) as { enabled: boolean }).enabled : undefined;
 }
 
-export const fastParams = ["--param", "version=v2", "--param", "pollIntervalMs=5", "--param", "checkInterval=10ms"];
+export const fastParams = ["--param", "version=v2", "--param", "pollIntervalMs=5", "--param", "checkInterval=10ms", "--param", "bakeFor=50ms"];
 
 export interface CliRun {
   child: ChildProcess;

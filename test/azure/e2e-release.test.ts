@@ -59,6 +59,16 @@ describe("azure-appservice playbook through the CLI", () => {
     expect(flagEnabled(world)).toBe(false);
   });
 
+  it("production turning bad while baking aborts the release on its own: swapped back, flag restored", async () => {
+    world.arm.slot(APP, "production").warmup.goodAnswersLeft = 3; // enough for verify-production, then 503s
+    const r = await cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams, "--param", "bakeFor=1m"]).done;
+    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(1);
+    expect(r.stdout).toMatch(/badly 3 times in a row/);
+    expect(swaps()).toBe(2);
+    expect(version("production")).toBe("v1");
+    expect(flagEnabled(world)).toBe(false);
+  });
+
   it("a failed verification pauses; abort swaps back and restores the maintenance flag", async () => {
     world.arm.slot(APP, "production").warmup.failFirst = 1_000_000;
     const r = await cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams, "--param", "warmupTimeout=200ms"]).done;

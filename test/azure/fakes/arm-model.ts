@@ -17,8 +17,11 @@ export interface SlotState {
   /** The source's own sticky values, saved while a preview is applied. */
   stickyBeforePreview?: Record<string, string>;
   restarts: number;
-  /** Warm-up behaviour of the slot's site: answer `failStatus` to the first `failFirst` requests. */
-  warmup: { failFirst: number; failStatus: number; requests: number };
+  /**
+   * Behaviour of the slot's site: answer `failStatus` to the first `failFirst`
+   * requests; with `goodAnswersLeft`, answer well that many times, then fail.
+   */
+  warmup: { failFirst: number; failStatus: number; requests: number; goodAnswersLeft?: number };
 }
 
 export interface AppState {

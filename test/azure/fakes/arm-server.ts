@@ -92,6 +92,10 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
           slot.warmup.failFirst--;
           return json(res, slot.warmup.failStatus, { error: "cold" });
         }
+        if (slot.warmup.goodAnswersLeft !== undefined) {
+          if (slot.warmup.goodAnswersLeft <= 0) return json(res, slot.warmup.failStatus, { error: "unhealthy" });
+          slot.warmup.goodAnswersLeft--;
+        }
         json(res, 200, { app: appName, slot: slotName, version: versionOf(slot), path: req.url });
       });
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
