@@ -22,6 +22,7 @@ describe("script folder", () => {
       "0006_e.contract.sql": "-- cutover:no-transacton\nselect 1;",
       "0007_f.expand.sql": "-- cutover:no-transaction\ncreate index concurrently i on t (a); select 1;",
       "0008_g.expand.sql": "create index concurrently j on t (a);",
+      "0009_h.expand.sql": "begin;\ncreate table t (a int);\ncommit;",
       "README.md": "ignored",
     });
     let message = "";
@@ -36,6 +37,8 @@ describe("script folder", () => {
     expect(message).toContain("unknown directive '-- cutover:no-transacton'");
     expect(message).toContain("0007_f.expand.sql: a no-transaction script must hold exactly one statement (found 2)");
     expect(message).toContain("0008_g.expand.sql: statement 1 cannot run inside a transaction");
+    expect(message).toContain("0009_h.expand.sql: statement 1 controls the transaction");
+    expect(message).toContain("0009_h.expand.sql: statement 3 controls the transaction");
     expect(message).not.toContain("README");
   });
 
@@ -86,5 +89,7 @@ describe("script folder", () => {
   it("splits statements around quotes, dollar bodies and comments", () => {
     const s = splitStatements("create function f() returns int as $$ select 1; $$ language sql; select ';' /* ; */; select 2 -- ;\n");
     expect(s.map((x) => x.text.split(/\s+/)[0])).toEqual(["create", "select", "select"]);
+    const trigger = splitStatements("create trigger t after insert on a begin insert into b values (1); update c set n = n + 1; end; select 1;");
+    expect(trigger.map((x) => x.text.split(/\s+/)[0])).toEqual(["create", "select"]);
   });
 });

@@ -106,6 +106,12 @@ export function loadScriptFolder(dir: string): ScriptFolder {
     if (!transactional && statements.length !== 1) {
       problems.push(`${name}: a no-transaction script must hold exactly one statement (found ${statements.length}); split it into several scripts`);
     }
+    statements.forEach((s, i) => {
+      // cutover owns the transaction (script + journal row commit together): a script must not end it.
+      if (/^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|SAVEPOINT|RELEASE)\b/i.test(s.code) && !/^\s*BEGIN\s+ATOMIC\b/i.test(s.code)) {
+        problems.push(`${name}: statement ${i + 1} controls the transaction; remove it: cutover runs each script in its own transaction (or none, with -- cutover:no-transaction)`);
+      }
+    });
     if (transactional) {
       statements.forEach((s, i) => {
         if (needsNoTransaction(s.code)) {

@@ -79,6 +79,11 @@ export function splitStatements(sql: string): ScannedStatement[] {
         code += c;
         i++;
       }
+    } else if (c === ";" && insideTriggerBody(code)) {
+      // SQLite trigger bodies are BEGIN stmt; stmt; END: their semicolons do not end the statement.
+      text += c;
+      code += c;
+      i++;
     } else if (c === ";") {
       push();
       i++;
@@ -90,4 +95,8 @@ export function splitStatements(sql: string): ScannedStatement[] {
   }
   push();
   return out;
+}
+
+function insideTriggerBody(code: string): boolean {
+  return /^\s*CREATE\s+(?:TEMP\w*\s+)?TRIGGER\b[\s\S]*\bBEGIN\b/i.test(code) && !/\bEND\s*$/i.test(code);
 }
