@@ -136,6 +136,24 @@ describe("azure.swap", () => {
     expect(fake.apps.get("shop")?.swaps).toBe(0);
   });
 
+  it("an undo interrupted mid swap-back, run again, waits for it instead of swapping a third time", async () => {
+    const res = await runAction(azureSwap, {}, makeContext({ providers: providers() }).ctx);
+    fake.options.pollsPerSwap = 100_000;
+    const ac = new AbortController();
+    const first = makeUndoContext(res.recorded as Json, { providers: providers(), signal: ac.signal });
+    const interrupted = undoAction(azureSwap, {}, first.ctx);
+    while (!fake.apps.get("shop")?.operation) await new Promise((r) => setTimeout(r, 2));
+    ac.abort(new Error("killed"));
+    await expect(interrupted).rejects.toThrow();
+    expect(fake.apps.get("shop")?.swaps).toBe(1);
+    fake.options.swapCompletesAfterMs = 100; // Azure finishes the swap-back meanwhile
+    const again = makeUndoContext(res.recorded as Json, { providers: providers() });
+    await undoAction(azureSwap, {}, again.ctx);
+    expect(fake.apps.get("shop")?.swaps).toBe(2);
+    expect(version("production")).toBe("v1");
+    expect(swapPosts()).toBe(2);
+  });
+
   it("a dry run neither swaps nor applies a preview", async () => {
     await runAction(azureSwap, {}, makeContext({ providers: providers(), dryRun: true }).ctx);
     await runAction(azureSwapPreview, {}, makeContext({ providers: providers(), dryRun: true }).ctx);
