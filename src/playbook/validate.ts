@@ -77,9 +77,10 @@ export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$
       // A bad record key (a param name): point at the key and say what a key must be, not zod's "Invalid key in record".
       const why = issue.issues[0]?.message ?? issue.message;
       out.push(source.problem(p, `${why}: "${String(p[p.length - 1])}"`, { key: true }));
-    } else if ((issue.code === "invalid_type" || issue.code === "invalid_value") && opts.root !== undefined && isMissing(opts.root, p)) {
-      const expected = issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, "");
-      out.push(source.problem(p, `missing required field "${String(p[p.length - 1])}" (${expected})`));
+    } else if ((issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union") && opts.root !== undefined && isMissing(opts.root, p)) {
+      // A union's message names only its first branch: say what is missing, not a misleading type.
+      const expected = issue.code === "invalid_union" ? "" : ` (${issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, "")})`;
+      out.push(source.problem(p, `missing required field "${String(p[p.length - 1])}"${expected}`));
     } else if (issue.code === "invalid_union" && "errors" in issue && Array.isArray(issue.errors)) {
       // Report the branch that got furthest rather than zod's generic "Invalid input".
       const branch = issue.errors.flat()[0] as z.core.$ZodIssue | undefined;
