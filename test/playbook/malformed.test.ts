@@ -39,6 +39,7 @@ interface Case {
   spawned?: CliResult;
   validate?: CliResult;
   validateJson?: CliResult;
+  runJson?: CliResult;
 }
 
 function parseExpectations(text: string): Expectation[] {
@@ -80,14 +81,13 @@ beforeAll(async () => {
         { cwd: c.dir, args: ["run", c.name, "--state-dir", stateDir(c)] },
         { cwd: c.dir, args: ["validate", c.name] },
         { cwd: c.dir, args: ["-o", "json", "validate", c.name] },
+        { cwd: c.dir, args: ["-o", "json", "run", c.name, "--state-dir", stateDir(c)] },
       ]),
     ),
   ]);
   sample.forEach((c, i) => (c.spawned = spawned[i]));
   cases.forEach((c, i) => {
-    c.run = results[3 * i];
-    c.validate = results[3 * i + 1];
-    c.validateJson = results[3 * i + 2];
+    [c.run, c.validate, c.validateJson, c.runJson] = results.slice(4 * i, 4 * i + 4);
   });
 }, 120_000);
 
@@ -154,6 +154,13 @@ describe("malformed playbooks", () => {
       const asText = event.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ": " : ""}${p.message}`);
       expect(asText).toEqual(problemLines(c.run!.stderr, c.name));
       expect(j.stderr).toBe("");
+    });
+
+    it("run -o json: the same single error line, nothing ran", () => {
+      expect(c.runJson!.code).toBe(2);
+      expect(c.runJson!.stdout).toBe(c.validateJson!.stdout);
+      expect(fs.existsSync(path.join(c.dir, MARKER))).toBe(false);
+      expect(filesUnder(stateDir(c))).toEqual([]);
     });
   });
 });
