@@ -54,7 +54,7 @@ describe("local.drain", () => {
     let laterDone = false;
     const drain = runAction(localDrain, { slot: "blue", timeout: "10s" }, makeContext({ stateDir, baseDir: ROOT, environment }).ctx);
     await new Promise((r) => setTimeout(r, 50));
-    const later = slow("GET", 2500).then((r) => ((laterDone = true), r));
+    const later = slow("GET", 1500).then((r) => ((laterDone = true), r));
     const { result } = await drain;
     expect(laterDone).toBe(false);
     expect(result.outputs).toMatchObject({ slot: "blue", drained: true, pendingAtStart: 1 });
@@ -88,7 +88,7 @@ describe("local.drain", () => {
   });
 
   it("fails at its timeout, or goes on with onTimeout: continue", async () => {
-    const held = slow("GET", 1500);
+    const held = slow("GET", 1000);
     await inFlight(1);
     const ctx = () => makeContext({ stateDir, baseDir: ROOT, environment }).ctx;
     await expect(runAction(localDrain, { slot: "blue", timeout: "100ms" }, ctx())).rejects.toThrow(/still had requests in flight/);
@@ -98,7 +98,7 @@ describe("local.drain", () => {
   });
 
   it("stops waiting when the step is cancelled", async () => {
-    const held = slow("GET", 1500);
+    const held = slow("GET", 800);
     await inFlight(1);
     const ac = new AbortController();
     const drain = runAction(localDrain, { slot: "blue", timeout: "1m" }, makeContext({ stateDir, baseDir: ROOT, environment, signal: ac.signal }).ctx);
