@@ -8,6 +8,9 @@ import { azureAppConfigProvider } from "../../src/providers/azure/appconfig-prov
 import type { AppConfigFlagStore } from "../../src/providers/azure/appconfig-flag-store.js";
 import { providerContext } from "./provider-context.js";
 import { ErrorCode, isCutoverError } from "../../src/errors.js";
+import type { Json } from "../../src/engine/events.js";
+import { flagSet } from "../../src/actions/flag-set.js";
+import { makeContext, makeUndoContext, runAction, undoAction } from "../actions/context.js";
 
 let fake: AppConfigFake;
 beforeAll(async () => {
@@ -54,6 +57,23 @@ describe("azure-appconfig flag store", () => {
     expect(fake.authFailures).toBe(0);
   });
 
+  it("drives the generic flag.set action: set, resume after a crash, undo restores the original", async () => {
+    const flags = await flagStore({ mode: "key-value", label: "production" });
+    await flags.set("Maint", false);
+    const providers = { flags: { capabilities: ["flags"], client: flags } };
+    const first = makeContext({ providers });
+    first.ctx.checkpoint = async (data) => {
+      first.seen.checkpoints.push(structuredClone(data));
+    };
+    const res = await runAction(flagSet, { name: "Maint", value: true }, first.ctx);
+    expect((await flags.get("Maint")).value).toBe(true);
+    // A resumed attempt after a crash between the write and the success event records the true original.
+    const again = await runAction(flagSet, { name: "Maint", value: true }, makeContext({ providers, priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 }).ctx);
+    expect(again.recorded).toEqual(res.recorded);
+    await undoAction(flagSet, { name: "Maint", value: true }, makeUndoContext(res.recorded as Json, { providers }).ctx);
+    expect((await flags.get("Maint")).value).toBe(false);
+  });
+
   it("keeps the rest of an existing flag (filters, description) when flipping it", async () => {
     const flags = await flagStore();
     fake.put(
@@ -91,9 +111,12 @@ describe("azure-appconfig flag store", () => {
   it("key-value mode writes a labelled plain key", async () => {
     const flags = await flagStore({ mode: "key-value", label: "production", keyPrefix: "Shop:" });
     await flags.set("MaintenanceMode", true);
-    expect(fake.get("Shop:MaintenanceMode", "production")?.value).toBe("true");
+    expect(fake.get("Shop:MaintenanceMode", "production")).toMatchObject({ value: "true", content_type: "application/json" });
     expect(fake.get("Shop:MaintenanceMode", null)).toBeUndefined();
-    expect((await flags.get("MaintenanceMode")).value).toBe("true");
+    expect((await flags.get("MaintenanceMode")).value).toBe(true); // round-trips as the same value
+    await flags.set("MaintenanceMode", "off");
+    expect(fake.get("Shop:MaintenanceMode", "production")).toMatchObject({ value: "off", content_type: null });
+    expect((await flags.get("MaintenanceMode")).value).toBe("off");
     await flags.set("Settings", { a: 1 });
     expect((await flags.get("Settings")).value).toEqual({ a: 1 });
   });

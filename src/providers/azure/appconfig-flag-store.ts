@@ -7,8 +7,8 @@
  *   Microsoft.FeatureManagement content type; the flag's value is its
  *   `enabled`. Everything else in the flag (filters, variants, telemetry) is
  *   kept: we read the JSON, change `enabled`, and write it back.
- * - `key-value`: a plain `<prefix><name>` key (with an optional label) whose
- *   value is a string (JSON when its content type says so).
+ * - `key-value`: a plain `<prefix><name>` key (with an optional label):
+ *   text as is, other values as JSON with the `application/json` content type.
  *
  * Every write is conditional on the ETag we read (or If-None-Match: * for a
  * new key), so a concurrent human edit is never silently overwritten.
@@ -125,9 +125,13 @@ export class AppConfigFlagStore implements FlagStore {
     return { value: JSON.stringify(flag), contentType: featureFlagContentType };
   }
 
+  /**
+   * Text is stored as is; anything else as JSON with the JSON content type,
+   * so it reads back as the same value (`true` stays a boolean, and flag.set
+   * can tell "already set" from "different" after a crash).
+   */
   private keyValue(value: Json): { value: string; contentType?: string } {
     if (typeof value === "string") return { value };
-    if (typeof value === "number" || typeof value === "boolean") return { value: String(value) };
     return { value: JSON.stringify(value), contentType: "application/json" };
   }
 
