@@ -4,7 +4,7 @@
  * pausable, with progress. See docs/migrations.md.
  */
 import { z } from "zod";
-import { runBackfill } from "../providers/sql/backfill.js";
+import { estimateBackfill, runBackfill } from "../providers/sql/backfill.js";
 import { durationSchema, parseDuration } from "../providers/sql/duration.js";
 import { sessionFields, sessionOverrides, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "./types.js";
@@ -50,8 +50,10 @@ export const migrateBackfill = defineAction({
     const client = await sqlClient(ctx, input.target);
     const name = input.name ?? input.table;
     if (ctx.dryRun) {
-      ctx.log.info(`would backfill ${input.table} (${name}) by ${input.key}; nothing changed`);
-      return { outputs: { rowsDone: 0, rowsTotal: 0 } };
+      const e = await estimateBackfill(client, { name, table: input.table });
+      const state = e.status === "done" ? "already completed: would do nothing" : e.status === "running" ? `would resume after key ${e.lastKey} (${e.rowsDone} rows done)` : "would start";
+      ctx.log.info(`backfill ${name} of ${input.table} (~${e.rowsEstimate} rows, batches of ${input.batchSize} growing towards ${input.targetBatch}): ${state}; nothing changed`);
+      return { outputs: { rowsDone: e.rowsDone, rowsTotal: e.rowsEstimate } };
     }
     const r = await runBackfill(client, {
       name,

@@ -78,4 +78,14 @@ describe("cutover migrate (CLI)", () => {
     await held.release();
     await conn.close();
   });
+
+  it("takes the database from a playbook's environment entry", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const path = await import("node:path");
+    const file = path.join(dir, "pb.yaml");
+    writeFileSync(file, `version: 1\nname: pb\nenvironment:\n  main-db: { provider: sqlite, path: ${JSON.stringify(db.location)} }\nsteps:\n  - id: m\n    action: migrate.run\n    with: { target: main-db, dir: ., phase: expand }\n`);
+    const r = await cli(["-o", "json", "migrate", "status", "-f", file, "-t", "main-db", "--dir", dir]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { target: string }).target).toBe(`sqlite:${db.location}`);
+  });
 });

@@ -55,6 +55,7 @@ describe("migrate.* through the engine", () => {
       await dry.close();
     }
     expect(logs.join("\n")).toMatch(/expand: would apply 1 script/);
+    expect(logs.join("\n")).toMatch(/backfill: backfill users of users \(~1000 rows, batches of 100 growing towards 25ms\): would start; nothing changed/);
     const db = new Database(path.join(dir, "app.db"), { readonly: true });
     expect(db.prepare("select count(*) as n from pragma_table_info('users') where name = 'email_lower'").get()).toEqual({ n: 0 });
     db.close();
