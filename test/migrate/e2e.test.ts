@@ -14,16 +14,17 @@ environment:
   db: { provider: sqlite, path: app.db }
 params:
   version: { type: string, default: v2 }
+  acknowledge: { type: list, default: [], description: "check codes to bypass" }
 steps:
   - id: preflight
     action: migrate.check
-    with: { dir: scripts, phase: expand }
+    with: { dir: scripts, phase: expand, acknowledge: "\${{ params.acknowledge }}" }
   - id: snapshot
     action: migrate.validate
     with: { mode: snapshot, preserve: [{ table: users, columns: [id, email] }] }
   - id: expand
     action: migrate.run
-    with: { dir: scripts, phase: expand, release: "\${{ params.version }}" }
+    with: { dir: scripts, phase: expand, release: "\${{ params.version }}", acknowledge: "\${{ params.acknowledge }}" }
   - id: backfill
     action: migrate.backfill
     with: { table: users, key: id, set: "email_lower = lower(email)", where: "email_lower is null", batchSize: 100 }
@@ -39,6 +40,8 @@ describe("migrate.* through the engine", () => {
     writeFileSync(path.join(dir, "release.yaml"), PLAYBOOK);
     mkdirSync(path.join(dir, "scripts"));
     writeFileSync(path.join(dir, "scripts", "0001_email_lower.expand.sql"), "alter table users add column email_lower text;");
+    mkdirSync(path.join(dir, "scripts", "checks"));
+    writeFileSync(path.join(dir, "scripts", "checks", "legacy.sql"), "-- cutover:check E_LEGACY\n-- cutover:message Legacy user 1 needs a look.\nselect id from users where id = 1");
     const db = new Database(path.join(dir, "app.db"));
     db.exec("create table users (id integer primary key, email text); with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000) insert into users (id, email) select i, 'U' || i || '@X.ORG' from n;");
     db.close();
@@ -47,7 +50,7 @@ describe("migrate.* through the engine", () => {
 
   it("dry-runs without changing anything, then runs every step to success", async () => {
     const logs: string[] = [];
-    const dry = await startRun(path.join(dir, "release.yaml"), { stateDir: path.join(dir, ".cutover"), dryRun: true, onLog: (s, _l, m) => logs.push(`${s}: ${m}`) });
+    const dry = await startRun(path.join(dir, "release.yaml"), { stateDir: path.join(dir, ".cutover"), params: { acknowledge: "E_LEGACY" }, dryRun: true, onLog: (s, _l, m) => logs.push(`${s}: ${m}`) });
     try {
       const state = await dry.drive();
       expect(state.status).toBe("succeeded");
@@ -61,7 +64,7 @@ describe("migrate.* through the engine", () => {
     db.close();
 
     const events: RunEvent[] = [];
-    const session = await startRun(path.join(dir, "release.yaml"), { stateDir: path.join(dir, ".cutover"), onEvent: (e) => events.push(e) });
+    const session = await startRun(path.join(dir, "release.yaml"), { stateDir: path.join(dir, ".cutover"), params: { acknowledge: "E_LEGACY" }, onEvent: (e) => events.push(e) });
     try {
       const state = await session.drive();
       expect(state.status).toBe("succeeded");
@@ -75,7 +78,8 @@ describe("migrate.* through the engine", () => {
     expect(events.some((e) => e.type === "step.checkpoint" && (e as { stepId: string }).stepId === "backfill")).toBe(true);
     const after = new Database(path.join(dir, "app.db"), { readonly: true });
     expect(after.prepare("select count(*) as n from users where email_lower = lower(email)").get()).toEqual({ n: 1000 });
-    expect(after.prepare("select status, release from cutover_migration_journal").all()).toEqual([{ status: "succeeded", release: "v2" }]);
+    // The command-line acknowledgement (--param acknowledge=E_LEGACY) is recorded with the script.
+    expect(after.prepare("select status, release, acknowledged from cutover_migration_journal").all()).toEqual([{ status: "succeeded", release: "v2", acknowledged: "E_LEGACY" }]);
     after.close();
   });
 });
