@@ -62,13 +62,15 @@ export interface ZodProblemOptions {
   schema?: z.ZodType;
   /** The whole parsed document: tells a missing field from a wrong one. */
   root?: unknown;
+  /** Where these issues sit inside `schema` (for the branches of a union). */
+  relBase?: Path;
 }
 
 export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$ZodIssue[], opts: ZodProblemOptions = {}): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
-    const rel = issue.path as (string | number)[];
-    const p = [...base, ...rel];
+    const rel = [...(opts.relBase ?? []), ...(issue.path as (string | number)[])];
+    const p = [...base, ...(issue.path as (string | number)[])];
     if (opts.skip?.(p)) continue;
     if (issue.code === "unrecognized_keys") {
       const known = opts.schema ? knownKeys(opts.schema, rel) : [];
@@ -81,16 +83,32 @@ export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$
       // A union's message names only its first branch: say what is missing, not a misleading type.
       const expected = issue.code === "invalid_union" ? "" : ` (${issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, "")})`;
       out.push(source.problem(p, `missing required field "${String(p[p.length - 1])}"${expected}`));
-    } else if (issue.code === "invalid_union" && "errors" in issue && Array.isArray(issue.errors)) {
-      // Report the branch that got furthest rather than zod's generic "Invalid input".
-      const branch = issue.errors.flat()[0] as z.core.$ZodIssue | undefined;
-      const msg = branch && branch.message !== issue.message ? branch.message : issue.message;
-      out.push(source.problem(p, msg));
+    } else if (issue.code === "invalid_union" && Array.isArray(issue.errors) && issue.errors.length > 0) {
+      out.push(...unionProblems(source, p, rel, issue.errors as z.core.$ZodIssue[][], opts));
     } else {
       out.push(source.problem(p, issue.message));
     }
   }
   return out;
+}
+
+/**
+ * Rather than zod's bare "Invalid input" for a union: when no branch matched
+ * even the type, say every type that would do ("expected false or object,
+ * received boolean"); otherwise report the problems of the branch that got
+ * furthest into the value, where they are.
+ */
+function unionProblems(source: PlaybookSource, p: Path, rel: Path, branches: z.core.$ZodIssue[][], opts: ZodProblemOptions): Problem[] {
+  const typeOnly = (i: z.core.$ZodIssue) => (i.code === "invalid_type" || i.code === "invalid_value") && i.path.length === 0;
+  if (branches.every((b) => b.length > 0 && b.every(typeOnly))) {
+    const expected = [...new Set(branches.flat().map((i) => (i.code === "invalid_value" ? i.values.map((v) => JSON.stringify(v)).join(" or ") : i.code === "invalid_type" ? i.expected : "")))];
+    const received = /received (\w+)$/.exec(branches.flat().find((i) => i.code === "invalid_type")?.message ?? "");
+    return [source.problem(p, `expected ${expected.join(" or ")}${received ? `, received ${received[1]}` : ""}`)];
+  }
+  // Further = deeper paths; at equal depth a branch whose type matched (a failed check) beats a type mismatch.
+  const score = (b: z.core.$ZodIssue[]) => 2 * Math.max(0, ...b.map((i) => i.path.length + (i.code === "unrecognized_keys" ? 1 : 0))) + (b.every(typeOnly) ? 0 : 1);
+  const best = branches.reduce((a, b) => (score(b) > score(a) ? b : a));
+  return zodProblems(source, p, best, { ...opts, relBase: rel });
 }
 
 /** Whether the field at `p` is absent (not merely null or of the wrong type), e.g. a step with no `with:` at all. */
