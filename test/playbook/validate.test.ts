@@ -66,6 +66,17 @@ describe("messages", () => {
     expect(problems(head + "    with: { command: null }\n").map((x) => x.message)).toEqual(["Invalid input: expected array, received null"]);
   });
 
+  it("explains a value no branch of a union accepts, or the problems of the closest branch", () => {
+    const p = problems(head + "    with: { command: [a] }\n    undo: true\n    when: soon\n    timeout: true\n  - id: t\n    action: exec\n    with: { command: [a] }\n    undo: { action: exec, wth: { command: [b] } }\n");
+    expect(p.map(at)).toEqual([
+      "7:11 expected false or object, received boolean",
+      "8:11 must be an expression written as ${{ ... }}",
+      "9:14 expected number or string, received boolean",
+      '13:11 missing required field "command" (expected array)', // the undo's with, misspelt, is absent
+      '13:27 unknown field "wth"; did you mean "with"?',
+    ]);
+  });
+
   it("sorts problems by position", () => {
     const p = problems("version: 2\nname: T\nsteps:\n  - id: a\n    action: nope\n  - id: a\n    action: exec\n    with: { command: [x] }\n");
     expect(p.map((x) => x.line)).toEqual([1, 2, 5, 6]);
