@@ -62,7 +62,7 @@ export const localDeploy = defineAction({
 
     const spec: AppSpec = {
       version: input.version,
-      command: input.command,
+      command: input.command.map(String),
       cwd: path.resolve(ctx.baseDir, input.cwd ?? "."),
       env: Object.fromEntries(Object.entries(input.env ?? {}).map(([k, v]) => [k, String(v)])),
       healthPath: input.healthPath,

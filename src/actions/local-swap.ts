@@ -69,7 +69,8 @@ export const localSwap = defineAction({
       await client.setLive(from, undefined, ctx.signal).catch(() => undefined);
       throw e;
     }
-    ctx.log.info(`${to} is live on ${status.publicUrl} (was ${from})`);
+    const label = (slot: SlotName) => `${status.slots[slot].version ?? "?"} (${slot})`;
+    ctx.log.info(`${label(to)} now serves ${status.publicUrl}; was ${label(from)}`);
     return { outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: true }, recorded: { previous: from, live: to } };
   },
 
