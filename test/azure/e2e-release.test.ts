@@ -32,6 +32,15 @@ describe("azure-appservice playbook through the CLI", () => {
     expect(stored.some((s) => s.includes("run.succeeded") || s.includes("run.finished"))).toBe(true);
     expect(stored.join("\n")).not.toContain(SECRET_SIG);
     expect(world.appConfig.authFailures).toBe(0);
+
+    // Any agent can list and inspect the run from Table Storage.
+    const runId = runIdOf(r.stdout) as string;
+    const runs = await cli(world, ["runs", "-f", PLAYBOOK, "--output", "json"]).done;
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(runs.stdout).toContain(runId);
+    const status = await cli(world, ["status", runId, "-f", PLAYBOOK, "--output", "json"]).done;
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/succeeded/);
   });
 
   it("SIGKILL during the swap, then resume: exactly one swap", async () => {
