@@ -22,8 +22,12 @@ const AzureSlotDiffWith = z
     accept: z
       .array(z.string().min(1))
       .default([])
-      .describe("Names (or patterns with *) of moving settings expected to differ, e.g. [WEBSITE_RUN_FROM_PACKAGE, APP_VERSION]. Connection strings as `connectionString:<name>`."),
+      .describe("Names (or patterns with *) of moving settings expected to differ, e.g. [WEBSITE_RUN_FROM_PACKAGE, APP_VERSION]. Connection strings as `connectionString:<name>`, the container image as `linuxFxVersion`."),
     requireSticky: z.array(z.string().min(1)).default([]).describe("Setting names that must be slot settings (sticky), e.g. [ASPNETCORE_ENVIRONMENT, DEPLOY_SLOT]."),
+    requireMoving: z
+      .array(z.string().min(1))
+      .default(["WEBSITE_RUN_FROM_PACKAGE"])
+      .describe("Setting names that must NOT be slot settings: the build itself has to move with the swap."),
     failOnSurprise: z.boolean().default(true).describe("Fail the step on a surprise (false: report only, as a warning)."),
   })
   .strict();
@@ -63,21 +67,28 @@ export const azureSlotDiff = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);
-    const [sticky, srcSettings, tgtSettings, srcConn, tgtConn] = await Promise.all([
+    const [sticky, srcSettings, tgtSettings, srcConn, tgtConn, srcFx, tgtFx] = await Promise.all([
       client.stickyNames(app, ctx.signal),
       client.listAppSettings(app, slot, ctx.signal),
       client.listAppSettings(app, input.targetSlot, ctx.signal),
       client.listConnectionStrings(app, slot, ctx.signal),
       client.listConnectionStrings(app, input.targetSlot, ctx.signal),
+      client.getLinuxFxVersion(app, slot, ctx.signal),
+      client.getLinuxFxVersion(app, input.targetSlot, ctx.signal),
     ]);
     const moving = [
       ...movingDifferences(srcSettings, tgtSettings, sticky.appSettingNames),
       ...movingDifferences(srcConn, tgtConn, sticky.connectionStringNames, "connectionString:"),
+      // The container image is site config: it always moves with the swap.
+      ...(srcFx !== tgtFx ? [{ name: "linuxFxVersion", change: "changed" as const }] : []),
     ];
     const accepted = moving.filter((d) => matches(d.name, input.accept));
     const surprises: string[] = moving.filter((d) => !matches(d.name, input.accept)).map((d) => `${d.name} (${d.change}, moves into ${input.targetSlot})`);
     for (const name of input.requireSticky) {
       if (!sticky.appSettingNames.includes(name)) surprises.push(`${name} (must be a slot setting but is not: it would move with the swap)`);
+    }
+    for (const name of input.requireMoving) {
+      if (sticky.appSettingNames.includes(name)) surprises.push(`${name} (is a slot setting: it would stay behind, and the swap would not move the build)`);
     }
     const stickyDiffering = sticky.appSettingNames.filter((n) => srcSettings[n] !== tgtSettings[n]).sort();
     const outputs = {

@@ -123,6 +123,13 @@ describe("azure.slot-diff", () => {
     const surprises = (e as { details?: { surprises?: string[] } }).details?.surprises ?? [];
     expect(surprises.join("\n")).toMatch(/ASPNETCORE_ENVIRONMENT \(changed, moves into production\)/);
     expect(surprises.join("\n")).toMatch(/must be a slot setting/);
+    // The build must move with the swap; the container image is compared too.
+    fake.apps.get("shop")!.sticky.appSettingNames.push("WEBSITE_RUN_FROM_PACKAGE");
+    fake.slot("shop", "staging").linuxFxVersion = "DOCKER|shop:2";
+    const e2 = await runAction(azureSlotDiff, { accept: ["*"] }, ctx().ctx).catch((x: unknown) => x);
+    expect(((e2 as { details?: { surprises?: string[] } }).details?.surprises ?? []).join()).toMatch(/WEBSITE_RUN_FROM_PACKAGE \(is a slot setting/);
+    const imaged = await runAction(azureSlotDiff, { accept: ["*"], requireMoving: [] }, ctx().ctx);
+    expect(imaged.outputs?.moving).toContain("linuxFxVersion (changed)");
     // Report-only mode.
     const res = await runAction(azureSlotDiff, { failOnSurprise: false }, ctx().ctx);
     expect((res.outputs?.surprises as string[]).length).toBeGreaterThan(0);
