@@ -176,6 +176,11 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
       continue;
     }
     envEntries[name] = { provider: entry.provider };
+    if (name === "state" && !def.capabilities.includes("state")) {
+      // The session opens the journal and lease here before any step: check it now, not at run time.
+      const fit = reg.providerKinds().filter((k) => reg.findProvider(k)?.capabilities.includes("state"));
+      problems.push(source.problem(["environment", name, "provider"], `environment.state holds the journal and lease, but provider ${entry.provider} does not provide state; use one of: ${fit.join(", ")}`));
+    }
     const { provider: _p, ...config } = entry;
     const r = def.config.safeParse(config);
     if (!r.success) {
