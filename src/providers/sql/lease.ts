@@ -58,6 +58,18 @@ export function describeHolder(): string {
   return `${user}@${os.hostname()} pid ${process.pid}`;
 }
 
+/** Whether `holder` (as written by describeHolder) names a process on this host that no longer exists. */
+export function holderProcessGone(holder: string | null): boolean {
+  const m = /^.*@(.+) pid (\d+)$/.exec(holder ?? "");
+  if (!m || m[1] !== os.hostname()) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
 /** The advisory-lock key of a journal scope: stable across processes and versions. */
 export function advisoryKey(scope: string): string {
   return createHash("sha256").update(`cutover:migrations:${scope}`).digest().readBigInt64BE(0).toString();
@@ -127,7 +139,9 @@ export class MigrationLease {
         }
         const before = await readLease(conn, client);
         // With the advisory lock ours, whoever the lease row names has no live session left.
-        const steal = options.force === true || advisory;
+        // SQLite (one machine): a holder whose process is gone from this host is dead too.
+        const deadLocal = !pg && before?.live === true && holderProcessGone(before.holder);
+        const steal = options.force === true || advisory || deadLocal;
         let token: number | undefined;
         try {
           token = await tryTake(conn, client, holder, options, steal);
@@ -142,7 +156,7 @@ export class MigrationLease {
             if (advisory && before?.holder) await terminateOrphanedExecutor(conn, client, before.token, options);
           }
           if (before?.live) {
-            options.log?.warn(`took over the migration lease from ${before.holder} (${options.force ? "forced" : "its database session is gone"})`);
+            options.log?.warn(`took over the migration lease from ${before.holder} (${options.force ? "forced" : deadLocal ? "its process is gone" : "its database session is gone"})`);
           } else if (!advisory && pg) {
             options.log?.warn(`took over an expired migration lease whose holder ${before?.holder ?? "?"} still has a database session; its journal writes will be refused`);
           }
