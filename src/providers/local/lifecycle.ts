@@ -60,6 +60,7 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
   try {
     const again = await runningStatus(dir);
     if (again) return { started: false, status: again };
+    await refuseIfHung(dir);
     if (!fs.existsSync(paths.state)) {
       const boot: Bootstrap = { baseline: opts.baseline ?? demoSpec("v1"), publicPort: opts.publicPort };
       await writeFileAtomic(path.join(dir, "bootstrap.json"), JSON.stringify(boot, null, 2) + "\n");
@@ -94,7 +95,8 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
 export async function localDown(opts: { dir: string; timeoutMs?: number }): Promise<{ stopped: boolean }> {
   const dir = path.resolve(opts.dir);
   const info = await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo);
-  if (!info || !isPidAlive(info.pid)) return { stopped: false };
+  // Check it is our supervisor: never signal an unrelated process that reused the pid.
+  if (!info || !isSupervisorProcess(info.pid)) return { stopped: false };
   try {
     await adminCall(dir, "POST", "/v1/shutdown", {});
   } catch {
@@ -128,6 +130,34 @@ async function runningStatus(dir: string): Promise<LocalStatus | undefined> {
     return await adminCall<LocalStatus>(dir, "GET", "/v1/status", undefined, { timeoutMs: 2000 });
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A supervisor process that exists but does not answer (stopped in a debugger,
+ * overloaded) must not get a twin fighting it for the ports and the apps.
+ */
+async function refuseIfHung(dir: string): Promise<void> {
+  const info = await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo).catch(() => undefined);
+  if (!info || !isSupervisorProcess(info.pid)) return;
+  for (let i = 0; i < 10; i++) {
+    await sleep(300);
+    if (await runningStatus(dir)) return;
+    if (!isSupervisorProcess(info.pid)) return;
+  }
+  throw new CutoverError(ErrorCode.Provider, `the local supervisor (pid ${info.pid}) runs but does not answer on its admin port ${info.adminPort}`, {
+    hint: `see ${localPaths(dir).supervisorLog}; stop it with \`kill ${info.pid}\` and run \`cutover local up\` again`,
+    retryable: true,
+  });
+}
+
+/** The pid is alive and is a local supervisor (not an unrelated process that reused the pid). */
+function isSupervisorProcess(pid: number): boolean {
+  if (!isPidAlive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("supervisor-main");
+  } catch {
+    return true; // No /proc: trust the pid.
   }
 }
 
