@@ -140,7 +140,7 @@ async function runningStatus(dir: string): Promise<LocalStatus | undefined> {
 async function refuseIfHung(dir: string): Promise<void> {
   const info = await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo).catch(() => undefined);
   if (!info || !isSupervisorProcess(info.pid)) return;
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < 3; i++) {
     await sleep(300);
     if (await runningStatus(dir)) return;
     if (!isSupervisorProcess(info.pid)) return;
