@@ -170,6 +170,7 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
     get: (key, label = null) => settings.get(id(key, label)),
     close: () =>
       new Promise<void>((resolve) => {
+        cert.cleanup(); // the key and certificate files; the server keeps them in memory
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -254,6 +254,7 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       return s;
     },
     async close() {
+      cert.cleanup(); // the key and certificate files; the servers keep them in memory
       const all = [server, ...[...siteServers.values()].map((s) => s.server)];
       await Promise.all(
         all.map(

@@ -44,6 +44,8 @@ export function testCert(): TestCert {
     },
   };
   cached = cert;
+  // Test files and benchmarks share one certificate per process: remove it when the process ends.
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return cert;
 }
 
