@@ -83,6 +83,22 @@ describe("messages", () => {
   });
 });
 
+describe("limits", () => {
+  it("refuses text over 1 MiB before parsing it", () => {
+    const p = problems(head + "    with: { command: [a] }\n" + "#".repeat(1024 * 1024));
+    expect(p).toEqual([{ file: "p.yaml", line: 1, column: 1, path: "", message: "the file is larger than 1048576 bytes; split it or trim it" }]);
+  });
+
+  it("allows a few aliases and refuses an expansion bomb", () => {
+    const shared = "version: 1\nname: t\nx-cmd: &cmd [echo, hi]\nsteps:\n  - id: a\n    action: exec\n    with: { command: *cmd }\n";
+    // `x-cmd` is not a playbook field: the alias itself resolved fine.
+    expect(problems(shared).map((x) => x.message)).toEqual(['unknown field "x-cmd"']);
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 6; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? "*a" : `*l${i - 1}`).join(", ")}]`);
+    expect(problems(levels.join("\n") + "\n")[0]!.message).toMatch(/^YAML: .*aliases are limited to 100 expansions/);
+  });
+});
+
 describe("a valid playbook", () => {
   it("yields the parsed playbook, its hash and its environment", () => {
     const text = head + "    with: { command: [echo, hi] }\n";
