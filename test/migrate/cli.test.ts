@@ -62,6 +62,8 @@ describe("cutover migrate (CLI)", () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/drift accepted by .+: comment only/);
     expect((await cli(["migrate", "status", ...target])).out).toMatch(/0002 applied\s+0002_b/);
+    const history = await cli(["migrate", "status", "--history", ...target]);
+    expect(history.out).toMatch(/0002 accepted_drift\s+0002_b\.expand\.sql run admin:.+ — drift accepted by .+: comment only/);
     const notDirty = await cli(["migrate", "resolve", "1", ...target, "--mark", "failed", "--reason", "x"]);
     expect(notDirty.code).toBe(2);
     expect(notDirty.out).toMatch(/only a dirty \(running\) or failed script can be resolved/);

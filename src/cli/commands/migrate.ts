@@ -81,11 +81,19 @@ async function withClient<T>(o: TargetOptions, io: CliIO, fn: (client: SqlClient
 export function register(program: Command): void {
   const migrate = program.command("migrate").description("inspect and settle database migrations (journal, lease, drift, dirty scripts)");
 
-  withTarget(migrate.command("status").description("each script's state (applied, pending, failed, running/dirty, drift) and the migration lease")).action(
-    withIO(async (io, o: TargetOptions) =>
+  withTarget(migrate.command("status").description("each script's state (applied, pending, failed, running/dirty, drift) and the migration lease"))
+    .option("--history", "also list every journal row (each attempt, resolve and accepted drift: the audit trail)")
+    .action(
+    withIO(async (io, o: TargetOptions & { history?: boolean }) =>
       withClient(o, io, async (client) => {
         const folder = loadScriptFolder(path.resolve(o.dir));
-        const { status, lease } = await migrationStatus(client, folder);
+        const { status, lease, journal } = await migrationStatus(client, folder);
+        if (o.history) {
+          for (const r of journal) {
+            if (io.json) io.out(JSON.stringify({ type: "migrate.journal", ...r }));
+            else io.out(`  #${r.id} ${String(r.seq).padStart(4, "0")} ${r.status.padEnd(16)} ${r.name} run ${r.runId}${r.release ? ` (${r.release})` : ""} token ${r.leaseToken} ${r.startedAt}${r.durationMs !== null ? ` ${r.durationMs} ms` : ""}${r.acknowledged.length ? ` ack ${r.acknowledged.join(",")}` : ""}${r.note ? ` — ${r.note}` : ""}`);
+          }
+        }
         if (io.json) {
           io.out(JSON.stringify({ type: "migrate.status", target: client.target, lease: lease ?? null, scripts: status.scripts.map((s) => ({ seq: s.script.seq, name: s.script.name, phase: s.script.phase, state: s.state, runId: s.latest?.runId ?? null, release: s.latest?.release ?? null, at: s.latest?.finishedAt ?? s.latest?.startedAt ?? null, error: s.latest?.error ?? null })), future: status.future.map((f) => f.name) }));
           return;
