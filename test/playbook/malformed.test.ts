@@ -9,9 +9,9 @@
  *   # expect: 8 YAML                          (line only: any column)
  * A fixture lists EVERY problem it must produce; the count is checked exactly.
  *
- * Loading the CLI costs most of a CPU second, so `run`, `validate` and
- * `validate -o json` of every fixture go through the built command tree in
- * one process (in-process-cli.mjs, each with its own cwd and state dir), and
+ * Loading the CLI costs most of a CPU second, so `run`, `run -o json`,
+ * `validate`, `validate -o json` and `plan` of every fixture go through the
+ * built command tree in one process (in-process-cli.mjs, each with its own cwd and state dir), and
  * the real binary is spawned for a sample, whose output must be identical.
  */
 import fs from "node:fs";
@@ -40,6 +40,7 @@ interface Case {
   validate?: CliResult;
   validateJson?: CliResult;
   runJson?: CliResult;
+  plan?: CliResult;
 }
 
 function parseExpectations(text: string): Expectation[] {
@@ -82,12 +83,13 @@ beforeAll(async () => {
         { cwd: c.dir, args: ["validate", c.name] },
         { cwd: c.dir, args: ["-o", "json", "validate", c.name] },
         { cwd: c.dir, args: ["-o", "json", "run", c.name, "--state-dir", stateDir(c)] },
+        { cwd: c.dir, args: ["plan", c.name, "--state-dir", stateDir(c)] },
       ]),
     ),
   ]);
   sample.forEach((c, i) => (c.spawned = spawned[i]));
   cases.forEach((c, i) => {
-    [c.run, c.validate, c.validateJson, c.runJson] = results.slice(4 * i, 4 * i + 4);
+    [c.run, c.validate, c.validateJson, c.runJson, c.plan] = results.slice(5 * i, 5 * i + 5);
   });
 }, 120_000);
 
@@ -154,6 +156,12 @@ describe("malformed playbooks", () => {
       const asText = event.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ": " : ""}${p.message}`);
       expect(asText).toEqual(problemLines(c.run!.stderr, c.name));
       expect(j.stderr).toBe("");
+    });
+
+    it("plan: exit 2, the same problems, nothing written", () => {
+      expect(c.plan!.code, c.plan!.stderr).toBe(2);
+      expect(problemLines(c.plan!.stderr, c.name)).toEqual(problemLines(c.run!.stderr, c.name));
+      expect(filesUnder(stateDir(c))).toEqual([]);
     });
 
     it("run -o json: the same single error line, nothing ran", () => {
