@@ -48,7 +48,10 @@ export const migrateRun = defineAction({
         (noTx.length ? `; without transaction: ${noTx.join(", ")}` : "") +
         (risky.length ? `; risky: ${risky.join(", ")}` : "") +
         `)` +
-        (input.preserve?.length ? `; verify ${input.preserve.length} preserved data set(s)` : "")
+        (folder.checks.length + (input.checks?.length ?? 0) ? `; ${folder.checks.length + (input.checks?.length ?? 0)} compatibility check(s) first` : "") +
+        (input.acknowledge.length ? `; acknowledged: ${input.acknowledge.join(", ")}` : "") +
+        (input.preserve?.length ? `; verify preserved data: ${input.preserve.map((p) => p.name ?? p.table).join(", ")}` : "") +
+        (input.phase === "contract" ? (input.force ? "; FORCED past the expand/contract rules" : "; needs the previous version retired") : "")
       );
     } catch {
       return `apply pending '${input.phase}' scripts from ${input.dir}`;
