@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { RG, SUB, armSlots } from "./arm-helpers.js";
 import { ErrorCode, isCutoverError } from "../../src/errors.js";
+import { setCredentialFactory } from "../../src/providers/azure/credential.js";
 
 let fake: ArmFake;
 beforeAll(async () => {
@@ -50,6 +51,23 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
     await other.restoreSwap(saved).pollUntilDone();
     expect(fake.apps.get("shop")?.swaps).toBe(1);
     expect(fake.requests.filter((r) => r.endsWith("/slotsswap"))).toHaveLength(1);
+  });
+
+  it("asks for a token for the ARM endpoint's own audience (sovereign clouds)", async () => {
+    const scopes: string[] = [];
+    const previous = setCredentialFactory(() => ({
+      getToken: async (s: string | string[]) => {
+        scopes.push(...(Array.isArray(s) ? s : [s]));
+        return { token: "t", expiresOnTimestamp: Date.now() + 3_600_000 };
+      },
+    }));
+    try {
+      const slots = await armSlots(fake);
+      await slots.getSlot("shop", "production");
+      expect(scopes).toEqual([`${fake.url}/.default`]);
+    } finally {
+      setCredentialFactory(previous);
+    }
   });
 
   it("retries 429 (Retry-After), 503 and connection resets", async () => {

@@ -43,7 +43,9 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
   create(config, ctx) {
     const endpoint = config.endpoint ?? "https://management.azure.com";
     const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
-    const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, { ...pipeline, endpoint });
+    // A sovereign cloud's ARM endpoint is also its token audience (https://management.chinacloudapi.cn/.default).
+    const scopes = [`${new URL(endpoint).origin}/.default`];
+    const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, { ...pipeline, endpoint, credentials: { scopes } });
     return new AppServiceSlots(arm, {
       subscriptionId: config.subscriptionId,
       resourceGroup: config.resourceGroup,
