@@ -4,7 +4,7 @@ import { startAzurite, type Azurite } from "./fakes/azurite.js";
 import { TableRunStore } from "../../src/providers/azure/table-run-store.js";
 import { isCutoverError, ErrorCode } from "../../src/errors.js";
 import type { RunEventBody } from "../../src/engine/events.js";
-import { LEASE_PARTITION } from "../../src/providers/azure/table-entities.js";
+import { HEAD_ROW, LEASE_PARTITION, int64, runPartition, toNumber } from "../../src/providers/azure/table-entities.js";
 
 let azurite: Azurite;
 let n = 0;
@@ -112,6 +112,23 @@ describe("TableRunStore lease", () => {
     const { lease: lb } = await b.forceLease(req("bob", "fresh"));
     await a.forceLease(req("alice", "other2"));
     expect(await codeOf(b.append("fresh", [ev], 0, lb))).toBe(ErrorCode.LeaseLost);
+  });
+
+  it("a mark left by a takeover that lost its race does not stop the holder, and does not reopen the fast path", async () => {
+    const { stores, table } = agents(2);
+    const [a, b] = stores as [TableRunStore, TableRunStore];
+    const la = await a.acquireLease(req("alice", "r"));
+    await a.append("r", [ev], 0, la);
+    // Bob poisoned the run, then lost the lease race to alice's renew: the lease is still alice's.
+    await table.updateEntity({ partitionKey: runPartition("r"), rowKey: HEAD_ROW, fenceToken: int64(la.token + 1) }, "Merge", { etag: "*" });
+    await a.append("r", [ev], 1, la);
+    await a.append("r", [ev], 2, la);
+    const head = await table.getEntity<Record<string, unknown>>(runPartition("r"), HEAD_ROW);
+    expect(toNumber(head.fenceToken)).toBe(la.token + 1);
+    // A real takeover later still fences alice.
+    const { lease: lb } = await b.forceLease(req("bob", "other"));
+    expect(lb.token).toBe(la.token + 1);
+    expect(await codeOf(a.append("r", [ev], 3, la))).toBe(ErrorCode.LeaseLost);
   });
 
   it("stores the token as Int64 and reads it back", async () => {

@@ -102,19 +102,22 @@ export class TableRunStore implements RunStore {
         ),
       );
       const head = { partitionKey: pk, rowKey: HEAD_ROW, ...summary, fenceToken: int64(fence?.token ?? 0), playbook, environment, startedAt: at };
-      await this.submit(runId, [["create", head], ...eventEntities.map((e): TransactionAction => ["create", e])], expectedSeq, last.seq, fence);
+      await this.submit(runId, [["create", head], ...eventEntities.map((e): TransactionAction => ["create", e])], expectedSeq, last.seq, fence?.token ?? 0);
       return events;
     }
 
     for (let attempt = 0; attempt < 3; attempt++) {
       const head = await this.headFor(runId, expectedSeq, fence);
-      const update = { partitionKey: pk, rowKey: HEAD_ROW, ...summary, fenceToken: int64(fence ? fence.token : head.fenceToken) };
+      // Never lower the mark: a higher one left by a takeover that lost its race keeps this run on the
+      // slow path (lease checked on every append) rather than reopening the fast one.
+      const fenceToken = Math.max(fence?.token ?? 0, head.fenceToken);
+      const update = { partitionKey: pk, rowKey: HEAD_ROW, ...summary, fenceToken: int64(fenceToken) };
       const ok = await this.submit(
         runId,
         [["update", update, "Merge", { etag: head.etag }], ...eventEntities.map((e): TransactionAction => ["create", e])],
         expectedSeq,
         last.seq,
-        fence,
+        fenceToken,
       );
       if (ok) return events;
       this.heads.delete(runId); // the head moved under us: re-read and judge again
@@ -123,12 +126,12 @@ export class TableRunStore implements RunStore {
   }
 
   /** Submit one transaction; false when only the head's ETag was stale (caller re-reads). */
-  private async submit(runId: string, actions: TransactionAction[], expectedSeq: number, lastSeq: number, fence?: Fence): Promise<boolean> {
+  private async submit(runId: string, actions: TransactionAction[], expectedSeq: number, lastSeq: number, fenceToken: number): Promise<boolean> {
     try {
       const res = await this.table.submitTransaction(actions);
       // Sub-responses come in the order of the actions; the head is always the first action (an update's sub-response carries no rowKey).
       const headResponse = res.subResponses[0];
-      if (headResponse?.etag) this.heads.set(runId, { lastSeq, fenceToken: fence?.token ?? this.heads.get(runId)?.fenceToken ?? 0, etag: headResponse.etag });
+      if (headResponse?.etag) this.heads.set(runId, { lastSeq, fenceToken, etag: headResponse.etag });
       else this.heads.delete(runId);
       return true;
     } catch (e) {
@@ -147,7 +150,7 @@ export class TableRunStore implements RunStore {
     const head = await this.readHead(runId);
     if (!head || head.lastSeq !== expectedSeq) throw this.conflict(runId, expectedSeq, head?.lastSeq ?? 0);
     if (fence && fence.token < head.fenceToken) {
-      // A newer lease fenced this run, or a takeover that lost its race left a stale mark: the lease decides.
+      // A newer lease fenced this run, or a takeover that lost its race left a stale mark: the lease decides, every time.
       const lease = await this.leases.read(fence.environment);
       if (!lease || lease.released || lease.info.token !== fence.token) throw this.leases.lost({ ...fence, holder: "", acquiredAt: "", expiresAt: "" }, lease?.info);
     }
