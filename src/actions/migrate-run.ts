@@ -36,6 +36,8 @@ export const migrateRun = defineAction({
   idempotent: true,
   // Schema changes are forward-only: abort leaves them in place (an expand is backward compatible; a contract is a point of no return).
   undo: "irreversible",
+  // An expand is backward compatible by design: abort leaves it in place and the old version keeps working.
+  undoFor: (w) => (w.phase === "expand" ? "none" : "irreversible"),
   provider: sqlProvider,
   describe(input, ctx) {
     try {

@@ -90,6 +90,8 @@ export interface ActionDefinition<W = unknown> {
    * `irreversible`: a point of no return; `plan` flags it and abort reports it left in place.
    */
   undo: "recorded" | "none" | "irreversible";
+  /** When the undo kind depends on the inputs (an expand migration is harmless to leave; a contract is not). */
+  undoFor?(input: W): "recorded" | "none" | "irreversible";
   /**
    * A gate: the engine pauses the run (exit 3) before this step until a person
    * approves it (`cutover approve`); `run` then sees `ctx.approval`.

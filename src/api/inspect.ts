@@ -6,6 +6,7 @@
 import { foldRun, undoOrder, type RunState, type StepState } from "../engine/reducer.js";
 import type { LeaseInfo, RunStore, RunSummary } from "../engine/store.js";
 import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
+import { undoKindOf } from "../engine/abort.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
 import { resolveParams } from "../playbook/params.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
@@ -82,12 +83,12 @@ export interface PlanEntry {
   pointOfNoReturn: boolean;
 }
 
-export function undoKind(spec: { action?: string; undo?: unknown }): UndoKind {
+export function undoKind(spec: { action?: string; undo?: unknown; with?: unknown }): UndoKind {
   if (spec.undo === false) return "disabled";
   if (spec.undo && typeof spec.undo === "object") return "override";
   const def = spec.action ? registries.findAction(spec.action) : undefined;
   if (!def) return "none";
-  return def.undo === "recorded" ? "recorded" : def.undo;
+  return undoKindOf(def, spec.with);
 }
 
 /** What the playbook would do, in order, without doing anything. */

@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { CUTOVER_VERSION } from "../api/session.js";
 import { register as decide } from "./commands/decide.js";
 import { register as local } from "./commands/local.js";
+import { register as migrate } from "./commands/migrate.js";
 import { register as plan } from "./commands/plan.js";
 import { register as resume } from "./commands/resume.js";
 import { register as run } from "./commands/run.js";
@@ -24,6 +25,6 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run cutover help for the list of commands)")
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
-  for (const reg of [validate, plan, run, resume, decide, status, runs, unlock, schema, local]) reg(program);
+  for (const reg of [validate, plan, run, resume, decide, status, runs, unlock, schema, local, migrate]) reg(program);
   return program;
 }

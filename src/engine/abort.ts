@@ -4,6 +4,7 @@
  * an abort interrupted halfway resumes where it stopped and never undoes a
  * step twice. Steps without an undo are reported as left in place.
  */
+import type { ActionDefinition } from "../actions/types.js";
 import { ErrorCode, toErrorInfo } from "../errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
@@ -44,8 +45,9 @@ async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec
   const undoDef = override ? deps.findAction(override.action) : def;
   if (!undoDef) return skip("no-undo");
   if (!override) {
-    if (undoDef.undo === "none") return skip("nothing-to-undo");
-    if (undoDef.undo === "irreversible") return skip("point-of-no-return");
+    const kind = undoKindOf(undoDef, spec.with);
+    if (kind === "none") return skip("nothing-to-undo");
+    if (kind === "irreversible") return skip("point-of-no-return");
     if (!undoDef.undoRun) return skip("no-undo");
   }
   const retry = spec.retry ?? deps.playbook.defaults?.retry;
@@ -119,4 +121,11 @@ async function undoFailed(deps: EngineDeps, st: StepState, attempt: number, info
     message: `undo of ${st.id} failed: ${error.message}. Fix the cause and run \`cutover abort\` again to retry it, or \`cutover skip ${st.id}\` to leave it in place`,
   });
   return "stop";
+}
+
+/** The undo kind of a step, asking the action when it depends on the (unresolved) inputs. */
+export function undoKindOf(def: ActionDefinition<unknown>, withBlock: unknown): "recorded" | "none" | "irreversible" {
+  if (!def.undoFor) return def.undo;
+  const parsed = def.with.safeParse(withBlock ?? {});
+  return parsed.success ? def.undoFor(parsed.data) : def.undo;
 }
