@@ -26,6 +26,9 @@ const Verify = z
     path: z.string().default("/").describe("Path requested through `publicUrl`."),
     bodyContains: z.string().optional().describe("Text the answer must contain once the new slot serves (e.g. its version). Without it any 2xx passes."),
     timeout: durationField("How long the new slot may take to answer through nginx.").default("10s"),
+    settle: durationField(
+      "How long the check must keep passing, on new connections, before the swap counts as done: right after a reload, old workers may still accept a few connections.",
+    ).default("500ms"),
   })
   .strict()
   .describe("The check that the new slot serves through nginx.");
@@ -34,7 +37,7 @@ const NginxSwapWith = z
   .object({
     target: z.string().min(1).optional().describe("The environment entry of the nginx load balancer (`provider: nginx`). Default: `lb`."),
     to: z.enum(["blue", "green", "idle"]).describe("The slot to route to: `blue`, `green`, or `idle` (the one the include file does not point at now)."),
-    verify: Verify.default({ path: "/", timeout: "10s" }),
+    verify: Verify.default({ path: "/", timeout: "10s", settle: "500ms" }),
   })
   .strict();
 
@@ -103,7 +106,8 @@ export const nginxSwap = defineAction({
       await nginx.test(ctx.signal);
     }
     await nginx.reload(ctx.signal);
-    if (previous) await verifyServes(nginx, previous, { ...input.verify, bodyContains: undefined }, ctx);
+    // nginx gives no sign of which slot answered: the answer must no longer carry the new slot's text.
+    if (previous) await verifyServes(nginx, previous, { ...input.verify, bodyContains: undefined }, ctx, input.verify.bodyContains);
   },
 });
 
@@ -112,16 +116,25 @@ async function restore(nginx: NginxClient, previousText: string | null): Promise
   else await nginx.write("# cutover: no upstream servers yet\n");
 }
 
-async function verifyServes(nginx: NginxClient, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">): Promise<void> {
+async function verifyServes(nginx: NginxClient, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">, bodyLacks?: string): Promise<void> {
   const url = `${nginx.publicUrl}${verify.path}`;
   const timeoutMs = parseDuration(verify.timeout);
-  const deadline = Date.now() + timeoutMs;
+  const settleMs = parseDuration(verify.settle);
+  const deadline = Date.now() + timeoutMs + settleMs;
   let last = "no answer";
+  let passingSince: number | undefined;
   while (true) {
     const got = await probe(url, ctx.signal);
-    if (got.ok && (verify.bodyContains === undefined || got.body.includes(verify.bodyContains))) return;
-    last = got.ok ? `${got.status} ${got.body.slice(0, 200)}` : got.error;
-    if (Date.now() > deadline) throw new ActionFailure(`${slot} did not answer ${url} within ${formatDuration(timeoutMs)} (last: ${last})`);
-    await sleep(100, ctx.signal);
+    const contains = verify.bodyContains === undefined || (got.ok && got.body.includes(verify.bodyContains));
+    const lacks = bodyLacks === undefined || (got.ok && !got.body.includes(bodyLacks));
+    if (got.ok && contains && lacks) {
+      passingSince ??= Date.now();
+      if (Date.now() - passingSince >= settleMs) return;
+    } else {
+      passingSince = undefined;
+      last = got.ok ? `${got.status} ${got.body.slice(0, 200)}` : got.error;
+    }
+    if (Date.now() > deadline) throw new ActionFailure(`${slot} did not answer ${url} steadily within ${formatDuration(timeoutMs)} (last: ${last})`);
+    await sleep(passingSince === undefined ? 100 : 25, ctx.signal);
   }
 }

@@ -68,6 +68,17 @@ describe("local.* actions", () => {
     expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
   });
 
+  it("local.deploy of an app that dies on start fails with its log, and leaves the live slot serving", async () => {
+    const crashing = { version: "broken", command: ["node", "-e", "console.error('cannot open config'); process.exit(3)"], slot: "green" };
+    await expect(runAction(localDeploy, crashing, ctx().ctx)).rejects.toThrow(/exited with code 3 before becoming healthy[\s\S]*cannot open config/);
+    const status = await client.status();
+    expect(status.live).toBe("blue");
+    expect(status.slots.green).toMatchObject({ version: "broken", running: false });
+    expect((await fetch(`${status.publicUrl}/version`)).status).toBe(200);
+    // Put green back as the next test expects it.
+    await client.revive("green", "v1");
+  });
+
   it("local.stop refuses the live slot, is idempotent, and its undo starts the slot again", async () => {
     await expect(runAction(localStop, { slot: "blue" }, ctx().ctx)).rejects.toThrow(/live/);
     const stopped = await runAction(localStop, { slot: "idle" }, ctx().ctx);

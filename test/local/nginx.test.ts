@@ -113,6 +113,14 @@ describe("nginx.swap", () => {
     await runAction(nginxSwap, { to: "blue", verify: { bodyContains: "v1" } }, ctx);
   });
 
+  it("reloads by SIGHUP to the master when given its pid file", async () => {
+    const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ pidFile: nginx.pidFile, reload: ["false"] }) });
+    const { input, result } = await runAction(nginxSwap, { to: "idle", verify: { bodyContains: "v2" } }, ctx);
+    expect(result.outputs).toEqual({ live: "green", previous: "blue" });
+    await undoAction(nginxSwap, input, result.recorded as Json, ctx);
+    expect(await (await fetch(nginx.publicUrl)).json()).toEqual({ version: "v1" });
+  });
+
   it("keeps the previous file when nginx -t refuses the new one", async () => {
     const before = fs.readFileSync(nginx.upstreamFile, "utf8");
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ serverParams: "weight=0" }) });
