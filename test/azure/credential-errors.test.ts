@@ -10,6 +10,8 @@ import {
   type CredentialFactory,
 } from "../../src/providers/azure/credential.js";
 import { translateAzureError } from "../../src/providers/azure/errors.js";
+import { azureAppServiceProvider } from "../../src/providers/azure/appservice-provider.js";
+import { azureTableProvider } from "../../src/providers/azure/table-provider.js";
 import { ErrorCode, isCutoverError, type CutoverError } from "../../src/errors.js";
 
 const saved = { ...process.env };
@@ -23,6 +25,7 @@ describe("identity", () => {
     expect(resolveAuthMode({ mode: "cli" }, { CUTOVER_AZURE_AUTH: "environment" })).toBe("cli");
     expect(resolveAuthMode(undefined, { CUTOVER_AZURE_AUTH: "managed-identity" })).toBe("managed-identity");
     expect(resolveAuthMode(undefined, {})).toBe("default");
+    expect(resolveAuthMode("workload-identity", { CUTOVER_AZURE_AUTH: "cli" })).toBe("workload-identity");
     expect(() => resolveAuthMode(undefined, { CUTOVER_AZURE_AUTH: "bogus" })).toThrow();
   });
 
@@ -46,6 +49,14 @@ describe("identity", () => {
       }
     })();
     expect(isCutoverError(e, ErrorCode.Config)).toBe(true);
+  });
+
+  it("provider configs take `auth: <mode>` or `auth: { mode, clientId, tenantId }`", () => {
+    const base = { subscriptionId: "s", resourceGroup: "rg", app: "a" };
+    expect(azureAppServiceProvider.config.parse({ ...base, auth: "cli" }).auth).toBe("cli");
+    expect(azureAppServiceProvider.config.parse({ ...base, auth: { mode: "managed-identity", clientId: "c" } }).auth).toEqual({ mode: "managed-identity", clientId: "c" });
+    expect(azureAppServiceProvider.config.safeParse({ ...base, auth: "password" }).success).toBe(false);
+    expect(azureTableProvider.config.safeParse({ endpoint: "https://a.table.core.windows.net", auth: { mode: "cli", extra: 1 } }).success).toBe(false);
   });
 
   it("an injected factory is used, once per option set", () => {

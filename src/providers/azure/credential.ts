@@ -27,17 +27,26 @@ export const AuthMode = z
   );
 export type AuthMode = z.infer<typeof AuthMode>;
 
-export const AuthOptions = z
+const AuthObject = z
   .object({
     mode: AuthMode.optional(),
     clientId: z.string().min(1).optional().describe("Client id of a user-assigned managed identity or app registration."),
     tenantId: z.string().min(1).optional().describe("Entra tenant id (cli, workload-identity)."),
   })
-  .strict()
-  .describe("Identity options; the mode falls back to the CUTOVER_AZURE_AUTH environment variable, then `default`.");
+  .strict();
+type AuthObject = z.infer<typeof AuthObject>;
+
+/** `auth: cli`, or `auth: { mode: managed-identity, clientId: ... }`. */
+export const AuthOptions = z
+  .union([AuthMode, AuthObject])
+  .describe("Identity: a mode (`auth: cli`) or `{ mode, clientId, tenantId }`; without a mode, the CUTOVER_AZURE_AUTH environment variable, then `default`.");
 export type AuthOptions = z.infer<typeof AuthOptions>;
 
-export type CredentialFactory = (options: Required<Pick<AuthOptions, "mode">> & AuthOptions) => TokenCredential;
+function normalize(options: AuthOptions | undefined): AuthObject {
+  return typeof options === "string" ? { mode: options } : (options ?? {});
+}
+
+export type CredentialFactory = (options: { mode: AuthMode; clientId?: string; tenantId?: string }) => TokenCredential;
 
 /** The real factory: one credential class per mode. */
 export const defaultCredentialFactory: CredentialFactory = ({ mode, clientId, tenantId }) => {
@@ -72,16 +81,18 @@ export function setCredentialFactory(next: CredentialFactory): CredentialFactory
 }
 
 export function resolveAuthMode(options: AuthOptions | undefined, env: NodeJS.ProcessEnv = process.env): AuthMode {
-  if (options?.mode) return options.mode;
+  const o = normalize(options);
+  if (o.mode) return o.mode;
   const fromEnv = env.CUTOVER_AZURE_AUTH;
   if (fromEnv) return AuthMode.parse(fromEnv);
   return "default";
 }
 
 export function getCredential(options?: AuthOptions): TokenCredential {
-  const mode = resolveAuthMode(options);
-  const clientId = options?.clientId ?? process.env.CUTOVER_AZURE_CLIENT_ID;
-  const tenantId = options?.tenantId ?? process.env.CUTOVER_AZURE_TENANT_ID;
+  const o = normalize(options);
+  const mode = resolveAuthMode(o);
+  const clientId = o.clientId ?? process.env.CUTOVER_AZURE_CLIENT_ID;
+  const tenantId = o.tenantId ?? process.env.CUTOVER_AZURE_TENANT_ID;
   const key = JSON.stringify([mode, clientId, tenantId]);
   let credential = cache.get(key);
   if (!credential) {
