@@ -82,8 +82,10 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
       if (!isPidAlive(pid)) break;
       await sleep(100);
     }
-    throw new CutoverError(ErrorCode.Provider, `the local supervisor did not come up (see ${paths.supervisorLog})`, {
-      hint: tail(paths.supervisorLog),
+    const log = tail(paths.supervisorLog);
+    const why = log.split("\n").filter((l) => l.trim()).slice(-3).join(" | ");
+    throw new CutoverError(ErrorCode.Provider, `the local supervisor did not come up${why ? `: ${why}` : ""}`, {
+      hint: `see ${paths.supervisorLog}`,
       retryable: true,
     });
   } finally {
