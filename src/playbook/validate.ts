@@ -179,7 +179,8 @@ function checkAction(
     const w = withBlock === undefined ? {} : withBlock;
     const r = def.with.safeParse(w);
     // A value written as an expression is checked again, resolved, when the step runs.
-    if (!r.success) problems.push(...zodProblems(source, [...at, "with"], r.error.issues, { skip: (q) => insideExpression(doc, q), schema: def.with, root: doc }));
+    // A `with` that is not a mapping at all was reported by the playbook schema already.
+    if (!r.success && isObj(w)) problems.push(...zodProblems(source, [...at, "with"], r.error.issues, { skip: (q) => insideExpression(doc, q), schema: def.with, root: doc }));
     if (def.provider && isObj(w)) {
       const target = typeof w.target === "string" ? w.target : def.provider.defaultTarget;
       if (hasExpression(target)) return;

@@ -34,12 +34,12 @@ export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$
       out.push(source.problem(p, `${why}: "${String(p[p.length - 1])}"`, { key: true }));
     } else if ((issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union") && opts.root !== undefined && isMissing(opts.root, p)) {
       // A union's message names only its first branch: say what is missing, not a misleading type.
-      const expected = issue.code === "invalid_union" ? "" : ` (${issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, "")})`;
+      const expected = issue.code === "invalid_union" ? "" : ` (${yamlWords(issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, ""))})`;
       out.push(source.problem(p, `missing required field "${String(p[p.length - 1])}"${expected}`));
     } else if (issue.code === "invalid_union" && Array.isArray(issue.errors) && issue.errors.length > 0) {
       out.push(...unionProblems(source, p, rel, issue.errors as z.core.$ZodIssue[][], opts));
     } else {
-      out.push(source.problem(p, issue.message));
+      out.push(source.problem(p, issue.code === "invalid_type" ? yamlWords(issue.message.replace(/^Invalid input: /, "")) : issue.message));
     }
   }
   return out;
@@ -56,7 +56,7 @@ function unionProblems(source: PlaybookSource, p: Path, rel: Path, branches: z.c
   if (branches.every((b) => b.length > 0 && b.every(typeOnly))) {
     const expected = [...new Set(branches.flat().map((i) => (i.code === "invalid_value" ? i.values.map((v) => JSON.stringify(v)).join(" or ") : i.code === "invalid_type" ? i.expected : "")))];
     const received = /received (\w+)$/.exec(branches.flat().find((i) => i.code === "invalid_type")?.message ?? "");
-    return [source.problem(p, `expected ${expected.join(" or ")}${received ? `, received ${received[1]}` : ""}`)];
+    return [source.problem(p, yamlWords(`expected ${expected.join(" or ")}${received ? `, received ${received[1]}` : ""}`))];
   }
   // Further = deeper paths; at equal depth a branch whose type matched (a failed check) beats a type mismatch.
   const score = (b: z.core.$ZodIssue[]) => 2 * Math.max(0, ...b.map((i) => i.path.length + (i.code === "unrecognized_keys" ? 1 : 0))) + (b.every(typeOnly) ? 0 : 1);
@@ -100,4 +100,9 @@ function editDistance(a: string, b: string): number {
     }
   }
   return dp[b.length]!;
+}
+
+/** zod's type names in the words of YAML: a record or object is a mapping, an array a list. */
+function yamlWords(message: string): string {
+  return message.replace(/\b(record|object)\b/g, "mapping").replace(/\barray\b/g, "list");
 }
