@@ -50,7 +50,7 @@ describe("messages", () => {
     );
     expect(p.map(at)).toEqual([
       '4:28 unknown field "dirr"; did you mean "dir"?',
-      '8:11 missing required field "command" (expected array)',
+      '8:11 missing required field "command" (expected list)',
       '8:13 unknown field "commnd"; did you mean "command"?',
       '9:14 unknown field "maxRetrys"; did you mean "maxRetries"?',
       '10:5 unknown field "tiemout"; did you mean "timeout"?',
@@ -63,16 +63,16 @@ describe("messages", () => {
   });
 
   it("tells a wrong type from a missing field", () => {
-    expect(problems(head + "    with: { command: null }\n").map((x) => x.message)).toEqual(["Invalid input: expected array, received null"]);
+    expect(problems(head + "    with: { command: null }\n").map((x) => x.message)).toEqual(["expected list, received null"]);
   });
 
   it("explains a value no branch of a union accepts, or the problems of the closest branch", () => {
     const p = problems(head + "    with: { command: [a] }\n    undo: true\n    when: soon\n    timeout: true\n  - id: t\n    action: exec\n    with: { command: [a] }\n    undo: { action: exec, wth: { command: [b] } }\n");
     expect(p.map(at)).toEqual([
-      "7:11 expected false or object, received boolean",
+      "7:11 expected false or mapping, received boolean",
       "8:11 must be an expression written as ${{ ... }}",
       "9:14 expected number or string, received boolean",
-      '13:11 missing required field "command" (expected array)', // the undo's with, misspelt, is absent
+      '13:11 missing required field "command" (expected list)', // the undo's with, misspelt, is absent
       '13:27 unknown field "wth"; did you mean "with"?',
     ]);
   });
