@@ -82,8 +82,7 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
       if (!isPidAlive(pid)) break;
       await sleep(100);
     }
-    const log = tail(paths.supervisorLog);
-    const why = log.split("\n").filter((l) => l.trim()).slice(-3).join(" | ");
+    const why = tail(paths.supervisorLog).split("\n").filter((l) => l.trim()).slice(-3).join(" | ");
     throw new CutoverError(ErrorCode.Provider, `the local supervisor did not come up${why ? `: ${why}` : ""}`, {
       hint: `see ${paths.supervisorLog}`,
       retryable: true,
