@@ -11,6 +11,7 @@ import { isPidAlive, localPaths } from "../../src/providers/local/files.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { demoSpec, localDown, localStatus, localUp } from "../../src/providers/local/lifecycle.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
+import type { LocalState } from "../../src/providers/local/types.js";
 
 const dirs: string[] = [];
 function newDir(): string {
@@ -125,6 +126,27 @@ describe("local supervisor", () => {
     const status = await client.status();
     expect(status.slots.blue.flagsRevApplied).toBe(status.flagsRev);
     expect(status.slots.green.flagsRevApplied).toBeUndefined();
+  });
+
+  it("a restarted supervisor stops an app whose start its predecessor did not see through", async () => {
+    const dir = newDir();
+    const { status } = await localUp({ dir });
+    const client = new LocalClient({ dir });
+    const slowStart = "setTimeout(() => require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'), 20000)";
+    const deploying = client.deploy("green", { version: "slow", command: ["node", "-e", slowStart], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 30_000 }).catch((e: Error) => e);
+    let starting: number | undefined;
+    for (let i = 0; i < 200 && !starting; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      starting = (JSON.parse(fs.readFileSync(localPaths(dir).state, "utf8")) as LocalState).slots.green.startingPid;
+    }
+    expect(isPidAlive(starting)).toBe(true);
+    process.kill(status.supervisorPid, "SIGKILL");
+    expect(await deploying).toBeInstanceOf(Error);
+    await localUp({ dir });
+    expect(isPidAlive(starting)).toBe(false);
+    const state = JSON.parse(fs.readFileSync(localPaths(dir).state, "utf8")) as LocalState;
+    expect(state.slots.green.startingPid).toBeUndefined();
+    expect((await client.status()).slots.blue.health).toBe("healthy");
   });
 
   it("restarts an app that dies while it should be running", async () => {

@@ -21,7 +21,15 @@ export interface RunningApp {
 /** Everything the supervisor passes to every app besides the spec's own env. */
 export type BaseEnv = (slot: SlotName, port: number) => Record<string, string>;
 
-export async function startApp(slot: SlotName, spec: AppSpec, port: number, logDir: string, baseEnv: BaseEnv, signal?: AbortSignal): Promise<RunningApp> {
+export async function startApp(
+  slot: SlotName,
+  spec: AppSpec,
+  port: number,
+  logDir: string,
+  baseEnv: BaseEnv,
+  signal?: AbortSignal,
+  onSpawn: (pid: number) => Promise<void> = async () => undefined,
+): Promise<RunningApp> {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${slot}.log`);
   const log = fs.openSync(logFile, "a", 0o600);
@@ -46,6 +54,7 @@ export async function startApp(slot: SlotName, spec: AppSpec, port: number, logD
   });
   if (spawnError || !child.pid) throw new SlotStartError(`slot ${slot}: cannot start ${cmd}: ${spawnError?.message ?? "no pid"}`);
   const pid = child.pid;
+  await onSpawn(pid);
 
   const deadline = Date.now() + spec.healthTimeoutMs;
   while (true) {

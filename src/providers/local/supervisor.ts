@@ -110,6 +110,12 @@ export class Supervisor {
   }
 
   private async adoptOrStart(slot: SlotName): Promise<void> {
+    const starting = this.state.slots[slot].startingPid;
+    if (starting !== undefined) {
+      // A start the previous supervisor did not see through: its caller will retry.
+      if (isPidAlive(starting)) await stopApp(starting, 2000);
+      this.state.slots[slot] = { ...this.state.slots[slot], startingPid: undefined };
+    }
     const rec = this.state.slots[slot];
     if (!rec.running || !rec.spec) return;
     if (rec.pid && isPidAlive(rec.pid) && (await isHealthy(rec.port, rec.spec.healthPath, 1000))) {
@@ -131,7 +137,12 @@ export class Supervisor {
     const port = await freePort(rec.port || undefined);
     this.health[slot] = "starting";
     try {
-      const app = await startApp(slot, spec, port, this.paths.logs, (s, p) => this.baseEnv(s, p), signal);
+      // Record the pid before waiting for health: a supervisor that dies meanwhile must not leave an orphan behind.
+      const onSpawn = async (pid: number) => {
+        this.state.slots[slot] = { ...this.state.slots[slot], startingPid: pid };
+        await this.persist();
+      };
+      const app = await startApp(slot, spec, port, this.paths.logs, (s, p) => this.baseEnv(s, p), signal, onSpawn);
       // An app polls flags as it starts, before this record names its pid: look it up.
       const flagsConsumer = this.flags.appliedBy(slot, app.pid) !== undefined || undefined;
       this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: true, pid: app.pid, startedAt: new Date().toISOString(), flagsConsumer };

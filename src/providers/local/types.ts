@@ -43,6 +43,8 @@ export interface SlotRecord {
   running: boolean;
   pid?: number;
   startedAt?: string;
+  /** A process started but not yet healthy (a deploy in progress). */
+  startingPid?: number;
   /**
    * The app in the slot reads flags (it has polled them): flag writes wait until
    * it confirms them. An app that never polls (not cutover-aware) is not waited for.
