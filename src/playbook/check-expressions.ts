@@ -5,7 +5,7 @@
  */
 import type { Problem } from "../errors.js";
 import { ExpressionSyntaxError, hasExpression, parseTemplate, type Expr } from "./expressions.js";
-import type { Path, PlaybookSource } from "./source.js";
+import { getAt, type Path, type PlaybookSource } from "./source.js";
 
 export interface StepVisibility {
   id: string;
@@ -148,11 +148,3 @@ function refType(p: (string | number)[], c: Ctx): Ty {
   }
 }
 
-function getAt(doc: unknown, p: Path): unknown {
-  let v = doc;
-  for (const k of p) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string | number, unknown>)[k];
-  }
-  return v;
-}

@@ -120,3 +120,13 @@ export function readPlaybookFile(file: string): string {
   }
   return readFileSync(file, "utf8");
 }
+
+/** The value at `path` inside a plain JS document, or undefined. */
+export function getAt(doc: unknown, p: Path): unknown {
+  let v = doc;
+  for (const k of p) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v;
+}

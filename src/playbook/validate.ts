@@ -10,7 +10,7 @@ import { PlaybookInvalidError, type Problem } from "../errors.js";
 import { checkExpressions, type StepVisibility } from "./check-expressions.js";
 import { IMPLICIT_ENVIRONMENT, ParamSpec, PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
 import { paramValueProblems } from "./params.js";
-import { parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
+import { getAt, parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
 import { hasExpression } from "./expressions.js";
 import { suggest, zodProblems } from "./zod-problems.js";
 
@@ -200,14 +200,6 @@ function checkAction(
   if (isObj(s.undo) && typeof s.undo.action === "string") check(s.undo.action, s.undo.with, [...p, "undo"]);
 }
 
-function getAt(doc: unknown, p: Path): unknown {
-  let v = doc;
-  for (const k of p) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string | number, unknown>)[k];
-  }
-  return v;
-}
 
 function insideExpression(doc: unknown, p: Path): boolean {
   for (let i = p.length; i > 0; i--) if (hasExpression(getAt(doc, p.slice(0, i)))) return true;

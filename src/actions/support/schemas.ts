@@ -4,25 +4,12 @@
  * as written ("30s") and are parsed at run time with parseDuration.
  */
 import { z } from "zod";
-import { parseDuration } from "../../playbook/duration.js";
+import { Duration } from "../../playbook/schema.js";
 import { isJsonPath } from "./json-path.js";
 
 /** A duration: milliseconds as a number, or text such as "500ms", "30s", "5m", "1m30s". */
 export function durationField(description: string) {
-  return z
-    .union([z.number(), z.string()])
-    .refine(
-      (v) => {
-        try {
-          parseDuration(v);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: "expected a duration such as 500ms, 30s, 5m, 1h or 1m30s (or a number of milliseconds)" },
-    )
-    .describe(description);
+  return Duration.describe(description);
 }
 
 /**
