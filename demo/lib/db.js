@@ -46,9 +46,9 @@ export function createV1Schema(db) {
  * a `seats_remaining` read model (CQRS Journey V2 added "remaining seats") built
  * from existing orders, and an order `status` column.
  */
-export function migrateV1toV2(db) {
-  db.transaction(() => {
-    if (schemaVersion(db) >= 2) return;
+export function migrateV1toV2(db, runId = null) {
+  return db.transaction(() => {
+    if (schemaVersion(db) >= 2) return false;
     db.exec(`
       ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'confirmed';
       CREATE TABLE seats_remaining (seat_type TEXT PRIMARY KEY REFERENCES seat_types(id), remaining INTEGER NOT NULL);
@@ -56,18 +56,32 @@ export function migrateV1toV2(db) {
         SELECT s.id, s.quota - COALESCE((SELECT SUM(o.quantity) FROM orders o WHERE o.seat_type = s.id), 0)
         FROM seat_types s;
     `);
+    // Who applied it, so a rollback undoes only its own run's migration.
+    db.exec("CREATE TABLE IF NOT EXISTS demo_migrations (version INTEGER PRIMARY KEY, run_id TEXT, applied_at TEXT NOT NULL)");
+    db.prepare("INSERT OR REPLACE INTO demo_migrations VALUES (2, ?, ?)").run(runId, new Date().toISOString());
     db.pragma("user_version = 2");
+    return true;
   })();
+}
+
+/** The run that applied schema 2 (null if unknown, undefined if not applied). */
+export function appliedBy(db) {
+  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'demo_migrations'").get();
+  if (!table) return undefined;
+  const row = db.prepare("SELECT run_id AS runId FROM demo_migrations WHERE version = 2").get();
+  return row ? row.runId : undefined;
 }
 
 /** v2 -> v1: drop what the migration added (the rollback the CQRS Journey notes ask for). */
 export function rollbackV2toV1(db) {
-  db.transaction(() => {
-    if (schemaVersion(db) < 2) return;
+  return db.transaction(() => {
+    if (schemaVersion(db) < 2) return false;
     db.exec(`
       DROP TABLE IF EXISTS seats_remaining;
       ALTER TABLE orders DROP COLUMN status;
+      DELETE FROM demo_migrations WHERE version = 2;
     `);
     db.pragma("user_version = 1");
+    return true;
   })();
 }
