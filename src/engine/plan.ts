@@ -20,14 +20,16 @@ export function buildPlan(steps: StepSpec[], params: Record<string, Json>): Plan
   return steps.map((s) => buildNode(s, params));
 }
 
-function buildNode(s: StepSpec, params: Record<string, Json>): PlanNode {
+/** A group's onFailure is the default of the steps inside it that set none. */
+function buildNode(spec: StepSpec, params: Record<string, Json>, inheritedOnFailure?: StepSpec["onFailure"]): PlanNode {
+  const s = inheritedOnFailure && !spec.onFailure ? { ...spec, onFailure: inheritedOnFailure } : spec;
   if (s.steps) {
     return {
       kind: "group",
       spec: s,
       parallel: s.parallel === true,
       maxParallel: s.maxParallel ?? Number.POSITIVE_INFINITY,
-      children: s.steps.map((c) => buildNode(c, params)),
+      children: s.steps.map((c) => buildNode(c, params, s.onFailure)),
     };
   }
   if (!s.matrix) return { kind: "step", spec: s, members: [{ id: s.id, stepId: s.id }], maxParallel: 1 };

@@ -8,7 +8,8 @@ import type { EngineDeps } from "./context.js";
 import type { PlannedStep } from "./events.js";
 import { runAbort } from "./abort.js";
 import { runMember, type MemberControl, type MemberResult } from "./member.js";
-import { buildPlan, leafSpecs, type PlanNode } from "./plan.js";
+import { buildPlan, leafSpecs, plannedSteps, type PlanNode } from "./plan.js";
+import { buildScope, resolveCondition } from "./resolve.js";
 import { isFinished, type RunState } from "./reducer.js";
 
 export class Runner {
@@ -67,9 +68,30 @@ export class Runner {
     return runLimited(nodes, parallel ? limit : 1, (n) => this.runNode(n), () => this.stopRequested);
   }
 
-  private runNode(n: PlanNode): Promise<MemberResult> {
-    if (n.kind === "group") return this.runNodes(n.children, n.parallel, n.maxParallel);
+  private async runNode(n: PlanNode): Promise<MemberResult> {
+    if (n.kind === "group") {
+      if (n.spec.when !== undefined && !(await this.groupRuns(n))) return "ok";
+      return this.runNodes(n.children, n.parallel, n.maxParallel);
+    }
     return runLimited(n.members, n.maxParallel, (m: PlannedStep) => runMember(this.deps, this.ctl, m, n.spec), () => this.stopRequested);
+  }
+
+  /** A group whose condition is false skips every step inside it that has not run (journaled per step). */
+  private async groupRuns(n: Extract<PlanNode, { kind: "group" }>): Promise<boolean> {
+    const j = this.deps.journal;
+    const scope = buildScope({ state: j.state, params: this.deps.params, env: this.deps.env, secret: this.deps.secret, redactor: this.deps.redactor });
+    let run: boolean;
+    try {
+      run = resolveCondition(n.spec.when, scope);
+    } catch {
+      run = true; // an unresolvable condition: let each step report it (its own `when` is evaluated with the same scope)
+    }
+    if (run) return true;
+    for (const m of plannedSteps(n.children)) {
+      const st = j.state.steps[m.id];
+      if (!st || st.status === "pending") await j.append({ type: "step.skipped", stepId: m.id, reason: "condition", note: `group ${n.spec.id}: ${String(n.spec.when)}` });
+    }
+    return false;
   }
 }
 

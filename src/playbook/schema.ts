@@ -154,10 +154,6 @@ export const StepSchema: z.ZodType<StepSpec> = z
       for (const f of ["with", "timeout", "retry", "undo", "resume", "matrix"] as const) {
         if (s[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: `\`${f}\` belongs on a step with an action, not on a group` });
       }
-      // The runner does not apply these to a group (only to its steps): refuse them rather than ignore them silently.
-      for (const f of ["when", "onFailure"] as const) {
-        if (s[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: `\`${f}\` is not supported on a group yet; put it on the group's steps` });
-      }
     } else if (s.parallel !== undefined) {
       ctx.addIssue({ code: "custom", path: ["parallel"], message: "`parallel` belongs on a group (a step with `steps`)" });
     }

@@ -262,4 +262,33 @@ steps:
     expect(s.steps.a!.skipReason).toContain("carol");
     expect(h.world.runs.get("a")).toBe(2);
   });
+
+  it("a group's condition skips its steps, and its onFailure is their default", async () => {
+    h = harness(`
+version: 1
+name: groups
+params:
+  extra: { type: boolean, default: false }
+steps:
+  - id: optional
+    when: \${{ params.extra }}
+    steps:
+      - { id: o1, action: test.work }
+      - { id: o2, action: test.work }
+  - id: tolerant
+    onFailure: continue
+    steps:
+      - { id: t1, action: test.work }
+      - { id: t2, action: test.work }
+  - { id: last, action: test.work }
+`);
+    h.world.failTimes.set("t1", 1);
+    const s = await (await h.start({ extra: false })).runner.drive();
+    expect(s.status).toBe("succeeded");
+    expect([s.steps.o1!.status, s.steps.o2!.status]).toEqual(["skipped", "skipped"]);
+    expect(h.world.runs.has("o1")).toBe(false);
+    expect(s.steps.t1!.status).toBe("failed");
+    expect(s.steps.t2!.status).toBe("succeeded");
+    expect(s.steps.last!.status).toBe("succeeded");
+  });
 });
