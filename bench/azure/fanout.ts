@@ -3,12 +3,13 @@
  * staging, then swap into production), run by the real engine against the
  * fake ARM server adding 200 ms to every call and needing 3 status polls per
  * swap, with the journal in Table Storage (Azurite). Compares the wall time
- * with the ideal ceil(50 / concurrency) × one app's time.
+ * with the ideal ceil(50 / concurrency) × one app's time. The fake ARM server
+ * runs in its own process (arm-fake-process.ts): real ARM is remote.
  *
  *   npm run build && node dist/bench/azure/fanout.js
  *   (APPS=50 LATENCY_MS=200 CONCURRENCY=5,10,25,50 to change the shape)
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { TableClient } from "@azure/data-tables";
@@ -24,9 +25,9 @@ import { TableRunStore } from "../../src/providers/azure/table-run-store.js";
 import { FileStore } from "../../src/providers/file/index.js";
 import type { RunStore } from "../../src/engine/store.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
-import { startArmFake, type ArmFake } from "../../test/azure/fakes/arm-server.js";
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { startAzurite } from "../../test/azure/fakes/azurite.js";
-import { testCert } from "../../test/azure/fakes/tls.js";
 
 const APPS = Number(process.env.APPS ?? 50);
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 200);
@@ -36,13 +37,33 @@ const STORE = process.env.STORE ?? "table";
 
 setCredentialFactory(() => staticTokenCredential());
 
-function resetApps(arm: ArmFake, names: string[]): void {
-  arm.apps.clear();
-  for (const n of names) arm.addApp(n, { sticky: ["DEPLOY_SLOT"], settings: { production: { APP_VERSION: "v1", DEPLOY_SLOT: "production" }, staging: { APP_VERSION: "v1", DEPLOY_SLOT: "staging" } } });
+/** The fake ARM server's process and a request/answer helper over IPC. */
+class ArmProcess {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(): Promise<{ arm: ArmProcess; url: string; cert: string }> {
+    const child = fork(fileURLToPath(new URL("./arm-fake-process.js", import.meta.url)), [], { env: { ...process.env, LATENCY_MS: String(LATENCY_MS) } });
+    const ready = await new Promise<{ url: string; cert: string }>((resolve, reject) => {
+      child.once("message", (m) => resolve(m as { url: string; cert: string }));
+      child.once("exit", (code) => reject(new Error(`fake ARM process exited with ${code}`)));
+    });
+    return { arm: new ArmProcess(child), ...ready };
+  }
+
+  ask<T>(message: unknown): Promise<T> {
+    return new Promise((resolve) => {
+      this.child.once("message", (m) => resolve(m as T));
+      this.child.send(message as object);
+    });
+  }
+
+  stop(): void {
+    this.child.send({ type: "stop" });
+  }
 }
 
-async function release(arm: ArmFake, slots: AppServiceSlots, store: RunStore, names: string[], maxParallel: number): Promise<number> {
-  resetApps(arm, names);
+async function release(arm: ArmProcess, slots: AppServiceSlots, store: RunStore, names: string[], maxParallel: number): Promise<number> {
+  await arm.ask({ type: "reset", names });
   const playbook = PlaybookSchema.parse({
     version: 1,
     name: "fanout",
@@ -72,30 +93,30 @@ async function release(arm: ArmFake, slots: AppServiceSlots, store: RunStore, na
       console.log(`  ${phase}: started ${Math.min(...starts)}..${Math.max(...starts)} ms, durations ${Math.min(...durs)}..${Math.max(...durs)} ms`);
     }
   }
-  for (const n of names) {
-    const app = arm.apps.get(n);
-    if (app?.swaps !== 1 || app.slots.get("production")?.appSettings.APP_VERSION !== "v2") throw new Error(`${n} was not released exactly once`);
-  }
+  const { problems } = await arm.ask<{ problems: string[] }>({ type: "check", names });
+  if (problems.length > 0) throw new Error(`not released exactly once: ${problems.join(", ")}`);
   return ms;
 }
 
 async function main(): Promise<void> {
   let cleanup = () => undefined as void;
-  const [arm, azurite] = await Promise.all([startArmFake({ latencyMs: LATENCY_MS, pollsPerSwap: 3, sites: false }), startAzurite({ table: true })]);
+  const [{ arm, url, cert }, azurite] = await Promise.all([ArmProcess.start(), startAzurite({ table: true })]);
   try {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "cutover-fanout-"));
+    cleanup = () => rmSync(dir, { recursive: true, force: true });
+    const caFile = path.join(dir, "ca.pem");
+    writeFileSync(caFile, cert);
     const slots = (await azureAppServiceProvider.create(
       azureAppServiceProvider.config.parse({
         subscriptionId: "bench",
         resourceGroup: "rg-bench",
-        endpoint: arm.url,
-        caCertFile: testCert().certFile,
+        endpoint: url,
+        caCertFile: caFile,
         pollIntervalMs: 0,
         retry: { maxRetries: 3, retryDelayMs: 10, maxRetryDelayMs: 100 },
       }),
       { stateDir: os.tmpdir(), baseDir: process.cwd(), name: "app", secret: () => undefined },
     )) as AppServiceSlots;
-    const dir = mkdtempSync(path.join(os.tmpdir(), "cutover-fanout-"));
-    cleanup = () => rmSync(dir, { recursive: true, force: true });
     const store: RunStore =
       STORE === "file"
         ? new FileStore({ dir })
@@ -115,9 +136,9 @@ async function main(): Promise<void> {
       const ideal = Math.ceil(APPS / c) * one;
       console.log(`| ${c} | ${ms.toFixed(0)} | ${ideal.toFixed(0)} | ${(ms / ideal).toFixed(2)} |`);
     }
-    console.log(`ARM requests in total: ${arm.requests.length}`);
   } finally {
-    await Promise.all([arm.close(), azurite.stop()]);
+    arm.stop();
+    await azurite.stop();
     cleanup();
   }
 }
