@@ -14,7 +14,7 @@ import { resolveParams, type ResolvedParams } from "../playbook/params.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, registries } from "../runtime.js";
 import { CUTOVER_VERSION, newRunId, Session, type SessionOptions } from "./session.js";
-import { readRun } from "./inspect.js";
+import { listRuns, readRun } from "./inspect.js";
 
 export interface StartOptions extends SessionOptions {
   params?: Record<string, string>;
@@ -60,6 +60,8 @@ export interface ContinueOptions extends SessionOptions {
   playbook?: string;
   /** Continue although the playbook changed since the run started. */
   allowChangedPlaybook?: boolean;
+  /** Roll back a run that already succeeded (abort only; it must be its environment's latest run). */
+  rollback?: boolean;
 }
 
 /**
@@ -69,9 +71,12 @@ export interface ContinueOptions extends SessionOptions {
  */
 export async function continueRun(runId: string, opts: ContinueOptions): Promise<{ session: Session; loaded: LoadedPlaybook }> {
   const { state, file } = await readRun(runId, opts);
-  if (isFinished(state)) {
-    throw new CutoverError(ErrorCode.RunState, `run ${runId} has already finished: ${state.status}`, { hint: "start a new run with `cutover run`" });
+  if (isFinished(state) && !(opts.rollback && state.status === "succeeded")) {
+    throw new CutoverError(ErrorCode.RunState, `run ${runId} has already finished: ${state.status}`, {
+      hint: state.status === "succeeded" ? `to undo a release that succeeded, run: cutover abort ${runId} --rollback` : "start a new run with `cutover run`",
+    });
   }
+  if (opts.rollback) await assertLatestRun(state, opts);
   const loaded = loadPlaybook(file, registries);
   const changed = loaded.hash !== state.playbook.hash;
   if (changed && !opts.allowChangedPlaybook) {
@@ -84,6 +89,16 @@ export async function continueRun(runId: string, opts: ContinueOptions): Promise
   const session = await Session.open(loaded, opts, params, (store) => Journal.open(store, runId), runId);
   if (changed) await session.journal.append({ type: "run.resumed", by: currentActor(env), playbookChanged: true });
   return { session, loaded };
+}
+
+/** Undoing an older release after a newer one changed the same environment would undo the wrong things. */
+async function assertLatestRun(state: RunState, opts: ContinueOptions): Promise<void> {
+  const [latest] = await listRuns({ stateDir: opts.stateDir, playbook: opts.playbook, environment: state.environment, limit: 1 });
+  if (latest && latest.runId !== state.runId) {
+    throw new CutoverError(ErrorCode.RunState, `run ${state.runId} is not the latest run of environment ${state.environment} (${latest.runId} is)`, {
+      hint: "roll back the latest run first, or release the previous version with a new run",
+    });
+  }
 }
 
 function mergeParams(state: RunState, loaded: LoadedPlaybook, env: NodeJS.ProcessEnv): ResolvedParams {

@@ -158,6 +158,37 @@ describe("cutover CLI", () => {
     expect(cutover(p.dir, ["unlock", "e2e"]).stdout).toContain("was not locked");
   });
 
+  it("abort --rollback undoes a release that succeeded, only if it is the latest", () => {
+    const q = tmpProject({
+      "playbook.yaml": `
+version: 1
+name: rollback
+steps:
+  - { id: flag, action: flag.set, with: { name: Live, value: "v2" } }
+`,
+    });
+    try {
+      const first = jsonLines(cutover(q.dir, ["run", "playbook.yaml", "-o", "json"]).stdout)[0]!.runId as string;
+      const second = jsonLines(cutover(q.dir, ["run", "playbook.yaml", "-o", "json"]).stdout)[0]!.runId as string;
+      const plain = cutover(q.dir, ["abort", second]);
+      expect(plain.code).toBe(2);
+      expect(plain.stderr).toContain("--rollback");
+      const older = cutover(q.dir, ["abort", first, "--rollback"]);
+      expect(older.code).toBe(2);
+      expect(older.stderr).toContain("not the latest run");
+      const r = cutover(q.dir, ["abort", second, "--rollback", "--reason", "errors after release"]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("flag: undone");
+      // The second run found Live already "v2" (set by the first): its undo restores exactly that.
+      const flags = JSON.parse(readFileSync(path.join(q.dir, ".cutover", "flags.json"), "utf8")) as { flags: Record<string, { value: unknown }> };
+      expect(flags.flags.Live?.value).toBe("v2");
+      const st = jsonLines(cutover(q.dir, ["status", second, "-o", "json"]).stdout)[0] as { state: { status: string } };
+      expect(st.state.status).toBe("aborted");
+    } finally {
+      q.cleanup();
+    }
+  });
+
   it("schema prints a JSON Schema that knows every action's inputs", () => {
     const r = cutover(p.dir, ["schema"]);
     expect(r.code).toBe(0);

@@ -17,13 +17,13 @@ export function register(program: Command): void {
   for (const verb of Object.keys(VERBS) as (keyof typeof VERBS)[]) {
     const cmd = program.command(verb).description(VERBS[verb]).argument("<run-id>", "the run");
     if (verb !== "abort") cmd.argument("[step-id]", "the step (default: the one the run is paused at)");
-    if (verb === "abort") cmd.option("--reason <text>", "why (journaled)");
+    if (verb === "abort") cmd.option("--reason <text>", "why (journaled)").option("--rollback", "undo a run that already succeeded (only the environment's latest run)");
     else cmd.option("--note <text>", "a note for the journal");
     if (verb === "approve") cmd.option("--no-continue", "only record the approval; continue later with `cutover resume`");
     continueOptions(cmd).action(
       withIO(async (io, runId: string, ...rest: unknown[]) => {
         const stepId = verb === "abort" ? undefined : (rest[0] as string | undefined);
-        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean };
+        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean; rollback?: boolean };
         const renderer = makeRenderer(io);
         const session = await decide(runId, verb, {
           stateDir: io.stateDir,
@@ -32,6 +32,7 @@ export function register(program: Command): void {
           stepId,
           note: opts.note,
           reason: opts.reason,
+          rollback: opts.rollback,
           onEvent: (e, s) => renderer.event(e, s),
           onLog: (id, level, m, f) => renderer.log(id, level, m, f),
         });
