@@ -9,8 +9,18 @@ import type { Fence, RunStore } from "./store.js";
 
 export type EventListener = (event: RunEvent, state: RunState) => void;
 
+/** At most this many events per store call: Table Storage transactions take 100 operations (one is the head entity). */
+const MAX_BATCH = 99;
+
+interface Pending {
+  body: RunEventBody;
+  resolve(e: RunEvent): void;
+  reject(e: unknown): void;
+}
+
 export class Journal {
-  private tail: Promise<unknown> = Promise.resolve();
+  private queue: Pending[] = [];
+  private flushing = false;
   private listeners: EventListener[] = [];
   fence?: Fence;
   /** The `run.started` event when this journal was just created (for observers attached later). */
@@ -39,16 +49,37 @@ export class Journal {
     this.listeners.push(l);
   }
 
-  /** Durable when it resolves: the next side effect may begin. */
+  /**
+   * Durable when it resolves: the next side effect may begin. Events that
+   * parallel members append while a store call is in flight are group-committed
+   * in the next call (one round trip for many members, in order).
+   */
   append(body: RunEventBody): Promise<RunEvent> {
-    const p = this.tail.then(async () => {
-      const [e] = await this.store.append(this.runId, [body], this.state.lastSeq, this.fence);
-      applyEvent(this.state, e!);
-      for (const l of this.listeners) l(e!, this.state);
-      return e!;
+    return new Promise<RunEvent>((resolve, reject) => {
+      this.queue.push({ body, resolve, reject });
+      if (!this.flushing) void this.flush();
     });
-    // A failed append must not wedge later ones; the caller sees the rejection.
-    this.tail = p.catch(() => undefined);
-    return p;
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          const events = await this.store.append(this.runId, batch.map((p) => p.body), this.state.lastSeq, this.fence);
+          events.forEach((e, i) => {
+            applyEvent(this.state, e);
+            for (const l of this.listeners) l(e, this.state);
+            batch[i]!.resolve(e);
+          });
+        } catch (e) {
+          // Nothing of a failed batch was written (append is atomic); each caller sees the error.
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 }

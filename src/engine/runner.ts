@@ -4,6 +4,7 @@
  * replays: completed members are passed over, so `drive()` after a crash,
  * a pause or a decision continues exactly where the journal says.
  */
+import { setMaxListeners } from "node:events";
 import type { EngineDeps } from "./context.js";
 import type { PlannedStep } from "./events.js";
 import { runAbort } from "./abort.js";
@@ -20,6 +21,8 @@ export class Runner {
   private readonly specs;
 
   constructor(private readonly deps: EngineDeps) {
+    // Every running member listens on this one signal; a wide matrix is not a listener leak.
+    setMaxListeners(0, this.cancel.signal);
     this.tree = buildPlan(deps.playbook.steps, deps.journal.state.params);
     this.specs = leafSpecs(this.tree);
   }
