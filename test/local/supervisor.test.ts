@@ -149,6 +149,16 @@ describe("local supervisor", () => {
     expect((await client.status()).slots.blue.health).toBe("healthy");
   });
 
+  it("down also stops the apps a killed supervisor left running", async () => {
+    const dir = newDir();
+    const { status } = await localUp({ dir });
+    process.kill(status.supervisorPid, "SIGKILL");
+    while (isPidAlive(status.supervisorPid)) await new Promise((r) => setTimeout(r, 20));
+    expect(isPidAlive(status.slots.blue.pid)).toBe(true);
+    expect(await localDown({ dir })).toEqual({ stopped: true });
+    expect(isPidAlive(status.slots.blue.pid)).toBe(false);
+  });
+
   it("restarts an app that dies while it should be running", async () => {
     const dir = newDir();
     const { status } = await localUp({ dir });

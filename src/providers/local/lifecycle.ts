@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { CutoverError, ErrorCode } from "../../errors.js";
 import { adminCall } from "./admin-client.js";
 import { isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
+import { stopApp } from "./slots.js";
 import type { Bootstrap, SupervisorInfo } from "./supervisor.js";
 import type { AppSpec, LocalState, LocalStatus } from "./types.js";
 
@@ -97,7 +98,7 @@ export async function localDown(opts: { dir: string; timeoutMs?: number }): Prom
   const dir = path.resolve(opts.dir);
   const info = await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo);
   // Check it is our supervisor: never signal an unrelated process that reused the pid.
-  if (!info || !isSupervisorProcess(info.pid)) return { stopped: false };
+  if (!info || !isSupervisorProcess(info.pid)) return { stopped: await stopOrphanedApps(dir) };
   try {
     await adminCall(dir, "POST", "/v1/shutdown", {});
   } catch {
@@ -112,6 +113,33 @@ export async function localDown(opts: { dir: string; timeoutMs?: number }): Prom
     await sleep(50);
   }
   return { stopped: true };
+}
+
+/**
+ * Apps left running by a supervisor that was killed: stop them too, but only
+ * processes that carry this environment's marks (a reused pid is left alone).
+ */
+async function stopOrphanedApps(dir: string): Promise<boolean> {
+  const state = await readJsonFile<LocalState>(localPaths(dir).state).catch(() => undefined);
+  let stopped = false;
+  for (const slot of Object.values(state?.slots ?? {})) {
+    for (const pid of [slot.pid, slot.startingPid]) {
+      if (pid && isAppOf(pid, dir)) {
+        await stopApp(pid, 5000);
+        stopped = true;
+      }
+    }
+  }
+  return stopped;
+}
+
+function isAppOf(pid: number, dir: string): boolean {
+  if (!isPidAlive(pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`CUTOVER_LOCAL_DIR=${dir}`);
+  } catch {
+    return false; // Cannot tell: leave it.
+  }
 }
 
 export type LocalReport = { running: true; status: LocalStatus } | { running: false; dir: string; state?: LocalState };

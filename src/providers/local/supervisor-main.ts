@@ -26,6 +26,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   // A detached daemon has no terminal: SIGHUP must not kill it.
   process.on("SIGHUP", () => undefined);
+  // The supervisor carries live traffic: a stray error is logged, not fatal.
+  process.on("unhandledRejection", (e) => console.error(`${new Date().toISOString()} supervisor: unhandled rejection: ${String(e)}`));
+  process.on("uncaughtException", (e) => console.error(`${new Date().toISOString()} supervisor: uncaught exception: ${e.stack ?? String(e)}`));
 }
 
 main().catch((e: unknown) => {
