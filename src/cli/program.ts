@@ -22,6 +22,16 @@ export function buildProgram(): Command {
     .option("-v, --verbose", "show stack traces and debug details")
     .option("--state-dir <dir>", "project-local state directory (default: .cutover, or $CUTOVER_STATE_DIR)")
     .option("--no-color", "no colours (NO_COLOR is honoured too)")
+    .addOption(new Option("--auth <mode>", "Azure identity for providers whose playbook entry sets no auth.mode (sets CUTOVER_AZURE_AUTH)").choices(["default", "cli", "managed-identity", "environment", "workload-identity"]))
+    .option("--client-id <id>", "Azure client id for --auth managed-identity or workload-identity (sets CUTOVER_AZURE_CLIENT_ID)")
+    .option("--tenant-id <id>", "Azure tenant id (sets CUTOVER_AZURE_TENANT_ID)")
+    .hook("preAction", (cmd) => {
+      // Providers read these when they build their credential; flags beat the environment.
+      const o = cmd.opts<{ auth?: string; clientId?: string; tenantId?: string }>();
+      if (o.auth) process.env.CUTOVER_AZURE_AUTH = o.auth;
+      if (o.clientId) process.env.CUTOVER_AZURE_CLIENT_ID = o.clientId;
+      if (o.tenantId) process.env.CUTOVER_AZURE_TENANT_ID = o.tenantId;
+    })
     .showHelpAfterError("(run cutover help for the list of commands)")
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();

@@ -27,19 +27,22 @@ export function register(program: Command): void {
 export async function printPlan(io: CliIO, file: string, params: Record<string, string>, dryRun: boolean): Promise<void> {
   const { loaded, entries } = planPlaybook(file, { params });
   let lease;
+  let leaseError: string | undefined;
   try {
     const s = await openStore({ stateDir: io.stateDir, playbook: file });
     lease = await s.store.readLease(loaded.environment).finally(() => s.close());
-  } catch {
-    lease = undefined; // plan works without reaching the state store
+  } catch (e) {
+    // plan works without reaching the state store, but says it could not look
+    leaseError = e instanceof Error ? e.message.split("\n")[0] : String(e);
   }
   if (io.json) {
-    io.out(JSON.stringify({ type: "plan", dryRun, playbook: loaded.playbook.name, environment: loaded.environment, hash: loaded.hash, lease: isLeaseLive(lease) ? lease : null, steps: entries }));
+    io.out(JSON.stringify({ type: "plan", dryRun, playbook: loaded.playbook.name, environment: loaded.environment, hash: loaded.hash, lease: isLeaseLive(lease) ? lease : null, leaseError: leaseError ?? null, steps: entries }));
     return;
   }
   const c = io.c;
   io.out(c.bold(`${dryRun ? "dry run" : "plan"}: ${loaded.playbook.name} → environment ${loaded.environment}`) + (loaded.playbook.description ? c.dim(`  ${loaded.playbook.description}`) : ""));
-  io.out(isLeaseLive(lease) ? c.yellow(`  the environment is locked by ${lease.holder} until ${lease.expiresAt}`) : c.dim("  the environment is free"));
+  if (leaseError) io.out(c.yellow(`  the environment's lease is unknown: the state store could not be read (${leaseError})`));
+  else io.out(isLeaseLive(lease) ? c.yellow(`  the environment is locked by ${lease.holder} until ${lease.expiresAt}`) : c.dim("  the environment is free"));
   let n = 0;
   for (const e of entries) {
     const pad = "  ".repeat(e.depth + 1);
