@@ -3,6 +3,7 @@
  * TTL, and reports loss (expired and taken, or stolen with `unlock --force`)
  * so the run stops instead of writing with a stale fencing token.
  */
+import { ErrorCode, isCutoverError } from "../errors.js";
 import type { LeaseInfo, LeaseRequest, RunStore } from "./store.js";
 
 export class LeaseKeeper {
@@ -23,18 +24,26 @@ export class LeaseKeeper {
     return k;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = Math.max(50, Math.floor(this.ttlMs / 3))): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.renew(), Math.max(50, Math.floor(this.ttlMs / 3)));
+    this.timer = setTimeout(() => void this.renew(), delayMs);
     this.timer.unref();
   }
 
+  /**
+   * A lease that is no longer ours (LEASE_LOST) stops the run at once. Any
+   * other failure (a network blip, a throttled store) is retried while the
+   * lease has not expired: losing a release to one 503 would be absurd.
+   */
   private async renew(): Promise<void> {
     try {
       this.lease = await this.store.renewLease(this.lease, this.ttlMs);
       this.schedule();
     } catch (e) {
-      if (!this.stopped) this.onLost(e);
+      if (this.stopped) return;
+      const left = Date.parse(this.lease.expiresAt) - Date.now();
+      if (isCutoverError(e, ErrorCode.LeaseLost) || left <= 0) this.onLost(e);
+      else this.schedule(Math.max(50, Math.min(1_000, left / 4)));
     }
   }
 
