@@ -30,6 +30,25 @@ interface Upstream {
   agent: http.Agent;
 }
 
+/**
+ * The client's raw headers (as sent: names, order, Host kept) minus hop-by-hop
+ * and forwarding ones, plus X-Forwarded-*. A flat list skips Node's per-header
+ * object handling on the hot path.
+ */
+function requestHeaders(req: http.IncomingMessage): string[] {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  let forwardedFor = "";
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === "x-forwarded-for") forwardedFor = forwardedFor ? `${forwardedFor}, ${raw[i + 1]!}` : raw[i + 1]!;
+    else if (!HOP_BY_HOP.includes(name) && name !== "x-forwarded-host" && name !== "x-forwarded-proto") out.push(raw[i]!, raw[i + 1]!);
+  }
+  const remote = req.socket.remoteAddress ?? "";
+  out.push("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${remote}` : remote, "x-forwarded-host", req.headers.host ?? "", "x-forwarded-proto", "http");
+  return out;
+}
+
 /** The upstream's raw headers minus hop-by-hop ones, plus which slot answered (a flat [name, value, ...] list). */
 function responseHeaders(raw: string[], slot: SlotName): string[] {
   const out: string[] = [];
@@ -170,12 +189,7 @@ export class ReverseProxy {
       });
     }
 
-    const headers: http.OutgoingHttpHeaders = { ...req.headers };
-    for (const h of HOP_BY_HOP) delete headers[h];
-    const remote = req.socket.remoteAddress ?? "";
-    headers["x-forwarded-for"] = req.headers["x-forwarded-for"] ? `${String(req.headers["x-forwarded-for"])}, ${remote}` : remote;
-    headers["x-forwarded-host"] = req.headers.host ?? "";
-    headers["x-forwarded-proto"] = "http";
+    const headers = requestHeaders(req);
 
     const forward = (replay: boolean): void => {
       const up = http.request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: this.upstreams[slot].agent }, (upRes) => {
