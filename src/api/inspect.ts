@@ -11,6 +11,7 @@ import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
 import { resolveParams } from "../playbook/params.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
 import { Redactor } from "../engine/redact.js";
+import { buildScope, resolveValue } from "../engine/resolve.js";
 import { ProviderSet, registries } from "../runtime.js";
 import { FileStore } from "../providers/file/index.js";
 
@@ -159,5 +160,17 @@ export function tryLoad(file: string): LoadedPlaybook | undefined {
     return loadPlaybook(file, registries);
   } catch {
     return undefined;
+  }
+}
+
+/** The playbook's `summary:` line for a finished run, resolved against its outputs (secrets are not available to it). */
+export function runSummaryLine(loaded: LoadedPlaybook, state: RunState, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const template = loaded.playbook.summary;
+  if (!template) return undefined;
+  try {
+    const scope = buildScope({ state, params: state.params, env, secret: () => undefined, redactor: new Redactor() });
+    return String(resolveValue(template, scope));
+  } catch {
+    return undefined; // a summary must never turn a successful run into an error
   }
 }

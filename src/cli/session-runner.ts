@@ -10,6 +10,7 @@ import type { CliIO } from "./io.js";
 import type { Renderer } from "./render/renderer.js";
 import { decide } from "../api/run.js";
 import { askDecision, canPrompt } from "./prompt.js";
+import { runSummaryLine } from "../api/inspect.js";
 
 export function exitCodeForState(s: RunState): ExitCode {
   switch (s.status) {
@@ -48,8 +49,9 @@ export async function driveSession(io: CliIO, renderer: Renderer, first: Session
     }
     renderer.close(state);
     const code = exitCodeForState(state);
-    if (io.json) io.out(JSON.stringify({ type: "result", runId: state.runId, status: state.status, exitCode: code }));
-    else io.err(summary(io, state));
+    const line = state.status === "succeeded" ? runSummaryLine(session.loaded, state) : undefined;
+    if (io.json) io.out(JSON.stringify({ type: "result", runId: state.runId, status: state.status, exitCode: code, ...(line ? { summary: line } : {}) }));
+    else io.err(summary(io, state) + (line ? `\n  ${line}` : ""));
     return code;
   }
 }

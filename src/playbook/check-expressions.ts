@@ -56,6 +56,11 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
       } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...at, i], where));
       else if (isObj(value)) for (const [k, v] of Object.entries(value)) visit(v, [...at, k], where);
     };
+    if (step.path.length === 0) {
+      // The playbook's own `summary:`, read after the last step: every step is visible.
+      visit(raw.summary, ["summary"], "with");
+      continue;
+    }
     visit(raw.with, [...step.path, "with"], "with");
     visit(raw.when, [...step.path, "when"], "when");
     if (isObj(raw.undo)) visit(raw.undo.with, [...step.path, "undo", "with"], "undo");

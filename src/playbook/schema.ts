@@ -164,6 +164,10 @@ export const PlaybookSchema = z
     version: z.literal(1).describe("Format version; always 1."),
     name: Id.describe("The playbook's name; runs are listed under it."),
     description: z.string().optional().describe("What this release does."),
+    summary: z
+      .string()
+      .optional()
+      .describe("One line printed when a run succeeds, e.g. which version serves where: `${{ steps.swap.outputs.version }} serves ${{ steps.swap.outputs.url }}`. Expressions see every step."),
     environment: EnvironmentSpec.default({}),
     params: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "param names are identifiers (letters, digits, _)"), ParamSpec)

@@ -126,6 +126,7 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
     });
   };
   walk(steps, ["steps"], new Set(), false);
+  visibility.push({ id: "(summary)", path: [], visible: new Set(ids.keys()), matrixKeys: [] });
   problems.push(...checkExpressions(source, doc, visibility, new Set(ids.keys())));
   return problems;
 }

@@ -8,6 +8,7 @@ const SECRET = "s3cr3t-Token-value";
 const playbook = `
 version: 1
 name: e2e
+summary: "released \${{ params.version }} (last exit code \${{ steps.done.outputs.exitCode }})"
 params:
   version: { type: string, required: true }
   token: { type: string, secret: true }
@@ -110,7 +111,7 @@ describe("cutover CLI", () => {
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
     expect(lines.find((l) => l.type === "gate.approved")).toMatchObject({ stepId: "swap-ok", note: "looks good" });
-    expect(lines.at(-1)).toMatchObject({ status: "succeeded", exitCode: 0 });
+    expect(lines.at(-1)).toMatchObject({ status: "succeeded", exitCode: 0, summary: "released 2.0 (last exit code 0)" });
     // Approving a finished run is a usage error.
     expect(cutover(p.dir, ["approve", runId], env).code).toBe(2);
   });
