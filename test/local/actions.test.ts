@@ -96,4 +96,18 @@ describe("local.* actions", () => {
     expect(same.result.outputs).toMatchObject({ live: "blue", previous: "blue", changed: false });
     expect((await client.status()).live).toBe("blue");
   });
+  it("local.deploy into a slot swapped out a moment ago lets its requests finish first", async () => {
+    // An app that dies at once on SIGTERM: only the drain before the stop saves its request.
+    const abrupt =
+      "require('http').createServer((q, s) => (q.url === '/slow' ? setTimeout(() => s.end('done'), 700) : s.end('ok'))).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))";
+    await client.deploy("green", { version: "abrupt", command: ["node", "-e", abrupt], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 15_000 });
+    await client.setLive("green");
+    const status = await client.status();
+    const slow = fetch(`${status.publicUrl}/slow`).then(async (r) => `${r.status} ${await r.text()}`);
+    while ((await client.status()).slots.green.inFlight < 1) await new Promise((r) => setTimeout(r, 10));
+    await client.setLive("blue");
+    await runAction(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
+    expect(await slow).toBe("200 done");
+    expect((await client.status()).slots.green).toMatchObject({ version: "v2", health: "healthy" });
+  });
 });

@@ -187,6 +187,8 @@ export class Supervisor {
       const alive = rec.running && isPidAlive(rec.pid) && rec.spec !== undefined;
       if (alive && specsEqual(rec.spec, spec) && (await isHealthy(rec.port, spec.healthPath, 1000))) return { changed: false };
       if (slot === this.state.live && alive) throw new Refused(`slot ${slot} is live: deploy into the idle slot, or swap first`);
+      // A slot swapped out a moment ago may still finish requests: let them end first.
+      await this.proxy.waitDrained(slot, { writesOnly: false, timeoutMs: 30_000, signal });
       if (rec.pid) await stopApp(rec.pid, 5000);
       await this.launch(slot, spec, signal);
       return { changed: true };
