@@ -8,7 +8,8 @@ import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import { CutoverError, ErrorCode } from "../errors.js";
 import { APPSERVICE_CAPABILITY } from "../providers/azure/appservice-provider.js";
-import { PRODUCTION, type AppServiceSlots, type SlotInfo } from "../providers/azure/appservice-client.js";
+import type { AppServiceSlots } from "../providers/azure/appservice-client.js";
+import { PRODUCTION, type SlotInfo } from "../providers/azure/appservice-types.js";
 import type { ActionContext } from "./types.js";
 import { sleep } from "./support/abort.js";
 

@@ -16,7 +16,7 @@
  */
 import { z } from "zod";
 import type { Json } from "../engine/events.js";
-import type { SlotInfo } from "../providers/azure/appservice-client.js";
+import type { SlotInfo } from "../providers/azure/appservice-types.js";
 import { translateAzureError } from "../providers/azure/errors.js";
 import { defineAction, type ActionContext, type ActionResult } from "./types.js";
 import {

@@ -2,14 +2,16 @@
  * `provider: azure-appconfig`: flags (capability `flags`) in an Azure App
  * Configuration store, as feature flags Microsoft.FeatureManagement reads or
  * as plain key-values.
+ *
+ * The definition loads without any @azure/* module; create() imports the
+ * client on demand (appconfig-connect.ts).
  */
-import { AppConfigurationClient } from "@azure/app-configuration";
 import { z } from "zod";
 import { Capability } from "../contracts.js";
-import type { ProviderContext, ProviderDefinition } from "../../actions/types.js";
-import { AuthOptions, getCredential } from "./credential.js";
-import { RetryConfig, caCertFileField, chooseConnection, connectionStringEndpoint, pipelineOptions } from "./client-options.js";
-import { AppConfigFlagStore } from "./appconfig-flag-store.js";
+import type { ProviderDefinition } from "../../actions/types.js";
+import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
+import { AuthOptions } from "./auth-options.js";
+import { RetryConfig, caCertFileField } from "./connection-options.js";
 
 export const AzureAppConfigConfig = z
   .object({
@@ -41,35 +43,13 @@ export const AzureAppConfigConfig = z
   .describe("Azure App Configuration as the flag store (maintenance mode and friends).");
 export type AzureAppConfigConfig = z.infer<typeof AzureAppConfigConfig>;
 
-export function createAppConfigClient(config: AzureAppConfigConfig, ctx: ProviderContext): { client: AppConfigurationClient; storeName: string } {
-  const how = chooseConnection(ctx, config, "azure-appconfig");
-  if ("connectionString" in how) {
-    const endpoint = connectionStringEndpoint(how.connectionString, "Endpoint") ?? "";
-    const client = new AppConfigurationClient(how.connectionString, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
-    return { client, storeName: hostOf(endpoint) };
-  }
-  const client = new AppConfigurationClient(how.endpoint, getCredential(config.auth), {
-    ...pipelineOptions(config.retry, config.caCertFile, ctx, how.endpoint),
-    ...(config.audience ? { audience: config.audience } : {}),
-  });
-  return { client, storeName: hostOf(how.endpoint) };
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return "the App Configuration store";
-  }
-}
-
 export const azureAppConfigProvider: ProviderDefinition<AzureAppConfigConfig, AppConfigFlagStore> = {
   kind: "azure-appconfig",
   summary: "Flags in Azure App Configuration (Microsoft.FeatureManagement feature flags or labelled key-values), ETag-conditional",
   config: AzureAppConfigConfig,
   capabilities: [Capability.flags],
-  create(config, ctx) {
-    const { client, storeName } = createAppConfigClient(config, ctx);
-    return new AppConfigFlagStore({ client, mode: config.mode, label: config.label, keyPrefix: config.keyPrefix, storeName });
+  async create(config, ctx) {
+    const { connectAppConfigFlags } = await import("./appconfig-connect.js");
+    return connectAppConfigFlags(config, ctx);
   },
 };

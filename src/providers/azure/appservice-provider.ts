@@ -1,13 +1,16 @@
 /**
  * `provider: azure-appservice`: the deployment slots of one or more App
  * Service web apps in a resource group (capability `appservice`).
+ *
+ * The definition (schema, capabilities) loads without any @azure/* module;
+ * create() imports the ARM client on demand, so a CLI call that uses no
+ * App Service does not pay for loading the SDK.
  */
-import { WebSiteManagementClient } from "@azure/arm-appservice";
 import { z } from "zod";
 import type { ProviderDefinition } from "../../actions/types.js";
-import { AuthOptions, getCredential } from "./credential.js";
-import { RetryConfig, caCertFileField, pipelineOptions } from "./client-options.js";
-import { AppServiceSlots } from "./appservice-client.js";
+import type { AppServiceSlots } from "./appservice-client.js";
+import { AuthOptions } from "./auth-options.js";
+import { RetryConfig, caCertFileField } from "./connection-options.js";
 
 export const APPSERVICE_CAPABILITY = "appservice";
 
@@ -40,20 +43,8 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
   summary: "Azure App Service web apps and their deployment slots (deploy, settings, warm-up, swap, swap with preview, start/stop)",
   config: AzureAppServiceConfig,
   capabilities: [APPSERVICE_CAPABILITY],
-  create(config, ctx) {
-    const endpoint = config.endpoint ?? "https://management.azure.com";
-    const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
-    // A sovereign cloud's ARM endpoint is also its token audience (https://management.chinacloudapi.cn/.default).
-    const scopes = [`${new URL(endpoint).origin}/.default`];
-    const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, { ...pipeline, endpoint, credentials: { scopes } });
-    return new AppServiceSlots(arm, {
-      subscriptionId: config.subscriptionId,
-      resourceGroup: config.resourceGroup,
-      defaultApp: config.app,
-      defaultSlot: config.slot,
-      pollIntervalMs: config.pollIntervalMs,
-      preserveVnet: config.preserveVnet,
-      tlsCa: pipeline.tlsOptions?.ca,
-    });
+  async create(config, ctx) {
+    const { connectAppService } = await import("./appservice-connect.js");
+    return connectAppService(config, ctx);
   },
 };

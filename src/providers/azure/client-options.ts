@@ -1,36 +1,15 @@
 /**
- * Options every Azure provider shares: retries (the SDK pipeline retries
- * throttling and 5xx itself, honouring Retry-After), a private CA for test
- * endpoints or TLS-inspecting proxies, and how a connection string is found.
+ * The SDK pipeline options of every Azure client: retries, a per-try request
+ * timeout, a private CA, plain http for loopback emulators. Loads
+ * @azure/core-rest-pipeline, so only the modules a provider's create()
+ * imports on demand import this one.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { RestError, type PipelinePolicy } from "@azure/core-rest-pipeline";
-import { z } from "zod";
 import { CutoverError, ErrorCode } from "../../errors.js";
 import type { ProviderContext } from "../../actions/types.js";
-
-export const RetryConfig = z
-  .object({
-    maxRetries: z.number().int().min(0).max(20).default(3).describe("Retries of a failed request (429, 408, 5xx, network errors) inside the SDK."),
-    retryDelayMs: z.number().int().min(0).default(1000).describe("First backoff delay; doubles on each retry (with jitter). A Retry-After from the service wins."),
-    maxRetryDelayMs: z.number().int().min(0).default(30_000).describe("Cap of the exponential backoff."),
-    requestTimeoutMs: z
-      .number()
-      .int()
-      .min(1)
-      .default(60_000)
-      .describe("Give up on one HTTP request after this long (it is then retried): a hung connection must not hang the step."),
-  })
-  .strict()
-  .describe("HTTP retry policy of the Azure SDK clients.");
-export type RetryConfig = z.infer<typeof RetryConfig>;
-
-export const caCertFileField = z
-  .string()
-  .min(1)
-  .optional()
-  .describe("PEM file of an extra CA to trust for this service's endpoint (a private endpoint behind a TLS-inspecting proxy, or a local test server). Relative to the playbook.");
+import { RetryConfig, isLoopbackHttp } from "./connection-options.js";
 
 export interface CommonPipelineOptions {
   retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
@@ -96,38 +75,4 @@ export function requestTimeoutPolicy(ms: number): PipelinePolicy {
       }
     },
   };
-}
-
-export function isLoopbackHttp(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname);
-  } catch {
-    return false;
-  }
-}
-
-/** The endpoint named in a storage connection string, for the loopback check. */
-export function connectionStringEndpoint(connectionString: string, key: "TableEndpoint" | "QueueEndpoint" | "Endpoint"): string | undefined {
-  const m = new RegExp(`(?:^|;)${key}=([^;]+)`, "i").exec(connectionString);
-  return m?.[1];
-}
-
-/**
- * Which way to connect: the connection string when its secret is set (local
- * emulators, HMAC keys), else the endpoint with an Entra identity. One
- * playbook then runs against Azurite in CI and against Azure with a managed
- * identity. The value is looked up by name; the playbook never holds it.
- */
-export function chooseConnection(
-  ctx: ProviderContext,
-  config: { endpoint?: string; connectionStringSecret?: string },
-  what: string,
-): { connectionString: string } | { endpoint: string } {
-  const cs = config.connectionStringSecret ? ctx.secret(config.connectionStringSecret) : undefined;
-  if (cs) return { connectionString: cs };
-  if (config.endpoint) return { endpoint: config.endpoint };
-  throw new CutoverError(ErrorCode.Config, `${what}: the secret or environment variable ${config.connectionStringSecret ?? "(none named)"} (connectionStringSecret) is not set and no endpoint is configured`, {
-    hint: `Export ${config.connectionStringSecret ?? "the connection string"}, or configure \`endpoint\` and an Entra identity.`,
-  });
 }

@@ -4,8 +4,9 @@
  * and says why instead of walking the whole chain (the managed-identity probe
  * alone can take 15 s on a machine without IMDS).
  *
- * Tests never construct a real credential: they install a factory with
- * `setCredentialFactory`, so nothing probes the machine for logins.
+ * This module loads @azure/identity; the schemas and the factory registry
+ * live in auth-options.ts so that importing a provider does not. Only the
+ * modules a provider's create() imports on demand import this one.
  */
 import {
   AzureCliCredential,
@@ -15,38 +16,9 @@ import {
   WorkloadIdentityCredential,
 } from "@azure/identity";
 import type { TokenCredential } from "@azure/identity";
-import { z } from "zod";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { credentialFor, installCredentialFactory, type AuthOptions, type CredentialFactory } from "./auth-options.js";
 
-export const AuthMode = z
-  .enum(["default", "cli", "managed-identity", "environment", "workload-identity"])
-  .describe(
-    "How cutover signs in to Entra ID: `default` (DefaultAzureCredential; AZURE_TOKEN_CREDENTIALS narrows its chain), " +
-      "`cli` (the `az login` session), `managed-identity`, `environment` (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET " +
-      "or AZURE_CLIENT_CERTIFICATE_PATH), `workload-identity` (federated token, AZURE_FEDERATED_TOKEN_FILE).",
-  );
-export type AuthMode = z.infer<typeof AuthMode>;
-
-const AuthObject = z
-  .object({
-    mode: AuthMode.optional(),
-    clientId: z.string().min(1).optional().describe("Client id of a user-assigned managed identity or app registration."),
-    tenantId: z.string().min(1).optional().describe("Entra tenant id (cli, workload-identity)."),
-  })
-  .strict();
-type AuthObject = z.infer<typeof AuthObject>;
-
-/** `auth: cli`, or `auth: { mode: managed-identity, clientId: ... }`. */
-export const AuthOptions = z
-  .union([AuthMode, AuthObject])
-  .describe("Identity: a mode (`auth: cli`) or `{ mode, clientId, tenantId }`; without a mode, the CUTOVER_AZURE_AUTH environment variable, then `default`.");
-export type AuthOptions = z.infer<typeof AuthOptions>;
-
-function normalize(options: AuthOptions | undefined): AuthObject {
-  return typeof options === "string" ? { mode: options } : (options ?? {});
-}
-
-export type CredentialFactory = (options: { mode: AuthMode; clientId?: string; tenantId?: string }) => TokenCredential;
+export { AuthMode, AuthOptions, resolveAuthMode, staticTokenCredential, type CredentialFactory } from "./auth-options.js";
 
 /** The real factory: one credential class per mode. */
 export const defaultCredentialFactory: CredentialFactory = ({ mode, clientId, tenantId }) => {
@@ -68,49 +40,11 @@ export const defaultCredentialFactory: CredentialFactory = ({ mode, clientId, te
   }
 };
 
-let factory: CredentialFactory = defaultCredentialFactory;
-/** Credentials are cached per option set: one token cache for all providers of a run. */
-const cache = new Map<string, TokenCredential>();
-
 /** Replace how credentials are made (tests, embedding). Returns the previous factory. */
 export function setCredentialFactory(next: CredentialFactory): CredentialFactory {
-  const previous = factory;
-  factory = next;
-  cache.clear();
-  return previous;
-}
-
-export function resolveAuthMode(options: AuthOptions | undefined, env: NodeJS.ProcessEnv = process.env): AuthMode {
-  const o = normalize(options);
-  if (o.mode) return o.mode;
-  const fromEnv = env.CUTOVER_AZURE_AUTH;
-  if (fromEnv) return AuthMode.parse(fromEnv);
-  return "default";
+  return installCredentialFactory(next) ?? defaultCredentialFactory;
 }
 
 export function getCredential(options?: AuthOptions): TokenCredential {
-  const o = normalize(options);
-  const mode = resolveAuthMode(o);
-  const clientId = o.clientId ?? process.env.CUTOVER_AZURE_CLIENT_ID;
-  const tenantId = o.tenantId ?? process.env.CUTOVER_AZURE_TENANT_ID;
-  const key = JSON.stringify([mode, clientId, tenantId]);
-  let credential = cache.get(key);
-  if (!credential) {
-    try {
-      credential = factory({ mode, clientId, tenantId });
-    } catch (e) {
-      // e.g. workload-identity without AZURE_FEDERATED_TOKEN_FILE: the constructor refuses.
-      throw new CutoverError(ErrorCode.Config, `Azure identity (auth mode ${mode}) is not usable here: ${(e as Error).message}`, {
-        cause: e,
-        hint: "Choose another `auth.mode` (or CUTOVER_AZURE_AUTH), or provide what this mode needs.",
-      });
-    }
-    cache.set(key, credential);
-  }
-  return credential;
-}
-
-/** A credential that hands out a fixed token: for tests against local fakes only. */
-export function staticTokenCredential(token = "test-token"): TokenCredential {
-  return { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
+  return credentialFor(options, defaultCredentialFactory);
 }

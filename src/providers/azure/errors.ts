@@ -4,8 +4,10 @@
  * thing under us. Throttling (429/503 with Retry-After) is retried inside the
  * SDK pipeline before we ever get here; what reaches us is marked retryable
  * so the step's retry policy can take over.
+ *
+ * No @azure/* import here: actions reach this module at load time, and the
+ * SDK is only loaded once an Azure provider is created.
  */
-import { isRestError } from "@azure/core-rest-pipeline";
 import { CutoverError, ErrorCode, isCutoverError } from "../../errors.js";
 
 export type AzureService = "App Service" | "App Configuration" | "Table Storage" | "Queue Storage";
@@ -24,6 +26,23 @@ export interface AzureErrorContext {
   operation: string;
   /** The resource, for 404s: `web app shop-api slot staging`. */
   resource: string;
+}
+
+/** The fields of @azure/core-rest-pipeline's RestError this module reads. */
+interface RestErrorLike extends Error {
+  statusCode?: number;
+  code?: string;
+  details?: unknown;
+}
+
+/**
+ * Same test as the SDK's isRestError (which also matches by name, so errors
+ * from another copy of the pipeline count), without loading the SDK.
+ */
+export function isRestError(e: unknown): e is RestErrorLike {
+  if (typeof e !== "object" || e === null) return false;
+  const { name, message } = e as { name?: unknown; message?: unknown };
+  return name === "RestError" && typeof message === "string";
 }
 
 /** HTTP status of an SDK error, if it has one. */

@@ -2,13 +2,14 @@
  * `provider: azure-queue`: an Azure Storage queue whose depth cutover watches
  * (capability `queue`), e.g. to let the old version drain its in-flight
  * messages before a migration.
+ *
+ * The definition loads without any @azure/* module; create() imports the
+ * client on demand (queue-connect.ts).
  */
-import { QueueClient } from "@azure/storage-queue";
 import { z } from "zod";
-import type { ProviderContext, ProviderDefinition } from "../../actions/types.js";
-import { AuthOptions, getCredential } from "./credential.js";
-import { RetryConfig, chooseConnection } from "./client-options.js";
-import { azureCall } from "./errors.js";
+import type { ProviderDefinition } from "../../actions/types.js";
+import { AuthOptions } from "./auth-options.js";
+import { RetryConfig } from "./connection-options.js";
 
 export const AzureQueueConfig = z
   .object({
@@ -31,42 +32,13 @@ export interface QueueDepthClient {
   approximateCount(queue?: string, options?: { signal?: AbortSignal }): Promise<number>;
 }
 
-export function createQueueDepthClient(config: AzureQueueConfig, ctx: ProviderContext): QueueDepthClient {
-  const r = RetryConfig.parse(config.retry ?? {});
-  const retryOptions = {
-    maxTries: r.maxRetries + 1,
-    retryDelayInMs: Math.max(1, r.retryDelayMs),
-    maxRetryDelayInMs: Math.max(1, r.maxRetryDelayMs),
-    tryTimeoutInMs: r.requestTimeoutMs,
-  };
-  const clients = new Map<string, QueueClient>();
-  const clientFor = (queue: string): QueueClient => {
-    let c = clients.get(queue);
-    if (!c) {
-      const how = chooseConnection(ctx, config, "azure-queue");
-      c =
-        "connectionString" in how
-          ? new QueueClient(how.connectionString, queue, { retryOptions })
-          : new QueueClient(`${how.endpoint.replace(/\/+$/, "")}/${queue}`, getCredential(config.auth), { retryOptions });
-      clients.set(queue, c);
-    }
-    return c;
-  };
-  return {
-    defaultQueue: config.queue,
-    async approximateCount(queue = config.queue, options = {}) {
-      const props = await azureCall({ service: "Queue Storage", operation: "read the queue depth", resource: `queue ${queue}` }, () =>
-        clientFor(queue).getProperties({ abortSignal: options.signal }),
-      );
-      return props.approximateMessagesCount ?? 0;
-    },
-  };
-}
-
 export const azureQueueProvider: ProviderDefinition<AzureQueueConfig, QueueDepthClient> = {
   kind: "azure-queue",
   summary: "An Azure Storage queue whose approximate message count cutover can wait on (drain)",
   config: AzureQueueConfig,
   capabilities: ["queue"],
-  create: (config, ctx) => createQueueDepthClient(config, ctx),
+  async create(config, ctx) {
+    const { createQueueDepthClient } = await import("./queue-connect.js");
+    return createQueueDepthClient(config, ctx);
+  },
 };

@@ -1,14 +1,16 @@
 /**
  * `provider: azure-table`: the run journal and environment lease in an Azure
  * Storage table (capability `state`).
+ *
+ * The definition loads without any @azure/* module; create() imports the
+ * client on demand (table-connect.ts).
  */
-import { TableClient } from "@azure/data-tables";
 import { z } from "zod";
 import { Capability } from "../contracts.js";
-import type { ProviderContext, ProviderDefinition } from "../../actions/types.js";
-import { AuthOptions, getCredential } from "./credential.js";
-import { RetryConfig, caCertFileField, chooseConnection, connectionStringEndpoint, pipelineOptions } from "./client-options.js";
-import { TableRunStore } from "./table-run-store.js";
+import type { ProviderDefinition } from "../../actions/types.js";
+import { AuthOptions } from "./auth-options.js";
+import { RetryConfig, caCertFileField } from "./connection-options.js";
+import type { TableRunStore } from "./table-run-store.js";
 
 export const AzureTableConfig = z
   .object({
@@ -38,21 +40,13 @@ export const AzureTableConfig = z
   .describe("Azure Table Storage as the state store (journal + lease).");
 export type AzureTableConfig = z.infer<typeof AzureTableConfig>;
 
-export function createTableClient(config: AzureTableConfig, ctx: ProviderContext): TableClient {
-  const how = chooseConnection(ctx, config, "azure-table");
-  if ("connectionString" in how) {
-    const endpoint = connectionStringEndpoint(how.connectionString, "TableEndpoint");
-    return TableClient.fromConnectionString(how.connectionString, config.table, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
-  }
-  return new TableClient(how.endpoint, config.table, getCredential(config.auth), pipelineOptions(config.retry, config.caCertFile, ctx, how.endpoint));
-}
-
 export const azureTableProvider: ProviderDefinition<AzureTableConfig, TableRunStore> = {
   kind: "azure-table",
   summary: "Run journal and environment lease in Azure Table Storage (partition per run, ETag-conditional lease with fencing token)",
   config: AzureTableConfig,
   capabilities: [Capability.state],
-  create(config, ctx) {
-    return new TableRunStore({ table: createTableClient(config, ctx) });
+  async create(config, ctx) {
+    const { connectTableRunStore } = await import("./table-connect.js");
+    return connectTableRunStore(config, ctx);
   },
 };

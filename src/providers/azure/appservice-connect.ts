@@ -1,0 +1,28 @@
+/**
+ * Builds the App Service client of an `azure-appservice` entry. Loads
+ * @azure/arm-appservice and @azure/identity: imported on demand by the
+ * provider's create(), never at the top of a module the CLI loads.
+ */
+import { WebSiteManagementClient } from "@azure/arm-appservice";
+import type { ProviderContext } from "../../actions/types.js";
+import { AppServiceSlots } from "./appservice-client.js";
+import type { AzureAppServiceConfig } from "./appservice-provider.js";
+import { pipelineOptions } from "./client-options.js";
+import { getCredential } from "./credential.js";
+
+export function connectAppService(config: AzureAppServiceConfig, ctx: ProviderContext): AppServiceSlots {
+  const endpoint = config.endpoint ?? "https://management.azure.com";
+  const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
+  // A sovereign cloud's ARM endpoint is also its token audience (https://management.chinacloudapi.cn/.default).
+  const scopes = [`${new URL(endpoint).origin}/.default`];
+  const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, { ...pipeline, endpoint, credentials: { scopes } });
+  return new AppServiceSlots(arm, {
+    subscriptionId: config.subscriptionId,
+    resourceGroup: config.resourceGroup,
+    defaultApp: config.app,
+    defaultSlot: config.slot,
+    pollIntervalMs: config.pollIntervalMs,
+    preserveVnet: config.preserveVnet,
+    tlsCa: pipeline.tlsOptions?.ca,
+  });
+}
