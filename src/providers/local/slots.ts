@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
+import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import type { AppSpec, SlotName } from "./types.js";
 import { isPidAlive } from "./files.js";
@@ -137,4 +137,24 @@ function tail(file: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Listen on `port` (0 = any); a port held a moment longer by a dying predecessor is retried. */
+export async function listenRetrying(server: http.Server, port: number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      return (server.address() as AddressInfo).port;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }

@@ -6,12 +6,12 @@
  */
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Json } from "../../engine/events.js";
 import { FlagBoard } from "./flags.js";
 import { ensureTokenFile, isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
 import { ReverseProxy } from "./proxy.js";
-import { freePort, isHealthy, startApp, stopApp } from "./slots.js";
+import { freePort, isHealthy, listenRetrying, startApp, stopApp } from "./slots.js";
+import { buildStatus } from "./status-report.js";
 import {
   SLOT_NAMES,
   specsEqual,
@@ -287,42 +287,14 @@ export class Supervisor {
   }
 
   status(): LocalStatus {
-    const slots = Object.fromEntries(
-      SLOT_NAMES.map((slot) => {
-        const rec = this.state.slots[slot];
-        const counts = this.proxy.counts(slot);
-        return [
-          slot,
-          {
-            slot,
-            live: slot === this.state.live,
-            port: rec.port,
-            url: `http://127.0.0.1:${rec.port}`,
-            version: rec.spec?.version,
-            command: rec.spec?.command,
-            envKeys: rec.spec ? Object.keys(rec.spec.env).sort() : undefined,
-            running: rec.running && isPidAlive(rec.pid),
-            health: rec.running ? this.health[slot] : "stopped",
-            pid: rec.running ? rec.pid : undefined,
-            startedAt: rec.running ? rec.startedAt : undefined,
-            ...counts,
-            flagsRevApplied: this.flags.appliedBy(slot, rec.pid),
-          },
-        ];
-      }),
-    ) as LocalStatus["slots"];
-    return {
+    return buildStatus({
       dir: this.dir,
-      supervisorPid: process.pid,
       startedAt: this.startedAt,
-      publicUrl: `http://127.0.0.1:${this.state.publicPort}`,
-      adminUrl: `http://127.0.0.1:${this.state.adminPort}`,
-      live: this.state.live,
-      slots,
-      flags: this.flags.values(),
-      flagsRev: this.flags.revision,
-      requestsServed: this.proxy.served,
-    };
+      state: this.state,
+      health: this.health,
+      proxy: this.proxy,
+      flags: this.flags,
+    });
   }
 
   /** `local down`: stop serving, stop both apps, exit. State is kept for the next `up`. */
@@ -343,25 +315,5 @@ export class Supervisor {
     });
     this.adminServer?.close();
     this.adminServer?.closeAllConnections();
-  }
-}
-
-/** Listen on `port` (0 = any); a port held a moment longer by a dying predecessor is retried. */
-async function listenRetrying(server: http.Server, port: number): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  while (true) {
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      return (server.address() as AddressInfo).port;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 }
