@@ -159,6 +159,27 @@ describe("local supervisor", () => {
     expect(isPidAlive(status.slots.blue.pid)).toBe(false);
   });
 
+  it("keeps restarting, with backoff, an app whose restart fails", async () => {
+    const dir = newDir();
+    await localUp({ dir });
+    const client = new LocalClient({ dir });
+    const mark = path.join(dir, "mark");
+    fs.writeFileSync(mark, "");
+    // Starts only when the mark exists; a failed start creates it for the next attempt.
+    const flaky = `const fs = require('fs'); const f = ${JSON.stringify(mark)}; if (!fs.existsSync(f)) { fs.writeFileSync(f, ''); process.exit(1); } require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')`;
+    const out = await client.deploy("green", { version: "flaky", command: ["node", "-e", flaky], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 10_000 });
+    const pid = out.status.pid!;
+    fs.rmSync(mark);
+    process.kill(-pid, "SIGKILL");
+    let now = await client.status();
+    for (let i = 0; i < 100 && !(now.slots.green.health === "healthy" && now.slots.green.pid !== pid); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await client.status();
+    }
+    expect(now.slots.green).toMatchObject({ version: "flaky", health: "healthy", running: true });
+    expect(fs.readFileSync(localPaths(dir).supervisorLog, "utf8")).toMatch(/exited with code 1 before becoming healthy/);
+  });
+
   it("restarts an app that dies while it should be running", async () => {
     const dir = newDir();
     const { status } = await localUp({ dir });

@@ -52,6 +52,7 @@ export class Supervisor {
   readonly startedAt = new Date().toISOString();
   adminServer?: http.Server;
   private readonly health: Record<SlotName, SlotHealth> = { blue: "stopped", green: "stopped" };
+  private restarts: Record<SlotName, { failures: number; notBefore: number }> = { blue: { failures: 0, notBefore: 0 }, green: { failures: 0, notBefore: 0 } };
   private queue: Promise<unknown> = Promise.resolve();
   private monitor?: NodeJS.Timeout;
   private closing = false;
@@ -124,15 +125,18 @@ export class Supervisor {
       return;
     }
     try {
-      await this.launch(slot, rec.spec);
+      await this.launch(slot, rec.spec, undefined, true);
     } catch (e) {
       // Keep serving what we can; the monitor retries, status shows it unhealthy.
       console.error(`supervisor: ${(e as Error).message}`);
-      this.health[slot] = "unhealthy";
     }
   }
 
-  private async launch(slot: SlotName, spec: AppSpec, signal?: AbortSignal): Promise<void> {
+  /**
+   * Start `spec` in `slot` and wait until healthy. A failed deploy marks the slot
+   * stopped; a failed restart (`keepRunning`) keeps the intent, so the monitor tries again.
+   */
+  private async launch(slot: SlotName, spec: AppSpec, signal?: AbortSignal, keepRunning = false): Promise<void> {
     const rec = this.state.slots[slot];
     const port = await freePort(rec.port || undefined);
     this.health[slot] = "starting";
@@ -149,8 +153,8 @@ export class Supervisor {
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, port);
     } catch (e) {
-      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: false };
-      this.health[slot] = "stopped";
+      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: keepRunning };
+      this.health[slot] = keepRunning ? "unhealthy" : "stopped";
       this.proxy.setUpstream(slot, undefined);
       throw e;
     } finally {
@@ -277,11 +281,22 @@ export class Supervisor {
         this.health[slot] = (await isHealthy(rec.port, rec.spec.healthPath, 1000)) ? "healthy" : "unhealthy";
         continue;
       }
+      // Back off a crash loop: 1 s, 2 s, 4 s ... at most 30 s between attempts.
+      const backoff = this.restarts[slot];
+      if (Date.now() < backoff.notBefore) continue;
       const spec = rec.spec;
-      console.error(`supervisor: slot ${slot} (${spec.version}) died; restarting it`);
+      console.error(`${new Date().toISOString()} supervisor: slot ${slot} (${spec.version}) is down; restarting it`);
       await this.serial(async () => {
         const now = this.state.slots[slot];
-        if (now.running && !isPidAlive(now.pid) && !this.closing) await this.launch(slot, spec).catch((e: Error) => console.error(e.message));
+        if (!now.running || isPidAlive(now.pid) || this.closing) return;
+        try {
+          await this.launch(slot, spec, undefined, true);
+          this.restarts[slot] = { failures: 0, notBefore: 0 };
+        } catch (e) {
+          const failures = backoff.failures + 1;
+          this.restarts[slot] = { failures, notBefore: Date.now() + Math.min(30_000, 1000 * 2 ** (failures - 1)) };
+          console.error(`${new Date().toISOString()} supervisor: ${(e as Error).message}`);
+        }
       });
     }
   }
