@@ -121,6 +121,18 @@ describe("nginx.swap", () => {
     expect(await (await fetch(nginx.publicUrl)).json()).toEqual({ version: "v1" });
   });
 
+  it("resumed after a crash between its write and its success, still records and restores the file it replaced", async () => {
+    const blueText = fs.readFileSync(nginx.upstreamFile, "utf8");
+    const first = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
+    await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
+    // The journal never saw the success: the step runs again with its checkpoint.
+    const again = makeContext({ stateDir: dir, baseDir: dir, environment: environment(), priorCheckpoint: first.checkpoints[0] });
+    const { input, result } = await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, again.ctx);
+    expect(result.recorded).toEqual({ previous: "blue", previousText: blueText });
+    await undoAction(nginxSwap, input, result.recorded as Json, again.ctx);
+    expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
+  });
+
   it("keeps the previous file when nginx -t refuses the new one", async () => {
     const before = fs.readFileSync(nginx.upstreamFile, "utf8");
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ serverParams: "weight=0" }) });
