@@ -35,6 +35,13 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run cutover help for the list of commands)")
     .configureOutput({ outputError: (str, write) => write(str) })
     .exitOverride();
+  program.addHelpText(
+    "after",
+    `
+Exit codes: 0 succeeded, 1 failed or aborted, 2 invalid usage or playbook, 3 paused (approval or decision),
+4 environment locked by another run, 130 interrupted (checkpointed; cutover resume <run-id>).
+Start with: cutover validate <playbook>, cutover plan <playbook>, cutover run <playbook>.`,
+  );
   for (const reg of [validate, plan, run, resume, decide, status, runs, unlock, schema, local, migrate]) reg(program);
   return program;
 }
