@@ -7,6 +7,8 @@
  * moment the last of them ends (no polling).
  */
 import http from "node:http";
+import net from "node:net";
+import type { Duplex } from "node:stream";
 import type { DrainResult, SlotName } from "./types.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) a proxy must not forward. */
@@ -67,6 +69,8 @@ export class ReverseProxy {
   /** In-flight request ids per slot, with whether each is a write. */
   private readonly inFlight: Record<SlotName, Map<number, boolean>> = { blue: new Map(), green: new Map() };
   private readonly waiters = new Set<Waiter>();
+  /** Open Upgrade tunnels, ended on close(). */
+  private readonly tunnels = new Set<() => void>();
   private nextId = 1;
   served = 0;
 
@@ -75,6 +79,7 @@ export class ReverseProxy {
     const agent = () => new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: UPSTREAM_IDLE_MS });
     this.upstreams = { blue: { port: undefined, agent: agent() }, green: { port: undefined, agent: agent() } };
     this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.tunnel(req, socket, head));
     // Clients may hold keep-alive connections across many swaps.
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
@@ -215,8 +220,60 @@ export class ReverseProxy {
     forward(false);
   }
 
+  /**
+   * An Upgrade request (WebSocket): a byte tunnel to the slot live when it
+   * arrived, counted in flight until either side closes, so a drain waits for
+   * long-lived connections too (bounded by its timeout).
+   */
+  private tunnel(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const slot = this.live;
+    const port = this.upstreams[slot].port;
+    socket.on("error", () => socket.destroy());
+    if (port === undefined) {
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    const id = this.track(slot, false);
+    const upstream = net.connect(port, "127.0.0.1");
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.untrack(slot, id);
+      socket.destroy();
+      upstream.destroy();
+    };
+    let connected = false;
+    upstream.on("connect", () => {
+      connected = true;
+      // Hop-by-hop Connection/Upgrade headers are the point here: forward the head as received.
+      let text = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) text += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+      text += `x-forwarded-for: ${req.socket.remoteAddress ?? ""}\r\nx-forwarded-proto: http\r\n\r\n`;
+      upstream.write(text);
+      if (head.length) upstream.write(head);
+      socket.pipe(upstream);
+      upstream.pipe(socket);
+    });
+    upstream.on("error", () => {
+      if (connected || ended) return end();
+      // Could not reach the app: answer, then let the client close.
+      ended = true;
+      this.untrack(slot, id);
+      socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    });
+    // Either side closing ends the tunnel (WebSocket closes with its own handshake first).
+    upstream.on("end", end);
+    socket.on("end", end);
+    upstream.on("close", end);
+    socket.on("close", end);
+    this.tunnels.add(end);
+    socket.once("close", () => this.tunnels.delete(end));
+  }
+
   async close(): Promise<void> {
     for (const w of this.waiters) w.done(false);
+    for (const end of [...this.tunnels]) end();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
