@@ -85,7 +85,7 @@ export function cutover(stateDir: string, args: string[]): CliRun {
  * (so a test can stop the run there and abort it).
  */
 export function demoPlaybook(dir: string, opts: { holdAfter?: string; name?: string } = {}): string {
-  const text = fs.readFileSync(path.join(ROOT, "playbooks", "local-demo.yaml"), "utf8").replaceAll("../demo/", `${ROOT}/demo/`);
+  const text = fs.readFileSync(path.join(ROOT, "playbooks", "local-demo.yaml"), "utf8").replaceAll("../demo/", `${ROOT}/demo/`).replaceAll("../examples/", `${ROOT}/examples/`);
   const doc = parseDocument(text);
   if (opts.holdAfter !== undefined) {
     const steps = doc.get("steps") as { items: { get(k: string): unknown }[] };
