@@ -5,10 +5,16 @@
  */
 import { z } from "zod";
 import { defineAction } from "./types.js";
+import { Duration } from "../playbook/schema.js";
 
 const With = z
   .object({
     message: z.string().default("Continue?").describe("What the approver is asked; shown by status and in the pause message."),
+    expiresAfter: Duration.optional().describe("How long the gate waits, from when the run first paused at it. Enforced when the run is next touched: an expired gate can no longer be approved."),
+    onExpiry: z
+      .enum(["fail", "abort", "approve"])
+      .default("fail")
+      .describe("What an expired gate does: fail (the step's onFailure applies), abort (undo the run), approve (continue, journaled as an automatic approval)."),
   })
   .strict();
 

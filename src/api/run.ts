@@ -5,7 +5,8 @@
  * to its next resting point. The CLI is a thin shell over these.
  */
 import path from "node:path";
-import { buildPlan, plannedSteps } from "../engine/plan.js";
+import { buildPlan, leafSpecs, plannedSteps } from "../engine/plan.js";
+import { gateExpiry, isExpired } from "../engine/gate.js";
 import { Journal } from "../engine/journal.js";
 import type { Decision } from "../engine/events.js";
 import { isFinished, type RunState } from "../engine/reducer.js";
@@ -131,6 +132,12 @@ export async function decide(runId: string, decision: Decision | "approve", opts
     if (!step) throw new CutoverError(ErrorCode.Usage, `run ${runId} has no step ${stepId}`, { hint: `steps: ${s.order.join(", ")}` });
     if (decision === "approve") {
       if (step.approvedBy) throw new CutoverError(ErrorCode.RunState, `step ${stepId} was already approved by ${step.approvedBy.user}`);
+      const expiry = gateExpiry(s, stepId, leafSpecs(buildPlan(session.loaded.playbook.steps, s.params)).get(step.stepId));
+      if (isExpired(expiry)) {
+        throw new CutoverError(ErrorCode.RunState, `gate ${stepId} expired at ${new Date(expiry.expiresAt).toISOString()}; it can no longer be approved`, {
+          hint: `cutover resume ${runId} applies its onExpiry (${expiry.onExpiry}); or abort the run`,
+        });
+      }
       await session.journal.append({ type: "gate.approved", stepId, by: actor, note: opts.note });
     } else {
       const ok = decision === "skip" ? step.status !== "succeeded" && step.status !== "skipped" : step.status === "failed" || step.status === "running" || s.abortRequested;

@@ -11,6 +11,7 @@ import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
 import type { ErrorInfo, Json, PlannedStep } from "./events.js";
 import type { StepState } from "./reducer.js";
 import { buildScope, resolveCondition, resolveValue } from "./resolve.js";
+import { gateExpiry, isExpired } from "./gate.js";
 
 /** ok: done with it (succeeded, skipped, or failed with onFailure continue); stop: pause or interrupt; abort: start undoing. */
 export type MemberResult = "ok" | "stop" | "abort";
@@ -75,8 +76,21 @@ export async function runMember(deps: EngineDeps, ctl: MemberControl, member: Pl
   }
 
   if (def.gate && !st()?.approvedBy) {
-    await j.append({ type: "run.paused", reason: "approval", stepId: member.id, message: gateMessage(spec, member.id) });
-    return "stop";
+    const expiry = gateExpiry(j.state, member.id, spec);
+    if (isExpired(expiry)) {
+      const when = new Date(expiry.expiresAt).toISOString();
+      if (expiry.onExpiry === "approve") {
+        await j.append({ type: "gate.approved", stepId: member.id, by: deps.actor, note: `approved automatically: the gate expired at ${when} (onExpiry: approve)` });
+      } else {
+        const error = { code: ErrorCode.StepTimeout, message: `gate ${member.id} expired at ${when} without an approval`, retryable: false };
+        return finalFailure(deps, member, error, expiry.onExpiry === "abort" ? "abort" : onFailure);
+      }
+    } else {
+      if (j.state.pause?.stepId !== member.id || j.state.status !== "paused") {
+        await j.append({ type: "run.paused", reason: "approval", stepId: member.id, message: gateMessage(spec, member.id) });
+      }
+      return "stop";
+    }
   }
   return attempts(deps, ctl, member, spec, def, onFailure, scope);
 }

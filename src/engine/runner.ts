@@ -11,6 +11,7 @@ import { runAbort } from "./abort.js";
 import { runMember, type MemberControl, type MemberResult } from "./member.js";
 import { buildPlan, leafSpecs, plannedSteps, type PlanNode } from "./plan.js";
 import { buildScope, resolveCondition } from "./resolve.js";
+import { gateExpiry, isExpired } from "./gate.js";
 import { isFinished, type RunState } from "./reducer.js";
 
 export class Runner {
@@ -52,7 +53,11 @@ export class Runner {
     const s = j.state;
     if (isFinished(s)) return s;
     if (s.status === "paused" && s.pause?.reason !== "approval" && !s.pendingDecision && !s.abortRequested) return s;
-    if (s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId && !s.steps[s.pause.stepId]?.approvedBy && !s.abortRequested) return s;
+    if (s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId && !s.steps[s.pause.stepId]?.approvedBy && !s.abortRequested) {
+      // An unapproved gate keeps the run paused, unless it has expired: then its onExpiry applies.
+      const gate = s.steps[s.pause.stepId];
+      if (!isExpired(gate ? gateExpiry(s, s.pause.stepId, this.specs.get(gate.stepId)) : undefined)) return s;
+    }
     if (s.status === "paused" || s.status === "interrupted") await j.append({ type: "run.resumed", by: this.deps.actor });
 
     let result: MemberResult;

@@ -291,4 +291,31 @@ steps:
     expect(s.steps.t2!.status).toBe("succeeded");
     expect(s.steps.last!.status).toBe("succeeded");
   });
+
+  it.each([
+    ["fail", "paused"],
+    ["abort", "aborted"],
+    ["approve", "succeeded"],
+  ])("an expired gate applies onExpiry %s when the run is next driven", async (onExpiry, expected) => {
+    h = harness(`
+version: 1
+name: expiry
+steps:
+  - { id: a, action: test.work }
+  - { id: ok, action: gate.approval, with: { message: "go?", expiresAfter: 50ms, onExpiry: ${onExpiry} } }
+  - { id: b, action: test.work }
+`);
+    const { runner, journal } = await h.start();
+    expect((await runner.drive()).status).toBe("paused");
+    // Not expired yet: driving again keeps it paused and appends nothing.
+    const before = journal.state.lastSeq;
+    expect((await (await h.reopen(journal.runId)).runner.drive()).status).toBe("paused");
+    expect((await h.reopen(journal.runId)).journal.state.lastSeq).toBe(before);
+    await new Promise((r) => setTimeout(r, 80));
+    const s = await (await h.reopen(journal.runId)).runner.drive();
+    expect(s.status).toBe(expected);
+    if (onExpiry === "fail") expect(s.steps.ok!.error?.message).toContain("expired");
+    if (onExpiry === "abort") expect(h.world.undone).toEqual(["a"]);
+    if (onExpiry === "approve") expect(s.steps.ok!.approvedBy?.user).toBe("tester");
+  });
 });
