@@ -50,8 +50,15 @@ export interface ScopeInputs {
 export function buildScope(i: ScopeInputs): Scope {
   const steps: Scope["steps"] = {};
   for (const st of Object.values(i.state.steps)) {
-    if (st.matrix) continue;
-    steps[st.stepId] = { outputs: st.outputs, status: st.status };
+    if (!st.matrix) {
+      steps[st.stepId] = { outputs: st.outputs, status: st.status };
+      continue;
+    }
+    // A matrix step: outputs per member (`steps.deploy.outputs.eastus.url`); status succeeded only when every member did.
+    const member = st.id.slice(st.stepId.length + 1, -1);
+    const agg = (steps[st.stepId] ??= { outputs: {}, status: st.status });
+    agg.outputs[member] = st.outputs;
+    if (agg.status !== st.status) agg.status = [agg.status, st.status].includes("failed") ? "failed" : [agg.status, st.status].includes("running") ? "running" : "pending";
   }
   return {
     params: i.params,

@@ -30,7 +30,8 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
 
   // Groups have no outputs of their own, and matrix members' outputs are not in scope (see engine/resolve.ts buildScope).
   const groups = new Set(steps.filter((s) => isObj(getAt(doc, s.path)) && Array.isArray((getAt(doc, s.path) as Record<string, unknown>).steps)).map((s) => s.id));
-  const matrices = new Set(steps.filter((s) => s.matrixKeys.length > 0).map((s) => s.id));
+  // A matrix step's outputs are per member: steps.<id>.outputs.<member>.<name>. Members are known here when the matrix lists them.
+  const matrices = new Map(steps.filter((s) => s.matrixKeys.length > 0).map((s) => [s.id, memberKeys(getAt(doc, [...s.path, "matrix"]))]));
 
   for (const step of steps) {
     const raw = getAt(doc, step.path);
@@ -76,7 +77,7 @@ interface Ctx {
   step: StepVisibility;
   allIds: Set<string>;
   groups: Set<string>;
-  matrices: Set<string>;
+  matrices: Map<string, string[] | undefined>;
   paramType(name: string): Ty | undefined;
   err(msg: string): void;
   where: Where;
@@ -128,7 +129,13 @@ function refType(p: (string | number)[], c: Ctx): Ty {
       } else if (!c.allIds.has(id)) c.err(`unknown step "${id}"`);
       else if (!c.step.visible.has(id)) c.err(`step "${id}" has not finished when "${c.step.id}" runs (it comes later or runs in parallel)`);
       else if (c.groups.has(id)) c.err(`"${id}" is a group: it has no outputs or status of its own; name one of its steps`);
-      else if (c.matrices.has(id)) c.err(`"${id}" has a matrix: its members' outputs are not visible to other steps`);
+      else if (c.matrices.has(id) && b === "outputs") {
+        const members = c.matrices.get(id);
+        const member = k === undefined ? undefined : String(k);
+        if (member === undefined || p.length < 5) c.err(`"${id}" has a matrix: write steps.${id}.outputs.<member>.<name>${members ? ` (members: ${members.join(", ")})` : ""}`);
+        else if (members && !members.includes(member)) c.err(`"${id}" has no member "${member}"; its members: ${members.join(", ")}`);
+        return "any";
+      }
       if (b !== "outputs" && b !== "status") c.err(`write steps.${id}.outputs.<name> or steps.${id}.status`);
       if (b === "outputs" && k === undefined) c.err(`name an output: steps.${id}.outputs.<name>`);
       return b === "status" ? "string" : "any";
@@ -153,3 +160,14 @@ function refType(p: (string | number)[], c: Ctx): Ty {
   }
 }
 
+
+/** Member keys of a matrix written as lists (`eastus`, or `eastus,app-1` for several keys); undefined when a list comes from a param. */
+function memberKeys(matrix: unknown): string[] | undefined {
+  if (!isObj(matrix)) return undefined;
+  let combos: string[][] = [[]];
+  for (const values of Object.values(matrix)) {
+    if (!Array.isArray(values)) return undefined;
+    combos = combos.flatMap((c) => values.map((v) => [...c, String(v)]));
+  }
+  return combos.map((c) => c.join(","));
+}
