@@ -3,54 +3,11 @@
  * throughout: the full release, and SIGKILL of cutover mid-run then
  * `resume`, which completes while reads never fail.
  */
-import fs from "node:fs";
-import path from "node:path";
-import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalClient } from "../../src/providers/local/client.js";
-import { localUp } from "../../src/providers/local/lifecycle.js";
-import { LoadGenerator, type LoadReport } from "../../bench/local/loadgen.js";
-import { CLI, cutover, demoPlaybook, type CliEvent } from "./cli.js";
-import { destroyLocal, ensureBuilt, tempDir } from "./env.js";
+import { describe, expect, it } from "vitest";
+import { cutover, demoPlaybook, type CliEvent } from "./cli.js";
+import { e2eSuite, expectReadsNeverFailed, schemaVersion, startEnvironment } from "./e2e-harness.js";
 
-const roots: string[] = [];
-function newStateDir(): string {
-  const d = tempDir("e2e");
-  roots.push(d);
-  return d;
-}
-
-beforeAll(() => {
-  ensureBuilt();
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
-});
-afterAll(async () => {
-  for (const d of roots) await destroyLocal(path.join(d, "local"));
-  for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
-});
-
-async function startEnvironment(stateDir: string) {
-  const { status } = await localUp({ dir: path.join(stateDir, "local") });
-  const load = new LoadGenerator({ url: status.publicUrl, keepAliveWorkers: 3, freshWorkers: 1, writeRatio: 0.2, maxRequests: 500_000, maxDurationMs: 60_000, pauseMs: 2 }).start();
-  return { status, load, client: new LocalClient({ dir: path.join(stateDir, "local") }) };
-}
-
-function expectReadsNeverFailed(report: LoadReport): void {
-  expect(report.total).toBeGreaterThan(100);
-  expect(report.connectionErrors).toEqual([]);
-  expect(report.samples.filter((s) => s.kind === "read" && s.status !== 200)).toEqual([]);
-  // Writes were either accepted or refused for maintenance, nothing else.
-  expect(report.samples.filter((s) => s.kind === "write" && s.status !== 201 && s.status !== 503)).toEqual([]);
-}
-
-function schemaVersion(stateDir: string): number {
-  const db = new Database(path.join(stateDir, "local", "demo.sqlite"), { readonly: true });
-  try {
-    return db.pragma("user_version", { simple: true }) as number;
-  } finally {
-    db.close();
-  }
-}
+const newStateDir = e2eSuite();
 
 const at = (events: CliEvent[], type: string, stepId: string) => Date.parse(events.find((e) => e.type === type && e.stepId === stepId)!.at!);
 
