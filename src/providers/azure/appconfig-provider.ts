@@ -11,7 +11,7 @@ import { Capability } from "../contracts.js";
 import type { ProviderDefinition } from "../../actions/types.js";
 import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
 import { AuthOptions } from "./auth-options.js";
-import { RetryConfig, caCertFileField } from "./connection-options.js";
+import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
 
 export const AzureAppConfigConfig = z
   .object({
@@ -37,9 +37,7 @@ export const AzureAppConfigConfig = z
     caCertFile: caCertFileField,
   })
   .strict()
-  .refine((c) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret), {
-    message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)",
-  })
+  .refine(...endpointOrConnectionString)
   .describe("Azure App Configuration as the flag store (maintenance mode and friends).");
 export type AzureAppConfigConfig = z.infer<typeof AzureAppConfigConfig>;
 

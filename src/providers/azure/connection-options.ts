@@ -64,3 +64,9 @@ export function chooseConnection(
     hint: `Export ${config.connectionStringSecret ?? "the connection string"}, or configure \`endpoint\` and an Entra identity.`,
   });
 }
+
+/** The refinement every endpoint-or-connection-string provider shares. */
+export const endpointOrConnectionString = [
+  (c: { endpoint?: string; connectionStringSecret?: string }) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret),
+  { message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)" },
+] as const;

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { Capability } from "../contracts.js";
 import type { ProviderDefinition } from "../../actions/types.js";
 import { AuthOptions } from "./auth-options.js";
-import { RetryConfig, caCertFileField } from "./connection-options.js";
+import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
 import type { TableRunStore } from "./table-run-store.js";
 
 export const AzureTableConfig = z
@@ -34,9 +34,7 @@ export const AzureTableConfig = z
     caCertFile: caCertFileField,
   })
   .strict()
-  .refine((c) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret), {
-    message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)",
-  })
+  .refine(...endpointOrConnectionString)
   .describe("Azure Table Storage as the state store (journal + lease).");
 export type AzureTableConfig = z.infer<typeof AzureTableConfig>;
 
