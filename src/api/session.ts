@@ -14,7 +14,7 @@ import { Redactor } from "../engine/redact.js";
 import { Runner } from "../engine/runner.js";
 import type { RunState } from "../engine/reducer.js";
 import type { LeaseInfo, RunStore } from "../engine/store.js";
-import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
+import { ErrorCode, isCutoverError } from "../errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, lookupSecret, ProviderSet } from "../runtime.js";
@@ -155,8 +155,4 @@ export class Session {
     await this.keeper.release();
     await this.providers.close();
   }
-}
-
-export function assertRunExists(state: RunState | undefined, runId: string): asserts state is RunState {
-  if (!state) throw new CutoverError(ErrorCode.RunNotFound, `no run ${runId}`, { hint: "list runs with `cutover runs`" });
 }

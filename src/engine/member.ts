@@ -4,7 +4,7 @@
  * apply onFailure. Every transition is journaled before the next side effect.
  */
 import type { ActionDefinition } from "../actions/types.js";
-import { CutoverError, ErrorCode, toErrorInfo } from "../errors.js";
+import { ErrorCode, toErrorInfo } from "../errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
@@ -214,8 +214,4 @@ async function afterFailure(deps: EngineDeps, member: PlannedStep, error: ErrorI
 
 function isZodError(e: unknown): e is { issues: { path: PropertyKey[]; message: string }[] } {
   return e instanceof Error && e.name === "ZodError" && Array.isArray((e as { issues?: unknown }).issues);
-}
-
-export function assertNever(x: never): never {
-  throw new CutoverError(ErrorCode.Internal, `unexpected ${String(x)}`);
 }
