@@ -5,9 +5,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exec } from "../../src/actions/exec.js";
 import { identify } from "../../src/actions/support/process-identity.js";
-import { isCutoverError, ErrorCode } from "../../src/errors.js";
+import { ErrorCode } from "../../src/errors.js";
 import { makeContext, runAction } from "./context.js";
-import { isAlive, nodeScript, waitFor } from "./helpers.js";
+import { failureOf, isAlive, nodeScript, waitFor } from "./helpers.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -16,15 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failureOf(p: Promise<unknown>) {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isCutoverError(e)) throw new Error(`expected a CutoverError, got ${String(e)}`);
-  return e;
-}
 
 describe("exec", () => {
   it("runs argv without a shell and returns exit code and trimmed stdout", async () => {

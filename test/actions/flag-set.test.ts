@@ -6,22 +6,13 @@ import type { Json } from "../../src/engine/events.js";
 import { flagSet } from "../../src/actions/flag-set.js";
 import { FileFlagStore } from "../../src/providers/file/flag-store.js";
 import type { FlagStore } from "../../src/providers/contracts.js";
-import { isCutoverError } from "../../src/errors.js";
+import { failureOf } from "./helpers.js";
 import { makeContext, makeUndoContext, runAction, undoAction, type ContextOptions } from "./context.js";
 import { MemoryFlagStore } from "./memory-flag-store.js";
 
 const providers = (client: FlagStore, target = "flags") => ({ [target]: { capabilities: ["flags"], client } });
 const ctxFor = (store: FlagStore, extra: ContextOptions = {}) => makeContext({ providers: providers(store), ...extra });
 const undoCtxFor = (store: FlagStore, recorded: Json) => makeUndoContext(recorded, { providers: providers(store) });
-
-async function failureOf(p: Promise<unknown>) {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isCutoverError(e)) throw new Error(`expected a CutoverError, got ${String(e)}`);
-  return e;
-}
 
 let dir: string;
 beforeAll(async () => {

@@ -5,6 +5,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import { isCutoverError, type CutoverError } from "../../src/errors.js";
 
 /** argv running a Node script: [node, -e, script]. */
 export function nodeScript(script: string, ...args: string[]): string[] {
@@ -86,4 +87,14 @@ export async function startServer(replies: Reply[] | ((n: number, req: http.Inco
         server.close(() => resolve());
       }),
   };
+}
+
+/** The CutoverError a promise rejects with (fails the test if it resolves or rejects with something else). */
+export async function failureOf(p: Promise<unknown>): Promise<CutoverError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!isCutoverError(e)) throw new Error(`expected a CutoverError, got ${String(e)}`);
+  return e;
 }

@@ -1,23 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { httpCheck } from "../../src/actions/http-check.js";
-import { isCutoverError } from "../../src/errors.js";
 import { makeContext, runAction } from "./context.js";
-import { startServer, waitFor, type TestServer } from "./helpers.js";
+import { failureOf, startServer, type TestServer, waitFor } from "./helpers.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function failureOf(p: Promise<unknown>) {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isCutoverError(e)) throw new Error(`expected a CutoverError, got ${String(e)}`);
-  return e;
-}
 
 describe("http.check", () => {
   it("retries through 503s until a 200, reporting each attempt as progress", async () => {

@@ -3,9 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../src/actions/wait-until.js";
-import { isCutoverError } from "../../src/errors.js";
 import { makeContext, runAction } from "./context.js";
-import { nodeScript, startServer, waitFor, type TestServer } from "./helpers.js";
+import { failureOf, nodeScript, startServer, type TestServer, waitFor } from "./helpers.js";
 
 let server: TestServer | undefined;
 let dir: string;
@@ -19,15 +18,6 @@ afterEach(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failureOf(p: Promise<unknown>) {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isCutoverError(e)) throw new Error(`expected a CutoverError, got ${String(e)}`);
-  return e;
-}
 
 describe("wait.until", () => {
   it("polls an HTTP JSON value until the condition holds, riding out failed polls", async () => {
