@@ -1,3 +1,4 @@
+import { afterAll } from "vitest";
 /** Test helpers: a fresh PostgreSQL database or SQLite file per test file, script folders in temp dirs. */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -69,6 +70,17 @@ export function writeFolder(files: Record<string, string>): string {
     writeFileSync(file, text);
   }
   return dir;
+}
+
+/** A maker of script folders (writeFolder) that removes them after the suite: call it in a describe or at top level. */
+export function tempFolders(): (files: Record<string, string>) => string {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach(removeDir));
+  return (files) => {
+    const dir = writeFolder(files);
+    dirs.push(dir);
+    return dir;
+  };
 }
 
 export function removeDir(dir: string): void {

@@ -7,7 +7,7 @@ import { assertFence, MigrationLease, readLease } from "../../src/providers/sql/
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
 import { resolveScript } from "../../src/providers/sql/admin.js";
 import { ChildEngine } from "./child.js";
-import { DBS, q, removeDir, scoped, testLog, writeFolder, type TestDb } from "./helpers.js";
+import { DBS, q, scoped, tempFolders, testLog, type TestDb } from "./helpers.js";
 
 /** A statement that keeps a runner busy for a while, in each dialect. */
 const slow = (dialect: string, seconds: number) =>
@@ -16,7 +16,6 @@ const slow = (dialect: string, seconds: number) =>
 describe.each(DBS)("migration lease on %s", (_name, create) => {
   let db: TestDb;
   let engine: ChildEngine;
-  const dirs: string[] = [];
   beforeAll(async () => {
     db = await create();
     engine = new ChildEngine();
@@ -24,13 +23,8 @@ describe.each(DBS)("migration lease on %s", (_name, create) => {
   afterAll(async () => {
     engine.cleanup();
     await db.drop();
-    dirs.forEach(removeDir);
   });
-  const folder = (files: Record<string, string>) => {
-    const d = writeFolder(files);
-    dirs.push(d);
-    return d;
-  };
+  const folder = tempFolders();
   const journal = async (scope: string) => {
     const c = scoped(db, scope);
     const conn = await c.connect("t");
@@ -129,7 +123,6 @@ async function waitForHolder(db: TestDb, scope: string, runId: string): Promise<
 describe("PostgreSQL-only lease and non-transactional cases", () => {
   let db: TestDb;
   let engine: ChildEngine;
-  const dirs: string[] = [];
   beforeAll(async () => {
     db = await DBS[0][1]();
     engine = new ChildEngine();
@@ -137,13 +130,8 @@ describe("PostgreSQL-only lease and non-transactional cases", () => {
   afterAll(async () => {
     engine.cleanup();
     await db.drop();
-    dirs.forEach(removeDir);
   });
-  const folder = (files: Record<string, string>) => {
-    const d = writeFolder(files);
-    dirs.push(d);
-    return d;
-  };
+  const folder = tempFolders();
 
   it("a paused (SIGSTOPped) holder whose lease expired cannot commit its script or journal row", async () => {
     const dir = folder({ "0001_p.migrate.sql": `create table paused_t (id integer);\nselect pg_sleep(1.5);\ninsert into paused_t values (1);` });

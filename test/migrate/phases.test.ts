@@ -8,23 +8,15 @@ import { MigrationLease } from "../../src/providers/sql/lease.js";
 import { planMigrations, formatPlan } from "../../src/providers/sql/plan.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
 import { makeContext } from "./context.js";
-import { DBS, q, qexec, removeDir, scoped, writeFolder, type TestDb } from "./helpers.js";
+import { DBS, q, qexec, scoped, tempFolders, type TestDb } from "./helpers.js";
 
 describe.each(DBS)("expand/contract, plan and checks on %s", (_name, create) => {
   let db: TestDb;
-  const dirs: string[] = [];
   beforeAll(async () => {
     db = await create();
   });
-  afterAll(async () => {
-    await db.drop();
-    dirs.forEach(removeDir);
-  });
-  const folder = (files: Record<string, string>) => {
-    const d = writeFolder(files);
-    dirs.push(d);
-    return d;
-  };
+  afterAll(() => db.drop());
+  const folder = tempFolders();
   const run = (client: ReturnType<typeof scoped>, runId: string, w: Record<string, unknown>) => migrateRun.run(migrateRun.with.parse(w), makeContext(client, { runId }));
 
   it("ties expand and contract to the release: contract needs a later run and the previous version retired; a new expand waits for the contract", async () => {

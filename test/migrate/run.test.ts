@@ -5,24 +5,16 @@ import { runMigrations } from "../../src/providers/sql/apply.js";
 import { readJournal } from "../../src/providers/sql/journal.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
 import { acceptDrift } from "../../src/providers/sql/admin.js";
-import { DBS, q, qexec, removeDir, scoped, testLog, writeFolder, type TestDb } from "./helpers.js";
+import { DBS, q, qexec, scoped, tempFolders, testLog, type TestDb } from "./helpers.js";
 import { rewriteFile } from "./files.js";
 
 describe.each(DBS)("migrate.run on %s", (_name, create) => {
   let db: TestDb;
-  const dirs: string[] = [];
   beforeAll(async () => {
     db = await create();
   });
-  afterAll(async () => {
-    await db.drop();
-    dirs.forEach(removeDir);
-  });
-  const folder = (files: Record<string, string>) => {
-    const dir = writeFolder(files);
-    dirs.push(dir);
-    return dir;
-  };
+  afterAll(() => db.drop());
+  const folder = tempFolders();
   const journal = async () => {
     const conn = await db.client().connect("t");
     try {

@@ -1,16 +1,10 @@
 /** The script folder loader and the risky-statement linter (no database). */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadScriptFolder, scriptChecksum } from "../../src/providers/sql/scripts.js";
 import { splitStatements } from "../../src/providers/sql/sql-text.js";
-import { removeDir, writeFolder } from "./helpers.js";
+import { tempFolders } from "./helpers.js";
 
-const dirs: string[] = [];
-const folder = (files: Record<string, string>) => {
-  const d = writeFolder(files);
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach(removeDir));
+const folder = tempFolders();
 
 describe("script folder", () => {
   it("reports every naming, numbering and directive problem at once", () => {
