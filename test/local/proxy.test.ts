@@ -36,7 +36,8 @@ beforeAll(async () => {
   proxy = new ReverseProxy("blue");
   proxy.setUpstream("blue", await listen(echo("blue")));
   proxy.setUpstream("green", await listen(echo("green")));
-  base = `http://127.0.0.1:${await listen(proxy.server)}`;
+  await new Promise<void>((r) => proxy.server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await proxy.close();

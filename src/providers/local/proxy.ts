@@ -5,18 +5,22 @@
  * keep-alive connection simply carries its next request to the new slot.
  * It counts requests in flight per slot, and pushes "drained" to waiters the
  * moment the last of them ends (no polling).
+ *
+ * Two paths share that routing and accounting: a fast one that parses plain
+ * HTTP/1.1 by hand over raw sockets (proxy-connection.ts: most of the
+ * traffic, at about half the CPU of Node's HTTP stack) and Node's HTTP server
+ * for everything else, WebSocket tunnels included (proxy-node.ts).
  */
 import http from "node:http";
 import net from "node:net";
-import type { Duplex } from "node:stream";
+import { ClientConnection, type ProxyRouter } from "./proxy-connection.js";
+import { createNodePath, type NodePathRouter } from "./proxy-node.js";
+import { UPSTREAM_IDLE_MS, UpstreamPool } from "./upstream-pool.js";
 import type { DrainResult, SlotName } from "./types.js";
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) a proxy must not forward. */
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"];
-/** Bodies up to this size are kept so a request can be replayed once on a stale upstream socket. */
-const REPLAY_LIMIT = 256 * 1024;
-/** Shorter than the apps' keep-alive timeout, so the proxy always closes idle upstream sockets first. */
-const UPSTREAM_IDLE_MS = 30_000;
+/** Clients may hold keep-alive connections across many swaps; idle longer than this, they are closed. */
+const CLIENT_IDLE_MS = 65_000;
+const SWEEP_INTERVAL_MS = 5_000;
 
 interface Waiter {
   slot: SlotName;
@@ -28,61 +32,40 @@ interface Waiter {
 }
 
 interface Upstream {
-  port: number | undefined;
+  pool: UpstreamPool;
+  /** For the general path only. */
   agent: http.Agent;
 }
 
-/**
- * The client's raw headers (as sent: names, order, Host kept) minus hop-by-hop
- * and forwarding ones, plus X-Forwarded-*. A flat list skips Node's per-header
- * object handling on the hot path.
- */
-function requestHeaders(req: http.IncomingMessage): string[] {
-  const raw = req.rawHeaders;
-  const out: string[] = [];
-  let forwardedFor = "";
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (name === "x-forwarded-for") forwardedFor = forwardedFor ? `${forwardedFor}, ${raw[i + 1]!}` : raw[i + 1]!;
-    else if (!HOP_BY_HOP.includes(name) && name !== "x-forwarded-host" && name !== "x-forwarded-proto") out.push(raw[i]!, raw[i + 1]!);
-  }
-  const remote = req.socket.remoteAddress ?? "";
-  out.push("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${remote}` : remote, "x-forwarded-host", req.headers.host ?? "", "x-forwarded-proto", "http");
-  return out;
-}
+const nodeAgent = () => new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 16, timeout: UPSTREAM_IDLE_MS });
 
-/** The upstream's raw headers minus hop-by-hop ones, plus which slot answered (a flat [name, value, ...] list). */
-function responseHeaders(raw: string[], slot: SlotName): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (!HOP_BY_HOP.includes(name.toLowerCase())) out.push(name, raw[i + 1]!);
-  }
-  out.push("x-cutover-slot", slot);
-  return out;
-}
-
-export class ReverseProxy {
-  readonly server: http.Server;
+export class ReverseProxy implements ProxyRouter, NodePathRouter {
+  /** The public listener (raw TCP: the fast path reads the bytes itself). */
+  readonly server: net.Server;
+  /** Node's HTTP server for connections handed over; it never listens. */
+  private readonly nodePath: http.Server;
   private live: SlotName;
   private readonly upstreams: Record<SlotName, Upstream>;
   /** In-flight request ids per slot, with whether each is a write. */
   private readonly inFlight: Record<SlotName, Map<number, boolean>> = { blue: new Map(), green: new Map() };
   private readonly waiters = new Set<Waiter>();
   /** Open Upgrade tunnels, ended on close(). */
-  private readonly tunnels = new Set<() => void>();
+  readonly tunnels = new Set<() => void>();
+  private readonly fastConnections = new Set<ClientConnection>();
+  private readonly handedOff = new Set<net.Socket>();
+  private readonly sweeper: NodeJS.Timeout;
   private nextId = 1;
   served = 0;
 
   constructor(live: SlotName) {
     this.live = live;
-    const agent = () => new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: UPSTREAM_IDLE_MS });
-    this.upstreams = { blue: { port: undefined, agent: agent() }, green: { port: undefined, agent: agent() } };
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.tunnel(req, socket, head));
-    // Clients may hold keep-alive connections across many swaps.
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
+    this.upstreams = { blue: { pool: new UpstreamPool(), agent: nodeAgent() }, green: { pool: new UpstreamPool(), agent: nodeAgent() } };
+    this.nodePath = createNodePath(this);
+    // Half-open allowed: a client that shuts down its side after a request still gets the answer.
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.fastConnections.add(new ClientConnection(socket, this));
+    });
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
   get liveSlot(): SlotName {
@@ -96,12 +79,12 @@ export class ReverseProxy {
 
   setUpstream(slot: SlotName, port: number | undefined): void {
     const up = this.upstreams[slot];
-    if (up.port !== port) {
+    if (up.pool.port !== port) {
       // Sockets to the previous process of this slot are useless now.
       up.agent.destroy();
-      up.agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: UPSTREAM_IDLE_MS });
+      up.agent = nodeAgent();
     }
-    up.port = port;
+    up.pool.setPort(port);
   }
 
   counts(slot: SlotName): { inFlight: number; inFlightWrites: number } {
@@ -145,15 +128,27 @@ export class ReverseProxy {
     });
   }
 
-  private track(slot: SlotName, isWrite: boolean): number {
+  route(): { slot: SlotName; pool: UpstreamPool } {
+    const slot = this.live;
+    return { slot, pool: this.upstreams[slot].pool };
+  }
+
+  routeNode(): { slot: SlotName; port: number | undefined; agent: http.Agent } {
+    const slot = this.live;
+    const up = this.upstreams[slot];
+    return { slot, port: up.pool.port, agent: up.agent };
+  }
+
+  track(slot: SlotName, isWrite: boolean): number {
     const id = this.nextId++;
     this.inFlight[slot].set(id, isWrite);
     return id;
   }
 
-  private untrack(slot: SlotName, id: number): void {
+  untrack(slot: SlotName, id: number): void {
     if (!this.inFlight[slot].delete(id)) return;
     this.served++;
+    if (this.waiters.size === 0) return;
     for (const w of this.waiters) {
       if (w.slot === slot && w.remaining.delete(id)) {
         w.lastEndedAt = Date.now();
@@ -162,123 +157,44 @@ export class ReverseProxy {
     }
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const slot = this.live;
-    const port = this.upstreams[slot].port;
-    if (port === undefined) {
-      res.writeHead(503, { "content-type": "text/plain", "retry-after": "1", "x-cutover-slot": slot });
-      res.end(`cutover: the live slot (${slot}) is not running\n`);
-      return;
-    }
-    const isWrite = req.method !== "GET" && req.method !== "HEAD" && req.method !== "OPTIONS";
-    const id = this.track(slot, isWrite);
-    let upReq: http.ClientRequest | undefined;
-    // `close` fires once the response is done or the client went away: either ends the request.
-    res.on("close", () => {
-      this.untrack(slot, id);
-      if (!res.writableFinished) upReq?.destroy();
-    });
-
-    // Keep a copy of a (small) body so the request can be replayed; most reads have none.
-    const hasBody = (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0") || req.headers["transfer-encoding"] !== undefined;
-    const body: Buffer[] = [];
-    let bodySize = 0;
-    let bodyComplete = !hasBody;
-    if (hasBody) {
-      req.on("data", (chunk: Buffer) => {
-        bodySize += chunk.length;
-        if (bodySize <= REPLAY_LIMIT) body.push(chunk);
-      });
-      req.on("end", () => {
-        bodyComplete = true;
-      });
-    }
-
-    const headers = requestHeaders(req);
-
-    const forward = (replay: boolean): void => {
-      const up = http.request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers, agent: this.upstreams[slot].agent }, (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, responseHeaders(upRes.rawHeaders, slot));
-        upRes.pipe(res);
-        upRes.on("error", () => res.destroy());
-      });
-      upReq = up;
-      up.on("error", (err: NodeJS.ErrnoException) => {
-        // A keep-alive socket the app closed just as we reused it: the request never
-        // reached the app, so replaying it once on a fresh socket is safe.
-        const stale = up.reusedSocket && (err.code === "ECONNRESET" || err.code === "EPIPE");
-        if (!replay && stale && !res.headersSent && bodyComplete && bodySize <= REPLAY_LIMIT) return forward(true);
-        if (!res.headersSent) {
-          res.writeHead(502, { "content-type": "text/plain", "retry-after": "1", "x-cutover-slot": slot });
-          res.end(`cutover: upstream ${slot} failed: ${err.code ?? err.message}\n`);
-        } else res.destroy();
-      });
-      if (replay) up.end(body.length ? Buffer.concat(body) : undefined);
-      else if (hasBody) req.pipe(up);
-      else up.end();
-    };
-    forward(false);
+  handOff(socket: net.Socket, unread: Buffer | undefined): void {
+    this.handedOff.add(socket);
+    socket.once("close", () => this.handedOff.delete(socket));
+    if (unread) socket.unshift(unread);
+    this.nodePath.emit("connection", socket);
   }
 
-  /**
-   * An Upgrade request (WebSocket): a byte tunnel to the slot live when it
-   * arrived, counted in flight until either side closes, so a drain waits for
-   * long-lived connections too (bounded by its timeout).
-   */
-  private tunnel(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const slot = this.live;
-    const port = this.upstreams[slot].port;
-    socket.on("error", () => socket.destroy());
-    if (port === undefined) {
-      socket.end("HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-      return;
-    }
-    const id = this.track(slot, false);
-    const upstream = net.connect(port, "127.0.0.1");
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      this.untrack(slot, id);
-      socket.destroy();
-      upstream.destroy();
-    };
-    let connected = false;
-    upstream.on("connect", () => {
-      connected = true;
-      // Hop-by-hop Connection/Upgrade headers are the point here: forward the head as received.
-      let text = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
-      for (let i = 0; i < req.rawHeaders.length; i += 2) text += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
-      text += `x-forwarded-for: ${req.socket.remoteAddress ?? ""}\r\nx-forwarded-proto: http\r\n\r\n`;
-      upstream.write(text);
-      if (head.length) upstream.write(head);
-      socket.pipe(upstream);
-      upstream.pipe(socket);
-    });
-    upstream.on("error", () => {
-      if (connected || ended) return end();
-      // Could not reach the app: answer, then let the client close.
-      ended = true;
-      this.untrack(slot, id);
-      socket.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-    });
-    // Either side closing ends the tunnel (WebSocket closes with its own handshake first).
-    upstream.on("end", end);
-    socket.on("end", end);
-    upstream.on("close", end);
-    socket.on("close", end);
-    this.tunnels.add(end);
-    socket.once("close", () => this.tunnels.delete(end));
+  closed(conn: ClientConnection): void {
+    this.fastConnections.delete(conn);
   }
 
+  /** Close idle upstream sockets before the apps do, and client connections idle too long. */
+  private sweep(): void {
+    const now = Date.now();
+    this.upstreams.blue.pool.sweep(now - UPSTREAM_IDLE_MS);
+    this.upstreams.green.pool.sweep(now - UPSTREAM_IDLE_MS);
+    for (const conn of this.fastConnections) if (!conn.busy && conn.lastActive < now - CLIENT_IDLE_MS) conn.socket.destroy();
+  }
+
+  /** Stop accepting, let requests in progress finish (idle connections close now), then release everything. */
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const w of this.waiters) w.done(false);
     for (const end of [...this.tunnels]) end();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-    });
-    this.upstreams.blue.agent.destroy();
-    this.upstreams.green.agent.destroy();
+    const listening = new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    for (const conn of [...this.fastConnections]) conn.closeSoon();
+    this.nodePath.closeIdleConnections();
+    const deadline = Date.now() + 10_000;
+    while ((this.fastConnections.size > 0 || this.handedOff.size > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      this.nodePath.closeIdleConnections();
+    }
+    for (const conn of this.fastConnections) conn.socket.destroy();
+    for (const socket of this.handedOff) socket.destroy();
+    await listening;
+    for (const slot of ["blue", "green"] as const) {
+      this.upstreams[slot].pool.closeIdle();
+      this.upstreams[slot].agent.destroy();
+    }
   }
 }

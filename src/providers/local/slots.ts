@@ -140,7 +140,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Listen on `port` (0 = any); a port held a moment longer by a dying predecessor is retried. */
-export async function listenRetrying(server: http.Server, port: number): Promise<number> {
+export async function listenRetrying(server: net.Server, port: number): Promise<number> {
   const deadline = Date.now() + 10_000;
   while (true) {
     try {

@@ -1,0 +1,383 @@
+/**
+ * The proxy's fast path: one client connection, parsed by hand. Each request
+ * is routed on its own (to the slot live when its head arrives), written
+ * upstream as one buffer, and its response streamed back while its framing
+ * (length, chunked, or until close) says where it ends. A request this path
+ * does not handle (HTTP/1.0, Upgrade, Expect, chunked bodies, odd syntax) is
+ * handed, with the connection, to Node's HTTP server: the slow, general path.
+ */
+import type net from "node:net";
+import { ChunkedScanner, headEnd, MAX_REQUEST_HEAD, MAX_RESPONSE_HEAD, parseRequestHead, parseResponseHead, type BodyFraming, type RequestHead } from "./http1.js";
+import type { UpstreamConnection, UpstreamPool, UpstreamUser } from "./upstream-pool.js";
+import type { SlotName } from "./types.js";
+
+/** Request bodies up to this size are kept so the request can be replayed once on a stale upstream socket. */
+const REPLAY_LIMIT = 256 * 1024;
+/** Pipelined bytes buffered behind the request in progress before the client is paused. */
+const MAX_PIPELINED = 64 * 1024;
+
+export interface ProxyRouter {
+  /** The slot live at this moment, and its connection pool. */
+  route(): { slot: SlotName; pool: UpstreamPool };
+  track(slot: SlotName, isWrite: boolean): number;
+  untrack(slot: SlotName, id: number): void;
+  /** Give the connection, with bytes read but not handled, to Node's HTTP server. */
+  handOff(socket: net.Socket, unread: Buffer | undefined): void;
+  closed(conn: ClientConnection): void;
+}
+
+/** One request/response exchange in progress on a connection. */
+interface Exchange {
+  slot: SlotName;
+  id: number;
+  head: RequestHead;
+  pool: UpstreamPool;
+  up: UpstreamConnection | undefined;
+  /** Request body bytes still to come from the client. */
+  bodyLeft: number;
+  /** Body bytes sent so far, while they fit REPLAY_LIMIT (undefined: too big to replay). */
+  copy: Buffer[] | undefined;
+  copySize: number;
+  /** The upstream connection had served earlier requests (only then is a silent close a stale socket). */
+  reused: boolean;
+  replayed: boolean;
+  /** Response bytes arrived from the app (a stale-socket replay is only safe before). */
+  started: boolean;
+  partialHead: Buffer | undefined;
+  framing: BodyFraming | undefined;
+  responseLeft: number;
+  chunks: ChunkedScanner | undefined;
+  headSent: boolean;
+  responseDone: boolean;
+}
+
+export class ClientConnection implements UpstreamUser {
+  private buf: Buffer | undefined;
+  private ex: Exchange | undefined;
+  private closeAfter = false;
+  /** No further request will be read (closing, or handed to Node's server). */
+  private finished = false;
+  /** The router was told this connection is gone. */
+  private released = false;
+  private pausedForBuffer = false;
+  private pausedForUpstream = false;
+  private readonly remote: string;
+  lastActive = Date.now();
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly router: ProxyRouter,
+  ) {
+    this.remote = socket.remoteAddress ?? "";
+    socket.setNoDelay(true);
+    socket.on("data", this.onData);
+    socket.on("end", this.onEnd);
+    socket.on("error", this.onClose);
+    socket.on("close", this.onClose);
+    socket.on("drain", this.onDrain);
+  }
+
+  get busy(): boolean {
+    return this.ex !== undefined;
+  }
+
+  /** Close once the exchange in progress (if any) is answered. */
+  closeSoon(): void {
+    if (this.ex) this.closeAfter = true;
+    else this.socket.destroy();
+  }
+
+  private readonly onData = (data: Buffer): void => {
+    this.lastActive = Date.now();
+    if (this.finished) return;
+    const ex = this.ex;
+    if (ex && ex.bodyLeft > 0) {
+      const take = Math.min(ex.bodyLeft, data.length);
+      this.sendBody(ex, take === data.length ? data : data.subarray(0, take));
+      if (take === data.length) return;
+      data = data.subarray(take);
+    }
+    this.buf = this.buf ? Buffer.concat([this.buf, data]) : data;
+    if (!this.ex) this.next();
+    else if (this.buf.length > MAX_PIPELINED) {
+      this.pausedForBuffer = true;
+      this.socket.pause();
+    }
+  };
+
+  /** The client half-closed: answer what is in progress, then close. */
+  private readonly onEnd = (): void => {
+    if (this.ex && this.ex.bodyLeft > 0) return this.abort();
+    if (this.ex) this.closeAfter = true;
+    else this.socket.end();
+  };
+
+  private readonly onClose = (): void => this.abort();
+
+  private readonly onDrain = (): void => {
+    this.ex?.up?.socket.resume();
+  };
+
+  /** Start the next complete request in the buffer, or hand the connection over. */
+  private next(): void {
+    const buf = this.buf;
+    if (!buf || this.finished) return;
+    const end = headEnd(buf);
+    if (end < 0) {
+      // Too long, or lines ended by bare LF: Node's parser gives the right answer (431, 400).
+      if (buf.length > MAX_REQUEST_HEAD || buf.includes("\n\n")) this.handOff();
+      return;
+    }
+    const head = parseRequestHead(buf.toString("latin1", 0, end), this.remote);
+    if (!head) return this.handOff();
+    this.buf = end < buf.length ? buf.subarray(end) : undefined;
+    this.start(head);
+  }
+
+  private handOff(): void {
+    this.finished = this.released = true;
+    this.socket.off("data", this.onData).off("end", this.onEnd).off("error", this.onClose).off("close", this.onClose).off("drain", this.onDrain);
+    this.router.closed(this);
+    this.router.handOff(this.socket, this.buf);
+    this.buf = undefined;
+  }
+
+  private start(head: RequestHead): void {
+    if (head.close) this.closeAfter = true;
+    const { slot, pool } = this.router.route();
+    const ex: Exchange = {
+      slot,
+      id: 0,
+      head,
+      pool,
+      up: undefined,
+      bodyLeft: head.contentLength,
+      copy: head.contentLength <= REPLAY_LIMIT ? [] : undefined,
+      copySize: 0,
+      reused: false,
+      replayed: false,
+      started: false,
+      partialHead: undefined,
+      framing: undefined,
+      responseLeft: 0,
+      chunks: undefined,
+      headSent: false,
+      responseDone: false,
+    };
+    this.ex = ex;
+    if (pool.port === undefined) {
+      this.respondLocally(ex, 503, `cutover: the live slot (${slot}) is not running\n`);
+    } else {
+      ex.id = this.router.track(slot, head.isWrite);
+      ex.up = pool.acquire(this);
+      ex.reused = ex.up.requests > 0;
+      ex.up.socket.write(head.forwardHead, "latin1");
+    }
+    // Body bytes that came with the head.
+    const buf = this.buf;
+    if (ex.bodyLeft > 0 && buf) {
+      const take = Math.min(ex.bodyLeft, buf.length);
+      this.buf = take < buf.length ? buf.subarray(take) : undefined;
+      this.sendBody(ex, take === buf.length ? buf : buf.subarray(0, take));
+    }
+  }
+
+  private sendBody(ex: Exchange, part: Buffer): void {
+    ex.bodyLeft -= part.length;
+    if (ex.up && !ex.responseDone) {
+      if (ex.copy && ex.copySize + part.length <= REPLAY_LIMIT) {
+        ex.copy.push(part);
+        ex.copySize += part.length;
+      } else ex.copy = undefined;
+      if (!ex.up.socket.write(part)) {
+        this.pausedForUpstream = true;
+        this.socket.pause();
+      }
+    }
+    // Bytes of a request answered without the app (503, 502, an early answer) are read and dropped.
+    if (ex.bodyLeft === 0 && ex.responseDone) this.endExchange();
+  }
+
+  onUpstreamDrain(): void {
+    if (!this.pausedForUpstream) return;
+    this.pausedForUpstream = false;
+    if (!this.pausedForBuffer) this.socket.resume();
+  }
+
+  onUpstreamData(data: Buffer): void {
+    const ex = this.ex!;
+    ex.started = true;
+    if (!ex.framing) {
+      data = ex.partialHead ? Buffer.concat([ex.partialHead, data]) : data;
+      ex.partialHead = undefined;
+      const out = this.takeResponseHead(ex, data);
+      if (out === undefined) return;
+      data = out;
+    }
+    this.forwardBody(ex, data);
+  }
+
+  /**
+   * Consume response heads at the front of `data` (interim 1xx ones are
+   * forwarded as they come): the rest of `data` once the final head is
+   * known, or undefined while it is incomplete or when the exchange failed.
+   */
+  private takeResponseHead(ex: Exchange, data: Buffer): Buffer | undefined {
+    for (;;) {
+      const end = headEnd(data);
+      if (end < 0) {
+        if (data.length > MAX_RESPONSE_HEAD) this.upstreamFailed(ex, "response head too large");
+        else ex.partialHead = data;
+        return undefined;
+      }
+      const head = parseResponseHead(data.toString("latin1", 0, end), ex.head.method);
+      if (!head || head.status === 101) {
+        this.upstreamFailed(ex, "invalid response");
+        return undefined;
+      }
+      const rest = data.subarray(end);
+      if (head.interim) {
+        this.socket.write(`${head.clientHead}\r\n`, "latin1");
+        data = rest;
+        continue;
+      }
+      ex.framing = head.framing;
+      if (head.framing.kind === "length") ex.responseLeft = head.framing.length;
+      if (head.framing.kind === "chunked") ex.chunks = new ChunkedScanner();
+      if (head.upstreamCloses && ex.up) ex.up.requests = Infinity; // not reusable
+      if (head.framing.kind === "close") this.closeAfter = true;
+      const headText = `${head.clientHead}x-cutover-slot: ${ex.slot}\r\n${this.closeAfter ? "connection: close\r\n" : ""}\r\n`;
+      ex.headSent = true;
+      // Head and the body bytes that came with it leave in one write.
+      const body = this.bodyPart(ex, rest);
+      if (body === undefined) return undefined;
+      this.write(body.length ? Buffer.concat([Buffer.from(headText, "latin1"), body]) : Buffer.from(headText, "latin1"));
+      if (this.responseComplete(ex)) this.finishResponse(ex);
+      return undefined;
+    }
+  }
+
+  private forwardBody(ex: Exchange, data: Buffer): void {
+    const body = this.bodyPart(ex, data);
+    if (body === undefined) return;
+    if (body.length) this.write(body);
+    if (this.responseComplete(ex)) this.finishResponse(ex);
+  }
+
+  /** The part of `data` that belongs to the response body; undefined after a framing error. */
+  private bodyPart(ex: Exchange, data: Buffer): Buffer | undefined {
+    const framing = ex.framing!;
+    let take = data.length;
+    if (framing.kind === "none") take = 0;
+    else if (framing.kind === "length") {
+      take = Math.min(ex.responseLeft, data.length);
+      ex.responseLeft -= take;
+    } else if (framing.kind === "chunked") {
+      take = ex.chunks!.scan(data);
+      if (take < 0) {
+        this.upstreamFailed(ex, "bad chunked encoding");
+        return undefined;
+      }
+    }
+    // Bytes past the end of the response: the app broke framing; do not reuse its connection.
+    if (take < data.length && ex.up) ex.up.requests = Infinity;
+    return take === data.length ? data : data.subarray(0, take);
+  }
+
+  private responseComplete(ex: Exchange): boolean {
+    const f = ex.framing!;
+    return f.kind === "none" || (f.kind === "length" && ex.responseLeft === 0) || (f.kind === "chunked" && ex.chunks!.done);
+  }
+
+  private write(data: Buffer): void {
+    if (!this.socket.write(data)) this.ex?.up?.socket.pause();
+  }
+
+  onUpstreamGone(error: NodeJS.ErrnoException | undefined): void {
+    const ex = this.ex!;
+    ex.up = undefined;
+    if (ex.framing?.kind === "close" && !error) return this.finishResponse(ex);
+    if (ex.reused && !ex.started && !ex.replayed && ex.copy && ex.pool.port !== undefined) {
+      // A kept-alive socket the app closed as we reused it: the request never
+      // reached the app, so sending it once more on a new connection is safe.
+      ex.replayed = true;
+      ex.up = ex.pool.acquire(this, true);
+      ex.up.socket.write(ex.head.forwardHead, "latin1");
+      for (const part of ex.copy) ex.up.socket.write(part);
+      return;
+    }
+    this.upstreamFailed(ex, error?.code ?? "connection closed");
+  }
+
+  private upstreamFailed(ex: Exchange, reason: string): void {
+    if (ex.up) {
+      const up = ex.up;
+      ex.up = undefined;
+      up.destroy();
+    }
+    if (ex.headSent) {
+      // Part of the response is out: the client can only learn of the failure by the connection closing.
+      this.abort();
+      return;
+    }
+    this.respondLocally(ex, 502, `cutover: upstream ${ex.slot} failed: ${reason}\n`);
+  }
+
+  /** Answer from the proxy itself (no app, or the app failed before answering). */
+  private respondLocally(ex: Exchange, status: 502 | 503, text: string): void {
+    const reason = status === 502 ? "Bad Gateway" : "Service Unavailable";
+    this.socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nretry-after: 1\r\nx-cutover-slot: ${ex.slot}\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${this.closeAfter ? "connection: close\r\n" : ""}\r\n${text}`,
+      "latin1",
+    );
+    ex.headSent = true;
+    this.finishResponse(ex);
+  }
+
+  private finishResponse(ex: Exchange): void {
+    ex.responseDone = true;
+    const up = ex.up;
+    ex.up = undefined;
+    if (up) {
+      // An answer that came before the whole request body leaves the connection out of step.
+      if (ex.bodyLeft > 0 || up.requests === Infinity) up.destroy();
+      else ex.pool.release(up);
+    }
+    if (ex.id) this.router.untrack(ex.slot, ex.id);
+    ex.id = 0;
+    if (ex.bodyLeft === 0) this.endExchange();
+  }
+
+  private endExchange(): void {
+    this.ex = undefined;
+    this.lastActive = Date.now();
+    if (this.closeAfter) {
+      this.finished = true;
+      this.socket.end();
+      return;
+    }
+    if (this.pausedForBuffer || this.pausedForUpstream) {
+      this.pausedForBuffer = this.pausedForUpstream = false;
+      this.socket.resume();
+    }
+    this.next();
+  }
+
+  /** The client went away or the exchange cannot be completed: drop both sides. */
+  private abort(): void {
+    const ex = this.ex;
+    this.ex = undefined;
+    if (ex) {
+      ex.up?.destroy();
+      ex.up = undefined;
+      if (ex.id) this.router.untrack(ex.slot, ex.id);
+      ex.id = 0;
+    }
+    this.finished = true;
+    if (!this.released) {
+      this.released = true;
+      this.router.closed(this);
+    }
+    this.socket.destroy();
+  }
+}
