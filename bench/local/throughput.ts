@@ -1,16 +1,17 @@
 /**
  * Benchmark: throughput of the app reached directly, through the local
- * proxy, and through nginx (a private instance) in front of the same app
- * process. Uses wrk when installed (apt-get install wrk), else the node load
+ * proxy, through nginx (a private instance), and through a bare TCP relay
+ * (Node, no HTTP at all: the ceiling for any proxy on this machine) in front
+ * of the same app process. Uses wrk when installed (apt-get install wrk), else the node load
  * generator. Rounds are interleaved and the median is reported, because the
  * machine is shared.
  *   npm run build && node dist/bench/local/throughput.js [seconds] [rounds]
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { LoadGenerator, percentile } from "./loadgen.js";
-import { startNginx } from "./nginx-fixture.js";
+import { freeLoopbackPort, startNginx } from "./nginx-fixture.js";
 import { hasProgram, machine, median, withLocalEnvironment } from "./common.js";
 
 const seconds = Number(process.argv[2] ?? 5);
@@ -37,16 +38,26 @@ async function measure(url: string): Promise<Measure> {
   return { rps: report.requestsPerSecond, p99: percentile(report.samples, 99) };
 }
 
+/** A byte relay in its own process (this one blocks while wrk runs): one upstream connection per client connection. */
+async function startRelay(upstreamPort: number): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freeLoopbackPort();
+  const code = `const net=require("net");net.createServer({noDelay:true},c=>{const u=net.connect({port:${upstreamPort},host:"127.0.0.1",noDelay:true});c.pipe(u);u.pipe(c);c.on("error",()=>u.destroy());u.on("error",()=>c.destroy())}).listen(${port},"127.0.0.1",()=>console.log("up"))`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve) => child.stdout!.once("data", resolve));
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
 await withLocalEnvironment(async (status, stateDir) => {
   console.log(`machine: ${machine()}; load generator: ${useWrk ? `wrk -t1 -c${connections} -d${seconds}s` : `node loadgen, ${connections} keep-alive connections, ${seconds} s`}; ${rounds} interleaved rounds, median`);
   const direct = status.slots.blue.url;
   const nginxDir = path.join(stateDir, "nginx");
   fs.mkdirSync(nginxDir);
   const nginx = await startNginx(nginxDir, [`127.0.0.1:${status.slots.blue.port}`], "blue");
+  const relay = await startRelay(status.slots.blue.port);
   try {
     for (const p of ["/version", "/orders?limit=5"]) {
-      const targets = { direct, "local proxy": status.publicUrl, nginx: nginx.publicUrl };
-      const results: Record<string, Measure[]> = { direct: [], "local proxy": [], nginx: [] };
+      const targets = { direct, "local proxy": status.publicUrl, nginx: nginx.publicUrl, "tcp relay (ceiling)": relay.url };
+      const results: Record<string, Measure[]> = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
       for (let r = 0; r < rounds; r++) for (const [name, base] of Object.entries(targets)) results[name]!.push(await measure(`${base}${p}`));
       const rps = (name: string) => median(results[name]!.map((m) => m.rps));
       const p99 = (name: string) => median(results[name]!.map((m) => m.p99));
@@ -57,6 +68,7 @@ await withLocalEnvironment(async (status, stateDir) => {
       console.log(`local proxy vs nginx: ${(rps("local proxy") / rps("nginx")).toFixed(2)}×`);
     }
   } finally {
+    relay.child.kill();
     nginx.stop();
   }
 });
