@@ -10,6 +10,8 @@ import { undoKindOf } from "../engine/abort.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
 import { resolveParams } from "../playbook/params.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
+import { isStaticallyKnown } from "../playbook/static-values.js";
+import type { Scope } from "../playbook/expressions.js";
 import { Redactor } from "../engine/redact.js";
 import { buildScope, resolveValue } from "../engine/resolve.js";
 import { ProviderSet, registries } from "../runtime.js";
@@ -97,6 +99,7 @@ export function planPlaybook(file: string, opts: { params?: Record<string, strin
   const loaded = loadPlaybook(file, registries);
   const params = resolveParams(loaded.playbook.params, opts.params ?? {}, opts.env ?? process.env);
   const tree = buildPlan(loaded.playbook.steps, params.all);
+  const planScope: Scope = { params: params.all, steps: {}, env: {}, secrets: () => undefined, run: { id: "" } };
   const entries: PlanEntry[] = [];
   const envEntries: Record<string, { provider: string }> = {};
   for (const [k, v] of Object.entries(loaded.playbook.environment)) if (v && typeof v === "object") envEntries[k] = v as { provider: string };
@@ -109,14 +112,16 @@ export function planPlaybook(file: string, opts: { params?: Record<string, strin
       }
       const def = registries.findAction(n.spec.action!)!;
       let summary = n.spec.description ?? def.summary;
-      if (def.describe && !JSON.stringify(n.spec.with ?? {}).includes("${{")) {
+      // Inputs that read only params are known now: describe the step with them.
+      const withBlock = isStaticallyKnown(n.spec.with ?? {}, params.secretNames) ? resolveValue(n.spec.with ?? {}, planScope) : undefined;
+      if (def.describe && withBlock !== undefined) {
         try {
-          summary = def.describe(def.with.parse(n.spec.with ?? {}), { baseDir: loaded.baseDir, environment: envEntries });
+          summary = def.describe(def.with.parse(withBlock), { baseDir: loaded.baseDir, environment: envEntries });
         } catch {
           /* keep the summary */
         }
       }
-      const undo = undoKind(n.spec);
+      const undo = undoKind({ ...n.spec, with: withBlock ?? n.spec.with });
       entries.push({
         id: n.spec.id,
         depth,
