@@ -13,6 +13,12 @@ export const MAX_RESPONSE_HEAD = 64 * 1024;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^\d{1,15}$/;
+/**
+ * A CR or LF that is not part of a CRLF, or a NUL: some servers take a bare
+ * LF as a line break, so forwarding it could smuggle a header past the
+ * fast path's view of the request (RFC 9110 §5.5). Node's parser rejects it.
+ */
+const BARE_CR_LF_NUL = /\r(?!\n)|(?<!\r)\n|\0/;
 /** Dropped from both directions (RFC 9110 §7.6.1); framing headers are re-sent by the proxy itself. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"]);
 
@@ -41,6 +47,7 @@ export interface RequestHead {
  * Expect, CONNECT, chunked bodies, odd syntax. Those go to Node's parser.
  */
 export function parseRequestHead(text: string, remoteAddress: string): RequestHead | undefined {
+  if (BARE_CR_LF_NUL.test(text)) return undefined;
   const lineEnd = text.indexOf("\r\n");
   const line = text.slice(0, lineEnd);
   const sp1 = line.indexOf(" ");
@@ -69,8 +76,9 @@ export function parseRequestHead(text: string, remoteAddress: string): RequestHe
     switch (lower) {
       case "content-length":
         if (!DIGITS.test(value) || (contentLength >= 0 && contentLength !== Number(value))) return undefined;
+        // A repeated equal length is sent once: two Content-Length lines are a 400 for Node and others.
+        if (contentLength < 0) out += `${name}: ${value}\r\n`;
         contentLength = Number(value);
-        out += `${name}: ${value}\r\n`;
         continue;
       case "connection": {
         const tokens = value.toLowerCase().split(",").map((t) => t.trim());
@@ -132,7 +140,10 @@ export function parseResponseHead(text: string, requestMethod: string): Response
   const status = Number(m[2]);
   let out = `HTTP/1.1 ${m[2]} ${m[3] ?? ""}\r\n`;
   let contentLength = -1;
-  let chunked = false;
+  /** Where the (first) content-length line is in `out`, to drop it if a transfer-encoding overrides it. */
+  let lengthLine: { at: number; text: string } | undefined;
+  /** All transfer-encoding lines, joined as one list. */
+  let codings = "";
   let close = http10;
   let pos = lineEnd + 2;
   const stop = text.length - 2;
@@ -146,11 +157,15 @@ export function parseResponseHead(text: string, requestMethod: string): Response
     const lower = name.toLowerCase();
     if (lower === "content-length") {
       if (!DIGITS.test(value) || (contentLength >= 0 && contentLength !== Number(value))) return undefined;
+      // Sent once even if repeated (clients reject two Content-Length lines).
+      if (contentLength < 0) {
+        lengthLine = { at: out.length, text: `${name}: ${value}\r\n` };
+        out += lengthLine.text;
+      }
       contentLength = Number(value);
+      continue;
     } else if (lower === "transfer-encoding") {
-      // Only "chunked" (last) is a framing the fast path can follow; anything else is read to close.
-      chunked = value.toLowerCase().split(",").pop()?.trim() === "chunked";
-      if (!chunked) close = true;
+      codings = codings ? `${codings}, ${value}` : value;
     } else if (lower === "connection") {
       const tokens = value.toLowerCase().split(",").map((t) => t.trim());
       if (tokens.includes("close")) close = true;
@@ -158,10 +173,16 @@ export function parseResponseHead(text: string, requestMethod: string): Response
     }
     if (!HOP_BY_HOP.has(lower)) out += `${name}: ${value}\r\n`;
   }
-  const interim = status >= 100 && status < 200;
+  const interim = status >= 100 && status < 200 && status !== 101;
+  // Only "chunked" (last) is a framing the fast path can follow; any other coding is read to close.
+  const chunked = codings !== "" && codings.toLowerCase().split(",").pop()?.trim() === "chunked";
+  if (codings && !chunked) close = true;
+  // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, which a proxy must then remove.
+  if (codings && lengthLine) out = out.slice(0, lengthLine.at) + out.slice(lengthLine.at + lengthLine.text.length);
   let framing: BodyFraming;
-  if (interim || status === 204 || status === 304 || requestMethod === "HEAD") framing = { kind: "none" };
+  if (status < 200 || status === 204 || status === 304 || requestMethod === "HEAD") framing = { kind: "none" };
   else if (chunked) framing = { kind: "chunked" };
+  else if (codings) framing = { kind: "close" };
   else if (contentLength >= 0) framing = { kind: "length", length: contentLength };
   else framing = { kind: "close" };
   if (framing.kind === "close") close = true;
