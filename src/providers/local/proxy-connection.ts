@@ -55,6 +55,8 @@ export class ClientConnection implements UpstreamUser {
   private buf: Buffer | undefined;
   private ex: Exchange | undefined;
   private closeAfter = false;
+  /** The client half-closed: answer the requests it sent (pipelined ones too), then close. */
+  private clientEnded = false;
   /** No further request will be read (closing, or handed to Node's server). */
   private finished = false;
   /** The router was told this connection is gone. */
@@ -105,11 +107,11 @@ export class ClientConnection implements UpstreamUser {
     }
   };
 
-  /** The client half-closed: answer what is in progress, then close. */
+  /** The client half-closed: answer what is in progress and buffered (see endExchange), then close. */
   private readonly onEnd = (): void => {
+    this.clientEnded = true;
     if (this.ex && this.ex.bodyLeft > 0) return this.abort();
-    if (this.ex) this.closeAfter = true;
-    else this.socket.end();
+    if (!this.ex) this.socket.end();
   };
 
   private readonly onClose = (): void => this.abort();
@@ -128,6 +130,8 @@ export class ClientConnection implements UpstreamUser {
       if (buf.length > MAX_REQUEST_HEAD || buf.includes("\n\n")) this.handOff();
       return;
     }
+    // A long head that arrived whole in one read gets the same answer (431) as one arriving in pieces.
+    if (end > MAX_REQUEST_HEAD) return this.handOff();
     const head = parseRequestHead(buf.toString("latin1", 0, end), this.remote);
     if (!head) return this.handOff();
     this.buf = end < buf.length ? buf.subarray(end) : undefined;
@@ -343,6 +347,8 @@ export class ClientConnection implements UpstreamUser {
       if (ex.bodyLeft > 0 || up.requests === Infinity) up.destroy();
       else ex.pool.release(up);
     }
+    // The rest of the body is dropped now: no upstream drain will come to resume a client paused for one.
+    if (this.pausedForUpstream) this.onUpstreamDrain();
     if (ex.id) this.router.untrack(ex.slot, ex.id);
     ex.id = 0;
     if (ex.bodyLeft === 0) this.endExchange();
@@ -361,6 +367,11 @@ export class ClientConnection implements UpstreamUser {
       this.socket.resume();
     }
     this.next();
+    // Half-closed and nothing more to answer (setting closeAfter in onEnd would drop pipelined requests).
+    if (this.clientEnded && !this.ex && !this.finished) {
+      this.finished = true;
+      this.socket.end();
+    }
   }
 
   /** The client went away or the exchange cannot be completed: drop both sides. */
