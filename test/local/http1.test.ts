@@ -4,7 +4,8 @@
  * chunked-body scanner fed in every possible split.
  */
 import { describe, expect, it } from "vitest";
-import { ChunkedScanner, headEnd, parseRequestHead, parseResponseHead } from "../../src/providers/local/http1.js";
+import { ChunkedScanner } from "../../src/providers/local/chunked.js";
+import { headEnd, parseRequestHead, parseResponseHead } from "../../src/providers/local/http1.js";
 
 const req = (lines: string[]) => `${lines.join("\r\n")}\r\n\r\n`;
 const res = (lines: string[], method = "GET") => parseResponseHead(`${lines.join("\r\n")}\r\n\r\n`, method);
@@ -105,6 +106,20 @@ describe("parseRequestHead", () => {
       expect(head.forwardHead).not.toMatch(/connection:/i);
     }
     expect(parseRequestHead(req(["GET / HTTP/1.1", "Host: a", "Connection: closed"]), "::1")!.close).toBe(false);
+  });
+});
+
+describe("headers named by Connection (RFC 9110 §7.6.1)", () => {
+  it("are dropped from a request, but never Host or Content-Length", () => {
+    const head = parseRequestHead(req(["POST / HTTP/1.1", "Host: a", "Connection: x-hop, Host, Content-Length", "X-Hop: 1", "X-Kept: 2", "Content-Length: 3"]), "::1");
+    expect(head?.forwardHead).toBe("POST / HTTP/1.1\r\nHost: a\r\nX-Kept: 2\r\nContent-Length: 3\r\nx-forwarded-for: ::1\r\nx-forwarded-host: a\r\nx-forwarded-proto: http\r\n\r\n");
+    expect(head?.contentLength).toBe(3);
+  });
+
+  it("are dropped from a response", () => {
+    const head = res(["HTTP/1.1 200 OK", "Connection: keep-alive, X-Internal", "X-Internal: secret-ish", "X-Public: yes", "Content-Length: 0"]);
+    expect(head?.clientHead).toBe("HTTP/1.1 200 OK\r\nX-Public: yes\r\nContent-Length: 0\r\n");
+    expect(head?.upstreamCloses).toBe(false);
   });
 });
 

@@ -40,6 +40,60 @@ export interface RequestHead {
   forwardHead: string;
 }
 
+interface HeaderLine {
+  name: string;
+  lower: string;
+  value: string;
+}
+
+/** The header lines of a head (from `from`, after the start line); undefined when one is malformed. */
+function headerLines(text: string, from: number): HeaderLine[] | undefined {
+  const lines: HeaderLine[] = [];
+  const stop = text.length - 2;
+  let pos = from;
+  while (pos < stop) {
+    const next = text.indexOf("\r\n", pos);
+    const colon = text.indexOf(":", pos);
+    if (colon < 0 || colon > next) return undefined;
+    const name = text.slice(pos, colon);
+    if (!TOKEN.test(name)) return undefined;
+    lines.push({ name, lower: name.toLowerCase(), value: text.slice(colon + 1, next).trim() });
+    pos = next + 2;
+  }
+  return lines;
+}
+
+/** Framing and identity headers a Connection header cannot make disappear. */
+const NOT_NOMINABLE = new Set(["content-length", "host", "transfer-encoding"]);
+
+/**
+ * The options of the Connection headers, lower case: `close`, `keep-alive`,
+ * `upgrade`, and names of headers meant for this hop only, which a proxy
+ * removes (RFC 9110 §7.6.1).
+ */
+function connectionOptions(lines: HeaderLine[]): Set<string> {
+  const options = new Set<string>();
+  for (const h of lines) if (h.lower === "connection") for (const t of h.value.toLowerCase().split(",")) if (t.trim()) options.add(t.trim());
+  for (const name of NOT_NOMINABLE) options.delete(name);
+  return options;
+}
+
+/** The Content-Length (-1 when absent); NaN when malformed or repeated with different values. */
+function contentLengthOf(lines: HeaderLine[]): number {
+  let length = -1;
+  for (const h of lines) {
+    if (h.lower !== "content-length") continue;
+    if (!DIGITS.test(h.value) || (length >= 0 && length !== Number(h.value))) return NaN;
+    length = Number(h.value);
+  }
+  return length;
+}
+
+/** Whether a header goes on to the next hop. */
+function forwarded(h: HeaderLine, options: Set<string>): boolean {
+  return !HOP_BY_HOP.has(h.lower) && !options.has(h.lower);
+}
+
 /**
  * Parse a client's request head (`text` = the head, latin1, with its blank
  * line) into what the fast path needs, or undefined when the request is not
@@ -56,58 +110,45 @@ export function parseRequestHead(text: string, remoteAddress: string): RequestHe
   const method = line.slice(0, sp1);
   const target = line.slice(sp1 + 1, sp2);
   if (!TOKEN.test(method) || method === "CONNECT" || target.length === 0 || target.includes(" ")) return undefined;
+  const lines = headerLines(text, lineEnd + 2);
+  if (!lines) return undefined;
+  const options = connectionOptions(lines);
+  const contentLength = contentLengthOf(lines);
+  if (options.has("upgrade") || Number.isNaN(contentLength)) return undefined;
 
   let out = `${line}\r\n`;
-  let contentLength = -1;
-  let close = false;
   let host = "";
   let forwardedFor = "";
-  let pos = lineEnd + 2;
-  const stop = text.length - 2;
-  while (pos < stop) {
-    const next = text.indexOf("\r\n", pos);
-    const colon = text.indexOf(":", pos);
-    if (colon < 0 || colon > next) return undefined;
-    const name = text.slice(pos, colon);
-    const value = text.slice(colon + 1, next).trim();
-    pos = next + 2;
-    if (!TOKEN.test(name)) return undefined;
-    const lower = name.toLowerCase();
-    switch (lower) {
-      case "content-length":
-        if (!DIGITS.test(value) || (contentLength >= 0 && contentLength !== Number(value))) return undefined;
-        // A repeated equal length is sent once: two Content-Length lines are a 400 for Node and others.
-        if (contentLength < 0) out += `${name}: ${value}\r\n`;
-        contentLength = Number(value);
-        continue;
-      case "connection": {
-        const tokens = value.toLowerCase().split(",").map((t) => t.trim());
-        if (tokens.includes("upgrade")) return undefined;
-        if (tokens.includes("close")) close = true;
-        continue;
-      }
+  let lengthSent = false;
+  for (const h of lines) {
+    switch (h.lower) {
       case "transfer-encoding":
       case "upgrade":
       case "expect":
         return undefined;
+      case "content-length":
+        // A repeated equal length is sent once: two Content-Length lines are a 400 for Node and others.
+        if (lengthSent) continue;
+        lengthSent = true;
+        break;
       case "host":
-        host = value;
+        host = h.value;
         break;
       case "x-forwarded-for":
-        forwardedFor = forwardedFor ? `${forwardedFor}, ${value}` : value;
+        forwardedFor = forwardedFor ? `${forwardedFor}, ${h.value}` : h.value;
         continue;
       case "x-forwarded-host":
       case "x-forwarded-proto":
         continue;
     }
-    if (!HOP_BY_HOP.has(lower)) out += `${name}: ${value}\r\n`;
+    if (forwarded(h, options)) out += `${h.name}: ${h.value}\r\n`;
   }
   out += `x-forwarded-for: ${forwardedFor ? `${forwardedFor}, ${remoteAddress}` : remoteAddress}\r\nx-forwarded-host: ${host}\r\nx-forwarded-proto: http\r\n\r\n`;
   return {
     method,
     target,
     contentLength: Math.max(contentLength, 0),
-    close,
+    close: options.has("close"),
     isWrite: method !== "GET" && method !== "HEAD" && method !== "OPTIONS",
     forwardHead: out,
   };
@@ -133,149 +174,46 @@ export interface ResponseHead {
 /** Parse an upstream response head; undefined when it is not valid HTTP/1.x. */
 export function parseResponseHead(text: string, requestMethod: string): ResponseHead | undefined {
   const lineEnd = text.indexOf("\r\n");
-  const line = text.slice(0, lineEnd);
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(line);
-  if (!m) return undefined;
-  const http10 = m[1] === "0";
+  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(text.slice(0, lineEnd));
+  const lines = m && headerLines(text, lineEnd + 2);
+  if (!m || !lines) return undefined;
   const status = Number(m[2]);
-  let out = `HTTP/1.1 ${m[2]} ${m[3] ?? ""}\r\n`;
-  let contentLength = -1;
-  /** Where the (first) content-length line is in `out`, to drop it if a transfer-encoding overrides it. */
-  let lengthLine: { at: number; text: string } | undefined;
+  const options = connectionOptions(lines);
+  const contentLength = contentLengthOf(lines);
+  if (Number.isNaN(contentLength)) return undefined;
   /** All transfer-encoding lines, joined as one list. */
-  let codings = "";
-  let close = http10;
-  let pos = lineEnd + 2;
-  const stop = text.length - 2;
-  while (pos < stop) {
-    const next = text.indexOf("\r\n", pos);
-    const colon = text.indexOf(":", pos);
-    if (colon < 0 || colon > next) return undefined;
-    const name = text.slice(pos, colon);
-    const value = text.slice(colon + 1, next).trim();
-    pos = next + 2;
-    const lower = name.toLowerCase();
-    if (lower === "content-length") {
-      if (!DIGITS.test(value) || (contentLength >= 0 && contentLength !== Number(value))) return undefined;
-      // Sent once even if repeated (clients reject two Content-Length lines).
-      if (contentLength < 0) {
-        lengthLine = { at: out.length, text: `${name}: ${value}\r\n` };
-        out += lengthLine.text;
-      }
-      contentLength = Number(value);
-      continue;
-    } else if (lower === "transfer-encoding") {
-      codings = codings ? `${codings}, ${value}` : value;
-    } else if (lower === "connection") {
-      const tokens = value.toLowerCase().split(",").map((t) => t.trim());
-      if (tokens.includes("close")) close = true;
-      else if (http10 && tokens.includes("keep-alive")) close = false;
-    }
-    if (!HOP_BY_HOP.has(lower)) out += `${name}: ${value}\r\n`;
-  }
-  const interim = status >= 100 && status < 200 && status !== 101;
+  const codings = lines
+    .filter((h) => h.lower === "transfer-encoding")
+    .map((h) => h.value)
+    .join(", ");
   // Only "chunked" (last) is a framing the fast path can follow; any other coding is read to close.
   const chunked = codings !== "" && codings.toLowerCase().split(",").pop()?.trim() === "chunked";
-  if (codings && !chunked) close = true;
-  // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, which a proxy must then remove.
-  if (codings && lengthLine) out = out.slice(0, lengthLine.at) + out.slice(lengthLine.at + lengthLine.text.length);
+  let out = `HTTP/1.1 ${m[2]} ${m[3] ?? ""}\r\n`;
+  let lengthSent = false;
+  for (const h of lines) {
+    if (h.lower === "content-length") {
+      // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length, which a proxy must then remove;
+      // a repeated equal length is sent once (clients reject two Content-Length lines).
+      if (codings || lengthSent) continue;
+      lengthSent = true;
+    }
+    if (forwarded(h, options)) out += `${h.name}: ${h.value}\r\n`;
+  }
   let framing: BodyFraming;
   if (status < 200 || status === 204 || status === 304 || requestMethod === "HEAD") framing = { kind: "none" };
   else if (chunked) framing = { kind: "chunked" };
   else if (codings) framing = { kind: "close" };
   else if (contentLength >= 0) framing = { kind: "length", length: contentLength };
   else framing = { kind: "close" };
-  if (framing.kind === "close") close = true;
+  // HTTP/1.0 closes unless it asked for keep-alive; any `close` option closes; so does a body read to close.
+  const upstreamCloses = options.has("close") || (m[1] === "0" && !options.has("keep-alive")) || (codings !== "" && !chunked) || framing.kind === "close";
   // The client gets the body in the framing it came in: chunked passes through unchanged.
   if (framing.kind === "chunked") out += "transfer-encoding: chunked\r\n";
-  return { status, interim, framing, upstreamCloses: close, clientHead: out };
+  return { status, interim: status >= 100 && status < 200 && status !== 101, framing, upstreamCloses, clientHead: out };
 }
 
-/**
- * Follows a chunked body across reads (RFC 9112 §7.1) without copying it:
- * `scan` says how many bytes of a buffer belong to the body, and when the
- * last chunk and trailers have passed.
- */
-export class ChunkedScanner {
-  private state: "size" | "ext" | "sizeLf" | "data" | "dataCr" | "dataLf" | "trailerStart" | "trailer" | "trailerLf" | "endLf" | "done" = "size";
-  private size = 0;
-  private sizeDigits = 0;
-  private remaining = 0;
-  failed = false;
-
-  get done(): boolean {
-    return this.state === "done";
-  }
-
-  /** Bytes of `buf` (from `start`) that are body; stops at the end of the message. -1 on a framing error. */
-  scan(buf: Buffer, start = 0): number {
-    let i = start;
-    while (i < buf.length && this.state !== "done") {
-      if (this.state === "data") {
-        const take = Math.min(this.remaining, buf.length - i);
-        i += take;
-        this.remaining -= take;
-        if (this.remaining === 0) this.state = "dataCr";
-        continue;
-      }
-      const c = buf[i++]!;
-      switch (this.state) {
-        case "size": {
-          const digit = hexValue(c);
-          if (digit >= 0 && this.sizeDigits < 12) {
-            this.size = this.size * 16 + digit;
-            this.sizeDigits++;
-          } else if (this.sizeDigits > 0 && (c === 0x3b || c === 0x20 || c === 0x09)) this.state = "ext";
-          else if (this.sizeDigits > 0 && c === 0x0d) this.state = "sizeLf";
-          else return this.fail();
-          break;
-        }
-        case "ext":
-          if (c === 0x0d) this.state = "sizeLf";
-          break;
-        case "sizeLf":
-          if (c !== 0x0a) return this.fail();
-          this.remaining = this.size;
-          this.state = this.size === 0 ? "trailerStart" : "data";
-          this.size = 0;
-          this.sizeDigits = 0;
-          break;
-        case "dataCr":
-          if (c !== 0x0d) return this.fail();
-          this.state = "dataLf";
-          break;
-        case "dataLf":
-          if (c !== 0x0a) return this.fail();
-          this.state = "size";
-          break;
-        case "trailerStart":
-          this.state = c === 0x0d ? "endLf" : "trailer";
-          break;
-        case "trailer":
-          if (c === 0x0d) this.state = "trailerLf";
-          break;
-        case "trailerLf":
-          if (c !== 0x0a) return this.fail();
-          this.state = "trailerStart";
-          break;
-        case "endLf":
-          if (c !== 0x0a) return this.fail();
-          this.state = "done";
-          break;
-      }
-    }
-    return i - start;
-  }
-
-  private fail(): number {
-    this.failed = true;
-    return -1;
-  }
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
+/** A short plain-text answer from the proxy itself (502, 503), with a hint to retry. */
+export function localAnswer(status: 502 | 503, slot: string, text: string, close: boolean): string {
+  const reason = status === 502 ? "Bad Gateway" : "Service Unavailable";
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nretry-after: 1\r\nx-cutover-slot: ${slot}\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${close ? "connection: close\r\n" : ""}\r\n${text}`;
 }

@@ -7,7 +7,8 @@
  * handed, with the connection, to Node's HTTP server: the slow, general path.
  */
 import type net from "node:net";
-import { ChunkedScanner, headEnd, MAX_REQUEST_HEAD, MAX_RESPONSE_HEAD, parseRequestHead, parseResponseHead, type BodyFraming, type RequestHead } from "./http1.js";
+import { headEnd, localAnswer, MAX_REQUEST_HEAD, parseRequestHead, type RequestHead } from "./http1.js";
+import { ResponseReader } from "./response-reader.js";
 import type { UpstreamConnection, UpstreamPool, UpstreamUser } from "./upstream-pool.js";
 import type { SlotName } from "./types.js";
 
@@ -43,10 +44,9 @@ interface Exchange {
   replayed: boolean;
   /** Response bytes arrived from the app (a stale-socket replay is only safe before). */
   started: boolean;
-  partialHead: Buffer | undefined;
-  framing: BodyFraming | undefined;
-  responseLeft: number;
-  chunks: ChunkedScanner | undefined;
+  reader: ResponseReader;
+  /** The app said it will close this connection after the response. */
+  upstreamCloses: boolean;
   headSent: boolean;
   responseDone: boolean;
 }
@@ -161,10 +161,8 @@ export class ClientConnection implements UpstreamUser {
       reused: false,
       replayed: false,
       started: false,
-      partialHead: undefined,
-      framing: undefined,
-      responseLeft: 0,
-      chunks: undefined,
+      reader: new ResponseReader(head.method),
+      upstreamCloses: false,
       headSent: false,
       responseDone: false,
     };
@@ -211,86 +209,22 @@ export class ClientConnection implements UpstreamUser {
   onUpstreamData(data: Buffer): void {
     const ex = this.ex!;
     ex.started = true;
-    if (!ex.framing) {
-      data = ex.partialHead ? Buffer.concat([ex.partialHead, data]) : data;
-      ex.partialHead = undefined;
-      const out = this.takeResponseHead(ex, data);
-      if (out === undefined) return;
-      data = out;
-    }
-    this.forwardBody(ex, data);
-  }
-
-  /**
-   * Consume response heads at the front of `data` (interim 1xx ones are
-   * forwarded as they come): the rest of `data` once the final head is
-   * known, or undefined while it is incomplete or when the exchange failed.
-   */
-  private takeResponseHead(ex: Exchange, data: Buffer): Buffer | undefined {
-    for (;;) {
-      const end = headEnd(data);
-      if (end < 0) {
-        if (data.length > MAX_RESPONSE_HEAD) this.upstreamFailed(ex, "response head too large");
-        else ex.partialHead = data;
-        return undefined;
-      }
-      const head = parseResponseHead(data.toString("latin1", 0, end), ex.head.method);
-      if (!head || head.status === 101) {
-        this.upstreamFailed(ex, "invalid response");
-        return undefined;
-      }
-      const rest = data.subarray(end);
-      if (head.interim) {
-        this.socket.write(`${head.clientHead}\r\n`, "latin1");
-        data = rest;
-        continue;
-      }
-      ex.framing = head.framing;
-      if (head.framing.kind === "length") ex.responseLeft = head.framing.length;
-      if (head.framing.kind === "chunked") ex.chunks = new ChunkedScanner();
-      if (head.upstreamCloses && ex.up) ex.up.requests = Infinity; // not reusable
-      if (head.framing.kind === "close") this.closeAfter = true;
-      const headText = `${head.clientHead}x-cutover-slot: ${ex.slot}\r\n${this.closeAfter ? "connection: close\r\n" : ""}\r\n`;
+    const step = ex.reader.push(data);
+    if (step === undefined) return;
+    if ("error" in step) return this.upstreamFailed(ex, step.error);
+    for (const interim of step.interim) this.socket.write(interim, "latin1");
+    let out = step.body;
+    if (step.head) {
+      ex.upstreamCloses = step.head.upstreamCloses;
+      // A body that ends when the app closes can only end for the client the same way.
+      if (ex.reader.endsAtClose) this.closeAfter = true;
+      const head = Buffer.from(`${step.head.clientHead}x-cutover-slot: ${ex.slot}\r\n${this.closeAfter ? "connection: close\r\n" : ""}\r\n`, "latin1");
       ex.headSent = true;
-      // Head and the body bytes that came with it leave in one write.
-      const body = this.bodyPart(ex, rest);
-      if (body === undefined) return undefined;
-      this.write(body.length ? Buffer.concat([Buffer.from(headText, "latin1"), body]) : Buffer.from(headText, "latin1"));
-      if (this.responseComplete(ex)) this.finishResponse(ex);
-      return undefined;
+      // The head and the body bytes that came with it leave in one write.
+      out = out.length ? Buffer.concat([head, out]) : head;
     }
-  }
-
-  private forwardBody(ex: Exchange, data: Buffer): void {
-    const body = this.bodyPart(ex, data);
-    if (body === undefined) return;
-    if (body.length) this.write(body);
-    if (this.responseComplete(ex)) this.finishResponse(ex);
-  }
-
-  /** The part of `data` that belongs to the response body; undefined after a framing error. */
-  private bodyPart(ex: Exchange, data: Buffer): Buffer | undefined {
-    const framing = ex.framing!;
-    let take = data.length;
-    if (framing.kind === "none") take = 0;
-    else if (framing.kind === "length") {
-      take = Math.min(ex.responseLeft, data.length);
-      ex.responseLeft -= take;
-    } else if (framing.kind === "chunked") {
-      take = ex.chunks!.scan(data);
-      if (take < 0) {
-        this.upstreamFailed(ex, "bad chunked encoding");
-        return undefined;
-      }
-    }
-    // Bytes past the end of the response: the app broke framing; do not reuse its connection.
-    if (take < data.length && ex.up) ex.up.requests = Infinity;
-    return take === data.length ? data : data.subarray(0, take);
-  }
-
-  private responseComplete(ex: Exchange): boolean {
-    const f = ex.framing!;
-    return f.kind === "none" || (f.kind === "length" && ex.responseLeft === 0) || (f.kind === "chunked" && ex.chunks!.done);
+    if (out.length) this.write(out);
+    if (step.done) this.finishResponse(ex);
   }
 
   private write(data: Buffer): void {
@@ -300,7 +234,7 @@ export class ClientConnection implements UpstreamUser {
   onUpstreamGone(error: NodeJS.ErrnoException | undefined): void {
     const ex = this.ex!;
     ex.up = undefined;
-    if (ex.framing?.kind === "close" && !error) return this.finishResponse(ex);
+    if (ex.reader.endsAtClose && !error) return this.finishResponse(ex);
     if (ex.reused && !ex.started && !ex.replayed && ex.copy && ex.pool.port !== undefined) {
       // A kept-alive socket the app closed as we reused it: the request never
       // reached the app, so sending it once more on a new connection is safe.
@@ -329,11 +263,7 @@ export class ClientConnection implements UpstreamUser {
 
   /** Answer from the proxy itself (no app, or the app failed before answering). */
   private respondLocally(ex: Exchange, status: 502 | 503, text: string): void {
-    const reason = status === 502 ? "Bad Gateway" : "Service Unavailable";
-    this.socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nretry-after: 1\r\nx-cutover-slot: ${ex.slot}\r\ncontent-length: ${Buffer.byteLength(text)}\r\n${this.closeAfter ? "connection: close\r\n" : ""}\r\n${text}`,
-      "latin1",
-    );
+    this.socket.write(localAnswer(status, ex.slot, text, this.closeAfter), "latin1");
     ex.headSent = true;
     this.finishResponse(ex);
   }
@@ -344,7 +274,7 @@ export class ClientConnection implements UpstreamUser {
     ex.up = undefined;
     if (up) {
       // An answer that came before the whole request body leaves the connection out of step.
-      if (ex.bodyLeft > 0 || up.requests === Infinity) up.destroy();
+      if (ex.bodyLeft > 0 || ex.upstreamCloses || ex.reader.overrun) up.destroy();
       else ex.pool.release(up);
     }
     // The rest of the body is dropped now: no upstream drain will come to resume a client paused for one.
