@@ -13,6 +13,7 @@ export const MAX_RESPONSE_HEAD = 64 * 1024;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^\d{1,15}$/;
+const STATUS = /^\d{3}$/;
 /**
  * A CR or LF that is not part of a CRLF, or a NUL: some servers take a bare
  * LF as a line break, so forwarding it could smuggle a header past the
@@ -71,12 +72,17 @@ const NOT_NOMINABLE = new Set(["content-length", "host", "transfer-encoding"]);
  * `upgrade`, and names of headers meant for this hop only, which a proxy
  * removes (RFC 9110 §7.6.1).
  */
-function connectionOptions(lines: HeaderLine[]): Set<string> {
-  const options = new Set<string>();
-  for (const h of lines) if (h.lower === "connection") for (const t of h.value.toLowerCase().split(",")) if (t.trim()) options.add(t.trim());
-  for (const name of NOT_NOMINABLE) options.delete(name);
-  return options;
+function connectionOptions(lines: HeaderLine[]): ReadonlySet<string> {
+  let options: Set<string> | undefined;
+  for (const h of lines) {
+    if (h.lower !== "connection") continue;
+    options ??= new Set();
+    for (const t of h.value.toLowerCase().split(",")) if (t.trim() && !NOT_NOMINABLE.has(t.trim())) options.add(t.trim());
+  }
+  // Most messages have no Connection header: no set to build (this runs for every request and response).
+  return options ?? NO_OPTIONS;
 }
+const NO_OPTIONS: ReadonlySet<string> = new Set();
 
 /** The Content-Length (-1 when absent); NaN when malformed or repeated with different values. */
 function contentLengthOf(lines: HeaderLine[]): number {
@@ -90,7 +96,7 @@ function contentLengthOf(lines: HeaderLine[]): number {
 }
 
 /** Whether a header goes on to the next hop. */
-function forwarded(h: HeaderLine, options: Set<string>): boolean {
+function forwarded(h: HeaderLine, options: ReadonlySet<string>): boolean {
   return !HOP_BY_HOP.has(h.lower) && !options.has(h.lower);
 }
 
@@ -174,21 +180,22 @@ export interface ResponseHead {
 /** Parse an upstream response head; undefined when it is not valid HTTP/1.x. */
 export function parseResponseHead(text: string, requestMethod: string): ResponseHead | undefined {
   const lineEnd = text.indexOf("\r\n");
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(text.slice(0, lineEnd));
-  const lines = m && headerLines(text, lineEnd + 2);
-  if (!m || !lines) return undefined;
-  const status = Number(m[2]);
+  // "HTTP/1.x NNN[ reason]", checked by hand: this runs for every response.
+  const minor = text[7];
+  const code = text.slice(9, 12);
+  if (!text.startsWith("HTTP/1.") || (minor !== "0" && minor !== "1") || text[8] !== " " || !STATUS.test(code) || (lineEnd > 12 && text[12] !== " ")) return undefined;
+  const lines = headerLines(text, lineEnd + 2);
+  if (!lines) return undefined;
+  const status = Number(code);
   const options = connectionOptions(lines);
   const contentLength = contentLengthOf(lines);
   if (Number.isNaN(contentLength)) return undefined;
   /** All transfer-encoding lines, joined as one list. */
-  const codings = lines
-    .filter((h) => h.lower === "transfer-encoding")
-    .map((h) => h.value)
-    .join(", ");
+  let codings = "";
+  for (const h of lines) if (h.lower === "transfer-encoding") codings = codings ? `${codings}, ${h.value}` : h.value;
   // Only "chunked" (last) is a framing the fast path can follow; any other coding is read to close.
   const chunked = codings !== "" && codings.toLowerCase().split(",").pop()?.trim() === "chunked";
-  let out = `HTTP/1.1 ${m[2]} ${m[3] ?? ""}\r\n`;
+  let out = `HTTP/1.1 ${code} ${text.slice(13, lineEnd)}\r\n`;
   let lengthSent = false;
   for (const h of lines) {
     if (h.lower === "content-length") {
@@ -206,7 +213,7 @@ export function parseResponseHead(text: string, requestMethod: string): Response
   else if (contentLength >= 0) framing = { kind: "length", length: contentLength };
   else framing = { kind: "close" };
   // HTTP/1.0 closes unless it asked for keep-alive; any `close` option closes; so does a body read to close.
-  const upstreamCloses = options.has("close") || (m[1] === "0" && !options.has("keep-alive")) || (codings !== "" && !chunked) || framing.kind === "close";
+  const upstreamCloses = options.has("close") || (minor === "0" && !options.has("keep-alive")) || (codings !== "" && !chunked) || framing.kind === "close";
   // The client gets the body in the framing it came in: chunked passes through unchanged.
   if (framing.kind === "chunked") out += "transfer-encoding: chunked\r\n";
   return { status, interim: status >= 100 && status < 200 && status !== 101, framing, upstreamCloses, clientHead: out };
