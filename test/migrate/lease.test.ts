@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isCutoverError } from "../../src/errors.js";
 import { runMigrations } from "../../src/providers/sql/apply.js";
 import { readJournal } from "../../src/providers/sql/journal.js";
-import { assertFence, MigrationLease, readLease } from "../../src/providers/sql/lease.js";
+import { advisoryKey, assertFence, MigrationLease, readLease } from "../../src/providers/sql/lease.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
 import { resolveScript } from "../../src/providers/sql/admin.js";
 import { ChildEngine } from "./child.js";
-import { DBS, q, scoped, tempFolders, testLog, type TestDb } from "./helpers.js";
+import { createPgDb, DBS, q, scoped, tempFolders, testLog, type TestDb } from "./helpers.js";
 
 /** A statement that keeps a runner busy for a while, in each dialect. */
 const slow = (dialect: string, seconds: number) =>
@@ -195,4 +195,36 @@ describe("PostgreSQL-only lease and non-transactional cases", () => {
     expect(await client.ops.indexState(setup, "dup_v")).toBe("valid");
     await setup.close();
   });
+});
+
+// The advisory lock is PostgreSQL's; SQLite runners on one machine check the holder's process instead.
+describe("migration lease on postgres: the advisory lock", () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createPgDb();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("takes a free lease only with the advisory lock, so a holder can never be mistaken for a dead one", async () => {
+      const client = scoped(db, "l1c");
+      const [other, connC, connE] = [await client.connect("other"), await client.connect("c"), await client.connect("e")];
+      try {
+        // Another runner is between pg_try_advisory_lock and taking the row: the row is free, its lock is not.
+        await MigrationLease.acquire(client, connC, { runId: "warm-up", ttlMs: 60_000, waitMs: 0 }).then((l) => l.release());
+        await other.query("select pg_advisory_lock($1::bigint)", [advisoryKey(client.journalScope)]);
+        const refused = await MigrationLease.acquire(client, connC, { runId: "c", ttlMs: 60_000, waitMs: 0 }).catch((e: unknown) => e);
+        expect(isCutoverError(refused, "ENV_LOCKED")).toBe(true);
+        // Once the lock is free the waiting runner takes both; a third runner then finds the holder alive.
+        setTimeout(() => void other.query("select pg_advisory_unlock($1::bigint)", [advisoryKey(client.journalScope)]), 300);
+        const c = await MigrationLease.acquire(client, connC, { runId: "c", ttlMs: 60_000, waitMs: 10_000 });
+        const third = await MigrationLease.acquire(client, connE, { runId: "e", ttlMs: 60_000, waitMs: 0 }).catch((e: unknown) => e);
+        expect(isCutoverError(third, "ENV_LOCKED")).toBe(true);
+        expect((await readLease(connE, client))?.runId).toBe("c");
+        await c.release();
+      } finally {
+        for (const conn of [other, connC, connE]) await conn.close();
+      }
+    });
 });

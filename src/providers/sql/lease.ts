@@ -100,6 +100,9 @@ export function describeLease(l: LeaseState): string {
   return `held by ${l.holder ?? "nobody"}${l.runId ? ` (run ${l.runId})` : ""} since ${l.acquiredAt}, last heartbeat ${l.heartbeatAt}, expires ${l.expiresAt}`;
 }
 
+/** How long past its wait a runner keeps trying while the lease is between holders. */
+const SETTLE_MS = 2_000;
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -142,9 +145,13 @@ export class MigrationLease {
         // SQLite (one machine): a holder whose process is gone from this host is dead too.
         const deadLocal = !pg && before?.live === true && holderProcessGone(before.holder);
         const steal = options.force === true || advisory || deadLocal;
+        // On PostgreSQL a free row is taken only with the advisory lock: a runner without it
+        // would hold a lease whose liveness others infer from that lock, and could have it
+        // stolen while alive (someone else is taking or releasing the lease right now).
+        const takeFree = !pg || steal;
         let token: number | undefined;
         try {
-          token = await tryTake(conn, client, holder, options, steal);
+          token = await tryTake(conn, client, holder, options, steal, takeFree);
         } catch (e) {
           // Another writer holds the lease row or (SQLite) the database: that is "busy", not an error.
           if (!isLockTimeout(e)) throw e;
@@ -166,7 +173,9 @@ export class MigrationLease {
         }
         if (advisory) await conn.query("select pg_advisory_unlock($1::bigint)", [key]);
         const current = await readLease(conn, client);
-        if (Date.now() >= deadline || options.signal?.aborted) {
+        // A free row with the advisory lock busy settles within moments: not a reason to fail fast.
+        const settling = pg && !current?.holder && Date.now() < deadline + SETTLE_MS;
+        if ((Date.now() >= deadline && !settling) || options.signal?.aborted) {
           throw new CutoverError(ErrorCode.Locked, `the migration lease on ${client.target} is ${current ? describeLease(current) : "held"}`, {
             hint: "wait for that run to finish, or raise `leaseWait`; a crashed holder's lease expires on its own",
             details: { holder: current?.holder ?? null, runId: current?.runId ?? null, expiresAt: current?.expiresAt ?? null },
@@ -263,13 +272,13 @@ async function terminateOrphanedExecutor(conn: SqlConnection, client: SqlClient,
   }
 }
 
-async function tryTake(conn: SqlConnection, client: SqlClient, holder: string, o: LeaseOptions, steal: boolean): Promise<number | undefined> {
+async function tryTake(conn: SqlConnection, client: SqlClient, holder: string, o: LeaseOptions, steal: boolean, takeFree: boolean): Promise<number | undefined> {
   const { tables, now, nowPlusMs, boolParam } = client.sql;
   await conn.query(`insert into ${tables.lease} (name, token) values ($1, 0) on conflict (name) do nothing`, [LEASE_NAME]);
   const rows: Row[] = await conn.query(
     `update ${tables.lease} set holder = $2, run_id = $3, token = token + 1, acquired_at = ${now}, heartbeat_at = ${now}, expires_at = ${nowPlusMs("$4")}
-      where name = $1 and (holder is null or expires_at < ${now} or ${boolParam("$5")}) returning token`,
-    [LEASE_NAME, holder, o.runId, o.ttlMs, steal],
+      where name = $1 and ((holder is null and ${boolParam("$6")}) or (holder is not null and expires_at < ${now}) or ${boolParam("$5")}) returning token`,
+    [LEASE_NAME, holder, o.runId, o.ttlMs, steal, takeFree],
   );
   return rows[0] ? Number(rows[0].token) : undefined;
 }
