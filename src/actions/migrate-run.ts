@@ -1,14 +1,18 @@
 /**
  * `migrate.run`: apply the pending scripts of one phase (expand | migrate |
- * contract) from a script folder, journaled, leased and verified. See
+ * contract) from a script folder, journaled, leased and verified. With
+ * `reversible: true` every script it applies needs an undo script, and abort
+ * runs them (newest first) for exactly the scripts this run applied. See
  * docs/migrations.md.
  */
 import { z } from "zod";
-import { runMigrations } from "../providers/sql/apply.js";
+import { runMigrations, type RunAppliedScript } from "../providers/sql/apply.js";
 import { parseDuration } from "../providers/sql/duration.js";
 import { formatPlan, planMigrations } from "../providers/sql/plan.js";
 import { preserveSpec } from "../providers/sql/preserve.js";
 import { loadScriptFolder, PHASES } from "../providers/sql/scripts.js";
+import { undoMigrations } from "../providers/sql/undo.js";
+import { CutoverError, ErrorCode } from "../errors.js";
 import { inlineCheck, resolveDir, sessionFields, sessionOverrides, sqlClient, sqlProvider, targetField, toChecks } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "./types.js";
 
@@ -23,6 +27,12 @@ export const migrateRunWith = z
     preserve: z.array(preserveSpec).optional().describe("Tables, columns or queries hashed before the first script and after the last; a difference fails the step (before any swap)."),
     previousVersionRetired: z.boolean().default(false).describe("For `phase: contract`: the operator states the previous app version is retired (no longer live and no longer a rollback target). Required for a contract; recorded in the journal."),
     force: z.boolean().default(false).describe("For `phase: contract`: override the expand/contract safety rules. Recorded in the journal as FORCE."),
+    reversible: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Abort can take this step back: every script it applies needs an undo script `NNNN_name.<phase>.undo.sql` next to it (checked before any change), and `cutover abort` runs the undo scripts of exactly the scripts this run applied, newest first.",
+      ),
     ...sessionFields,
   })
   .strict();
@@ -31,13 +41,13 @@ export const migrateRun = defineAction({
   kind: "migrate.run",
   summary: "Apply the pending migration scripts of one phase (expand | migrate | contract), journaled, leased and verified.",
   description:
-    "Takes the migration lease, runs every compatibility check and validation before any change, snapshots preserved data, applies the phase's pending scripts in number order (each with its journal row in one transaction), then compares the snapshots. Re-running skips applied scripts; a failed script is retried from where it stopped.",
+    "Takes the migration lease, runs every compatibility check and validation before any change, snapshots preserved data, applies the phase's pending scripts in number order (each with its journal row in one transaction), then compares the snapshots. Re-running skips applied scripts; a failed script is retried from where it stopped. With `reversible: true`, abort runs the undo scripts (`NNNN_name.<phase>.undo.sql`) of exactly the scripts this run applied, newest first.",
   with: migrateRunWith,
   idempotent: true,
-  // Schema changes are forward-only: abort leaves them in place (an expand is backward compatible; a contract is a point of no return).
+  // Schema changes are forward-only unless the step is reversible: abort leaves them in place (an expand is backward compatible; a contract is a point of no return).
   undo: "irreversible",
-  // An expand is backward compatible by design: abort leaves it in place and the old version keeps working.
-  undoFor: (w) => (w.phase === "expand" ? "none" : "irreversible"),
+  // reversible: the undo scripts take it back. Otherwise an expand is backward compatible by design: abort leaves it in place and the old version keeps working.
+  undoFor: (w) => (w.reversible ? "recorded" : w.phase === "expand" ? "none" : "irreversible"),
   provider: sqlProvider,
   describe(input, ctx) {
     try {
@@ -45,6 +55,7 @@ export const migrateRun = defineAction({
       const ofPhase = folder.scripts.filter((s) => s.phase === input.phase);
       const risky = ofPhase.filter((s) => s.risks.length > 0).map((s) => s.name);
       const noTx = ofPhase.filter((s) => !s.transactional).map((s) => s.name);
+      const noUndo = ofPhase.filter((s) => !s.undo).map((s) => s.name);
       return (
         `apply pending '${input.phase}' scripts from ${input.dir} (${ofPhase.length} in the folder` +
         (noTx.length ? `; without transaction: ${noTx.join(", ")}` : "") +
@@ -53,10 +64,11 @@ export const migrateRun = defineAction({
         (folder.checks.length + (input.checks?.length ?? 0) ? `; ${folder.checks.length + (input.checks?.length ?? 0)} compatibility check(s) first` : "") +
         (input.acknowledge.length ? `; acknowledged: ${input.acknowledge.join(", ")}` : "") +
         (input.preserve?.length ? `; verify preserved data: ${input.preserve.map((p) => p.name ?? p.table).join(", ")}` : "") +
-        (input.phase === "contract" ? (input.force ? "; FORCED past the expand/contract rules" : "; needs the previous version retired") : "")
+        (input.phase === "contract" ? (input.force ? "; FORCED past the expand/contract rules" : "; needs the previous version retired") : "") +
+        (input.reversible ? `; reversible: abort runs the undo scripts${noUndo.length ? ` (missing for: ${noUndo.join(", ")})` : ""}` : "")
       );
     } catch {
-      return `apply pending '${input.phase}' scripts from ${input.dir}`;
+      return `apply pending '${input.phase}' scripts from ${input.dir}${input.reversible ? "; reversible" : ""}`;
     }
   },
   async run(input, ctx): Promise<ActionResult> {
@@ -64,7 +76,10 @@ export const migrateRun = defineAction({
     const folder = loadScriptFolder(resolveDir(ctx.baseDir, input.dir));
     const checks = toChecks(input.checks);
     if (ctx.dryRun) {
-      const plan = await planMigrations(client, { folder, phase: input.phase, runId: ctx.runId, checks, acknowledge: input.acknowledge, preserve: input.preserve, previousVersionRetired: input.previousVersionRetired, force: input.force, runChecks: true });
+      const plan = await planMigrations(client, {
+        folder, phase: input.phase, runId: ctx.runId, checks, acknowledge: input.acknowledge, preserve: input.preserve,
+        previousVersionRetired: input.previousVersionRetired, force: input.force, requireUndo: input.reversible, runChecks: true,
+      });
       for (const line of formatPlan(plan).split("\n")) ctx.log.info(line);
       return { outputs: { pending: plan.toRun.length, scripts: plan.toRun.map((s) => s.name), problems: plan.problems.length } };
     }
@@ -78,6 +93,7 @@ export const migrateRun = defineAction({
       preserve: input.preserve,
       previousVersionRetired: input.previousVersionRetired,
       force: input.force,
+      requireUndo: input.reversible,
       settings: sessionOverrides(input),
       lockRetries: input.lockRetries,
       leaseTtlMs: parseDuration(input.leaseTtl),
@@ -93,7 +109,61 @@ export const migrateRun = defineAction({
         lastSeq: last?.seq ?? null,
         acknowledged: result.acknowledged,
       },
-      recorded: { phase: input.phase, applied: result.applied.map((a) => a.name) },
+      // Every script of the phase this run has applied (earlier attempts included) with its checksum: exactly what an undo may take back.
+      recorded: { phase: input.phase, reversible: input.reversible, applied: result.appliedByRun.map((a) => a.name), scripts: result.appliedByRun.map(toJson) },
     };
   },
+  async undoRun(input, ctx): Promise<void> {
+    const scripts = recordedScripts(ctx.recorded);
+    if (scripts.length === 0) {
+      ctx.log.info("this run applied no script in this step: nothing to undo");
+      return;
+    }
+    const client = await sqlClient(ctx, input.target);
+    const folder = loadScriptFolder(resolveDir(ctx.baseDir, input.dir));
+    const result = await undoMigrations(client, {
+      folder,
+      runId: ctx.runId,
+      scripts,
+      release: input.release,
+      settings: sessionOverrides(input),
+      lockRetries: input.lockRetries,
+      leaseTtlMs: parseDuration(input.leaseTtl),
+      leaseWaitMs: parseDuration(input.leaseWait),
+      log: ctx.log,
+      signal: ctx.signal,
+    });
+    ctx.log.info(`undid ${result.undone.length} script(s)${result.undone.length ? `: ${result.undone.map((u) => u.name).join(", ")}` : ""}${result.skipped.length ? `; ${result.skipped.length} already undone` : ""}`);
+  },
 });
+
+function toJson(a: RunAppliedScript) {
+  return { seq: a.seq, name: a.name, checksum: a.checksum, undo: a.undo ? { name: a.undo.name, checksum: a.undo.checksum } : null };
+}
+
+const Recorded = z.object({
+  scripts: z.array(
+    z.object({
+      seq: z.number().int(),
+      name: z.string(),
+      checksum: z.string(),
+      undo: z.object({ name: z.string(), checksum: z.string() }).nullable().optional(),
+    }),
+  ),
+});
+
+/** The scripts a successful run recorded; refuses a record without checksums (a step that ran before it was made reversible). */
+function recordedScripts(recorded: unknown): RunAppliedScript[] {
+  const parsed = Recorded.safeParse(recorded);
+  if (!parsed.success) {
+    const applied = (recorded as { applied?: unknown } | null)?.applied;
+    const names = Array.isArray(applied) ? applied.map(String) : [];
+    if (names.length === 0) return [];
+    throw new CutoverError(ErrorCode.StepFailed, `this step ran without \`reversible: true\`: its record names ${names.join(", ")} but not their checksums, so cutover cannot undo them safely`, {
+      hint: "take them back by hand if they must go, then `cutover skip <step>` to leave the step in place in this abort",
+      retryable: false,
+      details: { recorded },
+    });
+  }
+  return parsed.data.scripts.map((s) => ({ seq: s.seq, name: s.name, checksum: s.checksum, ...(s.undo ? { undo: s.undo } : {}) }));
+}

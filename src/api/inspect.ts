@@ -156,7 +156,16 @@ export function abortPreview(state: RunState, loaded?: LoadedPlaybook): AbortPre
     .filter((st: StepState) => st.undo.status !== "succeeded" && st.undo.status !== "skipped")
     .map((st) => {
       const spec = specs.get(st.stepId);
-      return { id: st.id, action: spec?.action ?? "?", undo: spec ? undoKind(spec) : "none" };
+      if (!spec) return { id: st.id, action: "?", undo: "none" as const };
+      // Inputs that read only params resolve as the abort would see them (a templated `reversible`, a list from a param).
+      const scope: Scope = { params: state.params, steps: {}, env: {}, secrets: () => undefined, run: { id: state.runId } };
+      let withBlock = spec.with;
+      try {
+        if (isStaticallyKnown(spec.with ?? {}, state.secretParams)) withBlock = resolveValue(spec.with ?? {}, scope);
+      } catch {
+        /* judged on the raw inputs */
+      }
+      return { id: st.id, action: spec.action ?? "?", undo: undoKind({ ...spec, with: withBlock }) };
     });
 }
 

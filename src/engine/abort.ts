@@ -45,7 +45,8 @@ async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec
   const undoDef = override ? deps.findAction(override.action) : def;
   if (!undoDef) return skip("no-undo");
   if (!override) {
-    const kind = undoKindOf(undoDef, spec.with);
+    // Judged on the resolved inputs: a templated field (a list from a param, `reversible` itself) fails the raw schema and would read as the default kind.
+    const kind = undoKindOf(undoDef, resolvedOrRaw(deps, st, spec.with));
     if (kind === "none") return skip("nothing-to-undo");
     if (kind === "irreversible") return skip("point-of-no-return");
     if (!undoDef.undoRun) return skip("no-undo");
@@ -123,7 +124,17 @@ async function undoFailed(deps: EngineDeps, st: StepState, attempt: number, info
   return "stop";
 }
 
-/** The undo kind of a step, asking the action when it depends on the (unresolved) inputs. */
+/** The step's inputs resolved as the undo would see them; the raw block if they cannot be resolved now (the undo then reports why). */
+function resolvedOrRaw(deps: EngineDeps, st: StepState, withBlock: unknown): unknown {
+  try {
+    const scope = buildScope({ state: deps.journal.state, params: deps.params, env: deps.env, secret: deps.secret, matrix: st.matrix, redactor: deps.redactor });
+    return resolveValue(withBlock ?? {}, scope);
+  } catch {
+    return withBlock;
+  }
+}
+
+/** The undo kind of a step, asking the action when it depends on the inputs (resolved when the caller can, raw otherwise). */
 export function undoKindOf(def: ActionDefinition<unknown>, withBlock: unknown): "recorded" | "none" | "irreversible" {
   if (!def.undoFor) return def.undo;
   const parsed = def.with.safeParse(withBlock ?? {});

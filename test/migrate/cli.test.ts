@@ -1,32 +1,11 @@
 /** `cutover migrate ...` in-process against SQLite: status, plan, resolve, accept-drift, unlock. */
-import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { register } from "../../src/cli/commands/migrate.js";
 import { runMigrations } from "../../src/providers/sql/apply.js";
 import { MigrationLease } from "../../src/providers/sql/lease.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
+import { cli } from "./cli-harness.js";
 import { rewriteFile } from "./files.js";
 import { createSqliteDb, removeDir, testLog, writeFolder, type TestDb } from "./helpers.js";
-
-async function cli(args: string[]): Promise<{ out: string; code: number }> {
-  const program = new Command("cutover").option("-o, --output <format>", "", "text").option("--state-dir <dir>").exitOverride();
-  register(program);
-  let out = "";
-  const write = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stderr.write;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(["node", "cutover", ...args]);
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, code };
-}
 
 describe("cutover migrate (CLI)", () => {
   let db: TestDb;

@@ -81,7 +81,7 @@ async function withClient<T>(o: TargetOptions, io: CliIO, fn: (client: SqlClient
 export function register(program: Command): void {
   const migrate = program.command("migrate").description("inspect and settle database migrations (journal, lease, drift, dirty scripts)");
 
-  withTarget(migrate.command("status").description("each script's state (applied, pending, failed, running/dirty, drift) and the migration lease"))
+  withTarget(migrate.command("status").description("each script's state (applied, pending, undone, failed, running/dirty, drift) and the migration lease"))
     .option("--history", "also list every journal row (each attempt, resolve and accepted drift: the audit trail)")
     .action(
     withIO(async (io, o: TargetOptions & { history?: boolean }) =>
@@ -95,15 +95,17 @@ export function register(program: Command): void {
           }
         }
         if (io.json) {
-          io.out(JSON.stringify({ type: "migrate.status", target: client.target, lease: lease ?? null, scripts: status.scripts.map((s) => ({ seq: s.script.seq, name: s.script.name, phase: s.script.phase, state: s.state, runId: s.latest?.runId ?? null, release: s.latest?.release ?? null, at: s.latest?.finishedAt ?? s.latest?.startedAt ?? null, error: s.latest?.error ?? null })), future: status.future.map((f) => f.name) }));
+          io.out(JSON.stringify({ type: "migrate.status", target: client.target, lease: lease ?? null, scripts: status.scripts.map((s) => ({ seq: s.script.seq, name: s.script.name, phase: s.script.phase, state: s.state, undo: s.script.undo?.name ?? null, runId: s.latest?.runId ?? null, release: s.latest?.release ?? null, at: s.latest?.finishedAt ?? s.latest?.startedAt ?? null, error: s.latest?.error ?? null })), future: status.future.map((f) => f.name) }));
           return;
         }
-        io.out(`${client.target}: ${status.pending.length} pending, ${status.drift.length} drifted, ${status.running.length} running/dirty`);
+        const undone = status.scripts.filter((s) => s.state === "undone").length;
+        io.out(`${client.target}: ${status.pending.length} pending${undone ? ` (${undone} undone)` : ""}, ${status.drift.length} drifted, ${status.running.length} running/dirty`);
         io.out(lease?.live ? `lease: held by ${lease.holder} (run ${lease.runId}) until ${lease.expiresAt}` : "lease: free");
         for (const s of status.scripts) {
           const l = s.latest;
           io.out(`  ${String(s.script.seq).padStart(4, "0")} ${s.state.padEnd(8)} ${s.script.name}${l ? io.c.dim(`  ${l.status} by run ${l.runId}${l.release ? ` (${l.release})` : ""} ${l.finishedAt ?? l.startedAt}`) : ""}`);
           if (s.state === "failed" && l?.error) io.out(io.c.dim(`       ${l.error.split("\n")[0]}`));
+          if (s.state === "undone") io.out(io.c.dim(`       taken back by its undo script; the next run of phase ${s.script.phase} applies it again`));
         }
         for (const f of status.future) io.out(`  ${String(f.seq).padStart(4, "0")} future   ${f.name} (applied by a newer release)`);
       }),
@@ -127,12 +129,12 @@ export function register(program: Command): void {
 
   withTarget(migrate.command("resolve").description("settle a dirty (left running) or failed script after checking the database by hand (audited)"))
     .argument("<seq>", "the script's number")
-    .requiredOption("--mark <outcome>", "succeeded (it took effect: skip it) or failed (it did not: run it again)")
+    .requiredOption("--mark <outcome>", "succeeded (it took effect: skip it), failed (it did not: run it again); for a dirty undo: undone (it took effect) or succeeded (it did not)")
     .requiredOption("--reason <text>", "why; recorded in the journal")
     .action(
       withIO(async (io, seq: string, o: TargetOptions & { mark: string; reason: string }) =>
         withClient(o, io, async (client) => {
-          if (o.mark !== "succeeded" && o.mark !== "failed") throw new CutoverError(ErrorCode.Usage, "--mark must be succeeded or failed");
+          if (o.mark !== "succeeded" && o.mark !== "failed" && o.mark !== "undone") throw new CutoverError(ErrorCode.Usage, "--mark must be succeeded, failed or undone");
           const row = await resolveScript(client, { folder: loadScriptFolder(path.resolve(o.dir)), seq: Number(seq), mark: o.mark, reason: o.reason, by: actor() });
           io.out(io.json ? JSON.stringify({ type: "migrate.resolved", seq: row.seq, name: row.name, status: row.status, note: row.note }) : `${row.name}: ${row.status} (${row.note})`);
         }),

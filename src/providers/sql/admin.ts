@@ -75,18 +75,28 @@ export function acceptDrift(client: SqlClient, input: AuditInput): Promise<Journ
 /**
  * Settle a dirty (left `running`) or failed script after checking the
  * database by hand: `succeeded` means "it took effect, skip it", `failed`
- * means "it did not, run it again".
+ * means "it did not, run it again". A dirty undo (left `undo_running`) is
+ * settled with `undone` ("the undo took effect": pending again) or
+ * `succeeded` ("it did not": the script is still applied).
  */
-export function resolveScript(client: SqlClient, input: AuditInput & { mark: "succeeded" | "failed" }): Promise<JournalRow> {
+export function resolveScript(client: SqlClient, input: AuditInput & { mark: "succeeded" | "failed" | "undone" }): Promise<JournalRow> {
   return audited(client, input, (script, status) => {
     const s = status.scripts.find((x) => x.script.seq === script.seq);
     if (s?.state !== "running" && s?.state !== "failed") {
       throw new CutoverError(ErrorCode.Usage, `script ${script.name} is ${s?.state ?? "unknown"}; only a dirty (running) or failed script can be resolved`);
     }
+    const dirtyUndo = s.latest?.status === "undo_running";
+    if (dirtyUndo && input.mark === "failed") {
+      throw new CutoverError(ErrorCode.Usage, `the undo of ${script.name} is dirty: mark it undone (the undo took effect) or succeeded (it did not; the script is still applied)`);
+    }
+    if (!dirtyUndo && input.mark === "undone") {
+      throw new CutoverError(ErrorCode.Usage, `script ${script.name} is ${s.state}, not a dirty undo; mark it succeeded or failed`);
+    }
+    const outcome: JournalStatus = input.mark === "succeeded" ? "marked_succeeded" : input.mark === "failed" ? "marked_failed" : "marked_undone";
     return {
-      status: input.mark === "succeeded" ? "marked_succeeded" : "marked_failed",
+      status: outcome,
       checksum: script.checksum,
-      note: `marked ${input.mark} by ${input.by ?? describeHolder()}: ${input.reason} (was ${s.state}${s.latest ? `, run ${s.latest.runId}` : ""})`,
+      note: `marked ${input.mark} by ${input.by ?? describeHolder()}: ${input.reason} (was ${dirtyUndo ? "a dirty undo" : s.state}${s.latest ? `, run ${s.latest.runId}` : ""})`,
     };
   });
 }

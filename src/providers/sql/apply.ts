@@ -4,18 +4,23 @@
  * data snapshots, the scripts in number order, the after-snapshots and their
  * comparison. Resuming (same run id) starts at the first unfinished script
  * and compares with the snapshots taken before the first script.
+ *
+ * With `requireUndo` (a reversible step) every script the phase would apply
+ * must have an undo script, checked with the other problems before any
+ * change; the result lists what this run has applied (`appliedByRun`, also
+ * by an earlier attempt of the same run) for the undo to take back.
  */
 import { CutoverError, ErrorCode } from "../../errors.js";
 import { formatCheckResult, preflightError, runChecks } from "./checks.js";
 import type { SessionSettings, SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, fenced, type ExecContext } from "./execute-script.js";
-import { readJournal } from "./journal.js";
+import { appliedBy, readJournal, type JournalRow } from "./journal.js";
 import { describeHolder, MigrationLease } from "./lease.js";
 import { assertContractAllowed, selectForPhase } from "./phases.js";
 import { compareSnapshots, loadSnapshots, mismatchError, saveSnapshot, snapshot, specName, type PreserveSpec, type Snapshot } from "./preserve.js";
 import type { CompatCheck, Phase, ScriptFolder } from "./scripts.js";
 import { concurrentIndexName } from "./sql-lint.js";
-import { computeStatus, DRIFT_HINT, driftMessage } from "./status.js";
+import { computeStatus, dirtyMessage, DRIFT_HINT, driftMessage, missingUndos, type MigrationStatus } from "./status.js";
 
 export interface MigrationLog {
   info(m: string): void;
@@ -35,6 +40,8 @@ export interface RunMigrationsOptions {
   preserve?: PreserveSpec[];
   previousVersionRetired?: boolean;
   force?: boolean;
+  /** A reversible step: refuse (before any change) to apply a script that has no undo script. */
+  requireUndo?: boolean;
   settings?: Partial<SessionSettings>;
   lockRetries?: number;
   lockRetryBaseMs?: number;
@@ -51,8 +58,21 @@ export interface AppliedScript {
   durationMs: number;
 }
 
+/** A script this run applied and that is still applied: what an undo takes back. */
+export interface RunAppliedScript {
+  seq: number;
+  name: string;
+  /** The checksum it was applied with. */
+  checksum: string;
+  /** Its undo script's name and checksum at apply time, when it has one. */
+  undo?: { name: string; checksum: string };
+}
+
 export interface RunMigrationsResult {
+  /** Applied by this attempt. */
   applied: AppliedScript[];
+  /** Every script of the phase applied by this run id (this and earlier attempts) and still applied, in number order. */
+  appliedByRun: RunAppliedScript[];
   /** Acknowledged codes recorded in the journal for this run. */
   acknowledged: string[];
   snapshots: { name: string; rowCount: number; hash: string }[];
@@ -82,13 +102,8 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
     for (const d of status.drift) problems.push(driftMessage(d));
     for (const f of status.future) o.log.warn(`journal has ${f.name} (seq ${f.seq}) from a newer release; tolerated`);
     for (const r of status.running) {
-      const cic = !r.script.transactional && concurrentIndexName(r.script.statements[0]?.code ?? "") !== undefined;
-      if (!cic) {
-        problems.push(
-          `${r.script.file}: script ${r.script.seq} is dirty: left running by ${r.latest?.executedBy} (run ${r.latest?.runId}) with no live holder; ` +
-            `check whether it took effect, then: cutover migrate resolve ${r.script.seq} --mark succeeded|failed --reason '...'`,
-        );
-      }
+      const cic = r.latest?.status === "running" && !r.script.transactional && concurrentIndexName(r.script.statements[0]?.code ?? "") !== undefined;
+      if (!cic) problems.push(dirtyMessage(r));
     }
     let selection: ReturnType<typeof selectForPhase> = { toRun: [] };
     try {
@@ -96,6 +111,7 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
     } catch (e) {
       problems.push((e as Error).message);
     }
+    if (o.requireUndo) problems.push(...missingUndos(selection.toRun));
     const acknowledged = [...(o.acknowledge ?? [])];
     if (o.phase === "contract" && selection.toRun.length > 0) {
       try {
@@ -112,7 +128,7 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
     const resumingPreserve = (o.preserve ?? []).length > 0 && before.size > 0;
     if (selection.toRun.length === 0 && problems.length === 0 && !resumingPreserve) {
       if (selection.note) o.log.info(`nothing to apply in phase '${o.phase}': ${selection.note}`);
-      return { applied: [], acknowledged: [], snapshots: [], note: selection.note ?? "nothing pending" };
+      return { applied: [], appliedByRun: byRun(o, rows, status, []), acknowledged: [], snapshots: [], note: selection.note ?? "nothing pending" };
     }
     if (selection.toRun.length > 0) {
       const checks = await runChecks(conn, client, [...o.folder.checks, ...(o.checks ?? [])], acknowledged);
@@ -159,10 +175,20 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
     }
     const mismatches = compareSnapshots(before, after);
     if (mismatches.length > 0) throw mismatchError(mismatches);
-    return { applied, acknowledged, snapshots: after.map((s) => ({ name: s.name, rowCount: s.rowCount, hash: s.hash })), note: selection.note };
+    return {
+      applied, appliedByRun: byRun(o, rows, status, applied.map((a) => a.seq)), acknowledged,
+      snapshots: after.map((s) => ({ name: s.name, rowCount: s.rowCount, hash: s.hash })), note: selection.note,
+    };
   } finally {
     signal.removeEventListener("abort", onAbort);
     await lease?.release();
     await conn.close();
   }
+}
+
+/** Scripts of the phase that this run id has applied (before this attempt, or in it: `now`) and that are still applied. */
+function byRun(o: RunMigrationsOptions, rows: JournalRow[], status: MigrationStatus, now: number[]): RunAppliedScript[] {
+  return status.scripts
+    .filter((s) => s.script.phase === o.phase && (now.includes(s.script.seq) || (s.state === "applied" && appliedBy(rows, s.script.seq) === o.runId)))
+    .map(({ script: s }) => ({ seq: s.seq, name: s.name, checksum: s.checksum, ...(s.undo ? { undo: { name: s.undo.name, checksum: s.undo.checksum } } : {}) }));
 }

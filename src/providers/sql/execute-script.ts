@@ -12,12 +12,16 @@
  *
  * Lock timeouts (SQLSTATE 55P03) are retried with exponential backoff and
  * jitter: the DDL gives way to live traffic instead of queueing it.
+ *
+ * An undo script (kind `undo`) runs the same way with its own statuses:
+ * `undone` commits with it; a failed attempt writes `undo_failed`; a
+ * non-transactional one starts with `undo_running`.
  */
 import { CutoverError, ErrorCode } from "../../errors.js";
 import { isLockTimeout, sqlErrorCode, type SqlClient, type SqlConnection } from "./driver.js";
-import { finishJournalRow, insertJournalRow, type NewJournalRow } from "./journal.js";
+import { finishJournalRow, insertJournalRow, type JournalStatus, type NewJournalRow } from "./journal.js";
 import { assertFence } from "./lease.js";
-import type { MigrationScript } from "./scripts.js";
+import type { MigrationScript, ScriptBody } from "./scripts.js";
 import { concurrentIndexName } from "./sql-lint.js";
 
 export interface ExecContext {
@@ -44,10 +48,28 @@ export async function fenced<T>(x: ExecContext, tx: () => Promise<T>): Promise<T
   });
 }
 
-function row(x: ExecContext, s: MigrationScript, fields: Pick<NewJournalRow, "status" | "durationMs" | "error" | "finished"> & { note?: string }): NewJournalRow {
+/** Applying a script, or running its undo script. */
+export type ExecKind = "apply" | "undo";
+
+const STATUS: Record<ExecKind, { ok: JournalStatus; failed: JournalStatus; running: JournalStatus }> = {
+  apply: { ok: "succeeded", failed: "failed", running: "running" },
+  undo: { ok: "undone", failed: "undo_failed", running: "undo_running" },
+};
+
+/** What runs: the script itself, or (kind `undo`) its undo script, with a note for the journal row. */
+export interface ExecUnit {
+  kind: ExecKind;
+  body: ScriptBody;
+  note?: string;
+}
+
+const applyUnit = (s: MigrationScript): ExecUnit => ({ kind: "apply", body: s });
+
+/** The row names the script (its number decides the state); the checksum and transaction mode are those of the file that ran. */
+function row(x: ExecContext, s: MigrationScript, u: ExecUnit, fields: Pick<NewJournalRow, "status" | "durationMs" | "error" | "finished"> & { note?: string | null }): NewJournalRow {
   return {
-    seq: s.seq, name: s.name, phase: s.phase, checksum: s.checksum, transactional: s.transactional, runId: x.runId, release: x.release,
-    leaseToken: x.token, executedBy: x.executedBy, acknowledged: x.acknowledged, note: fields.note ?? null, ...fields,
+    seq: s.seq, name: s.name, phase: s.phase, checksum: u.body.checksum, transactional: u.body.transactional, runId: x.runId, release: x.release,
+    leaseToken: x.token, executedBy: x.executedBy, acknowledged: x.acknowledged, ...fields, note: fields.note ?? u.note ?? null,
   };
 }
 
@@ -58,15 +80,19 @@ function lineAt(text: string, position: unknown): number | undefined {
   return text.slice(0, p - 1).split("\n").length;
 }
 
-export function scriptError(s: MigrationScript, e: unknown, sent: string): CutoverError {
+export function scriptError(s: MigrationScript, e: unknown, sent: string, u: ExecUnit = applyUnit(s)): CutoverError {
   if ((e as { name?: string }).name === "CutoverError") return e as CutoverError;
   const code = sqlErrorCode(e);
   const line = lineAt(sent, (e as { position?: unknown }).position);
-  const message = `${s.file}${line ? `:${line}` : ""}: script ${s.seq} (${s.phase}) failed${code ? ` [${code}]` : ""}: ${(e as Error).message}`;
+  const what = u.kind === "undo" ? `undo of script ${s.seq}` : `script ${s.seq}`;
+  const message = `${u.body.file}${line ? `:${line}` : ""}: ${what} (${s.phase}) failed${code ? ` [${code}]` : ""}: ${(e as Error).message}`;
   return new CutoverError(ErrorCode.StepFailed, message, {
-    hint: "fix the script (or the data), then resume: applied scripts are skipped and this one runs again",
+    hint:
+      u.kind === "undo"
+        ? "fix the undo script (or the data), then run `cutover abort` again: scripts already undone are skipped and this one runs again"
+        : "fix the script (or the data), then resume: applied scripts are skipped and this one runs again",
     retryable: isLockTimeout(e),
-    details: { script: s.name, seq: s.seq, sqlState: code ?? null },
+    details: { script: s.name, seq: s.seq, sqlState: code ?? null, ...(u.kind === "undo" ? { undo: u.body.name } : {}) },
   });
 }
 
@@ -84,23 +110,24 @@ async function withLockRetries<T>(x: ExecContext, s: MigrationScript, attempt: (
   }
 }
 
-export async function runTransactional(x: ExecContext, s: MigrationScript): Promise<number> {
+export async function runTransactional(x: ExecContext, s: MigrationScript, u: ExecUnit = applyUnit(s)): Promise<number> {
   const started = Date.now();
+  const st = STATUS[u.kind];
   try {
     await withLockRetries(x, s, () =>
       x.conn.transaction(async () => {
         // Cheap early check so a fenced-out runner does not run a long script for nothing.
         await assertFence(x.conn, x.client, x.token, { lock: false });
-        await x.conn.exec(s.text);
+        await x.conn.exec(u.body.text);
         await assertFence(x.conn, x.client, x.token);
-        await insertJournalRow(x.conn, x.client.sql, row(x, s, { status: "succeeded", durationMs: Date.now() - started, error: null, finished: true }));
+        await insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: st.ok, durationMs: Date.now() - started, error: null, finished: true }));
       }),
     );
     return Date.now() - started;
   } catch (e) {
-    const err = scriptError(s, e, s.text);
+    const err = scriptError(s, e, u.body.text, u);
     if (err.code !== ErrorCode.LeaseLost && err.code !== ErrorCode.Cancelled) {
-      await fenced(x, () => insertJournalRow(x.conn, x.client.sql, row(x, s, { status: "failed", durationMs: Date.now() - started, error: err.message, finished: true })));
+      await fenced(x, () => insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: st.failed, durationMs: Date.now() - started, error: err.message, finished: true })));
     }
     throw err;
   }
@@ -124,23 +151,26 @@ async function prepareConcurrentIndex(x: ExecContext, s: MigrationScript): Promi
  * failed or was left running: then a valid index built by a killed attempt
  * is recognised as done instead of failing with "already exists".
  */
-export async function runNonTransactional(x: ExecContext, s: MigrationScript, retrying: boolean): Promise<number> {
+export async function runNonTransactional(x: ExecContext, s: MigrationScript, retrying: boolean, u: ExecUnit = applyUnit(s)): Promise<number> {
   const started = Date.now();
-  const statement = s.statements[0]?.text ?? s.text;
-  if (retrying && (await prepareConcurrentIndex(x, s)) === "valid") {
+  const st = STATUS[u.kind];
+  const statement = u.body.statements[0]?.text ?? u.body.text;
+  // The leftover-index repair belongs to CREATE INDEX CONCURRENTLY scripts, never to an undo (which would drop it).
+  const cic = u.kind === "apply";
+  if (cic && retrying && (await prepareConcurrentIndex(x, s)) === "valid") {
     await fenced(x, () =>
-      insertJournalRow(x.conn, x.client.sql, row(x, s, { status: "succeeded", durationMs: 0, error: null, finished: true, note: "index found valid after an interrupted attempt" })),
+      insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: "succeeded", durationMs: 0, error: null, finished: true, note: "index found valid after an interrupted attempt" })),
     );
     return 0;
   }
-  const id = await fenced(x, () => insertJournalRow(x.conn, x.client.sql, row(x, s, { status: "running", durationMs: null, error: null, finished: false })));
+  const id = await fenced(x, () => insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: st.running, durationMs: null, error: null, finished: false })));
   try {
-    await withLockRetries(x, s, () => x.conn.exec(statement), () => prepareConcurrentIndex(x, s).then(() => undefined));
+    await withLockRetries(x, s, () => x.conn.exec(statement), cic ? () => prepareConcurrentIndex(x, s).then(() => undefined) : undefined);
   } catch (e) {
-    const err = scriptError(s, e, statement);
-    await fenced(x, () => finishJournalRow(x.conn, x.client.sql, id, { status: "failed", durationMs: Date.now() - started, error: err.message }));
+    const err = scriptError(s, e, statement, u);
+    await fenced(x, () => finishJournalRow(x.conn, x.client.sql, id, { status: st.failed, durationMs: Date.now() - started, error: err.message }));
     throw err;
   }
-  await fenced(x, () => finishJournalRow(x.conn, x.client.sql, id, { status: "succeeded", durationMs: Date.now() - started, error: null }));
+  await fenced(x, () => finishJournalRow(x.conn, x.client.sql, id, { status: st.ok, durationMs: Date.now() - started, error: null }));
   return Date.now() - started;
 }

@@ -1,6 +1,7 @@
 /**
  * The journal table: one row per attempt (never updated in place except a
- * non-transactional script's own `running` row reaching its outcome), so it
+ * non-transactional script's own `running`/`undo_running` row reaching its
+ * outcome), so it
  * doubles as the audit trail. The latest row of a sequence number decides
  * its state. Statuses:
  *
@@ -11,15 +12,41 @@
  *   its `failed` row is written after the rollback.
  * - `marked_succeeded` / `marked_failed`: an operator's audited `resolve`.
  * - `accepted_drift`: an operator accepted an edited, already-applied file.
+ * - `undone`: the script's undo script ran (a reversible run was aborted);
+ *   committed with the undo script. The script counts as pending again.
+ * - `undo_running`: a non-transactional undo script started; left there with
+ *   no live holder, the undo is dirty (like `running`).
+ * - `undo_failed`: an undo attempt failed and was rolled back. Audit only: it
+ *   never decides a state (the script is still applied, as before the attempt).
+ * - `marked_undone`: an operator's audited `resolve` of a dirty undo.
+ *
+ * The status column is plain text (no CHECK constraint or enum), so journals
+ * created before a status existed accept it without any upgrade.
  */
 import type { SqlConnection } from "./driver.js";
 import type { JournalSql } from "./journal-sql.js";
 import type { Phase } from "./scripts.js";
 
-export type JournalStatus = "running" | "succeeded" | "failed" | "marked_succeeded" | "marked_failed" | "accepted_drift";
+export type JournalStatus =
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "marked_succeeded"
+  | "marked_failed"
+  | "accepted_drift"
+  | "undone"
+  | "undo_running"
+  | "undo_failed"
+  | "marked_undone";
 
 /** Statuses meaning "this script is applied". */
 export const APPLIED_STATUSES: ReadonlySet<JournalStatus> = new Set(["succeeded", "marked_succeeded", "accepted_drift"]);
+
+/** Statuses meaning "this script was taken back by its undo script": pending again. */
+export const UNDONE_STATUSES: ReadonlySet<JournalStatus> = new Set(["undone", "marked_undone"]);
+
+/** Rows kept for the audit trail only: a rolled-back undo attempt left the script as it was. */
+const AUDIT_ONLY_STATUSES: ReadonlySet<JournalStatus> = new Set(["undo_failed"]);
 
 export interface JournalRow {
   id: number;
@@ -112,11 +139,29 @@ export async function finishJournalRow(
   ]);
 }
 
-/** The latest row of each sequence number. */
+/** The latest row of each sequence number that decides its state (audit-only rows skipped). */
 export function latestBySeq(rows: JournalRow[]): Map<number, JournalRow> {
   const out = new Map<number, JournalRow>();
-  for (const r of rows) out.set(r.seq, r);
+  for (const r of rows) if (!AUDIT_ONLY_STATUSES.has(r.status)) out.set(r.seq, r);
   return out;
+}
+
+/**
+ * The run that applied script `seq` as it stands: the run id of the last
+ * runner-written attempt since the last undo. An operator's `resolve` or
+ * `accept-drift` settles that attempt but does not make the admin its owner.
+ * Undefined when the script is not applied now.
+ */
+export function appliedBy(rows: JournalRow[], seq: number): string | undefined {
+  let runner: string | undefined;
+  let last: JournalRow | undefined;
+  for (const r of rows) {
+    if (r.seq !== seq || AUDIT_ONLY_STATUSES.has(r.status)) continue;
+    last = r;
+    if (r.status === "succeeded" || r.status === "running" || r.status === "failed") runner = r.runId;
+    else if (UNDONE_STATUSES.has(r.status)) runner = undefined;
+  }
+  return last && APPLIED_STATUSES.has(last.status) ? runner : undefined;
 }
 
 /** The checksum an applied script was last applied (or accepted) with. */

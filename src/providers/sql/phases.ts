@@ -15,7 +15,7 @@
  * overrides both. Every such acknowledgement is recorded in the journal.
  */
 import { CutoverError, ErrorCode } from "../../errors.js";
-import { APPLIED_STATUSES, type JournalRow } from "./journal.js";
+import { APPLIED_STATUSES, latestBySeq, type JournalRow } from "./journal.js";
 import type { Phase } from "./scripts.js";
 import type { MigrationStatus, ScriptStatus } from "./status.js";
 
@@ -52,10 +52,14 @@ export function selectForPhase(status: MigrationStatus, phase: Phase): PhaseSele
   return { toRun, note: `next pending script ${blocker.script.name} belongs to phase '${blocker.script.phase}'` };
 }
 
-/** The last applied expand row (the release the contract follows). */
+/** The last applied expand row (the release the contract follows); an expand since undone no longer counts. */
 export function lastExpand(rows: JournalRow[]): JournalRow | undefined {
+  const latest = latestBySeq(rows);
   let out: JournalRow | undefined;
-  for (const r of rows) if (r.phase === "expand" && APPLIED_STATUSES.has(r.status)) out = r;
+  for (const r of rows) {
+    const now = latest.get(r.seq);
+    if (r.phase === "expand" && APPLIED_STATUSES.has(r.status) && now && APPLIED_STATUSES.has(now.status)) out = r;
+  }
   return out;
 }
 

@@ -12,7 +12,7 @@ import { assertContractAllowed, selectForPhase } from "./phases.js";
 import { specName, type PreserveSpec } from "./preserve.js";
 import type { CompatCheck, Phase, ScriptFolder } from "./scripts.js";
 import type { Risk } from "./sql-lint.js";
-import { computeStatus, driftMessage, type ScriptState } from "./status.js";
+import { computeStatus, driftMessage, missingUndos, type ScriptState } from "./status.js";
 
 export interface PlanScript {
   seq: number;
@@ -22,6 +22,10 @@ export interface PlanScript {
   state: ScriptState;
   risks: Risk[];
   lastError?: string;
+  /** Its undo script, when the folder has one. */
+  undo?: { name: string; transactional: boolean; risks: Risk[] };
+  /** For `undone`: the run whose abort took it back. */
+  undoneBy?: string;
 }
 
 export interface MigrationPlan {
@@ -50,6 +54,8 @@ export interface PlanOptions {
   preserve?: PreserveSpec[];
   previousVersionRetired?: boolean;
   force?: boolean;
+  /** A reversible step: a script to apply without an undo script is a problem. */
+  requireUndo?: boolean;
   /** Run the (read-only) compatibility checks too. */
   runChecks?: boolean;
 }
@@ -71,6 +77,8 @@ export async function planMigrations(client: SqlClient, o: PlanOptions): Promise
     const toPlan = (s: (typeof status.scripts)[number]): PlanScript => ({
       seq: s.script.seq, name: s.script.name, phase: s.script.phase, transactional: s.script.transactional, state: s.state, risks: s.script.risks,
       ...(s.state === "failed" && s.latest?.error ? { lastError: s.latest.error } : {}),
+      ...(s.script.undo ? { undo: { name: s.script.undo.name, transactional: s.script.undo.transactional, risks: s.script.undo.risks } } : {}),
+      ...(s.state === "undone" && s.latest ? { undoneBy: s.latest.runId } : {}),
     });
     const problems = status.drift.map(driftMessage);
     for (const r of status.running) problems.push(`${r.script.name} is marked running by ${r.latest?.executedBy} (run ${r.latest?.runId}): in progress, or dirty if that runner is gone`);
@@ -81,6 +89,7 @@ export async function planMigrations(client: SqlClient, o: PlanOptions): Promise
         const sel = selectForPhase(status, o.phase);
         toRun = sel.toRun.map(toPlan);
         if (sel.note) warnings.push(sel.note);
+        if (o.requireUndo) problems.push(...missingUndos(sel.toRun));
         if (o.phase === "contract" && sel.toRun.length > 0) assertContractAllowed(rows, o.runId ?? "", o);
       } catch (e) {
         problems.push((e as Error).message);
@@ -122,9 +131,14 @@ export function formatPlan(p: MigrationPlan): string {
   if (!p.journalExists) out.push("journal: not created yet (first run creates it)");
   out.push(p.toRun.length === 0 ? "would apply: nothing" : `would apply ${p.toRun.length} script${p.toRun.length === 1 ? "" : "s"}:`);
   for (const s of p.toRun) {
-    out.push(`  ${String(s.seq).padStart(4, "0")} ${s.name}  [${s.phase}, ${s.transactional ? "transactional" : "NO TRANSACTION"}${s.state === "failed" ? ", retry after failure" : ""}]`);
+    const again = s.state === "failed" ? ", retry after failure" : s.state === "undone" ? `, again: undone by run ${s.undoneBy}` : "";
+    out.push(`  ${String(s.seq).padStart(4, "0")} ${s.name}  [${s.phase}, ${s.transactional ? "transactional" : "NO TRANSACTION"}${again}]`);
     if (s.lastError) out.push(`       last error: ${s.lastError.split("\n")[0]}`);
     for (const r of s.risks) out.push(`       ! ${r.kind} (statement ${r.statement}): ${r.message}`);
+    if (s.undo) {
+      out.push(`       undo: ${s.undo.name}${s.undo.transactional ? "" : " [NO TRANSACTION]"}`);
+      for (const r of s.undo.risks) out.push(`       ! undo ${r.kind} (statement ${r.statement}): ${r.message}`);
+    }
   }
   if (p.checks.length > 0) {
     out.push("compatibility checks:");

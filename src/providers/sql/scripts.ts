@@ -6,6 +6,11 @@
  * `-- cutover:` directives (a typo must never silently change behaviour),
  * non-transactional scripts with more than one statement, and statements
  * PostgreSQL refuses inside a transaction in transactional scripts.
+ *
+ * A script may have an undo script next to it, `NNNN_name.<phase>.undo.sql`
+ * (what a reversible `migrate.run` runs on abort). It is paired by exact
+ * name and obeys the same rules; an undo file without its script is a folder
+ * problem like the others (a renamed script must not silently lose its undo).
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -17,13 +22,12 @@ import { splitStatements, type ScannedStatement } from "./sql-text.js";
 export const PHASES = ["expand", "migrate", "contract"] as const;
 export type Phase = (typeof PHASES)[number];
 
-export interface MigrationScript {
-  seq: number;
-  /** File name, e.g. `0002_add_email.expand.sql`. */
+/** One SQL file as loaded: a script or its undo script. */
+export interface ScriptBody {
+  /** File name, e.g. `0002_add_email.expand.sql` or `0002_add_email.expand.undo.sql`. */
   name: string;
   file: string;
-  phase: Phase;
-  /** False when the script starts with `-- cutover:no-transaction`. */
+  /** False when the file starts with `-- cutover:no-transaction`. */
   transactional: boolean;
   /** The file's text as read (what is executed). */
   text: string;
@@ -31,6 +35,13 @@ export interface MigrationScript {
   checksum: string;
   statements: ScannedStatement[];
   risks: Risk[];
+}
+
+export interface MigrationScript extends ScriptBody {
+  seq: number;
+  phase: Phase;
+  /** The companion `NNNN_name.<phase>.undo.sql`, when the folder has one. */
+  undo?: ScriptBody;
 }
 
 export interface CompatCheck {
@@ -51,6 +62,12 @@ export interface ScriptFolder {
 }
 
 const SCRIPT_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(expand|migrate|contract)\.sql$/;
+const UNDO_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(expand|migrate|contract)\.undo\.sql$/;
+
+/** The undo script's file name for a script's: `0002_x.expand.sql` → `0002_x.expand.undo.sql`. */
+export function undoNameOf(scriptName: string): string {
+  return scriptName.replace(/\.sql$/, ".undo.sql");
+}
 const DIRECTIVE = /^--\s*cutover:([a-z-]+)\s*(.*)$/;
 const CODE = /^[A-Z][A-Z0-9_]*$/;
 
@@ -86,40 +103,20 @@ export function loadScriptFolder(dir: string): ScriptFolder {
   }
   const problems: string[] = [];
   const scripts: MigrationScript[] = [];
+  const undos: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (!name.endsWith(".sql")) continue;
-    const m = SCRIPT_NAME.exec(name);
-    if (!m) {
-      problems.push(`${name}: not a migration script name; expected NNNN_description.<expand|migrate|contract>.sql`);
+    if (UNDO_NAME.test(name)) {
+      undos.push(name);
       continue;
     }
-    const file = path.join(dir, name);
-    const text = readFileSync(file, "utf8");
+    const m = SCRIPT_NAME.exec(name);
+    if (!m) {
+      problems.push(`${name}: not a migration script name; expected NNNN_description.<expand|migrate|contract>.sql (or NNNN_description.<phase>.undo.sql for a script's undo)`);
+      continue;
+    }
     const phase = m[3] as Phase;
-    let transactional = true;
-    for (const d of readDirectives(text)) {
-      if (d.name === "no-transaction" && d.value === "") transactional = false;
-      else problems.push(`${name}: unknown directive '-- cutover:${d.name}${d.value ? " " + d.value : ""}' (known: no-transaction)`);
-    }
-    const statements = splitStatements(normaliseScript(text));
-    if (statements.length === 0) problems.push(`${name}: no SQL statement`);
-    if (!transactional && statements.length !== 1) {
-      problems.push(`${name}: a no-transaction script must hold exactly one statement (found ${statements.length}); split it into several scripts`);
-    }
-    statements.forEach((s, i) => {
-      // cutover owns the transaction (script + journal row commit together): a script must not end it.
-      if (/^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|SAVEPOINT|RELEASE)\b/i.test(s.code) && !/^\s*BEGIN\s+ATOMIC\b/i.test(s.code)) {
-        problems.push(`${name}: statement ${i + 1} controls the transaction; remove it: cutover runs each script in its own transaction (or none, with -- cutover:no-transaction)`);
-      }
-    });
-    if (transactional) {
-      statements.forEach((s, i) => {
-        if (needsNoTransaction(s.code)) {
-          problems.push(`${name}: statement ${i + 1} cannot run inside a transaction; put it alone in a script starting with '-- cutover:no-transaction'`);
-        }
-      });
-    }
-    scripts.push({ seq: Number(m[1]), name, file, phase, transactional, text, checksum: scriptChecksum(text), statements, risks: lintStatements(statements, phase) });
+    scripts.push({ seq: Number(m[1]), phase, ...readBody(dir, name, phase, problems) });
   }
   scripts.sort((a, b) => a.seq - b.seq);
   for (let i = 0; i < scripts.length; i++) {
@@ -128,6 +125,7 @@ export function loadScriptFolder(dir: string): ScriptFolder {
     if (prev && prev.seq === s.seq) problems.push(`${s.name}: number ${s.seq} is also used by ${prev.name}`);
     else if (prev && s.seq !== prev.seq + 1) problems.push(`${s.name}: numbers jump from ${prev.seq} to ${s.seq}; missing ${prev.seq + 1}${s.seq - prev.seq > 2 ? `..${s.seq - 1}` : ""}`);
   }
+  for (const name of undos) pairUndo(dir, name, scripts, problems);
   const checks = loadChecks(path.join(dir, "checks"), problems);
   if (problems.length > 0) {
     throw new CutoverError(ErrorCode.Config, `${problems.length} problem${problems.length === 1 ? "" : "s"} in migration folder ${dir}:\n` + problems.map((p) => "  " + p).join("\n"), {
@@ -135,6 +133,53 @@ export function loadScriptFolder(dir: string): ScriptFolder {
     });
   }
   return { dir, scripts, checks };
+}
+
+/** Attach undo file `name` to its script, or report it: an orphaned undo is a renamed or deleted script's leftover. */
+function pairUndo(dir: string, name: string, scripts: MigrationScript[], problems: string[]): void {
+  const scriptName = name.replace(/\.undo\.sql$/, ".sql");
+  const script = scripts.find((s) => s.name === scriptName);
+  if (!script) {
+    const seq = Number(UNDO_NAME.exec(name)?.[1]);
+    const same = scripts.find((s) => s.seq === seq);
+    problems.push(
+      `${name}: undo script without its script ${scriptName}${same ? ` (number ${seq} is ${same.name})` : ""}; ` +
+        `name it after the script it takes back (${same ? undoNameOf(same.name) : "NNNN_name.<phase>.undo.sql next to NNNN_name.<phase>.sql"}), or delete it`,
+    );
+    return;
+  }
+  // An undo takes back what its script added, so drops are its nature: lint it like a contract (no "breaking in an expand").
+  script.undo = readBody(dir, name, "contract", problems);
+}
+
+/** Read one SQL file and check the rules every script and undo script obeys. */
+function readBody(dir: string, name: string, lintPhase: Phase, problems: string[]): ScriptBody {
+  const file = path.join(dir, name);
+  const text = readFileSync(file, "utf8");
+  let transactional = true;
+  for (const d of readDirectives(text)) {
+    if (d.name === "no-transaction" && d.value === "") transactional = false;
+    else problems.push(`${name}: unknown directive '-- cutover:${d.name}${d.value ? " " + d.value : ""}' (known: no-transaction)`);
+  }
+  const statements = splitStatements(normaliseScript(text));
+  if (statements.length === 0) problems.push(`${name}: no SQL statement`);
+  if (!transactional && statements.length !== 1) {
+    problems.push(`${name}: a no-transaction script must hold exactly one statement (found ${statements.length}); split it into several scripts`);
+  }
+  statements.forEach((s, i) => {
+    // cutover owns the transaction (script + journal row commit together): a script must not end it.
+    if (/^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|SAVEPOINT|RELEASE)\b/i.test(s.code) && !/^\s*BEGIN\s+ATOMIC\b/i.test(s.code)) {
+      problems.push(`${name}: statement ${i + 1} controls the transaction; remove it: cutover runs each script in its own transaction (or none, with -- cutover:no-transaction)`);
+    }
+  });
+  if (transactional) {
+    statements.forEach((s, i) => {
+      if (needsNoTransaction(s.code)) {
+        problems.push(`${name}: statement ${i + 1} cannot run inside a transaction; put it alone in a script starting with '-- cutover:no-transaction'`);
+      }
+    });
+  }
+  return { name, file, transactional, text, checksum: scriptChecksum(text), statements, risks: lintStatements(statements, lintPhase) };
 }
 
 function loadChecks(dir: string, problems: string[]): CompatCheck[] {
