@@ -48,6 +48,8 @@ export const migrateRun = defineAction({
   undo: "irreversible",
   // reversible: the undo scripts take it back. Otherwise an expand is backward compatible by design: abort leaves it in place and the old version keeps working.
   undoFor: (w) => (w.reversible ? "recorded" : w.phase === "expand" ? "none" : "irreversible"),
+  // A reversible step that failed halfway is undone too: the journal table says which scripts this run applied.
+  undoIncomplete: true,
   provider: sqlProvider,
   describe(input, ctx) {
     try {
@@ -114,8 +116,9 @@ export const migrateRun = defineAction({
     };
   },
   async undoRun(input, ctx): Promise<void> {
-    const scripts = recordedScripts(ctx.recorded);
-    if (scripts.length === 0) {
+    // A step that failed or was interrupted recorded nothing: its scripts are found in the journal table.
+    const scripts = ctx.recorded === null ? { phase: input.phase } : recordedScripts(ctx.recorded);
+    if (Array.isArray(scripts) && scripts.length === 0) {
       ctx.log.info("this run applied no script in this step: nothing to undo");
       return;
     }

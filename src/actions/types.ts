@@ -90,6 +90,14 @@ export interface ActionDefinition<W = unknown> {
    * `irreversible`: a point of no return; `plan` flags it and abort reports it left in place.
    */
   undo: "recorded" | "none" | "irreversible";
+  /**
+   * Whether `undoRun` can also take back what a failed or interrupted attempt
+   * changed: it is then called with `recorded: null` and finds those changes
+   * from the target's own records (a migration finds in its journal table the
+   * scripts this run applied). Without it, abort reports such a step as not
+   * completed and leaves it to a person.
+   */
+  undoIncomplete?: boolean;
   /** When the undo kind depends on the inputs (an expand migration is harmless to leave; a contract is not). */
   undoFor?(input: W): "recorded" | "none" | "irreversible";
   /**

@@ -6,7 +6,7 @@
 import { foldRun, undoOrder, type RunState, type StepState } from "../engine/reducer.js";
 import type { LeaseInfo, RunStore, RunSummary } from "../engine/store.js";
 import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
-import { undoKindOf } from "../engine/abort.js";
+import { incompleteUndoable, undoKindOf } from "../engine/abort.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
 import { resolveParams } from "../playbook/params.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
@@ -152,7 +152,7 @@ export interface AbortPreview {
 /** For `status`: what `cutover abort` would undo now, in order, and what it would leave in place. */
 export function abortPreview(state: RunState, loaded?: LoadedPlaybook): AbortPreview[] {
   const specs = loaded ? leafSpecs(buildPlan(loaded.playbook.steps, state.params)) : new Map();
-  return undoOrder(state)
+  return [...incompleteUndoable(state, specs, (kind) => registries.findAction(kind)), ...undoOrder(state)]
     .filter((st: StepState) => st.undo.status !== "succeeded" && st.undo.status !== "skipped")
     .map((st) => {
       const spec = specs.get(st.stepId);

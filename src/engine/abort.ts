@@ -2,7 +2,10 @@
  * Abort = the recorded undos of completed steps, most recent first (DESIGN.md
  * invariant 4). Each undo is journaled (started, succeeded/failed/skipped), so
  * an abort interrupted halfway resumes where it stopped and never undoes a
- * step twice. Steps without an undo are reported as left in place.
+ * step twice. Steps without an undo are reported as left in place. A step
+ * that failed or was interrupted is undone too when its action can find what
+ * the attempt changed from the target's own records (`undoIncomplete`: a
+ * migration's journal table); any other is reported as not completed.
  */
 import type { ActionDefinition } from "../actions/types.js";
 import { ErrorCode, toErrorInfo } from "../errors.js";
@@ -11,13 +14,14 @@ import type { StepSpec } from "../playbook/schema.js";
 import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
 import type { ErrorInfo, UndoSkipReason } from "./events.js";
 import type { MemberControl, MemberResult } from "./member.js";
-import { undoOrder, type StepState } from "./reducer.js";
+import { undoOrder, type RunState, type StepState } from "./reducer.js";
 import { buildScope, resolveValue } from "./resolve.js";
 
 export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<string, StepSpec>, reason?: string): Promise<MemberResult> {
   const j = deps.journal;
   if (!j.state.abortRequested) await j.append({ type: "abort.requested", by: deps.actor, reason });
-  for (const st of undoOrder(j.state)) {
+  // Where the run stopped comes first: the newest changes are those of a step that did not complete.
+  for (const st of [...incompleteUndoable(j.state, specs, deps.findAction), ...undoOrder(j.state)]) {
     if (st.undo.status === "succeeded" || st.undo.status === "skipped") continue;
     if (ctl.stopping()) return "stop";
     const r = await undoOne(deps, ctl, st, specs.get(st.stepId));
@@ -31,6 +35,21 @@ export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<
   }
   await j.append({ type: "run.finished", outcome: "aborted" });
   return "ok";
+}
+
+/**
+ * Failed or interrupted steps whose action undoes a partial attempt on its
+ * own (`undoIncomplete`; no `undo:` override, which is written for a completed
+ * step), most recently started first.
+ */
+export function incompleteUndoable(state: RunState, specs: Map<string, StepSpec>, findAction: (kind: string) => ActionDefinition | undefined): StepState[] {
+  return Object.values(state.steps)
+    .filter((st) => {
+      if (st.status !== "failed" && st.status !== "running") return false;
+      const spec = specs.get(st.stepId);
+      return spec?.undo === undefined && spec?.action !== undefined && findAction(spec.action)?.undoIncomplete === true;
+    })
+    .sort((a, b) => (b.startedAt ?? "").localeCompare(a.startedAt ?? ""));
 }
 
 async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec: StepSpec | undefined): Promise<MemberResult> {

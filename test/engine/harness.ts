@@ -75,7 +75,28 @@ export function testActions(world: World): ActionDefinition<unknown>[] {
       return {};
     },
   });
-  return [work, irreversible] as ActionDefinition<unknown>[];
+  // Undoes a failed attempt from "its own records" (recorded is null then), like a reversible migration.
+  const partial = defineAction({
+    kind: "test.partial",
+    summary: "fails the first failTimes attempts after changing something; undo takes back partial attempts too",
+    with: z.object({}).strict(),
+    idempotent: true,
+    undo: "recorded",
+    undoIncomplete: true,
+    async run(_w, ctx) {
+      count(ctx.stepId);
+      const left = world.failTimes.get(ctx.stepId) ?? 0;
+      if (left > 0) {
+        world.failTimes.set(ctx.stepId, left - 1);
+        throw new ActionFailure(`planned failure of ${ctx.stepId} halfway`, { retryable: false });
+      }
+      return { recorded: { step: ctx.stepId } };
+    },
+    async undoRun(_w, ctx) {
+      world.undone.push(`${ctx.stepId}${ctx.recorded === null ? " (partial)" : ""}`);
+    },
+  });
+  return [work, irreversible, partial] as ActionDefinition<unknown>[];
 }
 
 export interface Harness {

@@ -94,6 +94,29 @@ steps:
     expect(h.world.runs.get("a")).toBe(1);
   });
 
+  it("undoes first a failed step whose action can take back a partial attempt, then the completed ones", async () => {
+    h = harness(`
+version: 1
+name: partial
+steps:
+  - { id: one, action: test.partial }
+  - { id: two, action: test.work }
+  - { id: three, action: test.partial }
+  - { id: four, action: test.work, onFailure: abort }
+`);
+    h.world.failTimes.set("three", 1);
+    const { runner, journal } = await h.start();
+    let s = await runner.drive();
+    expect(s.status).toBe("paused");
+    expect(s.steps.three!.status).toBe("failed");
+    expect(h.world.runs.has("four")).toBe(false);
+    await journal.append({ type: "abort.requested", by: { user: "op", host: "h", pid: 1 } });
+    s = await (await h.reopen(journal.runId)).runner.drive();
+    expect(s.status).toBe("aborted");
+    expect(h.world.undone).toEqual(["three (partial)", "two", "one"]);
+    expect(s.steps.three!.undo.status).toBe("succeeded");
+  });
+
   it("aborts by undoing completed steps in reverse order, reporting what stays", async () => {
     h = harness(`
 version: 1

@@ -96,6 +96,32 @@ describe("reversible migrate.run through the engine", () => {
     expect(status.out).toMatch(/0001 undone\s+0001_email_lower\.expand\.sql\s+undone by run /);
   });
 
+  it("a reversible step that fails halfway is undone too: the scripts it applied before the failure are taken back", async () => {
+    const d = setUp({
+      "0001_a.expand.sql": "alter table users add column a text;",
+      "0001_a.expand.undo.sql": "alter table users drop column a;",
+      "0002_b.expand.sql": "alter table users add column b text;\ninsert into no_such_table values (1);",
+      "0002_b.expand.undo.sql": "alter table users drop column b;",
+    });
+    dirs.push(d);
+    // The migration step itself aborts the run when it fails.
+    writeFileSync(path.join(d, "release.yaml"), PLAYBOOK.replace("acknowledge: \"${{ params.acknowledge }}\" }", "acknowledge: \"${{ params.acknowledge }}\" }\n    onFailure: abort"));
+    const events: RunEvent[] = [];
+    const session = await startRun(path.join(d, "release.yaml"), { stateDir: path.join(d, ".cutover"), onEvent: (e) => events.push(e) });
+    const runId = session.journal.runId;
+    const state = await drive(session);
+    expect(state.status).toBe("aborted");
+    expect(state.steps.expand?.status).toBe("failed");
+    expect(state.steps.expand?.undo.status).toBe("succeeded");
+    expect(events.some((e) => e.type === "step.started" && (e as { stepId: string }).stepId === "smoke")).toBe(false);
+    expect(columns(d)).toEqual(["id", "email"]);
+    expect(journal(d)).toEqual([
+      { seq: 1, status: "succeeded", runId },
+      { seq: 2, status: "failed", runId },
+      { seq: 1, status: "undone", runId },
+    ]);
+  });
+
   it("an abort whose undo failed is resumed by aborting again, without repeating the undo that succeeded", async () => {
     const d = setUp({
       "0001_a.expand.sql": "alter table users add column a text;",

@@ -17,18 +17,22 @@
 import { CutoverError, ErrorCode } from "../../errors.js";
 import type { SessionSettings, SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, type ExecContext } from "./execute-script.js";
-import { APPLIED_STATUSES, appliedBy, latestBySeq, readJournal, type JournalRow } from "./journal.js";
+import { APPLIED_STATUSES, appliedBy, appliedChecksum, latestBySeq, readJournal, type JournalRow } from "./journal.js";
 import { describeHolder, MigrationLease } from "./lease.js";
 import type { MigrationLog, RunAppliedScript } from "./apply.js";
-import { undoNameOf, type MigrationScript, type ScriptFolder } from "./scripts.js";
+import { undoNameOf, type MigrationScript, type Phase, type ScriptFolder } from "./scripts.js";
 import { computeStatus, dirtyMessage, DRIFT_HINT, driftMessage, type MigrationStatus } from "./status.js";
 
 export interface UndoMigrationsOptions {
   folder: ScriptFolder;
   /** The run whose scripts are taken back (the aborted run); also the run id on the `undone` rows. */
   runId: string;
-  /** What that run recorded: the scripts it applied, with their checksums. */
-  scripts: RunAppliedScript[];
+  /**
+   * What that run recorded: the scripts it applied, with their checksums; or,
+   * for a step that did not complete (and recorded nothing), the phase whose
+   * scripts this run applied, read from the journal table under the lease.
+   */
+  scripts: RunAppliedScript[] | { phase: Phase };
   release?: string;
   settings?: Partial<SessionSettings>;
   lockRetries?: number;
@@ -59,7 +63,8 @@ export async function undoMigrations(client: SqlClient, o: UndoMigrationsOptions
     await conn.applySettings({ ...client.settings, idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)), ...o.settings });
     lease = await MigrationLease.acquire(client, conn, { runId: o.runId, ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, log: o.log, onLost: onAbort, signal });
     const rows = await readJournal(conn, client.sql);
-    const { todo, skipped, problems } = planUndo(o.folder, rows, o.scripts, o.runId);
+    const scripts = Array.isArray(o.scripts) ? o.scripts : appliedByRunInJournal(o.folder, rows, o.scripts.phase, o.runId);
+    const { todo, skipped, problems } = planUndo(o.folder, rows, scripts, o.runId);
     for (const s of skipped) o.log.info(`${s.name}: ${s.why}; skipped`);
     if (problems.length > 0) {
       throw new CutoverError(ErrorCode.StepFailed, `cannot undo the migrations of run ${o.runId}: ${problems.length} problem${problems.length === 1 ? "" : "s"} found before any change:\n` + problems.map((p) => "  - " + p).join("\n"), {
@@ -111,6 +116,23 @@ interface UndoPlan {
 }
 
 /** Decide, from the journal alone, what to undo, what is already undone, and what forbids starting. Pure: tested without a database. */
+/**
+ * For a step that did not complete: the scripts of `phase` that `runId`
+ * applied and that are still applied (or left dirty), as the journal table
+ * says, each with the checksum it was applied with (so drift is still caught).
+ */
+export function appliedByRunInJournal(folder: ScriptFolder, rows: JournalRow[], phase: Phase, runId: string): RunAppliedScript[] {
+  const out: RunAppliedScript[] = [];
+  for (const s of computeStatus(folder, rows).scripts) {
+    if (s.script.phase !== phase) continue;
+    const mine = s.state === "running" ? s.latest?.runId === runId : (s.state === "applied" || s.state === "drift") && appliedBy(rows, s.script.seq) === runId;
+    if (!mine) continue;
+    const undo = s.script.undo ? { undo: { name: s.script.undo.name, checksum: s.script.undo.checksum } } : {};
+    out.push({ seq: s.script.seq, name: s.script.name, checksum: appliedChecksum(rows, s.script.seq) ?? s.script.checksum, ...undo });
+  }
+  return out;
+}
+
 export function planUndo(folder: ScriptFolder, rows: JournalRow[], recorded: RunAppliedScript[], runId: string): UndoPlan {
   const status = computeStatus(folder, rows);
   const latest = latestBySeq(rows);
