@@ -15,7 +15,8 @@ import { formatCheckResult, preflightError, runChecks } from "./checks.js";
 import type { SessionSettings, SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, fenced, type ExecContext } from "./execute-script.js";
 import { appliedBy, readJournal, type JournalRow } from "./journal.js";
-import { describeHolder, MigrationLease } from "./lease.js";
+import { describeHolder } from "./lease.js";
+import { withMigrationLease } from "./leased-session.js";
 import { assertContractAllowed, selectForPhase } from "./phases.js";
 import { compareSnapshots, loadSnapshots, mismatchError, saveSnapshot, snapshot, specName, type PreserveSpec, type Snapshot } from "./preserve.js";
 import type { CompatCheck, Phase, ScriptFolder } from "./scripts.js";
@@ -80,22 +81,7 @@ export interface RunMigrationsResult {
 }
 
 export async function runMigrations(client: SqlClient, o: RunMigrationsOptions): Promise<RunMigrationsResult> {
-  const signal = o.signal ?? new AbortController().signal;
-  const conn = await client.connect("migrate");
-  const onAbort = () => void conn.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  let lease: MigrationLease | undefined;
-  try {
-    // Frozen inside a transaction for longer than the lease lives: the lease is gone anyway, so free the locks.
-    await conn.applySettings({ ...client.settings, idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)), ...o.settings });
-    lease = await MigrationLease.acquire(client, conn, {
-      runId: o.runId,
-      ttlMs: o.leaseTtlMs ?? 30_000,
-      waitMs: o.leaseWaitMs ?? 0,
-      log: o.log,
-      onLost: onAbort,
-      signal,
-    });
+  return withMigrationLease(client, "migrate", o, async ({ conn, lease, signal }) => {
     const rows = await readJournal(conn, client.sql);
     const status = computeStatus(o.folder, rows);
     const problems: string[] = [];
@@ -179,11 +165,7 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
       applied, appliedByRun: byRun(o, rows, status, applied.map((a) => a.seq)), acknowledged,
       snapshots: after.map((s) => ({ name: s.name, rowCount: s.rowCount, hash: s.hash })), note: selection.note,
     };
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    await lease?.release();
-    await conn.close();
-  }
+  });
 }
 
 /** Scripts of the phase that this run id has applied (before this attempt, or in it: `now`) and that are still applied. */

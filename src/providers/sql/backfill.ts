@@ -13,7 +13,8 @@
 import { CutoverError, ErrorCode } from "../../errors.js";
 import { isLockTimeout, sqlErrorCode, type SessionSettings, type SqlClient, type SqlConnection } from "./driver.js";
 import { quoteIdent } from "./journal-sql.js";
-import { assertFence, MigrationLease } from "./lease.js";
+import { assertFence } from "./lease.js";
+import { withMigrationLease } from "./leased-session.js";
 import type { MigrationLog } from "./apply.js";
 
 export interface BackfillOptions {
@@ -85,15 +86,8 @@ export function formatEta(ms: number): string {
 
 export async function runBackfill(client: SqlClient, o: BackfillOptions): Promise<BackfillResult> {
   if ((o.set === undefined) === (o.statement === undefined)) throw new CutoverError(ErrorCode.Config, "a backfill needs exactly one of `set` or `statement`");
-  const signal = o.signal ?? new AbortController().signal;
   const started = Date.now();
-  const conn = await client.connect("backfill");
-  const onAbort = () => void conn.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  let lease: MigrationLease | undefined;
-  try {
-    await conn.applySettings({ ...client.settings, idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)), ...o.settings });
-    lease = await MigrationLease.acquire(client, conn, { runId: o.runId, ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, log: o.log, onLost: onAbort, signal });
+  return withMigrationLease(client, "backfill", o, async ({ conn, lease, signal }) => {
     const token = lease.token;
     const t = client.sql.tables.backfill;
     const table = quoteIdent(o.table);
@@ -188,11 +182,7 @@ export async function runBackfill(client: SqlClient, o: BackfillOptions): Promis
     });
     o.log.info(`backfill ${o.name}: ${p.rowsDone} rows in ${batches} batches`);
     return { rowsDone: p.rowsDone, rowsTotal: p.rowsTotal, batches, alreadyDone: false, resumedFrom, durationMs: Date.now() - started };
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    await lease?.release();
-    await conn.close();
-  }
+  });
 }
 
 export interface BackfillEstimate {

@@ -18,7 +18,8 @@ import { CutoverError, ErrorCode } from "../../errors.js";
 import type { SessionSettings, SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, type ExecContext } from "./execute-script.js";
 import { APPLIED_STATUSES, appliedBy, appliedChecksum, latestBySeq, readJournal, type JournalRow } from "./journal.js";
-import { describeHolder, MigrationLease } from "./lease.js";
+import { describeHolder } from "./lease.js";
+import { withMigrationLease } from "./leased-session.js";
 import type { MigrationLog, RunAppliedScript } from "./apply.js";
 import { undoNameOf, type MigrationScript, type Phase, type ScriptFolder } from "./scripts.js";
 import { computeStatus, dirtyMessage, DRIFT_HINT, driftMessage, type MigrationStatus } from "./status.js";
@@ -54,14 +55,7 @@ export const UNDO_HINT =
   "nothing was changed; fix what is listed and run `cutover abort` again, or `cutover skip <step>` to leave this migration in place (settle scripts by hand with `cutover migrate resolve`)";
 
 export async function undoMigrations(client: SqlClient, o: UndoMigrationsOptions): Promise<UndoMigrationsResult> {
-  const signal = o.signal ?? new AbortController().signal;
-  const conn = await client.connect("undo");
-  const onAbort = () => void conn.cancel();
-  signal.addEventListener("abort", onAbort, { once: true });
-  let lease: MigrationLease | undefined;
-  try {
-    await conn.applySettings({ ...client.settings, idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)), ...o.settings });
-    lease = await MigrationLease.acquire(client, conn, { runId: o.runId, ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, log: o.log, onLost: onAbort, signal });
+  return withMigrationLease(client, "undo", o, async ({ conn, lease, signal }) => {
     const rows = await readJournal(conn, client.sql);
     const scripts = Array.isArray(o.scripts) ? o.scripts : appliedByRunInJournal(o.folder, rows, o.scripts.phase, o.runId);
     const { todo, skipped, problems } = planUndo(o.folder, rows, scripts, o.runId);
@@ -100,11 +94,7 @@ export async function undoMigrations(client: SqlClient, o: UndoMigrationsOptions
       o.log.info(`undid ${script.name} with ${body.name} in ${durationMs} ms`);
     }
     return { undone, skipped };
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    await lease?.release();
-    await conn.close();
-  }
+  });
 }
 
 interface UndoPlan {
