@@ -42,11 +42,11 @@ export function createV1Schema(db) {
 }
 
 /**
- * v1 -> v2 (expand only, so v1 keeps reading during the maintenance window):
- * a `seats_remaining` read model (CQRS Journey V2 added "remaining seats") built
- * from existing orders, and an order `status` column.
+ * A fresh v2 install (no database yet): the v2 schema at once. An existing v1
+ * database is migrated by the release instead, with the journaled scripts in
+ * examples/migrations/local-demo/ (the same change, each with its undo).
  */
-export function migrateV1toV2(db, runId = null) {
+export function migrateV1toV2(db) {
   return db.transaction(() => {
     if (schemaVersion(db) >= 2) return false;
     db.exec(`
@@ -56,32 +56,7 @@ export function migrateV1toV2(db, runId = null) {
         SELECT s.id, s.quota - COALESCE((SELECT SUM(o.quantity) FROM orders o WHERE o.seat_type = s.id), 0)
         FROM seat_types s;
     `);
-    // Who applied it, so a rollback undoes only its own run's migration.
-    db.exec("CREATE TABLE IF NOT EXISTS demo_migrations (version INTEGER PRIMARY KEY, run_id TEXT, applied_at TEXT NOT NULL)");
-    db.prepare("INSERT OR REPLACE INTO demo_migrations VALUES (2, ?, ?)").run(runId, new Date().toISOString());
     db.pragma("user_version = 2");
-    return true;
-  })();
-}
-
-/** The run that applied schema 2 (null if unknown, undefined if not applied). */
-export function appliedBy(db) {
-  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'demo_migrations'").get();
-  if (!table) return undefined;
-  const row = db.prepare("SELECT run_id AS runId FROM demo_migrations WHERE version = 2").get();
-  return row ? row.runId : undefined;
-}
-
-/** v2 -> v1: drop what the migration added (the rollback the CQRS Journey notes ask for). */
-export function rollbackV2toV1(db) {
-  return db.transaction(() => {
-    if (schemaVersion(db) < 2) return false;
-    db.exec(`
-      DROP TABLE IF EXISTS seats_remaining;
-      ALTER TABLE orders DROP COLUMN status;
-      DELETE FROM demo_migrations WHERE version = 2;
-    `);
-    db.pragma("user_version = 1");
     return true;
   })();
 }

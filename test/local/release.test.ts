@@ -9,16 +9,21 @@ import { localDeploy } from "../../src/actions/local-deploy.js";
 import { localDrain } from "../../src/actions/local-drain.js";
 import { localStop } from "../../src/actions/local-stop.js";
 import { localSwap } from "../../src/actions/local-swap.js";
+import { migrateRun } from "../../src/actions/migrate-run.js";
+import { sqliteProvider } from "../../src/providers/sql/index.js";
 import type { Json } from "../../src/engine/events.js";
 import { localProvider } from "../../src/providers/local/index.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { LoadGenerator } from "../../bench/local/loadgen.js";
 import { makeContext, runAction, undoAction, type EnvEntry } from "./context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
-import { execFileSync } from "node:child_process";
 
 const stateDir = tempDir("release");
-const environment: Record<string, EnvEntry> = { app: { def: localProvider as EnvEntry["def"], config: { provider: "local" } } };
+const environment: Record<string, EnvEntry> = {
+  app: { def: localProvider as EnvEntry["def"], config: { provider: "local" } },
+  // The demo apps' database, where the local environment keeps it.
+  db: { def: sqliteProvider as EnvEntry["def"], config: { path: path.join(stateDir, "local", "demo.sqlite") } },
+};
 const ctxFor = (stepId: string, priorCheckpoint?: Json) => makeContext({ stateDir, baseDir: ROOT, environment, stepId, priorCheckpoint });
 const client = new LocalClient({ dir: path.join(stateDir, "local") });
 
@@ -46,7 +51,8 @@ describe("local release under load", () => {
     const { result: drained } = await runAction(localDrain, { slot: "blue", requests: "writes", timeout: "10s" }, ctxFor("drain").ctx);
     expect(drained.outputs!.drained).toBe(true);
 
-    execFileSync(process.execPath, [path.join(ROOT, "demo/migrate.js"), "--dir", client.dir]);
+    const { result: migrated } = await runAction(migrateRun, { dir: "examples/migrations/local-demo", phase: "migrate", reversible: true }, ctxFor("migrate").ctx);
+    expect(migrated.outputs!.applied).toBe(3);
     await sleep(200);
     const { input: swapIn, result: swapped } = await runAction(localSwap, { to: "green", verify: { path: "/version", bodyContains: "v2" } }, ctxFor("swap").ctx);
     expect(swapped.recorded).toEqual({ previous: "blue", live: "green" });
