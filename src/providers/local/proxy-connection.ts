@@ -8,48 +8,11 @@
  */
 import type net from "node:net";
 import { headEnd, localAnswer, MAX_REQUEST_HEAD, parseRequestHead, type RequestHead } from "./http1.js";
-import { ResponseReader } from "./response-reader.js";
-import type { UpstreamConnection, UpstreamPool, UpstreamUser } from "./upstream-pool.js";
-import type { SlotName } from "./types.js";
+import { newExchange, REPLAY_LIMIT, type Exchange, type ProxyRouter } from "./exchange.js";
+import type { UpstreamUser } from "./upstream-pool.js";
 
-/** Request bodies up to this size are kept so the request can be replayed once on a stale upstream socket. */
-const REPLAY_LIMIT = 256 * 1024;
 /** Pipelined bytes buffered behind the request in progress before the client is paused. */
 const MAX_PIPELINED = 64 * 1024;
-
-export interface ProxyRouter {
-  /** The slot live at this moment, and its connection pool. */
-  route(): { slot: SlotName; pool: UpstreamPool };
-  track(slot: SlotName, isWrite: boolean): number;
-  untrack(slot: SlotName, id: number): void;
-  /** Give the connection, with bytes read but not handled, to Node's HTTP server. */
-  handOff(socket: net.Socket, unread: Buffer | undefined): void;
-  closed(conn: ClientConnection): void;
-}
-
-/** One request/response exchange in progress on a connection. */
-interface Exchange {
-  slot: SlotName;
-  id: number;
-  head: RequestHead;
-  pool: UpstreamPool;
-  up: UpstreamConnection | undefined;
-  /** Request body bytes still to come from the client. */
-  bodyLeft: number;
-  /** Body bytes sent so far, while they fit REPLAY_LIMIT (undefined: too big to replay). */
-  copy: Buffer[] | undefined;
-  copySize: number;
-  /** The upstream connection had served earlier requests (only then is a silent close a stale socket). */
-  reused: boolean;
-  replayed: boolean;
-  /** Response bytes arrived from the app (a stale-socket replay is only safe before). */
-  started: boolean;
-  reader: ResponseReader;
-  /** The app said it will close this connection after the response. */
-  upstreamCloses: boolean;
-  headSent: boolean;
-  responseDone: boolean;
-}
 
 export class ClientConnection implements UpstreamUser {
   private buf: Buffer | undefined;
@@ -149,23 +112,7 @@ export class ClientConnection implements UpstreamUser {
   private start(head: RequestHead): void {
     if (head.close) this.closeAfter = true;
     const { slot, pool } = this.router.route();
-    const ex: Exchange = {
-      slot,
-      id: 0,
-      head,
-      pool,
-      up: undefined,
-      bodyLeft: head.contentLength,
-      copy: head.contentLength <= REPLAY_LIMIT ? [] : undefined,
-      copySize: 0,
-      reused: false,
-      replayed: false,
-      started: false,
-      reader: new ResponseReader(head.method),
-      upstreamCloses: false,
-      headSent: false,
-      responseDone: false,
-    };
+    const ex = newExchange(slot, pool, head);
     this.ex = ex;
     if (pool.port === undefined) {
       this.respondLocally(ex, 503, `cutover: the live slot (${slot}) is not running\n`);

@@ -13,7 +13,8 @@
  */
 import http from "node:http";
 import net from "node:net";
-import { ClientConnection, type ProxyRouter } from "./proxy-connection.js";
+import type { ProxyRouter } from "./exchange.js";
+import { ClientConnection } from "./proxy-connection.js";
 import { createNodePath, type NodePathRouter } from "./proxy-node.js";
 import { UPSTREAM_IDLE_MS, UpstreamPool } from "./upstream-pool.js";
 import type { DrainResult, SlotName } from "./types.js";
