@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
-import { ReverseProxy } from "../../src/providers/local/proxy.js";
+import { ReverseProxy, type IdleTimeouts } from "../../src/providers/local/proxy.js";
 
 export const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,8 +39,8 @@ export class ProxyFixture {
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
 
-  async start(): Promise<this> {
-    this.proxy = new ReverseProxy("blue");
+  async start(idle?: Partial<IdleTimeouts>): Promise<this> {
+    this.proxy = new ReverseProxy("blue", idle);
     await new Promise<void>((r) => this.proxy.server.listen(0, "127.0.0.1", r));
     this.port = (this.proxy.server.address() as AddressInfo).port;
     return this;

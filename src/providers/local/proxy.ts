@@ -19,9 +19,15 @@ import { createNodePath, type NodePathRouter } from "./proxy-node.js";
 import { UPSTREAM_IDLE_MS, UpstreamPool } from "./upstream-pool.js";
 import type { DrainResult, SlotName } from "./types.js";
 
-/** Clients may hold keep-alive connections across many swaps; idle longer than this, they are closed. */
-const CLIENT_IDLE_MS = 65_000;
-const SWEEP_INTERVAL_MS = 5_000;
+/** How long idle connections live. Defaults suit production; tests shorten them. */
+export interface IdleTimeouts {
+  /** Clients may hold keep-alive connections across many swaps; idle longer than this, they are closed. */
+  clientIdleMs: number;
+  /** Shorter than the apps' keep-alive timeout, so the proxy closes idle upstream sockets first. */
+  upstreamIdleMs: number;
+  sweepIntervalMs: number;
+}
+const IDLE_DEFAULTS: IdleTimeouts = { clientIdleMs: 65_000, upstreamIdleMs: UPSTREAM_IDLE_MS, sweepIntervalMs: 5_000 };
 
 interface Waiter {
   slot: SlotName;
@@ -58,15 +64,18 @@ export class ReverseProxy implements ProxyRouter, NodePathRouter {
   private nextId = 1;
   served = 0;
 
-  constructor(live: SlotName) {
+  private readonly idle: IdleTimeouts;
+
+  constructor(live: SlotName, idle: Partial<IdleTimeouts> = {}) {
     this.live = live;
+    this.idle = { ...IDLE_DEFAULTS, ...idle };
     this.upstreams = { blue: { pool: new UpstreamPool(), agent: nodeAgent() }, green: { pool: new UpstreamPool(), agent: nodeAgent() } };
     this.nodePath = createNodePath(this);
     // Half-open allowed: a client that shuts down its side after a request still gets the answer.
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       this.fastConnections.add(new ClientConnection(socket, this));
     });
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
+    this.sweeper = setInterval(() => this.sweep(), this.idle.sweepIntervalMs).unref();
   }
 
   get liveSlot(): SlotName {
@@ -172,9 +181,9 @@ export class ReverseProxy implements ProxyRouter, NodePathRouter {
   /** Close idle upstream sockets before the apps do, and client connections idle too long. */
   private sweep(): void {
     const now = Date.now();
-    this.upstreams.blue.pool.sweep(now - UPSTREAM_IDLE_MS);
-    this.upstreams.green.pool.sweep(now - UPSTREAM_IDLE_MS);
-    for (const conn of this.fastConnections) if (!conn.busy && conn.lastActive < now - CLIENT_IDLE_MS) conn.socket.destroy();
+    this.upstreams.blue.pool.sweep(now - this.idle.upstreamIdleMs);
+    this.upstreams.green.pool.sweep(now - this.idle.upstreamIdleMs);
+    for (const conn of this.fastConnections) if (!conn.busy && conn.lastActive < now - this.idle.clientIdleMs) conn.socket.destroy();
   }
 
   /** Stop accepting, let requests in progress finish (idle connections close now), then release everything. */
