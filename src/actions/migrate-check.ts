@@ -19,8 +19,10 @@ export const migrateCheckWith = z
     checks: z.array(inlineCheck).optional().describe("Checks in addition to the folder's `checks/*.sql`."),
     acknowledge: z.array(z.string().regex(/^[A-Z][A-Z0-9_]*$/)).default([]).describe("Check codes whose failures are reported as warnings instead of failing the step."),
     previousVersionRetired: z.boolean().default(false).describe("As in migrate.run, for checking a contract phase."),
+    reversible: z.boolean().default(false).describe("As in migrate.run: fail unless every script `phase` would apply has its undo script (needs `phase`)."),
   })
-  .strict();
+  .strict()
+  .refine((w) => !w.reversible || w.phase !== undefined, { message: "`reversible` checks the scripts of one phase: set `phase` too", path: ["reversible"] });
 
 export const migrateCheck = defineAction({
   kind: "migrate.check",
@@ -30,14 +32,14 @@ export const migrateCheck = defineAction({
   undo: "none",
   provider: sqlProvider,
   describe(input) {
-    return `check ${input.dir}${input.phase ? ` for phase ${input.phase}` : ""} (read-only)`;
+    return `check ${input.dir}${input.phase ? ` for phase ${input.phase}` : ""}${input.reversible ? ", every script with its undo" : ""} (read-only)`;
   },
   async run(input, ctx): Promise<ActionResult> {
     const client = await sqlClient(ctx, input.target);
     const folder = loadScriptFolder(resolveDir(ctx.baseDir, input.dir));
     const plan = await planMigrations(client, {
       folder, phase: input.phase, runId: ctx.runId, checks: toChecks(input.checks), acknowledge: input.acknowledge,
-      previousVersionRetired: input.previousVersionRetired, runChecks: true,
+      previousVersionRetired: input.previousVersionRetired, requireUndo: input.reversible, runChecks: true,
     });
     for (const w of plan.warnings) ctx.log.warn(w);
     if (plan.problems.length > 0) throw preflightError(plan.problems, "fix what is listed (or acknowledge a check's code); nothing was changed");

@@ -2,6 +2,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateCheck } from "../../src/actions/migrate-check.js";
 import { migrateRun } from "../../src/actions/migrate-run.js";
 import { isCutoverError } from "../../src/errors.js";
 import { migrationStatus, resolveScript } from "../../src/providers/sql/admin.js";
@@ -35,6 +36,12 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
     expect(message).toContain("add 0003_three.expand.undo.sql");
     expect(message).not.toContain("0001_one.expand.sql:");
     expect(await tableExists(db, "mu1")).toBe(false);
+    expect(await journal(client)).toEqual([]);
+
+    // So does the preflight, read-only; `reversible` there needs the phase it is about.
+    const check = await migrateCheck.run(migrateCheck.with.parse({ dir, phase: "expand", reversible: true }), makeContext(client, { runId: "run-m" })).catch((e: unknown) => e);
+    expect((check as Error).message).toContain("add 0002_two.expand.undo.sql");
+    expect(migrateCheck.with.safeParse({ dir, reversible: true }).error?.issues[0]?.message).toMatch(/set `phase` too/);
     expect(await journal(client)).toEqual([]);
 
     // The dry run reports the same problem without changing anything.
