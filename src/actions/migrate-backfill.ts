@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { estimateBackfill, runBackfill } from "../providers/sql/backfill.js";
 import { durationSchema, parseDuration } from "../providers/sql/duration.js";
-import { sessionFields, sessionOverrides, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
+import { sessionFields, leasedSession, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "./types.js";
 
 export const migrateBackfillWith = z
@@ -67,13 +67,7 @@ export const migrateBackfill = defineAction({
       targetBatchMs: parseDuration(input.targetBatch),
       sleepMs: parseDuration(input.sleep),
       maxRowsPerSecond: input.maxRowsPerSecond,
-      runId: ctx.runId,
-      settings: sessionOverrides(input),
-      lockRetries: input.lockRetries,
-      leaseTtlMs: parseDuration(input.leaseTtl),
-      leaseWaitMs: parseDuration(input.leaseWait),
-      log: ctx.log,
-      signal: ctx.signal,
+      ...leasedSession(input, ctx),
       checkpoint: (data) => ctx.checkpoint(data),
     });
     return { outputs: { rowsDone: r.rowsDone, rowsTotal: r.rowsTotal, batches: r.batches, alreadyDone: r.alreadyDone } };

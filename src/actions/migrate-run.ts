@@ -7,13 +7,12 @@
  */
 import { z } from "zod";
 import { runMigrations, type RunAppliedScript } from "../providers/sql/apply.js";
-import { parseDuration } from "../providers/sql/duration.js";
 import { formatPlan, planMigrations } from "../providers/sql/plan.js";
 import { preserveSpec } from "../providers/sql/preserve.js";
 import { loadScriptFolder, PHASES } from "../providers/sql/scripts.js";
 import { undoMigrations } from "../providers/sql/undo.js";
 import { CutoverError, ErrorCode } from "../errors.js";
-import { inlineCheck, resolveDir, sessionFields, sessionOverrides, sqlClient, sqlProvider, targetField, toChecks } from "./migrate-shared.js";
+import { inlineCheck, resolveDir, sessionFields, leasedSession, sqlClient, sqlProvider, targetField, toChecks } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "./types.js";
 
 export const migrateRunWith = z
@@ -88,7 +87,6 @@ export const migrateRun = defineAction({
     const result = await runMigrations(client, {
       folder,
       phase: input.phase,
-      runId: ctx.runId,
       release: input.release,
       acknowledge: input.acknowledge,
       checks,
@@ -96,12 +94,7 @@ export const migrateRun = defineAction({
       previousVersionRetired: input.previousVersionRetired,
       force: input.force,
       requireUndo: input.reversible,
-      settings: sessionOverrides(input),
-      lockRetries: input.lockRetries,
-      leaseTtlMs: parseDuration(input.leaseTtl),
-      leaseWaitMs: parseDuration(input.leaseWait),
-      log: ctx.log,
-      signal: ctx.signal,
+      ...leasedSession(input, ctx),
     });
     const last = result.applied.at(-1);
     return {
@@ -126,15 +119,9 @@ export const migrateRun = defineAction({
     const folder = loadScriptFolder(resolveDir(ctx.baseDir, input.dir));
     const result = await undoMigrations(client, {
       folder,
-      runId: ctx.runId,
       scripts,
       release: input.release,
-      settings: sessionOverrides(input),
-      lockRetries: input.lockRetries,
-      leaseTtlMs: parseDuration(input.leaseTtl),
-      leaseWaitMs: parseDuration(input.leaseWait),
-      log: ctx.log,
-      signal: ctx.signal,
+      ...leasedSession(input, ctx),
     });
     ctx.log.info(`undid ${result.undone.length} script(s)${result.undone.length ? `: ${result.undone.map((u) => u.name).join(", ")}` : ""}${result.skipped.length ? `; ${result.skipped.length} already undone` : ""}`);
   },

@@ -50,3 +50,16 @@ export function sessionOverrides(input: { lockTimeout?: number | string; stateme
     ...(input.statementTimeout !== undefined ? { statementTimeoutMs: parseDuration(input.statementTimeout) } : {}),
   };
 }
+
+/** The session fields every leased operation takes, from a step's inputs and context. */
+export function leasedSession(input: { lockTimeout?: number | string; statementTimeout?: number | string; lockRetries: number; leaseTtl: number | string; leaseWait: number | string }, ctx: { runId: string; log: ActionContext["log"]; signal: AbortSignal }) {
+  return {
+    runId: ctx.runId,
+    settings: sessionOverrides(input),
+    lockRetries: input.lockRetries,
+    leaseTtlMs: parseDuration(input.leaseTtl),
+    leaseWaitMs: parseDuration(input.leaseWait),
+    log: ctx.log,
+    signal: ctx.signal,
+  };
+}

@@ -12,11 +12,11 @@
  */
 import { CutoverError, ErrorCode } from "../../errors.js";
 import { formatCheckResult, preflightError, runChecks } from "./checks.js";
-import type { SessionSettings, SqlClient } from "./driver.js";
+import type { SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, fenced, type ExecContext } from "./execute-script.js";
 import { appliedBy, readJournal, type JournalRow } from "./journal.js";
 import { describeHolder } from "./lease.js";
-import { withMigrationLease } from "./leased-session.js";
+import { withMigrationLease, type LeasedSessionOptions } from "./leased-session.js";
 import { assertContractAllowed, selectForPhase } from "./phases.js";
 import { compareSnapshots, loadSnapshots, mismatchError, saveSnapshot, snapshot, specName, type PreserveSpec, type Snapshot } from "./preserve.js";
 import type { CompatCheck, Phase, ScriptFolder } from "./scripts.js";
@@ -29,10 +29,9 @@ export interface MigrationLog {
   progress?(m: string, fraction?: number): void;
 }
 
-export interface RunMigrationsOptions {
+export interface RunMigrationsOptions extends LeasedSessionOptions {
   folder: ScriptFolder;
   phase: Phase;
-  runId: string;
   /** The app version / release this phase belongs to (recorded on every journal row). */
   release?: string;
   acknowledge?: string[];
@@ -43,13 +42,6 @@ export interface RunMigrationsOptions {
   force?: boolean;
   /** A reversible step: refuse (before any change) to apply a script that has no undo script. */
   requireUndo?: boolean;
-  settings?: Partial<SessionSettings>;
-  lockRetries?: number;
-  lockRetryBaseMs?: number;
-  leaseTtlMs?: number;
-  leaseWaitMs?: number;
-  log: MigrationLog;
-  signal?: AbortSignal;
 }
 
 export interface AppliedScript {

@@ -11,13 +11,12 @@
  * and throttle (`sleepMs`, `maxRowsPerSecond`) leaves room for live traffic.
  */
 import { CutoverError, ErrorCode } from "../../errors.js";
-import { isLockTimeout, sqlErrorCode, type SessionSettings, type SqlClient, type SqlConnection } from "./driver.js";
+import { isLockTimeout, sqlErrorCode, type SqlClient, type SqlConnection } from "./driver.js";
 import { quoteIdent } from "./journal-sql.js";
 import { assertFence } from "./lease.js";
-import { withMigrationLease } from "./leased-session.js";
-import type { MigrationLog } from "./apply.js";
+import { withMigrationLease, type LeasedSessionOptions } from "./leased-session.js";
 
-export interface BackfillOptions {
+export interface BackfillOptions extends LeasedSessionOptions {
   /** Checkpoint name: a completed backfill with this name is not run again. */
   name: string;
   table: string;
@@ -35,13 +34,6 @@ export interface BackfillOptions {
   targetBatchMs: number;
   sleepMs: number;
   maxRowsPerSecond?: number;
-  runId: string;
-  settings?: Partial<SessionSettings>;
-  lockRetries?: number;
-  leaseTtlMs?: number;
-  leaseWaitMs?: number;
-  log: MigrationLog;
-  signal?: AbortSignal;
   /** Mirror progress into the run journal (ctx.checkpoint); the database row stays authoritative. */
   checkpoint?: (data: { name: string; lastKey: string | null; rowsDone: number; rowsTotal: number }) => Promise<void>;
 }

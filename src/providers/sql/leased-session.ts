@@ -8,9 +8,13 @@ import type { MigrationLog } from "./apply.js";
 import type { SessionSettings, SqlClient, SqlConnection } from "./driver.js";
 import { MigrationLease } from "./lease.js";
 
+/** How an operation (apply, undo, backfill) runs its session: the fields every one of them takes. */
 export interface LeasedSessionOptions {
   runId: string;
   settings?: Partial<SessionSettings>;
+  /** Retries of a statement whose lock wait timed out (SQLSTATE 55P03). */
+  lockRetries?: number;
+  lockRetryBaseMs?: number;
   leaseTtlMs?: number;
   leaseWaitMs?: number;
   log: MigrationLog;

@@ -15,19 +15,18 @@
  * next one and never runs an undo twice.
  */
 import { CutoverError, ErrorCode } from "../../errors.js";
-import type { SessionSettings, SqlClient } from "./driver.js";
+import type { SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, type ExecContext } from "./execute-script.js";
 import { APPLIED_STATUSES, appliedBy, appliedChecksum, latestBySeq, readJournal, type JournalRow } from "./journal.js";
 import { describeHolder } from "./lease.js";
-import { withMigrationLease } from "./leased-session.js";
-import type { MigrationLog, RunAppliedScript } from "./apply.js";
+import { withMigrationLease, type LeasedSessionOptions } from "./leased-session.js";
+import type { RunAppliedScript } from "./apply.js";
 import { undoNameOf, type MigrationScript, type Phase, type ScriptFolder } from "./scripts.js";
 import { computeStatus, dirtyMessage, DRIFT_HINT, driftMessage, type MigrationStatus } from "./status.js";
 
-export interface UndoMigrationsOptions {
+/** `runId`: the run whose scripts are taken back (the aborted run); also the run id on the `undone` rows. */
+export interface UndoMigrationsOptions extends LeasedSessionOptions {
   folder: ScriptFolder;
-  /** The run whose scripts are taken back (the aborted run); also the run id on the `undone` rows. */
-  runId: string;
   /**
    * What that run recorded: the scripts it applied, with their checksums; or,
    * for a step that did not complete (and recorded nothing), the phase whose
@@ -35,13 +34,6 @@ export interface UndoMigrationsOptions {
    */
   scripts: RunAppliedScript[] | { phase: Phase };
   release?: string;
-  settings?: Partial<SessionSettings>;
-  lockRetries?: number;
-  lockRetryBaseMs?: number;
-  leaseTtlMs?: number;
-  leaseWaitMs?: number;
-  log: MigrationLog;
-  signal?: AbortSignal;
 }
 
 export interface UndoMigrationsResult {
