@@ -44,6 +44,8 @@ export const localSwap = defineAction({
   with: LocalSwapWith,
   idempotent: true,
   undo: "recorded",
+  // A swap interrupted between its switch and its checkpointed success may have landed: abort puts `from` back.
+  undoIncomplete: true,
   provider: { capability: "lb", defaultTarget: "app" },
   describe: (input) => `make the ${input.to} slot of ${input.target ?? "app"} live and check ${input.verify.path} through the public port`,
 
@@ -75,10 +77,16 @@ export const localSwap = defineAction({
   },
 
   async undoRun(input, ctx) {
-    const previous = checkpointSlot(ctx.recorded, "previous");
+    // Completed: what it recorded. Interrupted: the slots it checkpointed before switching (none: it changed nothing).
+    const interrupted = ctx.recorded === null;
+    const previous = interrupted ? checkpointSlot(ctx.lastCheckpoint, "from") : checkpointSlot(ctx.recorded, "previous");
     if (!previous) return;
     const client = await localClient(ctx, input.target, "lb");
     const status = await client.status(ctx.signal);
+    if (interrupted && status.live !== checkpointSlot(ctx.lastCheckpoint, "to")) {
+      ctx.log.info(`the interrupted swap did not leave ${checkpointSlot(ctx.lastCheckpoint, "to")} live (${status.live} is): nothing to undo`);
+      return;
+    }
     if (status.live !== previous) await client.setLive(previous, undefined, ctx.signal);
     // The text expected of the new version does not apply to the previous one.
     await verifyServes(client, status.publicUrl, previous, { ...input.verify, bodyContains: undefined }, ctx);

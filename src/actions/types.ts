@@ -60,8 +60,10 @@ export interface ActionResult {
 }
 
 export interface UndoContext extends Omit<ActionContext, "priorCheckpoint"> {
-  /** What the successful `run` recorded. */
+  /** What the successful `run` recorded; null for a step that did not complete (see `undoIncomplete`). */
   recorded: Json;
+  /** For a step that did not complete: the last checkpoint its attempt wrote, if any. */
+  lastCheckpoint?: Json;
 }
 
 export interface PlanContext {

@@ -102,7 +102,7 @@ async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec
     };
     try {
       if (override) await undoDef.run(input, ctx);
-      else await undoDef.undoRun!(input, { ...ctx, recorded: st.recorded ?? null });
+      else await undoDef.undoRun!(input, { ...ctx, recorded: st.recorded ?? null, ...(st.status === "succeeded" ? {} : { lastCheckpoint: st.checkpoint }) });
       await j.append({ type: "undo.succeeded", stepId: st.id, attempt, durationMs: Date.now() - started });
       return "ok";
     } catch (e) {

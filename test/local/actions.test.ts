@@ -96,6 +96,22 @@ describe("local.* actions", () => {
     expect(same.result.outputs).toMatchObject({ live: "blue", previous: "blue", changed: false });
     expect((await client.status()).live).toBe("blue");
   });
+  it("undoes an interrupted local.swap from its checkpoint: only if the switch landed", async () => {
+    await runAction(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
+    // The switch landed, then cutover died before journaling success: abort puts blue back.
+    await client.setLive("green");
+    await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: { from: "blue", to: "green" } });
+    expect((await client.status()).live).toBe("blue");
+    // It died before the switch: nothing to undo, and blue stays live.
+    const early = ctx();
+    await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...early.ctx, recorded: null, lastCheckpoint: { from: "blue", to: "green" } });
+    expect((await client.status()).live).toBe("blue");
+    expect(early.logs.join("\n")).toMatch(/did not leave green live/);
+    // No checkpoint at all: it changed nothing.
+    await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...ctx().ctx, recorded: null });
+    expect((await client.status()).live).toBe("blue");
+  });
+
   it("local.deploy into a slot swapped out a moment ago lets its requests finish first", async () => {
     // An app that dies at once on SIGTERM: only the drain before the stop saves its request.
     const abrupt =

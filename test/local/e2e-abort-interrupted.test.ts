@@ -1,0 +1,51 @@
+/**
+ * The worst moment to lose cutover: SIGKILL while the swap step has switched
+ * traffic to green but not yet journaled its success (here its verification
+ * is still polling). `cutover abort` must still leave blue serving v1 on the
+ * v1 schema: the interrupted swap is undone from its checkpoint before the
+ * deploy's undo stops green, and reads never fail.
+ */
+import fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
+import { cutover, demoPlaybook } from "./cli.js";
+import { e2eSuite, expectReadsNeverFailed, schemaVersion, startEnvironment } from "./e2e-harness.js";
+
+const newStateDir = e2eSuite();
+
+describe("SIGKILL of cutover inside the swap step, then `cutover abort`", () => {
+  it("swaps back from the checkpoint, then undoes the rest: blue serves v1 on the v1 schema", async () => {
+    const stateDir = newStateDir();
+    const { status, load, client } = await startEnvironment(stateDir);
+    // A verification that never passes keeps the step running after the switch, for as long as the test needs.
+    const playbook = demoPlaybook(stateDir);
+    const doc = parseDocument(fs.readFileSync(playbook, "utf8"));
+    const steps = doc.get("steps") as YAMLSeq<YAMLMap>;
+    steps.items.find((s) => s.get("id") === "swap")!.setIn(["with", "verify"], doc.createNode({ path: "/version", bodyContains: "never-there", timeout: "60s" }));
+    fs.writeFileSync(playbook, doc.toString());
+
+    const run = cutover(stateDir, ["run", playbook, "--yes", "-p", "grace=0s"]);
+    await run.waitFor((e) => e.type === "step.started" && e.stepId === "swap").catch((e: unknown) => {
+      throw new Error(`${String(e)}\nevents: ${JSON.stringify(run.events.slice(-5))}`);
+    });
+    while ((await client.status()).live !== "green") await new Promise((r) => setTimeout(r, 20));
+    run.child.kill("SIGKILL");
+    expect(await run.done).toBe(null);
+    const runId = run.events.find((e) => e.type === "run.started")!.runId!;
+
+    const abort = cutover(stateDir, ["abort", runId, "--reason", "test: killed mid-swap"]);
+    expect(await abort.done).toBe(1);
+    const undone = abort.events.filter((e) => e.type === "undo.succeeded").map((e) => e.stepId);
+    expect(undone.slice(0, 2)).toEqual(["swap", "migrate"]);
+    expect(undone).toContain("deploy");
+
+    const now = await client.status();
+    expect(now.live).toBe("blue");
+    expect(now.slots.blue).toMatchObject({ version: "v1", health: "healthy", running: true });
+    expect(now.slots.green.running).toBe(false);
+    expect(now.flags.MaintenanceMode).toBeUndefined();
+    expect(schemaVersion(stateDir)).toBe(1);
+    expect(await (await fetch(`${status.publicUrl}/version`)).json()).toEqual({ version: "v1", slot: "blue" });
+    expectReadsNeverFailed(await load.stop());
+  });
+});
