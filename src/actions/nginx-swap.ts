@@ -50,6 +50,8 @@ export const nginxSwap = defineAction({
   with: NginxSwapWith,
   idempotent: true,
   undo: "recorded",
+  // Interrupted after writing the file: abort puts the checkpointed one back.
+  undoIncomplete: true,
   provider: { capability: "lb", defaultTarget: "lb" },
   describe: (input) => `route nginx (${input.target ?? "lb"}) to the ${input.to} slot and reload`,
 
@@ -97,10 +99,18 @@ export const nginxSwap = defineAction({
 
   async undoRun(input, ctx) {
     const nginx = await ctx.provider<NginxClient>(input.target ?? "lb", "lb");
-    const previousText = checkpointString(ctx.recorded, "previousText");
-    const previous = checkpointSlot(ctx.recorded, "previous");
+    // Completed: what it recorded. Interrupted: what it checkpointed before writing (none: it wrote nothing).
+    const interrupted = ctx.recorded === null;
+    const rec = interrupted ? ctx.lastCheckpoint : ctx.recorded;
+    const previousText = checkpointString(rec, "previousText");
+    const previous = checkpointSlot(rec, "previous");
     if (previousText === undefined) return;
     const current = await nginx.read();
+    const to = checkpointSlot(rec, "to");
+    if (interrupted && (!to || current.text !== nginx.render(to))) {
+      ctx.log.info(`the interrupted swap's file is not in place (${nginx.options.upstreamFile} routes to ${current.live ?? "?"}): nothing to undo`);
+      return;
+    }
     if (current.text !== previousText) {
       await nginx.write(previousText);
       await nginx.test(ctx.signal);

@@ -133,6 +133,23 @@ describe("nginx.swap", () => {
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
   });
 
+  it("aborted after a crash between its write and its success, puts back the file it checkpointed", async () => {
+    const blueText = fs.readFileSync(nginx.upstreamFile, "utf8");
+    const first = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
+    await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
+    expect(fs.readFileSync(nginx.upstreamFile, "utf8")).not.toBe(blueText);
+    // The journal holds the checkpoint but not the success: abort undoes from the checkpoint.
+    const input = nginxSwap.with.parse({ to: "green", verify: { bodyContains: "v2" } });
+    const abort = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
+    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
+    expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
+    expect(await (await fetch(nginx.publicUrl)).json()).toEqual({ version: "v1" });
+    // Again (an abort resumed): the file is no longer the swap's, so nothing changes.
+    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
+    expect(abort.logs.join("\n")).toMatch(/nothing to undo/);
+    expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
+  });
+
   it("keeps the previous file when nginx -t refuses the new one", async () => {
     const before = fs.readFileSync(nginx.upstreamFile, "utf8");
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ serverParams: "weight=0" }) });
