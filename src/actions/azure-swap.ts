@@ -12,13 +12,16 @@
  *    first swap is still running) it waits for that swap to land.
  * A pending swap with preview (azure.swap-preview) is completed by this.
  *
- * Undo swaps back, only if the last swap of the slot is still ours.
+ * Undo swaps back, only if the last swap of the slot is still ours. An
+ * interrupted swap is undone too: from its checkpointed baseline, undo finds
+ * whether it landed (waiting for one still running), checkpoints the time it
+ * landed at, and swaps back only if the slot's last swap is still that one.
  */
 import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import type { SlotInfo } from "../providers/azure/appservice-types.js";
 import { translateAzureError } from "../providers/azure/errors.js";
-import { defineAction, type ActionContext, type ActionResult } from "./types.js";
+import { defineAction, type ActionContext, type ActionResult, type UndoContext } from "./types.js";
 import {
   appField,
   appserviceTargetField,
@@ -91,6 +94,7 @@ export const azureSwap = defineAction({
   with: AzureSwapWith,
   idempotent: true,
   undo: "recorded",
+  undoIncomplete: true,
   provider: { capability: "appservice", defaultTarget: "app" },
   describe: (input) => `swap ${slotLabel(input)} into ${input.targetSlot}`,
 
@@ -132,7 +136,8 @@ export const azureSwap = defineAction({
   },
 
   async undoRun(input, ctx) {
-    const rec = Recorded.parse(ctx.recorded);
+    const rec = ctx.recorded === null ? await landedSwap(input, ctx) : Recorded.parse(ctx.recorded);
+    if (!rec) return;
     const base = await resolveSlot(ctx, input);
     const ref: SlotRef = { client: base.client, app: rec.app, slot: rec.source };
     let state = await ref.client.getSlot(rec.app, rec.source, ctx.signal);
@@ -147,3 +152,34 @@ export const azureSwap = defineAction({
     ctx.log.info(`${rec.app}: swapped ${rec.source} and ${rec.target} back`);
   },
 });
+
+const UndoCheckpoint = z.object({ landedAt: z.string().nullable() });
+
+/**
+ * For a swap that did not complete: the swap it made, as a record, if it
+ * landed; undefined if it never did. The time it landed at is checkpointed
+ * before anything is swapped back, so a resumed undo compares the slot's last
+ * swap with OUR swap, not with a swap back of its own.
+ */
+async function landedSwap(input: z.infer<typeof AzureSwapWith>, ctx: UndoContext): Promise<z.infer<typeof Recorded> | undefined> {
+  const cp = Checkpoint.safeParse(ctx.lastCheckpoint);
+  if (!cp.success) {
+    ctx.log.info("the interrupted swap never started: nothing to undo");
+    return undefined;
+  }
+  const { app, source, target, baseline } = cp.data;
+  const prior = UndoCheckpoint.safeParse(ctx.priorUndoCheckpoint);
+  if (prior.success) return { app, source, target, swappedAt: prior.data.landedAt };
+  const base = await resolveSlot(ctx, input);
+  const ref: SlotRef = { client: base.client, app, slot: source };
+  let state = await ref.client.getSlot(app, source, ctx.signal);
+  // Started but still running: let it land, then take it back.
+  if (state.inProgressOperationId) state = await waitForSwapToLand(ref, target, baseline, ctx);
+  if (!swappedSince(state, baseline, source, target)) {
+    ctx.log.info(`${app}: the interrupted swap of ${source} into ${target} never landed: nothing to undo`);
+    return undefined;
+  }
+  const landedAt = state.slotSwapStatus?.timestampUtc ?? null;
+  await ctx.checkpoint({ landedAt });
+  return { app, source, target, swappedAt: landedAt };
+}

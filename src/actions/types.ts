@@ -64,6 +64,8 @@ export interface UndoContext extends Omit<ActionContext, "priorCheckpoint"> {
   recorded: Json;
   /** For a step that did not complete: the last checkpoint its attempt wrote, if any. */
   lastCheckpoint?: Json;
+  /** What an earlier, interrupted attempt of this undo saved with `checkpoint` (journaled as `undo.checkpoint`). */
+  priorUndoCheckpoint?: Json;
 }
 
 export interface PlanContext {

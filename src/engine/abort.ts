@@ -12,7 +12,7 @@ import { ErrorCode, toErrorInfo } from "../errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
-import type { ErrorInfo, UndoSkipReason } from "./events.js";
+import type { ErrorInfo, Json, UndoSkipReason } from "./events.js";
 import type { MemberControl, MemberResult } from "./member.js";
 import { undoOrder, type RunState, type StepState } from "./reducer.js";
 import { buildScope, resolveValue } from "./resolve.js";
@@ -96,13 +96,19 @@ async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec
       stateDir: deps.stateDir,
       baseDir: deps.baseDir,
       provider: <T>(target: string, capability: string) => deps.provider(target, capability) as Promise<T>,
-      checkpoint: async () => undefined,
+      // Undo attempts checkpoint too, so a resumed abort never repeats half of an undo.
+      checkpoint: async (data: Json) => {
+        await j.append({ type: "undo.checkpoint", stepId: st.id, attempt, data: deps.redactor.redactJson(data) });
+      },
       redact: (t: string) => deps.redactor.redact(t),
       dryRun: deps.dryRun ?? false,
     };
     try {
       if (override) await undoDef.run(input, ctx);
-      else await undoDef.undoRun!(input, { ...ctx, recorded: st.recorded ?? null, ...(st.status === "succeeded" ? {} : { lastCheckpoint: st.checkpoint }) });
+      else {
+        const prior = j.state.steps[st.id]?.undo.checkpoint;
+        await undoDef.undoRun!(input, { ...ctx, recorded: st.recorded ?? null, ...(st.status === "succeeded" ? {} : { lastCheckpoint: st.checkpoint }), ...(prior === undefined ? {} : { priorUndoCheckpoint: prior }) });
+      }
       await j.append({ type: "undo.succeeded", stepId: st.id, attempt, durationMs: Date.now() - started });
       return "ok";
     } catch (e) {

@@ -82,6 +82,8 @@ export type RunEventBody =
   | { type: "run.interrupted"; signal: string; stepId?: string }
   | { type: "abort.requested"; by: Actor; reason?: string }
   | { type: "undo.started"; stepId: string; attempt: number }
+  /** Action-owned state saved mid-undo (what a swap back must not repeat), given to a resumed undo. */
+  | { type: "undo.checkpoint"; stepId: string; attempt: number; data: Json }
   | { type: "undo.succeeded"; stepId: string; attempt: number; durationMs: number }
   | { type: "undo.failed"; stepId: string; attempt: number; error: ErrorInfo; durationMs: number }
   | { type: "undo.skipped"; stepId: string; reason: UndoSkipReason; by?: Actor }

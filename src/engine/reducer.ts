@@ -30,7 +30,7 @@ export interface StepState {
   approvedBy?: Actor;
   /** Order in which steps succeeded: abort undoes in reverse. */
   succeededOrder?: number;
-  undo: { status: UndoStatus; attempts: number; error?: ErrorInfo; reason?: string };
+  undo: { status: UndoStatus; attempts: number; error?: ErrorInfo; reason?: string; checkpoint?: Json };
 }
 
 export type RunStatus = "running" | "paused" | "interrupted" | "aborting" | "succeeded" | "failed" | "aborted";
@@ -180,10 +180,14 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case "undo.started": {
       const st = step(e.stepId);
       if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
-      st.undo = { status: "running", attempts: e.attempt };
+      // A retried undo keeps what earlier attempts checkpointed.
+      st.undo = { status: "running", attempts: e.attempt, ...(st.undo.checkpoint === undefined ? {} : { checkpoint: st.undo.checkpoint }) };
       s.status = "aborting";
       break;
     }
+    case "undo.checkpoint":
+      step(e.stepId).undo.checkpoint = e.data;
+      break;
     case "undo.succeeded":
       step(e.stepId).undo.status = "succeeded";
       break;

@@ -104,6 +104,53 @@ describe("azure.swap", () => {
     expect(second.seen.info.join("\n")).toMatch(/already swapped/);
   });
 
+  it("abort of an interrupted swap that landed without us swaps back once, even when the abort itself is resumed", async () => {
+    const first = makeContext({ providers: providers() });
+    first.ctx.checkpoint = async (data) => {
+      first.seen.checkpoints.push(structuredClone(data));
+      if ((data as { poller?: string }).poller) throw new Error("died");
+    };
+    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
+    fake.options.swapCompletesAfterMs = 0;
+    await slots.getSlot("shop", "staging");
+    expect(version("production")).toBe("v2");
+    // The step never succeeded: abort has only its checkpoint (the baseline).
+    const interrupted = (prior?: Json) => {
+      const u = makeUndoContext(null, { providers: providers() });
+      return { ...u, ctx: { ...u.ctx, lastCheckpoint: first.seen.checkpoints[0] as Json, ...(prior === undefined ? {} : { priorUndoCheckpoint: prior }) } };
+    };
+    const undo = interrupted();
+    await undoAction(azureSwap, {}, undo.ctx);
+    expect(version("production")).toBe("v1");
+    expect(fake.apps.get("shop")?.swaps).toBe(2);
+    // Resumed with what the first undo checkpointed (the time our swap landed): the slot's last swap is now the swap back, so no third.
+    expect(undo.seen.checkpoints).toHaveLength(1);
+    await undoAction(azureSwap, {}, interrupted(undo.seen.checkpoints[0] as Json).ctx);
+    expect(fake.apps.get("shop")?.swaps).toBe(2);
+    expect(version("production")).toBe("v1");
+  });
+
+  it("abort of an interrupted swap that never landed changes nothing; one still running is let land, then swapped back", async () => {
+    const baseline = { app: "shop", source: "staging", target: "production", baseline: null };
+    const undo = makeUndoContext(null, { providers: providers() });
+    await undoAction(azureSwap, {}, { ...undo.ctx, lastCheckpoint: baseline });
+    expect(fake.apps.get("shop")?.swaps).toBe(0);
+    expect(undo.seen.info.join("\n")).toMatch(/never landed/);
+
+    fake.options.pollsPerSwap = 1000;
+    fake.options.swapCompletesAfterMs = 150;
+    const first = makeContext({ providers: providers() });
+    first.ctx.checkpoint = async (data) => {
+      first.seen.checkpoints.push(structuredClone(data));
+      if ((data as { poller?: string }).poller) throw new Error("died");
+    };
+    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
+    const running = makeUndoContext(null, { providers: providers() });
+    await undoAction(azureSwap, {}, { ...running.ctx, lastCheckpoint: first.seen.checkpoints[0] as Json });
+    expect(fake.apps.get("shop")?.swaps).toBe(2);
+    expect(version("production")).toBe("v1");
+  });
+
   it("swap with preview: apply (idempotent), complete with azure.swap; undo of the preview then has nothing to reset", async () => {
     const prod = fake.slot("shop", "production");
     prod.appSettings.DB = "prod-db";

@@ -6,6 +6,24 @@ let h: Harness | undefined;
 afterEach(() => h?.cleanup());
 
 describe("abort", () => {
+  it("gives a resumed undo what the interrupted one checkpointed", async () => {
+    h = harness(`
+version: 1
+name: halves
+steps:
+  - { id: one, action: test.halves }
+  - { id: two, action: test.work, onFailure: abort }
+`);
+    h.world.failTimes.set("two", 1);
+    const { runner, journal } = await h.start();
+    let s = await runner.drive();
+    expect(s.status).toBe("paused");
+    expect(s.steps.one!.undo).toMatchObject({ status: "failed", checkpoint: { firstHalf: "done" } });
+    s = await (await h.reopen(journal.runId)).runner.drive();
+    expect(s.status).toBe("aborted");
+    expect(h.world.undone).toEqual(['one after {"firstHalf":"done"}']);
+  });
+
   it("undoes first a failed step whose action can take back a partial attempt, then the completed ones", async () => {
     h = harness(`
 version: 1

@@ -96,7 +96,26 @@ export function testActions(world: World): ActionDefinition<unknown>[] {
       world.undone.push(`${ctx.stepId}${ctx.recorded === null ? " (partial)" : ""}`);
     },
   });
-  return [work, irreversible, partial] as ActionDefinition<unknown>[];
+  // An undo in two halves: the first attempt checkpoints its first half, then fails; a resumed undo must see that checkpoint.
+  const halves = defineAction({
+    kind: "test.halves",
+    summary: "its undo checkpoints halfway and fails once",
+    with: z.object({}).strict(),
+    idempotent: true,
+    undo: "recorded",
+    async run(_w, ctx) {
+      count(ctx.stepId);
+      return { recorded: { step: ctx.stepId } };
+    },
+    async undoRun(_w, ctx) {
+      if (ctx.priorUndoCheckpoint === undefined) {
+        await ctx.checkpoint({ firstHalf: "done" });
+        throw new ActionFailure("undo died halfway", { retryable: false });
+      }
+      world.undone.push(`${ctx.stepId} after ${JSON.stringify(ctx.priorUndoCheckpoint)}`);
+    },
+  });
+  return [work, irreversible, partial, halves] as ActionDefinition<unknown>[];
 }
 
 export interface Harness {

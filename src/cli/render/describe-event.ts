@@ -15,6 +15,7 @@ export function describeEvent(e: RunEvent): string | undefined {
     case "step.skipped":
       return `${e.stepId}: skipped (${e.reason}${e.by ? ` by ${e.by.user}` : ""}${e.note ? `: ${e.note}` : ""})`;
     case "step.checkpoint":
+    case "undo.checkpoint":
       return undefined;
     case "run.paused":
       return `paused: ${e.message}`;
