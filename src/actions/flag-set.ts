@@ -51,6 +51,8 @@ export const flagSet = defineAction({
   with: FlagSetWith,
   idempotent: true,
   undo: "recorded",
+  // Interrupted between its write and its success (maintenance mode left on): abort restores from the checkpoint.
+  undoIncomplete: true,
   provider: { capability: "flags", defaultTarget: DEFAULT_TARGET },
   describe: (input) => `set flag ${input.name} to ${preview(input.value as Json)} in ${input.target}`,
 
@@ -83,7 +85,12 @@ export const flagSet = defineAction({
   },
 
   async undoRun(input, ctx) {
-    const parsed = Recorded.safeParse(ctx.recorded);
+    const interrupted = ctx.recorded === null;
+    const parsed = interrupted ? Recorded.safeParse(interruptedRecord(input.value as Json, ctx.lastCheckpoint)) : Recorded.safeParse(ctx.recorded);
+    if (interrupted && !parsed.success) {
+      ctx.log.info(`the interrupted step wrote nothing: ${input.name} is as it was`);
+      return;
+    }
     if (!parsed.success) {
       throw new ActionFailure(`flag.set cannot undo: the recorded state is not what it expects`, { retryable: false, details: { recorded: ctx.recorded } });
     }
@@ -105,6 +112,10 @@ export const flagSet = defineAction({
       return;
     }
     const ours = current.value !== undefined && jsonEqual(current.value, wrote);
+    if (interrupted && !ours) {
+      ctx.log.info(`the interrupted step's write of ${rec.name} is not in place (it is ${describeCurrent({ ...rec, existed: current.value !== undefined, previous: current.value ?? null })}): nothing to undo`);
+      return;
+    }
     if (!ours && !input.force) {
       throw new ActionFailure(
         `flag ${rec.name} was changed by someone else since this step set it to ${preview(wrote)}: it is now ${preview(current.value)}; ` +
@@ -118,6 +129,12 @@ export const flagSet = defineAction({
     ctx.log.info(rec.existed ? `restored ${rec.name} to ${describeCurrent(rec)}${forced}` : `removed ${rec.name}, which did not exist before${forced}`);
   },
 });
+
+/** The record an interrupted step would have made: its checkpoint (written just before the write) plus the value it meant to set. */
+function interruptedRecord(value: Json, checkpoint: Json | undefined): unknown {
+  const original = Original.safeParse(checkpoint);
+  return original.success ? { ...original.data, value } : undefined;
+}
 
 function describeCurrent(o: Original): string {
   return o.existed ? preview(o.previous as Json) : "(absent)";

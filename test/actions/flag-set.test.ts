@@ -100,6 +100,41 @@ describe("flag.set", () => {
     expect(r.recorded).toMatchObject({ existed: true, previous: false });
   });
 
+  it("aborted after a crash, restores from the checkpoint only a write that is in place", async () => {
+    const interrupted = (store: FlagStore, checkpoint: Json | undefined) => {
+      const u = undoCtxFor(store, null);
+      return { ...u, ctx: { ...u.ctx, ...(checkpoint === undefined ? {} : { lastCheckpoint: checkpoint }) } };
+    };
+    // Killed after the write: maintenance mode is on and the journal has only the checkpoint.
+    const store = new MemoryFlagStore({ MaintenanceMode: false });
+    const first = ctxFor(store);
+    store.afterWrite = () => {
+      throw new Error("process killed");
+    };
+    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow("process killed");
+    store.afterWrite = undefined;
+    await undoAction(flagSet, { name: "MaintenanceMode", value: true }, interrupted(store, first.seen.checkpoints.at(-1)).ctx);
+    expect((await store.get("MaintenanceMode")).value).toBe(false);
+
+    // Killed between the checkpoint and the write: nothing of ours to undo, and a later edit by a person is left alone.
+    const untouched = new MemoryFlagStore({ MaintenanceMode: false });
+    const early = ctxFor(untouched);
+    early.ctx.checkpoint = async (data) => {
+      early.seen.checkpoints.push(data);
+      throw new Error("process killed");
+    };
+    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, early.ctx)).rejects.toThrow("process killed");
+    untouched.edit("MaintenanceMode", "set by hand");
+    const undo = interrupted(untouched, early.seen.checkpoints.at(-1));
+    await undoAction(flagSet, { name: "MaintenanceMode", value: true }, undo.ctx);
+    expect((await untouched.get("MaintenanceMode")).value).toBe("set by hand");
+    expect(undo.seen.info.join("\n")).toMatch(/not in place/);
+
+    // No checkpoint at all: it wrote nothing.
+    await undoAction(flagSet, { name: "MaintenanceMode", value: true }, interrupted(untouched, undefined).ctx);
+    expect((await untouched.get("MaintenanceMode")).value).toBe("set by hand");
+  });
+
   it("trusts the flag over a stale checkpoint when someone changed it between the crash and the resume", async () => {
     const store = new MemoryFlagStore({ Level: 1 });
     const first = ctxFor(store);
