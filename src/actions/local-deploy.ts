@@ -43,6 +43,8 @@ export const localDeploy = defineAction({
   with: LocalDeployWith,
   idempotent: true,
   undo: "recorded",
+  // Interrupted while starting the app: abort still takes the idle slot back to what it ran (the checkpoint says what).
+  undoIncomplete: true,
   provider: { capability: "app", defaultTarget: "app" },
   describe: (input) => `deploy ${input.version} into the ${input.slot} slot of ${input.target ?? "app"} and wait for ${input.healthPath}`,
 
@@ -93,7 +95,8 @@ export const localDeploy = defineAction({
   },
 
   async undoRun(_input, ctx) {
-    const rec = ctx.recorded as { slot?: string; previous?: { version?: string } | null };
+    // Completed: what it recorded. Interrupted: the checkpoint written before it touched the slot (none: it touched nothing).
+    const rec = (ctx.recorded ?? ctx.lastCheckpoint ?? {}) as { slot?: string; previous?: { version?: string } | null };
     const slot = checkpointSlot(rec as Json, "slot");
     if (!slot) return;
     const client = await localClient(ctx, _input.target);

@@ -96,6 +96,17 @@ describe("local.* actions", () => {
     expect(same.result.outputs).toMatchObject({ live: "blue", previous: "blue", changed: false });
     expect((await client.status()).live).toBe("blue");
   });
+  it("undoes an interrupted local.deploy from its checkpoint, and does nothing without one", async () => {
+    const first = ctx();
+    await runAction(localDeploy, { ...v2, slot: "green" }, first.ctx);
+    expect((await client.status()).slots.green.running).toBe(true);
+    // The journal has the checkpoint (slot, live, previous) but not the success.
+    await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
+    expect((await client.status()).slots.green.running).toBe(false);
+    await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null });
+    expect((await client.status()).slots.green.running).toBe(false);
+  });
+
   it("undoes an interrupted local.swap from its checkpoint: only if the switch landed", async () => {
     await runAction(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
     // The switch landed, then cutover died before journaling success: abort puts blue back.
