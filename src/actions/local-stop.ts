@@ -31,6 +31,8 @@ export const localStop = defineAction({
   with: LocalStopWith,
   idempotent: true,
   undo: "recorded",
+  // Interrupted in its grace period or while stopping: abort must still bring the old version back before swapping to it.
+  undoIncomplete: true,
   provider: { capability: "app", defaultTarget: "app" },
   describe: (input) => `stop the ${input.slot} slot of ${input.target ?? "app"}${parseDuration(input.after) > 0 ? ` after ${input.after}` : ""}`,
 
@@ -61,8 +63,10 @@ export const localStop = defineAction({
   },
 
   async undoRun(input, ctx) {
-    const slot = checkpointSlot(ctx.recorded, "slot");
-    const version = checkpointString(ctx.recorded, "version");
+    // Completed: what it recorded. Interrupted: the checkpoint written before it stopped anything.
+    const rec = ctx.recorded ?? ctx.lastCheckpoint;
+    const slot = checkpointSlot(rec, "slot");
+    const version = checkpointString(rec, "version");
     if (!slot || !version) return;
     const client = await localClient(ctx, input.target);
     ctx.log.info(`starting ${version} again in ${slot}`);

@@ -96,6 +96,16 @@ describe("local.* actions", () => {
     expect(same.result.outputs).toMatchObject({ live: "blue", previous: "blue", changed: false });
     expect((await client.status()).live).toBe("blue");
   });
+  it("undoes an interrupted local.stop from its checkpoint: the old version runs again", async () => {
+    await client.deploy("green", { version: "v1", command: ["node", "demo/v1/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 });
+    const first = ctx();
+    await runAction(localStop, { slot: "green" }, first.ctx);
+    expect((await client.status()).slots.green.running).toBe(false);
+    await localStop.undoRun!(localStop.with.parse({ slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
+    expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
+    await client.stop("green", { drainTimeoutMs: 1000, killAfterMs: 2000 });
+  });
+
   it("undoes an interrupted local.deploy from its checkpoint, and does nothing without one", async () => {
     const first = ctx();
     await runAction(localDeploy, { ...v2, slot: "green" }, first.ctx);

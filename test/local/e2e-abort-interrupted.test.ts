@@ -1,7 +1,7 @@
 /**
- * The worst moment to lose cutover: SIGKILL while the swap step has switched
+ * The worst moments to lose cutover: SIGKILL while the swap step has switched
  * traffic to green but not yet journaled its success (here its verification
- * is still polling). `cutover abort` must still leave blue serving v1 on the
+ * is still polling), and while the old version waits to be stopped. `cutover abort` must still leave blue serving v1 on the
  * v1 schema: the interrupted swap is undone from its checkpoint before the
  * deploy's undo stops green, and reads never fail.
  */
@@ -13,7 +13,7 @@ import { e2eSuite, expectReadsNeverFailed, schemaVersion, startEnvironment } fro
 
 const newStateDir = e2eSuite();
 
-describe("SIGKILL of cutover inside the swap step, then `cutover abort`", () => {
+describe("SIGKILL of cutover inside a step, then `cutover abort`", () => {
   it("swaps back from the checkpoint, then undoes the rest: blue serves v1 on the v1 schema", async () => {
     const stateDir = newStateDir();
     const { status, load, client } = await startEnvironment(stateDir);
@@ -44,6 +44,31 @@ describe("SIGKILL of cutover inside the swap step, then `cutover abort`", () => 
     expect(now.slots.blue).toMatchObject({ version: "v1", health: "healthy", running: true });
     expect(now.slots.green.running).toBe(false);
     expect(now.flags.MaintenanceMode).toBeUndefined();
+    expect(schemaVersion(stateDir)).toBe(1);
+    expect(await (await fetch(`${status.publicUrl}/version`)).json()).toEqual({ version: "v1", slot: "blue" });
+    expectReadsNeverFailed(await load.stop());
+  });
+
+  it("killed while the old version waits out its grace period: abort brings it back before swapping to it", async () => {
+    const stateDir = newStateDir();
+    const { status, load, client } = await startEnvironment(stateDir);
+    const run = cutover(stateDir, ["run", demoPlaybook(stateDir), "--yes", "-p", "grace=30s"]);
+    await run.waitFor((e) => e.type === "step.started" && e.stepId === "stop-old");
+    // Past its checkpoint, inside the grace period: kill cutover there, then stop blue as the
+    // killed step was about to (the same state as a kill just after the stop).
+    await new Promise((r) => setTimeout(r, 300));
+    run.child.kill("SIGKILL");
+    expect(await run.done).toBe(null);
+    await client.stop("blue", { drainTimeoutMs: 1000, killAfterMs: 2000 });
+    const runId = run.events.find((e) => e.type === "run.started")!.runId!;
+
+    const abort = cutover(stateDir, ["abort", runId, "--reason", "test: killed while stopping the old version"]);
+    expect(await abort.done).toBe(1);
+    expect(abort.events.filter((e) => e.type === "undo.succeeded").map((e) => e.stepId)[0]).toBe("stop-old");
+    const now = await client.status();
+    expect(now.live).toBe("blue");
+    expect(now.slots.blue).toMatchObject({ version: "v1", health: "healthy", running: true });
+    expect(now.slots.green.running).toBe(false);
     expect(schemaVersion(stateDir)).toBe(1);
     expect(await (await fetch(`${status.publicUrl}/version`)).json()).toEqual({ version: "v1", slot: "blue" });
     expectReadsNeverFailed(await load.stop());
