@@ -9,7 +9,10 @@
  * left alone, so a resumed step converges without another restart.
  *
  * Recorded for undo: the previous value of every setting it changed and the
- * previous image. Values that look secret (a SAS URL, a name with KEY,
+ * previous image, checkpointed before the first write: a step resumed after a
+ * crash between its write and its success finds the slot already changed and
+ * takes the originals from the checkpoint, and abort of a step that never
+ * resumed undoes from it too. Values that look secret (a SAS URL, a name with KEY,
  * SECRET, PASSWORD..., or a known secret) are NOT journaled: they are
  * recorded as a fingerprint, and undo cannot restore them (it says so).
  */
@@ -68,6 +71,7 @@ export const azureDeploy = defineAction({
   with: AzureDeployWith,
   idempotent: true,
   undo: "recorded",
+  undoIncomplete: true,
   provider: { capability: "appservice", defaultTarget: "app" },
   describe: (input) =>
     `deploy ${input.image ? `image ${input.image}` : input.package ? "a package" : "app settings"} to ${slotLabel(input)}`,
@@ -84,9 +88,14 @@ export const azureDeploy = defineAction({
     const currentFx = fx !== undefined ? await client.getLinuxFxVersion(app, slot, ctx.signal) : undefined;
     const imageChanges = fx !== undefined && currentFx !== fx;
 
-    const previous: Previous = {};
-    for (const k of [...toSet, ...toRemove]) previous[k] = journalValue(k, current[k] ?? null, ctx.redact);
+    // An earlier attempt of this step may have written already: its checkpoint holds the true originals.
+    const prior = Recorded.safeParse(ctx.priorCheckpoint);
+    const earlier = prior.success && prior.data.app === app && prior.data.slot === slot ? prior.data : undefined;
+    const previous: Previous = { ...(earlier?.settings ?? {}) };
+    for (const k of [...toSet, ...toRemove]) if (!(k in previous)) previous[k] = journalValue(k, current[k] ?? null, ctx.redact);
+    const image = earlier?.image ?? (imageChanges ? (currentFx ?? "") : null);
     const changedNames = [...toSet, ...toRemove].sort();
+    const record = { app, slot, settings: previous, image } as Json;
 
     if (ctx.dryRun) {
       ctx.log.info(
@@ -96,6 +105,7 @@ export const azureDeploy = defineAction({
       );
       return { outputs: {} };
     }
+    if (changedNames.length > 0 || imageChanges) await ctx.checkpoint(record);
     if (changedNames.length > 0) {
       const next = { ...current };
       for (const k of toSet) next[k] = want[k] as string;
@@ -110,13 +120,16 @@ export const azureDeploy = defineAction({
     if (changedNames.length === 0 && !imageChanges) ctx.log.info(`${app}/${slot} already holds these values`);
 
     return {
-      outputs: { app, slot, changed: changedNames.length > 0 || imageChanges, changedSettings: changedNames },
-      recorded: { app, slot, settings: previous, image: imageChanges ? (currentFx ?? "") : null } as Json,
+      outputs: { app, slot, changed: Object.keys(previous).length > 0 || image !== null, changedSettings: Object.keys(previous).sort() },
+      recorded: record,
     };
   },
 
   async undoRun(input, ctx) {
-    const rec = Recorded.parse(ctx.recorded);
+    // Interrupted: the checkpoint written before its first write (none: it wrote nothing).
+    const source = ctx.recorded ?? ctx.lastCheckpoint;
+    if (source === undefined || source === null) return;
+    const rec = Recorded.parse(source);
     const { client } = await resolveSlot(ctx, input);
     const names = Object.keys(rec.settings);
     if (names.length > 0) {

@@ -54,6 +54,29 @@ describe("azure.deploy", () => {
     expect(fake.slot("shop", "staging").appSettings).toEqual({ APP_VERSION: "v1", DEPLOY_SLOT: "staging", FEATURE_X: "on", KEEP: "me" });
   });
 
+  it("after a crash between its write and its success, the resumed step records the true originals, and abort restores them either way", async () => {
+    const input = { settings: { APP_VERSION: "v2" }, image: "acr.io/shop:2" };
+    const first = ctx();
+    await runAction(azureDeploy, input, first.ctx);
+    // The success never reached the journal: only the checkpoint written before the first PUT did.
+    expect(first.seen.checkpoints).toEqual([{ app: "shop", slot: "staging", settings: { APP_VERSION: "v1" }, image: "" }]);
+    const checkpoint = first.seen.checkpoints[0] as Json;
+
+    // Resumed: the slot already holds v2, yet the record names v1 as what to restore.
+    const resumed = await runAction(azureDeploy, input, ctx({ priorCheckpoint: checkpoint, attempt: 2 }).ctx);
+    expect(resumed.recorded).toEqual({ app: "shop", slot: "staging", settings: { APP_VERSION: "v1" }, image: "" });
+    expect(resumed.outputs).toMatchObject({ changed: true, changedSettings: ["APP_VERSION"] });
+    expect(puts()).toBe(1);
+
+    // Or aborted without resuming: undo from the checkpoint.
+    const u = makeUndoContext(null, { providers: providers() });
+    await undoAction(azureDeploy, input, { ...u.ctx, lastCheckpoint: checkpoint });
+    expect(fake.slot("shop", "staging").appSettings.APP_VERSION).toBe("v1");
+    // No checkpoint: it wrote nothing, so there is nothing to undo.
+    await undoAction(azureDeploy, input, makeUndoContext(null, { providers: providers() }).ctx);
+    expect(puts()).toBe(2);
+  });
+
   it("never journals a SAS URL or secret-looking setting; undo leaves those to a person", async () => {
     fake.slot("shop", "staging").appSettings.WEBSITE_RUN_FROM_PACKAGE = "https://s.blob.core.windows.net/b/old.zip?sv=1&sig=OLDSECRET";
     const input = { package: "https://s.blob.core.windows.net/b/new.zip?sv=1&sig=NEWSECRET", settings: { API_KEY: "k-123" } };
