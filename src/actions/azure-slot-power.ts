@@ -1,7 +1,10 @@
 /**
  * Start, stop and restart of an App Service slot (shared by azure.start-slot,
  * azure.stop-slot and azure.restart-slot). Start and stop observe the slot's
- * state first and record it, so their undo puts the slot back as it was.
+ * state first and record it, so their undo puts the slot back as it was. The
+ * observed state is checkpointed before the change, so a step resumed after
+ * a crash (finding the slot already changed) still records the true one, and
+ * abort of an interrupted step undoes from the checkpoint.
  */
 import { z } from "zod";
 import type { Json } from "../engine/events.js";
@@ -30,6 +33,7 @@ export function defineSlotStateAction(op: "start" | "stop") {
     with: SlotPowerWith,
     idempotent: true,
     undo: "recorded",
+    undoIncomplete: true,
     provider: { capability: "appservice", defaultTarget: "app" },
     describe: (input) => `${op} ${slotLabel(input)}`,
 
@@ -41,16 +45,26 @@ export function defineSlotStateAction(op: "start" | "stop") {
         ctx.log.info(already ? `${app}/${slot} is already ${wantedState[op]}` : `would ${op} ${app}/${slot}`);
         return { outputs: {} };
       }
-      if (!already) await client.power(app, slot, op, ctx.signal);
+      // An earlier attempt may have changed it already: its checkpoint holds the state it found.
+      const prior = Recorded.safeParse(ctx.priorCheckpoint);
+      const previousState = prior.success && prior.data.app === app && prior.data.slot === slot ? prior.data.previousState : state.state;
+      const record = { app, slot, previousState } as Json;
+      if (!already) {
+        await ctx.checkpoint(record);
+        await client.power(app, slot, op, ctx.signal);
+      }
       ctx.log.info(already ? `${app}/${slot} is already ${wantedState[op]}` : `${app}/${slot}: ${op} requested (was ${state.state})`);
       return {
-        outputs: { app, slot, state: op === "start" ? "Running" : "Stopped", changed: !already },
-        recorded: { app, slot, previousState: state.state } as Json,
+        outputs: { app, slot, state: op === "start" ? "Running" : "Stopped", changed: previousState.toLowerCase() !== wantedState[op] },
+        recorded: record,
       };
     },
 
     async undoRun(input, ctx) {
-      const rec = Recorded.parse(ctx.recorded);
+      // Interrupted: the checkpoint written before the change (none: it changed nothing).
+      const source = ctx.recorded ?? ctx.lastCheckpoint;
+      if (source === undefined || source === null) return;
+      const rec = Recorded.parse(source);
       const { client } = await resolveSlot(ctx, input);
       const previous = rec.previousState.toLowerCase();
       if (previous !== "running" && previous !== "stopped") return;

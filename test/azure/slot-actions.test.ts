@@ -169,6 +169,19 @@ describe("azure.start-slot / stop-slot / restart-slot", () => {
     expect(fake.slot("shop", "staging").state).toBe("Running");
   });
 
+  it("stop after a crash: the resumed step records the state it found, and abort of the interrupted step starts the slot again", async () => {
+    const first = ctx();
+    await runAction(azureStopSlot, {}, first.ctx);
+    expect(first.seen.checkpoints).toEqual([{ app: "shop", slot: "staging", previousState: "Running" }]);
+    const checkpoint = first.seen.checkpoints[0] as Json;
+    const resumed = await runAction(azureStopSlot, {}, ctx({ priorCheckpoint: checkpoint, attempt: 2 }).ctx);
+    expect(resumed.recorded).toEqual({ app: "shop", slot: "staging", previousState: "Running" });
+    expect(resumed.outputs?.changed).toBe(true);
+    const u = makeUndoContext(null, { providers: providers() });
+    await undoAction(azureStopSlot, {}, { ...u.ctx, lastCheckpoint: checkpoint });
+    expect(fake.slot("shop", "staging").state).toBe("Running");
+  });
+
   it("start of production by name, and restart", async () => {
     fake.slot("shop", "production").state = "Stopped";
     const res = await runAction(azureStartSlot, { slot: "production" }, ctx().ctx);
