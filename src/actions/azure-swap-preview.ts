@@ -32,6 +32,8 @@ export const azureSwapPreview = defineAction({
   with: AzureSwapPreviewWith,
   idempotent: true,
   undo: "recorded",
+  // Its undo reconciles from the slot's state (a pending preview towards targetSlot), so it needs no record.
+  undoIncomplete: true,
   provider: { capability: "appservice", defaultTarget: "app" },
   describe: (input) => `apply ${input.targetSlot}'s slot settings to ${slotLabel(input)} (swap preview)`,
 
@@ -63,8 +65,8 @@ export const azureSwapPreview = defineAction({
   },
 
   async undoRun(input, ctx) {
-    const rec = Recorded.parse(ctx.recorded);
-    const { client } = await resolveSlot(ctx, input);
+    const { client, app, slot } = await resolveSlot(ctx, input);
+    const rec = ctx.recorded === null ? { app, slot, targetSlot: input.targetSlot } : Recorded.parse(ctx.recorded);
     const state = await client.getSlot(rec.app, rec.slot, ctx.signal);
     if (state.targetSwapSlot?.toLowerCase() !== rec.targetSlot.toLowerCase()) {
       ctx.log.info(`${rec.app}/${rec.slot}: no swap preview pending; nothing to reset`);

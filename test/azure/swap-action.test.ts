@@ -181,6 +181,13 @@ describe("azure.swap", () => {
     expect(fake.slot("shop", "staging").appSettings.DB).toBe("staging-db");
     expect(fake.slot("shop", "staging").targetSwapSlot).toBeUndefined();
     expect(fake.apps.get("shop")?.swaps).toBe(0);
+
+    // Interrupted after applying (no record in the journal): abort resets from the slot's own state.
+    await runAction(azureSwapPreview, {}, makeContext({ providers: providers() }).ctx);
+    expect(fake.slot("shop", "staging").appSettings.DB).toBe("prod-db");
+    await undoAction(azureSwapPreview, {}, makeUndoContext(null, { providers: providers() }).ctx);
+    expect(fake.slot("shop", "staging").appSettings.DB).toBe("staging-db");
+    expect(fake.slot("shop", "staging").targetSwapSlot).toBeUndefined();
   });
 
   it("an undo interrupted mid swap-back, run again, waits for it instead of swapping a third time", async () => {
