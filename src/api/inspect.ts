@@ -4,7 +4,8 @@
  * anything.
  */
 import { foldRun, undoOrder, type RunState, type StepState } from "../engine/reducer.js";
-import type { LeaseInfo, RunStore, RunSummary } from "../engine/store.js";
+import os from "node:os";
+import { isLeaseLive, type LeaseInfo, type RunStore, type RunSummary } from "../engine/store.js";
 import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
 import { incompleteUndoable, undoKindOf } from "../engine/abort.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
@@ -16,6 +17,7 @@ import { Redactor } from "../engine/redact.js";
 import { buildScope, resolveValue } from "../engine/resolve.js";
 import { ProviderSet, registries } from "../runtime.js";
 import { FileStore } from "../providers/file/index.js";
+import { holderIsDeadLocalProcess } from "./session.js";
 
 export interface LocateOptions {
   stateDir: string;
@@ -187,4 +189,16 @@ export function runSummaryLine(loaded: LoadedPlaybook, state: RunState, env: Nod
   } catch {
     return undefined; // a summary must never turn a successful run into an error
   }
+}
+
+/**
+ * A run the journal shows running (or aborting) that nothing drives any more:
+ * its lease expired or was released, or the process holding it on this host
+ * is gone (a crash, SIGKILL, a cancelled CI job). `resume` continues it and
+ * `abort` undoes it; `status` says so instead of showing it as running.
+ */
+export function driverGone(state: RunState, lease: LeaseInfo | undefined): boolean {
+  if (state.status !== "running" && state.status !== "aborting") return false;
+  if (!lease || !isLeaseLive(lease) || lease.runId !== state.runId) return true;
+  return holderIsDeadLocalProcess(lease, os.hostname());
 }

@@ -32,6 +32,10 @@ describe("SIGKILL of cutover inside a step, then `cutover abort`", () => {
     run.child.kill("SIGKILL");
     expect(await run.done).toBe(null);
     const runId = run.events.find((e) => e.type === "run.started")!.runId!;
+    // What the on-call sees first: the run is not running any more, whatever the journal's last word.
+    const shown = cutover(stateDir, ["status", runId]);
+    expect(await shown.done).toBe(0);
+    expect(shown.events[0]).toMatchObject({ type: "status", driverGone: true, state: { status: "running" } });
 
     const abort = cutover(stateDir, ["abort", runId, "--reason", "test: killed mid-swap"]);
     expect(await abort.done).toBe(1);

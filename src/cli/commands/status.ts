@@ -1,6 +1,6 @@
 /** `cutover status [run-id]`: where a run stands, at a glance, for whoever is on call. */
 import type { Command } from "commander";
-import { abortPreview, listRuns, readRun, tryLoad } from "../../api/inspect.js";
+import { abortPreview, driverGone, listRuns, readRun, tryLoad } from "../../api/inspect.js";
 import { isLeaseLive } from "../../engine/store.js";
 import type { RunState, StepState } from "../../engine/reducer.js";
 import { CutoverError, ErrorCode } from "../../errors.js";
@@ -39,11 +39,12 @@ export function register(program: Command): void {
         const loaded = tryLoad(file);
         const undo = abortPreview(state, loaded);
         const liveLease = isLeaseLive(lease) ? lease : undefined;
+        const gone = driverGone(state, lease);
         if (io.json) {
-          io.out(JSON.stringify({ type: "status", state, lease: liveLease ?? null, abortWouldUndo: undo }));
+          io.out(JSON.stringify({ type: "status", state, lease: liveLease ?? null, driverGone: gone, abortWouldUndo: undo }));
           return;
         }
-        printStatus(io, state, liveLease?.holder, liveLease?.runId === state.runId, undo);
+        printStatus(io, state, liveLease?.holder, liveLease?.runId === state.runId, undo, gone);
         const gateId = state.pause?.reason === "approval" ? state.pause.stepId : undefined;
         const gate = gateId && loaded ? gateExpiry(state, gateId, leafSpecs(buildPlan(loaded.playbook.steps, state.params)).get(state.steps[gateId]?.stepId ?? "")) : undefined;
         if (gate) io.out(io.c.yellow(`gate ${gateId} ${isExpired(gate) ? "expired" : "expires"} at ${new Date(gate.expiresAt).toISOString()} (then: ${gate.onExpiry})`));
@@ -51,10 +52,10 @@ export function register(program: Command): void {
     );
 }
 
-function printStatus(io: CliIO, s: RunState, holder: string | undefined, holderIsThisRun: boolean, undo: ReturnType<typeof abortPreview>): void {
+function printStatus(io: CliIO, s: RunState, holder: string | undefined, holderIsThisRun: boolean, undo: ReturnType<typeof abortPreview>, gone: boolean): void {
   const c = io.c;
   const colour = { succeeded: c.green, failed: c.red, aborted: c.magenta, paused: c.yellow, interrupted: c.yellow, running: c.cyan, aborting: c.magenta }[s.status];
-  io.out(`${c.bold(`run ${s.runId}`)}  ${colour(s.status.toUpperCase())}`);
+  io.out(`${c.bold(`run ${s.runId}`)}  ${colour(s.status.toUpperCase())}${gone ? c.yellow("  (but nothing is running it)") : ""}`);
   io.out(`  playbook     ${s.playbook.name} (${s.playbook.file}, sha256 ${s.playbook.hash.slice(0, 12)})`);
   io.out(`  environment  ${s.environment}   lease: ${holder ? `${holder}${holderIsThisRun ? "" : " (another run)"}` : "free"}`);
   io.out(`  started      ${s.startedAt} by ${s.startedBy.user}@${s.startedBy.host}${s.finishedAt ? `   finished ${s.finishedAt}` : ""}`);
@@ -63,6 +64,10 @@ function printStatus(io: CliIO, s: RunState, holder: string | undefined, holderI
   const current = s.order.map((id) => s.steps[id]!).find((st) => st.status === "running" || (st.status === "failed" && st.retryInMs !== undefined));
   if (current) io.out(`  current      ${current.id} (attempt ${current.attempts})`);
   if (s.pause) io.out(c.yellow(`  waiting      ${s.pause.message}`));
+  if (gone) {
+    io.out(c.yellow(`  stopped      the cutover process that ran it is gone (crashed, killed, or its CI job cancelled); its lease is free or expiring`));
+    io.out(c.yellow(`  next         cutover resume ${s.runId} continues it where the journal says; cutover abort ${s.runId} undoes it`));
+  }
   if (s.abortRequested) io.out(c.magenta(`  abort        requested by ${s.abortRequested.by.user} at ${s.abortRequested.at}${s.abortRequested.reason ? `: ${s.abortRequested.reason}` : ""}`));
   io.out("");
   for (const id of s.order) io.out(stepLine(io, s.steps[id]!));
