@@ -4,8 +4,10 @@
  * an abort interrupted halfway resumes where it stopped and never undoes a
  * step twice. Steps without an undo are reported as left in place. A step
  * that failed or was interrupted is undone too when its action can find what
- * the attempt changed from the target's own records (`undoIncomplete`: a
- * migration's journal table); any other is reported as not completed.
+ * the attempt changed (`undoIncomplete`: from the checkpoint it wrote before
+ * changing anything, the target's state, or a migration's journal table);
+ * any other is reported as not completed. Undos checkpoint as steps do, so a
+ * resumed abort does not repeat the first half of an undo.
  */
 import type { ActionDefinition } from "../actions/types.js";
 import { ErrorCode, toErrorInfo } from "../errors.js";
