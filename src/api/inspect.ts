@@ -68,6 +68,34 @@ export async function listRuns(opts: LocateOptions & { environment?: string; lim
   }
 }
 
+/** A run in a listing, with where it stands (folded from its journal). */
+export interface RunOverview extends RunSummary {
+  status: RunState["status"];
+  /** The step it is on or stopped at, if any. */
+  step?: string;
+  /** Shown running, but nothing drives it any more (see driverGone). */
+  driverGone: boolean;
+}
+
+/** `runs` for on-call: each listed run folded, so the list says which are finished, paused, running or abandoned. */
+export async function listRunOverviews(opts: LocateOptions & { environment?: string; limit?: number }): Promise<RunOverview[]> {
+  const { store, close } = await openStore(opts);
+  try {
+    const runs = await store.listRuns({ environment: opts.environment, limit: opts.limit });
+    const leases = new Map<string, LeaseInfo | undefined>();
+    const out: RunOverview[] = [];
+    for (const r of runs) {
+      const state = foldRun(await store.read(r.runId));
+      if (!leases.has(state.environment)) leases.set(state.environment, await store.readLease(state.environment));
+      const step = state.pause?.stepId ?? state.order.find((id) => state.steps[id]?.status === "running" || state.steps[id]?.status === "failed");
+      out.push({ ...r, status: state.status, ...(step ? { step } : {}), driverGone: driverGone(state, leases.get(state.environment)) });
+    }
+    return out;
+  } finally {
+    await close();
+  }
+}
+
 export type UndoKind = "recorded" | "override" | "none" | "disabled" | "irreversible";
 
 export interface PlanEntry {

@@ -129,6 +129,7 @@ describe("cutover CLI", () => {
     expect(flags.flags.MaintenanceMode?.value).toBe(true);
     const runs = jsonLines(cutover(p.dir, ["runs", "-o", "json"]).stdout);
     expect(runs.map((x) => x.runId)).toEqual([id, runId]);
+    expect(runs[0]).toMatchObject({ status: "aborted", driverGone: false });
   });
 
   it("unlock --force takes a live lease and journals it in the holder's run", () => {

@@ -36,6 +36,9 @@ describe("SIGKILL of cutover inside a step, then `cutover abort`", () => {
     const shown = cutover(stateDir, ["status", runId]);
     expect(await shown.done).toBe(0);
     expect(shown.events[0]).toMatchObject({ type: "status", driverGone: true, state: { status: "running" } });
+    const listed = cutover(stateDir, ["runs"]);
+    expect(await listed.done).toBe(0);
+    expect(listed.events[0]).toMatchObject({ type: "run", runId, status: "running", step: "swap", driverGone: true });
 
     const abort = cutover(stateDir, ["abort", runId, "--reason", "test: killed mid-swap"]);
     expect(await abort.done).toBe(1);
