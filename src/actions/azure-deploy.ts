@@ -20,6 +20,7 @@ import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import { defineAction, type ActionResult } from "./types.js";
 import { appField, appserviceTargetField, isWithheld, journalValue, resolveSlot, slotField, type Withheld, slotLabel } from "./azure-common.js";
+import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const PACKAGE_SETTING = "WEBSITE_RUN_FROM_PACKAGE";
 
@@ -127,8 +128,8 @@ export const azureDeploy = defineAction({
 
   async undoRun(input, ctx) {
     // Interrupted: the checkpoint written before its first write (none: it wrote nothing).
-    const source = ctx.recorded ?? ctx.lastCheckpoint;
-    if (source === undefined || source === null) return;
+    const source = recordOrCheckpoint(ctx);
+    if (source === undefined) return;
     const rec = Recorded.parse(source);
     const { client } = await resolveSlot(ctx, input);
     const names = Object.keys(rec.settings);

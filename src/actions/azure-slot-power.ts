@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { Json } from "../engine/events.js";
 import { defineAction, type ActionResult } from "./types.js";
 import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";
+import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const SlotPowerWith = z
   .object({
@@ -62,8 +63,8 @@ export function defineSlotStateAction(op: "start" | "stop") {
 
     async undoRun(input, ctx) {
       // Interrupted: the checkpoint written before the change (none: it changed nothing).
-      const source = ctx.recorded ?? ctx.lastCheckpoint;
-      if (source === undefined || source === null) return;
+      const source = recordOrCheckpoint(ctx);
+      if (source === undefined) return;
       const rec = Recorded.parse(source);
       const { client } = await resolveSlot(ctx, input);
       const previous = rec.previousState.toLowerCase();

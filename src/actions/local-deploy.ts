@@ -19,6 +19,7 @@ import type { AppSpec } from "../providers/local/types.js";
 import { ActionFailure, defineAction, type ActionResult } from "./types.js";
 import { argvField, durationField } from "./support/schemas.js";
 import { checkpointSlot, localClient, localTargetField, resolveSlot } from "./local-common.js";
+import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const LocalDeployWith = z
   .object({
@@ -96,7 +97,7 @@ export const localDeploy = defineAction({
 
   async undoRun(_input, ctx) {
     // Completed: what it recorded. Interrupted: the checkpoint written before it touched the slot (none: it touched nothing).
-    const rec = (ctx.recorded ?? ctx.lastCheckpoint ?? {}) as { slot?: string; previous?: { version?: string } | null };
+    const rec = (recordOrCheckpoint(ctx) ?? {}) as { slot?: string; previous?: { version?: string } | null };
     const slot = checkpointSlot(rec as Json, "slot");
     if (!slot) return;
     const client = await localClient(ctx, _input.target);

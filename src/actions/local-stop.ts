@@ -13,6 +13,7 @@ import { ActionFailure, defineAction, type ActionResult } from "./types.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
 import { checkpointSlot, checkpointString, localClient, localTargetField, resolveSlot } from "./local-common.js";
+import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const LocalStopWith = z
   .object({
@@ -64,7 +65,7 @@ export const localStop = defineAction({
 
   async undoRun(input, ctx) {
     // Completed: what it recorded. Interrupted: the checkpoint written before it stopped anything.
-    const rec = ctx.recorded ?? ctx.lastCheckpoint;
+    const rec = recordOrCheckpoint(ctx);
     const slot = checkpointSlot(rec, "slot");
     const version = checkpointString(rec, "version");
     if (!slot || !version) return;
