@@ -115,34 +115,73 @@ describe("ReverseProxy", () => {
     expect(res.headers.get("retry-after")).toBe("1");
   });
 
-  it("replays, once and on a new connection, a request that met a pooled upstream socket being closed", async () => {
-    // An upstream that answers the first request of each connection with keep-alive,
-    // and resets the connection when a second request arrives on it (an idle close racing reuse).
-    let connections = 0;
-    const rude = net.createServer((socket) => {
-      connections++;
-      let requests = 0;
-      socket.on("data", (d: Buffer) => {
-        if (!d.toString().includes("\r\n\r\n")) return;
-        requests++;
-        if (requests === 1) socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok");
-        else socket.resetAndDestroy();
+  /**
+   * An app that answers `/warm` with keep-alive, and resets the connection after
+   * reading the whole of any other request: `times` counts what reached it.
+   */
+  async function resettingApp(times: Map<string, number>): Promise<number> {
+    const app = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        if (req.url === "/warm") return void res.end("warm");
+        const key = `${req.method} ${req.url}`;
+        times.set(key, (times.get(key) ?? 0) + 1);
+        // The second GET of /flaky is answered: a retried idempotent request succeeds.
+        if (key === "GET /flaky" && times.get(key)! > 1) return void res.end("ok");
+        req.socket.resetAndDestroy();
       });
-      socket.on("error", () => undefined);
     });
-    rawServers.push(rude);
-    await new Promise<void>((r) => rude.listen(0, "127.0.0.1", r));
-    proxy.setUpstream("green", (rude.address() as AddressInfo).port);
+    return listen(app);
+  }
+
+  /** Two requests on the proxy's pooled upstream connection: `/warm`, then `method path` with `body`. */
+  async function afterWarm(method: string, path: string, body?: string, chunked = false) {
+    const headers: Record<string, string> = chunked ? { "transfer-encoding": "chunked" } : {};
+    const send = (m: string, p: string, b?: string) =>
+      new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+        const req = http.request(`${base}${p}`, { method: m, headers, agent: false }, (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] as string | undefined }));
+        });
+        req.on("error", reject);
+        req.end(b);
+      });
+    const warm = await send(method === "GET" ? "GET" : method, "/warm", body);
+    expect(warm.status).toBe(200);
+    return send(method, path, body);
+  }
+
+  it.each([
+    ["with content-length", false],
+    ["chunked", true],
+  ])("never sends a POST (%s) to the app twice when the app resets the connection after reading it (RFC 9110 §9.2.2)", async (_, chunked) => {
+    const times = new Map<string, number>();
+    proxy.setUpstream("green", await resettingApp(times));
     proxy.setLive("green");
-    const first = await fetch(`${base}/a`);
-    expect(first.status).toBe(200);
-    await first.text();
-    const second = await fetch(`${base}/b`, { method: "POST", body: "payload" });
-    proxy.setLive("blue");
-    expect(second.status).toBe(200);
-    expect(await second.text()).toBe("ok");
-    expect(connections).toBe(2);
+    try {
+      const r = await afterWarm("POST", "/pay", "charge the card", chunked);
+      expect(r.status).toBe(502);
+      expect(r.retryAfter).toBe("1");
+      expect(times.get("POST /pay")).toBe(1);
+      expect(proxy.counts("green")).toEqual({ inFlight: 0, inFlightWrites: 0 });
+    } finally {
+      proxy.setLive("blue");
+    }
   });
+
+  it("sends an idempotent GET once more, on a new connection, when the app resets the connection before answering", async () => {
+    const times = new Map<string, number>();
+    proxy.setUpstream("green", await resettingApp(times));
+    proxy.setLive("green");
+    try {
+      const r = await afterWarm("GET", "/flaky");
+      expect(r.status).toBe(200);
+      expect(times.get("GET /flaky")).toBe(2);
+    } finally {
+      proxy.setLive("blue");
+    }
+  });
+
   it("tunnels an Upgrade (WebSocket) connection to the slot live when it opened, counted in flight until it closes", async () => {
     const ws = http.createServer();
     ws.on("upgrade", (req, socket) => {
@@ -167,5 +206,42 @@ describe("ReverseProxy", () => {
     socket.end();
     expect((await drained).drained).toBe(true);
     expect(proxy.counts("green").inFlight).toBe(0);
+  });
+
+  it("replaces client-sent X-Forwarded-* headers on an Upgrade request, as on a plain one", async () => {
+    let seen: string[] = [];
+    const ws = http.createServer();
+    ws.on("upgrade", (req, socket) => {
+      seen = req.rawHeaders;
+      socket.end("HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: Upgrade\r\n\r\n");
+    });
+    proxy.setUpstream("green", await listen(ws));
+    proxy.setLive("green");
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(base, {
+          headers: {
+            connection: "Upgrade",
+            upgrade: "echo",
+            host: "shop.example",
+            "x-forwarded-for": "10.0.0.1",
+            "x-forwarded-host": "evil.example",
+            "x-forwarded-proto": "https",
+          },
+        });
+        req.on("upgrade", (res, sock) => {
+          sock.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(status).toBe(101);
+    } finally {
+      proxy.setLive("blue");
+    }
+    const forwarded: string[] = [];
+    for (let i = 0; i < seen.length; i += 2) if (seen[i]!.toLowerCase().startsWith("x-forwarded-")) forwarded.push(`${seen[i]!.toLowerCase()}: ${seen[i + 1]}`);
+    expect(forwarded.sort()).toEqual(["x-forwarded-for: 10.0.0.1, 127.0.0.1", "x-forwarded-host: shop.example", "x-forwarded-proto: http"]);
   });
 });
