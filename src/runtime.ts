@@ -5,15 +5,16 @@
  */
 import os from "node:os";
 import { actions, findAction } from "./actions/registry.js";
-import type { ProviderDefinition } from "./actions/types.js";
-import type { Actor, Json } from "./engine/events.js";
+import type { ProviderDefinition } from "./core/provider.js";
+import type { Actor } from "./engine/events.js";
+import type { Json } from "./core/json.js";
 import type { Redactor } from "./engine/redact.js";
 import { resolveValue } from "./engine/resolve.js";
-import type { RunStore } from "./engine/store.js";
-import { CutoverError, ErrorCode } from "./errors.js";
+import type { RunStore } from "./core/run-store.js";
+import { CutoverError, ErrorCode } from "./core/errors.js";
 import type { Registries, LoadedPlaybook } from "./playbook/validate.js";
 import { IMPLICIT_ENVIRONMENT } from "./playbook/schema.js";
-import { Capability } from "./providers/contracts.js";
+import { Capability } from "./core/capabilities.js";
 import { findProvider, providers } from "./providers/registry.js";
 
 export const registries: Registries = {

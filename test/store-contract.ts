@@ -1,5 +1,5 @@
 /**
- * The RunStore contract (src/engine/store.ts), as a reusable vitest suite.
+ * The RunStore contract (src/core/run-store.ts), as a reusable vitest suite.
  * Every store implementation runs it:
  *
  *   runStoreContract("file", async () => ({ store, cleanup }));
@@ -12,8 +12,8 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunEvent, RunEventBody } from "../src/engine/events.js";
-import type { LeaseRequest, RunStore } from "../src/engine/store.js";
-import { ErrorCode, isCutoverError } from "../src/errors.js";
+import type { LeaseRequest, RunStore } from "../src/core/run-store.js";
+import { ErrorCode, isCutoverError } from "../src/core/errors.js";
 
 export interface StoreUnderTest {
   store: RunStore;

@@ -23,7 +23,7 @@ import { azureAppServiceProvider } from "../../src/providers/azure/appservice-pr
 import { setCredentialFactory, staticTokenCredential } from "../../src/providers/azure/credential.js";
 import { TableRunStore } from "../../src/providers/azure/table-run-store.js";
 import { FileStore } from "../../src/providers/file/index.js";
-import type { RunStore } from "../../src/engine/store.js";
+import type { RunStore } from "../../src/core/run-store.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";

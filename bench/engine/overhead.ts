@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { defineAction, type ActionDefinition } from "../../src/actions/types.js";
+import { defineAction, type ActionDefinition } from "../../src/core/action.js";
 import { Journal } from "../../src/engine/journal.js";
 import { buildPlan, plannedSteps } from "../../src/engine/plan.js";
 import { Redactor } from "../../src/engine/redact.js";

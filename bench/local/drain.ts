@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import { localDrain } from "../../src/actions/local-drain.js";
-import type { ActionContext } from "../../src/actions/types.js";
+import type { ActionContext } from "../../src/core/action.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { demoSpec } from "../../src/providers/local/lifecycle.js";
 import { machine, median, ms, quantile, withLocalEnvironment } from "./common.js";

@@ -5,12 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import type { Json } from "../core/json.js";
+import { CutoverError, ErrorCode } from "../core/errors.js";
 import { APPSERVICE_CAPABILITY } from "../providers/azure/appservice-provider.js";
 import type { AppServiceSlots } from "../providers/azure/appservice-client.js";
 import { PRODUCTION, type SlotInfo } from "../providers/azure/appservice-types.js";
-import type { ActionContext } from "./types.js";
+import type { ActionContext } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 
 export const DEFAULT_APPSERVICE_TARGET = "app";

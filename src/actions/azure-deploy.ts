@@ -17,8 +17,8 @@
  * recorded as a fingerprint, and undo cannot restore them (it says so).
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
-import { defineAction, type ActionResult } from "./types.js";
+import type { Json } from "../core/json.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 import { appField, appserviceTargetField, isWithheld, journalValue, resolveSlot, slotField, type Withheld, slotLabel } from "./azure-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 

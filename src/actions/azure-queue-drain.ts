@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
 import type { QueueDepthClient } from "../providers/azure/queue-provider.js";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
 import { sleep } from "./support/abort.js";
 

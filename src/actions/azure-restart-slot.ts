@@ -3,7 +3,7 @@
  * observed afterwards, so a step interrupted mid-restart follows its
  * `resume:` policy (restarting twice is usually harmless: `resume: rerun`).
  */
-import { defineAction, type ActionResult } from "./types.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 import { resolveSlot, slotLabel } from "./azure-common.js";
 import { slotPowerWith } from "./azure-slot-power.js";
 

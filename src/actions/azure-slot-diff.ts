@@ -10,7 +10,7 @@
  * Only names are reported, never values: settings hold secrets.
  */
 import { z } from "zod";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel } from "./azure-common.js";
 
 const AzureSlotDiffWith = z

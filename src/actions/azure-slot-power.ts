@@ -7,8 +7,8 @@
  * abort of an interrupted step undoes from the checkpoint.
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
-import { defineAction, type ActionResult } from "./types.js";
+import type { Json } from "../core/json.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 

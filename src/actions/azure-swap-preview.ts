@@ -9,8 +9,8 @@
  * is still pending; after the swap completed there is nothing to reset.
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import type { Json } from "../core/json.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel } from "./azure-common.js";
 
 const AzureSwapPreviewWith = z

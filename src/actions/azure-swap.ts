@@ -18,22 +18,11 @@
  * landed at, and swaps back only if the slot's last swap is still that one.
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
+import type { Json } from "../core/json.js";
 import type { SlotInfo } from "../providers/azure/appservice-types.js";
 import { translateAzureError } from "../providers/azure/errors.js";
-import { defineAction, type ActionContext, type ActionResult, type UndoContext } from "./types.js";
-import {
-  appField,
-  appserviceTargetField,
-  isConflict,
-  resolveSlot,
-  slotField,
-  swappedSince,
-  targetSlotField,
-  waitForSwapToLand,
-  slotLabel,
-  type SlotRef,
-} from "./azure-common.js";
+import { defineAction, type ActionContext, type ActionResult, type UndoContext } from "../core/action.js";
+import { appField, appserviceTargetField, isConflict, resolveSlot, slotField, swappedSince, targetSlotField, waitForSwapToLand, slotLabel, type SlotRef } from "./azure-common.js";
 
 const AzureSwapWith = z
   .object({

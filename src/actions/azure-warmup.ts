@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
 import { sleep, throwIfAborted } from "./support/abort.js";
 import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";

@@ -6,9 +6,9 @@
  * Nothing to undo by itself; a playbook gives an explicit `undo:` step.
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
+import type { Json } from "../core/json.js";
 import { parseDuration } from "../playbook/duration.js";
-import { ActionFailure, defineAction } from "./types.js";
+import { ActionFailure, defineAction } from "../core/action.js";
 import { argvField, asText, durationField, envField } from "./support/schemas.js";
 import { commandCwd, commandEnv, displayArgv } from "./support/command-env.js";
 import { runCommand } from "./support/run-command.js";

@@ -16,9 +16,9 @@
  * the flag still holds what we wrote, unless `force: true`.
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
-import type { FlagStore } from "../providers/contracts.js";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import type { Json } from "../core/json.js";
+import type { FlagStore } from "../core/capabilities.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { jsonEqual, preview, redactJson } from "./support/json.js";
 
 const DEFAULT_TARGET = "flags";

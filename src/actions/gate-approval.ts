@@ -4,7 +4,7 @@
  * note) is journaled, so the gate survives restarts and is audited.
  */
 import { z } from "zod";
-import { defineAction } from "./types.js";
+import { defineAction } from "../core/action.js";
 import { Duration } from "../playbook/schema.js";
 
 const With = z

@@ -5,9 +5,9 @@
  * Read-only, hence idempotent, and nothing to undo.
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
+import type { Json } from "../core/json.js";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import { ActionFailure, defineAction } from "./types.js";
+import { ActionFailure, defineAction } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { conditionOperators, describeCondition, exactlyOneOperator, holds } from "./support/condition.js";
 import { checkUrl, httpRequest, type HttpOutcome } from "./support/http-request.js";

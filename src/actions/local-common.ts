@@ -7,8 +7,8 @@ import { z } from "zod";
 import type { LocalClient } from "../providers/local/client.js";
 import { LocalCapability } from "../providers/local/index.js";
 import { isSlotName, otherSlot, type LocalStatus, type SlotName } from "../providers/local/types.js";
-import type { Json } from "../engine/events.js";
-import type { ActionContext } from "./types.js";
+import type { Json } from "../core/json.js";
+import type { ActionContext } from "../core/action.js";
 
 export const DEFAULT_TARGET = "app";
 

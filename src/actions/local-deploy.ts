@@ -13,10 +13,10 @@
 import path from "node:path";
 import { z } from "zod";
 import { parseDuration } from "../playbook/duration.js";
-import { isCutoverError, ErrorCode } from "../errors.js";
-import type { Json } from "../engine/events.js";
+import { isCutoverError, ErrorCode } from "../core/errors.js";
+import type { Json } from "../core/json.js";
 import type { AppSpec } from "../providers/local/types.js";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { argvField, durationField } from "./support/schemas.js";
 import { checkpointSlot, localClient, localTargetField, resolveSlot } from "./local-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";

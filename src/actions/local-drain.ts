@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
 import { localClient, localTargetField, resolveSlot, slotRefField } from "./local-common.js";
 

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import { ActionFailure, defineAction, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
 import { checkpointSlot, checkpointString, localClient, localTargetField, resolveSlot } from "./local-common.js";

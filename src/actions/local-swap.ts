@@ -13,7 +13,7 @@ import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
 import type { LocalClient } from "../providers/local/client.js";
 import type { SlotName } from "../providers/local/types.js";
-import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
 import { checkpointSlot, localClient, localTargetField, probe, resolveSlot } from "./local-common.js";

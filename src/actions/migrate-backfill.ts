@@ -7,7 +7,7 @@ import { z } from "zod";
 import { estimateBackfill, runBackfill } from "../providers/sql/backfill.js";
 import { durationSchema, parseDuration } from "../providers/sql/duration.js";
 import { sessionFields, leasedSession, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
-import { defineAction, type ActionResult } from "./types.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 
 export const migrateBackfillWith = z
   .object({

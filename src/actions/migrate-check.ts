@@ -9,7 +9,7 @@ import { preflightError } from "../providers/sql/checks.js";
 import { planMigrations } from "../providers/sql/plan.js";
 import { loadScriptFolder, PHASES } from "../providers/sql/scripts.js";
 import { inlineCheck, resolveDir, sqlClient, sqlProvider, targetField, toChecks } from "./migrate-shared.js";
-import { defineAction, type ActionResult } from "./types.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 
 export const migrateCheckWith = z
   .object({

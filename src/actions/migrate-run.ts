@@ -11,9 +11,9 @@ import { formatPlan, planMigrations } from "../providers/sql/plan.js";
 import { preserveSpec } from "../providers/sql/preserve.js";
 import { loadScriptFolder, PHASES } from "../providers/sql/scripts.js";
 import { undoMigrations } from "../providers/sql/undo.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import { CutoverError, ErrorCode } from "../core/errors.js";
 import { inlineCheck, resolveDir, sessionFields, leasedSession, sqlClient, sqlProvider, targetField, toChecks } from "./migrate-shared.js";
-import { defineAction, type ActionResult } from "./types.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 
 export const migrateRunWith = z
   .object({

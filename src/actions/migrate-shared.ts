@@ -8,7 +8,7 @@ import type { SqlClient } from "../providers/sql/driver.js";
 import { SqlCapability } from "../providers/sql/driver.js";
 import { parseDuration, durationSchema } from "../providers/sql/duration.js";
 import type { CompatCheck } from "../providers/sql/scripts.js";
-import type { ActionContext } from "./types.js";
+import type { ActionContext } from "../core/action.js";
 
 export const DEFAULT_DB_TARGET = "db";
 export const sqlProvider = { capability: SqlCapability, defaultTarget: DEFAULT_DB_TARGET };

@@ -8,7 +8,7 @@ import { parseDuration } from "../providers/sql/duration.js";
 import { preserveSpec } from "../providers/sql/preserve.js";
 import { validateData } from "../providers/sql/validate.js";
 import { sessionFields, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
-import { defineAction, type ActionResult } from "./types.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 
 export const migrateValidateWith = z
   .object({

@@ -2,7 +2,7 @@
  * Every action kind cutover knows. One import per action file; the schema,
  * validation, `plan`, docs and JSON Schema are all derived from this list.
  */
-import type { ActionDefinition } from "./types.js";
+import type { ActionDefinition } from "../core/action.js";
 
 // Generic actions (foundation).
 import { exec } from "./exec.js";

@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import { defineAction, type ActionResult } from "./types.js";
+import { defineAction, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
 

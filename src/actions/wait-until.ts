@@ -7,9 +7,9 @@
  * query), hence idempotent, and nothing to undo.
  */
 import { z } from "zod";
-import type { Json } from "../engine/events.js";
+import type { Json } from "../core/json.js";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "./types.js";
+import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { commandEnv, displayArgv } from "./support/command-env.js";
 import { Condition, describeCondition, holds } from "./support/condition.js";

@@ -5,10 +5,10 @@
  */
 import { foldRun, undoOrder, type RunState, type StepState } from "../engine/reducer.js";
 import os from "node:os";
-import { isLeaseLive, type LeaseInfo, type RunStore, type RunSummary } from "../engine/store.js";
+import { isLeaseLive, type LeaseInfo, type RunStore, type RunSummary } from "../core/run-store.js";
 import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
 import { incompleteUndoable, undoKindOf } from "../engine/abort.js";
-import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
 import { resolveParams } from "../playbook/params.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
 import { isStaticallyKnown } from "../playbook/static-values.js";

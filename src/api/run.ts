@@ -10,7 +10,7 @@ import { gateExpiry, isExpired } from "../engine/gate.js";
 import { Journal } from "../engine/journal.js";
 import type { Decision } from "../engine/events.js";
 import { isFinished, type RunState } from "../engine/reducer.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import { CutoverError, ErrorCode } from "../core/errors.js";
 import { resolveParams, type ResolvedParams } from "../playbook/params.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, registries } from "../runtime.js";

@@ -13,12 +13,13 @@ import { LeaseKeeper } from "../engine/lease-keeper.js";
 import { Redactor } from "../engine/redact.js";
 import { Runner } from "../engine/runner.js";
 import type { RunState } from "../engine/reducer.js";
-import type { LeaseInfo, RunStore } from "../engine/store.js";
-import { ErrorCode, isCutoverError } from "../errors.js";
+import type { LeaseInfo, RunStore } from "../core/run-store.js";
+import { ErrorCode, isCutoverError } from "../core/errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, lookupSecret, ProviderSet } from "../runtime.js";
-import type { Json, Actor } from "../engine/events.js";
+import type { Json } from "../core/json.js";
+import type { Actor } from "../engine/events.js";
 
 export interface SessionOptions {
   stateDir: string;

@@ -5,8 +5,8 @@
  * then refused by the fencing token.
  */
 import { Journal } from "../engine/journal.js";
-import { isLeaseLive, type LeaseInfo } from "../engine/store.js";
-import { CutoverError, ErrorCode, isCutoverError } from "../errors.js";
+import { isLeaseLive, type LeaseInfo } from "../core/run-store.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
 import { currentActor } from "../runtime.js";
 import { openStore, type LocateOptions } from "./inspect.js";
 import { holderIsDeadLocalProcess } from "./session.js";

@@ -2,7 +2,7 @@
  * The one place errors become output and exit codes. No stack trace unless
  * --verbose; JSON mode prints one `{"type":"error",...}` line on stdout.
  */
-import { exitCodeFor, isCutoverError, PlaybookInvalidError, type ExitCode } from "../errors.js";
+import { exitCodeFor, isCutoverError, PlaybookInvalidError, type ExitCode } from "../core/errors.js";
 import type { CliIO } from "./io.js";
 
 export function printError(io: CliIO, e: unknown): ExitCode {

@@ -5,7 +5,7 @@
  */
 import type { Session } from "../api/session.js";
 import type { RunState } from "../engine/reducer.js";
-import { ExitCode } from "../errors.js";
+import { ExitCode } from "../core/errors.js";
 import type { CliIO } from "./io.js";
 import type { Renderer } from "./render/renderer.js";
 import { decide } from "../api/run.js";

@@ -1,6 +1,6 @@
 /** Small pieces every command shares: option helpers and the action wrapper that owns exit codes. */
 import { Command, Option } from "commander";
-import { ExitCode } from "../errors.js";
+import { ExitCode } from "../core/errors.js";
 import { makeIO, type CliIO, type GlobalOptions } from "./io.js";
 import { printError } from "./print-error.js";
 

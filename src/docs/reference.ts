@@ -5,7 +5,8 @@
  * the docs cannot drift from what validation accepts.
  */
 import { z } from "zod";
-import type { ActionDefinition, ProviderDefinition } from "../actions/types.js";
+import type { ActionDefinition } from "../core/action.js";
+import type { ProviderDefinition } from "../core/provider.js";
 import { playbookJsonSchema } from "../playbook/json-schema.js";
 import { PlaybookSchema } from "../playbook/schema.js";
 import { cell, renderTables, SchemaDoc, type FieldTable, type JsonSchema } from "./schema-markdown.js";

@@ -9,12 +9,13 @@
  * any other is reported as not completed. Undos checkpoint as steps do, so a
  * resumed abort does not repeat the first half of an undo.
  */
-import type { ActionDefinition } from "../actions/types.js";
-import { ErrorCode, toErrorInfo } from "../errors.js";
+import type { ActionDefinition } from "../core/action.js";
+import { ErrorCode, toErrorInfo } from "../core/errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
-import type { ErrorInfo, Json, UndoSkipReason } from "./events.js";
+import type { ErrorInfo, UndoSkipReason } from "./events.js";
+import type { Json } from "../core/json.js";
 import type { MemberControl, MemberResult } from "./member.js";
 import { undoOrder, type RunState, type StepState } from "./reducer.js";
 import { buildScope, resolveValue } from "./resolve.js";

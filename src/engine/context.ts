@@ -3,9 +3,10 @@
  * (src/runtime.ts): actions, providers, secrets, the clock. The engine
  * imports no provider and no action module.
  */
-import type { ActionDefinition, ActionLogger } from "../actions/types.js";
+import type { ActionDefinition, ActionLogger } from "../core/action.js";
 import type { Playbook } from "../playbook/schema.js";
-import type { Actor, Json } from "./events.js";
+import type { Actor } from "./events.js";
+import type { Json } from "../core/json.js";
 import type { Journal } from "./journal.js";
 import type { Redactor } from "./redact.js";
 

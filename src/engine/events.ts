@@ -4,7 +4,7 @@
  * blocks are journaled unresolved, outputs are redacted before they get here.
  */
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import type { Json } from "../core/json.js";
 
 export interface ErrorInfo {
   code: string;

@@ -5,7 +5,7 @@
  */
 import type { RunEvent, RunEventBody } from "./events.js";
 import { applyEvent, foldRun, type RunState } from "./reducer.js";
-import type { Fence, RunStore } from "./store.js";
+import type { Fence, RunStore } from "../core/run-store.js";
 
 export type EventListener = (event: RunEvent, state: RunState) => void;
 

@@ -3,8 +3,8 @@
  * TTL, and reports loss (expired and taken, or stolen with `unlock --force`)
  * so the run stops instead of writing with a stale fencing token.
  */
-import { ErrorCode, isCutoverError } from "../errors.js";
-import type { LeaseInfo, LeaseRequest, RunStore } from "./store.js";
+import { ErrorCode, isCutoverError } from "../core/errors.js";
+import type { LeaseInfo, LeaseRequest, RunStore } from "../core/run-store.js";
 
 export class LeaseKeeper {
   private timer?: NodeJS.Timeout;

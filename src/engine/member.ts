@@ -3,12 +3,13 @@
  * member interrupted mid-attempt, run attempts with timeout and retries, and
  * apply onFailure. Every transition is journaled before the next side effect.
  */
-import type { ActionDefinition } from "../actions/types.js";
-import { ErrorCode, toErrorInfo } from "../errors.js";
+import type { ActionDefinition } from "../core/action.js";
+import { ErrorCode, toErrorInfo } from "../core/errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
-import type { ErrorInfo, Json, PlannedStep } from "./events.js";
+import type { ErrorInfo, PlannedStep } from "./events.js";
+import type { Json } from "../core/json.js";
 import type { StepState } from "./reducer.js";
 import { buildScope, resolveCondition, resolveValue } from "./resolve.js";
 import { gateExpiry, isExpired } from "./gate.js";

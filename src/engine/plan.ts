@@ -4,9 +4,10 @@
  * expansion is deterministic, so a resumed run rebuilds the same member ids
  * from the journaled params.
  */
-import type { Json, PlannedStep } from "./events.js";
+import type { Json } from "../core/json.js";
+import type { PlannedStep } from "./events.js";
 import type { StepSpec } from "../playbook/schema.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import { CutoverError, ErrorCode } from "../core/errors.js";
 
 export type PlanNode =
   | { kind: "step"; spec: StepSpec; members: PlannedStep[]; maxParallel: number }

@@ -3,7 +3,7 @@
  * Every secret value the run touches is registered here; text and outputs
  * pass through `redact` before they are printed or appended.
  */
-import type { Json } from "./events.js";
+import type { Json } from "../core/json.js";
 
 /** Values shorter than this are not redacted: masking "1" or "ok" everywhere would garble logs. */
 const MIN_SECRET_LENGTH = 4;

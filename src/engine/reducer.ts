@@ -2,7 +2,8 @@
  * A run's state is a pure fold of its journal (DESIGN.md invariant 2). No I/O,
  * no clock: `status`, `resume`, the runner and the renderers all read this.
  */
-import type { Actor, ErrorInfo, Json, PauseReason, PlannedStep, RunEvent, RunOutcome } from "./events.js";
+import type { Actor, ErrorInfo, PauseReason, PlannedStep, RunEvent, RunOutcome } from "./events.js";
+import type { Json } from "../core/json.js";
 
 export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
 export type UndoStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";

@@ -5,10 +5,10 @@
  * registered with the redactor.
  */
 import { evaluate, hasExpression, parseTemplate, truthy, type Scope } from "../playbook/expressions.js";
-import type { Json } from "./events.js";
+import type { Json } from "../core/json.js";
 import type { RunState } from "./reducer.js";
 import type { Redactor } from "./redact.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import { CutoverError, ErrorCode } from "../core/errors.js";
 
 export function resolveValue(value: unknown, scope: Scope): unknown {
   if (typeof value === "string") {

@@ -3,7 +3,7 @@
  * steps, unknown params, matrix keys outside a matrix) and simple type errors
  * (ordering a string, comparing values that can never be equal).
  */
-import type { Problem } from "../errors.js";
+import type { Problem } from "../core/errors.js";
 import { ExpressionSyntaxError, hasExpression, parseTemplate, type Expr } from "./expressions.js";
 import { getAt, type Path, type PlaybookSource } from "./source.js";
 

@@ -4,7 +4,8 @@
  * `with:` and each provider's entry attached by kind.
  */
 import { z } from "zod";
-import type { ActionDefinition, ProviderDefinition } from "../actions/types.js";
+import type { ActionDefinition } from "../core/action.js";
+import type { ProviderDefinition } from "../core/provider.js";
 import { PlaybookSchema } from "./schema.js";
 
 type JsonSchema = Record<string, unknown>;

@@ -4,8 +4,8 @@
  * Secret params come only from the environment (argv is visible in `ps`)
  * and are never journaled.
  */
-import type { Json } from "../engine/events.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import type { Json } from "../core/json.js";
+import { CutoverError, ErrorCode } from "../core/errors.js";
 import type { ParamSpecT } from "./schema.js";
 
 export interface ResolvedParams {

@@ -4,7 +4,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { CutoverError, ErrorCode, PlaybookInvalidError, type Problem } from "../errors.js";
+import { CutoverError, ErrorCode, PlaybookInvalidError, type Problem } from "../core/errors.js";
 
 /** Larger playbooks are refused rather than parsed: no real release needs 1 MiB of YAML. */
 export const MAX_PLAYBOOK_BYTES = 1024 * 1024;

@@ -5,8 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import path from "node:path";
-import type { ActionDefinition, ProviderDefinition } from "../actions/types.js";
-import { PlaybookInvalidError, type Problem } from "../errors.js";
+import type { ActionDefinition } from "../core/action.js";
+import type { ProviderDefinition } from "../core/provider.js";
+import { PlaybookInvalidError, type Problem } from "../core/errors.js";
 import { checkExpressions, type StepVisibility } from "./check-expressions.js";
 import { IMPLICIT_ENVIRONMENT, ParamSpec, PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
 import { paramValueProblems } from "./params.js";

@@ -4,7 +4,7 @@
  * the key, unions explained rather than "Invalid input".
  */
 import type { z } from "zod";
-import type { Problem } from "../errors.js";
+import type { Problem } from "../core/errors.js";
 import { knownKeys } from "./known-keys.js";
 import type { Path, PlaybookSource } from "./source.js";
 

@@ -3,7 +3,7 @@
  * (src/runtime.ts) resolves entries through this list; the engine never
  * imports it.
  */
-import type { ProviderDefinition } from "../actions/types.js";
+import type { ProviderDefinition } from "../core/provider.js";
 
 // Embedded default: file-backed state and flags (foundation).
 import { fileProvider } from "./file/index.js";

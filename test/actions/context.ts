@@ -5,9 +5,9 @@
  * Reusable by other areas' tests: `makeContext({ providers: { flags: { capabilities: ["flags"], client } } })`.
  */
 import os from "node:os";
-import type { Json } from "../../src/engine/events.js";
-import type { ActionContext, ActionDefinition, ActionResult, UndoContext } from "../../src/actions/types.js";
-import { CutoverError, ErrorCode } from "../../src/errors.js";
+import type { Json } from "../../src/core/json.js";
+import type { ActionContext, ActionDefinition, ActionResult, UndoContext } from "../../src/core/action.js";
+import { CutoverError, ErrorCode } from "../../src/core/errors.js";
 
 export interface FakeProvider {
   capabilities: string[];

@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exec } from "../../src/actions/exec.js";
 import { identify } from "../../src/actions/support/process-identity.js";
-import { ErrorCode } from "../../src/errors.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { makeContext, runAction } from "./context.js";
 import { failureOf, isAlive, nodeScript, waitFor } from "./helpers.js";
 

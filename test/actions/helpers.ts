@@ -5,7 +5,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
-import { isCutoverError, type CutoverError } from "../../src/errors.js";
+import { isCutoverError, type CutoverError } from "../../src/core/errors.js";
 
 /** argv running a Node script: [node, -e, script]. */
 export function nodeScript(script: string, ...args: string[]): string[] {

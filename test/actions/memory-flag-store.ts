@@ -3,9 +3,9 @@
  * `afterWrite` lets a test interfere right after a write lands (simulate a
  * crash before the step's success event, or a person editing the flag).
  */
-import type { Json } from "../../src/engine/events.js";
-import { CutoverError, ErrorCode } from "../../src/errors.js";
-import type { FlagStore, FlagValue } from "../../src/providers/contracts.js";
+import type { Json } from "../../src/core/json.js";
+import { CutoverError, ErrorCode } from "../../src/core/errors.js";
+import type { FlagStore, FlagValue } from "../../src/core/capabilities.js";
 
 export class MemoryFlagStore implements FlagStore {
   private revision = 0;

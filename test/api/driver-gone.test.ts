@@ -4,7 +4,7 @@ import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { driverGone } from "../../src/api/inspect.js";
 import type { RunState } from "../../src/engine/reducer.js";
-import type { LeaseInfo } from "../../src/engine/store.js";
+import type { LeaseInfo } from "../../src/core/run-store.js";
 
 const run = (status: RunState["status"]) => ({ runId: "r1", status }) as RunState;
 const lease = (holder: string, over: Partial<LeaseInfo> = {}): LeaseInfo => ({

@@ -7,8 +7,8 @@ import { testCert } from "./fakes/tls.js";
 import { azureAppConfigProvider } from "../../src/providers/azure/appconfig-provider.js";
 import type { AppConfigFlagStore } from "../../src/providers/azure/appconfig-flag-store.js";
 import { providerContext } from "./provider-context.js";
-import { ErrorCode, isCutoverError } from "../../src/errors.js";
-import type { Json } from "../../src/engine/events.js";
+import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
+import type { Json } from "../../src/core/json.js";
 import { flagSet } from "../../src/actions/flag-set.js";
 import { makeContext, makeUndoContext, runAction, undoAction } from "../actions/context.js";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { RG, SUB, armSlots } from "./arm-helpers.js";
-import { ErrorCode, isCutoverError } from "../../src/errors.js";
+import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 import { setCredentialFactory } from "../../src/providers/azure/credential.js";
 
 let fake: ArmFake;

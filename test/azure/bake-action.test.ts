@@ -4,7 +4,7 @@ import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { armSlots } from "./arm-helpers.js";
 import { makeContext, runAction } from "../actions/context.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
-import { ErrorCode, isCutoverError } from "../../src/errors.js";
+import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 
 let fake: ArmFake;
 let slots: AppServiceSlots;

@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AzureCliCredential, DefaultAzureCredential, EnvironmentCredential, ManagedIdentityCredential, WorkloadIdentityCredential } from "@azure/identity";
 import { RestError } from "@azure/core-rest-pipeline";
-import {
-  defaultCredentialFactory,
-  getCredential,
-  resolveAuthMode,
-  setCredentialFactory,
-  staticTokenCredential,
-  type CredentialFactory,
-} from "../../src/providers/azure/credential.js";
+import { defaultCredentialFactory, getCredential, resolveAuthMode, setCredentialFactory, staticTokenCredential, type CredentialFactory } from "../../src/providers/azure/credential.js";
 import { translateAzureError } from "../../src/providers/azure/errors.js";
 import { azureAppServiceProvider } from "../../src/providers/azure/appservice-provider.js";
 import { azureTableProvider } from "../../src/providers/azure/table-provider.js";
-import { ErrorCode, isCutoverError, type CutoverError } from "../../src/errors.js";
+import { ErrorCode, isCutoverError, type CutoverError } from "../../src/core/errors.js";
 
 const saved = { ...process.env };
 afterEach(() => {

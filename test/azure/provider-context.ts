@@ -1,6 +1,6 @@
 /** A ProviderContext for creating Azure providers in tests. */
 import os from "node:os";
-import type { ProviderContext } from "../../src/actions/types.js";
+import type { ProviderContext } from "../../src/core/provider.js";
 
 export function providerContext(secrets: Record<string, string> = {}, name = "test"): ProviderContext {
   return {

@@ -5,7 +5,7 @@ import { azureQueueProvider, type QueueDepthClient } from "../../src/providers/a
 import { azureQueueDrain } from "../../src/actions/azure-queue-drain.js";
 import { makeContext, runAction } from "../actions/context.js";
 import { providerContext } from "./provider-context.js";
-import { ErrorCode, isCutoverError } from "../../src/errors.js";
+import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 
 let azurite: Azurite;
 let depth: QueueDepthClient;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Json } from "../../src/engine/events.js";
+import type { Json } from "../../src/core/json.js";
 import { azureDeploy } from "../../src/actions/azure-deploy.js";
 import { azureWarmup } from "../../src/actions/azure-warmup.js";
 import { azureSlotDiff } from "../../src/actions/azure-slot-diff.js";
@@ -10,7 +10,7 @@ import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { armSlots } from "./arm-helpers.js";
 import { makeContext, makeUndoContext, runAction, undoAction } from "../actions/context.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
-import { ErrorCode, isCutoverError } from "../../src/errors.js";
+import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 
 let fake: ArmFake;
 let slots: AppServiceSlots;

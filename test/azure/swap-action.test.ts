@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Json } from "../../src/engine/events.js";
+import type { Json } from "../../src/core/json.js";
 import { azureSwap } from "../../src/actions/azure-swap.js";
 import { azureSwapPreview } from "../../src/actions/azure-swap-preview.js";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";

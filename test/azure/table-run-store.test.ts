@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TableClient } from "@azure/data-tables";
 import { startAzurite, type Azurite } from "./fakes/azurite.js";
 import { TableRunStore } from "../../src/providers/azure/table-run-store.js";
-import { isCutoverError, ErrorCode } from "../../src/errors.js";
+import { isCutoverError, ErrorCode } from "../../src/core/errors.js";
 import type { RunEventBody } from "../../src/engine/events.js";
 import { HEAD_ROW, runPartition } from "../../src/providers/azure/table-entities.js";
 

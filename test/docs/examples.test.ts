@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildPlan } from "../../src/engine/plan.js";
-import { isCutoverError, PlaybookInvalidError } from "../../src/errors.js";
+import { isCutoverError, PlaybookInvalidError } from "../../src/core/errors.js";
 import { resolveParams } from "../../src/playbook/params.js";
 import { validatePlaybookText } from "../../src/playbook/validate.js";
 import { registries } from "../../src/runtime.js";

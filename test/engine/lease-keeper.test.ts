@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LeaseKeeper } from "../../src/engine/lease-keeper.js";
-import type { LeaseInfo, RunStore } from "../../src/engine/store.js";
-import { CutoverError, ErrorCode } from "../../src/errors.js";
+import type { LeaseInfo, RunStore } from "../../src/core/run-store.js";
+import { CutoverError, ErrorCode } from "../../src/core/errors.js";
 import { FileStore } from "../../src/providers/file/index.js";
 
 let dir: string | undefined;

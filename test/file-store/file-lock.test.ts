@@ -3,7 +3,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ErrorCode } from "../../src/errors.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { acquireFileLock, processStartTime, withFileLock } from "../../src/providers/file/file-lock.js";
 import { expectCode } from "../store-contract.js";
 import { tempDir } from "./helpers.js";

@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ErrorCode } from "../../src/errors.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { FileFlagStore } from "../../src/providers/file/index.js";
 import { expectCode } from "../store-contract.js";
 import { tempDir } from "./helpers.js";

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ErrorCode } from "../../src/errors.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { FileStore } from "../../src/providers/file/index.js";
 import { expectCode, startedEvent } from "../store-contract.js";
 import { tempStore } from "./helpers.js";

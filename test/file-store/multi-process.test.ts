@@ -8,7 +8,7 @@ import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode } from "../../src/errors.js";
+import { ErrorCode } from "../../src/core/errors.js";
 import { FileStore } from "../../src/providers/file/index.js";
 import { expectCode, startedEvent } from "../store-contract.js";
 import { runNode, transpileClosure, type Child } from "./child-process.js";

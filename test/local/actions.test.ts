@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localDeploy } from "../../src/actions/local-deploy.js";
 import { localStop } from "../../src/actions/local-stop.js";
 import { localSwap } from "../../src/actions/local-swap.js";
-import type { Json } from "../../src/engine/events.js";
+import type { Json } from "../../src/core/json.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localProvider } from "../../src/providers/local/index.js";
 import { localUp } from "../../src/providers/local/lifecycle.js";

@@ -3,9 +3,10 @@
  * (without the runner): providers resolved from a small environment map,
  * checkpoints kept in memory so a test can replay a "resumed" attempt.
  */
-import type { Json } from "../../src/engine/events.js";
-import type { ActionContext, ActionDefinition, ProviderDefinition, UndoContext } from "../../src/actions/types.js";
-import { CutoverError, ErrorCode } from "../../src/errors.js";
+import type { Json } from "../../src/core/json.js";
+import type { ActionContext, ActionDefinition, UndoContext } from "../../src/core/action.js";
+import type { ProviderDefinition } from "../../src/core/provider.js";
+import { CutoverError, ErrorCode } from "../../src/core/errors.js";
 
 export interface EnvEntry {
   def: ProviderDefinition<unknown, unknown>;

@@ -8,7 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nginxSwap } from "../../src/actions/nginx-swap.js";
-import type { Json } from "../../src/engine/events.js";
+import type { Json } from "../../src/core/json.js";
 import { nginxProvider } from "../../src/providers/nginx/index.js";
 import { LoadGenerator } from "../../bench/local/loadgen.js";
 import { startNginx, type NginxFixture } from "../../bench/local/nginx-fixture.js";

@@ -11,7 +11,7 @@ import { localStop } from "../../src/actions/local-stop.js";
 import { localSwap } from "../../src/actions/local-swap.js";
 import { migrateRun } from "../../src/actions/migrate-run.js";
 import { sqliteProvider } from "../../src/providers/sql/index.js";
-import type { Json } from "../../src/engine/events.js";
+import type { Json } from "../../src/core/json.js";
 import { localProvider } from "../../src/providers/local/index.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { LoadGenerator } from "../../bench/local/loadgen.js";

@@ -1,7 +1,7 @@
 /** A hand-made ActionContext for calling migrate.* actions directly (until the runner drives them). */
 import os from "node:os";
-import type { Json } from "../../src/engine/events.js";
-import type { ActionContext } from "../../src/actions/types.js";
+import type { Json } from "../../src/core/json.js";
+import type { ActionContext } from "../../src/core/action.js";
 import type { SqlClient } from "../../src/providers/sql/driver.js";
 import { testLog, type TestLog } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 /** The migration lease: racing runners, stale fencing tokens, killed and paused holders (real child processes). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isCutoverError } from "../../src/errors.js";
+import { isCutoverError } from "../../src/core/errors.js";
 import { runMigrations } from "../../src/providers/sql/apply.js";
 import { readJournal } from "../../src/providers/sql/journal.js";
 import { advisoryKey, assertFence, MigrationLease, readLease } from "../../src/providers/sql/lease.js";

@@ -1,8 +1,8 @@
 /** The postgres and sqlite provider definitions: config, secrets never shown, paths. */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ProviderContext } from "../../src/actions/types.js";
-import { isCutoverError } from "../../src/errors.js";
+import type { ProviderContext } from "../../src/core/provider.js";
+import { isCutoverError } from "../../src/core/errors.js";
 import { postgresConfig, postgresProvider, sqliteConfig, sqliteProvider } from "../../src/providers/sql/provider.js";
 
 const ctx = (secrets: Record<string, string> = {}): ProviderContext => ({ stateDir: "/state", baseDir: "/playbooks", name: "db", secret: (n) => secrets[n] });

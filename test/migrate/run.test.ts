@@ -1,6 +1,6 @@
 /** migrate.run against real PostgreSQL and SQLite: order, journal, failure + resume, drift, checks, preservation. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isCutoverError } from "../../src/errors.js";
+import { isCutoverError } from "../../src/core/errors.js";
 import { runMigrations } from "../../src/providers/sql/apply.js";
 import { readJournal } from "../../src/providers/sql/journal.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";

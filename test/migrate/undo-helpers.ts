@@ -1,6 +1,6 @@
 /** Calling migrate.run and its undo directly (as the engine does), and schema probes, for the reversible-migration tests. */
 import { migrateRun } from "../../src/actions/migrate-run.js";
-import type { Json } from "../../src/engine/events.js";
+import type { Json } from "../../src/core/json.js";
 import type { SqlClient } from "../../src/providers/sql/driver.js";
 import { readJournal } from "../../src/providers/sql/journal.js";
 import { makeContext } from "./context.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateCheck } from "../../src/actions/migrate-check.js";
 import { migrateRun } from "../../src/actions/migrate-run.js";
-import { isCutoverError } from "../../src/errors.js";
+import { isCutoverError } from "../../src/core/errors.js";
 import { migrationStatus, resolveScript } from "../../src/providers/sql/admin.js";
 import { insertJournalRow } from "../../src/providers/sql/journal.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";

@@ -1,7 +1,7 @@
 /** Reversible migrate.run against real PostgreSQL and SQLite: apply + undo, the journal's undo rows, re-apply, an abort resumed after a failed undo. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateCheck } from "../../src/actions/migrate-check.js";
-import { isCutoverError } from "../../src/errors.js";
+import { isCutoverError } from "../../src/core/errors.js";
 import { migrationStatus } from "../../src/providers/sql/admin.js";
 import { formatPlan, planMigrations } from "../../src/providers/sql/plan.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";

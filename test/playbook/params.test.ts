@@ -1,6 +1,6 @@
 /** --param resolution: types, required, allowed, secrets from the environment only, every problem at once. */
 import { describe, expect, it } from "vitest";
-import { isCutoverError } from "../../src/errors.js";
+import { isCutoverError } from "../../src/core/errors.js";
 import { paramValueProblems, parseParamArgs, resolveParams } from "../../src/playbook/params.js";
 import { ParamSpec, type ParamSpecT } from "../../src/playbook/schema.js";
 

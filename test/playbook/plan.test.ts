@@ -1,7 +1,7 @@
 /** From steps and params to the execution tree: groups, matrix members, their ids. */
 import { describe, expect, it } from "vitest";
 import { buildPlan, leafSpecs, MAX_MATRIX_MEMBERS, plannedSteps } from "../../src/engine/plan.js";
-import { isCutoverError } from "../../src/errors.js";
+import { isCutoverError } from "../../src/core/errors.js";
 import type { StepSpec } from "../../src/playbook/schema.js";
 
 const step = (id: string, extra: Partial<StepSpec> = {}): StepSpec => ({ id, action: "exec", with: { command: ["true"] }, ...extra });

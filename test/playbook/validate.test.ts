@@ -1,7 +1,7 @@
 /** Validation in memory: where problems point, suggestions, and what a valid playbook yields. */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { PlaybookInvalidError, type Problem } from "../../src/errors.js";
+import { PlaybookInvalidError, type Problem } from "../../src/core/errors.js";
 import { knownKeys } from "../../src/playbook/known-keys.js";
 import { PlaybookSchema } from "../../src/playbook/schema.js";
 import { validatePlaybookText } from "../../src/playbook/validate.js";

@@ -4,7 +4,7 @@
  * timeout error, a CANCELLED error). Actions stop promptly and rethrow that
  * reason unchanged, so the engine recognises its own cancellation.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 /** The error to throw for an aborted signal: its reason, or a CANCELLED error when the reason is not an Error. */
 export function abortError(signal: AbortSignal): unknown {

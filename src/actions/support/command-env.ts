@@ -4,7 +4,7 @@
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { ActionFailure } from "../types.js";
+import { ActionFailure } from "../../core/action.js";
 
 /**
  * Variables kept when `inheritEnv: false`: just enough to find programs and

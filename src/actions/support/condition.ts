@@ -6,7 +6,7 @@
  * (a command's stdout is parsed as JSON first, so `0` printed is the number 0).
  */
 import { z } from "zod";
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 import type { PathLookup } from "./json-path.js";
 import { jsonEqual, preview } from "./json.js";
 

@@ -5,9 +5,9 @@
  * ("connection refused") rather than an exception, since a service that is
  * not up yet is exactly what these actions wait out.
  */
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 import { formatDuration } from "../../playbook/duration.js";
-import { ActionFailure } from "../types.js";
+import { ActionFailure } from "../../core/action.js";
 import { abortError } from "./abort.js";
 import { tryParseJson } from "./json.js";
 

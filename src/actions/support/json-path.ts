@@ -12,7 +12,7 @@
  *
  * Examples: `$`, `$.status`, `$.checks[0].state`, `$.items[-1]`, `$["content-type"]`.
  */
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 
 export type PathSegment = { key: string } | { index: number };
 

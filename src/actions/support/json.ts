@@ -3,7 +3,7 @@
  * values, conditions), short previews for progress and failure messages, and
  * redaction of every string inside a value before it becomes an output.
  */
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 
 /** Structural equality of JSON values; object key order does not matter. */
 export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {

@@ -13,7 +13,7 @@
  * SIGKILL to whatever is left of its group.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { ActionFailure } from "../types.js";
+import { ActionFailure } from "../../core/action.js";
 import { abortError } from "./abort.js";
 import { TailCapture, OUTPUT_LIMIT } from "./output-capture.js";
 

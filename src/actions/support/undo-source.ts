@@ -1,6 +1,6 @@
 /** What an undo works from, for actions whose checkpoint has the shape of their record. */
-import type { Json } from "../../engine/events.js";
-import type { UndoContext } from "../types.js";
+import type { Json } from "../../core/json.js";
+import type { UndoContext } from "../../core/action.js";
 
 /**
  * The completed step's record, or, for a step interrupted mid-way

@@ -1,7 +1,7 @@
 /** `cutover approve | retry | skip | abort <run-id> [step-id]`: record a person's decision (journaled, with who) and continue. */
 import type { Command } from "commander";
 import { decide } from "../../api/run.js";
-import { ExitCode } from "../../errors.js";
+import { ExitCode } from "../../core/errors.js";
 import { continueOptions, withIO, type ContinueFlags } from "../shared.js";
 import { makeRenderer } from "../render/renderer.js";
 import { driveSession } from "../session-runner.js";

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { CutoverError, ErrorCode, ExitCode } from "../../errors.js";
+import { CutoverError, ErrorCode, ExitCode } from "../../core/errors.js";
 import { defaultLocalDir } from "../../providers/local/index.js";
 import { localDown, localStatus, localUp } from "../../providers/local/lifecycle.js";
 import type { LocalStatus, SlotStatus } from "../../providers/local/types.js";

@@ -9,7 +9,7 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { Redactor } from "../../engine/redact.js";
-import { CutoverError, ErrorCode, ExitCode } from "../../errors.js";
+import { CutoverError, ErrorCode, ExitCode } from "../../core/errors.js";
 import { loadPlaybook } from "../../playbook/validate.js";
 import { acceptDrift, migrationStatus, resolveScript, unlockMigrations } from "../../providers/sql/admin.js";
 import type { SqlClient } from "../../providers/sql/driver.js";

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { planPlaybook } from "../../api/inspect.js";
 import { openStore } from "../../api/inspect.js";
-import { isLeaseLive } from "../../engine/store.js";
+import { isLeaseLive } from "../../core/run-store.js";
 import { parseParamArgs } from "../../playbook/params.js";
 import type { CliIO } from "../io.js";
 import { collect, withIO } from "../shared.js";

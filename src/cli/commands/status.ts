@@ -1,9 +1,9 @@
 /** `cutover status [run-id]`: where a run stands, at a glance, for whoever is on call. */
 import type { Command } from "commander";
 import { abortPreview, driverGone, listRuns, readRun, tryLoad } from "../../api/inspect.js";
-import { isLeaseLive } from "../../engine/store.js";
+import { isLeaseLive } from "../../core/run-store.js";
 import type { RunState, StepState } from "../../engine/reducer.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { formatDuration } from "../../playbook/duration.js";
 import type { CliIO } from "../io.js";
 import { UNDO_SKIP } from "../render/describe-event.js";

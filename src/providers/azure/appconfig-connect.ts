@@ -4,7 +4,7 @@
  * provider's create(), never at the top of a module the CLI loads.
  */
 import { AppConfigurationClient } from "@azure/app-configuration";
-import type { ProviderContext } from "../../actions/types.js";
+import type { ProviderContext } from "../../core/provider.js";
 import { AppConfigFlagStore } from "./appconfig-flag-store.js";
 import type { AzureAppConfigConfig } from "./appconfig-provider.js";
 import { pipelineOptions } from "./client-options.js";

@@ -19,9 +19,9 @@ import {
   type AppConfigurationClient,
   type ConfigurationSetting,
 } from "@azure/app-configuration";
-import { CutoverError, ErrorCode } from "../../errors.js";
-import type { Json } from "../../engine/events.js";
-import type { FlagStore, FlagValue } from "../contracts.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
+import type { Json } from "../../core/json.js";
+import type { FlagStore, FlagValue } from "../../core/capabilities.js";
 import { statusOf, translateAzureError } from "./errors.js";
 
 export interface AppConfigFlagStoreOptions {

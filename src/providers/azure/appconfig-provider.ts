@@ -7,8 +7,8 @@
  * client on demand (appconfig-connect.ts).
  */
 import { z } from "zod";
-import { Capability } from "../contracts.js";
-import type { ProviderDefinition } from "../../actions/types.js";
+import { Capability } from "../../core/capabilities.js";
+import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";

@@ -4,7 +4,7 @@
  * provider's create(), never at the top of a module the CLI loads.
  */
 import { WebSiteManagementClient } from "@azure/arm-appservice";
-import type { ProviderContext } from "../../actions/types.js";
+import type { ProviderContext } from "../../core/provider.js";
 import { AppServiceSlots } from "./appservice-client.js";
 import type { AzureAppServiceConfig } from "./appservice-provider.js";
 import { pipelineOptions } from "./client-options.js";

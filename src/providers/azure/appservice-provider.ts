@@ -7,7 +7,7 @@
  * App Service does not pay for loading the SDK.
  */
 import { z } from "zod";
-import type { ProviderDefinition } from "../../actions/types.js";
+import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppServiceSlots } from "./appservice-client.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig, caCertFileField } from "./connection-options.js";

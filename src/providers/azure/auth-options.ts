@@ -9,7 +9,7 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import { z } from "zod";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 export const AuthMode = z
   .enum(["default", "cli", "managed-identity", "environment", "workload-identity"])

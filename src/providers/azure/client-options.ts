@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { RestError, type PipelinePolicy } from "@azure/core-rest-pipeline";
-import { CutoverError, ErrorCode } from "../../errors.js";
-import type { ProviderContext } from "../../actions/types.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
+import type { ProviderContext } from "../../core/provider.js";
 import { RetryConfig, isLoopbackHttp } from "./connection-options.js";
 
 export interface CommonPipelineOptions {

@@ -6,8 +6,8 @@
  * (client-options.ts turns these into SDK pipeline options).
  */
 import { z } from "zod";
-import { CutoverError, ErrorCode } from "../../errors.js";
-import type { ProviderContext } from "../../actions/types.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
+import type { ProviderContext } from "../../core/provider.js";
 
 export const RetryConfig = z
   .object({

@@ -8,7 +8,7 @@
  * No @azure/* import here: actions reach this module at load time, and the
  * SDK is only loaded once an Azure provider is created.
  */
-import { CutoverError, ErrorCode, isCutoverError } from "../../errors.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 
 export type AzureService = "App Service" | "App Configuration" | "Table Storage" | "Queue Storage";
 

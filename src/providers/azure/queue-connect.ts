@@ -4,7 +4,7 @@
  * provider's create(), never at the top of a module the CLI loads.
  */
 import { QueueClient } from "@azure/storage-queue";
-import type { ProviderContext } from "../../actions/types.js";
+import type { ProviderContext } from "../../core/provider.js";
 import { RetryConfig, chooseConnection } from "./connection-options.js";
 import { getCredential } from "./credential.js";
 import { azureCall } from "./errors.js";

@@ -7,7 +7,7 @@
  * client on demand (queue-connect.ts).
  */
 import { z } from "zod";
-import type { ProviderDefinition } from "../../actions/types.js";
+import type { ProviderDefinition } from "../../core/provider.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig } from "./connection-options.js";
 

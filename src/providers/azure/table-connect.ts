@@ -4,7 +4,7 @@
  * at the top of a module the CLI loads.
  */
 import { TableClient } from "@azure/data-tables";
-import type { ProviderContext } from "../../actions/types.js";
+import type { ProviderContext } from "../../core/provider.js";
 import { pipelineOptions } from "./client-options.js";
 import { chooseConnection, connectionStringEndpoint } from "./connection-options.js";
 import { getCredential } from "./credential.js";

@@ -10,7 +10,7 @@
  *   lease                 <environment>             the environment lease
  */
 import type { TableEntity } from "@azure/data-tables";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { RunEvent } from "../../engine/events.js";
 
 export const LIMITS = {

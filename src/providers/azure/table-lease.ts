@@ -13,8 +13,8 @@
  * its own: LEASE_LOST. That keeps a fenced append at one round trip.
  */
 import type { TableClient } from "@azure/data-tables";
-import { CutoverError, ErrorCode } from "../../errors.js";
-import type { LeaseInfo, LeaseRequest } from "../../engine/store.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
+import type { LeaseInfo, LeaseRequest } from "../../core/run-store.js";
 import { statusOf, translateAzureError } from "./errors.js";
 import { HEAD_ROW, LEASE_PARTITION, encodeKey, int64, runPartition, toNumber } from "./table-entities.js";
 

@@ -6,8 +6,8 @@
  * client on demand (table-connect.ts).
  */
 import { z } from "zod";
-import { Capability } from "../contracts.js";
-import type { ProviderDefinition } from "../../actions/types.js";
+import { Capability } from "../../core/capabilities.js";
+import type { ProviderDefinition } from "../../core/provider.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
 import type { TableRunStore } from "./table-run-store.js";

@@ -13,24 +13,12 @@
  * how a stale holder is fenced.
  */
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
-import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../engine/store.js";
+import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
 import { serviceCodeOf, statusOf, translateAzureError } from "./errors.js";
 import { TableLeases } from "./table-lease.js";
-import {
-  HEAD_ROW,
-  INDEX_PARTITION,
-  LIMITS,
-  decodeEvent,
-  encodeEvent,
-  entityBytes,
-  eventRow,
-  indexRow,
-  int64,
-  runPartition,
-  toNumber,
-} from "./table-entities.js";
+import { HEAD_ROW, INDEX_PARTITION, LIMITS, decodeEvent, encodeEvent, entityBytes, eventRow, indexRow, int64, runPartition, toNumber } from "./table-entities.js";
 
 export interface TableRunStoreOptions {
   /** A client for the journal table (its pipeline carries auth, retries, TLS). */

@@ -30,7 +30,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { DIR_MODE, FILE_MODE, isErrno, sleep, tempSibling } from "./durable.js";
 
 export interface FileLockOptions {

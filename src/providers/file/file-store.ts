@@ -5,8 +5,8 @@
  * journal, the leases and `flag.set` alike.
  */
 import path from "node:path";
-import type { Json } from "../../engine/events.js";
-import type { FlagStore, FlagValue } from "../contracts.js";
+import type { Json } from "../../core/json.js";
+import type { FlagStore, FlagValue } from "../../core/capabilities.js";
 import { FileFlagStore } from "./flag-store.js";
 import { FileRunStore, type FileRunStoreOptions } from "./run-store.js";
 

@@ -10,9 +10,9 @@
  * apps polling the file always read a whole document.
  */
 import path from "node:path";
-import type { Json } from "../../engine/events.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
-import type { FlagStore, FlagValue } from "../contracts.js";
+import type { Json } from "../../core/json.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
+import type { FlagStore, FlagValue } from "../../core/capabilities.js";
 import { atomicWriteFile, ensureDir, readTextIfExists } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
 

@@ -5,8 +5,8 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import type { ProviderDefinition } from "../../actions/types.js";
-import { Capability } from "../contracts.js";
+import type { ProviderDefinition } from "../../core/provider.js";
+import { Capability } from "../../core/capabilities.js";
 import { FileStore } from "./file-store.js";
 
 export const FileProviderConfig = z

@@ -14,7 +14,7 @@
  */
 import fs from "node:fs";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { FILE_MODE, isErrno } from "./durable.js";
 import { parseJournal } from "./journal-file.js";
 

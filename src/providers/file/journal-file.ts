@@ -13,7 +13,7 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import type { RunEvent } from "../../engine/events.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 const NEWLINE = 0x0a;
 const TAIL_CHUNK = 64 * 1024;

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../../engine/store.js";
-import { CutoverError, ErrorCode, isCutoverError } from "../../errors.js";
+import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../../core/run-store.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import { formatDuration } from "../../playbook/duration.js";
 import { atomicWriteFile, ensureDir, isErrno } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";

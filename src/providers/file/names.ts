@@ -3,7 +3,7 @@
  * `leases/<env>.json`), so they are checked before any path is built: a name
  * such as `../../etc/x` must never reach `path.join`.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 

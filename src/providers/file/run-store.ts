@@ -15,8 +15,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
-import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../engine/store.js";
-import { CutoverError, ErrorCode, isCutoverError } from "../../errors.js";
+import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import { ensureDir, fsyncDir, isErrno } from "./durable.js";
 import { appendToJournal, type PrefixCache } from "./journal-append.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";

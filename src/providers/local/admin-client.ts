@@ -4,7 +4,7 @@
  * a drain may last longer than fetch's header timeout.
  */
 import http from "node:http";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { localPaths, readJsonFile, readTokenFile } from "./files.js";
 import type { SupervisorInfo } from "./supervisor.js";
 

@@ -17,7 +17,7 @@
  */
 import crypto from "node:crypto";
 import type http from "node:http";
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 import { FlagConflict } from "./flags.js";
 import { SlotStartError } from "./slots.js";
 import { Refused, type Supervisor } from "./supervisor.js";

@@ -4,9 +4,9 @@
  * supervisor over its admin API and implements FlagStore, so the generic
  * `flag.set` action works against `target: app`.
  */
-import type { Json } from "../../engine/events.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
-import type { FlagStore, FlagValue } from "../contracts.js";
+import type { Json } from "../../core/json.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
+import type { FlagStore, FlagValue } from "../../core/capabilities.js";
 import { adminCall } from "./admin-client.js";
 import { localUp } from "./lifecycle.js";
 import type { AppSpec, DrainResult, LocalStatus, SlotName, SlotStatus } from "./types.js";

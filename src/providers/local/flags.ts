@@ -4,7 +4,7 @@
  * write can wait until every running slot confirms it (a `flag.set` of
  * MaintenanceMode returns only once no slot still accepts writes).
  */
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 import type { FlagRecord, SlotName } from "./types.js";
 
 export class FlagConflict extends Error {

@@ -5,8 +5,8 @@
  * See docs/local.md.
  */
 import path from "node:path";
-import type { ProviderDefinition } from "../../actions/types.js";
-import { Capability } from "../contracts.js";
+import type { ProviderDefinition } from "../../core/provider.js";
+import { Capability } from "../../core/capabilities.js";
 import { LocalClient } from "./client.js";
 import { LocalProviderConfig } from "./config.js";
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { adminCall } from "./admin-client.js";
 import { isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
 import { stopApp } from "./slots.js";

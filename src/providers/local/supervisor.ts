@@ -6,23 +6,13 @@
  */
 import fs from "node:fs";
 import http from "node:http";
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 import { FlagBoard } from "./flags.js";
 import { ensureTokenFile, isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
 import { ReverseProxy } from "./proxy.js";
 import { freePort, isHealthy, listenRetrying, startApp, stopApp } from "./slots.js";
 import { buildStatus } from "./status-report.js";
-import {
-  SLOT_NAMES,
-  specsEqual,
-  type AppSpec,
-  type DrainResult,
-  type LocalState,
-  type LocalStatus,
-  type SlotHealth,
-  type SlotRecord,
-  type SlotName,
-} from "./types.js";
+import { SLOT_NAMES, specsEqual, type AppSpec, type DrainResult, type LocalState, type LocalStatus, type SlotHealth, type SlotRecord, type SlotName } from "./types.js";
 
 /** Written by `local up` before the first start: what blue runs in a new environment. */
 export interface Bootstrap {

@@ -2,7 +2,7 @@
  * Shapes shared by the local supervisor (a detached process) and its admin
  * API client. Everything here crosses the admin API as JSON.
  */
-import type { Json } from "../../engine/events.js";
+import type { Json } from "../../core/json.js";
 
 export const SLOT_NAMES = ["blue", "green"] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];

@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import fsp from "node:fs/promises";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { writeFileAtomic } from "../local/files.js";
 import type { SlotName } from "../local/types.js";
 

@@ -3,7 +3,7 @@
  * (capability `lb`). See docs/local.md.
  */
 import path from "node:path";
-import type { ProviderDefinition } from "../../actions/types.js";
+import type { ProviderDefinition } from "../../core/provider.js";
 import { NginxClient } from "./client.js";
 import { NginxProviderConfig } from "./config.js";
 

@@ -4,7 +4,7 @@
  * takes the migration lease and appends a journal row naming who did it and
  * why — the journal stays the audit trail instead of being edited by hand.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
 import { fenced, type ExecContext } from "./execute-script.js";
 import { insertJournalRow, readJournal, type JournalRow, type JournalStatus } from "./journal.js";

@@ -10,7 +10,7 @@
  * change; the result lists what this run has applied (`appliedByRun`, also
  * by an earlier attempt of the same run) for the undo to take back.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { formatCheckResult, preflightError, runChecks } from "./checks.js";
 import type { SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, fenced, type ExecContext } from "./execute-script.js";

@@ -10,7 +10,7 @@
  * Batches adapt to `targetBatchMs` so each holds its row locks only briefly,
  * and throttle (`sleepMs`, `maxRowsPerSecond`) leaves room for live traffic.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { isLockTimeout, sqlErrorCode, type SqlClient, type SqlConnection } from "./driver.js";
 import { quoteIdent } from "./journal-sql.js";
 import { assertFence } from "./lease.js";

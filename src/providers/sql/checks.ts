@@ -6,7 +6,7 @@
  * acknowledged (`acknowledge: [CODE]` or on the command line) becomes a
  * warning, and the acknowledgement is recorded in the journal.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { Row, SqlClient, SqlConnection } from "./driver.js";
 import type { CompatCheck } from "./scripts.js";
 

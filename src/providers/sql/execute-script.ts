@@ -17,7 +17,7 @@
  * `undone` commits with it; a failed attempt writes `undo_failed`; a
  * non-transactional one starts with `undo_running`.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { isLockTimeout, sqlErrorCode, type SqlClient, type SqlConnection } from "./driver.js";
 import { finishJournalRow, insertJournalRow, type JournalStatus, type NewJournalRow } from "./journal.js";
 import { assertFence } from "./lease.js";

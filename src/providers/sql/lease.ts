@@ -18,7 +18,7 @@
  */
 import { createHash } from "node:crypto";
 import os from "node:os";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { isLockTimeout, type Row, type SqlClient, type SqlConnection } from "./driver.js";
 import { ensureJournal } from "./journal.js";
 

@@ -14,7 +14,7 @@
  * run) and the last expand was applied by an earlier run; `force: true`
  * overrides both. Every such acknowledgement is recorded in the journal.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { APPLIED_STATUSES, latestBySeq, type JournalRow } from "./journal.js";
 import type { Phase } from "./scripts.js";
 import type { MigrationStatus, ScriptStatus } from "./status.js";

@@ -6,7 +6,7 @@
  * the snapshot taken before its first script, not with a half-migrated state.
  */
 import { z } from "zod";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient, SqlConnection } from "./driver.js";
 import type { HashOutput } from "./dialect-ops.js";
 

@@ -10,8 +10,8 @@
  */
 import path from "node:path";
 import { z } from "zod";
-import type { ProviderDefinition } from "../../actions/types.js";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import type { ProviderDefinition } from "../../core/provider.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
 import { SqlCapability } from "./driver.js";
 import { durationSchema, parseDuration } from "./duration.js";

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { lintStatements, needsNoTransaction, type Risk } from "./sql-lint.js";
 import { splitStatements, type ScannedStatement } from "./sql-text.js";
 

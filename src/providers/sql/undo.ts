@@ -14,7 +14,7 @@
  * abort interrupted mid-undo (crash, failed undo script) resumes with the
  * next one and never runs an undo twice.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
 import { runNonTransactional, runTransactional, type ExecContext } from "./execute-script.js";
 import { APPLIED_STATUSES, appliedBy, appliedChecksum, latestBySeq, readJournal, type JournalRow } from "./journal.js";

@@ -4,7 +4,7 @@
  * snapshot is stored in the database under the run id and label, so a
  * resumed run compares with what was there before its first step.
  */
-import { CutoverError, ErrorCode } from "../../errors.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
 import { MigrationLease } from "./lease.js";
 import { assertFence } from "./lease.js";

@@ -4,7 +4,7 @@
  * Provider-specific capabilities (slots, load balancers, SQL) declare their
  * own client interfaces inside their provider folder.
  */
-import type { Json } from "../engine/events.js";
+import type { Json } from "./json.js";
 
 /** Capability names used in ProviderDefinition.capabilities and ActionDefinition.provider. */
 export const Capability = {

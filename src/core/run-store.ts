@@ -16,7 +16,7 @@
  * - Leases judge expiry by `now()` of the store's clock and carry a fencing
  *   token that grows on every acquisition.
  */
-import type { RunEvent, RunEventBody } from "./events.js";
+import type { RunEvent, RunEventBody } from "../engine/events.js";
 
 export interface LeaseInfo {
   environment: string;

@@ -15,8 +15,8 @@
  *   check failed) and let other errors be retried by the step's policy.
  */
 import type { z } from "zod";
-import type { Json } from "../engine/events.js";
-import { CutoverError, ErrorCode } from "../errors.js";
+import type { Json } from "./json.js";
+import { CutoverError, ErrorCode } from "./errors.js";
 
 export interface ActionLogger {
   info(message: string): void;
@@ -127,28 +127,4 @@ export class ActionFailure extends CutoverError {
 /** Define an action with its `with` type inferred from the schema. */
 export function defineAction<S extends z.ZodType>(def: ActionDefinition<z.infer<S>> & { with: S }): ActionDefinition<z.infer<S>> {
   return def;
-}
-
-/**
- * A provider kind: how to turn an `environment:` entry into a client.
- * Each provider lives in its own folder under src/providers/ and exports one.
- */
-export interface ProviderDefinition<C = unknown, T = unknown> {
-  /** The `provider:` value in an environment entry, e.g. `file`, `local`, `postgres`. */
-  kind: string;
-  summary: string;
-  /** Schema of the entry's other fields; the source of its docs. */
-  config: z.ZodType<C>;
-  /** What the client can do: `state`, `flags`, `app`, `lb`, `sql`, ... */
-  capabilities: string[];
-  create(config: C, ctx: ProviderContext): Promise<T> | T;
-}
-
-export interface ProviderContext {
-  stateDir: string;
-  baseDir: string;
-  /** The environment entry's name (`app`, `db`...). */
-  name: string;
-  /** Resolve an env var or secret by name; registered with the redactor. */
-  secret(name: string): string | undefined;
 }
