@@ -1,8 +1,8 @@
 /**
  * Shared by the proxy-http-*.test.ts files: a ReverseProxy on a loopback
  * port, upstream apps (node:http, or raw net servers that write exact bytes),
- * raw clients, and a small HTTP/1.1 response reader written independently of
- * src/providers/local/http1.ts (so the proxy is not checked against itself).
+ * raw clients, and a small HTTP/1.1 response reader of its own (so the proxy
+ * is not checked with the HTTP stack it is built on).
  */
 import { createHash } from "node:crypto";
 import http from "node:http";

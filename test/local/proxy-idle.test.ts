@@ -16,7 +16,7 @@ let opened = 0;
 let closed = 0;
 
 beforeAll(async () => {
-  await f.start({ clientIdleMs: 400, upstreamIdleMs: 150, sweepIntervalMs: 25 });
+  await f.start({ clientIdleMs: 400, upstreamIdleMs: 150 });
   app = http.createServer((req, res) => {
     const hold = Number(new URL(req.url ?? "/", "http://x").searchParams.get("holdMs") ?? 0);
     setTimeout(() => res.end("ok"), hold);

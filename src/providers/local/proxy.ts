@@ -1,23 +1,26 @@
 /**
  * The local load balancer: one public loopback port in front of the blue and
- * green slots. It routes each request (not each connection) to the slot that
- * is live when the request arrives, so a switch is atomic and a client's
- * keep-alive connection simply carries its next request to the new slot.
- * It counts requests in flight per slot, and pushes "drained" to waiters the
- * moment the last of them ends (no polling).
+ * green slots, on Node's HTTP server (clients) and undici pools (one per slot,
+ * keep-alive connections to its app). What is cutover's own:
  *
- * Two paths share that routing and accounting: a fast one that parses plain
- * HTTP/1.1 by hand over raw sockets (proxy-connection.ts: most of the
- * traffic, at about half the CPU of Node's HTTP stack) and Node's HTTP server
- * for everything else, WebSocket tunnels included (proxy-node.ts).
+ * - each request (not each connection) goes to the slot live when its head is
+ *   read, so a switch is atomic and a client's keep-alive connection simply
+ *   carries its next request to the new slot;
+ * - requests in flight are counted per slot, writes apart, and a drain is told
+ *   the moment the last request it waits for ends (proxy-in-flight.ts);
+ * - the proxy answers 503 itself when the live slot has no process and 502 when
+ *   the app fails before answering, both with Retry-After (proxy-forward.ts);
+ * - headers: hop-by-hop ones dropped, X-Forwarded-For/Host/Proto set
+ *   (proxy-headers.ts); Upgrade requests become counted tunnels (proxy-tunnel.ts).
  */
 import http from "node:http";
-import net from "node:net";
-import type { ProxyRouter } from "./exchange.js";
-import { ClientConnection } from "./proxy-connection.js";
-import { createNodePath, type NodePathRouter } from "./proxy-node.js";
-import { UPSTREAM_IDLE_MS, UpstreamPool } from "./upstream-pool.js";
-import type { DrainResult, SlotName } from "./types.js";
+import type { Duplex } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Pool } from "undici";
+import { forward, type Route } from "./proxy-forward.js";
+import { InFlight } from "./proxy-in-flight.js";
+import { tunnel } from "./proxy-tunnel.js";
+import type { DrainResult, SlotName } from "../../core/slots.js";
 
 /** How long idle connections live. Defaults suit production; tests shorten them. */
 export interface IdleTimeouts {
@@ -25,61 +28,76 @@ export interface IdleTimeouts {
   clientIdleMs: number;
   /** Shorter than the apps' keep-alive timeout, so the proxy closes idle upstream sockets first. */
   upstreamIdleMs: number;
-  sweepIntervalMs: number;
 }
-const IDLE_DEFAULTS: IdleTimeouts = { clientIdleMs: 65_000, upstreamIdleMs: UPSTREAM_IDLE_MS, sweepIntervalMs: 5_000 };
-
-interface Waiter {
-  slot: SlotName;
-  remaining: Set<number>;
-  startedAt: number;
-  pendingAtStart: number;
-  lastEndedAt?: number;
-  done(drained: boolean): void;
-}
+const IDLE_DEFAULTS: IdleTimeouts = { clientIdleMs: 65_000, upstreamIdleMs: 30_000 };
+/** How long close() lets requests in progress finish before cutting them. */
+const CLOSE_GRACE_MS = 10_000;
+/** Response heads from the apps may be this large (Node's own limit, 16 KiB, is for clients' requests). */
+const MAX_RESPONSE_HEAD = 64 * 1024;
 
 interface Upstream {
-  pool: UpstreamPool;
-  /** For the general path only. */
-  agent: http.Agent;
+  /** The app's port; undefined while the slot has no process. */
+  port: number | undefined;
+  pool: Pool | undefined;
 }
 
-const nodeAgent = () => new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 16, timeout: UPSTREAM_IDLE_MS });
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: "413 Payload Too Large",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+};
 
-export class ReverseProxy implements ProxyRouter, NodePathRouter {
-  /** The public listener (raw TCP: the fast path reads the bytes itself). */
-  readonly server: net.Server;
-  /** Node's HTTP server for connections handed over; it never listens. */
-  private readonly nodePath: http.Server;
+/**
+ * Node's default answer to a bad request (400; 431 for an oversized head, 408 for a slow one),
+ * except for bytes after a request that said `Connection: close`: RFC 9112 §9.6
+ * says to ignore them, and the answer to that request must still go out.
+ */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "HPE_CLOSED_CONNECTION") return;
+  // Node's internal reference to the response in progress: once its head is out, a second status line would corrupt it.
+  const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inProgress?.headersSent) socket.write(`HTTP/1.1 ${CLIENT_ERRORS[err.code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
+  socket.destroy(err);
+}
+
+export class ReverseProxy {
+  /** The public listener; the supervisor makes it listen. */
+  readonly server: http.Server;
   private live: SlotName;
-  private readonly upstreams: Record<SlotName, Upstream>;
-  /** In-flight request ids per slot, with whether each is a write. */
-  private readonly inFlight: Record<SlotName, Map<number, boolean>> = { blue: new Map(), green: new Map() };
-  private readonly waiters = new Set<Waiter>();
-  /** Open Upgrade tunnels, ended on close(). */
-  readonly tunnels = new Set<() => void>();
-  private readonly fastConnections = new Set<ClientConnection>();
-  private readonly handedOff = new Set<net.Socket>();
-  private readonly sweeper: NodeJS.Timeout;
-  private nextId = 1;
-  served = 0;
-
+  private readonly upstreams: Record<SlotName, Upstream> = {
+    blue: { port: undefined, pool: undefined },
+    green: { port: undefined, pool: undefined },
+  };
+  private readonly inFlight = new InFlight();
+  /** Open Upgrade tunnels, each with the function that ends it. */
+  private readonly tunnels = new Set<() => void>();
   private readonly idle: IdleTimeouts;
 
   constructor(live: SlotName, idle: Partial<IdleTimeouts> = {}) {
     this.live = live;
     this.idle = { ...IDLE_DEFAULTS, ...idle };
-    this.upstreams = { blue: { pool: new UpstreamPool(), agent: nodeAgent() }, green: { pool: new UpstreamPool(), agent: nodeAgent() } };
-    this.nodePath = createNodePath(this);
-    // Half-open allowed: a client that shuts down its side after a request still gets the answer.
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      this.fastConnections.add(new ClientConnection(socket, this));
+    // No limit on how long a request may take to arrive (uploads, long polls): the app decides.
+    this.server = http.createServer({ requestTimeout: 0, noDelay: true }, (req, res) => forward(this.route(), this.inFlight, req, res));
+    this.server.keepAliveTimeout = this.idle.clientIdleMs;
+    // A client that half-closes after sending its requests still gets its answers (Node's own flag, untyped).
+    Object.assign(this.server, { httpAllowHalfOpen: true });
+    this.server.on("clientError", onClientError);
+    this.server.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
+      const slot = this.live;
+      const end = tunnel(slot, this.upstreams[slot].port, this.inFlight, req, socket, head);
+      if (!end) return;
+      this.tunnels.add(end);
+      socket.once("close", () => this.tunnels.delete(end));
     });
-    this.sweeper = setInterval(() => this.sweep(), this.idle.sweepIntervalMs).unref();
   }
 
   get liveSlot(): SlotName {
     return this.live;
+  }
+
+  /** Requests (and tunnels) ended since the proxy started. */
+  get served(): number {
+    return this.inFlight.served;
   }
 
   /** Atomic: the next request to arrive goes to `slot`; requests in flight finish where they are. */
@@ -87,124 +105,61 @@ export class ReverseProxy implements ProxyRouter, NodePathRouter {
     this.live = slot;
   }
 
+  /** Point `slot` at its app's port (undefined: no process). Requests in flight on the previous port finish there. */
   setUpstream(slot: SlotName, port: number | undefined): void {
     const up = this.upstreams[slot];
-    if (up.pool.port !== port) {
-      // Sockets to the previous process of this slot are useless now.
-      up.agent.destroy();
-      up.agent = nodeAgent();
-    }
-    up.pool.setPort(port);
+    if (up.port === port) return;
+    const previous = up.pool;
+    up.port = port;
+    up.pool = port === undefined ? undefined : this.newPool(port);
+    // Closes once its requests in flight have ended; its idle connections now.
+    previous?.close().catch(() => undefined);
   }
 
-  counts(slot: SlotName): { inFlight: number; inFlightWrites: number } {
-    let writes = 0;
-    for (const w of this.inFlight[slot].values()) if (w) writes++;
-    return { inFlight: this.inFlight[slot].size, inFlightWrites: writes };
-  }
-
-  /**
-   * Resolve when every request (or every write) that is in flight on `slot`
-   * now has ended. New requests do not extend the wait: on an idle slot that is
-   * "in-flight reached 0"; on a live slot in read-only mode it is "no write
-   * accepted before the flag flipped is still running".
-   */
-  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<DrainResult> {
-    const startedAt = Date.now();
-    const remaining = new Set<number>();
-    for (const [id, isWrite] of this.inFlight[slot]) if (!opts.writesOnly || isWrite) remaining.add(id);
-    if (remaining.size === 0) {
-      return Promise.resolve({ slot, drained: true, pendingAtStart: 0, waitedMs: 0, drainedAt: startedAt });
-    }
-    return new Promise((resolve) => {
-      const finish = (drained: boolean, w: Waiter) => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener("abort", onAbort);
-        this.waiters.delete(w);
-        const now = Date.now();
-        resolve({ slot, drained, pendingAtStart: w.pendingAtStart, waitedMs: now - startedAt, lastEndedAt: w.lastEndedAt, drainedAt: now });
-      };
-      const waiter: Waiter = {
-        slot,
-        remaining,
-        startedAt,
-        pendingAtStart: remaining.size,
-        done: (drained) => finish(drained, waiter),
-      };
-      const timer = setTimeout(() => finish(false, waiter), opts.timeoutMs);
-      const onAbort = () => finish(false, waiter);
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.add(waiter);
+  private newPool(port: number): Pool {
+    return new Pool(`http://127.0.0.1:${port}`, {
+      // Idle connections are closed before the app's keep-alive timeout (or its Keep-Alive hint) would.
+      keepAliveTimeout: this.idle.upstreamIdleMs,
+      keepAliveMaxTimeout: this.idle.upstreamIdleMs,
+      // A slow answer or a quiet stream is the app's business; the client can always hang up.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      maxHeaderSize: MAX_RESPONSE_HEAD,
     });
   }
 
-  route(): { slot: SlotName; pool: UpstreamPool } {
+  private route(): Route {
     const slot = this.live;
     return { slot, pool: this.upstreams[slot].pool };
   }
 
-  routeNode(): { slot: SlotName; port: number | undefined; agent: http.Agent } {
-    const slot = this.live;
-    const up = this.upstreams[slot];
-    return { slot, port: up.pool.port, agent: up.agent };
+  counts(slot: SlotName): { inFlight: number; inFlightWrites: number } {
+    return this.inFlight.counts(slot);
   }
 
-  track(slot: SlotName, isWrite: boolean): number {
-    const id = this.nextId++;
-    this.inFlight[slot].set(id, isWrite);
-    return id;
-  }
-
-  untrack(slot: SlotName, id: number): void {
-    if (!this.inFlight[slot].delete(id)) return;
-    this.served++;
-    if (this.waiters.size === 0) return;
-    for (const w of this.waiters) {
-      if (w.slot === slot && w.remaining.delete(id)) {
-        w.lastEndedAt = Date.now();
-        if (w.remaining.size === 0) w.done(true);
-      }
-    }
-  }
-
-  handOff(socket: net.Socket, unread: Buffer | undefined): void {
-    this.handedOff.add(socket);
-    socket.once("close", () => this.handedOff.delete(socket));
-    if (unread) socket.unshift(unread);
-    this.nodePath.emit("connection", socket);
-  }
-
-  closed(conn: ClientConnection): void {
-    this.fastConnections.delete(conn);
-  }
-
-  /** Close idle upstream sockets before the apps do, and client connections idle too long. */
-  private sweep(): void {
-    const now = Date.now();
-    this.upstreams.blue.pool.sweep(now - this.idle.upstreamIdleMs);
-    this.upstreams.green.pool.sweep(now - this.idle.upstreamIdleMs);
-    for (const conn of this.fastConnections) if (!conn.busy && conn.lastActive < now - this.idle.clientIdleMs) conn.socket.destroy();
+  /** See InFlight.waitDrained: waits for the requests in flight on `slot` now, not later ones. */
+  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<DrainResult> {
+    return this.inFlight.waitDrained(slot, opts);
   }
 
   /** Stop accepting, let requests in progress finish (idle connections close now), then release everything. */
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
-    for (const w of this.waiters) w.done(false);
+    this.inFlight.abandonWaiters();
     for (const end of [...this.tunnels]) end();
-    const listening = new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
-    for (const conn of [...this.fastConnections]) conn.closeSoon();
-    this.nodePath.closeIdleConnections();
-    const deadline = Date.now() + 10_000;
-    while ((this.fastConnections.size > 0 || this.handedOff.size > 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
-      this.nodePath.closeIdleConnections();
+    let closed = false;
+    const listening = new Promise<void>((resolve) => this.server.close(() => resolve())).then(() => (closed = true));
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    // A keep-alive connection becomes idle when its answer is sent: close it then.
+    while (!closed && Date.now() < deadline) {
+      this.server.closeIdleConnections();
+      await sleep(10);
     }
-    for (const conn of this.fastConnections) conn.socket.destroy();
-    for (const socket of this.handedOff) socket.destroy();
+    this.server.closeAllConnections();
     await listening;
-    for (const slot of ["blue", "green"] as const) {
-      this.upstreams[slot].pool.closeIdle();
-      this.upstreams[slot].agent.destroy();
+    for (const up of Object.values(this.upstreams)) {
+      const pool = up.pool;
+      up.pool = up.port = undefined;
+      await pool?.destroy().catch(() => undefined);
     }
   }
 }
