@@ -22,6 +22,13 @@ export interface StoreUnderTest {
 
 const by = { user: "tester", host: "test-host", pid: 4242 };
 
+/** The step ids the tests append events for: a journal holds events of planned steps only. */
+const NAMED = ["deploy", "verify", "a", "b", "x", "y", "z", "late", "early", "b1", "b2", "b3", "stale", "fresh", "by-other", "by-me", "s", "after", "loop"];
+export const PLANNED_STEPS = [...NAMED, ...Array.from({ length: 8 }, (_, i) => `racer-${i}`), ...Array.from({ length: 500 }, (_, i) => `s${i}`)].map((id) => ({
+  id,
+  stepId: id,
+}));
+
 export function startedEvent(environment: string, playbook = "contract-demo"): RunEventBody {
   return {
     type: "run.started",
@@ -29,7 +36,7 @@ export function startedEvent(environment: string, playbook = "contract-demo"): R
     environment,
     params: { version: "v2", replicas: 3, nested: { list: [1, "two", null, true] } },
     secretParams: [],
-    steps: [{ id: "deploy", stepId: "deploy" }],
+    steps: PLANNED_STEPS,
     by,
     cutoverVersion: "0.0.0-test",
   };

@@ -70,14 +70,21 @@ export async function listRuns(opts: LocateOptions & { environment?: string; lim
 
 /** A run in a listing, with where it stands (folded from its journal). */
 export interface RunOverview extends RunSummary {
-  status: RunState["status"];
+  /** `damaged`: its journal is refused (JOURNAL_CORRUPT); `damage` says where and why. */
+  status: RunState["status"] | "damaged";
   /** The step it is on or stopped at, if any. */
   step?: string;
   /** Shown running, but nothing drives it any more (see driverGone). */
   driverGone: boolean;
+  /** Why its journal cannot be read (file:line and what is wrong), for a damaged run. */
+  damage?: string;
 }
 
-/** `runs` for on-call: each listed run folded, so the list says which are finished, paused, running or abandoned. */
+/**
+ * `runs` for on-call: each listed run folded, so the list says which are
+ * finished, paused, running or abandoned. One damaged journal is listed as
+ * damaged; it never hides the others.
+ */
 export async function listRunOverviews(opts: LocateOptions & { environment?: string; limit?: number }): Promise<RunOverview[]> {
   const { store, close } = await openStore(opts);
   try {
@@ -85,7 +92,14 @@ export async function listRunOverviews(opts: LocateOptions & { environment?: str
     const leases = new Map<string, LeaseInfo | undefined>();
     const out: RunOverview[] = [];
     for (const r of runs) {
-      const state = foldRun(await store.read(r.runId));
+      let state: RunState;
+      try {
+        state = foldRun(await store.read(r.runId));
+      } catch (e) {
+        if (!isCutoverError(e, ErrorCode.JournalCorrupt)) throw e;
+        out.push({ ...r, status: "damaged", driverGone: false, damage: e.message });
+        continue;
+      }
       if (!leases.has(state.environment)) leases.set(state.environment, await store.readLease(state.environment));
       const step = state.pause?.stepId ?? state.order.find((id) => state.steps[id]?.status === "running" || state.steps[id]?.status === "failed");
       out.push({ ...r, status: state.status, ...(step ? { step } : {}), driverGone: driverGone(state, leases.get(state.environment)) });

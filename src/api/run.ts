@@ -5,7 +5,7 @@
  * to its next resting point. The CLI is a thin shell over these.
  */
 import path from "node:path";
-import { buildPlan, leafSpecs, plannedSteps } from "../engine/plan.js";
+import { buildPlan, plannedSteps } from "../engine/plan.js";
 import { gateExpiry, isExpired } from "../engine/gate.js";
 import { Journal } from "../engine/journal.js";
 import type { Decision } from "../engine/events.js";
@@ -88,7 +88,11 @@ export async function continueRun(runId: string, opts: ContinueOptions): Promise
   const env = opts.env ?? process.env;
   const params = mergeParams(state, loaded, env);
   const session = await Session.open(loaded, opts, params, (store) => Journal.open(store, runId), runId);
-  if (changed) await session.journal.append({ type: "run.resumed", by: currentActor(env), playbookChanged: true });
+  if (changed) {
+    // The new plan's steps join the run (the journal names every step it may hold events of).
+    const steps = plannedSteps(buildPlan(loaded.playbook.steps, state.params));
+    await session.journal.append({ type: "run.resumed", by: currentActor(env), playbookChanged: true, steps });
+  }
   return { session, loaded };
 }
 
@@ -132,7 +136,7 @@ export async function decide(runId: string, decision: Decision | "approve", opts
     if (!step) throw new CutoverError(ErrorCode.Usage, `run ${runId} has no step ${stepId}`, { hint: `steps: ${s.order.join(", ")}` });
     if (decision === "approve") {
       if (step.approvedBy) throw new CutoverError(ErrorCode.RunState, `step ${stepId} was already approved by ${step.approvedBy.user}`);
-      const expiry = gateExpiry(s, stepId, leafSpecs(buildPlan(session.loaded.playbook.steps, s.params)).get(step.stepId));
+      const expiry = gateExpiry(s, stepId);
       if (isExpired(expiry)) {
         throw new CutoverError(ErrorCode.RunState, `gate ${stepId} expired at ${new Date(expiry.expiresAt).toISOString()}; it can no longer be approved`, {
           hint: `cutover resume ${runId} applies its onExpiry (${expiry.onExpiry}); or abort the run`,

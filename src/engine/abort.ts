@@ -10,12 +10,10 @@
  * resumed abort does not repeat the first half of an undo.
  */
 import type { ActionDefinition } from "../core/action.js";
-import { ErrorCode, toErrorInfo } from "../core/errors.js";
-import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
-import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
+import { mayRetry, resolveInputs, retryPolicy, runAttempt, waitOrCancel } from "./attempt.js";
+import type { EngineDeps } from "./context.js";
 import type { ErrorInfo, UndoSkipReason } from "./events.js";
-import type { Json } from "../core/json.js";
 import type { MemberControl, MemberResult } from "./member.js";
 import { undoOrder, type RunState, type StepState } from "./reducer.js";
 import { buildScope, resolveValue } from "./resolve.js";
@@ -73,75 +71,60 @@ async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec
     if (kind === "irreversible") return skip("point-of-no-return");
     if (!undoDef.undoRun) return skip("no-undo");
   }
-  const retry = spec.retry ?? deps.playbook.defaults?.retry;
-  const maxRetries = retry?.maxRetries ?? 0;
-  const timeoutSpec = override ? override.timeout ?? spec.timeout : spec.timeout ?? deps.playbook.defaults?.timeout;
+  const policy = retryPolicy(deps, spec);
+  const timeout = override ? (override.timeout ?? spec.timeout) : (spec.timeout ?? deps.playbook.defaults?.timeout);
   let failures = 0;
   while (true) {
     const attempt = (j.state.steps[st.id]?.undo.attempts ?? 0) + 1;
     const scope = buildScope({ state: j.state, params: deps.params, env: deps.env, secret: deps.secret, matrix: st.matrix, redactor: deps.redactor });
-    let input: unknown;
-    try {
-      input = undoDef.with.parse(resolveValue(override ? override.with : spec.with ?? {}, scope));
-    } catch (e) {
-      return undoFailed(deps, st, attempt, toErrorInfo(e), 0);
-    }
+    const inputs = resolveInputs(deps, undoDef, override ? override.with : spec.with, scope, st.id);
+    if (!inputs.ok) return undoFailed(deps, st, attempt, inputs.error, 0);
     await j.append({ type: "undo.started", stepId: st.id, attempt });
-    const started = Date.now();
-    const timeout = timeoutSpec !== undefined ? AbortSignal.timeout(parseDuration(timeoutSpec)) : undefined;
-    const signal = timeout ? AbortSignal.any([ctl.cancelSignal, timeout]) : ctl.cancelSignal;
-    const ctx = {
-      runId: j.runId,
-      stepId: st.id,
-      attempt,
-      signal,
-      log: makeLogger(deps, st.id),
-      stateDir: deps.stateDir,
-      baseDir: deps.baseDir,
-      provider: <T>(target: string, capability: string) => deps.provider(target, capability) as Promise<T>,
-      // Undo attempts checkpoint too, so a resumed abort never repeats half of an undo.
-      checkpoint: async (data: Json) => {
-        await j.append({ type: "undo.checkpoint", stepId: st.id, attempt, data: deps.redactor.redactJson(data) });
+    const outcome = await runAttempt(
+      deps,
+      ctl,
+      {
+        id: st.id,
+        attempt,
+        timeout,
+        timeoutMessage: `undo exceeded the timeout of ${timeout}`,
+        // Undo attempts checkpoint too, so a resumed abort never repeats half of an undo.
+        checkpoint: async (data) => {
+          await j.append({ type: "undo.checkpoint", stepId: st.id, attempt, data });
+        },
       },
-      redact: (t: string) => deps.redactor.redact(t),
-      dryRun: deps.dryRun ?? false,
-    };
-    try {
-      if (override) await undoDef.run(input, ctx);
-      else {
-        const prior = j.state.steps[st.id]?.undo.checkpoint;
-        await undoDef.undoRun!(input, { ...ctx, recorded: st.recorded ?? null, ...(st.status === "succeeded" ? {} : { lastCheckpoint: st.checkpoint }), ...(prior === undefined ? {} : { priorUndoCheckpoint: prior }) });
-      }
-      await j.append({ type: "undo.succeeded", stepId: st.id, attempt, durationMs: Date.now() - started });
-      return "ok";
-    } catch (e) {
-      if (ctl.cancelSignal.aborted) {
-        await j.append({ type: "undo.failed", stepId: st.id, attempt, error: { code: ErrorCode.Cancelled, message: "cancelled by a second interrupt" }, durationMs: Date.now() - started });
-        return "stop";
-      }
-      let info = toErrorInfo(e);
-      if (timeout?.aborted) info = { code: ErrorCode.StepTimeout, message: `undo exceeded the timeout of ${timeoutSpec}`, retryable: true };
-      failures++;
-      if (info.retryable !== false && failures <= maxRetries && retry) {
-        await j.append({ type: "undo.failed", stepId: st.id, attempt, error: redactInfo(deps, info), durationMs: Date.now() - started });
-        try {
-          await sleep(backoffMs(failures, parseDuration(retry.delay), parseDuration(retry.maxDelay), retry.factor), ctl.cancelSignal);
-        } catch {
-          return "stop";
+      async (ctx) => {
+        if (override) {
+          await undoDef.run(inputs.input, ctx);
+          return;
         }
-        continue;
-      }
-      return undoFailed(deps, st, attempt, info, Date.now() - started);
+        const prior = j.state.steps[st.id]?.undo.checkpoint;
+        await undoDef.undoRun!(inputs.input, {
+          ...ctx,
+          recorded: st.recorded ?? null,
+          ...(st.status === "succeeded" ? {} : { lastCheckpoint: st.checkpoint }),
+          ...(prior === undefined ? {} : { priorUndoCheckpoint: prior }),
+        });
+      },
+    );
+    if (outcome.ok) {
+      await j.append({ type: "undo.succeeded", stepId: st.id, attempt, durationMs: outcome.durationMs });
+      return "ok";
     }
+    const { error, durationMs } = outcome;
+    if (outcome.cancelled) {
+      await j.append({ type: "undo.failed", stepId: st.id, attempt, error, durationMs });
+      return "stop";
+    }
+    failures++;
+    if (!mayRetry(error, failures, policy)) return undoFailed(deps, st, attempt, error, durationMs);
+    await j.append({ type: "undo.failed", stepId: st.id, attempt, error, durationMs });
+    if (!(await waitOrCancel(deps, ctl, policy.delayMs(failures)))) return "stop";
   }
 }
 
-function redactInfo(deps: EngineDeps, info: ErrorInfo): ErrorInfo {
-  return { ...info, message: deps.redactor.redact(info.message) };
-}
-
-async function undoFailed(deps: EngineDeps, st: StepState, attempt: number, info: ErrorInfo, durationMs: number): Promise<MemberResult> {
-  const error = redactInfo(deps, info);
+/** `error` is redacted already (attempt.ts). */
+async function undoFailed(deps: EngineDeps, st: StepState, attempt: number, error: ErrorInfo, durationMs: number): Promise<MemberResult> {
   await deps.journal.append({ type: "undo.failed", stepId: st.id, attempt, error, durationMs });
   await deps.journal.append({
     type: "run.paused",

@@ -3,6 +3,7 @@
  * (src/runtime.ts): actions, providers, secrets, the clock. The engine
  * imports no provider and no action module.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import type { ActionDefinition, ActionLogger } from "../core/action.js";
 import type { Playbook } from "../playbook/schema.js";
 import type { Actor } from "./events.js";
@@ -43,20 +44,33 @@ export function makeLogger(deps: EngineDeps, stepId: string): ActionLogger {
   };
 }
 
-/** Sleep that ends early (rejecting) when `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/** The engine's clock: wall time for journaled durations and gate expiry, and sleeps for backoff and timeouts. */
+export interface EngineClock {
+  now(): number;
+  /** Resolves after `ms`; rejects with the signal's reason when it aborts first. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/** The clock the deps inject, or the real one. */
+export function clockOf(deps: Pick<EngineDeps, "now" | "sleep">): EngineClock {
+  return { now: deps.now ?? Date.now, sleep: deps.sleep ?? sleep };
+}
+
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer wait is taken in pieces, never cut to 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Sleep that ends early (rejecting with the signal's reason) when `signal` aborts. */
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  let left = Math.max(0, ms);
+  do {
+    const part = Math.min(left, MAX_TIMER_MS);
+    try {
+      await delay(part, undefined, { signal });
+    } catch (e) {
+      throw signal.aborted ? signal.reason : e;
+    }
+    left -= part;
+  } while (left > 0);
 }
 
 /** Exponential backoff with full jitter over the upper half (so retries of many members spread out). */

@@ -1,99 +1,149 @@
 /**
- * The run journal's event vocabulary. A run's state is a pure fold of these
+ * The run journal's event vocabulary: one zod schema per event type, the
+ * source of the TypeScript types below and of the check every store runs on
+ * what it reads (journal-check.ts). A run's state is a pure fold of these
  * (see reducer.ts). Events are append-only and never hold secrets: `with`
  * blocks are journaled unresolved, outputs are redacted before they get here.
+ *
+ * Changing an event's shape: a new optional field is read by this version
+ * only; an older cutover would drop it silently. So any change an older
+ * reader must not half-understand raises JOURNAL_FORMAT_VERSION, and the
+ * older reader refuses such a journal (docs/design.md, journal invariants).
  */
-
+import { z } from "zod";
 import type { Json } from "../core/json.js";
 
-export interface ErrorInfo {
-  code: string;
-  message: string;
-  retryable?: boolean;
+/**
+ * The journal format this cutover writes (recorded in run.started) and the
+ * newest it reads. 1: journals written before the version was recorded.
+ * 2: the version recorded; run.paused of a gate carries expiresAt/onExpiry;
+ * run.resumed of a changed playbook carries its steps.
+ */
+export const JOURNAL_FORMAT_VERSION = 2;
+
+export const JsonValue: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(JsonValue), z.record(z.string(), JsonValue)]),
+);
+const JsonRecord = z.record(z.string(), JsonValue);
+
+export const ErrorInfo = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean().optional(),
   /** What a person can do about it. */
-  hint?: string;
-}
+  hint: z.string().optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
 
 /** Who did something: a CLI user, a CI job, the engine itself. */
-export interface Actor {
-  user: string;
-  host: string;
-  pid: number;
-}
+export const Actor = z.object({ user: z.string(), host: z.string(), pid: z.number().int() });
+export type Actor = z.infer<typeof Actor>;
 
-export type RunOutcome = "succeeded" | "failed" | "aborted";
-export type PauseReason = "approval" | "failure" | "resume-policy";
-export type Decision = "retry" | "skip" | "abort";
+export const RunOutcome = z.enum(["succeeded", "failed", "aborted"]);
+export type RunOutcome = z.infer<typeof RunOutcome>;
+export const PauseReason = z.enum(["approval", "failure", "resume-policy"]);
+export type PauseReason = z.infer<typeof PauseReason>;
+export const Decision = z.enum(["retry", "skip", "abort"]);
+export type Decision = z.infer<typeof Decision>;
+export const OnExpiry = z.enum(["fail", "abort", "approve"]);
+export type OnExpiry = z.infer<typeof OnExpiry>;
 /** no-undo: the step has effects but no undo (left in place); nothing-to-undo: checks and waits. */
-export type UndoSkipReason = "no-undo" | "nothing-to-undo" | "point-of-no-return" | "operator" | "not-completed";
+export const UndoSkipReason = z.enum(["no-undo", "nothing-to-undo", "point-of-no-return", "operator", "not-completed"]);
+export type UndoSkipReason = z.infer<typeof UndoSkipReason>;
 
 /** A leaf unit the runner executes: a step, or one member of a matrix step. */
-export interface PlannedStep {
+export const PlannedStep = z.object({
   /** Unique id in the run: `deploy` or, for a matrix member, `deploy[eastus]`. */
-  id: string;
+  id: z.string().min(1),
   /** The playbook step id it came from. */
-  stepId: string;
+  stepId: z.string().min(1),
   /** Matrix values of this member, if any. */
-  matrix?: Record<string, Json>;
-}
+  matrix: JsonRecord.optional(),
+});
+export type PlannedStep = z.infer<typeof PlannedStep>;
 
-export type RunEventBody =
-  | {
-      type: "run.started";
-      playbook: { name: string; file: string; hash: string };
-      environment: string;
-      params: Record<string, Json>;
-      /** Names of params whose values were withheld (secret params). */
-      secretParams: string[];
-      steps: PlannedStep[];
-      by: Actor;
-      cutoverVersion: string;
-    }
-  | { type: "step.started"; stepId: string; attempt: number }
-  | {
-      /** Action-owned state saved mid-step (e.g. a long-running operation's poller) so a resumed attempt continues it. */
-      type: "step.checkpoint";
-      stepId: string;
-      attempt: number;
-      data: Json;
-    }
-  | {
-      type: "step.succeeded";
-      stepId: string;
-      attempt: number;
-      outputs: Record<string, Json>;
-      /** What the action changed, for its undo (previous flag value, previous live slot...). */
-      recorded: Json;
-      durationMs: number;
-    }
-  | {
-      type: "step.failed";
-      stepId: string;
-      attempt: number;
-      error: ErrorInfo;
-      durationMs: number;
-      /** Set when the engine will try again after this delay. */
-      retryInMs?: number;
-    }
-  | { type: "step.skipped"; stepId: string; reason: "condition" | "operator" | "resume-policy"; by?: Actor; note?: string }
-  | { type: "run.paused"; reason: PauseReason; stepId?: string; message: string }
-  | { type: "run.decision"; decision: Decision; stepId?: string; by: Actor; note?: string }
-  | { type: "gate.approved"; stepId: string; by: Actor; note?: string }
-  | { type: "run.interrupted"; signal: string; stepId?: string }
-  | { type: "abort.requested"; by: Actor; reason?: string }
-  | { type: "undo.started"; stepId: string; attempt: number }
+const stepId = z.string().min(1);
+const attempt = z.number().int().nonnegative();
+const durationMs = z.number().nonnegative();
+const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), ...shape });
+
+/** One schema per event type (the body an engine appends; stores add runId, seq and at). */
+export const EventBodies = [
+  event("run.started", {
+    playbook: z.strictObject({ name: z.string(), file: z.string(), hash: z.string() }),
+    environment: z.string(),
+    params: JsonRecord,
+    /** Names of params whose values were withheld (secret params). */
+    secretParams: z.array(z.string()),
+    steps: z.array(PlannedStep),
+    by: Actor,
+    cutoverVersion: z.string(),
+    /** The journal format (JOURNAL_FORMAT_VERSION when written); absent in journals of format 1. */
+    formatVersion: z.number().int().positive().optional(),
+  }),
+  event("step.started", { stepId, attempt }),
+  /** Action-owned state saved mid-step (e.g. a long-running operation's poller) so a resumed attempt continues it. */
+  event("step.checkpoint", { stepId, attempt, data: JsonValue }),
+  event("step.succeeded", {
+    stepId,
+    attempt,
+    outputs: JsonRecord,
+    /** What the action changed, for its undo (previous flag value, previous live slot...). */
+    recorded: JsonValue,
+    durationMs,
+  }),
+  event("step.failed", {
+    stepId,
+    attempt,
+    error: ErrorInfo,
+    durationMs,
+    /** Set when the engine will try again after this delay. */
+    retryInMs: z.number().nonnegative().optional(),
+  }),
+  event("step.skipped", {
+    stepId,
+    reason: z.enum(["condition", "operator", "resume-policy"]),
+    by: Actor.optional(),
+    note: z.string().optional(),
+  }),
+  event("run.paused", {
+    reason: PauseReason,
+    stepId: stepId.optional(),
+    message: z.string(),
+    /** A gate with an expiry: when it expires (resolved from its inputs when the run paused at it), and what then. */
+    expiresAt: z.iso.datetime().optional(),
+    onExpiry: OnExpiry.optional(),
+  }),
+  event("run.decision", { decision: Decision, stepId: stepId.optional(), by: Actor, note: z.string().optional() }),
+  event("gate.approved", { stepId, by: Actor, note: z.string().optional() }),
+  event("run.interrupted", { signal: z.string(), stepId: stepId.optional() }),
+  event("abort.requested", { by: Actor, reason: z.string().optional() }),
+  event("undo.started", { stepId, attempt }),
   /** Action-owned state saved mid-undo (what a swap back must not repeat), given to a resumed undo. */
-  | { type: "undo.checkpoint"; stepId: string; attempt: number; data: Json }
-  | { type: "undo.succeeded"; stepId: string; attempt: number; durationMs: number }
-  | { type: "undo.failed"; stepId: string; attempt: number; error: ErrorInfo; durationMs: number }
-  | { type: "undo.skipped"; stepId: string; reason: UndoSkipReason; by?: Actor }
-  | { type: "lease.forced"; environment: string; by: Actor; previousHolder?: string }
-  | { type: "run.resumed"; by: Actor; playbookChanged?: boolean }
-  | { type: "run.finished"; outcome: RunOutcome; error?: ErrorInfo };
+  event("undo.checkpoint", { stepId, attempt, data: JsonValue }),
+  event("undo.succeeded", { stepId, attempt, durationMs }),
+  event("undo.failed", { stepId, attempt, error: ErrorInfo, durationMs }),
+  event("undo.skipped", { stepId, reason: UndoSkipReason, by: Actor.optional() }),
+  event("lease.forced", { environment: z.string(), by: Actor, previousHolder: z.string().optional() }),
+  event("run.resumed", {
+    by: Actor,
+    playbookChanged: z.boolean().optional(),
+    /** With a changed playbook: the steps it plans now (steps it added become part of the run). */
+    steps: z.array(PlannedStep).optional(),
+  }),
+  event("run.finished", { outcome: RunOutcome, error: ErrorInfo.optional() }),
+] as const;
 
+export const RunEventBody = z.discriminatedUnion("type", EventBodies);
+export type RunEventBody = z.infer<typeof RunEventBody>;
 export type RunEventType = RunEventBody["type"];
+
+/** Where a stored event sits: its run, its position (from 1, no gaps) and when the store wrote it. */
+export const EventPosition = z.object({ runId: z.string().min(1), seq: z.number().int().positive(), at: z.iso.datetime() });
 
 /** An event as stored: its body plus position and time. `seq` starts at 1 and has no gaps. */
 export type RunEvent = RunEventBody & { runId: string; seq: number; at: string };
 
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+export const EVENT_TYPES: ReadonlySet<string> = new Set(EventBodies.map((s) => s.shape.type.value));

@@ -1,34 +1,45 @@
 /**
- * Gate expiry: a gate may say how long it waits (`with.expiresAfter`) and
- * what happens then (`with.onExpiry`: fail, abort or approve). The wait
- * starts when the run first paused at the gate (journaled), so it survives
- * restarts; it is enforced when anyone next touches the run (resume, approve,
- * status --watch cannot approve an expired gate).
+ * Gate expiry: a gate may say how long it waits (`expiresAfter`) and what
+ * happens then (`onExpiry`: fail, abort or approve). Its inputs are resolved
+ * through the gate action's schema when the run pauses at it, like any
+ * step's inputs (so `${{ params.ttl }}` works), and the pause is journaled
+ * with `expiresAt` and `onExpiry`: from then on the journal decides, so the
+ * expiry survives restarts and a changed playbook. It is enforced when
+ * anyone next touches the run (resume, approve; an expired gate can no
+ * longer be approved).
  */
+import { z } from "zod";
 import { parseDuration } from "../playbook/duration.js";
-import type { StepSpec } from "../playbook/schema.js";
+import { OnExpiry, type EventOf } from "./events.js";
 import type { RunState } from "./reducer.js";
-
-export type OnExpiry = "fail" | "abort" | "approve";
 
 export interface GateExpiry {
   expiresAt: number;
   onExpiry: OnExpiry;
 }
 
-/** When the gate `stepId` expires, if it has an expiry and the run is paused at it. */
-export function gateExpiry(state: RunState, stepId: string, spec: StepSpec | undefined): GateExpiry | undefined {
-  const w = spec?.with ?? {};
-  const after = w.expiresAfter;
-  if ((typeof after !== "string" && typeof after !== "number") || state.pause?.reason !== "approval" || state.pause.stepId !== stepId) return undefined;
-  let ms: number;
-  try {
-    ms = parseDuration(after);
-  } catch {
-    return undefined; // validated by the action's schema; a template is not supported here
-  }
-  const onExpiry = w.onExpiry === "abort" || w.onExpiry === "approve" ? w.onExpiry : "fail";
-  return { expiresAt: Date.parse(state.pause.at) + ms, onExpiry };
+/** What the engine reads of a gate's parsed inputs (the gate action's schema produced them). */
+const GateInputs = z.object({
+  message: z.string().optional(),
+  expiresAfter: z.union([z.string(), z.number()]).optional(),
+  onExpiry: OnExpiry.optional(),
+});
+
+/** The run.paused event of a gate, from its resolved and parsed inputs; `now` is when the wait starts. */
+export function gatePause(id: string, input: unknown, now: number): Omit<EventOf<"run.paused">, "seq" | "at" | "runId"> {
+  const g = GateInputs.parse(input);
+  const message = g.message !== undefined ? `${id} waits for approval: ${g.message}` : `${id} waits for approval`;
+  const pause = { type: "run.paused" as const, reason: "approval" as const, stepId: id, message };
+  if (g.expiresAfter === undefined) return pause;
+  const expiresAt = new Date(now + parseDuration(g.expiresAfter)).toISOString();
+  return { ...pause, expiresAt, onExpiry: g.onExpiry ?? "fail" };
+}
+
+/** When the gate `stepId` expires, as journaled with the pause, if the run is paused at it and it has an expiry. */
+export function gateExpiry(state: RunState, stepId: string): GateExpiry | undefined {
+  const p = state.pause;
+  if (p?.reason !== "approval" || p.stepId !== stepId || p.expiresAt === undefined) return undefined;
+  return { expiresAt: Date.parse(p.expiresAt), onExpiry: p.onExpiry ?? "fail" };
 }
 
 export function isExpired(e: GateExpiry | undefined, now = Date.now()): e is GateExpiry {

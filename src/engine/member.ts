@@ -2,17 +2,17 @@
  * One leaf member's lifecycle: skip what is done, decide what to do with a
  * member interrupted mid-attempt, run attempts with timeout and retries, and
  * apply onFailure. Every transition is journaled before the next side effect.
+ * One attempt (context, timeout, cancel, classification) is attempt.ts's.
  */
 import type { ActionDefinition } from "../core/action.js";
 import { ErrorCode, toErrorInfo } from "../core/errors.js";
-import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
-import { backoffMs, makeLogger, sleep, type EngineDeps } from "./context.js";
+import { mayRetry, resolveInputs, retryPolicy, runAttempt, waitOrCancel } from "./attempt.js";
+import { clockOf, type EngineDeps } from "./context.js";
 import type { ErrorInfo, PlannedStep } from "./events.js";
-import type { Json } from "../core/json.js";
 import type { StepState } from "./reducer.js";
-import { buildScope, resolveCondition, resolveValue } from "./resolve.js";
-import { gateExpiry, isExpired } from "./gate.js";
+import { buildScope, resolveCondition } from "./resolve.js";
+import { gateExpiry, gatePause, isExpired } from "./gate.js";
 
 /** ok: done with it (succeeded, skipped, or failed with onFailure continue); stop: pause or interrupt; abort: start undoing. */
 export type MemberResult = "ok" | "stop" | "abort";
@@ -77,28 +77,28 @@ export async function runMember(deps: EngineDeps, ctl: MemberControl, member: Pl
   }
 
   if (def.gate && !st()?.approvedBy) {
-    const expiry = gateExpiry(j.state, member.id, spec);
-    if (isExpired(expiry)) {
+    const expiry = gateExpiry(j.state, member.id);
+    if (isExpired(expiry, clockOf(deps).now())) {
       const when = new Date(expiry.expiresAt).toISOString();
       if (expiry.onExpiry === "approve") {
-        await j.append({ type: "gate.approved", stepId: member.id, by: deps.actor, note: `approved automatically: the gate expired at ${when} (onExpiry: approve)` });
+        const note = `approved automatically: the gate expired at ${when} (onExpiry: approve)`;
+        await j.append({ type: "gate.approved", stepId: member.id, by: deps.actor, note });
       } else {
         const error = { code: ErrorCode.StepTimeout, message: `gate ${member.id} expired at ${when} without an approval`, retryable: false };
         return finalFailure(deps, member, error, expiry.onExpiry === "abort" ? "abort" : onFailure);
       }
     } else {
       if (j.state.pause?.stepId !== member.id || j.state.status !== "paused") {
-        await j.append({ type: "run.paused", reason: "approval", stepId: member.id, message: gateMessage(spec, member.id) });
+        // The gate's inputs resolved through its schema, like any step's: the pause journals what they say.
+        const inputs = resolveInputs(deps, def, spec.with, scope(), member.id);
+        if (!inputs.ok) return finalFailure(deps, member, inputs.error, onFailure);
+        const pause = gatePause(member.id, inputs.input, clockOf(deps).now());
+        await j.append({ ...pause, message: deps.redactor.redact(pause.message) });
       }
       return "stop";
     }
   }
   return attempts(deps, ctl, member, spec, def, onFailure, scope);
-}
-
-function gateMessage(spec: StepSpec, id: string): string {
-  const m = spec.with?.message;
-  return typeof m === "string" && !m.includes("${{") ? `${id} waits for approval: ${m}` : `${id} waits for approval`;
 }
 
 async function attempts(
@@ -111,89 +111,66 @@ async function attempts(
   scope: () => ReturnType<typeof buildScope>,
 ): Promise<MemberResult> {
   const j = deps.journal;
-  const defaults = deps.playbook.defaults ?? {};
-  const retry = spec.retry ?? defaults.retry;
-  const maxRetries = retry?.maxRetries ?? 0;
-  const timeoutMs = spec.timeout ?? defaults.timeout;
-  const now = deps.now ?? Date.now;
-  const doSleep = deps.sleep ?? sleep;
+  const timeout = spec.timeout ?? deps.playbook.defaults?.timeout;
+  const policy = retryPolicy(deps, spec);
+  const now = clockOf(deps).now;
 
   while (true) {
     if (ctl.stopping()) return "stop";
     const st = j.state.steps[member.id];
     // A retry scheduled before a crash waits only what is left of its delay.
     if (st?.status === "failed" && st.retryInMs !== undefined && st.finishedAt) {
-      const left = Date.parse(st.finishedAt) + st.retryInMs - now();
-      if (left > 0) {
-        try {
-          await doSleep(left, ctl.cancelSignal);
-        } catch {
-          return "stop";
-        }
-        if (ctl.stopping()) return "stop";
-      }
+      if (!(await waitOrCancel(deps, ctl, Date.parse(st.finishedAt) + st.retryInMs - now()))) return "stop";
+      if (ctl.stopping()) return "stop";
     }
-    let input: unknown;
-    try {
-      input = def.with.parse(resolveValue(spec.with ?? {}, scope()));
-    } catch (e) {
-      const info = isZodError(e)
-        ? { code: ErrorCode.PlaybookInvalid, message: `step ${member.id}: its inputs, once resolved, are invalid: ${e.issues.map((i) => `with.${i.path.join(".")}: ${i.message}`).join("; ")}`, retryable: false }
-        : toErrorInfo(e);
-      return finalFailure(deps, member, { ...info, message: deps.redactor.redact(info.message) }, onFailure);
-    }
+    const inputs = resolveInputs(deps, def, spec.with, scope(), member.id);
+    if (!inputs.ok) return finalFailure(deps, member, inputs.error, onFailure);
     const attempt = (st?.attempts ?? 0) + 1;
     await j.append({ type: "step.started", stepId: member.id, attempt });
-    const started = now();
-    const timeout = timeoutMs !== undefined ? AbortSignal.timeout(parseDuration(timeoutMs)) : undefined;
-    const signal = timeout ? AbortSignal.any([ctl.cancelSignal, timeout]) : ctl.cancelSignal;
     const state = j.state.steps[member.id]!;
-    try {
-      const result = await def.run(input, {
-        runId: j.runId,
-        stepId: member.id,
+    const outcome = await runAttempt(
+      deps,
+      ctl,
+      {
+        id: member.id,
         attempt,
-        signal,
-        log: makeLogger(deps, member.id),
-        stateDir: deps.stateDir,
-        baseDir: deps.baseDir,
-        provider: <T>(target: string, capability: string) => deps.provider(target, capability) as Promise<T>,
-        checkpoint: async (data: Json) => {
-          await j.append({ type: "step.checkpoint", stepId: member.id, attempt, data: deps.redactor.redactJson(data) });
+        timeout,
+        timeoutMessage: `attempt ${attempt} exceeded the step timeout of ${timeout}`,
+        checkpoint: async (data) => {
+          await j.append({ type: "step.checkpoint", stepId: member.id, attempt, data });
         },
-        priorCheckpoint: state.checkpoint,
-        redact: (t) => deps.redactor.redact(t),
-        dryRun: deps.dryRun ?? false,
-        approval: state.approvedBy ? { by: state.approvedBy } : undefined,
-      });
-      if (ctl.cancelSignal.aborted) throw ctl.cancelSignal.reason;
+      },
+      (ctx) =>
+        def.run(inputs.input, {
+          ...ctx,
+          priorCheckpoint: state.checkpoint,
+          approval: state.approvedBy ? { by: state.approvedBy } : undefined,
+        }),
+    );
+    if (outcome.ok) {
+      const result = outcome.value;
       await j.append({
         type: "step.succeeded",
         stepId: member.id,
         attempt,
         outputs: deps.redactor.redactJson(result.outputs ?? {}),
         recorded: deps.redactor.redactJson(result.recorded ?? null),
-        durationMs: now() - started,
+        durationMs: outcome.durationMs,
       });
       return "ok";
-    } catch (e) {
-      const durationMs = now() - started;
-      if (ctl.cancelSignal.aborted) {
-        await j.append({ type: "step.failed", stepId: member.id, attempt, error: { code: ErrorCode.Cancelled, message: "cancelled by a second interrupt" }, durationMs });
-        return "stop";
-      }
-      let info: ErrorInfo = toErrorInfo(e);
-      if (timeout?.aborted) info = { code: ErrorCode.StepTimeout, message: `attempt ${attempt} exceeded the step timeout of ${timeoutMs}`, retryable: true };
-      info = { ...info, message: deps.redactor.redact(info.message) };
-      const failures = (j.state.steps[member.id]?.failures ?? 0) + 1;
-      if (info.retryable !== false && failures <= maxRetries) {
-        const retryInMs = backoffMs(failures, parseDuration(retry!.delay), parseDuration(retry!.maxDelay), retry!.factor);
-        await j.append({ type: "step.failed", stepId: member.id, attempt, error: info, durationMs, retryInMs });
-        continue;
-      }
-      await j.append({ type: "step.failed", stepId: member.id, attempt, error: info, durationMs });
-      return afterFailure(deps, member, info, onFailure);
     }
+    const { error, durationMs } = outcome;
+    if (outcome.cancelled) {
+      await j.append({ type: "step.failed", stepId: member.id, attempt, error, durationMs });
+      return "stop";
+    }
+    const failures = (j.state.steps[member.id]?.failures ?? 0) + 1;
+    if (mayRetry(error, failures, policy)) {
+      await j.append({ type: "step.failed", stepId: member.id, attempt, error, durationMs, retryInMs: policy.delayMs(failures) });
+      continue;
+    }
+    await j.append({ type: "step.failed", stepId: member.id, attempt, error, durationMs });
+    return afterFailure(deps, member, error, onFailure);
   }
 }
 
@@ -211,8 +188,4 @@ async function afterFailure(deps: EngineDeps, member: PlannedStep, error: ErrorI
   }
   await deps.journal.append({ type: "run.paused", reason: "failure", stepId: member.id, message: `step ${member.id} failed: ${error.message}${error.hint ? ` (${error.hint})` : ""}` });
   return "stop";
-}
-
-function isZodError(e: unknown): e is { issues: { path: PropertyKey[]; message: string }[] } {
-  return e instanceof Error && e.name === "ZodError" && Array.isArray((e as { issues?: unknown }).issues);
 }

@@ -1,8 +1,11 @@
 /**
- * A run's state is a pure fold of its journal (DESIGN.md invariant 2). No I/O,
- * no clock: `status`, `resume`, the runner and the renderers all read this.
+ * A run's state is a pure fold of its journal (docs/design.md, "the journal is
+ * the truth"). No I/O, no clock: `status`, `resume`, the runner and the
+ * renderers all read this. Its input is checked by the store that read it
+ * (journal-check.ts): every event matches its schema and names a planned
+ * step, so an event this fold cannot place is a bug, and it throws.
  */
-import type { Actor, ErrorInfo, PauseReason, PlannedStep, RunEvent, RunOutcome } from "./events.js";
+import type { Actor, ErrorInfo, OnExpiry, PauseReason, PlannedStep, RunEvent, RunOutcome } from "./events.js";
 import type { Json } from "../core/json.js";
 
 export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
@@ -50,7 +53,7 @@ export interface RunState {
   cutoverVersion: string;
   order: string[];
   steps: Record<string, StepState>;
-  pause?: { reason: PauseReason; stepId?: string; message: string; at: string };
+  pause?: { reason: PauseReason; stepId?: string; message: string; at: string; expiresAt?: string; onExpiry?: OnExpiry };
   /** Decisions waiting to be acted on (retry/skip of a paused step). */
   pendingDecision?: { decision: "retry" | "skip"; stepId?: string; by: Actor; note?: string };
   abortRequested?: { by: Actor; reason?: string; at: string };
@@ -101,12 +104,8 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
   s.lastSeq = e.seq;
   s.updatedAt = e.at;
   const step = (id: string): StepState => {
-    let cur = s.steps[id];
-    if (!cur) {
-      cur = newStep({ id, stepId: id });
-      s.steps[id] = cur;
-      s.order.push(id);
-    }
+    const cur = s.steps[id];
+    if (!cur) throw new Error(`${e.type} (seq ${e.seq}) names step ${id}, which run ${s.runId} never planned`);
     return cur;
   };
   switch (e.type) {
@@ -161,6 +160,8 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case "run.paused":
       s.status = "paused";
       s.pause = { reason: e.reason, stepId: e.stepId, message: e.message, at: e.at };
+      if (e.expiresAt !== undefined) s.pause.expiresAt = e.expiresAt;
+      if (e.onExpiry !== undefined) s.pause.onExpiry = e.onExpiry;
       break;
     case "run.decision":
       if (e.decision === "abort") break;
@@ -168,6 +169,12 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       if (e.decision === "retry" && e.stepId && s.steps[e.stepId]) s.steps[e.stepId]!.failures = 0;
       break;
     case "run.resumed":
+      // A changed playbook's steps: those it added join the run, in the new plan's order.
+      for (const p of e.steps ?? []) {
+        if (s.steps[p.id]) continue;
+        s.steps[p.id] = newStep(p);
+        s.order.push(p.id);
+      }
       if (s.status === "paused" || s.status === "interrupted") s.status = s.abortRequested ? "aborting" : "running";
       break;
     case "run.interrupted":
@@ -215,6 +222,10 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       s.finishedAt = e.at;
       s.pause = undefined;
       break;
+    default: {
+      const unknown: never = e;
+      throw new Error(`unknown event type ${JSON.stringify((unknown as { type?: unknown }).type)} (seq ${(unknown as RunEvent).seq})`);
+    }
   }
   return s;
 }

@@ -5,7 +5,7 @@
  * a pause or a decision continues exactly where the journal says.
  */
 import { setMaxListeners } from "node:events";
-import type { EngineDeps } from "./context.js";
+import { clockOf, type EngineDeps } from "./context.js";
 import type { PlannedStep } from "./events.js";
 import { runAbort } from "./abort.js";
 import { runMember, type MemberControl, type MemberResult } from "./member.js";
@@ -55,8 +55,7 @@ export class Runner {
     if (s.status === "paused" && s.pause?.reason !== "approval" && !s.pendingDecision && !s.abortRequested) return s;
     if (s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId && !s.steps[s.pause.stepId]?.approvedBy && !s.abortRequested) {
       // An unapproved gate keeps the run paused, unless it has expired: then its onExpiry applies.
-      const gate = s.steps[s.pause.stepId];
-      if (!isExpired(gate ? gateExpiry(s, s.pause.stepId, this.specs.get(gate.stepId)) : undefined)) return s;
+      if (!isExpired(gateExpiry(s, s.pause.stepId), clockOf(this.deps).now())) return s;
     }
     if (s.status === "paused" || s.status === "interrupted") await j.append({ type: "run.resumed", by: this.deps.actor });
 

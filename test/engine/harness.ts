@@ -1,6 +1,7 @@
 /**
  * Runs playbooks through the real engine and the real file store in a temp
  * directory, with test actions whose side effects are counted in memory.
+ * Time is a FakeClock shared by the engine and the store: nothing here sleeps.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -16,6 +17,7 @@ import { Runner } from "../../src/engine/runner.js";
 import { validatePlaybookText, type LoadedPlaybook } from "../../src/playbook/validate.js";
 import { FileStore } from "../../src/providers/file/index.js";
 import { registries } from "../../src/runtime.js";
+import { FakeClock } from "./fake-clock.js";
 
 export interface World {
   /** How many times each step id's side effect ran. */
@@ -25,12 +27,18 @@ export interface World {
   failTimes: Map<string, number>;
   active: number;
   maxActive: number;
-  /** Blocks `test.block` until released. */
-  gates: Map<string, () => void>;
+  /** `test.work` with `block: true` waits until the test calls `release(stepId)` (or its signal aborts). */
+  blocked: Map<string, () => void>;
+  release(stepId: string): void;
 }
 
 export function newWorld(): World {
-  return { runs: new Map(), undone: [], failTimes: new Map(), active: 0, maxActive: 0, gates: new Map() };
+  const blocked = new Map<string, () => void>();
+  const release = (id: string) => {
+    blocked.get(id)?.();
+    blocked.delete(id);
+  };
+  return { runs: new Map(), undone: [], failTimes: new Map(), active: 0, maxActive: 0, blocked, release };
 }
 
 export function testActions(world: World): ActionDefinition<unknown>[] {
@@ -38,17 +46,22 @@ export function testActions(world: World): ActionDefinition<unknown>[] {
   const work = defineAction({
     kind: "test.work",
     summary: "counts its runs; fails the first failTimes attempts",
-    with: z.object({ ms: z.number().default(0), retryable: z.boolean().default(true), value: z.unknown().optional() }).strict(),
+    with: z.object({ block: z.boolean().default(false), retryable: z.boolean().default(true), value: z.unknown().optional() }).strict(),
     idempotent: true,
     undo: "recorded",
     async run(w, ctx) {
       world.active++;
       world.maxActive = Math.max(world.maxActive, world.active);
       try {
-        if (w.ms) await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(resolve, w.ms);
-          ctx.signal.addEventListener("abort", () => { clearTimeout(t); reject(ctx.signal.reason); }, { once: true });
-        });
+        if (w.block) {
+          await new Promise<void>((resolve, reject) => {
+            world.blocked.set(ctx.stepId, resolve);
+            ctx.signal.addEventListener("abort", () => {
+              world.blocked.delete(ctx.stepId);
+              reject(ctx.signal.reason);
+            }, { once: true });
+          });
+        }
         count(ctx.stepId);
         const left = world.failTimes.get(ctx.stepId) ?? 0;
         if (left > 0) {
@@ -120,6 +133,7 @@ export function testActions(world: World): ActionDefinition<unknown>[] {
 
 export interface Harness {
   dir: string;
+  clock: FakeClock;
   store: FileStore;
   loaded: LoadedPlaybook;
   world: World;
@@ -138,7 +152,8 @@ export function harness(yaml: string, world = newWorld()): Harness {
     actionKinds: () => [...registries.actionKinds(), ...extra.map((a) => a.kind)],
   };
   const loaded = validatePlaybookText(path.join(dir, "playbook.yaml"), yaml, reg);
-  const store = new FileStore({ dir });
+  const clock = new FakeClock();
+  const store = new FileStore({ dir, clock: clock.date });
   const events: RunEvent[] = [];
   const runnerFor = (journal: Journal, params: Record<string, unknown>) => {
     journal.onEvent((e) => events.push(e));
@@ -154,12 +169,13 @@ export function harness(yaml: string, world = newWorld()): Harness {
       params: params as never,
       secret: () => undefined,
       redactor: new Redactor(),
-      sleep: (ms, signal) => new Promise((r, j) => { const t = setTimeout(r, Math.min(ms, 5)); signal.addEventListener("abort", () => { clearTimeout(t); j(signal.reason); }, { once: true }); }),
+      now: clock.now,
+      sleep: clock.sleep,
     });
   };
   let n = 0;
   return {
-    dir, store, loaded, world, events,
+    dir, clock, store, loaded, world, events,
     async start(params = {}) {
       const runId = `test-${++n}`;
       const steps = plannedSteps(buildPlan(loaded.playbook.steps, params as never));

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { foldRun } from "../../src/engine/reducer.js";
 import { harness, type Harness } from "./harness.js";
+import { until } from "./fake-clock.js";
 
 let h: Harness | undefined;
 afterEach(() => h?.cleanup());
@@ -57,15 +58,22 @@ steps:
     expect(h.world.runs.has("after")).toBe(false);
   });
 
-  it("times an attempt out through its AbortSignal", async () => {
+  it("times an attempt out through its AbortSignal when the step's time is up, not before", async () => {
     h = harness(`
 version: 1
 name: timeout
 steps:
-  - { id: slow, action: test.work, with: { ms: 5000 }, timeout: 50ms, onFailure: abort }
+  - { id: slow, action: test.work, with: { block: true }, timeout: 50ms, onFailure: abort }
 `);
-    const s = await (await h.start()).runner.drive();
+    h.clock.auto = false;
+    const drive = (await h.start()).runner.drive();
+    await until(() => h!.world.blocked.has("slow"), "the step to start");
+    await h.clock.advance(49);
+    expect(h.events.some((e) => e.type === "step.failed")).toBe(false);
+    await h.clock.advance(1);
+    const s = await drive;
     expect(s.steps.slow!.error?.code).toBe("STEP_TIMEOUT");
+    expect(s.steps.slow!.durationMs).toBe(50);
     expect(s.status).toBe("aborted");
   });
 
@@ -103,13 +111,23 @@ steps:
     parallel: true
     maxParallel: 2
     steps:
-      - { id: w1, action: test.work, with: { ms: 40 } }
-      - { id: w2, action: test.work, with: { ms: 40 } }
-      - { id: w3, action: test.work, with: { ms: 40 } }
-      - { id: w4, action: test.work, with: { ms: 40 } }
+      - { id: w1, action: test.work, with: { block: true } }
+      - { id: w2, action: test.work, with: { block: true } }
+      - { id: w3, action: test.work, with: { block: true } }
+      - { id: w4, action: test.work, with: { block: true } }
   - { id: after, action: test.work }
 `);
-    const s = await (await h.start()).runner.drive();
+    const world = h.world;
+    const drive = (await h.start()).runner.drive();
+    await until(() => world.blocked.size === 2, "two members running");
+    expect([...world.blocked.keys()]).toEqual(["w1", "w2"]);
+    world.release("w1");
+    await until(() => world.blocked.has("w3"), "w3 to take w1's place");
+    expect(world.blocked.size).toBe(2);
+    for (const id of ["w2", "w3"]) world.release(id);
+    await until(() => world.blocked.has("w4"), "w4");
+    world.release("w4");
+    const s = await drive;
     expect(s.status).toBe("succeeded");
     expect(h.world.maxActive).toBe(2);
     const afterStart = h.events.findIndex((e) => e.type === "step.started" && e.stepId === "after");
@@ -128,9 +146,13 @@ steps:
     matrix: { region: "\${{ params.regions }}" }
     maxParallel: 3
     action: test.work
-    with: { ms: 30, value: "\${{ matrix.region }}" }
+    with: { block: true, value: "\${{ matrix.region }}" }
 `);
-    const s = await (await h.start({ regions: ["eu", "us", "asia"] })).runner.drive();
+    const world = h.world;
+    const drive = (await h.start({ regions: ["eu", "us", "asia"] })).runner.drive();
+    await until(() => world.blocked.size === 3, "all three members running at once");
+    for (const id of [...world.blocked.keys()]) world.release(id);
+    const s = await drive;
     expect(s.status).toBe("succeeded");
     expect(Object.keys(s.steps)).toEqual(["deploy[eu]", "deploy[us]", "deploy[asia]"]);
     expect(s.steps["deploy[us]"]!.outputs.value).toBe("us");
@@ -173,12 +195,14 @@ steps:
 version: 1
 name: stop
 steps:
-  - { id: a, action: test.work, with: { ms: 50 } }
+  - { id: a, action: test.work, with: { block: true } }
   - { id: b, action: test.work }
 `);
     const { runner, journal } = await h.start();
     const p = runner.drive();
-    setTimeout(() => runner.stop("SIGINT"), 10);
+    await until(() => h!.world.blocked.has("a"), "a to run");
+    runner.stop("SIGINT");
+    h.world.release("a");
     const s = await p;
     expect(s.status).toBe("interrupted");
     expect(s.steps.a!.status).toBe("succeeded");
@@ -194,17 +218,21 @@ steps:
 version: 1
 name: cancel
 steps:
-  - { id: a, action: test.work, with: { ms: 5000 } }
+  - { id: a, action: test.work, with: { block: true } }
 `);
     const { runner, journal } = await h.start();
     const p = runner.drive();
-    setTimeout(() => { runner.stop(); runner.cancelRunning(new Error("second ^C")); }, 20);
+    await until(() => h!.world.blocked.has("a"), "a to run");
+    runner.stop();
+    runner.cancelRunning(new Error("second ^C"));
     const s = await p;
     expect(s.status).toBe("interrupted");
     expect(s.steps.a!.error?.code).toBe("CANCELLED");
     h.world.runs.clear();
     const r = await h.reopen(journal.runId);
     const q = r.runner.drive();
+    await until(() => h!.world.blocked.has("a"), "a to run again");
+    h.world.release("a");
     const done = await q;
     expect(done.status).toBe("succeeded");
     expect(done.steps.a!.attempts).toBe(2);
@@ -261,32 +289,5 @@ steps:
     expect(s.steps.t1!.status).toBe("failed");
     expect(s.steps.t2!.status).toBe("succeeded");
     expect(s.steps.last!.status).toBe("succeeded");
-  });
-
-  it.each([
-    ["fail", "paused"],
-    ["abort", "aborted"],
-    ["approve", "succeeded"],
-  ])("an expired gate applies onExpiry %s when the run is next driven", async (onExpiry, expected) => {
-    h = harness(`
-version: 1
-name: expiry
-steps:
-  - { id: a, action: test.work }
-  - { id: ok, action: gate.approval, with: { message: "go?", expiresAfter: 50ms, onExpiry: ${onExpiry} } }
-  - { id: b, action: test.work }
-`);
-    const { runner, journal } = await h.start();
-    expect((await runner.drive()).status).toBe("paused");
-    // Not expired yet: driving again keeps it paused and appends nothing.
-    const before = journal.state.lastSeq;
-    expect((await (await h.reopen(journal.runId)).runner.drive()).status).toBe("paused");
-    expect((await h.reopen(journal.runId)).journal.state.lastSeq).toBe(before);
-    await new Promise((r) => setTimeout(r, 80));
-    const s = await (await h.reopen(journal.runId)).runner.drive();
-    expect(s.status).toBe(expected);
-    if (onExpiry === "fail") expect(s.steps.ok!.error?.message).toContain("expired");
-    if (onExpiry === "abort") expect(h.world.undone).toEqual(["a"]);
-    if (onExpiry === "approve") expect(s.steps.ok!.approvedBy?.user).toBe("tester");
   });
 });

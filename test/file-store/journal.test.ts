@@ -181,7 +181,8 @@ describe("listRuns on the file store", () => {
   });
 
   it("handles a first event larger than the head chunk and a journal longer than the tail chunk", async () => {
-    const huge = { ...startedEvent("prod"), steps: Array.from({ length: 2_000 }, (_, i) => ({ id: `step-${i}`, stepId: `step-${i}` })) };
+    const steps = [{ id: "s", stepId: "s" }, ...Array.from({ length: 2_000 }, (_, i) => ({ id: `step-${i}`, stepId: `step-${i}` }))];
+    const huge = { ...startedEvent("prod"), steps };
     await store.append("big", [huge as never], 0);
     const pad = "y".repeat(20_000);
     const checkpoints = Array.from({ length: 10 }, (_, i) => ({ type: "step.checkpoint" as const, stepId: "s", attempt: i, data: { pad } }));
@@ -192,11 +193,25 @@ describe("listRuns on the file store", () => {
     expect(await store.read("big")).toHaveLength(11);
   });
 
-  it("skips journals without a run.started first line and files that are not journals", async () => {
+  it("refuses to start a journal with anything but run.started, and lists such a journal as damaged", async () => {
     await twoEvents("r1");
-    await store.append("odd", [stepStarted("x")], 0);
+    await expectCode(store.append("odd", [stepStarted("x")], 0), ErrorCode.Internal);
+    const line = JSON.stringify({ seq: 1, at: new Date().toISOString(), runId: "odd", type: "step.started", stepId: "x", attempt: 1 });
+    await writeFile(store.journalFile("odd"), line + "\n");
     await writeFile(path.join(store.runsDir, "notes.txt"), "hello");
     await writeFile(path.join(store.runsDir, ".hidden.jsonl"), "");
-    expect((await store.listRuns()).map((r) => r.runId)).toEqual(["r1"]);
+    const runs = await store.listRuns();
+    expect(runs.map((r) => [r.runId, r.lastEvent]).sort()).toEqual([
+      ["odd", "damaged"],
+      ["r1", "step.started"],
+    ]);
+    await expectCode(store.read("odd"), ErrorCode.JournalCorrupt);
+  });
+
+  it("refuses to append an event its reader would refuse, writing nothing", async () => {
+    await twoEvents("r1");
+    const bad = [{ type: "step.started", stepId: "deploy" }, { type: "step.teleported", stepId: "deploy" }, { type: "run.started" }];
+    for (const body of bad) await expectCode(store.append("r1", [body as never], 2), ErrorCode.Internal);
+    expect(await store.read("r1")).toHaveLength(2);
   });
 });

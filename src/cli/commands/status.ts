@@ -9,7 +9,6 @@ import type { CliIO } from "../io.js";
 import { UNDO_SKIP } from "../render/describe-event.js";
 import { withIO } from "../shared.js";
 import { gateExpiry, isExpired } from "../../engine/gate.js";
-import { buildPlan, leafSpecs } from "../../engine/plan.js";
 import { watchRun } from "../../api/watch.js";
 import { makeRenderer } from "../render/renderer.js";
 import { exitCodeForState } from "../session-runner.js";
@@ -46,7 +45,7 @@ export function register(program: Command): void {
         }
         printStatus(io, state, liveLease?.holder, liveLease?.runId === state.runId, undo, gone);
         const gateId = state.pause?.reason === "approval" ? state.pause.stepId : undefined;
-        const gate = gateId && loaded ? gateExpiry(state, gateId, leafSpecs(buildPlan(loaded.playbook.steps, state.params)).get(state.steps[gateId]?.stepId ?? "")) : undefined;
+        const gate = gateId ? gateExpiry(state, gateId) : undefined;
         if (gate) io.out(io.c.yellow(`gate ${gateId} ${isExpired(gate) ? "expired" : "expires"} at ${new Date(gate.expiresAt).toISOString()} (then: ${gate.onExpiry})`));
       }),
     );

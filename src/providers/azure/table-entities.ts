@@ -12,6 +12,7 @@
 import type { TableEntity } from "@azure/data-tables";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { RunEvent } from "../../engine/events.js";
+import { JournalChecker, refusalHint } from "../../engine/journal-check.js";
 
 export const LIMITS = {
   /** Per entity, service-enforced in Azure (not in Azurite). */
@@ -104,13 +105,32 @@ export function encodeEvent(partitionKey: string, event: RunEvent): EventEntity 
   return entity;
 }
 
-export function decodeEvent(entity: Record<string, unknown>): RunEvent {
-  const parts = toNumber(entity.parts);
-  let json = "";
-  for (let i = 0; i < parts; i++) json += String(entity["b" + i] ?? "");
-  try {
-    return JSON.parse(json) as RunEvent;
-  } catch (e) {
-    throw new CutoverError(ErrorCode.JournalCorrupt, `Table Storage: event ${String(entity.rowKey)} of ${String(entity.partitionKey)} is not valid JSON`, { cause: e });
-  }
+/**
+ * The events of one run's entities, in row order, each checked like a file
+ * journal's lines (src/engine/journal-check.ts): schema, order, run id,
+ * planned step ids, format version. `afterSeq` > 0 checks a tail (step ids
+ * are then not known, and not checked).
+ */
+export function decodeEvents(entities: Record<string, unknown>[], runId: string, afterSeq = 0): RunEvent[] {
+  const checker = new JournalChecker(runId, { lastSeq: afterSeq });
+  return entities.map((entity) => {
+    const where = `Table Storage: the journal of run ${runId} is damaged at entity ${String(entity.rowKey)}`;
+    const parts = toNumber(entity.parts);
+    let json = "";
+    for (let i = 0; i < parts; i++) json += String(entity["b" + i] ?? "");
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch (e) {
+      throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: not valid JSON`, { cause: e, details: { runId, rowKey: entity.rowKey } });
+    }
+    const checked = checker.next(value);
+    if (!checked.ok) {
+      throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: ${checked.why}`, {
+        hint: refusalHint(checked),
+        details: { runId, rowKey: entity.rowKey },
+      });
+    }
+    return checked.event;
+  });
 }

@@ -16,9 +16,10 @@ import { odata, type TableClient, type TransactionAction } from "@azure/data-tab
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
+import { assertWritable } from "../../engine/journal-check.js";
 import { serviceCodeOf, statusOf, translateAzureError } from "./errors.js";
 import { TableLeases } from "./table-lease.js";
-import { HEAD_ROW, INDEX_PARTITION, LIMITS, decodeEvent, encodeEvent, entityBytes, eventRow, indexRow, int64, runPartition, toNumber } from "./table-entities.js";
+import { HEAD_ROW, INDEX_PARTITION, LIMITS, decodeEvents, encodeEvent, entityBytes, eventRow, indexRow, int64, runPartition, toNumber } from "./table-entities.js";
 
 export interface TableRunStoreOptions {
   /** A client for the journal table (its pipeline carries auth, retries, TLS). */
@@ -67,6 +68,7 @@ export class TableRunStore implements RunStore {
     await this.ensureTable();
     const pk = runPartition(runId);
     const at = this.now().toISOString();
+    assertWritable(bodies, runId, expectedSeq);
     const events = bodies.map((b, i) => ({ ...b, runId, seq: expectedSeq + i + 1, at }) as RunEvent);
     const eventEntities = events.map((ev) => encodeEvent(pk, ev));
     const batchBytes = eventEntities.reduce((n, e) => n + entityBytes(e), 0);
@@ -177,12 +179,13 @@ export class TableRunStore implements RunStore {
     const pk = runPartition(runId);
     // `e.` sorts right after every `e-…` row key, and before `head`.
     const filter = odata`PartitionKey eq ${pk} and RowKey gt ${eventRow(afterSeq)} and RowKey lt ${"e."}`;
-    const events: RunEvent[] = [];
+    const entities: Record<string, unknown>[] = [];
     await this.call("read the journal", runId, async () => {
       for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) {
-        for (const entity of page) events.push(decodeEvent(entity));
+        entities.push(...page);
       }
     });
+    const events = decodeEvents(entities, runId, afterSeq);
     if (events.length === 0 && !(await this.readHead(runId))) {
       throw new CutoverError(ErrorCode.RunNotFound, `no run ${runId} in table ${this.table.tableName}`, {
         hint: "`cutover status` lists the runs of this environment's state store.",

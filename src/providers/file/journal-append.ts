@@ -16,6 +16,7 @@ import fs from "node:fs";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { FILE_MODE, isErrno } from "./durable.js";
+import { assertWritable } from "../../engine/journal-check.js";
 import { parseJournal } from "./journal-file.js";
 
 /**
@@ -57,7 +58,8 @@ export async function appendToJournal(
   at: string,
   cache: PrefixCache,
 ): Promise<AppendResult> {
-  // Serialise first: a body that cannot be written must not leave a file behind.
+  // Check and serialise first: a body that cannot be written must not leave a file behind.
+  assertWritable(bodies, runId, expectedSeq);
   const lines = bodies.map((body, i) => serialize(body, runId, expectedSeq + i + 1, at)).join("");
   let fd: number;
   let created = false;
@@ -119,7 +121,6 @@ function writeAll(fd: number, buf: Buffer): void {
 
 /** One journal line. The position fields are set last so a body can never override them. */
 function serialize(body: RunEventBody, runId: string, seq: number, at: string): string {
-  if (typeof body?.type !== "string") throw new CutoverError(ErrorCode.Internal, `event ${seq} of run ${runId} has no type`);
   const event = Object.assign({ seq, at, runId }, body, { seq, at, runId });
   return JSON.stringify(event) + "\n";
 }

@@ -4,15 +4,19 @@
  *
  * - a last segment without "\n" is a torn write (a crash mid-append, or an
  *   append in progress seen by a lock-free reader): ignored;
- * - a last complete line that is not a valid event (e.g. zero-filled by a
- *   crash) is torn too: ignored;
- * - an invalid line with valid lines after it, a seq out of order (gap or
- *   duplicate) or a foreign runId is damage: JOURNAL_CORRUPT naming file:line.
+ * - a last complete line that is not JSON (e.g. zero-filled by a crash) is
+ *   torn too: ignored;
+ * - a line that is not JSON with lines after it, or any JSON line that is
+ *   not a valid event of this run (schema, seq order, run id, a step the run
+ *   never planned, a newer format: src/engine/journal-check.ts) is damage:
+ *   JOURNAL_CORRUPT naming file:line. A crash cannot write a complete line of
+ *   valid JSON that is not the event we meant, so such a line is never torn.
  *
  * Appenders truncate the torn tail away (under the run lock) before writing.
  */
 import type { FileHandle } from "node:fs/promises";
 import type { RunEvent } from "../../engine/events.js";
+import { checkEvent, JournalChecker, refusalHint, type Checked, type CheckStart } from "../../engine/journal-check.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 const NEWLINE = 0x0a;
@@ -24,66 +28,63 @@ export interface ParsedJournal {
   validLength: number;
 }
 
-export function corrupt(file: string, line: number, why: string): CutoverError {
-  return new CutoverError(ErrorCode.JournalCorrupt, `journal ${file} is damaged at line ${line}: ${why}`, {
-    hint: "the lines before it are intact; repair or move the file aside (cutover never rewrites a journal)",
+export function corrupt(file: string, line: number, refused: string | Extract<Checked, { ok: false }>): CutoverError {
+  const r = typeof refused === "string" ? { ok: false as const, why: refused } : refused;
+  return new CutoverError(ErrorCode.JournalCorrupt, `journal ${file} is damaged at line ${line}: ${r.why}`, {
+    hint: refusalHint(r),
     details: { file, line },
   });
 }
 
-/** Parse one line; undefined when it is not a well-formed event (torn or garbage). */
-function parseLine(text: string): RunEvent | undefined {
-  let value: unknown;
+/** Parse one line's JSON; undefined when it is not JSON at all (torn, or garbage). */
+function parseJson(text: string): unknown {
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const e = value as Partial<RunEvent>;
-  if (typeof e.seq !== "number" || typeof e.type !== "string" || typeof e.at !== "string" || typeof e.runId !== "string") return undefined;
-  return e as RunEvent;
+}
+
+/** One line as an event, or undefined when it is not a valid event on its own (for the lock-free tail readers). */
+function parseLine(text: string): RunEvent | undefined {
+  const r = checkEvent(parseJson(text));
+  return r.ok ? r.event : undefined;
 }
 
 /** Where a parse starts: after `lastSeq`, with `lines` lines before it (for line numbers). */
-export interface ParseStart {
-  lastSeq: number;
+export interface ParseStart extends CheckStart {
   lines: number;
 }
 
 /**
  * Parse journal bytes, checking every line (see the module comment). `start`
- * allows parsing only what was appended after a known-good prefix.
+ * allows parsing only what was appended after a known-good prefix (the step
+ * ids are then checked only if `start.steps` gives them).
  */
 export function parseJournal(buf: Buffer, file: string, runId: string, start: ParseStart = { lastSeq: 0, lines: 0 }): ParsedJournal {
   const events: RunEvent[] = [];
+  const checker = new JournalChecker(runId, start);
   let validLength = 0;
   let pos = 0;
   let lineNo = start.lines;
-  let tornAt: number | undefined; // line number of an invalid complete line, torn only if it is the last
+  let tornAt: number | undefined; // line number of a complete line that is not JSON: torn only if it is the last
   while (pos < buf.length) {
     const end = buf.indexOf(NEWLINE, pos);
     if (end === -1) break; // torn segment without newline
     lineNo++;
     if (tornAt !== undefined) throw corrupt(file, tornAt, "not a valid journal event, and valid lines follow it");
-    const event = parseLine(buf.toString("utf8", pos, end));
-    if (event === undefined) {
+    const json = parseJson(buf.toString("utf8", pos, end));
+    if (json === undefined) {
       tornAt = lineNo;
     } else {
-      checkOrder(event, start.lastSeq + events.length + 1, file, lineNo, runId);
-      events.push(event);
+      const checked = checker.next(json);
+      if (!checked.ok) throw corrupt(file, lineNo, checked);
+      events.push(checked.event);
       validLength = end + 1;
     }
     pos = end + 1;
   }
   return { events, validLength };
-}
-
-function checkOrder(event: RunEvent, expectedSeq: number, file: string, line: number, runId: string): void {
-  if (event.seq !== expectedSeq) {
-    throw corrupt(file, line, `seq ${event.seq} where ${expectedSeq} was expected (sequence numbers run from 1 without gaps)`);
-  }
-  if (event.runId !== runId) throw corrupt(file, line, `event of run ${JSON.stringify(event.runId)} in the journal of ${runId}`);
 }
 
 export interface JournalTail {
@@ -122,8 +123,10 @@ function analyzeTail(buf: Buffer, atFileStart: boolean, runId: string): JournalT
   if (lastEnd === -1) return atFileStart ? { validLength: 0 } : "need-more";
   const lastStart = startOf(lastEnd);
   if (lastStart === 0 && !atFileStart) return "need-more";
-  const last = parseLine(buf.toString("utf8", lastStart, lastEnd));
+  const lastText = buf.toString("utf8", lastStart, lastEnd);
+  const last = parseLine(lastText);
   if (last !== undefined) return last.runId === runId ? { last, validLength: lastEnd + 1 } : "damaged";
+  if (parseJson(lastText) !== undefined) return "damaged"; // JSON but not a valid event: never a torn write
   // The last complete line is torn; the one before it must be a valid event.
   if (lastStart === 0) return { validLength: 0 };
   const prevEnd = lastStart - 1;
@@ -154,14 +157,21 @@ export async function readUpTo(handle: FileHandle, buf: Buffer, position: number
   return buf.subarray(0, offset);
 }
 
-/** The first line's event (for listings), or undefined if there is none yet. */
-export async function readJournalHead(handle: FileHandle, size: number): Promise<RunEvent | undefined> {
+/**
+ * The first line's event (for listings): undefined if there is no complete
+ * line yet (a run being created), "damaged" if it is not a valid event.
+ */
+export async function readJournalHead(handle: FileHandle, size: number): Promise<RunEvent | "damaged" | undefined> {
   let chunk = Math.min(size, 16 * 1024);
   for (;;) {
     const buf = Buffer.alloc(chunk);
     await readFully(handle, buf, 0);
     const end = buf.indexOf(NEWLINE);
-    if (end !== -1) return parseLine(buf.toString("utf8", 0, end));
+    if (end !== -1) {
+      const text = buf.toString("utf8", 0, end);
+      // A first line that is not JSON and is all there is: a torn first write, not damage.
+      return parseLine(text) ?? (parseJson(text) !== undefined || size > end + 1 ? "damaged" : undefined);
+    }
     if (chunk >= size) return undefined;
     chunk = Math.min(size, chunk * 4);
   }

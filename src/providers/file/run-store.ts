@@ -135,7 +135,11 @@ export class FileRunStore implements RunStore {
     return options.limit !== undefined ? summaries.slice(0, Math.max(0, options.limit)) : summaries;
   }
 
-  /** A run's summary from its first and last lines; undefined for a journal with no run.started yet. */
+  /**
+   * A run's summary from its first and last lines; undefined for a journal
+   * with no complete first line yet. A journal whose first line is damaged is
+   * still listed (what it is cannot be read): reading it names the damage.
+   */
   private async summarize(runId: string): Promise<RunSummary | undefined> {
     const file = path.join(this.runsDir, `${runId}.jsonl`);
     let handle: fs.FileHandle;
@@ -146,18 +150,22 @@ export class FileRunStore implements RunStore {
       throw e;
     }
     try {
-      const { size } = await handle.stat();
+      const { size, mtime } = await handle.stat();
       if (size === 0) return undefined;
       const first = await readJournalHead(handle, size);
-      if (first?.type !== "run.started") return undefined;
-      const { last } = await readJournalTail(handle, size, file, runId).catch(() => ({ last: first }));
+      if (first === undefined) return undefined;
+      if (first === "damaged" || first.type !== "run.started") {
+        const at = mtime.toISOString();
+        return { runId, playbook: "?", environment: "?", startedAt: at, updatedAt: at, lastEvent: "damaged" };
+      }
+      const { last } = await readJournalTail(handle, size, file, runId).catch(() => ({ last: undefined }));
       return {
         runId,
         playbook: first.playbook.name,
         environment: first.environment,
         startedAt: first.at,
         updatedAt: (last ?? first).at,
-        lastEvent: (last ?? first).type,
+        lastEvent: last ? last.type : "damaged",
       };
     } finally {
       await handle.close();
