@@ -68,11 +68,12 @@ export const exec = defineAction({
     const result = await runCommand({
       argv,
       cwd,
-      env: commandEnv(input.env, input.inheritEnv),
+      env: commandEnv(input.env, input.inheritEnv, ctx.redact),
       input: input.input,
       signal: ctx.signal,
       killAfterMs: parseDuration(input.killAfter),
       display,
+      redact: ctx.redact,
       onStdoutLine: (line) => ctx.log.info(ctx.redact(line)),
       onStderrLine: (line) => ctx.log.info(ctx.redact(line)),
       onSpawn: (pid) => {

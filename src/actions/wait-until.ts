@@ -119,10 +119,11 @@ async function observeCommand(argv: string[], ctx: ActionContext, timeoutMs: num
     const result = await runCommand({
       argv,
       cwd: ctx.baseDir,
-      env: commandEnv(undefined, true),
+      env: commandEnv(undefined, true, ctx.redact),
       signal: AbortSignal.any([ctx.signal, timeout]),
       killAfterMs: 2_000,
       display,
+      redact: ctx.redact,
     });
     if (result.exitCode !== 0) {
       const why = result.exitCode === null ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;

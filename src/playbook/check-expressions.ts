@@ -1,11 +1,15 @@
 /**
  * Static checks of `${{ }}` expressions: syntax, references (unknown or later
  * steps, unknown params, matrix keys outside a matrix) and simple type errors
- * (ordering a string, comparing values that can never be equal).
+ * (ordering a string, comparing values that can never be equal), and
+ * secrets used in ways redaction cannot follow: transformed by a function
+ * (`upper()` of a token is printed unmasked), compared (the result reveals
+ * it), or spread over a matrix (its values would become journaled step ids).
  */
 import type { Problem } from "../core/errors.js";
 import { ExpressionSyntaxError, hasExpression, parseTemplate, type Expr } from "./expressions.js";
 import { getAt, type Path, type PlaybookSource } from "./source.js";
+import { MAX_MATRIX_MEMBERS, matrixSize } from "./check-matrix.js";
 
 export interface StepVisibility {
   id: string;
@@ -23,9 +27,13 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
   const problems: Problem[] = [];
   const params = isObj(doc.params) ? doc.params : {};
   const paramType = (name: string): Ty | undefined => {
-    const spec = params[name];
+    const spec = Object.hasOwn(params, name) ? params[name] : undefined;
     if (!isObj(spec)) return undefined;
     return (typeof spec.type === "string" ? spec.type : "string") as Ty;
+  };
+  const secretParam = (name: string): boolean => {
+    const spec = params[name];
+    return isObj(spec) && spec.secret === true;
   };
 
   // Groups have no outputs of their own, and matrix members' outputs are not in scope (see engine/resolve.ts buildScope).
@@ -51,8 +59,15 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
           if (!("expr" in part)) continue;
           // Point at the `${{` that opens the expression (part.offset is just past it).
           const err = (msg: string) => problems.push(source.problem(at, `\${{ ${part.source} }}: ${msg}`, { offsetInValue: part.offset - 3 }));
-          const ty = typeOf(part.expr, { step, allIds, groups, matrices, paramType, err, where });
+          const ty = typeOf(part.expr, { step, allIds, groups, matrices, paramType, secretParam, err, where });
           if (where === "matrix" && ty !== "list" && ty !== "any") err("a matrix takes a list; use a param of type list");
+          const secret = secretSource(part.expr, secretParam);
+          if (where === "matrix" && secret) {
+            err(
+              `a matrix over a secret (${secret}) would put its values into step ids, which are journaled and shown; ` +
+                "use a param that is not secret",
+            );
+          }
         }
       } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, [...at, i], where));
       else if (isObj(value)) for (const [k, v] of Object.entries(value)) visit(v, [...at, k], where);
@@ -79,6 +94,7 @@ interface Ctx {
   groups: Set<string>;
   matrices: Map<string, string[] | undefined>;
   paramType(name: string): Ty | undefined;
+  secretParam(name: string): boolean;
   err(msg: string): void;
   where: Where;
 }
@@ -89,14 +105,18 @@ function typeOf(e: Expr, c: Ctx): Ty {
       return e.value === null ? "null" : (typeof e.value as Ty);
     case "not":
       typeOf(e.arg, c);
+      refuseSecret(e.arg, c, "negating");
       return "boolean";
     case "call":
       e.args.forEach((a) => typeOf(a, c));
+      // coalesce() hands a secret back unchanged (still masked); any other function makes a new text from it.
+      if (e.fn !== "coalesce") e.args.forEach((a) => refuseSecret(a, c, `${e.fn}() of`));
       return e.fn === "contains" || e.fn === "startsWith" || e.fn === "endsWith" ? "boolean" : e.fn === "coalesce" ? "any" : "string";
     case "bin": {
       const l = typeOf(e.left, c);
       const r = typeOf(e.right, c);
       if (e.op === "&&" || e.op === "||") return l === r ? l : "any";
+      for (const side of [e.left, e.right]) refuseSecret(side, c, `'${e.op}' with`);
       if (e.op === "==" || e.op === "!=") {
         const prim = (t: Ty) => t !== "any" && t !== "null";
         if (prim(l) && prim(r) && l !== r) c.err(`compares a ${l} with a ${r}: this is never equal`);
@@ -164,10 +184,43 @@ function refType(p: (string | number)[], c: Ctx): Ty {
 /** Member keys of a matrix written as lists (`eastus`, or `eastus,app-1` for several keys); undefined when a list comes from a param. */
 function memberKeys(matrix: unknown): string[] | undefined {
   if (!isObj(matrix)) return undefined;
+  const lists = Object.values(matrix);
+  if (!lists.every(Array.isArray)) return undefined;
+  // An oversized matrix is reported by check-matrix.ts; expanding it here would exhaust memory.
+  if (matrixSize(lists.map((l) => l.length)) > MAX_MATRIX_MEMBERS) return undefined;
   let combos: string[][] = [[]];
-  for (const values of Object.values(matrix)) {
-    if (!Array.isArray(values)) return undefined;
-    combos = combos.flatMap((c) => values.map((v) => [...c, String(v)]));
-  }
+  for (const values of lists) combos = combos.flatMap((c) => values.map((v) => [...c, String(v)]));
   return combos.map((c) => c.join(","));
+}
+
+/**
+ * Where an expression's value is a secret: `secrets.X`, a secret param,
+ * `env.CUTOVER_SECRET_*` / `env.CUTOVER_PARAM_*`, or `a || b` / `a && b` /
+ * coalesce() that may yield one. Undefined when it is not.
+ */
+function secretSource(e: Expr, secretParam: (name: string) => boolean): string | undefined {
+  switch (e.kind) {
+    case "ref": {
+      const [root, a] = e.path;
+      const name = String(a ?? "");
+      if (root === "secrets") return `secrets.${name}`;
+      if (root === "params" && secretParam(name)) return `the secret param ${name}`;
+      if (root === "env" && /^CUTOVER_(SECRET|PARAM)_/i.test(name)) return `env.${name}`;
+      return undefined;
+    }
+    case "bin":
+      if (e.op !== "&&" && e.op !== "||") return undefined;
+      return secretSource(e.left, secretParam) ?? secretSource(e.right, secretParam);
+    case "call":
+      if (e.fn !== "coalesce") return undefined;
+      return e.args.map((a) => secretSource(a, secretParam)).find((s) => s !== undefined);
+    default:
+      return undefined;
+  }
+}
+
+function refuseSecret(e: Expr, c: Ctx, what: string): void {
+  const secret = secretSource(e, c.secretParam);
+  if (!secret) return;
+  c.err(`${what} a secret (${secret}) would reveal it past redaction; pass the secret to the action as it is`);
 }

@@ -12,13 +12,25 @@ import { ActionFailure } from "../../core/action.js";
  */
 const MINIMAL_ENV = ["PATH", "SystemRoot", "SYSTEMROOT"];
 
+/** Where cutover reads secrets and secret params from: never handed down to a child unasked. */
+const SECRET_VARIABLE = /^CUTOVER_(SECRET|PARAM)_/i;
+
+/**
+ * The environment of a command. Inherited variables never include cutover's
+ * secret variables (`CUTOVER_SECRET_*`, `CUTOVER_PARAM_*`) nor any variable
+ * whose value holds a secret the run knows (`redact` changes it): a step
+ * that wants a child to see a secret passes it in `env:` explicitly.
+ */
 export function commandEnv(
   overrides: Record<string, string | number | boolean> | undefined,
   inherit: boolean,
+  redact: (text: string) => string = (t) => t,
 ): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && (inherit || MINIMAL_ENV.includes(k))) base[k] = v;
+    if (v === undefined || !(inherit || MINIMAL_ENV.includes(k))) continue;
+    if (SECRET_VARIABLE.test(k) || redact(v) !== v) continue;
+    base[k] = v;
   }
   for (const [k, v] of Object.entries(overrides ?? {})) base[k] = String(v);
   return base;

@@ -42,23 +42,68 @@ export function checkUrl(url: string, redact: (t: string) => string): URL {
   return parsed;
 }
 
+/** Redirects followed before giving up (the number fetch itself follows). */
+const MAX_REDIRECTS = 20;
+
 export async function httpRequest(spec: HttpRequestSpec): Promise<HttpOutcome> {
-  const headers = new Headers(Object.entries(spec.headers ?? {}).map(([k, v]): [string, string] => [k, String(v)]));
+  const configured = Object.entries(spec.headers ?? {}).map(([k, v]): [string, string] => [k, String(v)]);
   let body: string | undefined;
+  let contentType: string | undefined;
   if (spec.body !== undefined) {
     body = typeof spec.body === "string" ? spec.body : JSON.stringify(spec.body);
-    if (typeof spec.body !== "string" && !headers.has("content-type")) headers.set("content-type", "application/json");
+    const typed = configured.some(([k]) => k.toLowerCase() === "content-type");
+    if (typeof spec.body !== "string" && !typed) contentType = "application/json";
   }
   const timeout = AbortSignal.timeout(spec.timeoutMs);
   const signal = AbortSignal.any([spec.signal, timeout]);
   try {
-    const res = await fetch(spec.url, { method: spec.method, headers, body, signal, redirect: "follow" });
+    const res = await fetchFollowing(spec.url, spec.method, configured, body, contentType, signal);
     const { text, truncated } = await readBounded(res, BODY_READ_LIMIT);
     return { ok: true, status: res.status, text, truncated, json: truncated ? undefined : tryParseJson(text) };
   } catch (e) {
     if (spec.signal.aborted) throw abortError(spec.signal);
     if (timeout.aborted) return { ok: false, error: `no response within ${formatDuration(spec.timeoutMs)}` };
     return { ok: false, error: describeFetchError(e) };
+  }
+}
+
+/**
+ * fetch, following redirects ourselves: fetch drops only `Authorization`
+ * (and cookies) when a redirect leaves the origin, and would forward a
+ * configured `X-Api-Key` to whatever host the redirect names. Every
+ * configured header is a possible credential, so none crosses origins.
+ * 303 (and 301/302 after a POST) turn into a GET without body, as fetch does.
+ */
+async function fetchFollowing(
+  url: string,
+  method: string,
+  configured: [string, string][],
+  body: string | undefined,
+  contentType: string | undefined,
+  signal: AbortSignal,
+): Promise<Response> {
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    // Across origins only the body's content type is kept.
+    const sameOrigin = new URL(current).origin === origin;
+    const keep = sameOrigin ? configured : configured.filter(([k]) => body !== undefined && k.toLowerCase() === "content-type");
+    const headers = new Headers(keep);
+    if (body !== undefined && contentType && !headers.has("content-type")) headers.set("content-type", contentType);
+    const res = await fetch(current, { method, headers, body, signal, redirect: "manual" });
+    const location = res.headers.get("location");
+    if (res.status < 300 || res.status > 399 || res.status === 304 || !location) return res;
+    await res.body?.cancel().catch(() => undefined);
+    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location, current);
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new Error(`redirect to unsupported scheme ${next.protocol}`);
+    }
+    current = next.href;
+    if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
+      if (method !== "HEAD") method = "GET";
+      body = undefined;
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * Process group (POSIX): the child is started in its own process group
  * (`detached`), for two reasons. A Ctrl-C in the terminal reaches only
- * cutover, which then lets the current step finish (DESIGN.md: first signal
+ * cutover, which then lets the current step finish (docs/design.md: first signal
  * finishes the step) instead of the command dying with it. And cancellation
  * can signal the whole group, so a script's own children (`sh -c "sleep 60"`)
  * do not outlive it. On abort: SIGTERM to the group, SIGKILL after
@@ -35,6 +35,8 @@ export interface CommandSpec {
   /** How `argv` is shown in messages (redacted by the caller). */
   display: string;
   limit?: number;
+  /** Redacts lines and the kept output across the capture's cuts (see output-capture.ts). */
+  redact?: (text: string) => string;
 }
 
 export interface CommandResult {
@@ -49,8 +51,8 @@ export interface CommandResult {
 export function runCommand(spec: CommandSpec): Promise<CommandResult> {
   if (spec.signal.aborted) return Promise.reject(abortError(spec.signal));
   const useGroup = process.platform !== "win32";
-  const stdout = new TailCapture(spec.limit ?? OUTPUT_LIMIT, spec.onStdoutLine);
-  const stderr = new TailCapture(spec.limit ?? OUTPUT_LIMIT, spec.onStderrLine);
+  const stdout = new TailCapture(spec.limit ?? OUTPUT_LIMIT, spec.onStdoutLine, spec.redact);
+  const stderr = new TailCapture(spec.limit ?? OUTPUT_LIMIT, spec.onStderrLine, spec.redact);
 
   return new Promise<CommandResult>((resolve, reject) => {
     let child: ChildProcess;
