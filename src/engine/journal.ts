@@ -3,7 +3,7 @@
  * steps share it), keeps the folded state current, and tells observers
  * (renderers, JSON output) about each event once it is durable.
  */
-import type { RunEvent, RunEventBody } from "./events.js";
+import { JOURNAL_FORMAT_VERSION, type RunEvent, type RunEventBody } from "./events.js";
 import { applyEvent, foldRun, type RunState } from "./reducer.js";
 import type { Fence, RunStore } from "../core/run-store.js";
 
@@ -32,9 +32,9 @@ export class Journal {
     public state: RunState,
   ) {}
 
-  /** Start a new run: its first event is `run.started`, appended at sequence 0. */
+  /** Start a new run: its first event is `run.started`, appended at sequence 0, with the journal format it is written in. */
   static async create(store: RunStore, runId: string, started: Extract<RunEventBody, { type: "run.started" }>, fence?: Fence): Promise<Journal> {
-    const [e] = await store.append(runId, [started], 0, fence);
+    const [e] = await store.append(runId, [{ ...started, formatVersion: JOURNAL_FORMAT_VERSION }], 0, fence);
     const j = new Journal(store, runId, foldRun([e!]));
     j.fence = fence;
     j.created = e;

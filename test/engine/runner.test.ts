@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { foldRun } from "../../src/engine/reducer.js";
+import { JOURNAL_FORMAT_VERSION } from "../../src/engine/events.js";
 import { harness, type Harness } from "./harness.js";
 import { until } from "./fake-clock.js";
 
@@ -22,6 +23,7 @@ steps:
     expect(s.status).toBe("succeeded");
     expect(types(h)).toEqual(["run.started", "step.started:a", "step.succeeded:a", "step.started:b", "step.succeeded:b", "run.finished"]);
     expect(s.steps.b!.outputs.value).toBe("a-next");
+    expect(h.events[0]).toMatchObject({ type: "run.started", formatVersion: JOURNAL_FORMAT_VERSION });
     // The folded journal on disk equals the live state.
     expect(foldRun(await h.store.read(journal.runId)).steps).toEqual(s.steps);
   });
