@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exec } from "../../src/actions/exec.js";
 import { identify } from "../../src/actions/support/process-identity.js";
 import { ErrorCode } from "../../src/core/errors.js";
-import { makeContext, runAction } from "./context.js";
-import { failureOf, isAlive, nodeScript, waitFor } from "./helpers.js";
+import { failureOf, makeContext, runAction } from "../support/context.js";
+import { isAlive, nodeScript, waitFor } from "../support/processes.js";
 
 let dir: string;
 beforeAll(async () => {

@@ -6,8 +6,7 @@ import type { Json } from "../../src/core/json.js";
 import { flagSet } from "../../src/actions/flag-set.js";
 import { FileFlagStore } from "../../src/providers/file/flag-store.js";
 import type { FlagStore } from "../../src/core/capabilities.js";
-import { failureOf } from "./helpers.js";
-import { makeContext, makeUndoContext, runAction, undoAction, type ContextOptions } from "./context.js";
+import { failureOf, makeContext, makeUndoContext, runAction, undoAction, type ContextOptions } from "../support/context.js";
 import { MemoryFlagStore } from "./memory-flag-store.js";
 
 const providers = (client: FlagStore, target = "flags") => ({ [target]: { capabilities: ["flags"], client } });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { httpCheck } from "../../src/actions/http-check.js";
-import { makeContext, runAction } from "./context.js";
-import { failureOf, startServer, type TestServer, waitFor } from "./helpers.js";
+import { failureOf, makeContext, runAction } from "../support/context.js";
+import { startServer, type TestServer } from "../support/http-server.js";
+import { waitFor } from "../support/processes.js";
 
 let server: TestServer | undefined;
 afterEach(async () => {

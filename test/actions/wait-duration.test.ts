@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { waitDuration } from "../../src/actions/wait-duration.js";
-import { makeContext, runAction } from "./context.js";
-import { waitFor } from "./helpers.js";
+import { makeContext, runAction } from "../support/context.js";
+import { waitFor } from "../support/processes.js";
 
 describe("wait.duration", () => {
   it("checkpoints the end time before sleeping, then waits it out", async () => {

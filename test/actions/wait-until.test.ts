@@ -3,8 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../../src/actions/wait-until.js";
-import { makeContext, runAction } from "./context.js";
-import { failureOf, nodeScript, startServer, type TestServer, waitFor } from "./helpers.js";
+import { failureOf, makeContext, runAction } from "../support/context.js";
+import { startServer, type TestServer } from "../support/http-server.js";
+import { nodeScript, waitFor } from "../support/processes.js";
 
 let server: TestServer | undefined;
 let dir: string;

@@ -6,11 +6,10 @@ import { startAppConfigFake, type AppConfigFake } from "./fakes/appconfig-server
 import { testCert } from "./fakes/tls.js";
 import { azureAppConfigProvider } from "../../src/providers/azure/appconfig-provider.js";
 import type { AppConfigFlagStore } from "../../src/providers/azure/appconfig-flag-store.js";
-import { providerContext } from "./provider-context.js";
 import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 import type { Json } from "../../src/core/json.js";
 import { flagSet } from "../../src/actions/flag-set.js";
-import { makeContext, makeUndoContext, runAction, undoAction } from "../actions/context.js";
+import { makeContext, makeUndoContext, providerContext, runAction, undoAction } from "../support/context.js";
 
 let fake: AppConfigFake;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import type { AppServiceSlots } from "../../src/providers/azure/appservice-clien
 import { setCredentialFactory, staticTokenCredential } from "../../src/providers/azure/credential.js";
 import type { ArmFake } from "./fakes/arm-server.js";
 import { testCert } from "./fakes/tls.js";
-import { providerContext } from "./provider-context.js";
+import { providerContext } from "../support/context.js";
 
 // Tests never probe the machine for credentials.
 setCredentialFactory(() => staticTokenCredential());

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { azureBake } from "../../src/actions/azure-bake.js";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { armSlots } from "./arm-helpers.js";
-import { makeContext, runAction } from "../actions/context.js";
+import { makeContext, runAction } from "../support/context.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
 import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 

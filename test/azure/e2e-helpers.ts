@@ -4,20 +4,17 @@
  * servers, a fake `az`, and the built CLI run asynchronously (the fakes live
  * in this process, so the test must not block on spawnSync).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { QueueClient } from "@azure/storage-queue";
 import { startAzurite, type Azurite } from "./fakes/azurite.js";
 import { startArmFake, type ArmFake, type ArmFakeOptions } from "./fakes/arm-server.js";
 import { startAppConfigFake, type AppConfigFake } from "./fakes/appconfig-server.js";
 import { fakeAzCli } from "./fakes/az-cli.js";
 import { caBundleFile, testCert } from "./fakes/tls.js";
+import { BIN, ROOT, startCli, type CliProcess } from "../support/cli.js";
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const BIN = path.join(ROOT, "dist/src/cli/main.js");
 export const PLAYBOOK = path.join(ROOT, "playbooks/azure-appservice.yaml");
 export const APP = "shop-api";
 export const SECRET_SIG = "sig=TOPSECRETSAS";
@@ -91,22 +88,9 @@ export function flagEnabled(world: AzureWorld): boolean | undefined {
 
 export const fastParams = ["--param", "version=v2", "--param", "pollIntervalMs=5", "--param", "checkInterval=10ms", "--param", "bakeFor=50ms"];
 
-export interface CliRun {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-  stdout(): string;
-}
-
-export function cli(world: AzureWorld, args: string[]): CliRun {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: world.dir, env: world.env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
-  );
-  return { child, done, stdout: () => out };
+/** The built CLI in the world's directory and environment (asynchronous: the fakes answer from this process). */
+export function cli(world: AzureWorld, args: string[]): CliProcess {
+  return startCli(args, { cwd: world.dir, env: world.env });
 }
 
 export function runIdOf(stdout: string): string | undefined {

@@ -3,8 +3,7 @@ import { QueueClient } from "@azure/storage-queue";
 import { startAzurite, type Azurite } from "./fakes/azurite.js";
 import { azureQueueProvider, type QueueDepthClient } from "../../src/providers/azure/queue-provider.js";
 import { azureQueueDrain } from "../../src/actions/azure-queue-drain.js";
-import { makeContext, runAction } from "../actions/context.js";
-import { providerContext } from "./provider-context.js";
+import { makeContext, providerContext, runAction } from "../support/context.js";
 import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 
 let azurite: Azurite;

@@ -8,7 +8,7 @@ import { azureStopSlot } from "../../src/actions/azure-stop-slot.js";
 import { azureRestartSlot } from "../../src/actions/azure-restart-slot.js";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { armSlots } from "./arm-helpers.js";
-import { makeContext, makeUndoContext, runAction, undoAction } from "../actions/context.js";
+import { makeContext, makeUndoContext, runAction, undoAction } from "../support/context.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
 import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
 

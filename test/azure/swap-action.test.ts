@@ -4,7 +4,7 @@ import { azureSwap } from "../../src/actions/azure-swap.js";
 import { azureSwapPreview } from "../../src/actions/azure-swap-preview.js";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { armSlots } from "./arm-helpers.js";
-import { makeContext, makeUndoContext, runAction, undoAction } from "../actions/context.js";
+import { makeContext, makeUndoContext, runAction, undoAction } from "../support/context.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
 
 let fake: ArmFake;

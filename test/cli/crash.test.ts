@@ -8,7 +8,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { foldRun } from "../../src/engine/reducer.js";
 import { FileStore } from "../../src/providers/file/index.js";
-import { cutover, cutoverAsync, jsonLines, tmpProject } from "./cli.js";
+import { jsonLines, runCli, startCli, tmpProject } from "../support/cli.js";
 
 const STEPS = ["deploy", "warm", "flag", "migrate", "swap"];
 // Each exec step appends its id to a ledger: the ledger counts real executions.
@@ -26,7 +26,7 @@ ${STEPS.map(
 
 /** Run until the n-th event is printed (durable by then), then SIGKILL. Returns the events seen. */
 async function runAndKillAfter(dir: string, n: number): Promise<Record<string, unknown>[]> {
-  const child = cutoverAsync(dir, ["run", "playbook.yaml", "-o", "json"]);
+  const child = startCli(["run", "playbook.yaml", "-o", "json"], { cwd: dir }).child;
   let buf = "";
   const seen: Record<string, unknown>[] = [];
   await new Promise<void>((resolve) => {
@@ -59,7 +59,7 @@ describe("crash safety", () => {
         const runId = seen[0]!.runId as string;
         const completedBeforeKill = new Set(seen.filter((e) => e.type === "step.succeeded").map((e) => e.stepId as string));
 
-        const r = cutover(p.dir, ["resume", runId, "-o", "json"]);
+        const r = runCli(["resume", runId, "-o", "json"], { cwd: p.dir });
         expect(r.code, `resume after kill at event ${n}: ${r.stderr}`).toBe(0);
         expect(jsonLines(r.stdout).at(-1)).toMatchObject({ type: "result", status: "succeeded" });
 
@@ -91,21 +91,21 @@ steps:
 `,
     });
     try {
-      const first = cutover(p.dir, ["run", "playbook.yaml", "--approve", "gate", "-o", "json"], {});
+      const first = runCli(["run", "playbook.yaml", "--approve", "gate", "-o", "json"], { cwd: p.dir, env: {} });
       expect(first.code).toBe(0);
       // Hold the lease with a long-running run, and race a second one against it.
-      const holder = cutoverAsync(p.dir, ["run", "playbook.yaml", "--approve", "gate", "-o", "json"]);
-      await new Promise<void>((resolve) => holder.stdout!.on("data", (d: Buffer) => d.toString().includes("step.started") && resolve()));
-      const second = cutover(p.dir, ["run", "playbook.yaml"]);
+      const holder = startCli(["run", "playbook.yaml", "--approve", "gate", "-o", "json"], { cwd: p.dir });
+      await holder.waitFor((e) => e.type === "step.started");
+      const second = runCli(["run", "playbook.yaml"], { cwd: p.dir });
       expect(second.code).toBe(4);
       expect(second.stderr).toMatch(/locked by .*pid \d+ run r\d/);
-      expect(second.stderr).toContain(`pid ${holder.pid}`);
-      holder.kill("SIGKILL");
-      await new Promise((r) => holder.on("exit", r));
+      expect(second.stderr).toContain(`pid ${holder.child.pid}`);
+      holder.child.kill("SIGKILL");
+      await holder.done;
       // The holder died on this host: the next command takes its lease over at once and journals it.
-      const runs = jsonLines(cutover(p.dir, ["runs", "-o", "json"]).stdout);
+      const runs = jsonLines(runCli(["runs", "-o", "json"], { cwd: p.dir }).stdout);
       const crashed = runs.find((r) => r.lastEvent !== "run.finished")!.runId as string;
-      const resumed = cutover(p.dir, ["resume", crashed, "-o", "json"]);
+      const resumed = runCli(["resume", crashed, "-o", "json"], { cwd: p.dir });
       expect(resumed.code).toBe(0);
       expect(jsonLines(resumed.stdout).some((e) => e.type === "lease.forced")).toBe(true);
       expect(existsSync(path.join(p.dir, ".cutover"))).toBe(true);

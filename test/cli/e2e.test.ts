@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cutover, jsonLines, tmpProject } from "./cli.js";
+import { jsonLines, runCli, tmpProject } from "../support/cli.js";
 
 const SECRET = "s3cr3t-Token-value";
 const playbook = `
@@ -42,10 +42,10 @@ describe("cutover CLI", () => {
   let runId = "";
 
   it("validate and plan change nothing", () => {
-    const v = cutover(p.dir, ["validate", "playbook.yaml"]);
+    const v = runCli(["validate", "playbook.yaml"], { cwd: p.dir });
     expect(v.code).toBe(0);
     expect(v.stdout).toContain("playbook e2e");
-    const plan = cutover(p.dir, ["plan", "playbook.yaml", "-p", "version=2.0", "-o", "json"], env);
+    const plan = runCli(["plan", "playbook.yaml", "-p", "version=2.0", "-o", "json"], { cwd: p.dir, env: env });
     expect(plan.code).toBe(0);
     const out = jsonLines(plan.stdout)[0] as { steps: { id: string; undo: string; idempotent: boolean }[] };
     expect(out.steps.map((s) => [s.id, s.undo])).toEqual([["build", "none"], ["maintenance-on", "recorded"], ["swap-ok", "none"], ["done", "none"]]);
@@ -53,18 +53,18 @@ describe("cutover CLI", () => {
   });
 
   it("refuses missing or unknown params with exit 2 before doing anything", () => {
-    const r = cutover(p.dir, ["run", "playbook.yaml", "-p", "colour=blue"], env);
+    const r = runCli(["run", "playbook.yaml", "-p", "colour=blue"], { cwd: p.dir, env: env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown param "colour"');
     expect(r.stderr).toContain('param "version" is required');
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
-    const secretOnArgv = cutover(p.dir, ["run", "playbook.yaml", "-p", "version=1", "-p", `token=${SECRET}`]);
+    const secretOnArgv = runCli(["run", "playbook.yaml", "-p", "version=1", "-p", `token=${SECRET}`], { cwd: p.dir });
     expect(secretOnArgv.code).toBe(2);
     expect(secretOnArgv.stderr).toContain("CUTOVER_PARAM_TOKEN");
   });
 
   it("runs to the gate, prints the run id first, and exits 3", () => {
-    const r = cutover(p.dir, ["run", "playbook.yaml", "-p", "version=2.0", "-o", "json"], env);
+    const r = runCli(["run", "playbook.yaml", "-p", "version=2.0", "-o", "json"], { cwd: p.dir, env: env });
     expect(r.code).toBe(3);
     const lines = jsonLines(r.stdout);
     expect(lines[0]).toMatchObject({ type: "run.started", seq: 1 });
@@ -77,18 +77,18 @@ describe("cutover CLI", () => {
     const journal = readFileSync(path.join(p.dir, ".cutover", "runs", `${runId}.jsonl`), "utf8");
     expect(journal).not.toContain(SECRET);
     expect(journal).toContain("***");
-    const status = cutover(p.dir, ["status", runId]);
+    const status = runCli(["status", runId], { cwd: p.dir });
     expect(status.stdout).not.toContain(SECRET);
     expect(status.stdout).toContain("token=***");
   });
 
   it("status shows the pause, the steps and what abort would undo", () => {
-    const r = cutover(p.dir, ["status", runId]);
+    const r = runCli(["status", runId], { cwd: p.dir });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("PAUSED");
     expect(r.stdout).toContain("swap-ok waits for approval: swap?");
     expect(r.stdout).toMatch(/abort would undo, in this order: maintenance-on → build \(nothing to undo\)/);
-    const json = jsonLines(cutover(p.dir, ["status", runId, "-o", "json"]).stdout)[0] as { state: { steps: Record<string, { status: string }> } };
+    const json = jsonLines(runCli(["status", runId, "-o", "json"], { cwd: p.dir }).stdout)[0] as { state: { steps: Record<string, { status: string }> } };
     expect(json.state.steps["maintenance-on"]!.status).toBe("succeeded");
   });
 
@@ -96,7 +96,7 @@ describe("cutover CLI", () => {
     const original = readFileSync(path.join(p.dir, "playbook.yaml"), "utf8");
     writeFileSync(path.join(p.dir, "playbook.yaml"), original + "\n# edited\n");
     try {
-      const r = cutover(p.dir, ["approve", runId], env);
+      const r = runCli(["approve", runId], { cwd: p.dir, env: env });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("changed since run");
       expect(r.stderr).toContain("--allow-changed-playbook");
@@ -106,28 +106,28 @@ describe("cutover CLI", () => {
   });
 
   it("approve needs the secret param again, then records who approved and finishes", () => {
-    expect(cutover(p.dir, ["approve", runId]).stderr).toContain("CUTOVER_PARAM_TOKEN");
-    const r = cutover(p.dir, ["approve", runId, "--note", "looks good", "-o", "json"], env);
+    expect(runCli(["approve", runId], { cwd: p.dir }).stderr).toContain("CUTOVER_PARAM_TOKEN");
+    const r = runCli(["approve", runId, "--note", "looks good", "-o", "json"], { cwd: p.dir, env: env });
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
     expect(lines.find((l) => l.type === "gate.approved")).toMatchObject({ stepId: "swap-ok", note: "looks good" });
     expect(lines.at(-1)).toMatchObject({ status: "succeeded", exitCode: 0, summary: "released 2.0 (last exit code 0)" });
     // Approving a finished run is a usage error.
-    expect(cutover(p.dir, ["approve", runId], env).code).toBe(2);
+    expect(runCli(["approve", runId], { cwd: p.dir, env: env }).code).toBe(2);
   });
 
   it("abort of a paused run undoes in reverse and restores the flag", () => {
-    const r = cutover(p.dir, ["run", "playbook.yaml", "-p", "version=3.0", "-o", "json"], env);
+    const r = runCli(["run", "playbook.yaml", "-p", "version=3.0", "-o", "json"], { cwd: p.dir, env: env });
     expect(r.code).toBe(3);
     const id = jsonLines(r.stdout)[0]!.runId as string;
-    const a = cutover(p.dir, ["abort", id, "--reason", "smoke test failed"], env);
+    const a = runCli(["abort", id, "--reason", "smoke test failed"], { cwd: p.dir, env: env });
     expect(a.code).toBe(1);
     expect(a.stdout).toContain("maintenance-on: undone");
     expect(a.stderr).toContain("aborted");
     const flags = JSON.parse(readFileSync(path.join(p.dir, ".cutover", "flags.json"), "utf8")) as { flags: Record<string, { value: unknown }> };
     // The first run left MaintenanceMode=true; this run's undo restored exactly that previous value.
     expect(flags.flags.MaintenanceMode?.value).toBe(true);
-    const runs = jsonLines(cutover(p.dir, ["runs", "-o", "json"]).stdout);
+    const runs = jsonLines(runCli(["runs", "-o", "json"], { cwd: p.dir }).stdout);
     expect(runs.map((x) => x.runId)).toEqual([id, runId]);
     expect(runs[0]).toMatchObject({ status: "aborted", driverGone: false });
   });
@@ -138,12 +138,12 @@ describe("cutover CLI", () => {
     // Forge a live lease held by a process on another host: unlock without --force must refuse.
     const lease = { environment: "e2e", holder: "ci@other-host pid 1 run " + runId, runId, token: 99, acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now + 600_000).toISOString() };
     writeFileSync(leaseFile, JSON.stringify({ lastToken: 99, lease }), { mode: 0o600 });
-    const refused = cutover(p.dir, ["unlock", "e2e"]);
+    const refused = runCli(["unlock", "e2e"], { cwd: p.dir });
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain("ci@other-host");
-    const locked = cutover(p.dir, ["run", "playbook.yaml", "-p", "version=4"], env);
+    const locked = runCli(["run", "playbook.yaml", "-p", "version=4"], { cwd: p.dir, env: env });
     expect(locked.code).toBe(4);
-    const forced = cutover(p.dir, ["unlock", "e2e", "--force"]);
+    const forced = runCli(["unlock", "e2e", "--force"], { cwd: p.dir });
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain(`journaled in run ${runId}`);
     const journal = readFileSync(path.join(p.dir, ".cutover", "runs", `${runId}.jsonl`), "utf8");
@@ -153,11 +153,11 @@ describe("cutover CLI", () => {
   it("unlock --force recovers a damaged lease record", () => {
     const leaseFile = path.join(p.dir, ".cutover", "leases", "e2e.json");
     writeFileSync(leaseFile, "{ not json");
-    const plain = cutover(p.dir, ["unlock", "e2e"]);
+    const plain = runCli(["unlock", "e2e"], { cwd: p.dir });
     expect(plain.code).toBe(1);
     expect(plain.stderr).toContain("--force");
-    expect(cutover(p.dir, ["unlock", "e2e", "--force"]).code).toBe(0);
-    expect(cutover(p.dir, ["unlock", "e2e"]).stdout).toContain("was not locked");
+    expect(runCli(["unlock", "e2e", "--force"], { cwd: p.dir }).code).toBe(0);
+    expect(runCli(["unlock", "e2e"], { cwd: p.dir }).stdout).toContain("was not locked");
   });
 
   it("abort --rollback undoes a release that succeeded, only if it is the latest", () => {
@@ -170,21 +170,21 @@ steps:
 `,
     });
     try {
-      const first = jsonLines(cutover(q.dir, ["run", "playbook.yaml", "-o", "json"]).stdout)[0]!.runId as string;
-      const second = jsonLines(cutover(q.dir, ["run", "playbook.yaml", "-o", "json"]).stdout)[0]!.runId as string;
-      const plain = cutover(q.dir, ["abort", second]);
+      const first = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!.runId as string;
+      const second = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!.runId as string;
+      const plain = runCli(["abort", second], { cwd: q.dir });
       expect(plain.code).toBe(2);
       expect(plain.stderr).toContain("--rollback");
-      const older = cutover(q.dir, ["abort", first, "--rollback"]);
+      const older = runCli(["abort", first, "--rollback"], { cwd: q.dir });
       expect(older.code).toBe(2);
       expect(older.stderr).toContain("not the latest run");
-      const r = cutover(q.dir, ["abort", second, "--rollback", "--reason", "errors after release"]);
+      const r = runCli(["abort", second, "--rollback", "--reason", "errors after release"], { cwd: q.dir });
       expect(r.code).toBe(1);
       expect(r.stdout).toContain("flag: undone");
       // The second run found Live already "v2" (set by the first): its undo restores exactly that.
       const flags = JSON.parse(readFileSync(path.join(q.dir, ".cutover", "flags.json"), "utf8")) as { flags: Record<string, { value: unknown }> };
       expect(flags.flags.Live?.value).toBe("v2");
-      const st = jsonLines(cutover(q.dir, ["status", second, "-o", "json"]).stdout)[0] as { state: { status: string } };
+      const st = jsonLines(runCli(["status", second, "-o", "json"], { cwd: q.dir }).stdout)[0] as { state: { status: string } };
       expect(st.state.status).toBe("aborted");
     } finally {
       q.cleanup();
@@ -192,7 +192,7 @@ steps:
   });
 
   it("schema prints a JSON Schema that knows every action's inputs", () => {
-    const r = cutover(p.dir, ["schema"]);
+    const r = runCli(["schema"], { cwd: p.dir });
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.stdout) as { $defs: { actionInputs: { allOf: { if: { properties: { action: { const: string } } } }[] } } };
     const kinds = schema.$defs.actionInputs.allOf.map((x) => x.if.properties.action.const);
@@ -200,8 +200,8 @@ steps:
   });
 
   it("unknown commands and runs are usage errors (exit 2)", () => {
-    expect(cutover(p.dir, ["frobnicate"]).code).toBe(2);
-    const r = cutover(p.dir, ["resume", "r-nope"]);
+    expect(runCli(["frobnicate"], { cwd: p.dir }).code).toBe(2);
+    const r = runCli(["resume", "r-nope"], { cwd: p.dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("no run r-nope");
   });

@@ -1,6 +1,6 @@
 /** Real signals to the real CLI: a first SIGTERM/SIGINT finishes the step and checkpoints (exit 130); a second cancels it. */
 import { describe, expect, it } from "vitest";
-import { cutover, cutoverAsync, jsonLines, tmpProject } from "./cli.js";
+import { jsonLines, runCli, startCli, tmpProject } from "../support/cli.js";
 
 const playbook = `
 version: 1
@@ -11,15 +11,9 @@ steps:
 `;
 
 async function runUntilStarted(dir: string) {
-  const child = cutoverAsync(dir, ["run", "playbook.yaml", "-o", "json"]);
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  await new Promise<void>((resolve) => {
-    const check = () => (out.includes('"step.started"') ? resolve() : setTimeout(check, 20));
-    check();
-  });
-  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exit, output: () => out };
+  const run = startCli(["run", "playbook.yaml", "-o", "json"], { cwd: dir });
+  await run.waitFor((e) => e.type === "step.started");
+  return { run, child: run.child, exit: run.done.then((r) => r.code), output: run.stdout };
 }
 
 describe("signals", () => {
@@ -34,7 +28,7 @@ describe("signals", () => {
       expect(events.find((e) => e.type === "step.started" && e.stepId === "next")).toBeUndefined();
       expect(events.find((e) => e.type === "run.interrupted")).toMatchObject({ signal: "SIGTERM" });
       const runId = events[0]!.runId as string;
-      const r = cutover(p.dir, ["resume", runId, "-o", "json"]);
+      const r = runCli(["resume", runId, "-o", "json"], { cwd: p.dir });
       expect(r.code).toBe(0);
       const resumed = jsonLines(r.stdout);
       expect(resumed.filter((e) => e.type === "step.started").map((e) => e.stepId)).toEqual(["next"]);
@@ -46,15 +40,15 @@ describe("signals", () => {
   it("second SIGINT cancels the running step through its AbortSignal; exit 130, resumable", async () => {
     const p = tmpProject({ "playbook.yaml": playbook });
     try {
-      const { child, exit, output } = await runUntilStarted(p.dir);
+      const { run, child, exit, output } = await runUntilStarted(p.dir);
       child.kill("SIGINT");
-      await new Promise((r) => setTimeout(r, 100));
+      await run.waitFor((e) => e.type === "notice"); // the first SIGINT was handled
       child.kill("SIGINT");
       expect(await exit).toBe(130);
       const events = jsonLines(output());
       expect(events.find((e) => e.type === "step.failed" && e.stepId === "slow")).toMatchObject({ error: { code: "CANCELLED" } });
       const runId = events[0]!.runId as string;
-      const r = cutover(p.dir, ["resume", runId, "-o", "json"]);
+      const r = runCli(["resume", runId, "-o", "json"], { cwd: p.dir });
       expect(r.code).toBe(0);
       expect(jsonLines(r.stdout).filter((e) => e.type === "step.succeeded").map((e) => e.stepId)).toEqual(["slow", "next"]);
     } finally {
@@ -67,7 +61,7 @@ describe("signals", () => {
     try {
       const { exit, output } = await runUntilStarted(p.dir);
       const runId = jsonLines(output())[0]!.runId as string;
-      const watcher = cutoverAsync(p.dir, ["status", runId, "--watch", "-o", "json"]);
+      const watcher = startCli(["status", runId, "--watch", "-o", "json"], { cwd: p.dir }).child;
       let seen = "";
       watcher.stdout!.on("data", (d: Buffer) => (seen += d.toString()));
       const code = await new Promise<number | null>((resolve) => watcher.on("exit", (c) => resolve(c)));

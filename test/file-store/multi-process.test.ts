@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/core/errors.js";
 import { FileStore } from "../../src/providers/file/index.js";
 import { expectCode, startedEvent } from "../store-contract.js";
-import { runNode, transpileClosure, type Child } from "./child-process.js";
+import { runNode, type Child } from "../support/processes.js";
+import { transpileClosure } from "../support/transpile.js";
 import { tempDir } from "./helpers.js";
 
 let work: { dir: string; cleanup(): Promise<void> };
@@ -97,7 +98,7 @@ process.exit(0);
 
 beforeAll(async () => {
   work = await tempDir("cutover-mp-");
-  await transpileClosure("src/providers/file/file-store.ts", work.dir);
+  transpileClosure(["src/providers/file/file-store.ts"], work.dir);
   scripts = {} as typeof scripts;
   for (const [name, source] of Object.entries(SOURCES)) {
     const file = path.join(work.dir, `${name}.mjs`);

@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { drive, startRun } from "../../src/api/run.js";
-import { cutover, demoPlaybook } from "./cli.js";
+import { startCli } from "../support/cli.js";
+import { demoPlaybook } from "../support/demo-playbook.js";
 import { e2eSuite, expectReadsNeverFailed, schemaVersion, startEnvironment } from "./e2e-harness.js";
 
 const newStateDir = e2eSuite();
@@ -21,8 +22,8 @@ export function abortAtEachStep(steps: string[]): void {
       for (const step of steps) {
         const held = await drive(await startRun(demoPlaybook(stateDir, { holdAfter: step }), { stateDir, params: { grace: "0s" } }));
         expect(held.status, `run held after ${step}`).toBe("paused");
-        const abort = cutover(stateDir, ["abort", held.runId, "--reason", `test: abort after ${step}`]);
-        expect(await abort.done, `abort after ${step}`).toBe(1);
+        const abort = startCli(["abort", held.runId, "--reason", `test: abort after ${step}`], { stateDir, json: true });
+        expect((await abort.done).code, `abort after ${step}`).toBe(1);
         expect(abort.events.find((e) => e.type === "run.finished")?.outcome).toBe("aborted");
 
         const now = await client.status();

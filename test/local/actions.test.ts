@@ -12,7 +12,7 @@ import type { Json } from "../../src/core/json.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localProvider } from "../../src/providers/local/index.js";
 import { localUp } from "../../src/providers/local/lifecycle.js";
-import { makeContext, runAction, undoAction, type EnvEntry } from "./context.js";
+import { makeContext, runActionParsed, undoParsedAction, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
 
 const stateDir = tempDir("actions");
@@ -32,25 +32,25 @@ describe("local.* actions", () => {
   it("a dry run changes nothing", async () => {
     const dry = ctx();
     dry.ctx.dryRun = true;
-    await runAction(localDeploy, v2, dry.ctx);
-    await runAction(localSwap, { to: "green" }, dry.ctx);
+    await runActionParsed(localDeploy, v2, dry.ctx);
+    await runActionParsed(localSwap, { to: "green" }, dry.ctx);
     const status = await client.status();
     expect(status.live).toBe("blue");
     expect(status.slots.green.running).toBe(false);
-    expect(dry.checkpoints).toEqual([]);
+    expect(dry.seen.checkpoints).toEqual([]);
   });
 
   it("local.deploy is idempotent, refuses the live slot, and its undo stops what it started", async () => {
-    const first = await runAction(localDeploy, v2, ctx().ctx);
+    const first = await runActionParsed(localDeploy, v2, ctx().ctx);
     expect(first.result.outputs).toMatchObject({ slot: "green", live: "blue", version: "v2", changed: true });
     const pid = (await client.status()).slots.green.pid;
-    const second = await runAction(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
+    const second = await runActionParsed(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
     expect(second.result.outputs).toMatchObject({ slot: "green", changed: false });
     expect((await client.status()).slots.green.pid).toBe(pid);
 
-    await expect(runAction(localDeploy, { ...v2, slot: "blue" }, ctx().ctx)).rejects.toThrow(/live/);
+    await expect(runActionParsed(localDeploy, { ...v2, slot: "blue" }, ctx().ctx)).rejects.toThrow(/live/);
 
-    await undoAction(localDeploy, first.input, first.result.recorded as Json, ctx().ctx);
+    await undoParsedAction(localDeploy, first.input, first.result.recorded as Json, ctx().ctx);
     expect((await client.status()).slots.green.running).toBe(false);
   });
 
@@ -58,19 +58,19 @@ describe("local.* actions", () => {
     // Green runs v1 first; the release replaces it with v2.
     await client.deploy("green", { version: "v1", command: ["node", "demo/v1/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 });
     const first = ctx();
-    await runAction(localDeploy, v2, first.ctx);
-    expect(first.checkpoints).toEqual([{ slot: "green", live: "blue", previous: { version: "v1" } }]);
-    const resumed = await runAction(localDeploy, v2, ctx(first.checkpoints[0]).ctx);
+    await runActionParsed(localDeploy, v2, first.ctx);
+    expect(first.seen.checkpoints).toEqual([{ slot: "green", live: "blue", previous: { version: "v1" } }]);
+    const resumed = await runActionParsed(localDeploy, v2, ctx(first.seen.checkpoints[0]).ctx);
     expect(resumed.result.recorded).toEqual({ slot: "green", version: "v2", previous: { version: "v1" } });
     expect(resumed.result.outputs!.changed).toBe(false);
 
-    await undoAction(localDeploy, resumed.input, resumed.result.recorded as Json, ctx().ctx);
+    await undoParsedAction(localDeploy, resumed.input, resumed.result.recorded as Json, ctx().ctx);
     expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
   });
 
   it("local.deploy of an app that dies on start fails with its log, and leaves the live slot serving", async () => {
     const crashing = { version: "broken", command: ["node", "-e", "console.error('cannot open config'); process.exit(3)"], slot: "green" };
-    await expect(runAction(localDeploy, crashing, ctx().ctx)).rejects.toThrow(/exited with code 3 before becoming healthy[\s\S]*cannot open config/);
+    await expect(runActionParsed(localDeploy, crashing, ctx().ctx)).rejects.toThrow(/exited with code 3 before becoming healthy[\s\S]*cannot open config/);
     const status = await client.status();
     expect(status.live).toBe("blue");
     expect(status.slots.green).toMatchObject({ version: "broken", running: false });
@@ -80,45 +80,45 @@ describe("local.* actions", () => {
   });
 
   it("local.stop refuses the live slot, is idempotent, and its undo starts the slot again", async () => {
-    await expect(runAction(localStop, { slot: "blue" }, ctx().ctx)).rejects.toThrow(/live/);
-    const stopped = await runAction(localStop, { slot: "idle" }, ctx().ctx);
+    await expect(runActionParsed(localStop, { slot: "blue" }, ctx().ctx)).rejects.toThrow(/live/);
+    const stopped = await runActionParsed(localStop, { slot: "idle" }, ctx().ctx);
     expect(stopped.result.outputs).toMatchObject({ slot: "green", version: "v1", changed: true });
-    const again = await runAction(localStop, { slot: "green" }, ctx().ctx);
+    const again = await runActionParsed(localStop, { slot: "green" }, ctx().ctx);
     expect(again.result.outputs).toMatchObject({ slot: "green", changed: false });
-    await undoAction(localStop, stopped.input, stopped.result.recorded as Json, ctx().ctx);
+    await undoParsedAction(localStop, stopped.input, stopped.result.recorded as Json, ctx().ctx);
     expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
   });
 
   it("local.swap refuses a slot that is not healthy, and swapping to the live slot changes nothing", async () => {
     await client.stop("green", { drainTimeoutMs: 1000, killAfterMs: 2000 });
-    await expect(runAction(localSwap, { to: "green" }, ctx().ctx)).rejects.toThrow(/not running healthy/);
-    const same = await runAction(localSwap, { to: "blue" }, ctx().ctx);
+    await expect(runActionParsed(localSwap, { to: "green" }, ctx().ctx)).rejects.toThrow(/not running healthy/);
+    const same = await runActionParsed(localSwap, { to: "blue" }, ctx().ctx);
     expect(same.result.outputs).toMatchObject({ live: "blue", previous: "blue", changed: false });
     expect((await client.status()).live).toBe("blue");
   });
   it("undoes an interrupted local.stop from its checkpoint: the old version runs again", async () => {
     await client.deploy("green", { version: "v1", command: ["node", "demo/v1/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 });
     const first = ctx();
-    await runAction(localStop, { slot: "green" }, first.ctx);
+    await runActionParsed(localStop, { slot: "green" }, first.ctx);
     expect((await client.status()).slots.green.running).toBe(false);
-    await localStop.undoRun!(localStop.with.parse({ slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
+    await localStop.undoRun!(localStop.with.parse({ slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
     expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
     await client.stop("green", { drainTimeoutMs: 1000, killAfterMs: 2000 });
   });
 
   it("undoes an interrupted local.deploy from its checkpoint, and does nothing without one", async () => {
     const first = ctx();
-    await runAction(localDeploy, { ...v2, slot: "green" }, first.ctx);
+    await runActionParsed(localDeploy, { ...v2, slot: "green" }, first.ctx);
     expect((await client.status()).slots.green.running).toBe(true);
     // The journal has the checkpoint (slot, live, previous) but not the success.
-    await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
+    await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
     expect((await client.status()).slots.green.running).toBe(false);
     await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null });
     expect((await client.status()).slots.green.running).toBe(false);
   });
 
   it("undoes an interrupted local.swap from its checkpoint: only if the switch landed", async () => {
-    await runAction(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
+    await runActionParsed(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
     // The switch landed, then cutover died before journaling success: abort puts blue back.
     await client.setLive("green");
     await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: { from: "blue", to: "green" } });
@@ -127,7 +127,7 @@ describe("local.* actions", () => {
     const early = ctx();
     await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...early.ctx, recorded: null, lastCheckpoint: { from: "blue", to: "green" } });
     expect((await client.status()).live).toBe("blue");
-    expect(early.logs.join("\n")).toMatch(/did not leave green live/);
+    expect(early.seen.lines.join("\n")).toMatch(/did not leave green live/);
     // No checkpoint at all: it changed nothing.
     await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...ctx().ctx, recorded: null });
     expect((await client.status()).live).toBe("blue");
@@ -143,7 +143,7 @@ describe("local.* actions", () => {
     const slow = fetch(`${status.publicUrl}/slow`).then(async (r) => `${r.status} ${await r.text()}`);
     while ((await client.status()).slots.green.inFlight < 1) await new Promise((r) => setTimeout(r, 10));
     await client.setLive("blue");
-    await runAction(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
+    await runActionParsed(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
     expect(await slow).toBe("200 done");
     expect((await client.status()).slots.green).toMatchObject({ version: "v2", health: "healthy" });
   });

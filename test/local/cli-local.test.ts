@@ -1,16 +1,15 @@
 /** `cutover local up | status | down` through the built binary. */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "./cli.js";
+import { runCli } from "../support/cli.js";
 import { destroyLocal, ensureBuilt, tempDir } from "./env.js";
 
 const stateDir = tempDir("cli-local");
 
 function cutover(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, "--state-dir", stateDir, "--no-color", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  const r = runCli(["--no-color", ...args], { stateDir });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 beforeAll(() => ensureBuilt());

@@ -10,7 +10,7 @@ import { localProvider } from "../../src/providers/local/index.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localUp } from "../../src/providers/local/lifecycle.js";
 import type { LocalStatus } from "../../src/providers/local/types.js";
-import { makeContext, runAction, type EnvEntry } from "./context.js";
+import { makeContext, runActionParsed, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
 
 const stateDir = tempDir("drain");
@@ -52,7 +52,7 @@ describe("local.drain", () => {
     const first = slow("GET", 400);
     await inFlight(1);
     let laterDone = false;
-    const drain = runAction(localDrain, { slot: "blue", timeout: "10s" }, makeContext({ stateDir, baseDir: ROOT, environment }).ctx);
+    const drain = runActionParsed(localDrain, { slot: "blue", timeout: "10s" }, makeContext({ stateDir, baseDir: ROOT, environment }).ctx);
     await new Promise((r) => setTimeout(r, 50));
     const later = slow("GET", 1500).then((r) => ((laterDone = true), r));
     const { result } = await drain;
@@ -74,7 +74,7 @@ describe("local.drain", () => {
       const refused = await fetch(`${status.publicUrl}/orders`, { method: "POST", body: "{}" });
       expect(refused.status).toBe(503);
       expect(refused.headers.get("retry-after")).toBe("5");
-      const { result } = await runAction(localDrain, { slot: "live", requests: "writes" }, makeContext({ stateDir, baseDir: ROOT, environment }).ctx);
+      const { result } = await runActionParsed(localDrain, { slot: "live", requests: "writes" }, makeContext({ stateDir, baseDir: ROOT, environment }).ctx);
       expect(result.outputs).toMatchObject({ drained: true, pendingAtStart: 1 });
       const w = await write;
       expect(w.status).toBe(201);
@@ -91,8 +91,8 @@ describe("local.drain", () => {
     const held = slow("GET", 1000);
     await inFlight(1);
     const ctx = () => makeContext({ stateDir, baseDir: ROOT, environment }).ctx;
-    await expect(runAction(localDrain, { slot: "blue", timeout: "100ms" }, ctx())).rejects.toThrow(/still had requests in flight/);
-    const { result } = await runAction(localDrain, { slot: "blue", timeout: "100ms", onTimeout: "continue" }, ctx());
+    await expect(runActionParsed(localDrain, { slot: "blue", timeout: "100ms" }, ctx())).rejects.toThrow(/still had requests in flight/);
+    const { result } = await runActionParsed(localDrain, { slot: "blue", timeout: "100ms", onTimeout: "continue" }, ctx());
     expect(result.outputs).toMatchObject({ drained: false, pendingAtStart: 1 });
     await held;
   });
@@ -101,7 +101,7 @@ describe("local.drain", () => {
     const held = slow("GET", 800);
     await inFlight(1);
     const ac = new AbortController();
-    const drain = runAction(localDrain, { slot: "blue", timeout: "1m" }, makeContext({ stateDir, baseDir: ROOT, environment, signal: ac.signal }).ctx);
+    const drain = runActionParsed(localDrain, { slot: "blue", timeout: "1m" }, makeContext({ stateDir, baseDir: ROOT, environment, signal: ac.signal }).ctx);
     setTimeout(() => ac.abort(new Error("step timed out")), 100);
     await expect(drain).rejects.toThrow("step timed out");
     await held;

@@ -8,7 +8,8 @@
 import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseDocument, type YAMLMap, type YAMLSeq } from "yaml";
-import { cutover, demoPlaybook } from "./cli.js";
+import { startCli } from "../support/cli.js";
+import { demoPlaybook } from "../support/demo-playbook.js";
 import { e2eSuite, expectReadsNeverFailed, schemaVersion, startEnvironment } from "./e2e-harness.js";
 
 const newStateDir = e2eSuite();
@@ -24,24 +25,24 @@ describe("SIGKILL of cutover inside a step, then `cutover abort`", () => {
     steps.items.find((s) => s.get("id") === "swap")!.setIn(["with", "verify"], doc.createNode({ path: "/version", bodyContains: "never-there", timeout: "60s" }));
     fs.writeFileSync(playbook, doc.toString());
 
-    const run = cutover(stateDir, ["run", playbook, "--yes", "-p", "grace=0s"]);
+    const run = startCli(["run", playbook, "--yes", "-p", "grace=0s"], { stateDir, json: true });
     await run.waitFor((e) => e.type === "step.started" && e.stepId === "swap").catch((e: unknown) => {
       throw new Error(`${String(e)}\nevents: ${JSON.stringify(run.events.slice(-5))}`);
     });
     while ((await client.status()).live !== "green") await new Promise((r) => setTimeout(r, 20));
     run.child.kill("SIGKILL");
-    expect(await run.done).toBe(null);
+    expect((await run.done).code).toBe(null);
     const runId = run.events.find((e) => e.type === "run.started")!.runId!;
     // What the on-call sees first: the run is not running any more, whatever the journal's last word.
-    const shown = cutover(stateDir, ["status", runId]);
-    expect(await shown.done).toBe(0);
+    const shown = startCli(["status", runId], { stateDir, json: true });
+    expect((await shown.done).code).toBe(0);
     expect(shown.events[0]).toMatchObject({ type: "status", driverGone: true, state: { status: "running" } });
-    const listed = cutover(stateDir, ["runs"]);
-    expect(await listed.done).toBe(0);
+    const listed = startCli(["runs"], { stateDir, json: true });
+    expect((await listed.done).code).toBe(0);
     expect(listed.events[0]).toMatchObject({ type: "run", runId, status: "running", step: "swap", driverGone: true });
 
-    const abort = cutover(stateDir, ["abort", runId, "--reason", "test: killed mid-swap"]);
-    expect(await abort.done).toBe(1);
+    const abort = startCli(["abort", runId, "--reason", "test: killed mid-swap"], { stateDir, json: true });
+    expect((await abort.done).code).toBe(1);
     const undone = abort.events.filter((e) => e.type === "undo.succeeded").map((e) => e.stepId);
     expect(undone.slice(0, 2)).toEqual(["swap", "migrate"]);
     expect(undone).toContain("deploy");
@@ -59,18 +60,18 @@ describe("SIGKILL of cutover inside a step, then `cutover abort`", () => {
   it("killed while the old version waits out its grace period: abort brings it back before swapping to it", async () => {
     const stateDir = newStateDir();
     const { status, load, client } = await startEnvironment(stateDir);
-    const run = cutover(stateDir, ["run", demoPlaybook(stateDir), "--yes", "-p", "grace=30s"]);
+    const run = startCli(["run", demoPlaybook(stateDir), "--yes", "-p", "grace=30s"], { stateDir, json: true });
     await run.waitFor((e) => e.type === "step.started" && e.stepId === "stop-old");
     // Past its checkpoint, inside the grace period: kill cutover there, then stop blue as the
     // killed step was about to (the same state as a kill just after the stop).
     await new Promise((r) => setTimeout(r, 300));
     run.child.kill("SIGKILL");
-    expect(await run.done).toBe(null);
+    expect((await run.done).code).toBe(null);
     await client.stop("blue", { drainTimeoutMs: 1000, killAfterMs: 2000 });
     const runId = run.events.find((e) => e.type === "run.started")!.runId!;
 
-    const abort = cutover(stateDir, ["abort", runId, "--reason", "test: killed while stopping the old version"]);
-    expect(await abort.done).toBe(1);
+    const abort = startCli(["abort", runId, "--reason", "test: killed while stopping the old version"], { stateDir, json: true });
+    expect((await abort.done).code).toBe(1);
     expect(abort.events.filter((e) => e.type === "undo.succeeded").map((e) => e.stepId)[0]).toBe("stop-old");
     const now = await client.status();
     expect(now.live).toBe("blue");

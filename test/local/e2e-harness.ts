@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localUp } from "../../src/providers/local/lifecycle.js";
 import { LoadGenerator, type LoadReport } from "../../bench/local/loadgen.js";
-import { CLI } from "./cli.js";
+import { BIN } from "../support/cli.js";
 import { destroyLocal, ensureBuilt, tempDir } from "./env.js";
 
 /** Registers the suite's setup and teardown; returns a maker of state directories. */
@@ -19,7 +19,7 @@ export function e2eSuite(): () => string {
   const roots: string[] = [];
   beforeAll(() => {
     ensureBuilt();
-    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+    if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build`);
   });
   afterAll(async () => {
     for (const d of roots) await destroyLocal(path.join(d, "local"));

@@ -10,7 +10,8 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drive, startRun } from "../../src/api/run.js";
 import { LocalClient } from "../../src/providers/local/client.js";
-import { CLI, cutover, demoPlaybook } from "./cli.js";
+import { BIN, startCli } from "../support/cli.js";
+import { demoPlaybook } from "../support/demo-playbook.js";
 import { destroyLocal, ensureBuilt, tempDir } from "./env.js";
 
 const stateDir = tempDir("second");
@@ -18,7 +19,7 @@ const client = new LocalClient({ dir: path.join(stateDir, "local") });
 
 beforeAll(() => {
   ensureBuilt();
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  if (!fs.existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build`);
 });
 afterAll(async () => {
   await destroyLocal(path.join(stateDir, "local"));
@@ -35,8 +36,8 @@ describe("a second release", () => {
     expect(held.status).toBe("paused");
     expect((await client.status())).toMatchObject({ live: "blue", slots: { blue: { version: "v2" } } });
 
-    const abort = cutover(stateDir, ["abort", held.runId]);
-    expect(await abort.done).toBe(1);
+    const abort = startCli(["abort", held.runId], { stateDir, json: true });
+    expect((await abort.done).code).toBe(1);
     const now = await client.status();
     expect(now).toMatchObject({ live: "green", slots: { green: { version: "v2", health: "healthy" }, blue: { running: false } } });
     expect(now.flags).toEqual({ MaintenanceMode: false });

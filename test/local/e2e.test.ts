@@ -4,7 +4,8 @@
  * `resume`, which completes while reads never fail.
  */
 import { describe, expect, it } from "vitest";
-import { cutover, demoPlaybook, type CliEvent } from "./cli.js";
+import { startCli, type CliEvent } from "../support/cli.js";
+import { demoPlaybook } from "../support/demo-playbook.js";
 import { e2eSuite, expectReadsNeverFailed, schemaVersion, startEnvironment } from "./e2e-harness.js";
 
 const newStateDir = e2eSuite();
@@ -16,8 +17,8 @@ describe("cutover run playbooks/local-demo.yaml", () => {
     const stateDir = newStateDir();
     const { status, load, client } = await startEnvironment(stateDir);
     await sleep(200);
-    const run = cutover(stateDir, ["run", demoPlaybook(stateDir), "--yes", "-p", "grace=300ms"]);
-    expect(await run.done).toBe(0);
+    const run = startCli(["run", demoPlaybook(stateDir), "--yes", "-p", "grace=300ms"], { stateDir, json: true });
+    expect((await run.done).code).toBe(0);
     await sleep(200);
     const report = await load.stop();
 
@@ -46,23 +47,23 @@ describe("cutover run playbooks/local-demo.yaml", () => {
     const stateDir = newStateDir();
     const { status, load, client } = await startEnvironment(stateDir);
     const playbook = demoPlaybook(stateDir);
-    const first = cutover(stateDir, ["run", playbook, "--yes", "-p", "grace=1s"]);
+    const first = startCli(["run", playbook, "--yes", "-p", "grace=1s"], { stateDir, json: true });
     await first.waitFor((e) => e.type === "step.started" && e.stepId === "migrate");
     first.child.kill("SIGKILL");
-    expect(await first.done).toBe(null);
+    expect((await first.done).code).toBe(null);
     const runId = first.events.find((e) => e.type === "run.started")!.runId!;
     // Read-only mode stays on while nobody runs the release; the site keeps serving reads.
     expect((await client.status()).flags).toEqual({ MaintenanceMode: true });
     await sleep(300);
 
-    const second = cutover(stateDir, ["resume", runId, "--yes"]);
+    const second = startCli(["resume", runId, "--yes"], { stateDir, json: true });
     await second.waitFor((e) => e.type === "step.started" && e.stepId === "stop-old");
     second.child.kill("SIGKILL");
-    expect(await second.done).toBe(null);
+    expect((await second.done).code).toBe(null);
     await sleep(300);
 
-    const third = cutover(stateDir, ["resume", runId, "--yes"]);
-    expect(await third.done).toBe(0);
+    const third = startCli(["resume", runId, "--yes"], { stateDir, json: true });
+    expect((await third.done).code).toBe(0);
     const report = await load.stop();
     expectReadsNeverFailed(report);
     expect(report.samples.some((s) => s.version === "v2" && s.kind === "write" && s.status === 201)).toBe(true);

@@ -12,7 +12,7 @@ import type { Json } from "../../src/core/json.js";
 import { nginxProvider } from "../../src/providers/nginx/index.js";
 import { LoadGenerator } from "../../bench/local/loadgen.js";
 import { startNginx, type NginxFixture } from "../../bench/local/nginx-fixture.js";
-import { makeContext, runAction, undoAction, type EnvEntry } from "./context.js";
+import { makeContext, runActionParsed, undoParsedAction, type EnvEntry } from "../support/context.js";
 import { tempDir } from "./env.js";
 
 const dir = tempDir("nginx");
@@ -86,11 +86,11 @@ describe("nginx.swap", () => {
     }).start();
     await sleep(300);
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    const { input, result } = await runAction(nginxSwap, { to: "green", verify: { path: "/", bodyContains: "v2" } }, ctx);
+    const { input, result } = await runActionParsed(nginxSwap, { to: "green", verify: { path: "/", bodyContains: "v2" } }, ctx);
     expect(result.outputs).toEqual({ live: "green", previous: "blue" });
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toContain(`server ${green};`);
     await sleep(400);
-    await undoAction(nginxSwap, input, result.recorded as Json, ctx);
+    await undoParsedAction(nginxSwap, input, result.recorded as Json, ctx);
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toContain(`server ${blue};`);
     await sleep(400);
     const report = await load.stop();
@@ -105,55 +105,55 @@ describe("nginx.swap", () => {
 
   it("is idempotent: a second swap to the same slot rewrites nothing", async () => {
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, ctx);
+    await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, ctx);
     const written = fs.statSync(nginx.upstreamFile).mtimeMs;
-    const { result } = await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, ctx);
+    const { result } = await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, ctx);
     expect(result.outputs).toEqual({ live: "green", previous: "green" });
     expect(fs.statSync(nginx.upstreamFile).mtimeMs).toBe(written);
-    await runAction(nginxSwap, { to: "blue", verify: { bodyContains: "v1" } }, ctx);
+    await runActionParsed(nginxSwap, { to: "blue", verify: { bodyContains: "v1" } }, ctx);
   });
 
   it("reloads by SIGHUP to the master when given its pid file", async () => {
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ pidFile: nginx.pidFile, reload: ["false"] }) });
-    const { input, result } = await runAction(nginxSwap, { to: "idle", verify: { bodyContains: "v2" } }, ctx);
+    const { input, result } = await runActionParsed(nginxSwap, { to: "idle", verify: { bodyContains: "v2" } }, ctx);
     expect(result.outputs).toEqual({ live: "green", previous: "blue" });
-    await undoAction(nginxSwap, input, result.recorded as Json, ctx);
+    await undoParsedAction(nginxSwap, input, result.recorded as Json, ctx);
     expect(await (await fetch(nginx.publicUrl)).json()).toEqual({ version: "v1" });
   });
 
   it("resumed after a crash between its write and its success, still records and restores the file it replaced", async () => {
     const blueText = fs.readFileSync(nginx.upstreamFile, "utf8");
     const first = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
+    await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
     // The journal never saw the success: the step runs again with its checkpoint.
-    const again = makeContext({ stateDir: dir, baseDir: dir, environment: environment(), priorCheckpoint: first.checkpoints[0] });
-    const { input, result } = await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, again.ctx);
+    const again = makeContext({ stateDir: dir, baseDir: dir, environment: environment(), priorCheckpoint: first.seen.checkpoints[0] });
+    const { input, result } = await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, again.ctx);
     expect(result.recorded).toEqual({ previous: "blue", previousText: blueText });
-    await undoAction(nginxSwap, input, result.recorded as Json, again.ctx);
+    await undoParsedAction(nginxSwap, input, result.recorded as Json, again.ctx);
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
   });
 
   it("aborted after a crash between its write and its success, puts back the file it checkpointed", async () => {
     const blueText = fs.readFileSync(nginx.upstreamFile, "utf8");
     const first = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    await runAction(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
+    await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).not.toBe(blueText);
     // The journal holds the checkpoint but not the success: abort undoes from the checkpoint.
     const input = nginxSwap.with.parse({ to: "green", verify: { bodyContains: "v2" } });
     const abort = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
+    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
     expect(await (await fetch(nginx.publicUrl)).json()).toEqual({ version: "v1" });
     // Again (an abort resumed): the file is no longer the swap's, so nothing changes.
-    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.checkpoints[0] });
-    expect(abort.logs.join("\n")).toMatch(/nothing to undo/);
+    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
+    expect(abort.seen.lines.join("\n")).toMatch(/nothing to undo/);
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
   });
 
   it("keeps the previous file when nginx -t refuses the new one", async () => {
     const before = fs.readFileSync(nginx.upstreamFile, "utf8");
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ serverParams: "weight=0" }) });
-    await expect(runAction(nginxSwap, { to: "green" }, ctx)).rejects.toThrow(/nginx refused the new upstream file/);
+    await expect(runActionParsed(nginxSwap, { to: "green" }, ctx)).rejects.toThrow(/nginx refused the new upstream file/);
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(before);
     const res = await fetch(nginx.publicUrl);
     expect(await res.json()).toEqual({ version: "v1" });

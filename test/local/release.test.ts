@@ -15,7 +15,7 @@ import type { Json } from "../../src/core/json.js";
 import { localProvider } from "../../src/providers/local/index.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { LoadGenerator } from "../../bench/local/loadgen.js";
-import { makeContext, runAction, undoAction, type EnvEntry } from "./context.js";
+import { makeContext, runActionParsed, undoParsedAction, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
 
 const stateDir = tempDir("release");
@@ -32,7 +32,7 @@ afterAll(() => destroyLocal(path.join(stateDir, "local")));
 
 describe("local release under load", () => {
   it("serves every read, drops no connection, refuses writes only in maintenance", async () => {
-    const { result: deployed } = await runAction(
+    const { result: deployed } = await runActionParsed(
       localDeploy,
       { version: "v2", command: ["node", "demo/v2/server.js"], healthTimeout: "20s" },
       ctxFor("deploy").ctx,
@@ -48,13 +48,13 @@ describe("local release under load", () => {
     const maintenanceOnStart = Date.now();
     await client.set("MaintenanceMode", true);
     const maintenanceOnEnd = Date.now();
-    const { result: drained } = await runAction(localDrain, { slot: "blue", requests: "writes", timeout: "10s" }, ctxFor("drain").ctx);
+    const { result: drained } = await runActionParsed(localDrain, { slot: "blue", requests: "writes", timeout: "10s" }, ctxFor("drain").ctx);
     expect(drained.outputs!.drained).toBe(true);
 
-    const { result: migrated } = await runAction(migrateRun, { dir: "examples/migrations/local-demo", phase: "migrate", reversible: true }, ctxFor("migrate").ctx);
+    const { result: migrated } = await runActionParsed(migrateRun, { dir: "examples/migrations/local-demo", phase: "migrate", reversible: true }, ctxFor("migrate").ctx);
     expect(migrated.outputs!.applied).toBe(3);
     await sleep(200);
-    const { input: swapIn, result: swapped } = await runAction(localSwap, { to: "green", verify: { path: "/version", bodyContains: "v2" } }, ctxFor("swap").ctx);
+    const { input: swapIn, result: swapped } = await runActionParsed(localSwap, { to: "green", verify: { path: "/version", bodyContains: "v2" } }, ctxFor("swap").ctx);
     expect(swapped.recorded).toEqual({ previous: "blue", live: "green" });
     await sleep(200);
 
@@ -62,7 +62,7 @@ describe("local release under load", () => {
     await client.set("MaintenanceMode", false);
     const maintenanceOffEnd = Date.now();
     await sleep(300);
-    const { result: stopped } = await runAction(localStop, { slot: "blue", after: "100ms" }, ctxFor("stop").ctx);
+    const { result: stopped } = await runActionParsed(localStop, { slot: "blue", after: "100ms" }, ctxFor("stop").ctx);
     expect(stopped.outputs).toMatchObject({ slot: "blue", version: "v1", changed: true });
     await sleep(300);
 
@@ -90,8 +90,8 @@ describe("local release under load", () => {
     expect(accepted.some((s) => s.start > maintenanceOffEnd)).toBe(true);
 
     // Undo in reverse order brings blue back: stop -> restart v1; swap -> blue live.
-    await undoAction(localStop, localStop.with.parse({ slot: "blue" }), stopped.recorded as Json, ctxFor("stop").ctx);
-    await undoAction(localSwap, swapIn, swapped.recorded as Json, ctxFor("swap").ctx);
+    await undoParsedAction(localStop, localStop.with.parse({ slot: "blue" }), stopped.recorded as Json, ctxFor("stop").ctx);
+    await undoParsedAction(localSwap, swapIn, swapped.recorded as Json, ctxFor("swap").ctx);
     const status = await client.status();
     expect(status.live).toBe("blue");
     expect(status.slots.blue).toMatchObject({ version: "v1", health: "healthy" });
@@ -106,10 +106,10 @@ describe("local release under load", () => {
     await client.deploy(idle, { version: "v2", command: ["node", "demo/v2/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 20_000 });
     // First attempt: checkpointed, swapped, then "crashed" before its success was journaled.
     const first = ctxFor("swap");
-    await runAction(localSwap, { to: "idle" }, first.ctx);
-    expect(first.checkpoints).toEqual([{ from: live, to: idle }]);
+    await runActionParsed(localSwap, { to: "idle" }, first.ctx);
+    expect(first.seen.checkpoints).toEqual([{ from: live, to: idle }]);
     // The resumed attempt sees `idle` pointing the other way now; the checkpoint keeps it right.
-    const { result } = await runAction(localSwap, { to: "idle" }, ctxFor("swap", first.checkpoints[0]).ctx);
+    const { result } = await runActionParsed(localSwap, { to: "idle" }, ctxFor("swap", first.seen.checkpoints[0]).ctx);
     expect(result.recorded).toEqual({ previous: live, live: idle });
     expect((await client.status()).live).toBe(idle);
   });

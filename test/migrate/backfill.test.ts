@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateBackfill } from "../../src/actions/migrate-backfill.js";
 import { runBackfill } from "../../src/providers/sql/backfill.js";
 import { ChildEngine } from "./child.js";
-import { makeContext } from "./context.js";
+import { sqlContext } from "../support/context.js";
 import { DBS, q, qexec, scoped, testLog, type TestDb } from "./helpers.js";
 
 const ROWS = 3000;
@@ -34,7 +34,7 @@ describe.each(DBS)("migrate.backfill on %s", (_name, create) => {
   it("updates every row in batches with progress, and a completed backfill is not re-run", async () => {
     await seed(db, "bf_users");
     const client = scoped(db, "b1");
-    const ctx = makeContext(client);
+    const ctx = sqlContext(client);
     const input = migrateBackfill.with.parse({ table: "bf_users", key: "id", set: "email_lower = lower(email)", where: "email_lower is null", batchSize: 500, targetBatch: 0 });
     const out = await migrateBackfill.run(input, ctx);
     expect(out.outputs).toMatchObject({ rowsDone: ROWS, rowsTotal: ROWS, batches: ROWS / 500, alreadyDone: false });
@@ -42,7 +42,7 @@ describe.each(DBS)("migrate.backfill on %s", (_name, create) => {
     expect(Number(bad[0]?.n)).toBe(0);
     expect(ctx.log.lines.some((l) => /progress: bf_users: 3000\/3000 rows, \d+ rows\/s, ETA/.test(l))).toBe(true);
     expect(ctx.checkpoints.length).toBeGreaterThan(0);
-    const again = await migrateBackfill.run(input, makeContext(client));
+    const again = await migrateBackfill.run(input, sqlContext(client));
     expect(again.outputs).toMatchObject({ alreadyDone: true, batches: 0 });
   });
 

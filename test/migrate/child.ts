@@ -5,31 +5,10 @@
  * `node_modules` links to the repository's (for `pg` and better-sqlite3).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import ts from "typescript";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function transpileClosure(entries: string[], outDir: string): void {
-  const seen = new Set<string>();
-  const queue = entries.map((e) => path.join(repoRoot, e));
-  while (queue.length > 0) {
-    const file = queue.pop() as string;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const source = readFileSync(file, "utf8");
-    for (const m of source.matchAll(/from\s+"(\.{1,2}\/[^"]+)\.js"/g)) queue.push(path.resolve(path.dirname(file), `${m[1]}.ts`));
-    const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true }, fileName: file });
-    const out = path.join(outDir, path.relative(repoRoot, file)).replace(/\.ts$/, ".js");
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, outputText);
-  }
-  writeFileSync(path.join(outDir, "package.json"), '{ "type": "module" }\n');
-  symlinkSync(path.join(repoRoot, "node_modules"), path.join(outDir, "node_modules"), "dir");
-}
+import { transpileClosure } from "../support/transpile.js";
 
 /** The child's entry: reads a JSON job from argv, runs it, prints `started` / `done <json>` / `error <code> <message>`. */
 const CHILD_MAIN = `

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateBackfill } from "../../src/actions/migrate-backfill.js";
 import { migrateRun } from "../../src/actions/migrate-run.js";
-import { makeContext } from "./context.js";
+import { sqlContext } from "../support/context.js";
 import { createPgDb, createSqliteDb, q, qexec, type TestDb } from "./helpers.js";
 
 const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../examples/migrations");
@@ -18,7 +18,7 @@ describe("examples/migrations/users-rename on PostgreSQL", () => {
 
   it("expand, backfill, old-app writes, then a later gated contract", async () => {
     const client = db.client();
-    const ctx = (runId: string) => makeContext(client, { runId, baseDir: EXAMPLES });
+    const ctx = (runId: string) => sqlContext(client, { runId, baseDir: EXAMPLES });
     // v1 is live with its table and data, one name too long for the new column.
     await qexec(db, "create table users (id bigint primary key, name text not null, email text)");
     await qexec(db, `insert into users select i, 'user ' || i, 'u' || i || '@x' from generate_series(1, 500) i; insert into users values (501, repeat('x', 300), null)`);
@@ -63,14 +63,14 @@ describe("examples/migrations/local-demo on SQLite", () => {
        PRAGMA user_version = 1;`,
     );
     const w = migrateRun.with.parse({ dir: "local-demo", phase: "migrate", release: "v2", preserve: [{ table: "orders" }] });
-    const out = await migrateRun.run(w, makeContext(db.client(), { runId: "demo", baseDir: EXAMPLES }));
+    const out = await migrateRun.run(w, sqlContext(db.client(), { runId: "demo", baseDir: EXAMPLES }));
     expect(out.outputs?.applied).toBe(3);
     expect(await q(db, "select seat_type, remaining from seats_remaining order by seat_type")).toEqual([
       { seat_type: "general", remaining: 96 },
       { seat_type: "workshop", remaining: 8 },
     ]);
     expect(await q(db, "pragma user_version")).toEqual([{ user_version: 2 }]);
-    const again = await migrateRun.run(w, makeContext(db.client(), { runId: "demo-2", baseDir: EXAMPLES }));
+    const again = await migrateRun.run(w, sqlContext(db.client(), { runId: "demo-2", baseDir: EXAMPLES }));
     expect(again.outputs?.applied).toBe(0);
   });
 });

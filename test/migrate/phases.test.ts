@@ -7,7 +7,7 @@ import { journalExists, readJournal } from "../../src/providers/sql/journal.js";
 import { MigrationLease } from "../../src/providers/sql/lease.js";
 import { planMigrations, formatPlan } from "../../src/providers/sql/plan.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
-import { makeContext } from "./context.js";
+import { sqlContext } from "../support/context.js";
 import { DBS, q, qexec, scoped, tempFolders, type TestDb } from "./helpers.js";
 
 describe.each(DBS)("expand/contract, plan and checks on %s", (_name, create) => {
@@ -17,7 +17,7 @@ describe.each(DBS)("expand/contract, plan and checks on %s", (_name, create) => 
   });
   afterAll(() => db.drop());
   const folder = tempFolders();
-  const run = (client: ReturnType<typeof scoped>, runId: string, w: Record<string, unknown>) => migrateRun.run(migrateRun.with.parse(w), makeContext(client, { runId }));
+  const run = (client: ReturnType<typeof scoped>, runId: string, w: Record<string, unknown>) => migrateRun.run(migrateRun.with.parse(w), sqlContext(client, { runId }));
 
   it("ties expand and contract to the release: contract needs a later run and the previous version retired; a new expand waits for the contract", async () => {
     const client = scoped(db, "ph1");
@@ -77,7 +77,7 @@ describe.each(DBS)("expand/contract, plan and checks on %s", (_name, create) => 
     expect(await journalExists(conn, client.sql)).toBe(false);
     // Another holder takes the lease; a dry run still works and does not wait.
     const holder = await MigrationLease.acquire(client, conn, { runId: "holder", ttlMs: 60_000, waitMs: 0 });
-    const ctx = makeContext(client, { dryRun: true });
+    const ctx = sqlContext(client, { dryRun: true });
     const out = await migrateRun.run(migrateRun.with.parse({ dir, phase: "expand", preserve: [{ table: "planned" }] }), ctx);
     expect(out.outputs).toMatchObject({ pending: 2, scripts: ["0001_idx.expand.sql", "0002_type.expand.sql"], problems: 1 });
     const text = ctx.log.lines.join("\n");
@@ -102,16 +102,16 @@ describe.each(DBS)("expand/contract, plan and checks on %s", (_name, create) => 
       "checks/a.sql": "-- cutover:check E_A\n-- cutover:message Fix A.\nselect id from kept where v = 'a'",
     });
     const check = migrateCheck.with.parse({ dir, checks: [{ code: "E_B", message: "Fix B.", query: "select id from kept where v = 'b'" }] });
-    await expect(migrateCheck.run(check, makeContext(client))).rejects.toThrow(/E_A: Fix A\.[\s\S]*E_B: Fix B\./);
-    const acked = await migrateCheck.run(migrateCheck.with.parse({ ...check, acknowledge: ["E_A", "E_B"] }), makeContext(client));
+    await expect(migrateCheck.run(check, sqlContext(client))).rejects.toThrow(/E_A: Fix A\.[\s\S]*E_B: Fix B\./);
+    const acked = await migrateCheck.run(migrateCheck.with.parse({ ...check, acknowledge: ["E_A", "E_B"] }), sqlContext(client));
     expect(acked.outputs).toEqual({ pending: 1, acknowledged: ["E_A", "E_B"] });
 
     const w = { preserve: [{ table: "kept" }, { name: "b-rows", query: "select id, v from kept where v = 'b'" }] };
-    await migrateValidate.run(migrateValidate.with.parse({ ...w, mode: "snapshot" }), makeContext(client, { runId: "v1" }));
+    await migrateValidate.run(migrateValidate.with.parse({ ...w, mode: "snapshot" }), sqlContext(client, { runId: "v1" }));
     await qexec(db, "update kept set v = 'c' where id = 2");
-    await expect(migrateValidate.run(migrateValidate.with.parse({ ...w, mode: "compare" }), makeContext(client, { runId: "v1" }))).rejects.toThrow(
+    await expect(migrateValidate.run(migrateValidate.with.parse({ ...w, mode: "compare" }), sqlContext(client, { runId: "v1" }))).rejects.toThrow(
       /data preservation failed for kept, b-rows/,
     );
-    await expect(migrateValidate.run(migrateValidate.with.parse({ ...w, mode: "compare" }), makeContext(client, { runId: "other" }))).rejects.toThrow(/no snapshot/);
+    await expect(migrateValidate.run(migrateValidate.with.parse({ ...w, mode: "compare" }), sqlContext(client, { runId: "other" }))).rejects.toThrow(/no snapshot/);
   });
 });

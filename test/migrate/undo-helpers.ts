@@ -3,13 +3,13 @@ import { migrateRun } from "../../src/actions/migrate-run.js";
 import type { Json } from "../../src/core/json.js";
 import type { SqlClient } from "../../src/providers/sql/driver.js";
 import { readJournal } from "../../src/providers/sql/journal.js";
-import { makeContext } from "./context.js";
+import { sqlContext } from "../support/context.js";
 import { q, type TestDb } from "./helpers.js";
 
-export const act = (client: SqlClient, runId: string, w: Record<string, unknown>) => migrateRun.run(migrateRun.with.parse(w), makeContext(client, { runId }));
+export const act = (client: SqlClient, runId: string, w: Record<string, unknown>) => migrateRun.run(migrateRun.with.parse(w), sqlContext(client, { runId }));
 
 export async function undo(client: SqlClient, runId: string, w: Record<string, unknown>, recorded: Json | undefined) {
-  const ctx = makeContext(client, { runId });
+  const ctx = sqlContext(client, { runId });
   await migrateRun.undoRun!(migrateRun.with.parse(w), { ...ctx, recorded: recorded ?? null });
   return ctx.log.lines;
 }

@@ -8,7 +8,7 @@ import { isCutoverError } from "../../src/core/errors.js";
 import { migrationStatus, resolveScript } from "../../src/providers/sql/admin.js";
 import { insertJournalRow } from "../../src/providers/sql/journal.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
-import { makeContext } from "./context.js";
+import { sqlContext } from "../support/context.js";
 import { rewriteFile } from "./files.js";
 import { DBS, q, qexec, scoped, tempFolders, type TestDb } from "./helpers.js";
 import { act, journal, tableExists, undo } from "./undo-helpers.js";
@@ -39,13 +39,13 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
     expect(await journal(client)).toEqual([]);
 
     // So does the preflight, read-only; `reversible` there needs the phase it is about.
-    const check = await migrateCheck.run(migrateCheck.with.parse({ dir, phase: "expand", reversible: true }), makeContext(client, { runId: "run-m" })).catch((e: unknown) => e);
+    const check = await migrateCheck.run(migrateCheck.with.parse({ dir, phase: "expand", reversible: true }), sqlContext(client, { runId: "run-m" })).catch((e: unknown) => e);
     expect((check as Error).message).toContain("add 0002_two.expand.undo.sql");
     expect(migrateCheck.with.safeParse({ dir, reversible: true }).error?.issues[0]?.message).toMatch(/set `phase` too/);
     expect(await journal(client)).toEqual([]);
 
     // The dry run reports the same problem without changing anything.
-    const ctx = makeContext(client, { runId: "run-m", dryRun: true });
+    const ctx = sqlContext(client, { runId: "run-m", dryRun: true });
     const dry = await migrateRun.run(migrateRun.with.parse({ dir, phase: "expand", reversible: true }), ctx);
     expect(dry.outputs?.problems).toBe(2);
     expect(ctx.log.lines.join("\n")).toMatch(/problem: .*0002_two\.expand\.sql: no undo script/);

@@ -5,7 +5,7 @@ import { isCutoverError } from "../../src/core/errors.js";
 import { migrationStatus } from "../../src/providers/sql/admin.js";
 import { formatPlan, planMigrations } from "../../src/providers/sql/plan.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
-import { makeContext } from "./context.js";
+import { sqlContext } from "../support/context.js";
 import { DBS, q, qexec, scoped, tempFolders, type TestDb } from "./helpers.js";
 import { act, hasColumn, journal, tableExists, undo } from "./undo-helpers.js";
 
@@ -69,7 +69,7 @@ describe.each(DBS)("reversible migrate.run on %s", (_name, create) => {
     const { status } = await migrationStatus(client, loadScriptFolder(dir));
     expect(status.scripts.map((s) => s.state)).toEqual(["undone", "undone", "undone"]);
     expect(status.pending.length).toBe(3);
-    const check = await migrateCheck.run(migrateCheck.with.parse({ dir, phase: "expand" }), makeContext(client, { runId: "run-c" }));
+    const check = await migrateCheck.run(migrateCheck.with.parse({ dir, phase: "expand" }), sqlContext(client, { runId: "run-c" }));
     expect(check.outputs?.pending).toBe(3);
 
     // The engine may call undo again (a resumed abort): nothing is undone twice.

@@ -17,7 +17,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { filesUnder, mapLimit, requireBuilt, ROOT, runInOneProcess, spawnCli, tempDir, type CliResult } from "./cli.js";
+import { mapLimit, requireBuilt, ROOT, runInOneProcess, startCli, type CliResult } from "../support/cli.js";
+import { filesUnder, tempDir } from "../support/files.js";
 
 const FIXTURES = path.join(ROOT, "test/fixtures/malformed");
 const MARKER = "ran-marker";
@@ -76,7 +77,7 @@ beforeAll(async () => {
   requireBuilt();
   const sample = cases.filter((c) => SPAWNED.has(c.name));
   const [spawned, results] = await Promise.all([
-    mapLimit(sample, 2, (c) => spawnCli(["run", c.name, "--state-dir", spawnedStateDir(c)], c.dir)),
+    mapLimit(sample, 2, (c) => startCli(["run", c.name, "--state-dir", spawnedStateDir(c)], { cwd: c.dir }).done),
     runInOneProcess(
       cases.flatMap((c) => [
         { cwd: c.dir, args: ["run", c.name, "--state-dir", stateDir(c)] },
@@ -178,7 +179,7 @@ describe("the harness itself", () => {
     const dir = path.join(root, "control");
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, "ok.yaml"), 'version: 1\nname: control\nsteps:\n  - id: marker\n    action: exec\n    with: { command: ["touch", "ran-marker"] }\n');
-    const r = await spawnCli(["run", "ok.yaml", "--state-dir", path.join(dir, "state")], dir);
+    const r = await startCli(["run", "ok.yaml", "--state-dir", path.join(dir, "state")], { cwd: dir }).done;
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(path.join(dir, MARKER))).toBe(true);
     expect(filesUnder(path.join(dir, "state", "runs")).length).toBe(1);

@@ -1,42 +1,6 @@
-/**
- * Test helpers for the generic actions: real child processes, a real local
- * HTTP server, and "is this process gone" checks.
- */
+/** A real loopback HTTP server answering from a script of replies, recording what it was sent. */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
-import { isCutoverError, type CutoverError } from "../../src/core/errors.js";
-
-/** argv running a Node script: [node, -e, script]. */
-export function nodeScript(script: string, ...args: string[]): string[] {
-  return [process.execPath, "-e", script, ...args];
-}
-
-/** Poll `check` every 10 ms until it is truthy, failing after `ms`. */
-export async function waitFor<T>(check: () => T | undefined | false, ms = 5_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = check();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`condition not met within ${ms} ms`);
-}
-
-/** Whether a pid is a live process (a zombie awaiting its reaper counts as gone). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return true;
-  }
-}
 
 export interface Reply {
   status: number;
@@ -87,14 +51,4 @@ export async function startServer(replies: Reply[] | ((n: number, req: http.Inco
         server.close(() => resolve());
       }),
   };
-}
-
-/** The CutoverError a promise rejects with (fails the test if it resolves or rejects with something else). */
-export async function failureOf(p: Promise<unknown>): Promise<CutoverError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isCutoverError(e)) throw new Error(`expected a CutoverError, got ${String(e)}`);
-  return e;
 }
