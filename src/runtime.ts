@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import { actions, findAction } from "./actions/registry.js";
-import type { ProviderDefinition } from "./core/provider.js";
+import { offers, type ProviderDefinition } from "./core/provider.js";
 import type { Actor } from "./engine/events.js";
 import type { Json } from "./core/json.js";
 import type { Redactor } from "./engine/redact.js";
@@ -14,7 +14,7 @@ import type { RunStore } from "./core/run-store.js";
 import { CutoverError, ErrorCode } from "./core/errors.js";
 import type { Registries, LoadedPlaybook } from "./playbook/validate.js";
 import { IMPLICIT_ENVIRONMENT } from "./playbook/schema.js";
-import { Capability } from "./core/capabilities.js";
+import { RunState, type CapabilityToken } from "./core/capabilities.js";
 import { findProvider, providers } from "./providers/registry.js";
 
 export const registries: Registries = {
@@ -66,6 +66,9 @@ export class ProviderSet {
     return IMPLICIT_ENVIRONMENT[target];
   }
 
+  provider<T>(target: string, capability: CapabilityToken<T>): Promise<T>;
+  /** For the engine, which passes an action's token on as a name. */
+  provider(target: string, capability: string): Promise<unknown>;
   provider(target: string, capability: string): Promise<unknown> {
     const entry = this.entry(target);
     if (!entry) {
@@ -73,7 +76,7 @@ export class ProviderSet {
     }
     const def = findProvider(entry.provider) as ProviderDefinition<unknown, unknown> | undefined;
     if (!def) return Promise.reject(new CutoverError(ErrorCode.Config, `unknown provider "${entry.provider}" for environment.${target}`));
-    if (!def.capabilities.includes(capability)) {
+    if (!offers(def, capability)) {
       return Promise.reject(new CutoverError(ErrorCode.Config, `environment.${target} (provider ${entry.provider}) does not provide ${capability}`));
     }
     let client = this.clients.get(target);
@@ -116,7 +119,7 @@ export class ProviderSet {
 
   /** The run store of `environment.state` (the file store by default). */
   async store(): Promise<RunStore> {
-    return (await this.provider("state", Capability.state)) as RunStore;
+    return this.provider("state", RunState);
   }
 
   async close(): Promise<void> {

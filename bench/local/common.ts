@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
-import type { LocalStatus } from "../../src/providers/local/types.js";
+import type { LocalStatus } from "../../src/core/slots.js";
 
 export async function withLocalEnvironment<T>(fn: (status: LocalStatus, stateDir: string) => Promise<T>): Promise<T> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-bench-"));

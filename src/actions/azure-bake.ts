@@ -16,7 +16,7 @@ import { PRODUCTION } from "../providers/azure/appservice-types.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
 import { sleep, throwIfAborted } from "./support/abort.js";
-import { appField, appserviceTargetField, resolveSlot, slotLabel } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotLabel, appserviceProvider } from "./azure-common.js";
 import { siteGet } from "./azure-site-request.js";
 
 const AzureBakeWith = z
@@ -46,7 +46,7 @@ export const azureBake = defineAction({
   with: AzureBakeWith,
   idempotent: true,
   undo: "none",
-  provider: { capability: "appservice", defaultTarget: "app" },
+  provider: appserviceProvider,
   describe: (input) => `watch ${slotLabel(input)} on ${input.path} for ${formatDuration(parseDuration(input.duration))}`,
 
   async run(input, ctx): Promise<ActionResult> {

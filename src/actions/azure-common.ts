@@ -7,13 +7,16 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { CutoverError, ErrorCode } from "../core/errors.js";
-import { APPSERVICE_CAPABILITY } from "../providers/azure/appservice-provider.js";
+import { AppService } from "../providers/azure/appservice-provider.js";
 import type { AppServiceSlots } from "../providers/azure/appservice-client.js";
 import { PRODUCTION, type SlotInfo } from "../providers/azure/appservice-types.js";
 import type { ActionContext } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 
 export const DEFAULT_APPSERVICE_TARGET = "app";
+
+/** The `provider` of every azure.* slot action. */
+export const appserviceProvider = { capability: AppService, defaultTarget: DEFAULT_APPSERVICE_TARGET };
 
 export const appserviceTargetField = z
   .string()
@@ -24,7 +27,7 @@ export const slotField = z.string().min(1).optional().describe("The deployment s
 export const targetSlotField = z.string().min(1).default(PRODUCTION).describe("The slot to swap with (default `production`).");
 
 export async function appservice(ctx: Pick<ActionContext, "provider">, target: string): Promise<AppServiceSlots> {
-  return ctx.provider<AppServiceSlots>(target, APPSERVICE_CAPABILITY);
+  return ctx.provider(target, AppService);
 }
 
 export interface SlotRef {

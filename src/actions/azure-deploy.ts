@@ -19,7 +19,7 @@
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, isWithheld, journalValue, resolveSlot, slotField, type Withheld, slotLabel } from "./azure-common.js";
+import { appField, appserviceTargetField, isWithheld, journalValue, resolveSlot, slotField, type Withheld, slotLabel, appserviceProvider } from "./azure-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const PACKAGE_SETTING = "WEBSITE_RUN_FROM_PACKAGE";
@@ -73,7 +73,7 @@ export const azureDeploy = defineAction({
   idempotent: true,
   undo: "recorded",
   undoIncomplete: true,
-  provider: { capability: "appservice", defaultTarget: "app" },
+  provider: appserviceProvider,
   describe: (input) =>
     `deploy ${input.image ? `image ${input.image}` : input.package ? "a package" : "app settings"} to ${slotLabel(input)}`,
 

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import type { QueueDepthClient } from "../providers/azure/queue-provider.js";
+import { QueueDepth } from "../core/capabilities.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
 import { sleep } from "./support/abort.js";
@@ -28,11 +28,11 @@ export const azureQueueDrain = defineAction({
   with: AzureQueueDrainWith,
   idempotent: true,
   undo: "none",
-  provider: { capability: "queue", defaultTarget: "queue" },
+  provider: { capability: QueueDepth, defaultTarget: "queue" },
   describe: (input) => `wait until queue ${input.queue ?? `of ${input.target}`} is empty`,
 
   async run(input, ctx): Promise<ActionResult> {
-    const client = await ctx.provider<QueueDepthClient>(input.target, "queue");
+    const client = await ctx.provider(input.target, QueueDepth);
     const queue = input.queue ?? client.defaultQueue;
     const deadline = Date.now() + parseDuration(input.timeout);
     const interval = parseDuration(input.interval);

@@ -4,7 +4,7 @@
  * `resume:` policy (restarting twice is usually harmless: `resume: rerun`).
  */
 import { defineAction, type ActionResult } from "../core/action.js";
-import { resolveSlot, slotLabel } from "./azure-common.js";
+import { resolveSlot, slotLabel, appserviceProvider } from "./azure-common.js";
 import { slotPowerWith } from "./azure-slot-power.js";
 
 export const azureRestartSlot = defineAction({
@@ -14,7 +14,7 @@ export const azureRestartSlot = defineAction({
   with: slotPowerWith,
   idempotent: false,
   undo: "none",
-  provider: { capability: "appservice", defaultTarget: "app" },
+  provider: appserviceProvider,
   describe: (input) => `restart ${slotLabel(input)}`,
 
   async run(input, ctx): Promise<ActionResult> {

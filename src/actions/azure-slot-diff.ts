@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel, appserviceProvider } from "./azure-common.js";
 
 const AzureSlotDiffWith = z
   .object({
@@ -62,7 +62,7 @@ export const azureSlotDiff = defineAction({
   with: AzureSlotDiffWith,
   idempotent: true,
   undo: "none",
-  provider: { capability: "appservice", defaultTarget: "app" },
+  provider: appserviceProvider,
   describe: (input) => `diff settings of ${slotLabel(input)} against ${input.targetSlot}`,
 
   async run(input, ctx): Promise<ActionResult> {

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel, appserviceProvider } from "./azure-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const SlotPowerWith = z
@@ -35,7 +35,7 @@ export function defineSlotStateAction(op: "start" | "stop") {
     idempotent: true,
     undo: "recorded",
     undoIncomplete: true,
-    provider: { capability: "appservice", defaultTarget: "app" },
+    provider: appserviceProvider,
     describe: (input) => `${op} ${slotLabel(input)}`,
 
     async run(input, ctx): Promise<ActionResult> {

@@ -11,7 +11,7 @@
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel, appserviceProvider } from "./azure-common.js";
 
 const AzureSwapPreviewWith = z
   .object({
@@ -34,7 +34,7 @@ export const azureSwapPreview = defineAction({
   undo: "recorded",
   // Its undo reconciles from the slot's state (a pending preview towards targetSlot), so it needs no record.
   undoIncomplete: true,
-  provider: { capability: "appservice", defaultTarget: "app" },
+  provider: appserviceProvider,
   describe: (input) => `apply ${input.targetSlot}'s slot settings to ${slotLabel(input)} (swap preview)`,
 
   async run(input, ctx): Promise<ActionResult> {

@@ -22,7 +22,7 @@ import type { Json } from "../core/json.js";
 import type { SlotInfo } from "../providers/azure/appservice-types.js";
 import { translateAzureError } from "../providers/azure/errors.js";
 import { defineAction, type ActionContext, type ActionResult, type UndoContext } from "../core/action.js";
-import { appField, appserviceTargetField, isConflict, resolveSlot, slotField, swappedSince, targetSlotField, waitForSwapToLand, slotLabel, type SlotRef } from "./azure-common.js";
+import { appField, appserviceTargetField, isConflict, resolveSlot, slotField, swappedSince, targetSlotField, waitForSwapToLand, slotLabel, type SlotRef, appserviceProvider } from "./azure-common.js";
 
 const AzureSwapWith = z
   .object({
@@ -84,7 +84,7 @@ export const azureSwap = defineAction({
   idempotent: true,
   undo: "recorded",
   undoIncomplete: true,
-  provider: { capability: "appservice", defaultTarget: "app" },
+  provider: appserviceProvider,
   describe: (input) => `swap ${slotLabel(input)} into ${input.targetSlot}`,
 
   async run(input, ctx): Promise<ActionResult> {

@@ -11,7 +11,7 @@ import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
 import { sleep, throwIfAborted } from "./support/abort.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel } from "./azure-common.js";
+import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel, appserviceProvider } from "./azure-common.js";
 import { siteGet } from "./azure-site-request.js";
 
 const AzureWarmupWith = z
@@ -37,7 +37,7 @@ export const azureWarmup = defineAction({
   with: AzureWarmupWith,
   idempotent: true,
   undo: "none",
-  provider: { capability: "appservice", defaultTarget: "app" },
+  provider: appserviceProvider,
   describe: (input) => `warm up ${slotLabel(input)} on ${input.path} (expect ${input.expectStatus.join("/")})`,
 
   async run(input, ctx): Promise<ActionResult> {

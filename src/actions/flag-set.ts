@@ -17,7 +17,7 @@
  */
 import { z } from "zod";
 import type { Json } from "../core/json.js";
-import type { FlagStore } from "../core/capabilities.js";
+import { Flags } from "../core/capabilities.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { jsonEqual, preview, redactJson } from "./support/json.js";
 
@@ -53,11 +53,11 @@ export const flagSet = defineAction({
   undo: "recorded",
   // Interrupted between its write and its success (maintenance mode left on): abort restores from the checkpoint.
   undoIncomplete: true,
-  provider: { capability: "flags", defaultTarget: DEFAULT_TARGET },
+  provider: { capability: Flags, defaultTarget: DEFAULT_TARGET },
   describe: (input) => `set flag ${input.name} to ${preview(input.value as Json)} in ${input.target}`,
 
   async run(input, ctx): Promise<ActionResult> {
-    const store = await ctx.provider<FlagStore>(input.target, "flags");
+    const store = await ctx.provider(input.target, Flags);
     const value = input.value as Json;
     const current = await store.get(input.name, { signal: ctx.signal });
     const holdsValue = current.value !== undefined && jsonEqual(current.value, value);
@@ -104,7 +104,7 @@ export const flagSet = defineAction({
       ctx.log.info(`${rec.name} was already ${preview(wrote)} before this step: nothing to restore`);
       return;
     }
-    const store = await ctx.provider<FlagStore>(input.target, "flags");
+    const store = await ctx.provider(input.target, Flags);
     const current = await store.get(rec.name, { signal: ctx.signal });
     const restored = rec.existed ? current.value !== undefined && jsonEqual(current.value, rec.previous as Json) : current.value === undefined;
     if (restored) {

@@ -4,9 +4,9 @@
  */
 import http from "node:http";
 import { z } from "zod";
-import type { LocalClient } from "../providers/local/client.js";
-import { LocalCapability } from "../providers/local/index.js";
-import { isSlotName, otherSlot, type LocalStatus, type SlotName } from "../providers/local/types.js";
+import { LocalProxy, LocalSlots } from "../core/capabilities.js";
+import type { LocalProxyClient, LocalSlotsClient } from "../core/local-environment.js";
+import { isSlotName, otherSlot, type LocalStatus, type SlotName } from "../core/slots.js";
 import type { Json } from "../core/json.js";
 import type { ActionContext } from "../core/action.js";
 
@@ -30,8 +30,16 @@ export function resolveSlot(ref: SlotRef, status: LocalStatus): SlotName {
   return ref;
 }
 
-export function localClient(ctx: Pick<ActionContext, "provider">, target: string | undefined, capability: string = LocalCapability.app): Promise<LocalClient> {
-  return ctx.provider<LocalClient>(target ?? DEFAULT_TARGET, capability);
+/** The `provider` of local.deploy and local.stop, and how they reach it. */
+export const slotsProvider = { capability: LocalSlots, defaultTarget: DEFAULT_TARGET };
+export function localSlots(ctx: Pick<ActionContext, "provider">, target: string | undefined): Promise<LocalSlotsClient> {
+  return ctx.provider(target ?? DEFAULT_TARGET, LocalSlots);
+}
+
+/** The `provider` of local.swap and local.drain, and how they reach it. */
+export const proxyProvider = { capability: LocalProxy, defaultTarget: DEFAULT_TARGET };
+export function localProxy(ctx: Pick<ActionContext, "provider">, target: string | undefined): Promise<LocalProxyClient> {
+  return ctx.provider(target ?? DEFAULT_TARGET, LocalProxy);
 }
 
 /** A field of an earlier attempt's checkpoint, if it was a slot name. */

@@ -15,10 +15,10 @@ import { z } from "zod";
 import { parseDuration } from "../playbook/duration.js";
 import { isCutoverError, ErrorCode } from "../core/errors.js";
 import type { Json } from "../core/json.js";
-import type { AppSpec } from "../providers/local/types.js";
+import type { AppSpec } from "../core/slots.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { argvField, durationField } from "./support/schemas.js";
-import { checkpointSlot, localClient, localTargetField, resolveSlot } from "./local-common.js";
+import { checkpointSlot, localSlots, slotsProvider, localTargetField, resolveSlot } from "./local-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const LocalDeployWith = z
@@ -46,11 +46,11 @@ export const localDeploy = defineAction({
   undo: "recorded",
   // Interrupted while starting the app: abort still takes the idle slot back to what it ran (the checkpoint says what).
   undoIncomplete: true,
-  provider: { capability: "app", defaultTarget: "app" },
+  provider: slotsProvider,
   describe: (input) => `deploy ${input.version} into the ${input.slot} slot of ${input.target ?? "app"} and wait for ${input.healthPath}`,
 
   async run(input, ctx): Promise<ActionResult> {
-    const client = await localClient(ctx, input.target);
+    const client = await localSlots(ctx, input.target);
     if (ctx.dryRun) {
       ctx.log.info(`would deploy ${input.version} into the ${input.slot} slot`);
       return { outputs: {} };
@@ -100,7 +100,7 @@ export const localDeploy = defineAction({
     const rec = (recordOrCheckpoint(ctx) ?? {}) as { slot?: string; previous?: { version?: string } | null };
     const slot = checkpointSlot(rec as Json, "slot");
     if (!slot) return;
-    const client = await localClient(ctx, _input.target);
+    const client = await localSlots(ctx, _input.target);
     const status = await client.status(ctx.signal);
     if (status.live === slot) {
       throw new ActionFailure(`slot ${slot} is live; swap back before undoing its deploy`, { retryable: false });

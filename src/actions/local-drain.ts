@@ -13,7 +13,7 @@ import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
-import { localClient, localTargetField, resolveSlot, slotRefField } from "./local-common.js";
+import { localProxy, proxyProvider, localTargetField, resolveSlot, slotRefField } from "./local-common.js";
 
 const LocalDrainWith = z
   .object({
@@ -33,11 +33,11 @@ export const localDrain = defineAction({
   with: LocalDrainWith,
   idempotent: true,
   undo: "none",
-  provider: { capability: "lb", defaultTarget: "app" },
+  provider: proxyProvider,
   describe: (input) => `wait until ${input.requests === "writes" ? "writes" : "requests"} in flight on the ${input.slot} slot have ended (at most ${input.timeout})`,
 
   async run(input, ctx): Promise<ActionResult> {
-    const client = await localClient(ctx, input.target, "lb");
+    const client = await localProxy(ctx, input.target);
     if (ctx.dryRun) {
       ctx.log.info(`would wait for the ${input.slot} slot to drain`);
       return { outputs: {} };

@@ -12,7 +12,7 @@ import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
-import { checkpointSlot, checkpointString, localClient, localTargetField, resolveSlot } from "./local-common.js";
+import { checkpointSlot, checkpointString, localSlots, slotsProvider, localTargetField, resolveSlot } from "./local-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const LocalStopWith = z
@@ -34,11 +34,11 @@ export const localStop = defineAction({
   undo: "recorded",
   // Interrupted in its grace period or while stopping: abort must still bring the old version back before swapping to it.
   undoIncomplete: true,
-  provider: { capability: "app", defaultTarget: "app" },
+  provider: slotsProvider,
   describe: (input) => `stop the ${input.slot} slot of ${input.target ?? "app"}${parseDuration(input.after) > 0 ? ` after ${input.after}` : ""}`,
 
   async run(input, ctx): Promise<ActionResult> {
-    const client = await localClient(ctx, input.target);
+    const client = await localSlots(ctx, input.target);
     if (ctx.dryRun) {
       ctx.log.info(`would stop the ${input.slot} slot`);
       return { outputs: {} };
@@ -69,7 +69,7 @@ export const localStop = defineAction({
     const slot = checkpointSlot(rec, "slot");
     const version = checkpointString(rec, "version");
     if (!slot || !version) return;
-    const client = await localClient(ctx, input.target);
+    const client = await localSlots(ctx, input.target);
     ctx.log.info(`starting ${version} again in ${slot}`);
     await client.revive(slot, version, ctx.signal);
   },

@@ -11,12 +11,11 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import type { LocalClient } from "../providers/local/client.js";
-import type { SlotName } from "../providers/local/types.js";
+import type { SlotName } from "../core/slots.js";
 import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
-import { checkpointSlot, localClient, localTargetField, probe, resolveSlot } from "./local-common.js";
+import { checkpointSlot, localProxy, proxyProvider, localTargetField, probe, resolveSlot } from "./local-common.js";
 
 const Verify = z
   .object({
@@ -46,11 +45,11 @@ export const localSwap = defineAction({
   undo: "recorded",
   // A swap interrupted between its switch and its checkpointed success may have landed: abort puts `from` back.
   undoIncomplete: true,
-  provider: { capability: "lb", defaultTarget: "app" },
+  provider: proxyProvider,
   describe: (input) => `make the ${input.to} slot of ${input.target ?? "app"} live and check ${input.verify.path} through the public port`,
 
   async run(input, ctx): Promise<ActionResult> {
-    const client = await localClient(ctx, input.target, "lb");
+    const client = await localProxy(ctx, input.target);
     if (ctx.dryRun) {
       ctx.log.info(`would make the ${input.to} slot live`);
       return { outputs: {} };
@@ -65,7 +64,7 @@ export const localSwap = defineAction({
     await ctx.checkpoint({ from, to });
     await client.setLive(to, status.live === from ? from : undefined, ctx.signal);
     try {
-      await verifyServes(client, status.publicUrl, to, input.verify, ctx);
+      await verifyServes(status.publicUrl, to, input.verify, ctx);
     } catch (e) {
       ctx.log.warn(`${to} does not answer through ${status.publicUrl}; making ${from} live again`);
       await client.setLive(from, undefined, ctx.signal).catch(() => undefined);
@@ -81,7 +80,7 @@ export const localSwap = defineAction({
     const interrupted = ctx.recorded === null;
     const previous = interrupted ? checkpointSlot(ctx.lastCheckpoint, "from") : checkpointSlot(ctx.recorded, "previous");
     if (!previous) return;
-    const client = await localClient(ctx, input.target, "lb");
+    const client = await localProxy(ctx, input.target);
     const status = await client.status(ctx.signal);
     if (interrupted && status.live !== checkpointSlot(ctx.lastCheckpoint, "to")) {
       ctx.log.info(`the interrupted swap did not leave ${checkpointSlot(ctx.lastCheckpoint, "to")} live (${status.live} is): nothing to undo`);
@@ -89,12 +88,12 @@ export const localSwap = defineAction({
     }
     if (status.live !== previous) await client.setLive(previous, undefined, ctx.signal);
     // The text expected of the new version does not apply to the previous one.
-    await verifyServes(client, status.publicUrl, previous, { ...input.verify, bodyContains: undefined }, ctx);
+    await verifyServes(status.publicUrl, previous, { ...input.verify, bodyContains: undefined }, ctx);
   },
 });
 
 /** Request the public URL until a 2xx answer comes from `slot` (the proxy marks answers with x-cutover-slot). */
-async function verifyServes(_client: LocalClient, publicUrl: string, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">): Promise<void> {
+async function verifyServes(publicUrl: string, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">): Promise<void> {
   const deadline = Date.now() + parseDuration(verify.timeout);
   let last = "no answer";
   while (true) {

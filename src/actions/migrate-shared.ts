@@ -5,13 +5,13 @@
 import path from "node:path";
 import { z } from "zod";
 import type { SqlClient } from "../providers/sql/driver.js";
-import { SqlCapability } from "../providers/sql/driver.js";
+import { Sql } from "../providers/sql/driver.js";
 import { parseDuration, durationSchema } from "../providers/sql/duration.js";
 import type { CompatCheck } from "../providers/sql/scripts.js";
 import type { ActionContext } from "../core/action.js";
 
 export const DEFAULT_DB_TARGET = "db";
-export const sqlProvider = { capability: SqlCapability, defaultTarget: DEFAULT_DB_TARGET };
+export const sqlProvider = { capability: Sql, defaultTarget: DEFAULT_DB_TARGET };
 
 export const inlineCheck = z
   .object({
@@ -33,7 +33,7 @@ export const sessionFields = {
 };
 
 export async function sqlClient(ctx: ActionContext, target: string | undefined): Promise<SqlClient> {
-  return ctx.provider<SqlClient>(target ?? DEFAULT_DB_TARGET, SqlCapability);
+  return ctx.provider(target ?? DEFAULT_DB_TARGET, Sql);
 }
 
 export function resolveDir(baseDir: string, dir: string): string {

@@ -11,8 +11,9 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import type { NginxClient } from "../providers/nginx/client.js";
-import type { SlotName } from "../providers/local/types.js";
+import { NginxUpstream } from "../core/capabilities.js";
+import type { NginxUpstreamClient } from "../core/nginx-upstream.js";
+import type { SlotName } from "../core/slots.js";
 import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
@@ -52,11 +53,11 @@ export const nginxSwap = defineAction({
   undo: "recorded",
   // Interrupted after writing the file: abort puts the checkpointed one back.
   undoIncomplete: true,
-  provider: { capability: "lb", defaultTarget: "lb" },
+  provider: { capability: NginxUpstream, defaultTarget: "lb" },
   describe: (input) => `route nginx (${input.target ?? "lb"}) to the ${input.to} slot and reload`,
 
   async run(input, ctx): Promise<ActionResult> {
-    const nginx = await ctx.provider<NginxClient>(input.target ?? "lb", "lb");
+    const nginx = await ctx.provider(input.target ?? "lb", NginxUpstream);
     if (ctx.dryRun) {
       ctx.log.info(`would route nginx to ${input.to}`);
       return { outputs: {} };
@@ -98,7 +99,7 @@ export const nginxSwap = defineAction({
   },
 
   async undoRun(input, ctx) {
-    const nginx = await ctx.provider<NginxClient>(input.target ?? "lb", "lb");
+    const nginx = await ctx.provider(input.target ?? "lb", NginxUpstream);
     // Completed: what it recorded. Interrupted: what it checkpointed before writing (none: it wrote nothing).
     const interrupted = ctx.recorded === null;
     const rec = interrupted ? ctx.lastCheckpoint : ctx.recorded;
@@ -121,12 +122,12 @@ export const nginxSwap = defineAction({
   },
 });
 
-async function restore(nginx: NginxClient, previousText: string | null): Promise<void> {
+async function restore(nginx: NginxUpstreamClient, previousText: string | null): Promise<void> {
   if (previousText !== null) await nginx.write(previousText);
   else await nginx.write("# cutover: no upstream servers yet\n");
 }
 
-async function verifyServes(nginx: NginxClient, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">, bodyLacks?: string): Promise<void> {
+async function verifyServes(nginx: NginxUpstreamClient, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">, bodyLacks?: string): Promise<void> {
   const url = `${nginx.publicUrl}${verify.path}`;
   const timeoutMs = parseDuration(verify.timeout);
   const settleMs = parseDuration(verify.settle);

@@ -2,7 +2,7 @@
  * The one interface between the engine and everything that touches the world.
  * Each action kind is one file in src/actions/ exporting an ActionDefinition;
  * src/actions/registry.ts lists them. Actions reach providers (local, nginx,
- * sql, azure...) only through `ctx.provider(target)`, which the composition
+ * sql, azure...) only through `ctx.provider(target, token)`, which the composition
  * root resolves from the playbook's `environment:` block.
  *
  * Rules for a built-in action (DESIGN.md invariants 3 and 4):
@@ -15,6 +15,7 @@
  *   check failed) and let other errors be retried by the step's policy.
  */
 import type { z } from "zod";
+import type { CapabilityToken } from "./capabilities.js";
 import type { Json } from "./json.js";
 import { CutoverError, ErrorCode } from "./errors.js";
 
@@ -37,10 +38,11 @@ export interface ActionContext {
   /** Directory of the playbook file: relative paths in `with` resolve against it. */
   baseDir: string;
   /**
-   * The client of the environment entry named `target` (e.g. `app`, `flags`, `db`).
+   * The client of the environment entry named `target` (e.g. `app`, `flags`, `db`), typed by
+   * the capability token (`ctx.provider(target, Flags)` is a FlagStore).
    * Throws CONFIG_INVALID if there is none or it lacks `capability`.
    */
-  provider<T>(target: string, capability: string): Promise<T>;
+  provider<T>(target: string, capability: CapabilityToken<T>): Promise<T>;
   /** Save action-owned state durably (journaled) before the next side effect. */
   checkpoint(data: Json): Promise<void>;
   /** The last checkpoint of an earlier attempt of this step, on retry or resume. */
@@ -109,8 +111,11 @@ export interface ActionDefinition<W = unknown> {
    * approves it (`cutover approve`); `run` then sees `ctx.approval`.
    */
   gate?: boolean;
-  /** Which environment entry it uses by default, and the capability it needs there. */
-  provider?: { capability: string; defaultTarget: string };
+  /**
+   * Which environment entry it uses by default (`with.target` overrides it), and the capability it
+   * needs there: `validate` refuses an entry whose provider does not offer it.
+   */
+  provider?: { capability: CapabilityToken<never>; defaultTarget: string };
   /** What this step would do, in one line, without doing it (for `plan` and `--dry-run`). */
   describe?(input: W, ctx: PlanContext): string;
   run(input: W, ctx: ActionContext): Promise<ActionResult>;

@@ -4,6 +4,7 @@
  * ProviderDefinition; src/providers/registry.ts lists them.
  */
 import type { z } from "zod";
+import type { CapabilityToken } from "./capabilities.js";
 
 /** A provider kind: how to turn an `environment:` entry into a client. */
 export interface ProviderDefinition<C = unknown, T = unknown> {
@@ -12,8 +13,8 @@ export interface ProviderDefinition<C = unknown, T = unknown> {
   summary: string;
   /** Schema of the entry's other fields; the source of its docs. */
   config: z.ZodType<C>;
-  /** What the client can do: `state`, `flags`, `app`, `lb`, `sql`, ... */
-  capabilities: string[];
+  /** What the client can do (src/core/capabilities.ts); the client must implement each token's interface. */
+  capabilities: CapabilityToken<T>[];
   create(config: C, ctx: ProviderContext): Promise<T> | T;
 }
 
@@ -24,4 +25,9 @@ export interface ProviderContext {
   name: string;
   /** Resolve an env var or secret by name; registered with the redactor. */
   secret(name: string): string | undefined;
+}
+
+/** Whether `def`'s clients offer the capability named `capability` (a token or its name). */
+export function offers(def: Pick<ProviderDefinition<unknown, never>, "capabilities">, capability: string): boolean {
+  return def.capabilities.some((c) => c === capability);
 }

@@ -14,6 +14,8 @@ import { paramValueProblems } from "./params.js";
 import { getAt, parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
 import { hasExpression } from "./expressions.js";
 import { suggest, zodProblems } from "./zod-problems.js";
+import { RunState } from "../core/capabilities.js";
+import { offers } from "../core/provider.js";
 
 export { suggest, zodProblems, type ZodProblemOptions } from "./zod-problems.js";
 
@@ -84,9 +86,9 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
       continue;
     }
     envEntries[name] = { provider: entry.provider };
-    if (name === "state" && !def.capabilities.includes("state")) {
+    if (name === "state" && !offers(def, RunState)) {
       // The session opens the journal and lease here before any step: check it now, not at run time.
-      const fit = reg.providerKinds().filter((k) => reg.findProvider(k)?.capabilities.includes("state"));
+      const fit = providersOffering(reg, RunState);
       problems.push(source.problem(["environment", name, "provider"], `environment.state holds the journal and lease, but provider ${entry.provider} does not provide state; use one of: ${fit.join(", ")}`));
     }
     const { provider: _p, ...config } = entry;
@@ -192,8 +194,16 @@ function checkAction(
         problems.push(source.problem(where, `action ${kind} needs an environment entry "${target}" providing ${def.provider.capability}; add environment.${target}: { provider: ... }${typeof w.target === "string" ? "" : " or set with.target"}`));
       } else {
         const prov = reg.findProvider(entry.provider);
-        if (prov && !prov.capabilities.includes(def.provider.capability)) {
-          problems.push(source.problem(where, `environment entry "${target}" (provider ${entry.provider}) does not provide ${def.provider.capability}, which ${kind} needs`));
+        const needs = def.provider.capability;
+        if (prov && !offers(prov, needs)) {
+          const fit = providersOffering(reg, needs);
+          problems.push(
+            source.problem(
+              where,
+              `environment entry "${target}" (provider ${entry.provider}) does not provide ${needs}, which ${kind} needs; ` +
+                `providers that do: ${fit.join(", ") || "none"}`,
+            ),
+          );
         }
       }
     }
@@ -209,3 +219,11 @@ function insideExpression(doc: unknown, p: Path): boolean {
 }
 
 export type { StepSpec };
+
+/** The provider kinds whose clients offer `capability`, for "use one of" hints. */
+function providersOffering(reg: Registries, capability: string): string[] {
+  return reg.providerKinds().filter((k) => {
+    const def = reg.findProvider(k);
+    return def !== undefined && offers(def, capability);
+  });
+}

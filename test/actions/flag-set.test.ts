@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Json } from "../../src/core/json.js";
 import { flagSet } from "../../src/actions/flag-set.js";
 import { FileFlagStore } from "../../src/providers/file/flag-store.js";
-import type { FlagStore } from "../../src/core/capabilities.js";
+import type { FlagStore } from "../../src/core/flag-store.js";
 import { failureOf, makeContext, makeUndoContext, runAction, undoAction, type ContextOptions } from "../support/context.js";
 import { MemoryFlagStore } from "./memory-flag-store.js";
 

@@ -5,7 +5,7 @@
  */
 import type { Json } from "../../src/core/json.js";
 import { CutoverError, ErrorCode } from "../../src/core/errors.js";
-import type { FlagStore, FlagValue } from "../../src/core/capabilities.js";
+import type { FlagStore, FlagValue } from "../../src/core/flag-store.js";
 
 export class MemoryFlagStore implements FlagStore {
   private revision = 0;

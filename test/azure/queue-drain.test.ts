@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueueClient } from "@azure/storage-queue";
 import { startAzurite, type Azurite } from "./fakes/azurite.js";
-import { azureQueueProvider, type QueueDepthClient } from "../../src/providers/azure/queue-provider.js";
+import { azureQueueProvider } from "../../src/providers/azure/queue-provider.js";
+import { type QueueDepthClient } from "../../src/core/queue-depth.js";
 import { azureQueueDrain } from "../../src/actions/azure-queue-drain.js";
 import { makeContext, providerContext, runAction } from "../support/context.js";
 import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
@@ -19,7 +20,7 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-const ctx = () => makeContext({ providers: { queue: { capabilities: ["queue"], client: depth } } });
+const ctx = () => makeContext({ providers: { queue: { capabilities: ["queue-depth"], client: depth } } });
 
 describe("azure.queue-drain (Azurite)", () => {
   it("waits until consumers have emptied the queue", async () => {

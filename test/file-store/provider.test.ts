@@ -1,7 +1,7 @@
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunStore } from "../../src/core/run-store.js";
-import type { FlagStore } from "../../src/core/capabilities.js";
+import type { FlagStore } from "../../src/core/flag-store.js";
 import { FileStore, fileProvider } from "../../src/providers/file/index.js";
 import { findProvider } from "../../src/providers/registry.js";
 import { startedEvent } from "../store-contract.js";

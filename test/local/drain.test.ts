@@ -9,7 +9,7 @@ import { localDrain } from "../../src/actions/local-drain.js";
 import { localProvider } from "../../src/providers/local/index.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localUp } from "../../src/providers/local/lifecycle.js";
-import type { LocalStatus } from "../../src/providers/local/types.js";
+import type { LocalStatus } from "../../src/core/slots.js";
 import { makeContext, runActionParsed, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
 

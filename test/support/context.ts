@@ -9,7 +9,7 @@
 import os from "node:os";
 import type { Json } from "../../src/core/json.js";
 import type { ActionContext, ActionDefinition, ActionResult, UndoContext } from "../../src/core/action.js";
-import type { ProviderContext, ProviderDefinition } from "../../src/core/provider.js";
+import { offers, type ProviderContext, type ProviderDefinition } from "../../src/core/provider.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../../src/core/errors.js";
 import type { SqlClient } from "../../src/providers/sql/driver.js";
 
@@ -78,7 +78,7 @@ export function makeContext(options: ContextOptions = {}): TestContext {
     const fake = options.providers?.[target];
     if (fake) return fake.capabilities.includes(capability) ? Promise.resolve(fake.client) : undefined;
     const entry = options.environment?.[target];
-    if (!entry || !entry.def.capabilities.includes(capability)) return undefined;
+    if (!entry || !offers(entry.def, capability)) return undefined;
     if (!created.has(target)) {
       const config = entry.def.config.parse(entry.config);
       created.set(target, Promise.resolve(entry.def.create(config, { stateDir, baseDir, name: target, secret: () => undefined })));

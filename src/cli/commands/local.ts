@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { CutoverError, ErrorCode, ExitCode } from "../../core/errors.js";
 import { defaultLocalDir } from "../../providers/local/index.js";
 import { localDown, localStatus, localUp } from "../../providers/local/lifecycle.js";
-import type { LocalStatus, SlotStatus } from "../../providers/local/types.js";
+import type { LocalStatus, SlotStatus } from "../../core/slots.js";
 import type { CliIO } from "../io.js";
 import { withIO } from "../shared.js";
 

@@ -13,7 +13,7 @@ import { CutoverError, ErrorCode, ExitCode } from "../../core/errors.js";
 import { loadPlaybook } from "../../playbook/validate.js";
 import { acceptDrift, migrationStatus, resolveScript, unlockMigrations } from "../../providers/sql/admin.js";
 import type { SqlClient } from "../../providers/sql/driver.js";
-import { SqlCapability } from "../../providers/sql/driver.js";
+import { Sql } from "../../providers/sql/driver.js";
 import { describeHolder } from "../../providers/sql/lease.js";
 import { createPgClient } from "../../providers/sql/pg-driver.js";
 import { formatPlan, planMigrations } from "../../providers/sql/plan.js";
@@ -40,7 +40,7 @@ export async function openSqlTarget(o: TargetOptions, io: CliIO): Promise<{ clie
   if (o.playbook) {
     const loaded = loadPlaybook(o.playbook, registries);
     const providers = new ProviderSet(loaded, { stateDir: io.stateDir, env: process.env, redactor: new Redactor() });
-    const client = (await providers.provider(o.target, SqlCapability)) as SqlClient;
+    const client = await providers.provider(o.target, Sql);
     return { client, close: () => providers.close() };
   }
   if (o.urlEnv) {

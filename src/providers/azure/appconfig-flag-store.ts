@@ -21,7 +21,7 @@ import {
 } from "@azure/app-configuration";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { Json } from "../../core/json.js";
-import type { FlagStore, FlagValue } from "../../core/capabilities.js";
+import type { FlagStore, FlagValue } from "../../core/flag-store.js";
 import { statusOf, translateAzureError } from "./errors.js";
 
 export interface AppConfigFlagStoreOptions {

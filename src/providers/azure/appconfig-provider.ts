@@ -7,7 +7,7 @@
  * client on demand (appconfig-connect.ts).
  */
 import { z } from "zod";
-import { Capability } from "../../core/capabilities.js";
+import { Flags } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
 import { AuthOptions } from "./auth-options.js";
@@ -45,7 +45,7 @@ export const azureAppConfigProvider: ProviderDefinition<AzureAppConfigConfig, Ap
   kind: "azure-appconfig",
   summary: "Flags in Azure App Configuration (Microsoft.FeatureManagement feature flags or labelled key-values), ETag-conditional",
   config: AzureAppConfigConfig,
-  capabilities: [Capability.flags],
+  capabilities: [Flags],
   async create(config, ctx) {
     const { connectAppConfigFlags } = await import("./appconfig-connect.js");
     return connectAppConfigFlags(config, ctx);

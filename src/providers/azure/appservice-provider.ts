@@ -7,12 +7,14 @@
  * App Service does not pay for loading the SDK.
  */
 import { z } from "zod";
+import { capability } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppServiceSlots } from "./appservice-client.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig, caCertFileField } from "./connection-options.js";
 
-export const APPSERVICE_CAPABILITY = "appservice";
+/** Capability `appservice`: the azure.* actions' web apps and slots. */
+export const AppService = capability<AppServiceSlots>("appservice");
 
 const nameField = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, "an App Service name is 1-60 letters, digits and hyphens");
 
@@ -42,7 +44,7 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
   kind: "azure-appservice",
   summary: "Azure App Service web apps and their deployment slots (deploy, settings, warm-up, swap, swap with preview, start/stop)",
   config: AzureAppServiceConfig,
-  capabilities: [APPSERVICE_CAPABILITY],
+  capabilities: [AppService],
   async create(config, ctx) {
     const { connectAppService } = await import("./appservice-connect.js");
     return connectAppService(config, ctx);

@@ -8,7 +8,8 @@ import type { ProviderContext } from "../../core/provider.js";
 import { RetryConfig, chooseConnection } from "./connection-options.js";
 import { getCredential } from "./credential.js";
 import { azureCall } from "./errors.js";
-import type { AzureQueueConfig, QueueDepthClient } from "./queue-provider.js";
+import type { AzureQueueConfig } from "./queue-provider.js";
+import type { QueueDepthClient } from "../../core/queue-depth.js";
 
 export function createQueueDepthClient(config: AzureQueueConfig, ctx: ProviderContext): QueueDepthClient {
   const r = RetryConfig.parse(config.retry ?? {});

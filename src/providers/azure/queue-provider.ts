@@ -1,13 +1,15 @@
 /**
  * `provider: azure-queue`: an Azure Storage queue whose depth cutover watches
- * (capability `queue`), e.g. to let the old version drain its in-flight
+ * (capability `queue-depth`), e.g. to let the old version drain its in-flight
  * messages before a migration.
  *
  * The definition loads without any @azure/* module; create() imports the
  * client on demand (queue-connect.ts).
  */
 import { z } from "zod";
+import { QueueDepth } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
+import type { QueueDepthClient } from "../../core/queue-depth.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig } from "./connection-options.js";
 
@@ -26,17 +28,11 @@ export const AzureQueueConfig = z
   .describe("An Azure Storage queue to watch.");
 export type AzureQueueConfig = z.infer<typeof AzureQueueConfig>;
 
-/** What queue actions need: the approximate depth of a queue. */
-export interface QueueDepthClient {
-  defaultQueue: string;
-  approximateCount(queue?: string, options?: { signal?: AbortSignal }): Promise<number>;
-}
-
 export const azureQueueProvider: ProviderDefinition<AzureQueueConfig, QueueDepthClient> = {
   kind: "azure-queue",
   summary: "An Azure Storage queue whose approximate message count cutover can wait on (drain)",
   config: AzureQueueConfig,
-  capabilities: ["queue"],
+  capabilities: [QueueDepth],
   async create(config, ctx) {
     const { createQueueDepthClient } = await import("./queue-connect.js");
     return createQueueDepthClient(config, ctx);

@@ -6,7 +6,7 @@
  * client on demand (table-connect.ts).
  */
 import { z } from "zod";
-import { Capability } from "../../core/capabilities.js";
+import { RunState } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
@@ -42,7 +42,7 @@ export const azureTableProvider: ProviderDefinition<AzureTableConfig, TableRunSt
   kind: "azure-table",
   summary: "Run journal and environment lease in Azure Table Storage (partition per run, ETag-conditional lease with fencing token)",
   config: AzureTableConfig,
-  capabilities: [Capability.state],
+  capabilities: [RunState],
   async create(config, ctx) {
     const { connectTableRunStore } = await import("./table-connect.js");
     return connectTableRunStore(config, ctx);

@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { Json } from "../../core/json.js";
-import type { FlagStore, FlagValue } from "../../core/capabilities.js";
+import type { FlagStore, FlagValue } from "../../core/flag-store.js";
 import { FileFlagStore } from "./flag-store.js";
 import { FileRunStore, type FileRunStoreOptions } from "./run-store.js";
 

@@ -12,7 +12,7 @@
 import path from "node:path";
 import type { Json } from "../../core/json.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
-import type { FlagStore, FlagValue } from "../../core/capabilities.js";
+import type { FlagStore, FlagValue } from "../../core/flag-store.js";
 import { atomicWriteFile, ensureDir, readTextIfExists } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
 

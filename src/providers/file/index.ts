@@ -6,7 +6,7 @@
 import path from "node:path";
 import { z } from "zod";
 import type { ProviderDefinition } from "../../core/provider.js";
-import { Capability } from "../../core/capabilities.js";
+import { Flags, RunState } from "../../core/capabilities.js";
 import { FileStore } from "./file-store.js";
 
 export const FileProviderConfig = z
@@ -34,7 +34,7 @@ export const fileProvider: ProviderDefinition<FileProviderConfig, FileStore> = {
   kind: "file",
   summary: "Run journals, environment leases and flags in a project-local directory (JSON lines, fsync'd, cross-process locks).",
   config: FileProviderConfig,
-  capabilities: [Capability.state, Capability.flags],
+  capabilities: [RunState, Flags],
   create(config, ctx) {
     const dir = config.dir !== undefined ? path.resolve(ctx.baseDir, config.dir) : path.resolve(ctx.stateDir);
     const flagsFile = config.flagsFile !== undefined ? path.resolve(ctx.baseDir, config.flagsFile) : undefined;

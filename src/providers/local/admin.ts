@@ -21,7 +21,7 @@ import type { Json } from "../../core/json.js";
 import { FlagConflict } from "./flags.js";
 import { SlotStartError } from "./slots.js";
 import { Refused, type Supervisor } from "./supervisor.js";
-import { isSlotName, type AppSpec, type SlotName } from "./types.js";
+import { isSlotName, type AppSpec, type SlotName } from "../../core/slots.js";
 
 const MAX_BODY = 1024 * 1024;
 

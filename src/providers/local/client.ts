@@ -1,15 +1,15 @@
 /**
  * The `local` provider's client: what actions use to drive the local
- * environment (capabilities `app`, `lb`, `flags`). It talks to the detached
+ * environment (capabilities `local-slots`, `local-proxy`, `flags`). It talks to the detached
  * supervisor over its admin API and implements FlagStore, so the generic
  * `flag.set` action works against `target: app`.
  */
 import type { Json } from "../../core/json.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
-import type { FlagStore, FlagValue } from "../../core/capabilities.js";
+import type { FlagStore, FlagValue } from "../../core/flag-store.js";
 import { adminCall } from "./admin-client.js";
 import { localUp } from "./lifecycle.js";
-import type { AppSpec, DrainResult, LocalStatus, SlotName, SlotStatus } from "./types.js";
+import type { AppSpec, DrainResult, LocalStatus, SlotName, SlotStatus } from "../../core/slots.js";
 
 export interface LocalClientOptions {
   dir: string;

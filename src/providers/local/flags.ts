@@ -5,7 +5,8 @@
  * MaintenanceMode returns only once no slot still accepts writes).
  */
 import type { Json } from "../../core/json.js";
-import type { FlagRecord, SlotName } from "./types.js";
+import type { FlagRecord } from "./types.js";
+import type { SlotName } from "../../core/slots.js";
 
 export class FlagConflict extends Error {
   constructor(name: string) {

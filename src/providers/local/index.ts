@@ -1,17 +1,14 @@
 /**
  * `provider: local`: the embedded blue/green environment. The client drives a
  * background supervisor (started on demand) through its admin API.
- * Capabilities: `app` (slots), `lb` (the live-slot switch and drain), `flags`.
+ * Capabilities: `local-slots`, `local-proxy` (the live-slot switch and drain), `flags`.
  * See docs/local.md.
  */
 import path from "node:path";
 import type { ProviderDefinition } from "../../core/provider.js";
-import { Capability } from "../../core/capabilities.js";
+import { Flags, LocalProxy, LocalSlots } from "../../core/capabilities.js";
 import { LocalClient } from "./client.js";
 import { LocalProviderConfig } from "./config.js";
-
-/** Capability names of the local provider (and of nginx for `lb`). */
-export const LocalCapability = { app: "app", lb: "lb", flags: Capability.flags } as const;
 
 /** Where the environment lives when the entry names no `dir`. */
 export function defaultLocalDir(stateDir: string): string {
@@ -22,7 +19,7 @@ export const localProvider: ProviderDefinition<LocalProviderConfig, LocalClient>
   kind: "local",
   summary: "Blue/green on this machine: two app slots, a reverse proxy, a flag store, kept running by a background supervisor.",
   config: LocalProviderConfig,
-  capabilities: [LocalCapability.app, LocalCapability.lb, LocalCapability.flags],
+  capabilities: [LocalSlots, LocalProxy, Flags],
   create(config, ctx) {
     const dir = config.dir !== undefined ? path.resolve(ctx.baseDir, config.dir) : defaultLocalDir(ctx.stateDir);
     const b = config.baseline;
@@ -35,4 +32,4 @@ export const localProvider: ProviderDefinition<LocalProviderConfig, LocalClient>
 
 export { LocalClient } from "./client.js";
 export { localUp, localDown, localStatus, demoSpec, type LocalReport } from "./lifecycle.js";
-export type { AppSpec, LocalStatus, SlotName, SlotStatus, DrainResult } from "./types.js";
+export type { AppSpec, LocalStatus, SlotName, SlotStatus, DrainResult } from "../../core/slots.js";

@@ -12,7 +12,8 @@ import { adminCall } from "./admin-client.js";
 import { isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
 import { stopApp } from "./slots.js";
 import type { Bootstrap, SupervisorInfo } from "./supervisor.js";
-import type { AppSpec, LocalState, LocalStatus } from "./types.js";
+import type { AppSpec, LocalStatus } from "../../core/slots.js";
+import type { LocalState } from "./types.js";
 
 export interface LocalUpOptions {
   dir: string;

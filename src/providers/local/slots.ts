@@ -8,7 +8,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
-import type { AppSpec, SlotName } from "./types.js";
+import type { AppSpec, SlotName } from "../../core/slots.js";
 import { isPidAlive } from "./files.js";
 
 export class SlotStartError extends Error {}

@@ -2,7 +2,8 @@
 import type { FlagBoard } from "./flags.js";
 import { isPidAlive } from "./files.js";
 import type { ReverseProxy } from "./proxy.js";
-import { SLOT_NAMES, type LocalState, type LocalStatus, type SlotHealth, type SlotName } from "./types.js";
+import { SLOT_NAMES, type LocalStatus, type SlotHealth, type SlotName } from "../../core/slots.js";
+import { type LocalState } from "./types.js";
 
 export interface StatusSources {
   dir: string;

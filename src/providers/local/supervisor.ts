@@ -12,7 +12,8 @@ import { ensureTokenFile, isPidAlive, localPaths, readJsonFile, writeFileAtomic 
 import { ReverseProxy } from "./proxy.js";
 import { freePort, isHealthy, listenRetrying, startApp, stopApp } from "./slots.js";
 import { buildStatus } from "./status-report.js";
-import { SLOT_NAMES, specsEqual, type AppSpec, type DrainResult, type LocalState, type LocalStatus, type SlotHealth, type SlotRecord, type SlotName } from "./types.js";
+import { SLOT_NAMES, type AppSpec, type DrainResult, type LocalStatus, type SlotHealth, type SlotName } from "../../core/slots.js";
+import { specsEqual, type LocalState, type SlotRecord } from "./types.js";
 
 /** Written by `local up` before the first start: what blue runs in a new environment. */
 export interface Bootstrap {

@@ -1,5 +1,5 @@
 /**
- * The `nginx` provider's client (capability `lb`): reads which slot the
+ * The `nginx` provider's client (capability `nginx-upstream`): reads which slot the
  * upstream include file points at, rewrites it atomically, checks the
  * configuration (`nginx -t`) and reloads nginx gracefully.
  */
@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import fsp from "node:fs/promises";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { writeFileAtomic } from "../local/files.js";
-import type { SlotName } from "../local/types.js";
+import type { SlotName } from "../../core/slots.js";
 
 /** The first line of the include file: how cutover knows what it last wrote. */
 const MARKER = /^# cutover: live=(blue|green)\b/m;

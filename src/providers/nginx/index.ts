@@ -1,8 +1,9 @@
 /**
  * `provider: nginx`: an nginx you already run as the load balancer
- * (capability `lb`). See docs/local.md.
+ * (capability `nginx-upstream`). See docs/local.md.
  */
 import path from "node:path";
+import { NginxUpstream } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import { NginxClient } from "./client.js";
 import { NginxProviderConfig } from "./config.js";
@@ -11,7 +12,7 @@ export const nginxProvider: ProviderDefinition<NginxProviderConfig, NginxClient>
   kind: "nginx",
   summary: "An nginx load balancer: switch the live slot by rewriting an upstream include file and reloading gracefully.",
   config: NginxProviderConfig,
-  capabilities: ["lb"],
+  capabilities: [NginxUpstream],
   create(config, ctx) {
     return new NginxClient({
       upstreamFile: path.resolve(ctx.baseDir, config.upstreamFile),

@@ -5,6 +5,7 @@
  * (see journal-sql.ts). The engine writes `$1, $2` placeholders; the SQLite
  * driver rewrites them.
  */
+import { capability } from "../../core/capabilities.js";
 import type { DialectOps } from "./dialect-ops.js";
 import type { JournalSql } from "./journal-sql.js";
 
@@ -63,7 +64,8 @@ export interface SqlClient {
   close(): Promise<void>;
 }
 
-export const SqlCapability = "sql";
+/** Capability `sql`: the migrate.* actions' target database. */
+export const Sql = capability<SqlClient>("sql");
 
 /** PostgreSQL SQLSTATE for lock_not_available (lock_timeout fired, NOWAIT failed). */
 export const LOCK_NOT_AVAILABLE = "55P03";

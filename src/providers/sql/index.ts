@@ -3,7 +3,7 @@
  * operator functions the CLI (`cutover migrate ...`) and `plan` call.
  */
 export type { Dialect, SqlClient, SqlConnection, SessionSettings } from "./driver.js";
-export { SqlCapability } from "./driver.js";
+export { Sql } from "./driver.js";
 export { postgresProvider, sqliteProvider } from "./provider.js";
 export { createPgClient } from "./pg-driver.js";
 export { createSqliteClient } from "./sqlite-driver.js";

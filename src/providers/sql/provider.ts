@@ -13,7 +13,7 @@ import { z } from "zod";
 import type { ProviderDefinition } from "../../core/provider.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
-import { SqlCapability } from "./driver.js";
+import { Sql } from "./driver.js";
 import { durationSchema, parseDuration } from "./duration.js";
 import { createPgClient } from "./pg-driver.js";
 import { createSqliteClient } from "./sqlite-driver.js";
@@ -63,7 +63,7 @@ export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>
   kind: "postgres",
   summary: "A PostgreSQL database (through `pg`) for the migrate.* actions.",
   config: postgresConfig,
-  capabilities: [SqlCapability],
+  capabilities: [Sql],
   create(config, ctx) {
     const url = config.url ?? (config.urlEnv !== undefined ? ctx.secret(config.urlEnv) : undefined);
     if (!url) {
@@ -84,7 +84,7 @@ export const sqliteProvider: ProviderDefinition<z.infer<typeof sqliteConfig>, Sq
   kind: "sqlite",
   summary: "An embedded SQLite database file (through better-sqlite3) for the migrate.* actions.",
   config: sqliteConfig,
-  capabilities: [SqlCapability],
+  capabilities: [Sql],
   create(config, ctx) {
     return createSqliteClient({
       path: path.resolve(config.relativeTo === "stateDir" ? ctx.stateDir : ctx.baseDir, config.path),
