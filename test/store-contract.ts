@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunEvent, RunEventBody } from "../src/engine/events.js";
 import type { LeaseRequest, RunStore } from "../src/core/run-store.js";
 import { ErrorCode, isCutoverError } from "../src/core/errors.js";
+import { formatHolder, holderOf } from "../src/core/lease-holder.js";
 
 export interface StoreUnderTest {
   store: RunStore;
@@ -174,6 +175,23 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
     });
 
     describe("leases", () => {
+      it("keeps the holder as data through acquire, renew, force and read; a holder given only as text is read back", async () => {
+        const store = await open();
+        const env = uniqueName("env");
+        const by = { user: "alice", host: "ci-7", pid: 4242, runId: "r-alice" };
+        const lease = await store.acquireLease({ environment: env, holder: formatHolder(by), by, runId: by.runId, ttlMs: 60_000 });
+        expect(lease.by).toEqual(by);
+        expect((await store.readLease(env))?.by).toEqual(by);
+        expect((await store.renewLease(lease, 60_000)).by).toEqual(by);
+        expect((await store.readLease(env))?.by).toEqual(by);
+        // As an older cutover wrote it: text only. Nothing structured is invented, and the one parser reads the text.
+        const { lease: old } = await store.forceLease({ environment: env, holder: "bob@ci-8 pid 77 run r-bob", runId: "r-bob", ttlMs: 60_000 });
+        const read = await store.readLease(env);
+        expect(read?.by).toBeUndefined();
+        expect(holderOf(read!)).toEqual({ user: "bob", host: "ci-8", pid: 77, runId: "r-bob" });
+        expect(old.by).toBeUndefined();
+      });
+
       it("acquires a free lease and refuses a second holder with ENV_LOCKED naming the first", async () => {
         const store = await open();
         const env = uniqueName("env");

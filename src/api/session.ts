@@ -13,7 +13,9 @@ import { LeaseKeeper } from "../engine/lease-keeper.js";
 import { Redactor } from "../engine/redact.js";
 import { Runner } from "../engine/runner.js";
 import type { RunState } from "../engine/reducer.js";
-import type { LeaseInfo, RunStore } from "../core/run-store.js";
+import type { LeaseInfo, LeaseRequest, RunStore } from "../core/run-store.js";
+import { formatHolder, holderOf, type LeaseHolder } from "../core/lease-holder.js";
+import { isGoneFromThisHost } from "../core/process-identity.js";
 import { ErrorCode, isCutoverError } from "../core/errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";
@@ -43,20 +45,16 @@ export function newRunId(now = new Date()): string {
   return `r${t}-${randomBytes(3).toString("hex")}`;
 }
 
-export function leaseHolder(actor: Actor, runId: string): string {
-  return `${actor.user}@${actor.host} pid ${actor.pid} run ${runId}`;
+/** The lease request of `actor` working on `runId`: the holder as data, and its display form for older readers. */
+export function leaseRequest(actor: Actor, runId: string, environment: string, ttlMs: number): LeaseRequest {
+  const by: LeaseHolder = { user: actor.user, host: actor.host, pid: actor.pid, runId };
+  return { environment, holder: formatHolder(by), by, runId, ttlMs };
 }
 
 /** True when the lease's holder is a process on this host that no longer exists (crashed): safe to take over at once. */
 export function holderIsDeadLocalProcess(lease: LeaseInfo, host: string): boolean {
-  const m = /@(\S+) pid (\d+)/.exec(lease.holder);
-  if (!m || m[1] !== host) return false;
-  try {
-    process.kill(Number(m[2]), 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  const holder = holderOf(lease);
+  return holder !== undefined && holder.host === host && isGoneFromThisHost(holder.host, holder.pid);
 }
 
 export class Session {
@@ -93,7 +91,7 @@ export class Session {
     try {
       const store = await providers.store();
       const ttlMs = parseDuration(loaded.playbook.lease?.ttl ?? "30s");
-      const req = { environment: loaded.environment, holder: leaseHolder(actor, runId), runId, ttlMs };
+      const req = leaseRequest(actor, runId, loaded.environment, ttlMs);
       let lost: unknown;
       const ref: { runner?: Runner } = {};
       const onLost = (e: unknown) => {

@@ -17,11 +17,14 @@
  *   token that grows on every acquisition.
  */
 import type { RunEvent, RunEventBody } from "../engine/events.js";
+import type { LeaseHolder } from "./lease-holder.js";
 
 export interface LeaseInfo {
   environment: string;
-  /** Human-readable holder: `user@host pid 1234 run <id>`. */
+  /** Human-readable holder: `user@host pid 1234 run <id>` (what older versions stored alone). */
   holder: string;
+  /** The holder as data, when it gave it (read it with `holderOf(lease)`, which falls back to `holder`). */
+  by?: LeaseHolder;
   runId?: string;
   /** Monotonic per environment; grows on every acquire or steal. */
   token: number;
@@ -32,6 +35,8 @@ export interface LeaseInfo {
 export interface LeaseRequest {
   environment: string;
   holder: string;
+  /** Stored with the lease, structured (see src/core/lease-holder.ts). */
+  by?: LeaseHolder;
   runId?: string;
   ttlMs: number;
 }

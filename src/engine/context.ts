@@ -59,13 +59,16 @@ export function clockOf(deps: Pick<EngineDeps, "now" | "sleep">): EngineClock {
 /** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer wait is taken in pieces, never cut to 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Sleep that ends early (rejecting with the signal's reason) when `signal` aborts. */
-export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * Sleep that ends early (rejecting with the signal's reason) when `signal`
+ * aborts. `ref: false`: the timer does not keep the process alive.
+ */
+export async function sleep(ms: number, signal: AbortSignal, options: { ref?: boolean } = {}): Promise<void> {
   let left = Math.max(0, ms);
   do {
     const part = Math.min(left, MAX_TIMER_MS);
     try {
-      await delay(part, undefined, { signal });
+      await delay(part, undefined, { signal, ref: options.ref ?? true });
     } catch (e) {
       throw signal.aborted ? signal.reason : e;
     }

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/core/errors.js";
-import { acquireFileLock, processStartTime, withFileLock } from "../../src/providers/file/file-lock.js";
+import { acquireFileLock, withFileLock } from "../../src/providers/file/file-lock.js";
+import { processStartTime } from "../../src/core/process-identity.js";
 import { expectCode } from "../store-contract.js";
 import { tempDir } from "./helpers.js";
 

@@ -15,6 +15,7 @@
 import type { TableClient } from "@azure/data-tables";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { LeaseInfo, LeaseRequest } from "../../core/run-store.js";
+import { LeaseHolder } from "../../core/lease-holder.js";
 import { statusOf, translateAzureError } from "./errors.js";
 import { HEAD_ROW, LEASE_PARTITION, encodeKey, int64, runPartition, toNumber } from "./table-entities.js";
 
@@ -51,6 +52,7 @@ export class TableLeases {
         info: {
           environment,
           holder: String(e.holder ?? ""),
+          ...holderProps(e),
           runId: typeof e.runId === "string" && e.runId !== "" ? e.runId : undefined,
           token: toNumber(e.token),
           acquiredAt: String(e.acquiredAt ?? ""),
@@ -93,6 +95,7 @@ export class TableLeases {
       const info: LeaseInfo = {
         environment: req.environment,
         holder: req.holder,
+        ...(req.by ? { by: req.by } : {}),
         runId: req.runId,
         token,
         acquiredAt: nowDate.toISOString(),
@@ -188,6 +191,11 @@ export class TableLeases {
   private props(info: LeaseInfo): Record<string, unknown> {
     return {
       holder: info.holder,
+      // The holder as data (empty when not given: a Replace must not keep a previous holder's).
+      holderUser: info.by?.user ?? "",
+      holderHost: info.by?.host ?? "",
+      holderPid: info.by?.pid ?? 0,
+      holderRunId: info.by?.runId ?? "",
       runId: info.runId ?? "",
       token: int64(info.token),
       acquiredAt: info.acquiredAt,
@@ -198,4 +206,15 @@ export class TableLeases {
   private translate(e: unknown, operation: string, resource: string): unknown {
     return translateAzureError(e, { service: "Table Storage", operation, resource: `${resource} in table ${this.table.tableName}` });
   }
+}
+
+/** The structured holder stored with a lease entity, if its writer gave one (older versions did not). */
+function holderProps(e: Record<string, unknown>): { by?: LeaseHolder } {
+  const parsed = LeaseHolder.safeParse({
+    user: e.holderUser,
+    host: e.holderHost,
+    pid: toNumber(e.holderPid),
+    ...(typeof e.holderRunId === "string" && e.holderRunId !== "" ? { runId: e.holderRunId } : {}),
+  });
+  return parsed.success ? { by: parsed.data } : {};
 }

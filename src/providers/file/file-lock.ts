@@ -9,8 +9,8 @@
  * - The lock records pid, host and time. A holder that was SIGKILLed must not
  *   block everyone forever (Squidex's "locked forever"): a lock whose pid is
  *   dead on this host is stale at once, and so is one whose pid now belongs
- *   to a process started after the lock was taken (pid reuse, a reboot; read
- *   from /proc on Linux). A live holder on this host is never robbed, however
+ *   to a process started after the lock was taken (pid reuse, a reboot; see
+ *   src/core/process-identity.ts). A live holder on this host is never robbed, however
  *   long it takes (it may be stopped with ^Z mid-write): waiters time out
  *   naming its pid instead. A lock from another host (a shared directory) is
  *   stale after `staleMs`; critical sections last milliseconds.
@@ -31,6 +31,7 @@ import * as fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { isAliveSince } from "../../core/process-identity.js";
 import { DIR_MODE, FILE_MODE, isErrno, sleep, tempSibling } from "./durable.js";
 
 export interface FileLockOptions {
@@ -198,7 +199,7 @@ function inspect(lockPath: string, staleMs: number): Inspection {
     // Only the O_EXCL fallback can show a half-written lock, and only for an instant.
     return { stale: Date.now() - mtimeMs > Math.min(staleMs, BREAKER_STALE_MS), raw };
   }
-  if (owner.host === hostname) return { stale: !isHolderAlive(owner.pid, owner.at), raw, owner };
+  if (owner.host === hostname) return { stale: !isAliveSince(owner.pid, owner.at), raw, owner };
   return { stale: Date.now() - owner.at > staleMs, raw, owner };
 }
 
@@ -210,43 +211,6 @@ function parseOwner(raw: string): LockOwner | undefined {
     // fall through
   }
   return undefined;
-}
-
-/** Whether process `pid` of this host may be the one that took a lock at `at` (ms). */
-export function isHolderAlive(pid: number, at: number): boolean {
-  if (!isPidAlive(pid)) return false;
-  const started = processStartTime(pid);
-  // Started after the lock was taken: the pid was reused. The slack covers /proc's coarse clock.
-  return started === undefined || started <= at + START_SLACK_MS;
-}
-
-const START_SLACK_MS = 2_000;
-const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node supports
-let bootTimeMs: number | undefined;
-
-/** When `pid` started (ms since the epoch), from /proc on Linux; undefined elsewhere or when unknown. */
-export function processStartTime(pid: number): number | undefined {
-  try {
-    bootTimeMs ??= Number(/^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))?.[1]) * 1000;
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime field 22.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[22 - 3]);
-    if (!Number.isFinite(bootTimeMs) || !Number.isFinite(ticks)) return undefined;
-    return bootTimeMs + (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return !isErrno(e, "ESRCH");
-  }
 }
 
 /**

@@ -5,14 +5,17 @@
  * The file keeps `lastToken` even after a release (the lease becomes null, a
  * tombstone), so the fencing token grows across release/acquire cycles: a
  * holder that was paused, expired and came back can never find its old token
- * current again. Expiry is judged by the local clock.
+ * current again. Expiry is judged by the store's clock (the `clock` option;
+ * by default this host's): the only clock that decides whether a lease is live.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../../core/run-store.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import { formatDuration } from "../../playbook/duration.js";
-import { atomicWriteFile, ensureDir, isErrno } from "./durable.js";
+import { writeFileAtomic } from "../../core/atomic-write.js";
+import { LeaseHolder } from "../../core/lease-holder.js";
+import { ensureDir, isErrno } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
 import { assertEnvironmentName } from "./names.js";
 
@@ -125,6 +128,7 @@ export class LeaseFiles {
       expiresAt: new Date(now.getTime() + req.ttlMs).toISOString(),
     };
     if (req.runId !== undefined) lease.runId = req.runId;
+    if (req.by !== undefined) lease.by = req.by;
     return lease;
   }
 
@@ -143,6 +147,7 @@ export class LeaseFiles {
       content.lease ??= null; // a hand-written tombstone may leave it out
       if (typeof content.lastToken !== "number") throw new Error(`"lastToken" must be a number`);
       if (typeof content.lease !== "object" || (content.lease && typeof content.lease.token !== "number")) throw new Error(`"lease" must be a lease or null`);
+      if (content.lease?.by !== undefined && !LeaseHolder.safeParse(content.lease.by).success) throw new Error(`"lease.by" must be { user, host, pid, runId? }`);
       return content;
     } catch (e) {
       throw new CutoverError(ErrorCode.JournalCorrupt, `lease file ${file} is damaged: ${(e as Error).message}`, {
@@ -154,7 +159,7 @@ export class LeaseFiles {
 
   private async write(environment: string, lastToken: number, lease: LeaseInfo | null): Promise<void> {
     const content: LeaseFileContent = { version: 1, environment, lastToken, lease };
-    await atomicWriteFile(this.fileOf(environment), JSON.stringify(content, null, 2) + "\n");
+    await writeFileAtomic(this.fileOf(environment), JSON.stringify(content, null, 2) + "\n");
   }
 }
 
