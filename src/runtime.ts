@@ -35,7 +35,9 @@ export interface RuntimeOptions {
 
 /** Secrets come from the environment: `NAME`, or `CUTOVER_SECRET_NAME` to keep them apart. */
 export function lookupSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  return env[`CUTOVER_SECRET_${name}`] ?? env[name];
+  // Own entries only: `secrets.constructor` must not find Object.prototype's.
+  const own = (k: string) => (Object.hasOwn(env, k) ? env[k] : undefined);
+  return own(`CUTOVER_SECRET_${name}`) ?? own(name);
 }
 
 export function currentActor(env: NodeJS.ProcessEnv = process.env): Actor {
@@ -61,9 +63,9 @@ export class ProviderSet {
 
   entry(target: string): { provider: string; [k: string]: unknown } | undefined {
     const env = this.loaded.playbook.environment as Record<string, unknown>;
-    const e = target === "name" ? undefined : env[target];
+    const e = target === "name" || !Object.hasOwn(env, target) ? undefined : env[target];
     if (e && typeof e === "object") return e as { provider: string };
-    return IMPLICIT_ENVIRONMENT[target];
+    return Object.hasOwn(IMPLICIT_ENVIRONMENT, target) ? IMPLICIT_ENVIRONMENT[target] : undefined;
   }
 
   provider<T>(target: string, capability: CapabilityToken<T>): Promise<T>;

@@ -10,6 +10,7 @@ import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
 import { incompleteUndoable, undoKindOf } from "../engine/abort.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
 import { resolveParams } from "../playbook/params.js";
+import { assertMatricesFit } from "../playbook/check-matrix.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
 import { isStaticallyKnown } from "../playbook/static-values.js";
 import type { Scope } from "../playbook/expressions.js";
@@ -153,6 +154,7 @@ export function planPlaybook(file: string, opts: { params?: Record<string, strin
         entries.push({ id: n.spec.id, depth, kind: "group", summary: n.spec.description ?? (n.parallel ? "parallel group" : "group"), parallel: n.parallel, maxParallel: Number.isFinite(n.maxParallel) ? n.maxParallel : undefined, when: n.spec.when, pointOfNoReturn: false });
         walk(n.children, depth + 1);
         continue;
+  assertMatricesFit(loaded.source, loaded.playbook.steps, params.all);
       }
       const def = registries.findAction(n.spec.action!)!;
       let summary = n.spec.description ?? def.summary;

@@ -12,6 +12,7 @@ import type { Decision } from "../engine/events.js";
 import { isFinished, type RunState } from "../engine/reducer.js";
 import { CutoverError, ErrorCode } from "../core/errors.js";
 import { resolveParams, type ResolvedParams } from "../playbook/params.js";
+import { assertMatricesFit } from "../playbook/check-matrix.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, registries } from "../runtime.js";
 import { CUTOVER_VERSION, newRunId, Session, type SessionOptions } from "./session.js";
@@ -29,6 +30,7 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   const loaded = loadPlaybook(file, registries);
   const env = opts.env ?? process.env;
   const params = resolveParams(loaded.playbook.params, opts.params ?? {}, env);
+  assertMatricesFit(loaded.source, loaded.playbook.steps, params.all);
   const steps = plannedSteps(buildPlan(loaded.playbook.steps, params.all));
   const known = new Set(steps.map((s) => s.stepId));
   for (const id of opts.approve ?? []) {

@@ -3,18 +3,20 @@
  * --verbose; JSON mode prints one `{"type":"error",...}` line on stdout.
  */
 import { exitCodeFor, isCutoverError, PlaybookInvalidError, type ExitCode } from "../core/errors.js";
+import { cutLongValues } from "../playbook/echo.js";
 import type { CliIO } from "./io.js";
 
 export function printError(io: CliIO, e: unknown): ExitCode {
   const code = exitCodeFor(e);
   if (io.json) {
     const base = isCutoverError(e)
-      ? { code: e.code, message: e.message, hint: e.hint, problems: e instanceof PlaybookInvalidError ? e.problems : undefined }
-      : { code: "INTERNAL", message: e instanceof Error ? e.message : String(e) };
+      ? { code: e.code, message: cutLongValues(e.message), hint: e.hint, problems: e instanceof PlaybookInvalidError ? e.problems.map((p) => ({ ...p, message: cutLongValues(p.message) })) : undefined }
+      : { code: "INTERNAL", message: cutLongValues(e instanceof Error ? e.message : String(e)) };
     io.out(JSON.stringify({ type: "error", exitCode: code, ...base }));
   } else {
     const label = isCutoverError(e) ? e.code : "INTERNAL";
-    const message = e instanceof Error ? e.message : String(e);
+    // A value echoed in a message (a 100 KB param) is cut, not printed whole.
+    const message = cutLongValues(e instanceof Error ? e.message : String(e));
     io.err(`${io.c.red("error")} ${io.c.dim(`[${label}]`)} ${message}`);
     if (isCutoverError(e) && e.hint) io.err(`${io.c.dim("hint:")} ${e.hint}`);
     if (!isCutoverError(e) && !io.verbose) io.err(io.c.dim("this looks like a bug in cutover; run again with --verbose for the stack trace and report it"));

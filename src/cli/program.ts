@@ -1,6 +1,8 @@
 /** The command tree. Each command is a thin file over the library API in src/api/. */
 import { Command, Option } from "commander";
 import { CUTOVER_VERSION } from "../api/session.js";
+import { cutLongValues } from "../playbook/echo.js";
+import { usageErrorLine, wantsJson } from "./usage.js";
 import { register as decide } from "./commands/decide.js";
 import { register as local } from "./commands/local.js";
 import { register as migrate } from "./commands/migrate.js";
@@ -12,6 +14,9 @@ import { register as schema } from "./commands/schema.js";
 import { register as status } from "./commands/status.js";
 import { register as unlock } from "./commands/unlock.js";
 import { register as validate } from "./commands/validate.js";
+
+/** The command line being parsed: commander keeps it (untyped) as rawArgs from the start of parse(). */
+const argsOf = (program: Command): string[] => (program as unknown as { rawArgs?: string[] }).rawArgs ?? [];
 
 export function buildProgram(): Command {
   const program = new Command("cutover")
@@ -33,7 +38,11 @@ export function buildProgram(): Command {
       if (o.tenantId) process.env.CUTOVER_AZURE_TENANT_ID = o.tenantId;
     })
     .showHelpAfterError("(run cutover help for the list of commands)")
-    .configureOutput({ outputError: (str, write) => write(str) })
+    // Under -o json a usage error is one {"type":"error"} line on stdout, and nothing else.
+    .configureOutput({
+      outputError: (str, write) => (wantsJson(argsOf(program)) ? process.stdout.write(usageErrorLine(str)) : write(cutLongValues(str))),
+      writeErr: (str) => (wantsJson(argsOf(program)) ? undefined : process.stderr.write(str)),
+    })
     .exitOverride();
   program.addHelpText(
     "after",

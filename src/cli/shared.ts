@@ -3,6 +3,9 @@ import { Command, Option } from "commander";
 import { ExitCode } from "../core/errors.js";
 import { makeIO, type CliIO, type GlobalOptions } from "./io.js";
 import { printError } from "./print-error.js";
+import { checkStateDir } from "./usage.js";
+
+const STATELESS = new Set(["validate", "schema"]);
 
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -31,6 +34,11 @@ export function withIO<A extends unknown[]>(fn: (io: CliIO, ...args: A) => Promi
     const cmd = args[args.length - 1] as Command;
     const io = makeIO(cmd.optsWithGlobals() as GlobalOptions);
     try {
+      // validate and schema never touch the state directory: a bad one must not stop them.
+      if (!STATELESS.has(cmd.name())) {
+        const warning = checkStateDir(io.stateDir);
+        if (warning) io.err(`${io.c.yellow("warning")} ${warning}`);
+      }
       const code = await fn(io, ...(args.slice(0, -1) as A));
       process.exitCode = code ?? ExitCode.ok;
     } catch (e) {

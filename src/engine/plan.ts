@@ -7,6 +7,7 @@
 import type { Json } from "../core/json.js";
 import type { PlannedStep } from "./events.js";
 import type { StepSpec } from "../playbook/schema.js";
+import { MAX_MATRIX_MEMBERS, matrixSize } from "../playbook/check-matrix.js";
 import { CutoverError, ErrorCode } from "../core/errors.js";
 
 export type PlanNode =
@@ -14,8 +15,7 @@ export type PlanNode =
   | { kind: "group"; spec: StepSpec; parallel: boolean; maxParallel: number; children: PlanNode[] };
 
 const MATRIX_PARAM = /^\s*\$\{\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$/;
-/** A matrix larger than this is almost surely a mistake (and would flood the journal). */
-export const MAX_MATRIX_MEMBERS = 1000;
+export { MAX_MATRIX_MEMBERS };
 
 export function buildPlan(steps: StepSpec[], params: Record<string, Json>): PlanNode[] {
   return steps.map((s) => buildNode(s, params));
@@ -36,12 +36,14 @@ function buildNode(spec: StepSpec, params: Record<string, Json>, inheritedOnFail
   if (!s.matrix) return { kind: "step", spec: s, members: [{ id: s.id, stepId: s.id }], maxParallel: 1 };
   const keys = Object.keys(s.matrix);
   const values = keys.map((k) => matrixValues(s.id, k, s.matrix![k]!, params));
+  // Sized before expanding: three lists of 1,000 values must not build a billion members first.
+  const size = matrixSize(values.map((v) => v.length));
+  if (size > MAX_MATRIX_MEMBERS) {
+    throw new CutoverError(ErrorCode.PlaybookInvalid, `step ${s.id}: the matrix has ${size} members, more than ${MAX_MATRIX_MEMBERS}`);
+  }
   let combos: Record<string, Json>[] = [{}];
   for (let i = 0; i < keys.length; i++) {
     combos = combos.flatMap((c) => values[i]!.map((v) => ({ ...c, [keys[i]!]: v })));
-  }
-  if (combos.length > MAX_MATRIX_MEMBERS) {
-    throw new CutoverError(ErrorCode.PlaybookInvalid, `step ${s.id}: the matrix has ${combos.length} members, more than ${MAX_MATRIX_MEMBERS}`);
   }
   const members = combos.map((m) => ({ id: `${s.id}[${keys.map((k) => String(m[k])).join(",")}]`, stepId: s.id, matrix: m }));
   const seen = new Set<string>();

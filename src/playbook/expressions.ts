@@ -5,6 +5,8 @@
  * and a few functions. Parsing happens at validation, so a typo fails
  * before anything runs.
  */
+import { cut } from "./echo.js";
+
 export type Expr =
   | { kind: "lit"; value: unknown }
   | { kind: "ref"; path: (string | number)[] }
@@ -22,6 +24,23 @@ export class ExpressionSyntaxError extends Error {
 
 type Tok = { t: "num" | "str" | "id" | "op" | "end"; v: string; pos: number };
 
+/**
+ * How deep an expression's tree may be: parentheses, `!`, function calls
+ * and every operator in a chain (`a == b == c …`) add a level. Parsing,
+ * checking and evaluating recurse once per level, so without a bound 2,000
+ * levels exhaust the stack; real expressions use fewer than ten.
+ */
+export const MAX_EXPRESSION_DEPTH = 64;
+
+// Sticky: matched at a position without copying the rest of the source (a long expression stays linear).
+const NUMBER = /-?\d+(\.\d+)?/y;
+const NAME = /[A-Za-z_][A-Za-z0-9_-]*/y;
+
+function matchAt(re: RegExp, src: string, i: number): string {
+  re.lastIndex = i;
+  return re.exec(src)![0];
+}
+
 const OPS = ["&&", "||", "==", "!=", "<=", ">=", "<", ">", "!", "(", ")", ".", ",", "[", "]"];
 
 function tokenize(src: string): Tok[] {
@@ -31,9 +50,9 @@ function tokenize(src: string): Tok[] {
     const c = src[i]!;
     if (/\s/.test(c)) { i++; continue; }
     if (/[0-9]/.test(c) || (c === "-" && /[0-9]/.test(src[i + 1] ?? ""))) {
-      const m = /^-?\d+(\.\d+)?/.exec(src.slice(i))!;
-      out.push({ t: "num", v: m[0], pos: i });
-      i += m[0].length;
+      const m = matchAt(NUMBER, src, i);
+      out.push({ t: "num", v: m, pos: i });
+      i += m.length;
       continue;
     }
     if (c === "'" || c === '"') {
@@ -51,9 +70,9 @@ function tokenize(src: string): Tok[] {
       continue;
     }
     if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(src.slice(i))!;
-      out.push({ t: "id", v: m[0], pos: i });
-      i += m[0].length;
+      const m = matchAt(NAME, src, i);
+      out.push({ t: "id", v: m, pos: i });
+      i += m.length;
       continue;
     }
     const op = OPS.find((o) => src.startsWith(o, i));
@@ -76,9 +95,33 @@ export const FUNCTIONS: Record<string, { arity: [number, number]; fn: (...a: unk
   coalesce: { arity: [1, 8], fn: (...a) => a.find((x) => x !== undefined && x !== null && x !== "") ?? null },
 };
 
+/** A function of the expression language by name (own entries only: `toString` is not one). */
+export function findFunction(name: string): (typeof FUNCTIONS)[string] | undefined {
+  return Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
+}
+
 export function parseExpression(src: string): Expr {
   const toks = tokenize(src);
   let k = 0;
+  // Depth of each node built so far, and how deep the parser has recursed: both bounded by MAX_EXPRESSION_DEPTH.
+  const depths = new Map<Expr, number>();
+  const tooDeep = (pos: number) =>
+    new ExpressionSyntaxError(`the expression is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (parentheses, !, calls and chained operators each add one); split it`, pos);
+  const node = (e: Expr, children: Expr[], pos: number): Expr => {
+    const d = 1 + Math.max(0, ...children.map((c) => depths.get(c) ?? 1));
+    if (d > MAX_EXPRESSION_DEPTH) throw tooDeep(pos);
+    depths.set(e, d);
+    return e;
+  };
+  let nesting = 0;
+  const nested = <T>(pos: number, f: () => T): T => {
+    if (++nesting > MAX_EXPRESSION_DEPTH) throw tooDeep(pos);
+    try {
+      return f();
+    } finally {
+      nesting--;
+    }
+  };
   const peek = () => toks[k]!;
   const next = () => toks[k++]!;
   const expectOp = (v: string) => {
@@ -88,8 +131,9 @@ export function parseExpression(src: string): Expr {
   const binary = (ops: BinOp[], sub: () => Expr) => (): Expr => {
     let left = sub();
     while (peek().t === "op" && (ops as string[]).includes(peek().v)) {
-      const op = next().v as BinOp;
-      left = { kind: "bin", op, left, right: sub() };
+      const t = next();
+      const right = sub();
+      left = node({ kind: "bin", op: t.v as BinOp, left, right }, [left, right], t.pos);
     }
     return left;
   };
@@ -97,9 +141,12 @@ export function parseExpression(src: string): Expr {
     const t = next();
     if (t.t === "num") return { kind: "lit", value: Number(t.v) };
     if (t.t === "str") return { kind: "lit", value: t.v };
-    if (t.t === "op" && t.v === "!") return { kind: "not", arg: primary() };
+    if (t.t === "op" && t.v === "!") {
+      const arg = nested(t.pos, primary);
+      return node({ kind: "not", arg }, [arg], t.pos);
+    }
     if (t.t === "op" && t.v === "(") {
-      const e = or();
+      const e = nested(t.pos, or);
       expectOp(")");
       return e;
     }
@@ -108,16 +155,17 @@ export function parseExpression(src: string): Expr {
       if (t.v === "null") return { kind: "lit", value: null };
       if (peek().t === "op" && peek().v === "(") {
         next();
-        if (!FUNCTIONS[t.v]) throw new ExpressionSyntaxError(`unknown function ${t.v}(); known: ${Object.keys(FUNCTIONS).join(", ")}`, t.pos);
+        const fn = findFunction(t.v);
+        if (!fn) throw new ExpressionSyntaxError(`unknown function ${t.v}(); known: ${Object.keys(FUNCTIONS).join(", ")}`, t.pos);
         const args: Expr[] = [];
         if (!(peek().t === "op" && peek().v === ")")) {
-          args.push(or());
-          while (peek().t === "op" && peek().v === ",") { next(); args.push(or()); }
+          args.push(nested(t.pos, or));
+          while (peek().t === "op" && peek().v === ",") { next(); args.push(nested(t.pos, or)); }
         }
         expectOp(")");
-        const [lo, hi] = FUNCTIONS[t.v]!.arity;
+        const [lo, hi] = fn.arity;
         if (args.length < lo || args.length > hi) throw new ExpressionSyntaxError(`${t.v}() takes ${lo === hi ? lo : `${lo} to ${hi}`} argument(s), got ${args.length}`, t.pos);
-        return { kind: "call", fn: t.v, args };
+        return node({ kind: "call", fn: t.v, args }, args, t.pos);
       }
       const path: (string | number)[] = [t.v];
       while (peek().t === "op" && (peek().v === "." || peek().v === "[")) {
@@ -163,7 +211,7 @@ export function parseTemplate(s: string): TemplatePart[] {
     try {
       parts.push({ expr: parseExpression(inner), source: inner.trim(), offset });
     } catch (e) {
-      if (e instanceof ExpressionSyntaxError) throw new ExpressionSyntaxError(`in \${{${inner}}}: ${e.message}`, offset + e.offset);
+      if (e instanceof ExpressionSyntaxError) throw new ExpressionSyntaxError(`in \${{${cut(inner, 80)}}}: ${e.message}`, offset + e.offset);
       throw e;
     }
     last = m.index! + m[0].length;
@@ -194,7 +242,7 @@ export function evaluate(e: Expr, scope: Scope): unknown {
     case "not":
       return !truthy(evaluate(e.arg, scope));
     case "call":
-      return FUNCTIONS[e.fn]!.fn(...e.args.map((a) => evaluate(a, scope)));
+      return findFunction(e.fn)!.fn(...e.args.map((a) => evaluate(a, scope)));
     case "bin": {
       if (e.op === "&&") { const l = evaluate(e.left, scope); return truthy(l) ? evaluate(e.right, scope) : l; }
       if (e.op === "||") { const l = evaluate(e.left, scope); return truthy(l) ? l : evaluate(e.right, scope); }
@@ -219,8 +267,9 @@ export function evaluate(e: Expr, scope: Scope): unknown {
       else if (root === "steps") v = scope.steps;
       else if (root === "matrix") v = scope.matrix ?? {};
       else if (root === "run") v = scope.run;
+      // Own properties only: `params.constructor` is a param named constructor or nothing, never Object's.
       for (const k of rest) {
-        if (v === null || v === undefined) return undefined;
+        if (v === null || v === undefined || !Object.hasOwn(v as object, k)) return undefined;
         v = (v as Record<string | number, unknown>)[k];
       }
       return v;

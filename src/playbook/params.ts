@@ -16,8 +16,12 @@ export interface ResolvedParams {
   secretNames: string[];
 }
 
+/** User keys land in null-prototype objects: a param named constructor or toString is only ever the user's. */
+const emptyRecord = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+const own = <T>(r: Record<string, T>, k: string): T | undefined => (Object.hasOwn(r, k) ? r[k] : undefined);
+
 export function parseParamArgs(args: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = emptyRecord<string>();
   for (const a of args) {
     const i = a.indexOf("=");
     if (i <= 0) throw new CutoverError(ErrorCode.Usage, `--param ${a}: write --param name=value`);
@@ -28,16 +32,16 @@ export function parseParamArgs(args: string[]): Record<string, string> {
 
 export function resolveParams(specs: Record<string, ParamSpecT>, given: Record<string, string>, env: NodeJS.ProcessEnv): ResolvedParams {
   const problems: string[] = [];
-  const all: Record<string, Json> = {};
-  const journaled: Record<string, Json> = {};
+  const all = emptyRecord<Json>();
+  const journaled = emptyRecord<Json>();
   const secretNames: string[] = [];
   for (const name of Object.keys(given)) {
-    if (!specs[name]) problems.push(`unknown param "${name}"; the playbook declares: ${Object.keys(specs).join(", ") || "none"}`);
+    if (!own(specs, name)) problems.push(`unknown param "${name}"; the playbook declares: ${Object.keys(specs).join(", ") || "none"}`);
     else if (specs[name]!.secret) problems.push(`param "${name}" is secret: give it through the environment variable CUTOVER_PARAM_${name.toUpperCase()}, not on the command line`);
   }
   for (const [name, spec] of Object.entries(specs)) {
     const fromEnv = env[`CUTOVER_PARAM_${name.toUpperCase()}`];
-    const raw: unknown = spec.secret ? fromEnv : given[name] ?? fromEnv ?? spec.default;
+    const raw: unknown = spec.secret ? fromEnv : own(given, name) ?? fromEnv ?? spec.default;
     if (raw === undefined) {
       if (spec.required) problems.push(`param "${name}" is required${spec.description ? ` (${spec.description})` : ""}: give --param ${name}=...`);
       continue;

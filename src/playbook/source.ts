@@ -2,9 +2,10 @@
  * YAML source with positions: parse a playbook file safely (size and alias
  * limits, duplicate keys refused) and map a field path back to file:line:col.
  */
-import { readFileSync, statSync } from "node:fs";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { CutoverError, ErrorCode, PlaybookInvalidError, type Problem } from "../core/errors.js";
+import { PlaybookInvalidError, type Problem } from "../core/errors.js";
+import { readRegularFile } from "./input-file.js";
+import { depthProblem, tagAndKeyProblems } from "./yaml-limits.js";
 
 /** Larger playbooks are refused rather than parsed: no real release needs 1 MiB of YAML. */
 export const MAX_PLAYBOOK_BYTES = 1024 * 1024;
@@ -84,6 +85,9 @@ export function parsePlaybookText(file: string, text: string): { source: Playboo
   if (Buffer.byteLength(text) > MAX_PLAYBOOK_BYTES) {
     throw new PlaybookInvalidError([{ file, line: 1, column: 1, path: "", message: `the file is larger than ${MAX_PLAYBOOK_BYTES} bytes; split it or trim it` }]);
   }
+  // Measured before composing: the composer recurses once per level and would exhaust the stack.
+  const tooDeep = depthProblem(file, text);
+  if (tooDeep) throw new PlaybookInvalidError([tooDeep]);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
   const source = new PlaybookSource(file, text, doc, lines);
@@ -91,6 +95,7 @@ export function parsePlaybookText(file: string, text: string): { source: Playboo
     const p = lines.linePos(e.pos[0]);
     return { file, line: p.line, column: p.col, path: "", message: `YAML: ${e.message.split("\n")[0]}` };
   });
+  problems.push(...tagAndKeyProblems(file, doc, lines));
   if (problems.length) throw new PlaybookInvalidError(problems);
   let value: unknown;
   try {
@@ -106,19 +111,9 @@ export function parsePlaybookText(file: string, text: string): { source: Playboo
   return { source, value };
 }
 
+/** The playbook's text: a regular file of at most MAX_PLAYBOOK_BYTES (never a FIFO, a device or a directory). */
 export function readPlaybookFile(file: string): string {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch (e) {
-    throw new CutoverError(ErrorCode.Usage, `cannot read playbook ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      hint: "give the path of a playbook YAML file, e.g. playbooks/local-demo.yaml",
-    });
-  }
-  if (size > MAX_PLAYBOOK_BYTES) {
-    throw new PlaybookInvalidError([{ file, line: 1, column: 1, path: "", message: `the file is ${size} bytes, more than the ${MAX_PLAYBOOK_BYTES} allowed` }]);
-  }
-  return readFileSync(file, "utf8");
+  return readRegularFile(file, MAX_PLAYBOOK_BYTES);
 }
 
 /** The value at `path` inside a plain JS document, or undefined. */

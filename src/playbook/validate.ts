@@ -14,6 +14,8 @@ import { paramValueProblems } from "./params.js";
 import { getAt, parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
 import { hasExpression } from "./expressions.js";
 import { suggest, zodProblems } from "./zod-problems.js";
+import { matrixProblems } from "./check-matrix.js";
+import { quote } from "./echo.js";
 import { RunState } from "../core/capabilities.js";
 import { offers } from "../core/provider.js";
 
@@ -123,7 +125,7 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
       const own = new Set(visible);
       if (typeof s.id === "string") visibility.push({ id: s.id, path: p, visible: own, matrixKeys: isObj(s.matrix) ? Object.keys(s.matrix) : [] });
       if (typeof s.action === "string") checkAction(source, doc, s, p, reg, envEntries, problems);
-      if (isObj(s.matrix)) checkMatrixValues(source, s.matrix, [...p, "matrix"], problems);
+      if (isObj(s.matrix)) checkMatrixValues(source, s.id, s.matrix, [...p, "matrix"], problems);
       if (Array.isArray(s.steps)) walk(s.steps, [...p, "steps"], own, s.parallel === true);
       if (!parallel) for (const id of idsIn(s)) visible.add(id);
     });
@@ -147,16 +149,27 @@ function checkParamDefaults(source: PlaybookSource, doc: Record<string, unknown>
   return out;
 }
 
-/** Matrix members are named by their values (deploy[eastus]): a repeated value would make two members one. */
-function checkMatrixValues(source: PlaybookSource, matrix: Record<string, unknown>, at: Path, problems: Problem[]) {
+/**
+ * Matrix members are named by their values (deploy[eastus]): a repeated value would make two members one,
+ * and so would values with "," across keys (a,b × c and a × b,c). The size is bounded before anything expands.
+ */
+function checkMatrixValues(source: PlaybookSource, stepId: unknown, matrix: Record<string, unknown>, at: Path, problems: Problem[]) {
+  let repeated = false;
+  const lists: [string, unknown[]][] = [];
   for (const [key, values] of Object.entries(matrix)) {
     if (!Array.isArray(values)) continue;
+    lists.push([key, values]);
     const seen = new Set<string>();
     values.forEach((v, i) => {
-      if (seen.has(String(v))) problems.push(source.problem([...at, key, i], `matrix.${key} lists ${JSON.stringify(v)} twice; each member needs its own value`));
+      if (seen.has(String(v))) {
+        repeated = true;
+        problems.push(source.problem([...at, key, i], `matrix.${key} lists ${quote(v)} twice; each member needs its own value`));
+      }
       seen.add(String(v));
     });
   }
+  const complete = !repeated && typeof stepId === "string" && lists.length === Object.keys(matrix).length;
+  problems.push(...matrixProblems(source, at, String(stepId), lists, complete));
 }
 
 function idsIn(s: Record<string, unknown>): string[] {
@@ -188,7 +201,7 @@ function checkAction(
     if (def.provider && isObj(w)) {
       const target = typeof w.target === "string" ? w.target : def.provider.defaultTarget;
       if (hasExpression(target)) return;
-      const entry = env[target];
+      const entry = Object.hasOwn(env, target) ? env[target] : undefined;
       const where = typeof w.target === "string" ? [...at, "with", "target"] : [...at, "action"];
       if (!entry) {
         problems.push(source.problem(where, `action ${kind} needs an environment entry "${target}" providing ${def.provider.capability}; add environment.${target}: { provider: ... }${typeof w.target === "string" ? "" : " or set with.target"}`));

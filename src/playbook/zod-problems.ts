@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import type { Problem } from "../core/errors.js";
+import { quote } from "./echo.js";
 import { knownKeys } from "./known-keys.js";
 import type { Path, PlaybookSource } from "./source.js";
 
@@ -27,11 +28,11 @@ export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$
     if (opts.skip?.(p)) continue;
     if (issue.code === "unrecognized_keys") {
       const known = opts.schema ? knownKeys(opts.schema, rel) : [];
-      for (const k of issue.keys) out.push(source.problem([...p, k], `unknown field "${k}"${suggest(k, known)}`, { key: true }));
+      for (const k of issue.keys) out.push(source.problem([...p, k], `unknown field ${quote(k)}${suggest(k, known)}`, { key: true }));
     } else if (issue.code === "invalid_key") {
       // A bad record key (a param name): point at the key and say what a key must be, not zod's "Invalid key in record".
       const why = issue.issues[0]?.message ?? issue.message;
-      out.push(source.problem(p, `${why}: "${String(p[p.length - 1])}"`, { key: true }));
+      out.push(source.problem(p, `${why}: ${quote(String(p[p.length - 1]))}`, { key: true }));
     } else if ((issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union") && opts.root !== undefined && isMissing(opts.root, p)) {
       // A union's message names only its first branch: say what is missing, not a misleading type.
       const expected = issue.code === "invalid_union" ? "" : ` (${yamlWords(issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, ""))})`;

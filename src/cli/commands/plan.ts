@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { planPlaybook } from "../../api/inspect.js";
 import { openStore } from "../../api/inspect.js";
 import { isLeaseLive } from "../../core/run-store.js";
+import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { quote } from "../../playbook/echo.js";
 import { parseParamArgs } from "../../playbook/params.js";
 import type { CliIO } from "../io.js";
 import { collect, withIO } from "../shared.js";
@@ -24,8 +26,13 @@ export function register(program: Command): void {
     .action(withIO(async (io, file: string, opts: { param: string[] }) => printPlan(io, file, parseParamArgs(opts.param), false)));
 }
 
-export async function printPlan(io: CliIO, file: string, params: Record<string, string>, dryRun: boolean): Promise<void> {
+export async function printPlan(io: CliIO, file: string, params: Record<string, string>, dryRun: boolean, approve: string[] = []): Promise<void> {
   const { loaded, entries } = planPlaybook(file, { params });
+  // `run --dry-run --approve x` refuses what `run --approve x` refuses (src/api/run.ts), not print a plan that looks fine.
+  for (const id of approve) {
+    const step = entries.find((e) => e.kind !== "group" && e.id === id);
+    if (!step) throw new CutoverError(ErrorCode.Usage, `--approve ${quote(id)}: the playbook has no step ${quote(id)}`, { hint: gatesHint(entries) });
+  }
   let lease;
   let leaseError: string | undefined;
   try {
@@ -63,4 +70,9 @@ export async function printPlan(io: CliIO, file: string, params: Record<string, 
   const ponr = entries.filter((e) => e.pointOfNoReturn);
   if (ponr.length) io.out(c.red(`points of no return: ${ponr.map((e) => e.id).join(", ")}`));
   if (dryRun) io.out(c.dim("dry run: nothing was changed and no lease was taken"));
+}
+
+function gatesHint(entries: { kind: string; id: string; action?: string }[]): string {
+  const gates = entries.filter((e) => e.action === "gate.approval").map((e) => e.id);
+  return gates.length ? `the playbook's gates: ${gates.join(", ")}` : "the playbook has no gate.approval step";
 }

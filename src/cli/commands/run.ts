@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .action(
       withIO(async (io, file: string, opts: { param: string[]; approve: string[]; dryRun?: boolean; onFailure?: "pause" | "abort" | "continue" }) => {
         const params = parseParamArgs(opts.param);
-        if (opts.dryRun) return printPlan(io, file, params, true);
+        if (opts.dryRun) return printPlan(io, file, params, true, opts.approve);
         const renderer = makeRenderer(io);
         const session = await startRun(file, {
           stateDir: io.stateDir,

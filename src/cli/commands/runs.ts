@@ -2,13 +2,14 @@
 import type { Command } from "commander";
 import { listRunOverviews } from "../../api/inspect.js";
 import { withIO } from "../shared.js";
+import { wholeNumber } from "../usage.js";
 
 export function register(program: Command): void {
   program
     .command("runs")
     .description("list runs, newest first")
     .option("--environment <name>", "only runs of this environment")
-    .option("--limit <n>", "at most this many", (v) => Number.parseInt(v, 10), 20)
+    .option("--limit <n>", "at most this many (1 to 100000)", wholeNumber(1, 100_000), 20)
     .option("-f, --playbook <file>", "list the runs in this playbook's state store (default: the local file store)")
     .action(
       withIO(async (io, opts: { environment?: string; limit: number; playbook?: string }) => {

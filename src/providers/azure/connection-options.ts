@@ -58,7 +58,16 @@ export function chooseConnection(
   what: string,
 ): { connectionString: string } | { endpoint: string } {
   const cs = config.connectionStringSecret ? ctx.secret(config.connectionStringSecret) : undefined;
-  if (cs) return { connectionString: cs };
+  if (cs) {
+    const why = connectionStringProblem(cs, what);
+    if (why) {
+      // Never quote the string itself: it holds the account key.
+      throw new CutoverError(ErrorCode.Config, `environment.${ctx.name}: the connection string in ${config.connectionStringSecret} is malformed: ${why}`, {
+        hint: CONNECTION_STRING_HINT[what] ?? "copy the connection string again from the Azure portal (Access keys)",
+      });
+    }
+    return { connectionString: cs };
+  }
   if (config.endpoint) return { endpoint: config.endpoint };
   throw new CutoverError(ErrorCode.Config, `${what}: the secret or environment variable ${config.connectionStringSecret ?? "(none named)"} (connectionStringSecret) is not set and no endpoint is configured`, {
     hint: `Export ${config.connectionStringSecret ?? "the connection string"}, or configure \`endpoint\` and an Entra identity.`,
@@ -70,3 +79,54 @@ export const endpointOrConnectionString = [
   (c: { endpoint?: string; connectionStringSecret?: string }) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret),
   { message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)" },
 ] as const;
+
+const CONNECTION_STRING_HINT: Record<string, string> = {
+  "azure-table": "expected DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net, TableEndpoint=…;SharedAccessSignature=…, or UseDevelopmentStorage=true",
+  "azure-queue": "expected DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net, QueueEndpoint=…;SharedAccessSignature=…, or UseDevelopmentStorage=true",
+  "azure-appconfig": "expected Endpoint=https://<store>.azconfig.io;Id=…;Secret=… (App Configuration → Access settings)",
+};
+
+/**
+ * What is wrong with a connection string, in words that never repeat its
+ * values; undefined when it has what the SDK needs. The SDKs otherwise fail
+ * deep inside with "Cannot read properties of undefined (reading
+ * 'toLowerCase')" or "Invalid TableEndpoint".
+ */
+export function connectionStringProblem(cs: string, what: string): string | undefined {
+  const fields = new Map<string, string>(); // by lower-case name: the SDKs match names case-insensitively
+  const segments = cs.split(";").filter((seg) => seg.trim() !== "");
+  for (const [i, seg] of segments.entries()) {
+    const eq = seg.indexOf("=");
+    if (eq <= 0) return `part ${i + 1} of ${segments.length} is not name=value`;
+    const name = seg.slice(0, eq).trim();
+    const value = seg.slice(eq + 1).trim();
+    // Only names are quoted, and only short plain ones: a value pasted in the wrong place stays unprinted.
+    if (/endpoint$/i.test(name) && !isHttpUrl(value)) return `${/^\w{1,40}$/.test(name) ? name : `part ${i + 1}`} is not an http(s) URL`;
+    fields.set(name.toLowerCase(), value);
+  }
+  if (fields.size === 0) return "it is empty";
+  if (what === "azure-appconfig") {
+    const missing = ["endpoint", "id", "secret"].filter((k) => !fields.get(k));
+    return missing.length ? `it lacks ${missing.map((k) => k[0]!.toUpperCase() + k.slice(1)).join(", ")}` : undefined;
+  }
+  if (fields.get("usedevelopmentstorage")?.toLowerCase() === "true") return undefined;
+  const endpointKey = what === "azure-queue" ? "queueendpoint" : "tableendpoint";
+  const endpointName = what === "azure-queue" ? "QueueEndpoint" : "TableEndpoint";
+  if (fields.has("sharedaccesssignature")) return fields.get(endpointKey) ? undefined : `a SharedAccessSignature needs ${endpointName}`;
+  const missing = ["AccountName", "AccountKey"].filter((k) => !fields.get(k.toLowerCase()));
+  if (missing.length) return `it lacks ${missing.join(" and ")} (or SharedAccessSignature, or UseDevelopmentStorage=true)`;
+  if (!fields.get(endpointKey)) {
+    const protocol = fields.get("defaultendpointsprotocol")?.toLowerCase();
+    if (protocol !== "https" && protocol !== "http") return `it needs ${endpointName}, or DefaultEndpointsProtocol=https (with EndpointSuffix)`;
+  }
+  return undefined;
+}
+
+function isHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return u.protocol === "https:" || u.protocol === "http:";
+  } catch {
+    return false;
+  }
+}

@@ -12,7 +12,7 @@
  * only then returns (journal-append.ts). A fenced append also holds the environment's lease
  * lock, so a `force` cannot slip between the token check and the write.
  */
-import { promises as fs } from "node:fs";
+import { constants as fsConstants, promises as fs } from "node:fs";
 import path from "node:path";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
@@ -23,6 +23,8 @@ import { withFileLock, type FileLockOptions } from "./file-lock.js";
 import { parseJournal, readJournalHead, readJournalTail, readUpTo, type ParsedJournal } from "./journal-file.js";
 import { LeaseFiles } from "./lease.js";
 import { assertEnvironmentName, assertRunId, isSafeName } from "./names.js";
+
+const READ_NONBLOCKING = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
 
 export interface FileRunStoreOptions {
   /** The state directory (absolute, or relative to the process cwd). */
@@ -92,11 +94,12 @@ export class FileRunStore implements RunStore {
     }
   }
 
+  // Non-blocking: a FIFO put where a journal belongs must be refused, not wait forever for a writer.
   async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
     const file = this.journalFile(runId);
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(file, "r");
+      handle = await fs.open(file, READ_NONBLOCKING);
     } catch (e) {
       if (isErrno(e, "ENOENT")) throw notFound(runId);
       throw e;
@@ -106,6 +109,7 @@ export class FileRunStore implements RunStore {
       // Read at most the size we stat'ed, so the cache entry below describes what we parsed.
       // Lock-free: an appender may be writing the tail (ignored as torn) or cutting a torn one.
       const stat = await handle.stat();
+      if (!stat.isFile()) throw new CutoverError(ErrorCode.JournalCorrupt, `the journal ${file} is not a regular file (a FIFO, device or directory put in its place)`);
       const buf = await readUpTo(handle, Buffer.alloc(stat.size), 0);
       parsed = parseJournal(buf, file, runId);
       const n = parsed.events.length;
@@ -144,13 +148,15 @@ export class FileRunStore implements RunStore {
     const file = path.join(this.runsDir, `${runId}.jsonl`);
     let handle: fs.FileHandle;
     try {
-      handle = await fs.open(file, "r");
+      handle = await fs.open(file, READ_NONBLOCKING);
     } catch (e) {
       if (isErrno(e, "ENOENT")) return undefined; // removed meanwhile
       throw e;
     }
     try {
-      const { size, mtime } = await handle.stat();
+      const st = await handle.stat();
+      const { size, mtime } = st;
+      if (!st.isFile()) return { runId, playbook: "?", environment: "?", startedAt: mtime.toISOString(), updatedAt: mtime.toISOString(), lastEvent: "damaged" };
       if (size === 0) return undefined;
       const first = await readJournalHead(handle, size);
       if (first === undefined) return undefined;

@@ -4,9 +4,12 @@
  * Started by `cutover local up` (lifecycle.ts); logs go to <dir>/supervisor.log.
  */
 import { handleAdmin } from "./admin.js";
+import { PRIVATE_UMASK } from "./files.js";
 import { Supervisor } from "./supervisor.js";
 
 async function main(): Promise<void> {
+  // Everything it and the apps create (logs, the demo database, state) is the user's only: 0600 files, 0700 directories.
+  process.umask(PRIVATE_UMASK);
   const dir = process.argv[2];
   if (!dir) {
     console.error("usage: supervisor-main.js <dir>");

@@ -258,7 +258,7 @@ export class Supervisor {
   async persist(): Promise<void> {
     this.state.flags = this.flags ? this.flags.records() : this.state.flags;
     this.state.flagsRev = this.flags ? this.flags.revision : this.state.flagsRev;
-    fs.mkdirSync(this.dir, { recursive: true });
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.paths.state, JSON.stringify(this.state, null, 2) + "\n");
   }
 
