@@ -19,6 +19,8 @@ import { buildScope, resolveValue } from "../engine/resolve.js";
 import { ProviderSet, registries } from "../runtime.js";
 import { FileStore } from "../providers/file/index.js";
 import { holderIsDeadLocalProcess } from "./session.js";
+import { runRedactor } from "./secrets.js";
+import type { Json } from "../core/json.js";
 
 export interface LocateOptions {
   stateDir: string;
@@ -38,7 +40,11 @@ export async function openStore(opts: LocateOptions): Promise<{ store: RunStore;
   return { store: await providers.store(), loaded, close: () => providers.close() };
 }
 
-export async function readRun(runId: string, opts: LocateOptions): Promise<{ state: RunState; file: string; lease?: LeaseInfo }> {
+/** `redacted`: mask the run's secrets (see api/secrets.ts) in the state, for commands that print it. */
+export async function readRun(
+  runId: string,
+  opts: LocateOptions & { redacted?: boolean },
+): Promise<{ state: RunState; file: string; lease?: LeaseInfo }> {
   const { store, close } = await openStore(opts);
   try {
     let events;
@@ -52,9 +58,14 @@ export async function readRun(runId: string, opts: LocateOptions): Promise<{ sta
       }
       throw e;
     }
-    const state = foldRun(events);
+    let state = foldRun(events);
+    const file = opts.playbook ?? state.playbook.file;
+    if (opts.redacted) {
+      const redactor = runRedactor(tryLoad(file), opts.env ?? process.env);
+      state = redactor.redactJson(state as unknown as Json) as unknown as RunState;
+    }
     const lease = await store.readLease(state.environment);
-    return { state, file: opts.playbook ?? state.playbook.file, lease };
+    return { state, file, lease };
   } finally {
     await close();
   }
@@ -228,8 +239,9 @@ export function runSummaryLine(loaded: LoadedPlaybook, state: RunState, env: Nod
   const template = loaded.playbook.summary;
   if (!template) return undefined;
   try {
-    const scope = buildScope({ state, params: state.params, env, secret: () => undefined, redactor: new Redactor() });
-    return String(resolveValue(template, scope));
+    const redactor = runRedactor(loaded, env);
+    const scope = buildScope({ state, params: state.params, env, secret: () => undefined, redactor });
+    return redactor.redact(String(resolveValue(template, scope)));
   } catch {
     return undefined; // a summary must never turn a successful run into an error
   }

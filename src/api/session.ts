@@ -12,6 +12,7 @@ import { Journal } from "../engine/journal.js";
 import { LeaseKeeper } from "../engine/lease-keeper.js";
 import { Redactor } from "../engine/redact.js";
 import { Runner } from "../engine/runner.js";
+import { registerRunSecrets } from "./secrets.js";
 import type { RunState } from "../engine/reducer.js";
 import type { LeaseInfo, LeaseRequest, RunStore } from "../core/run-store.js";
 import { formatHolder, holderOf, type LeaseHolder } from "../core/lease-holder.js";
@@ -84,7 +85,8 @@ export class Session {
     runId: string,
   ): Promise<Session> {
     const env = opts.env ?? process.env;
-    const redactor = new Redactor();
+    // Every secret the run can meet, before anything is printed or journaled (not only once a step resolves it).
+    const redactor = registerRunSecrets(new Redactor(), loaded, env, params.all);
     const providers = new ProviderSet(loaded, { stateDir: opts.stateDir, env, redactor, params: params.all });
     const actor = currentActor(env);
     let keeper: LeaseKeeper | undefined;
@@ -119,7 +121,7 @@ export class Session {
       if (forcedFrom) {
         await journal.append({ type: "lease.forced", environment: loaded.environment, by: actor, previousHolder: `${forcedFrom.holder} (process gone)` });
       }
-      for (const [name, v] of Object.entries(params.all)) if (journal.state.secretParams.includes(name) && typeof v === "string") redactor.add(v);
+      for (const name of journal.state.secretParams) redactor.add(params.all[name]);
       const runner = new Runner({
         journal,
         playbook: loaded.playbook,

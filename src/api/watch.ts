@@ -5,7 +5,9 @@
  */
 import type { RunEvent } from "../engine/events.js";
 import { applyEvent, foldRun, isFinished, type RunState } from "../engine/reducer.js";
-import { openStore, type LocateOptions } from "./inspect.js";
+import type { Json } from "../core/json.js";
+import { openStore, tryLoad, type LocateOptions } from "./inspect.js";
+import { runRedactor } from "./secrets.js";
 
 export interface WatchOptions extends LocateOptions {
   intervalMs?: number;
@@ -19,12 +21,15 @@ export async function watchRun(runId: string, opts: WatchOptions): Promise<RunSt
   try {
     const events = await store.read(runId);
     const state = foldRun(events);
-    for (const e of events) opts.onEvent(e, state);
+    // The run's secrets, masked in what is shown (a journal written before they were all registered may hold one).
+    const redactor = runRedactor(tryLoad(opts.playbook ?? state.playbook.file), opts.env ?? process.env);
+    const show = (e: RunEvent) => opts.onEvent(redactor.redactJson(e as unknown as Json) as unknown as RunEvent, state);
+    for (const e of events) show(e);
     while (!resting(state) && !opts.signal?.aborted) {
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
       for (const e of await store.read(runId, state.lastSeq)) {
         applyEvent(state, e);
-        opts.onEvent(e, state);
+        show(e);
       }
     }
     return state;

@@ -57,6 +57,8 @@ export function resolveParams(specs: Record<string, ParamSpecT>, given: Record<s
 }
 
 function coerce(name: string, spec: ParamSpecT, raw: unknown, problems: string[]): Json | undefined {
+  // A secret param's value is never echoed in a message: only what was wrong with it.
+  const got = (value: unknown) => (spec.secret ? "got something else (not shown: the param is secret)" : `got "${String(value)}"`);
   let v: Json | undefined;
   switch (spec.type) {
     case "string":
@@ -66,13 +68,13 @@ function coerce(name: string, spec: ParamSpecT, raw: unknown, problems: string[]
       const n = typeof raw === "number" ? raw : Number(raw);
       if (typeof raw === "string" && raw.trim() === "") v = undefined;
       else v = Number.isFinite(n) ? n : undefined;
-      if (v === undefined) problems.push(`param "${name}" must be a number, got "${String(raw)}"`);
+      if (v === undefined) problems.push(`param "${name}" must be a number, ${got(raw)}`);
       break;
     }
     case "boolean":
       if (raw === true || raw === "true" || raw === "yes" || raw === "1") v = true;
       else if (raw === false || raw === "false" || raw === "no" || raw === "0") v = false;
-      else problems.push(`param "${name}" must be true or false, got "${String(raw)}"`);
+      else problems.push(`param "${name}" must be true or false, ${got(raw)}`);
       break;
     case "list":
       v = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
@@ -82,7 +84,7 @@ function coerce(name: string, spec: ParamSpecT, raw: unknown, problems: string[]
     // A list param's allowed values apply to each of its items.
     const bad = (Array.isArray(v) ? v : [v]).filter((x) => !spec.allowed!.some((a) => String(a) === String(x)));
     if (bad.length) {
-      problems.push(`param "${name}" must be one of ${spec.allowed.join(", ")}, got "${bad.map(String).join(",")}"`);
+      problems.push(`param "${name}" must be one of ${spec.allowed.join(", ")}, ${got(bad.map(String).join(","))}`);
       return undefined;
     }
   }

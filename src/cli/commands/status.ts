@@ -34,7 +34,7 @@ export function register(program: Command): void {
           renderer.close(final);
           return exitCodeForState(final);
         }
-        const { state, lease, file } = await readRun(runId, { stateDir: io.stateDir, playbook: opts.playbook });
+        const { state, lease, file } = await readRun(runId, { stateDir: io.stateDir, playbook: opts.playbook, redacted: true });
         const loaded = tryLoad(file);
         const undo = abortPreview(state, loaded);
         const liveLease = isLeaseLive(lease) ? lease : undefined;

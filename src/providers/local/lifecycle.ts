@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { adminCall } from "./admin-client.js";
 import { isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
-import { stopApp } from "./slots.js";
+import { minimalEnv, stopApp } from "./slots.js";
 import type { Bootstrap, SupervisorInfo } from "./supervisor.js";
 import type { AppSpec, LocalStatus } from "../../core/slots.js";
 import type { LocalState } from "./types.js";
@@ -72,7 +72,8 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
       throw new CutoverError(ErrorCode.Config, `the local supervisor is not built (${entry} is missing)`, { hint: "run `npm run build`" });
     }
     const log = fs.openSync(paths.supervisorLog, "a", 0o600);
-    const child = spawn(process.execPath, [entry, dir], { detached: true, stdio: ["ignore", log, log], cwd: dir, env: process.env });
+    // A minimal environment, not cutover's own: the supervisor outlives this process (see minimalEnv).
+    const child = spawn(process.execPath, [entry, dir], { detached: true, stdio: ["ignore", log, log], cwd: dir, env: minimalEnv() });
     fs.closeSync(log);
     child.unref();
     const pid = child.pid;
