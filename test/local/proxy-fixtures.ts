@@ -188,7 +188,10 @@ export class RawClient {
         this.need = 1;
         return r.response;
       }
-      if (this.ended) throw new Error(`connection closed; ${buf.length} bytes unparsed: ${JSON.stringify(buf.toString("latin1", 0, 200))}`);
+      if (this.ended)
+        throw new Error(
+          `connection closed; ${buf.length} bytes unparsed: ${JSON.stringify(buf.toString("latin1", 0, 200))}`,
+        );
       this.need = r.need;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
@@ -200,7 +203,11 @@ export class RawClient {
   }
 }
 
-function parseResponse(buf: Buffer, method: string, ended: boolean): { used: number; response: RawResponse } | { need: number } {
+function parseResponse(
+  buf: Buffer,
+  method: string,
+  ended: boolean,
+): { used: number; response: RawResponse } | { need: number } {
   const end = buf.indexOf("\r\n\r\n");
   if (end < 0) return { need: buf.length + 1 };
   const head = buf.toString("latin1", 0, end);
@@ -214,8 +221,12 @@ function parseResponse(buf: Buffer, method: string, ended: boolean): { used: num
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
   }
   const start = end + 4;
-  const done = (stop: number, body: Buffer) => ({ used: stop, response: { status, head, headers, raw: buf.subarray(start, stop), body } });
-  if ((status >= 100 && status < 200) || status === 204 || status === 304 || method === "HEAD") return done(start, Buffer.alloc(0));
+  const done = (stop: number, body: Buffer) => ({
+    used: stop,
+    response: { status, head, headers, raw: buf.subarray(start, stop), body },
+  });
+  if ((status >= 100 && status < 200) || status === 204 || status === 304 || method === "HEAD")
+    return done(start, Buffer.alloc(0));
   if (/(^|,)\s*chunked\s*$/i.test(headers["transfer-encoding"] ?? "")) {
     const parts: Buffer[] = [];
     let pos = start;
@@ -225,7 +236,8 @@ function parseResponse(buf: Buffer, method: string, ended: boolean): { used: num
       const size = parseInt(buf.toString("latin1", pos, lineEnd).split(";")[0]!, 16);
       if (size === 0) {
         const trailersEnd = buf.indexOf("\r\n\r\n", lineEnd);
-        if (buf.length >= lineEnd + 4 && buf[lineEnd + 2] === 0x0d && buf[lineEnd + 3] === 0x0a) return done(lineEnd + 4, Buffer.concat(parts));
+        if (buf.length >= lineEnd + 4 && buf[lineEnd + 2] === 0x0d && buf[lineEnd + 3] === 0x0a)
+          return done(lineEnd + 4, Buffer.concat(parts));
         if (trailersEnd < 0) return { need: buf.length + 1 };
         return done(trailersEnd + 4, Buffer.concat(parts));
       }
@@ -247,12 +259,22 @@ export function request(
   opts: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: Buffer | string } = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method: opts.method ?? "GET", path: opts.path ?? "/", headers: opts.headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (c: Buffer) => parts.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-      res.on("error", reject);
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port,
+        method: opts.method ?? "GET",
+        path: opts.path ?? "/",
+        headers: opts.headers,
+        agent: false,
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on("data", (c: Buffer) => parts.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(opts.body);
   });
@@ -268,7 +290,15 @@ export function digestApp(name = "blue"): http.RequestListener {
       hash.update(c);
     });
     req.on("end", () => {
-      const body = JSON.stringify({ name, method: req.method, url: req.url, httpVersion: req.httpVersion, headers: req.headers, bytes, sha256: hash.digest("hex") });
+      const body = JSON.stringify({
+        name,
+        method: req.method,
+        url: req.url,
+        httpVersion: req.httpVersion,
+        headers: req.headers,
+        bytes,
+        sha256: hash.digest("hex"),
+      });
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
     });

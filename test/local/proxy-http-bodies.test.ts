@@ -17,7 +17,8 @@ beforeAll(async () => {
 afterAll(() => f.close());
 
 const digestOf = (body: Buffer) => JSON.parse(body.toString()) as Digest;
-const POST = (path: string, length: number, extra = "") => `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n${extra}\r\n`;
+const POST = (path: string, length: number, extra = "") =>
+  `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n${extra}\r\n`;
 
 describe("ReverseProxy: request bodies", () => {
   it("forwards POSTs with an empty body, with and without content-length: 0", async () => {
@@ -49,7 +50,12 @@ describe("ReverseProxy: request bodies", () => {
   it("forwards a 5 MB body intact (node:http client)", async () => {
     f.use(digestPort);
     const body = pattern(5 * 1024 * 1024, 3);
-    const r = await request(f.port, { method: "PUT", path: "/upload", headers: { "content-length": body.length }, body });
+    const r = await request(f.port, {
+      method: "PUT",
+      path: "/upload",
+      headers: { "content-length": body.length },
+      body,
+    });
     expect(r.status).toBe(200);
     expect(digestOf(r.body)).toMatchObject({ method: "PUT", bytes: body.length, sha256: sha256(body) });
     expect(f.proxy.counts("blue")).toEqual({ inFlight: 0, inFlightWrites: 0 });
@@ -67,10 +73,20 @@ describe("ReverseProxy: request bodies", () => {
 
   it("forwards a 1 MB body pipelined behind a slow request, and the request after it", async () => {
     const digest = digestApp();
-    f.use(await f.app((req, res) => (req.url === "/slow" ? void sleep(100).then(() => digest(req, res)) : digest(req, res))));
+    f.use(
+      await f.app((req, res) =>
+        req.url === "/slow" ? void sleep(100).then(() => digest(req, res)) : digest(req, res),
+      ),
+    );
     const body = pattern(1024 * 1024, 11);
     const c = await f.client();
-    c.write(Buffer.concat([Buffer.from(`GET /slow HTTP/1.1\r\nHost: a\r\n\r\n${POST("/queued", body.length)}`), body, Buffer.from("GET /last HTTP/1.1\r\nHost: a\r\n\r\n")]));
+    c.write(
+      Buffer.concat([
+        Buffer.from(`GET /slow HTTP/1.1\r\nHost: a\r\n\r\n${POST("/queued", body.length)}`),
+        body,
+        Buffer.from("GET /last HTTP/1.1\r\nHost: a\r\n\r\n"),
+      ]),
+    );
     const answers = [await c.next(), await c.next(), await c.next()].map((r) => digestOf(r.body));
     expect(answers.map((a) => a.url)).toEqual(["/slow", "/queued", "/last"]);
     expect(answers[1]).toMatchObject({ bytes: body.length, sha256: sha256(body) });
@@ -81,7 +97,8 @@ describe("ReverseProxy: request bodies", () => {
     const parts = [pattern(70_000, 5), pattern(1, 6), pattern(300_000, 7)];
     const c = await f.client();
     c.write("POST /chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
-    for (const p of parts) c.write(Buffer.concat([Buffer.from(`${p.length.toString(16)}\r\n`), p, Buffer.from("\r\n")]));
+    for (const p of parts)
+      c.write(Buffer.concat([Buffer.from(`${p.length.toString(16)}\r\n`), p, Buffer.from("\r\n")]));
     c.write("0\r\n\r\n");
     const r = await c.next();
     expect(r.headers["x-cutover-slot"]).toBe("blue");
@@ -96,7 +113,14 @@ describe("ReverseProxy: request bodies", () => {
     const body = pattern(200_000, 8);
     const result = await new Promise<{ continued: boolean; status: number; digest: Digest }>((resolve, reject) => {
       let continued = false;
-      const req = http.request({ host: "127.0.0.1", port: f.port, method: "POST", path: "/expect", agent: false, headers: { expect: "100-continue", "content-length": body.length } });
+      const req = http.request({
+        host: "127.0.0.1",
+        port: f.port,
+        method: "POST",
+        path: "/expect",
+        agent: false,
+        headers: { expect: "100-continue", "content-length": body.length },
+      });
       req.on("continue", () => {
         continued = true;
         req.end(body);
@@ -104,7 +128,9 @@ describe("ReverseProxy: request bodies", () => {
       req.on("response", (res) => {
         const parts: Buffer[] = [];
         res.on("data", (d: Buffer) => parts.push(d));
-        res.on("end", () => resolve({ continued, status: res.statusCode ?? 0, digest: digestOf(Buffer.concat(parts)) }));
+        res.on("end", () =>
+          resolve({ continued, status: res.statusCode ?? 0, digest: digestOf(Buffer.concat(parts)) }),
+        );
       });
       req.on("error", reject);
       req.flushHeaders();
@@ -120,7 +146,8 @@ describe("ReverseProxy: request bodies", () => {
       await f.app((req, res) => {
         seen++;
         // Answers without reading, after its socket buffers (and then the proxy's writes to it) have filled up.
-        if (req.url === "/too-big") return void sleep(300).then(() => res.writeHead(413, { "content-type": "text/plain" }).end("too big"));
+        if (req.url === "/too-big")
+          return void sleep(300).then(() => res.writeHead(413, { "content-type": "text/plain" }).end("too big"));
         digestApp()(req, res);
       }),
     );
@@ -174,6 +201,8 @@ describe("ReverseProxy: request bodies", () => {
     c.socket.destroy();
     await waitFor(() => closed, "the app's request to close");
     expect(f.proxy.counts("blue")).toEqual({ inFlight: 0, inFlightWrites: 0 });
-    expect(digestOf((await request(f.port, { method: "POST", path: "/next", body: "x" })).body)).toMatchObject({ bytes: 1 });
+    expect(digestOf((await request(f.port, { method: "POST", path: "/next", body: "x" })).body)).toMatchObject({
+      bytes: 1,
+    });
   });
 });

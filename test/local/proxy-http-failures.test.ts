@@ -51,29 +51,34 @@ describe("ReverseProxy: failures part way", () => {
   it.each([
     ["content-length", "content-length: 1000000\r\n\r\n", "partial body"],
     ["chunked", "transfer-encoding: chunked\r\n\r\n186a0\r\n", "partial chunk"],
-  ])("closes the client's connection (not hangs) when the app crashes mid-response (%s)", async (_, headers, partial) => {
-    f.use(
-      await f.rawHttp(async ({ head }, socket) => {
-        if (!head.startsWith("GET /crash ")) return void socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-        socket.write(`HTTP/1.1 200 OK\r\n${headers}${partial}`);
-        await sleep(20);
-        socket.resetAndDestroy();
-      }),
-    );
-    const c = await f.client();
-    c.write(GET("/crash"));
-    await expect(c.next()).rejects.toThrow(/connection closed/);
-    expect(f.proxy.counts("blue").inFlight).toBe(0);
-    const next = await f.client();
-    next.write(GET("/after"));
-    expect((await next.next()).body.toString()).toBe("ok");
-  });
+  ])(
+    "closes the client's connection (not hangs) when the app crashes mid-response (%s)",
+    async (_, headers, partial) => {
+      f.use(
+        await f.rawHttp(async ({ head }, socket) => {
+          if (!head.startsWith("GET /crash "))
+            return void socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+          socket.write(`HTTP/1.1 200 OK\r\n${headers}${partial}`);
+          await sleep(20);
+          socket.resetAndDestroy();
+        }),
+      );
+      const c = await f.client();
+      c.write(GET("/crash"));
+      await expect(c.next()).rejects.toThrow(/connection closed/);
+      expect(f.proxy.counts("blue").inFlight).toBe(0);
+      const next = await f.client();
+      next.write(GET("/after"));
+      expect((await next.next()).body.toString()).toBe("ok");
+    },
+  );
 
   it("answers 502 with Retry-After when the app closes without answering, answers garbage, or a head over 64 KiB", async () => {
     f.use(
       await f.rawHttp(({ head }, socket) => {
         if (head.startsWith("GET /garbage ")) socket.write("SSH-2.0-OpenSSH\r\n\r\n");
-        else if (head.startsWith("GET /huge-head ")) socket.write(`HTTP/1.1 200 OK\r\nx-big: ${"x".repeat(70_000)}\r\n`);
+        else if (head.startsWith("GET /huge-head "))
+          socket.write(`HTTP/1.1 200 OK\r\nx-big: ${"x".repeat(70_000)}\r\n`);
         else socket.destroy();
       }),
     );
@@ -93,7 +98,7 @@ describe("ReverseProxy: failures part way", () => {
     expect(f.proxy.counts("blue").inFlight).toBe(0);
   });
 
-  it("answers 502 with Retry-After when the app refuses connections, to HTTP/1.1 and HTTP/1.0, and keeps the client's connection", async () => {
+  it("answers 502 with Retry-After when the app refuses connections (HTTP/1.1 and 1.0), keeping the connection", async () => {
     f.use(await closedPort(), "green");
     const c = await f.client();
     c.write(GET("/refused"));
@@ -118,7 +123,10 @@ describe("ReverseProxy: unusual requests", () => {
       "blue",
       await f.rawHttp(({ head }, socket) => {
         seen++;
-        socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(head, "latin1")}\r\n\r\n${head}`, "latin1");
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(head, "latin1")}\r\n\r\n${head}`,
+          "latin1",
+        );
       }),
     );
   });
@@ -235,7 +243,10 @@ describe("ReverseProxy: routing pipelined requests", () => {
     const c = await f.client();
     c.write(`${GET("/first")}${GET("/queued")}`);
     // Both went to blue though /first is not answered yet; the app answered /queued at once.
-    await waitFor(() => seen.length === 2 && f.proxy.counts("blue").inFlight === 1, "blue to get both and answer /queued");
+    await waitFor(
+      () => seen.length === 2 && f.proxy.counts("blue").inFlight === 1,
+      "blue to get both and answer /queued",
+    );
     f.proxy.setLive("green");
     const drained = f.proxy.waitDrained("blue", { writesOnly: false, timeoutMs: 10_000 });
     release();

@@ -15,7 +15,7 @@ afterAll(() => f.close());
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: shop.example\r\n${extra}\r\n`;
 
 describe("ReverseProxy: response framing", () => {
-  it("streams a chunked response of several MB, written slowly and cut mid-line, intact with its trailer; the connection is then reused", async () => {
+  it("streams a slow chunked response of several MB cut mid-line, intact with its trailer; then reuses the connection", async () => {
     const data: Buffer[] = [];
     f.use(
       await f.rawHttp(async ({ head }, socket) => {
@@ -27,7 +27,11 @@ describe("ReverseProxy: response framing", () => {
           const sizeLine = `${chunk.length.toString(16)}${i % 3 === 0 ? `;n=${i}` : ""}\r\n`;
           const bytes = Buffer.concat([Buffer.from(sizeLine), chunk, Buffer.from("\r\n")]);
           // Cuts inside the size line and inside the data.
-          for (const part of [bytes.subarray(0, 2), bytes.subarray(2, sizeLine.length + 999), bytes.subarray(sizeLine.length + 999)]) {
+          for (const part of [
+            bytes.subarray(0, 2),
+            bytes.subarray(2, sizeLine.length + 999),
+            bytes.subarray(sizeLine.length + 999),
+          ]) {
             socket.write(part);
             await sleep(1);
           }
@@ -49,10 +53,11 @@ describe("ReverseProxy: response framing", () => {
     expect(c.ended).toBe(false);
   });
 
-  it("reads a body with neither length nor chunked until the app closes, and sends it to the client chunked", async () => {
+  it("reads a body with neither length nor chunked until the app closes, and sends it on chunked", async () => {
     f.use(
       await f.rawHttp(async ({ head }, socket) => {
-        if (!head.startsWith("GET /stream ")) return void socket.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext");
+        if (!head.startsWith("GET /stream "))
+          return void socket.write("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext");
         socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\npart one, ");
         await sleep(20);
         socket.write("part two, ");
@@ -123,7 +128,13 @@ describe("ReverseProxy: response framing", () => {
   });
 
   it("answers HEAD with the length header and no body, and the next request on the connection is read right", async () => {
-    f.use(await f.app((req, res) => res.writeHead(200, { "content-type": "text/plain", "content-length": "11" }).end(req.method === "HEAD" ? undefined : "hello world")));
+    f.use(
+      await f.app((req, res) =>
+        res
+          .writeHead(200, { "content-type": "text/plain", "content-length": "11" })
+          .end(req.method === "HEAD" ? undefined : "hello world"),
+      ),
+    );
     const c = await f.client();
     c.write("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
     const head = await c.next("HEAD");
@@ -157,7 +168,11 @@ describe("ReverseProxy: response framing", () => {
   });
 
   it("forwards a 103 Early Hints before the final response", async () => {
-    f.use(await f.app((_, res) => res.writeEarlyHints({ link: "</style.css>; rel=preload" }, () => setTimeout(() => res.end("final"), 20))));
+    f.use(
+      await f.app((_, res) =>
+        res.writeEarlyHints({ link: "</style.css>; rel=preload" }, () => setTimeout(() => res.end("final"), 20)),
+      ),
+    );
     const c = await f.client();
     c.write(GET("/"));
     const hints = await c.next();
@@ -170,7 +185,9 @@ describe("ReverseProxy: response framing", () => {
 
   it("answers pipelined requests sent in one write (two GETs and a POST) in order, even when the first is slowest", async () => {
     const digest = digestApp();
-    f.use(await f.app((req, res) => (req.url === "/slow" ? void sleep(50).then(() => digest(req, res)) : digest(req, res))));
+    f.use(
+      await f.app((req, res) => (req.url === "/slow" ? void sleep(50).then(() => digest(req, res)) : digest(req, res))),
+    );
     const c = await f.client();
     c.write(`${GET("/slow")}${GET("/2")}POST /3 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello`);
     const answers: Digest[] = [];
@@ -211,10 +228,13 @@ describe("ReverseProxy: response framing", () => {
     expect(c.unread).toBe(0);
   });
 
-  it("answers 502 with Retry-After when the app's framing is ambiguous (chunked with a content-length, or the length twice)", async () => {
+  it("answers 502 with Retry-After to ambiguous framing (chunked with a content-length, or the length twice)", async () => {
     f.use(
       await f.rawHttp(({ head }, socket) => {
-        if (head.startsWith("GET /both ")) socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        if (head.startsWith("GET /both "))
+          socket.write(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+          );
         else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello");
       }),
     );
@@ -229,7 +249,9 @@ describe("ReverseProxy: response framing", () => {
   it("holds a large response back while the client does not read (backpressure), then delivers it exactly", async () => {
     const big = pattern(48 * 1024 * 1024, 7);
     let finished = false;
-    f.use(await f.app((_, res) => res.writeHead(200, { "content-length": big.length }).end(big, () => (finished = true))));
+    f.use(
+      await f.app((_, res) => res.writeHead(200, { "content-length": big.length }).end(big, () => (finished = true))),
+    );
     const c = await f.client();
     c.socket.pause();
     c.write(GET("/big"));

@@ -1,16 +1,16 @@
 /**
  * The reverse proxy in-process, against small upstreams: per-request routing
  * on one keep-alive connection, header handling, in-flight counts, the
- * answer when the live slot has no process, and the replay of a request
- * that met an upstream socket closed under it.
+ * answer when the live slot has no process, what is (GET) and is not (POST)
+ * sent again when the app resets the connection, and Upgrade tunnels.
  */
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type net from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ReverseProxy } from "../../src/providers/local/proxy.js";
 
 const servers: http.Server[] = [];
-const rawServers: net.Server[] = [];
 let proxy: ReverseProxy;
 let base: string;
 
@@ -45,15 +45,20 @@ afterAll(async () => {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
   }
-  for (const s of rawServers) await new Promise((r) => s.close(r));
 });
 
-function get(agent: http.Agent, path = "/", headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; reused: boolean }> {
+function get(
+  agent: http.Agent,
+  path = "/",
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; reused: boolean }> {
   return new Promise((resolve, reject) => {
     const req = http.get(`${base}${path}`, { agent, headers }, (res) => {
       let body = "";
       res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reused: req.reusedSocket }),
+      );
     });
     req.on("error", reject);
   });
@@ -75,10 +80,21 @@ describe("ReverseProxy", () => {
 
   it("forwards the client's headers with X-Forwarded-*, and drops hop-by-hop ones both ways", async () => {
     const agent = new http.Agent({ keepAlive: true });
-    const r = await get(agent, "/x?y=1", { "x-forwarded-for": "10.0.0.1", "x-custom": "kept", "proxy-connection": "keep-alive", host: "shop.example" });
+    const r = await get(agent, "/x?y=1", {
+      "x-forwarded-for": "10.0.0.1",
+      "x-custom": "kept",
+      "proxy-connection": "keep-alive",
+      host: "shop.example",
+    });
     agent.destroy();
     const seen = JSON.parse(r.body) as { headers: Record<string, string> };
-    expect(seen.headers).toMatchObject({ host: "shop.example", "x-custom": "kept", "x-forwarded-for": "10.0.0.1, 127.0.0.1", "x-forwarded-host": "shop.example", "x-forwarded-proto": "http" });
+    expect(seen.headers).toMatchObject({
+      host: "shop.example",
+      "x-custom": "kept",
+      "x-forwarded-for": "10.0.0.1, 127.0.0.1",
+      "x-forwarded-host": "shop.example",
+      "x-forwarded-proto": "http",
+    });
     expect(seen.headers["proxy-connection"]).toBeUndefined();
     expect(r.headers["x-app"]).toBe("blue");
     // The app's keep-alive hint is about its connection to the proxy, not the client's.
@@ -141,7 +157,9 @@ describe("ReverseProxy", () => {
       new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
         const req = http.request(`${base}${p}`, { method: m, headers, agent: false }, (res) => {
           res.resume();
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] as string | undefined }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] as string | undefined }),
+          );
         });
         req.on("error", reject);
         req.end(b);
@@ -154,22 +172,25 @@ describe("ReverseProxy", () => {
   it.each([
     ["with content-length", false],
     ["chunked", true],
-  ])("never sends a POST (%s) to the app twice when the app resets the connection after reading it (RFC 9110 §9.2.2)", async (_, chunked) => {
-    const times = new Map<string, number>();
-    proxy.setUpstream("green", await resettingApp(times));
-    proxy.setLive("green");
-    try {
-      const r = await afterWarm("POST", "/pay", "charge the card", chunked);
-      expect(r.status).toBe(502);
-      expect(r.retryAfter).toBe("1");
-      expect(times.get("POST /pay")).toBe(1);
-      expect(proxy.counts("green")).toEqual({ inFlight: 0, inFlightWrites: 0 });
-    } finally {
-      proxy.setLive("blue");
-    }
-  });
+  ])(
+    "never sends a POST (%s) to the app twice when the app resets the connection after reading it (RFC 9110 §9.2.2)",
+    async (_, chunked) => {
+      const times = new Map<string, number>();
+      proxy.setUpstream("green", await resettingApp(times));
+      proxy.setLive("green");
+      try {
+        const r = await afterWarm("POST", "/pay", "charge the card", chunked);
+        expect(r.status).toBe(502);
+        expect(r.retryAfter).toBe("1");
+        expect(times.get("POST /pay")).toBe(1);
+        expect(proxy.counts("green")).toEqual({ inFlight: 0, inFlightWrites: 0 });
+      } finally {
+        proxy.setLive("blue");
+      }
+    },
+  );
 
-  it("sends an idempotent GET once more, on a new connection, when the app resets the connection before answering", async () => {
+  it("sends an idempotent GET once more, on a new connection, when the app resets it before answering", async () => {
     const times = new Map<string, number>();
     proxy.setUpstream("green", await resettingApp(times));
     proxy.setLive("green");
@@ -193,7 +214,9 @@ describe("ReverseProxy", () => {
     proxy.setLive("green");
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const req = http.request(base, { headers: { connection: "Upgrade", upgrade: "echo" } });
-      req.on("upgrade", (res, sock) => (res.statusCode === 101 ? resolve(sock) : reject(new Error(String(res.statusCode)))));
+      req.on("upgrade", (res, sock) =>
+        res.statusCode === 101 ? resolve(sock) : reject(new Error(String(res.statusCode))),
+      );
       req.on("error", reject);
       req.end();
     });
@@ -241,7 +264,13 @@ describe("ReverseProxy", () => {
       proxy.setLive("blue");
     }
     const forwarded: string[] = [];
-    for (let i = 0; i < seen.length; i += 2) if (seen[i]!.toLowerCase().startsWith("x-forwarded-")) forwarded.push(`${seen[i]!.toLowerCase()}: ${seen[i + 1]}`);
-    expect(forwarded.sort()).toEqual(["x-forwarded-for: 10.0.0.1, 127.0.0.1", "x-forwarded-host: shop.example", "x-forwarded-proto: http"]);
+    for (let i = 0; i < seen.length; i += 2)
+      if (seen[i]!.toLowerCase().startsWith("x-forwarded-"))
+        forwarded.push(`${seen[i]!.toLowerCase()}: ${seen[i + 1]}`);
+    expect(forwarded.sort()).toEqual([
+      "x-forwarded-for: 10.0.0.1, 127.0.0.1",
+      "x-forwarded-host: shop.example",
+      "x-forwarded-proto: http",
+    ]);
   });
 });

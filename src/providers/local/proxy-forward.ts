@@ -29,7 +29,7 @@ export interface Route {
 }
 
 /** An answer from the proxy itself: the app is not running (503) or failed before answering (502). */
-export function answerLocally(res: http.ServerResponse, slot: SlotName, status: 502 | 503, text: string): void {
+function answerLocally(res: http.ServerResponse, slot: SlotName, status: 502 | 503, text: string): void {
   res.writeHead(status, {
     "content-type": "text/plain; charset=utf-8",
     "content-length": Buffer.byteLength(text),
@@ -74,7 +74,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.headers = requestHeaders(req, false);
     const length = req.headers["content-length"];
     if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined) {
-      // undici destroys the body it was given when the exchange ends early; that must not close the client's connection.
+      // undici destroys the body it was given when the exchange ends early: that must not close the client's
+      // connection, so it gets a stream of its own.
       this.body = req.pipe(new PassThrough());
       this.body.on("error", () => undefined);
     }
@@ -108,7 +109,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.closed) controller.abort(new Error("the client went away"));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     this.heard = true;
     if (this.closed) return;
     if (status < 200) {
@@ -127,7 +133,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (!this.res.write(chunk)) controller.pause();
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
     this.done();
     const list = trailerList(trailers);
     try {
@@ -141,7 +150,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.closed) return;
     const code = (err as NodeJS.ErrnoException).code ?? "";
-    const replay = !this.heard && !this.replayed && !this.body && REPLAYABLE.has(this.req.method ?? "") && CONNECTION_LOST.has(code);
+    const replay =
+      !this.heard && !this.replayed && !this.body && REPLAYABLE.has(this.req.method ?? "") && CONNECTION_LOST.has(code);
     if (replay && !this.res.headersSent) {
       this.replayed = true;
       this.controller = undefined;

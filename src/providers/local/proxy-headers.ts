@@ -9,7 +9,16 @@ import type http from "node:http";
 import type { SlotName } from "../../core/slots.js";
 
 /** Headers that describe one connection, never forwarded (`expect` is answered by the proxy's own server). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "expect",
+]);
 /** Kept on an Upgrade request: they are what the tunnel asks the app for. */
 const UPGRADE_KEEPS = new Set(["connection", "upgrade"]);
 

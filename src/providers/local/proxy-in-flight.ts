@@ -55,11 +55,15 @@ export class InFlight {
    * flight reached 0"; on a live slot in read-only mode it is "no write accepted
    * before the flag flipped is still running".
    */
-  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<DrainResult> {
+  waitDrained(
+    slot: SlotName,
+    opts: { writesOnly: boolean; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<DrainResult> {
     const startedAt = Date.now();
     const remaining = new Set<number>();
     for (const [id, write] of this.bySlot[slot]) if (!opts.writesOnly || write) remaining.add(id);
-    if (remaining.size === 0) return Promise.resolve({ slot, drained: true, pendingAtStart: 0, waitedMs: 0, drainedAt: startedAt });
+    if (remaining.size === 0)
+      return Promise.resolve({ slot, drained: true, pendingAtStart: 0, waitedMs: 0, drainedAt: startedAt });
     return new Promise((resolve) => {
       const waiter: Waiter = {
         slot,

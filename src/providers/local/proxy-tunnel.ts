@@ -14,7 +14,8 @@ import type { InFlight } from "./proxy-in-flight.js";
 import type { SlotName } from "../../core/slots.js";
 
 function refusal(status: "502 Bad Gateway" | "503 Service Unavailable", slot: SlotName): string {
-  return `HTTP/1.1 ${status}\r\nretry-after: 1\r\nx-cutover-slot: ${slot}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+  const headers = `retry-after: 1\r\nx-cutover-slot: ${slot}\r\nconnection: close\r\ncontent-length: 0`;
+  return `HTTP/1.1 ${status}\r\n${headers}\r\n\r\n`;
 }
 
 /** The request head for the app (header values come from Node's parser: no CR or LF in them). */

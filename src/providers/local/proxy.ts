@@ -56,7 +56,8 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === "HPE_CLOSED_CONNECTION") return;
   // Node's internal reference to the response in progress: once its head is out, a second status line would corrupt it.
   const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !inProgress?.headersSent) socket.write(`HTTP/1.1 ${CLIENT_ERRORS[err.code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
+  if (socket.writable && !inProgress?.headersSent)
+    socket.write(`HTTP/1.1 ${CLIENT_ERRORS[err.code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\n\r\n`);
   socket.destroy(err);
 }
 
@@ -77,7 +78,9 @@ export class ReverseProxy {
     this.live = live;
     this.idle = { ...IDLE_DEFAULTS, ...idle };
     // No limit on how long a request may take to arrive (uploads, long polls): the app decides.
-    this.server = http.createServer({ requestTimeout: 0, noDelay: true }, (req, res) => forward(this.route(), this.inFlight, req, res));
+    this.server = http.createServer({ requestTimeout: 0, noDelay: true }, (req, res) =>
+      forward(this.route(), this.inFlight, req, res),
+    );
     this.server.keepAliveTimeout = this.idle.clientIdleMs;
     // A client that half-closes after sending its requests still gets its answers (Node's own flag, untyped).
     Object.assign(this.server, { httpAllowHalfOpen: true });
@@ -138,7 +141,10 @@ export class ReverseProxy {
   }
 
   /** See InFlight.waitDrained: waits for the requests in flight on `slot` now, not later ones. */
-  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number; signal?: AbortSignal }): Promise<DrainResult> {
+  waitDrained(
+    slot: SlotName,
+    opts: { writesOnly: boolean; timeoutMs: number; signal?: AbortSignal },
+  ): Promise<DrainResult> {
     return this.inFlight.waitDrained(slot, opts);
   }
 
