@@ -3,6 +3,7 @@
  * every secret the playbook references from the start, not only once a step
  * resolves it again (issue 14, item 1): here a later step prints a file in
  * which an earlier step wrote the secrets, and a secret param of type number.
+ * `${{ env.CUTOVER_SECRET_X }}` is a secret too (item 4).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -20,6 +21,11 @@ params:
   token: { type: string, secret: true }
   pin: { type: number, secret: true }
 steps:
+  - id: from-env
+    action: exec
+    resume: rerun
+    with:
+      command: ["node", "-e", "console.log('env says ' + process.argv[1])", "\${{ env.CUTOVER_SECRET_PLAIN }}"]
   - id: write
     action: exec
     resume: rerun
@@ -41,7 +47,13 @@ steps:
         if (!fs.existsSync('retried')) { fs.writeFileSync('retried', ''); process.exit(1); }"]
 `;
 
-const env = { CUTOVER_SECRET_API_KEY: API_KEY, CUTOVER_PARAM_TOKEN: TOKEN, CUTOVER_PARAM_PIN: String(PIN) };
+const PLAIN = "cont-plain-SENTINEL-c81d";
+const env = {
+  CUTOVER_SECRET_API_KEY: API_KEY,
+  CUTOVER_PARAM_TOKEN: TOKEN,
+  CUTOVER_PARAM_PIN: String(PIN),
+  CUTOVER_SECRET_PLAIN: PLAIN,
+};
 let p: ReturnType<typeof tmpProject>;
 const outputs: { step: string; r: CliResult }[] = [];
 
@@ -61,6 +73,7 @@ describe("secrets after approve, resume and retry", () => {
   it("runs to the gate, approves, resumes into a failure, retries to success", () => {
     const run = cli("run", ["run", "playbook.yaml"]);
     expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toContain("env says ***");
     const runId = String(JSON.parse(run.stdout.split("\n")[0]!).runId);
     // Recorded, not continued: the run still rests (exit 3) until resumed.
     expect(cli("approve", ["approve", runId, "--no-continue"]).code).toBe(3);
@@ -81,7 +94,8 @@ describe("secrets after approve, resume and retry", () => {
       [`${step} stdout`, r.stdout],
       [`${step} stderr`, r.stderr],
     ]);
-    const found = [...texts, ...journals].flatMap(([where, text]) => leaks([API_KEY, TOKEN, String(PIN)], where, text));
+    const secrets = [API_KEY, TOKEN, String(PIN), PLAIN];
+    const found = [...texts, ...journals].flatMap(([where, text]) => leaks(secrets, where, text));
     expect(found).toEqual([]);
   });
 });
