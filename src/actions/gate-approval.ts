@@ -5,12 +5,15 @@
  */
 import { z } from "zod";
 import { defineAction } from "../core/action.js";
-import { Duration } from "../playbook/schema.js";
+import { DURATION_RANGES, durationSchema } from "../core/duration.js";
 
 const With = z
   .object({
     message: z.string().default("Continue?").describe("What the approver is asked; shown by status and in the pause message."),
-    expiresAfter: Duration.optional().describe("How long the gate waits, from when the run first paused at it. Enforced when the run is next touched: an expired gate can no longer be approved."),
+    expiresAfter: durationSchema(
+      "How long the gate waits, from when the run first paused at it. Enforced when the run is next touched: an expired gate can no longer be approved.",
+      DURATION_RANGES.gateExpiry,
+    ).optional(),
     onExpiry: z
       .enum(["fail", "abort", "approve"])
       .default("fail")

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { estimateBackfill, runBackfill } from "../providers/sql/backfill.js";
-import { durationSchema, parseDuration } from "../providers/sql/duration.js";
+import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration.js";
 import { sessionFields, leasedSession, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "../core/action.js";
 
@@ -24,8 +24,11 @@ export const migrateBackfillWith = z
       .describe("Copy mode, instead of `set`: a statement run per batch with the batch's first and last keys as `$1` and `$2` (inclusive), e.g. `insert into users_v2 (id, email) select id, email from users where id between $1 and $2`."),
     batchSize: z.number().int().min(1).default(1000).describe("Rows in the first batch."),
     maxBatchSize: z.number().int().min(1).default(50_000).describe("Upper limit when batches grow towards `targetBatch`."),
-    targetBatch: durationSchema("Batches grow or shrink so each takes about this long: row locks held by a batch delay concurrent writers at most this much. 0 keeps `batchSize` fixed.").default("25ms"),
-    sleep: durationSchema("Pause between batches (throttle).").default(0),
+    targetBatch: durationSchema(
+      "Batches grow or shrink so each takes about this long: row locks held by a batch delay concurrent writers at most this much. 0 keeps `batchSize` fixed.",
+      DURATION_RANGES.pause,
+    ).default("25ms"),
+    sleep: durationSchema("Pause between batches (throttle).", DURATION_RANGES.pause).default(0),
     maxRowsPerSecond: z.number().positive().optional().describe("Throttle: never exceed this rate on average."),
     ...sessionFields,
   })

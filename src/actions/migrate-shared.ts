@@ -6,7 +6,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { SqlClient } from "../providers/sql/driver.js";
 import { Sql } from "../providers/sql/driver.js";
-import { parseDuration, durationSchema } from "../providers/sql/duration.js";
+import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration.js";
 import type { CompatCheck } from "../providers/sql/scripts.js";
 import type { ActionContext } from "../core/action.js";
 
@@ -25,11 +25,23 @@ export const inlineCheck = z
 export const targetField = z.string().min(1).optional().describe(`Environment entry of the database (provider postgres or sqlite). Default: \`${DEFAULT_DB_TARGET}\`.`);
 
 export const sessionFields = {
-  lockTimeout: durationSchema("lock_timeout of the migration session (overrides the provider's): a DDL waiting longer for a lock gives way and is retried.").optional(),
-  statementTimeout: durationSchema("statement_timeout of the migration session (overrides the provider's).").optional(),
+  lockTimeout: durationSchema(
+    "lock_timeout of the migration session (overrides the provider's): a DDL waiting longer for a lock gives way and is retried.",
+    DURATION_RANGES.sqlSession,
+  ).optional(),
+  statementTimeout: durationSchema(
+    "statement_timeout of the migration session (overrides the provider's).",
+    DURATION_RANGES.sqlSession,
+  ).optional(),
   lockRetries: z.number().int().min(0).max(50).default(5).describe("Retries of a script whose lock wait timed out (SQLSTATE 55P03), with exponential backoff and jitter."),
-  leaseTtl: durationSchema("How long the migration lease lives without a heartbeat; a crashed runner's lease expires after this.").default("30s"),
-  leaseWait: durationSchema("How long to wait for another runner's lease before failing with ENV_LOCKED (0: fail fast).").default(0),
+  leaseTtl: durationSchema(
+    "How long the migration lease lives without a heartbeat; a crashed runner's lease expires after this.",
+    DURATION_RANGES.leaseTtl,
+  ).default("30s"),
+  leaseWait: durationSchema(
+    "How long to wait for another runner's lease before failing with ENV_LOCKED (0: fail fast).",
+    DURATION_RANGES.pause,
+  ).default(0),
 };
 
 export async function sqlClient(ctx: ActionContext, target: string | undefined): Promise<SqlClient> {

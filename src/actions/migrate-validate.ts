@@ -4,7 +4,7 @@
  * table that changed. migrate.run's own `preserve:` covers a single step.
  */
 import { z } from "zod";
-import { parseDuration } from "../providers/sql/duration.js";
+import { parseDuration } from "../core/duration.js";
 import { preserveSpec } from "../providers/sql/preserve.js";
 import { validateData } from "../providers/sql/validate.js";
 import { sessionFields, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";

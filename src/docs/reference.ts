@@ -40,8 +40,9 @@ function playbookReference(): string {
     "",
     "Every field of a playbook, generated from the schema that validates it. The guide is [../playbook.md](../playbook.md);",
     "each action's `with:` fields are in [actions.md](actions.md), each provider's fields in [providers.md](providers.md).",
-    "`<name>` stands for a name you choose (a param, an environment entry). A **duration** is a number of milliseconds",
-    "or text such as `500ms`, `30s`, `5m`, `1h`, `1m30s`. Strings may hold `${{ }}` expressions where the guide says so.",
+    "`<name>` stands for a name you choose (a param, an environment entry). A **duration** is whole milliseconds or text",
+    "such as `500ms`, `30s`, `1m30s`, `2h`, `1d`, in the range shown beside it ([../playbook.md#durations](../playbook.md#durations)).",
+    "Strings may hold `${{ }}` expressions where the guide says so.",
     "",
     renderTables(tables, 2, title),
   ].join("\n");

@@ -5,6 +5,8 @@
  * is required, its default, its allowed values and its description; nested
  * objects get their own table.
  */
+import { DURATION_PATTERN, formatDuration } from "../core/duration.js";
+
 export type JsonSchema = Record<string, unknown>;
 
 const isObj = (v: unknown): v is JsonSchema => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -102,7 +104,8 @@ export class SchemaDoc {
   typeText(raw: unknown, path: string, depth = 0): string {
     const node = this.resolve(raw);
     if (depth > 6) return "any";
-    if (isDuration(node)) return "duration";
+    const duration = durationRangeText(node);
+    if (duration !== undefined) return duration;
     if (isJsonValue(node)) return "any JSON value";
     if ("const" in node) return "`" + JSON.stringify(node.const) + "`";
     if (Array.isArray(node.enum)) return node.enum.map((v) => "`" + JSON.stringify(v) + "`").join(" \\| ");
@@ -166,11 +169,12 @@ function pointer(root: JsonSchema, ref: string): unknown {
   return node;
 }
 
-/** The playbook's Duration: a number of milliseconds or text such as 30s. */
-function isDuration(n: JsonSchema): boolean {
-  const b = n.anyOf;
-  if (Array.isArray(b) && b.length === 2 && isObj(b[0]) && isObj(b[1])) return b[0].type === "number" && b[0].minimum === 0 && b[1].type === "string" && !b[1].pattern;
-  return false;
+/** A duration (src/core/duration.ts: milliseconds or text with the duration pattern) as `duration (1ms–7d)`, else undefined. */
+function durationRangeText(n: JsonSchema): string | undefined {
+  const [ms, text] = Array.isArray(n.anyOf) ? n.anyOf : [];
+  if (!isObj(ms) || !isObj(text) || ms.type !== "number" || text.pattern !== DURATION_PATTERN.source) return undefined;
+  const bound = (v: unknown) => (typeof v === "number" ? formatDuration(v) : "");
+  return `duration (${bound(ms.minimum)}–${bound(ms.maximum)})`;
 }
 
 /** zod's z.json(): a recursive union of every JSON type. */

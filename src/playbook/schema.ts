@@ -6,7 +6,7 @@
  * schema in validate.ts; here they are open objects.
  */
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
+import { DURATION_RANGES, durationSchema } from "../core/duration.js";
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const EXPR_ONLY = /^\s*\$\{\{[\s\S]*\}\}\s*$/;
@@ -16,21 +16,6 @@ const Id = z
   .regex(ID_PATTERN, "must be lower-case letters, digits and dashes, starting with a letter or digit (e.g. deploy-green)")
   .max(63, "must be at most 63 characters");
 
-export const Duration = z
-  .union([z.number().nonnegative(), z.string()])
-  .refine(
-    (v) => {
-      try {
-        parseDuration(v);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be a duration such as 500ms, 30s, 5m, 1h or 1m30s (a bare number is milliseconds)" },
-  )
-  .describe("A duration: a number of milliseconds, or text such as 500ms, 30s, 5m, 1h, 1m30s.");
-
 const Expression = z
   .string()
   .regex(EXPR_ONLY, "must be an expression written as ${{ ... }}")
@@ -39,8 +24,8 @@ const Expression = z
 export const RetryPolicy = z
   .object({
     maxRetries: z.number().int().min(0).max(100).default(0).describe("How many times to try again after the first failure."),
-    delay: Duration.default("1s").describe("Wait before the first retry; doubles on each further retry."),
-    maxDelay: Duration.default("1m").describe("The longest wait between two retries."),
+    delay: durationSchema("Wait before the first retry; doubles on each further retry.", DURATION_RANGES.pause).default("1s"),
+    maxDelay: durationSchema("The longest wait between two retries.", DURATION_RANGES.pause).default("1m"),
     factor: z.number().min(1).max(10).default(2).describe("How much the delay grows per retry."),
   })
   .strict()
@@ -65,7 +50,7 @@ export const UndoOverride = z
       .object({
         action: z.string().describe("The action kind to run as this step's undo."),
         with: z.record(z.string(), z.unknown()).default({}).describe("Its inputs; expressions allowed."),
-        timeout: Duration.optional().describe("Time limit for the undo."),
+        timeout: durationSchema("Time limit for the undo.", DURATION_RANGES.timeout).optional(),
       })
       .strict(),
   ])
@@ -129,7 +114,8 @@ export const StepSchema: z.ZodType<StepSpec> = z
     ...StepCommon,
     action: z.string().optional().describe("The action kind (see docs/actions.md). A step has either action or steps."),
     with: z.record(z.string(), z.unknown()).optional().describe("The action's inputs; strings may hold ${{ }} expressions."),
-    timeout: Duration.optional().describe("Time limit of one attempt; the action is cancelled through its AbortSignal."),
+    timeout: durationSchema("Time limit of one attempt; the action is cancelled through its AbortSignal.", DURATION_RANGES.timeout)
+      .optional(),
     retry: RetryPolicy.optional(),
     onFailure: OnFailure.optional(),
     undo: UndoOverride.optional(),
@@ -175,7 +161,7 @@ export const PlaybookSchema = z
       .describe("Inputs of the run, given with --param name=value."),
     defaults: z
       .object({
-        timeout: Duration.optional().describe("Default step timeout."),
+        timeout: durationSchema("Default step timeout.", DURATION_RANGES.timeout).optional(),
         retry: RetryPolicy.optional(),
         onFailure: OnFailure.optional(),
         resume: ResumePolicy.optional(),
@@ -185,7 +171,10 @@ export const PlaybookSchema = z
       .describe("Defaults applied to every step that does not set its own."),
     lease: z
       .object({
-        ttl: Duration.default("30s").describe("How long the environment lease lasts without a heartbeat; a crashed run's lease frees itself after this."),
+        ttl: durationSchema(
+          "How long the environment lease lasts without a heartbeat; a crashed run's lease frees itself after this.",
+          DURATION_RANGES.leaseTtl,
+        ).default("30s"),
       })
       .strict()
       .optional()

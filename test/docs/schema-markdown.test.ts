@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { cell, renderTables, SchemaDoc, type JsonSchema } from "../../src/docs/schema-markdown.js";
-import { Duration } from "../../src/playbook/schema.js";
+import { DURATION_RANGES, durationSchema } from "../../src/core/duration.js";
 
 const js = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsonSchema;
 
@@ -12,7 +12,7 @@ describe("SchemaDoc", () => {
       .object({
         name: z.string().min(1).describe("The name."),
         mode: z.enum(["fast", "safe"]).default("safe").describe("How."),
-        wait: Duration.optional().describe("How long."),
+        wait: durationSchema("How long.", DURATION_RANGES.pause).optional(),
         tags: z.array(z.union([z.string(), z.number()])).min(1).optional().describe("Tags."),
         env: z.record(z.string(), z.string()).optional().describe("Variables."),
         value: z.json().optional().describe("Anything."),
@@ -27,7 +27,7 @@ describe("SchemaDoc", () => {
     const rows = Object.fromEntries(tables[0]!.rows.map((r) => [r.field, r]));
     expect(rows.name).toEqual({ field: "name", type: "string (non-empty)", required: true, default: undefined, description: "The name." });
     expect(rows.mode).toMatchObject({ type: '`"fast"` \\| `"safe"`', required: false, default: '`"safe"`' });
-    expect(rows.wait!.type).toBe("duration");
+    expect(rows.wait!.type).toBe("duration (0ms–1d)");
     expect(rows.tags!.type).toBe("list of (string or number) (at least 1)");
     expect(rows.env!.type).toBe("map of string");
     expect(rows.value!.type).toBe("any JSON value");

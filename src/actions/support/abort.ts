@@ -5,6 +5,7 @@
  * reason unchanged, so the engine recognises its own cancellation.
  */
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { sleep as sleepFor } from "../../core/timers.js";
 
 /** The error to throw for an aborted signal: its reason, or a CANCELLED error when the reason is not an Error. */
 export function abortError(signal: AbortSignal): unknown {
@@ -17,18 +18,12 @@ export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw abortError(signal);
 }
 
-/** Resolve after `ms`, or reject with the abort reason as soon as `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/** Resolve after `ms`, or reject with the abort reason as soon as `signal` aborts (no listener outlives it). */
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleepFor(Math.max(0, ms), signal);
+  } catch (e) {
+    if (signal.aborted) throw abortError(signal);
+    throw e;
+  }
 }

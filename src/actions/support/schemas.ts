@@ -4,12 +4,12 @@
  * as written ("30s") and are parsed at run time with parseDuration.
  */
 import { z } from "zod";
-import { Duration } from "../../playbook/schema.js";
+import { DURATION_RANGES, durationSchema, type DurationRange } from "../../core/duration.js";
 import { isJsonPath } from "./json-path.js";
 
-/** A duration: milliseconds as a number, or text such as "500ms", "30s", "5m", "1m30s". */
-export function durationField(description: string) {
-  return Duration.describe(description);
+/** A duration (src/core/duration.ts): milliseconds as a number, or text such as "500ms", "30s", "1m30s", in `range`. */
+export function durationField(description: string, range: DurationRange = DURATION_RANGES.any) {
+  return durationSchema(description, range);
 }
 
 /**

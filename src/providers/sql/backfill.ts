@@ -11,6 +11,7 @@
  * and throttle (`sleepMs`, `maxRowsPerSecond`) leaves room for live traffic.
  */
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { pause as wait } from "../../core/timers.js";
 import { isLockTimeout, sqlErrorCode, type SqlClient, type SqlConnection } from "./driver.js";
 import { quoteIdent } from "./journal-sql.js";
 import { assertFence } from "./lease.js";
@@ -55,13 +56,6 @@ interface Progress {
   rowsTotal: number;
   status: string;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (ms <= 0) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
-  });
 
 async function readProgress(conn: SqlConnection, client: SqlClient, name: string): Promise<Progress | undefined> {
   const rows = await conn.query(`select last_key, upper_key, rows_done, rows_total, status from ${client.sql.tables.backfill} where name = $1`, [name]);
@@ -142,9 +136,9 @@ export async function runBackfill(client: SqlClient, o: BackfillOptions): Promis
             if (signal.aborted) throw new CutoverError(ErrorCode.Cancelled, `backfill ${o.name} paused after key ${p.lastKey ?? "(start)"}`, { cause: e });
             throw e instanceof CutoverError ? e : new CutoverError(ErrorCode.StepFailed, `backfill ${o.name}: batch after key ${p.lastKey ?? "(start)"} failed${sqlErrorCode(e) ? ` [${sqlErrorCode(e)}]` : ""}: ${(e as Error).message}`, { cause: e, retryable: true });
           }
-          const wait = Math.min(10_000, 200 * 2 ** attempt) * (0.5 + Math.random());
-          o.log.warn(`backfill ${o.name}: lock timeout, retrying the batch in ${Math.round(wait)} ms`);
-          await sleep(wait, signal);
+          const delay = Math.min(10_000, 200 * 2 ** attempt) * (0.5 + Math.random());
+          o.log.warn(`backfill ${o.name}: lock timeout, retrying the batch in ${Math.round(delay)} ms`);
+          await wait(delay, signal);
         }
       }
       const took = Date.now() - t0;
@@ -166,7 +160,8 @@ export async function runBackfill(client: SqlClient, o: BackfillOptions): Promis
       }
       let pause = o.sleepMs;
       if (o.maxRowsPerSecond && o.maxRowsPerSecond > 0) pause = Math.max(pause, (sessionRows * 1000) / o.maxRowsPerSecond - (Date.now() - sessionStart));
-      await sleep(pause, signal);
+      // Ends early when the step is cancelled; the loop's next turn says where the backfill stopped.
+      await wait(pause, signal);
     }
     await conn.transaction(async () => {
       await assertFence(conn, client, token);

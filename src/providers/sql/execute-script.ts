@@ -18,6 +18,7 @@
  * non-transactional one starts with `undo_running`.
  */
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { pause } from "../../core/timers.js";
 import { isLockTimeout, sqlErrorCode, type SqlClient, type SqlConnection } from "./driver.js";
 import { finishJournalRow, insertJournalRow, type JournalStatus, type NewJournalRow } from "./journal.js";
 import { assertFence } from "./lease.js";
@@ -37,8 +38,6 @@ export interface ExecContext {
   log: { info(m: string): void; warn(m: string): void };
   signal: AbortSignal;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Run `tx` inside a transaction that first proves we still hold the lease. */
 export async function fenced<T>(x: ExecContext, tx: () => Promise<T>): Promise<T> {
@@ -104,7 +103,8 @@ async function withLockRetries<T>(x: ExecContext, s: MigrationScript, attempt: (
       if (!isLockTimeout(e) || n >= x.lockRetries || x.signal.aborted) throw e;
       const wait = Math.min(30_000, x.lockRetryBaseMs * 2 ** n) * (0.5 + Math.random());
       x.log.warn(`${s.name}: lock timeout (${sqlErrorCode(e)}); retry ${n + 1}/${x.lockRetries} in ${Math.round(wait)} ms`);
-      await sleep(wait);
+      await pause(wait, x.signal);
+      if (x.signal.aborted) throw e;
       await beforeRetry?.();
     }
   }

@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { pause, timerDelay } from "../../core/timers.js";
 import { isLockTimeout, type Row, type SqlClient, type SqlConnection } from "./driver.js";
 import { ensureJournal } from "./journal.js";
 
@@ -103,12 +104,6 @@ export function describeLease(l: LeaseState): string {
 /** How long past its wait a runner keeps trying while the lease is between holders. */
 const SETTLE_MS = 2_000;
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-
 export class MigrationLease {
   private timer: NodeJS.Timeout | undefined;
   private lost = false;
@@ -183,7 +178,7 @@ export class MigrationLease {
         }
         if (attempt === 0) options.log?.info(`waiting for the migration lease (${current ? describeLease(current) : "busy"})`);
         // Backoff with jitter so racing runners do not poll in lockstep.
-        await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()), options.signal);
+        await pause(Math.min(2000, 100 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()), options.signal);
       }
     } catch (e) {
       if (pg) await conn.close();
@@ -194,7 +189,7 @@ export class MigrationLease {
   private startHeartbeat(): void {
     if (!this.ownsConn) return; // SQLite: beat() between units of work, on the single writer connection.
     const every = Math.max(50, Math.floor(this.options.ttlMs / 3));
-    this.timer = setInterval(() => void this.beat(true), every);
+    this.timer = setInterval(() => void this.beat(true), timerDelay(every, "the migration lease's heartbeat"));
     this.timer.unref();
   }
 

@@ -14,15 +14,19 @@ import type { ProviderDefinition } from "../../core/provider.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
 import { Sql } from "./driver.js";
-import { durationSchema, parseDuration } from "./duration.js";
+import { DURATION_RANGES, durationSchema, parseDuration } from "../../core/duration.js";
 import { createPgClient } from "./pg-driver.js";
 import { createSqliteClient } from "./sqlite-driver.js";
 
 const sessionFields = {
   lockTimeout: durationSchema(
     "Default lock_timeout of every migration session: a DDL waiting longer for a lock fails (and is retried with backoff) instead of queueing live traffic behind it.",
+    DURATION_RANGES.sqlSession,
   ).default("2s"),
-  statementTimeout: durationSchema("Default statement_timeout of every migration session (PostgreSQL; 0 disables).").default("30m"),
+  statementTimeout: durationSchema(
+    "Default statement_timeout of every migration session (PostgreSQL; 0 disables).",
+    DURATION_RANGES.sqlSession,
+  ).default("30m"),
 };
 
 export const postgresConfig = z
