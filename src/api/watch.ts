@@ -6,6 +6,7 @@
 import type { RunEvent } from "../engine/events.js";
 import { applyEvent, foldRun, isFinished, type RunState } from "../engine/reducer.js";
 import type { Json } from "../core/json.js";
+import { pause } from "../core/timers.js";
 import { openStore, tryLoad, type LocateOptions } from "./inspect.js";
 import { runRedactor } from "./secrets.js";
 
@@ -26,7 +27,7 @@ export async function watchRun(runId: string, opts: WatchOptions): Promise<RunSt
     const show = (e: RunEvent) => opts.onEvent(redactor.redactJson(e as unknown as Json) as unknown as RunEvent, state);
     for (const e of events) show(e);
     while (!resting(state) && !opts.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 500));
+      await pause(opts.intervalMs ?? 500, opts.signal); // an abort ends the wait; the loop condition sees it
       for (const e of await store.read(runId, state.lastSeq)) {
         applyEvent(state, e);
         show(e);
