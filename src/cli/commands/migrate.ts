@@ -22,6 +22,7 @@ import { createSqliteClient } from "../../providers/sql/sqlite-driver.js";
 import { currentActor, lookupSecret, ProviderSet, registries } from "../../runtime.js";
 import type { CliIO } from "../io.js";
 import { withIO } from "../shared.js";
+import { wholeNumber } from "../usage.js";
 
 interface TargetOptions {
   playbook?: string;
@@ -128,26 +129,26 @@ export function register(program: Command): void {
     );
 
   withTarget(migrate.command("resolve").description("settle a dirty (left running) or failed script after checking the database by hand (audited)"))
-    .argument("<seq>", "the script's number")
+    .argument("<seq>", "the script's number", wholeNumber(0, Number.MAX_SAFE_INTEGER))
     .requiredOption("--mark <outcome>", "succeeded (it took effect: skip it), failed (it did not: run it again); for a dirty undo: undone (it took effect) or succeeded (it did not)")
     .requiredOption("--reason <text>", "why; recorded in the journal")
     .action(
-      withIO(async (io, seq: string, o: TargetOptions & { mark: string; reason: string }) =>
+      withIO(async (io, seq: number, o: TargetOptions & { mark: string; reason: string }) =>
         withClient(o, io, async (client) => {
           if (o.mark !== "succeeded" && o.mark !== "failed" && o.mark !== "undone") throw new CutoverError(ErrorCode.Usage, "--mark must be succeeded, failed or undone");
-          const row = await resolveScript(client, { folder: loadScriptFolder(path.resolve(o.dir)), seq: Number(seq), mark: o.mark, reason: o.reason, by: actor() });
+          const row = await resolveScript(client, { folder: loadScriptFolder(path.resolve(o.dir)), seq, mark: o.mark, reason: o.reason, by: actor() });
           io.out(io.json ? JSON.stringify({ type: "migrate.resolved", seq: row.seq, name: row.name, status: row.status, note: row.note }) : `${row.name}: ${row.status} (${row.note})`);
         }),
       ),
     );
 
   withTarget(migrate.command("accept-drift").description("accept an edited, already-applied script: its new checksum becomes the applied one (audited)"))
-    .argument("<seq>", "the script's number")
+    .argument("<seq>", "the script's number", wholeNumber(0, Number.MAX_SAFE_INTEGER))
     .requiredOption("--reason <text>", "why the edit is safe; recorded in the journal")
     .action(
-      withIO(async (io, seq: string, o: TargetOptions & { reason: string }) =>
+      withIO(async (io, seq: number, o: TargetOptions & { reason: string }) =>
         withClient(o, io, async (client) => {
-          const row = await acceptDrift(client, { folder: loadScriptFolder(path.resolve(o.dir)), seq: Number(seq), reason: o.reason, by: actor() });
+          const row = await acceptDrift(client, { folder: loadScriptFolder(path.resolve(o.dir)), seq, reason: o.reason, by: actor() });
           io.out(io.json ? JSON.stringify({ type: "migrate.drift-accepted", seq: row.seq, name: row.name, checksum: row.checksum, note: row.note }) : `${row.name}: drift accepted (${row.note})`);
         }),
       ),

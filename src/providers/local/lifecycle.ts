@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { adminCall } from "./admin-client.js";
-import { isPidAlive, localPaths, readJsonFile, writeFileAtomic } from "./files.js";
+import { ensurePrivateDir, isPidAlive, localPaths, openPrivateAppend, readJsonFile, writeFileAtomic } from "./files.js";
 import { minimalEnv, stopApp } from "./slots.js";
 import type { Bootstrap, SupervisorInfo } from "./supervisor.js";
 import type { AppSpec, LocalStatus } from "../../core/slots.js";
@@ -54,7 +54,7 @@ export function demoSpec(version = "v1"): AppSpec {
 export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean; status: LocalStatus }> {
   const dir = path.resolve(opts.dir);
   const paths = localPaths(dir);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(dir);
   const running = await runningStatus(dir);
   if (running) return { started: false, status: running };
 
@@ -71,7 +71,7 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
     if (!fs.existsSync(entry)) {
       throw new CutoverError(ErrorCode.Config, `the local supervisor is not built (${entry} is missing)`, { hint: "run `npm run build`" });
     }
-    const log = fs.openSync(paths.supervisorLog, "a", 0o600);
+    const log = openPrivateAppend(paths.supervisorLog);
     // A minimal environment, not cutover's own: the supervisor outlives this process (see minimalEnv).
     const child = spawn(process.execPath, [entry, dir], { detached: true, stdio: ["ignore", log, log], cwd: dir, env: minimalEnv() });
     fs.closeSync(log);

@@ -9,7 +9,7 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import type { AppSpec, SlotName } from "../../core/slots.js";
-import { isPidAlive } from "./files.js";
+import { ensurePrivateDir, isPidAlive, openPrivateAppend } from "./files.js";
 
 export class SlotStartError extends Error {}
 
@@ -55,9 +55,9 @@ export async function startApp(
   signal?: AbortSignal,
   onSpawn: (pid: number) => Promise<void> = async () => undefined,
 ): Promise<RunningApp> {
-  fs.mkdirSync(logDir, { recursive: true });
+  ensurePrivateDir(logDir, (m) => console.log(`${new Date().toISOString()} supervisor: ${m}`));
   const logFile = path.join(logDir, `${slot}.log`);
-  const log = fs.openSync(logFile, "a", 0o600);
+  const log = openPrivateAppend(logFile);
   const [cmd, ...args] = spec.command;
   if (!cmd) throw new SlotStartError(`slot ${slot}: empty command`);
   const child = spawn(cmd === "node" ? process.execPath : cmd, args, {
