@@ -108,7 +108,9 @@ export function startCli(args: string[], o: CliOptions = {}): CliProcess {
     notify();
   });
   const done = new Promise<CliResult>((resolve) => {
-    child.on("error", (e) => resolve({ code: null, signal: null, stdout: out, stderr: `${err}spawn failed: ${e.message}` }));
+    child.on("error", (e) =>
+      resolve({ code: null, signal: null, stdout: out, stderr: `${err}spawn failed: ${e.message}` }),
+    );
     child.on("close", (code, signal) => {
       if (code !== 0 && code !== null && process.env.CUTOVER_TEST_VERBOSE) process.stderr.write(err);
       resolve({ code, signal, stdout: out, stderr: err });
