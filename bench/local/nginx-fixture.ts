@@ -8,6 +8,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { isPidAlive } from "../../src/providers/local/files.js";
+import { nginxBinary } from "../../test/support/system.js";
 
 export interface NginxFixture {
   dir: string;
@@ -19,11 +20,6 @@ export interface NginxFixture {
   /** argv prefix that addresses this nginx: nginx -p <dir> -c <conf>. */
   argv: string[];
   stop(): void;
-}
-
-export function nginxBinary(): string {
-  for (const p of ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"]) if (fs.existsSync(p)) return p;
-  return "nginx";
 }
 
 export async function freeLoopbackPort(): Promise<number> {

@@ -3,6 +3,7 @@
  * colour (off for NO_COLOR, non-TTY or JSON), verbosity.
  */
 import pc from "picocolors";
+import { asTyped, commandPrefix } from "./typed-command.js";
 
 export interface CliIO {
   json: boolean;
@@ -29,15 +30,16 @@ export function makeIO(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): 
   const json = g.output === "json";
   const tty = Boolean(process.stdout.isTTY) && !json;
   const color = tty && g.color !== false && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  const prefix = json ? "cutover" : commandPrefix(env);
   return {
     json,
     verbose: Boolean(g.verbose),
     tty,
     yes: Boolean(g.yes) || env.CI === "true",
     stateDir: g.stateDir ?? env.CUTOVER_STATE_DIR ?? ".cutover",
-    out: (l) => process.stdout.write(l + "\n"),
-    err: (l) => process.stderr.write(l + "\n"),
-    write: (t) => process.stdout.write(t),
+    out: (l) => process.stdout.write(asTyped(l, prefix) + "\n"),
+    err: (l) => process.stderr.write(asTyped(l, prefix) + "\n"),
+    write: (t) => process.stdout.write(asTyped(t, prefix)),
     c: pc.createColors(color),
   };
 }

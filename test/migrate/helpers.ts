@@ -7,6 +7,7 @@ import pg from "pg";
 import type { SqlClient, SessionSettings } from "../../src/providers/sql/driver.js";
 import { createPgClient } from "../../src/providers/sql/pg-driver.js";
 import { createSqliteClient } from "../../src/providers/sql/sqlite-driver.js";
+import { postgresUnreachable } from "../support/system.js";
 
 export const ADMIN_URL = process.env.CUTOVER_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -24,7 +25,9 @@ export interface TestDb {
 export async function createPgDb(): Promise<TestDb> {
   const name = `cutover_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
+  await admin.connect().catch((e: unknown) => {
+    throw postgresUnreachable(ADMIN_URL, e);
+  });
   await admin.query(`create database ${name}`);
   await admin.end();
   const u = new URL(ADMIN_URL);

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { requireExecutable } from "../../support/system.js";
 
 export interface TestCert {
   key: string;
@@ -25,7 +26,7 @@ export function testCert(): TestCert {
   const keyFile = path.join(dir, "key.pem");
   const certFile = path.join(dir, "cert.pem");
   execFileSync(
-    "openssl",
+    requireExecutable("openssl", "openssl"),
     [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
       "-keyout", keyFile, "-out", certFile, "-days", "2", "-subj", "/CN=127.0.0.1",
