@@ -221,6 +221,7 @@ function secretSource(e: Expr, secretParam: (name: string) => boolean): string |
 
 function refuseSecret(e: Expr, c: Ctx, what: string): void {
   const secret = secretSource(e, c.secretParam);
-  if (!secret) return;
+  // A secrets.X in `when` is refused as such already (refType): one problem per mistake.
+  if (!secret || (c.where === "when" && secret.startsWith("secrets."))) return;
   c.err(`${what} a secret (${secret}) would reveal it past redaction; pass the secret to the action as it is`);
 }
