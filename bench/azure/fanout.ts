@@ -6,7 +6,7 @@
  * with the ideal ceil(50 / concurrency) × one app's time. The fake ARM server
  * runs in its own process (arm-fake-process.ts): real ARM is remote.
  *
- *   npm run build && node dist/bench/azure/fanout.js
+ *   npm run build:bench && node dist/bench/azure/fanout.js
  *   (APPS=50 LATENCY_MS=200 CONCURRENCY=5,10,25,50 to change the shape)
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -4,7 +4,7 @@
  * (Azurite), under a fencing token as `cutover run` does. An SDK pipeline
  * policy counts every HTTP request (retries included).
  *
- *   npm run build && node dist/bench/azure/table-round-trips.js
+ *   npm run build:bench && node dist/bench/azure/table-round-trips.js
  */
 import os from "node:os";
 import { TableClient, type TableClient as TC } from "@azure/data-tables";

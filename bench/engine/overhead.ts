@@ -3,7 +3,7 @@
  * 1,000 no-op steps, each journaled as step.started + step.succeeded.
  * Also: time to load and fold a 10,000-event journal (resume replay).
  *
- *   npm run build && node dist/bench/engine/overhead.js
+ *   npm run build:bench && node dist/bench/engine/overhead.js
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";

@@ -1,7 +1,7 @@
 /**
  * Journal benchmark for the file store: the cost the engine pays per event.
  *
- *   npm run build && node dist/bench/journal/append.js [--appends 2000] [--dir <path>]
+ *   npm run build:bench && node dist/bench/journal/append.js [--appends 2000] [--dir <path>]
  *
  * - single-event appends with fsync, unfenced and fenced (the engine appends
  *   with a fence: run lock + lease lock + token check), median and p99;

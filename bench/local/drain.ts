@@ -3,7 +3,7 @@
  * ended (the proxy's clock) to the moment `local.drain` returned (target:
  * at most 100 ms). Each trial holds 1-4 requests on the idle slot for
  * 100-400 ms, starts the drain, and measures.
- *   npm run build && node dist/bench/local/drain.js [trials]
+ *   npm run build:bench && node dist/bench/local/drain.js [trials]
  */
 import path from "node:path";
 import { localDrain } from "../../src/actions/local-drain.js";

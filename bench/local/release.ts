@@ -3,7 +3,7 @@
  * under steady load. Counts failed requests (target: 0 of at least 50,000)
  * and compares p99 latency around the swap with the steady state before the
  * release began.
- *   npm run build && node dist/bench/local/release.js [requests]
+ *   npm run build:bench && node dist/bench/local/release.js [requests]
  */
 import { spawn } from "node:child_process";
 import path from "node:path";

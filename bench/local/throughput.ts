@@ -5,7 +5,7 @@
  * of the same app process. Uses wrk when installed (apt-get install wrk), else the node load
  * generator. Rounds are interleaved and the median is reported, because the
  * machine is shared.
- *   npm run build && node dist/bench/local/throughput.js [seconds] [rounds]
+ *   npm run build:bench && node dist/bench/local/throughput.js [seconds] [rounds]
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";

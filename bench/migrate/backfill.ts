@@ -4,7 +4,7 @@
  * identical fresh table, each with a concurrent single-row writer whose
  * longest wait is reported.
  *
- *   npm run build && node dist/bench/migrate/backfill.js [rows] [targetBatchMs]
+ *   npm run build:bench && node dist/bench/migrate/backfill.js [rows] [targetBatchMs]
  */
 import os from "node:os";
 import pg from "pg";

@@ -3,7 +3,7 @@
  * takes of a preserved table (count + md5 over per-row md5s in key order)
  * versus the plain in-SQL baseline `md5(string_agg(row::text, '' order by id))`.
  *
- *   npm run build && node dist/bench/migrate/hash.js [rows]
+ *   npm run build:bench && node dist/bench/migrate/hash.js [rows]
  */
 import os from "node:os";
 import { createPgClient } from "../../src/providers/sql/pg-driver.js";
