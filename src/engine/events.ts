@@ -21,9 +21,19 @@ import type { Json } from "../core/json.js";
  */
 export const JOURNAL_FORMAT_VERSION = 2;
 
-export const JsonValue: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.null(), z.boolean(), z.number(), z.string(), z.array(JsonValue), z.record(z.string(), JsonValue)]),
-);
+/** A JSON value, checked by one plain walk (a recursive zod union costs a replay of 10,000 events ten times more). */
+export const JsonValue = z.custom<Json>(isJson, { message: "must be a JSON value" });
+
+function isJson(v: unknown, depth = 0): boolean {
+  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (depth > 256 || typeof v !== "object") return false;
+  if (Array.isArray(v)) return v.every((x) => isJson(x, depth + 1));
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v) if (!isJson((v as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
+}
 const JsonRecord = z.record(z.string(), JsonValue);
 
 export const ErrorInfo = z.object({
@@ -139,11 +149,14 @@ export type RunEventBody = z.infer<typeof RunEventBody>;
 export type RunEventType = RunEventBody["type"];
 
 /** Where a stored event sits: its run, its position (from 1, no gaps) and when the store wrote it. */
-export const EventPosition = z.object({ runId: z.string().min(1), seq: z.number().int().positive(), at: z.iso.datetime() });
+const EventPosition = { runId: z.string().min(1), seq: z.number().int().positive(), at: z.iso.datetime() };
+
+/** The schema of each stored event type (body and position), by type: one lookup and one parse per event read. */
+export const StoredEventSchemas: ReadonlyMap<string, z.ZodType<RunEvent>> = new Map(
+  EventBodies.map((body) => [body.shape.type.value, body.extend(EventPosition) as unknown as z.ZodType<RunEvent>]),
+);
 
 /** An event as stored: its body plus position and time. `seq` starts at 1 and has no gaps. */
 export type RunEvent = RunEventBody & { runId: string; seq: number; at: string };
 
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
-
-export const EVENT_TYPES: ReadonlySet<string> = new Set(EventBodies.map((s) => s.shape.type.value));

@@ -14,7 +14,7 @@
  * the table entity), since only it knows.
  */
 import { CutoverError, ErrorCode } from "../core/errors.js";
-import { EVENT_TYPES, EventPosition, JOURNAL_FORMAT_VERSION, RunEventBody, type RunEvent } from "./events.js";
+import { JOURNAL_FORMAT_VERSION, RunEventBody, StoredEventSchemas, type RunEvent } from "./events.js";
 
 export type Checked = { ok: true; event: RunEvent } | { ok: false; why: string; tooNew?: boolean };
 
@@ -70,14 +70,13 @@ export class JournalChecker {
 /** The schema check of one stored event alone (no order, no step ids). */
 export function checkEvent(value: unknown): Checked {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("not a JSON object");
-  const { runId, seq, at, ...body } = value as Record<string, unknown>;
-  const pos = EventPosition.safeParse({ runId, seq, at });
-  if (!pos.success) return fail(describeIssues(pos.error.issues));
-  if (typeof body.type !== "string") return fail(`event ${String(seq)} has no type`);
-  if (!EVENT_TYPES.has(body.type)) return fail(`unknown event type ${JSON.stringify(body.type)}`);
-  const parsed = RunEventBody.safeParse(body);
-  if (!parsed.success) return fail(`${body.type}: ${describeIssues(parsed.error.issues)}`);
-  return { ok: true, event: { seq: pos.data.seq, at: pos.data.at, runId: pos.data.runId, ...parsed.data } };
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== "string") return fail("an event without a type");
+  const schema = StoredEventSchemas.get(type);
+  if (!schema) return fail(`unknown event type ${JSON.stringify(type)}`);
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return fail(`${type}: ${describeIssues(parsed.error.issues)}`);
+  return { ok: true, event: parsed.data };
 }
 
 function describeIssues(issues: readonly { path: PropertyKey[]; message: string }[]): string {
