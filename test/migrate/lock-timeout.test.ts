@@ -30,7 +30,11 @@ describe("lock_timeout and retries on PostgreSQL", () => {
     await traffic.query("select * from hot for update");
     const log = testLog();
     const run = runMigrations(client, { folder: loadScriptFolder(dir), phase: "expand", runId: "r1", lockRetries: 10, lockRetryBaseMs: 100, log });
-    await new Promise((r) => setTimeout(r, 700));
+    // Ready-handshake, not a sleep: let the traffic go once the ALTER has given way at least once.
+    const retried = /0002_alter\.expand\.sql: lock timeout \(55P03\); retry 1\/10 in \d+ ms/;
+    let settled = false;
+    void run.finally(() => (settled = true)).catch(() => undefined);
+    while (!settled && !retried.test(log.lines.join("\n"))) await new Promise((r) => setTimeout(r, 20));
     await traffic.query("commit");
     await traffic.close();
     const r = await run;

@@ -3,6 +3,17 @@
  * blanks out comments and string literals, so the linter's patterns only see
  * code. It understands `--` and nested `/* *\/` comments, '…' (with ''),
  * E'…' (with backslash escapes), "…" identifiers and $tag$…$tag$ bodies.
+ *
+ * Where a `;` ends a statement follows psql's own lexer (src/fe_utils/psqlscan.l),
+ * since psql is what people check their scripts with: dollar-quote tags are
+ * `$$` or `$name$` with digits after the first character (`$fn1$`); a `;`
+ * inside parentheses does not end a statement (CREATE RULE … DO (…; …)); nor
+ * does one inside the `BEGIN ATOMIC … END` body of CREATE [OR REPLACE]
+ * FUNCTION|PROCEDURE, where psql counts BEGIN, CASE and END outside
+ * parentheses. Why not a library: dbgate-query-splitter splits BEGIN ATOMIC
+ * bodies at their first `;`, and libpg-query (the real parser, as WASM) is
+ * asynchronous, PostgreSQL-only (scripts also run on SQLite, whose trigger
+ * bodies are handled below) and does not give the blanked text the linter needs.
  */
 
 export interface ScannedStatement {
@@ -67,7 +78,7 @@ export function splitStatements(sql: string): ScannedStatement[] {
       code += sql.slice(i, stop);
       i = stop;
     } else if (c === "$" && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? "")) {
-      const tag = /^\$[A-Za-z_]*\$/.exec(sql.slice(i));
+      const tag = DOLLAR_TAG.exec(sql.slice(i, i + 64));
       if (tag) {
         const end = sql.indexOf(tag[0], i + tag[0].length);
         const stop = end === -1 ? n : end + tag[0].length;
@@ -79,7 +90,7 @@ export function splitStatements(sql: string): ScannedStatement[] {
         code += c;
         i++;
       }
-    } else if (c === ";" && insideTriggerBody(code)) {
+    } else if (c === ";" && (insideTriggerBody(code) || insideParensOrAtomicBody(code))) {
       // SQLite trigger bodies are BEGIN stmt; stmt; END: their semicolons do not end the statement.
       text += c;
       code += c;
@@ -95,6 +106,37 @@ export function splitStatements(sql: string): ScannedStatement[] {
   }
   push();
   return out;
+}
+
+/** psql's dolqdelim: `$$` or `$tag$`, a tag being a letter or `_` (or any non-ASCII) then letters, digits, `_`. */
+const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
+
+/** psql's test (psqlscan.l): statement code so far has open parentheses, or an unfinished BEGIN … END function body. */
+function insideParensOrAtomicBody(code: string): boolean {
+  let parens = 0;
+  let begins = 0;
+  const words: string[] = [];
+  for (const [token] of code.replace(/"(?:[^"]|"")*"/g, " x ").matchAll(/[()]|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/g)) {
+    if (token === "(") parens++;
+    else if (token === ")") parens = Math.max(0, parens - 1);
+    else {
+      words.push(token.toLowerCase());
+      if (parens > 0 || !isCreateRoutine(words)) continue;
+      const w = words[words.length - 1];
+      if (w === "begin") begins++;
+      else if (w === "case" && begins > 0) begins++; // CASE also ends with END
+      else if (w === "end" && begins > 0) begins--;
+    }
+  }
+  return parens > 0 || begins > 0;
+}
+
+/** The statement starts CREATE [OR REPLACE] FUNCTION|PROCEDURE. */
+function isCreateRoutine(words: string[]): boolean {
+  const [a, b, c, d] = words;
+  if (a !== "create") return false;
+  const routine = (w: string | undefined) => w === "function" || w === "procedure";
+  return routine(b) || (b === "or" && c === "replace" && routine(d));
 }
 
 function insideTriggerBody(code: string): boolean {
