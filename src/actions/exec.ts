@@ -28,7 +28,10 @@ const ExecWith = z
     inheritEnv: z
       .boolean()
       .default(true)
-      .describe("Start from cutover's own environment (true) or from PATH alone (false); `env` is applied on top either way."),
+      .describe(
+        "Start from cutover's own environment without its secrets (true) or from PATH alone (false); " +
+          "`env` is applied on top either way.",
+      ),
     cwd: z.string().optional().describe("Working directory, relative to the playbook's directory (the default)."),
     input: z.string().optional().describe("Text written to the command's stdin (stdin is closed empty otherwise)."),
     successCodes: z.array(z.number().int()).min(1).default([0]).describe("Exit codes that count as success."),

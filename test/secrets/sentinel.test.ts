@@ -74,6 +74,7 @@ let p: ReturnType<typeof tmpProject>;
 const texts: [string, string][] = [];
 const results: Record<string, CliResult> = {};
 const pids: { what: string; pid: number }[] = [];
+const ports: number[] = [];
 
 function cli(what: string, args: string[]): CliResult {
   const r = runCli(args, { cwd: p.dir, env, json: true });
@@ -95,7 +96,8 @@ beforeAll(() => {
     const file = path.join(local, name);
     return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as T) : undefined;
   };
-  const supervisor = read<{ pid: number }>("supervisor.json");
+  const supervisor = read<{ pid: number; adminPort: number; publicPort: number }>("supervisor.json");
+  if (supervisor) ports.push(supervisor.adminPort, supervisor.publicPort);
   if (supervisor) pids.push({ what: "supervisor", pid: supervisor.pid });
   const state = read<{ slots: Record<string, { pid?: number }> }>("state.json");
   for (const [slot, rec] of Object.entries(state?.slots ?? {})) {
@@ -140,5 +142,23 @@ describe("a sentinel secret through a whole release", () => {
       expect(environ.filter((v) => /^(CUTOVER_SECRET_|CUTOVER_PARAM_|OTHER_SHELL_VAR=)/.test(v))).toEqual([]);
       expect(environ.some((v) => v.startsWith("PATH="))).toBe(true);
     }
+  });
+
+  it("serves the admin API (and the proxy) on loopback only, its token file 0600", () => {
+    // /proc/net/tcp: local address as hex ip:port, state 0A = LISTEN; 0100007F is 127.0.0.1.
+    const listening = fs
+      .readFileSync("/proc/net/tcp6", "utf8")
+      .concat(fs.readFileSync("/proc/net/tcp", "utf8"))
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[3] === "0A")
+      .map((f) => f[1]!);
+    expect(ports).toHaveLength(2);
+    for (const port of ports) {
+      const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+      expect(listening.filter((a) => a.endsWith(hex))).toEqual([`0100007F${hex}`]);
+    }
+    const token = path.join(p.dir, ".cutover", "local", "admin.token");
+    expect(fs.statSync(token).mode & 0o777).toBe(0o600);
   });
 });
