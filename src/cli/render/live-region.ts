@@ -80,13 +80,15 @@ export class LiveRegion {
   }
 
   /**
-   * Back to the region's first line, and clear from there down. The carriage return first: the cursor
-   * may not be at column 0 (a terminal echoes Ctrl-C as "^C"), and the clear starts where the cursor is.
+   * Erase the cursor's line and each line of the region above it, ending at the region's first line.
+   * Line by line, not "erase to end of screen": tmux moves a screen cleared from its top-left corner
+   * into the scrollback, which is where a region as tall as the screen starts. Erasing whole lines
+   * also takes away what the terminal put on the cursor's line (its "^C" echo of Ctrl-C).
    */
   private erase(): string {
-    const up = this.height > 0 ? `${CSI}${this.height}A` : "";
+    const up = `${CSI}1A${CSI}2K`.repeat(this.height);
     this.height = 0;
-    return `\r${up}${CSI}0J`;
+    return `\r${CSI}2K${up}`;
   }
 
   private paint(): string {
