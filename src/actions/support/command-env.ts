@@ -29,7 +29,8 @@ export function commandEnv(
   const base: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || !(inherit || MINIMAL_ENV.includes(k))) continue;
-    if (SECRET_VARIABLE.test(k) || redact(v) !== v) continue;
+    // PATH and SystemRoot are kept even when a (short) secret happens to occur in them: nothing runs without them.
+    if (SECRET_VARIABLE.test(k) || (redact(v) !== v && !MINIMAL_ENV.includes(k))) continue;
     base[k] = v;
   }
   for (const [k, v] of Object.entries(overrides ?? {})) base[k] = String(v);
