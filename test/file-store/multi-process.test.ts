@@ -26,6 +26,7 @@ const SOURCES = {
   appender: `${STORE_IMPORT}
 const [dir, runId, me, target] = process.argv.slice(2);
 const store = new FileStore({ dir });
+console.log("ready");
 await new Promise((r) => process.stdin.once("data", r));
 const wins = [];
 let conflicts = 0;
@@ -64,6 +65,7 @@ setInterval(() => undefined, 1000);
   leaser: `${STORE_IMPORT}
 const [dir, env, me] = process.argv.slice(2);
 const store = new FileStore({ dir });
+console.log("ready");
 await new Promise((r) => process.stdin.once("data", r));
 try {
   const lease = await store.acquireLease({ environment: env, holder: me, runId: me, ttlMs: 60000 });
@@ -77,6 +79,7 @@ process.exit(0);
   incrementer: `${STORE_IMPORT}
 const [dir, n] = process.argv.slice(2);
 const store = new FileStore({ dir });
+console.log("ready");
 await new Promise((r) => process.stdin.once("data", r));
 let retries = 0;
 for (let i = 0; i < Number(n); i++) {
@@ -118,12 +121,12 @@ function start(script: string, args: string[]): Child {
   return child;
 }
 
-/** Start `n` children, then release them together (stdin) so they race. */
+/** Start `n` children, then release them together (stdin) once each says it is ready, so they race. */
 async function race(script: string, argsOf: (i: number) => string[], n: number): Promise<string[]> {
   const group = Array.from({ length: n }, (_, i) => start(script, argsOf(i)));
-  await new Promise((r) => setTimeout(r, 300)); // let them load the module
+  await Promise.all(group.map((c) => c.waitFor("ready"))); // each has loaded the store and waits
   for (const c of group) c.proc.stdin!.write("go\n");
-  return Promise.all(group.map((c) => c.done));
+  return Promise.all(group.map(async (c) => (await c.done).replace(/^ready\n/, "")));
 }
 
 describe("file store across processes", () => {
