@@ -6,7 +6,8 @@
  * not up yet is exactly what these actions wait out.
  */
 import type { Json } from "../../core/json.js";
-import { formatDuration } from "../../playbook/duration.js";
+import { formatDuration } from "../../core/duration.js";
+import { timeoutSignal } from "../../core/timers.js";
 import { ActionFailure } from "../../core/action.js";
 import { abortError } from "./abort.js";
 import { tryParseJson } from "./json.js";
@@ -54,7 +55,7 @@ export async function httpRequest(spec: HttpRequestSpec): Promise<HttpOutcome> {
     const typed = configured.some(([k]) => k.toLowerCase() === "content-type");
     if (typeof spec.body !== "string" && !typed) contentType = "application/json";
   }
-  const timeout = AbortSignal.timeout(spec.timeoutMs);
+  const timeout = timeoutSignal(spec.timeoutMs, "requestTimeout");
   const signal = AbortSignal.any([spec.signal, timeout]);
   try {
     const res = await fetchFollowing(spec.url, spec.method, configured, body, contentType, signal);

@@ -14,6 +14,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { ActionFailure } from "../../core/action.js";
+import { timerDelay } from "../../core/timers.js";
 import { abortError } from "./abort.js";
 import { TailCapture, OUTPUT_LIMIT } from "./output-capture.js";
 
@@ -86,7 +87,7 @@ export function runCommand(spec: CommandSpec): Promise<CommandResult> {
     const onAbort = () => {
       aborted = true;
       signalGroup("SIGTERM");
-      killTimer = setTimeout(() => signalGroup("SIGKILL"), spec.killAfterMs);
+      killTimer = setTimeout(() => signalGroup("SIGKILL"), timerDelay(spec.killAfterMs, "the grace before SIGKILL"));
     };
 
     const finish = (outcome: () => void) => {
