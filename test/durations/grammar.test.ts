@@ -97,6 +97,30 @@ describe("one grammar for a step's timeout and a migration's lockTimeout and lea
   });
 });
 
+describe("a migration's durations have their own ranges, checked where they are written", () => {
+  const migration = (w: string) => `version: 1
+name: t
+environment:
+  db: { provider: postgres, url: "postgres://db/app", lockTimeout: 25h }
+steps:
+  - id: migrate
+    action: migrate.backfill
+    with: { table: t, key: id, set: "a = 1", ${w} }
+`;
+  it.each([
+    ["leaseTtl: 10000h", "steps[0].with.leaseTtl", "10000h is out of range: must be at most 1d"],
+    ["leaseTtl: 1s", "steps[0].with.leaseTtl", "1s is out of range: must be at least 5s"],
+    ["lockTimeout: 2d", "steps[0].with.lockTimeout", "2d is out of range: must be at most 1d"],
+    ["sleep: 1e10", "steps[0].with.sleep", "must be at most 1d"],
+  ])("%s", (w, path, message) => {
+    const found = problems(migration(w)).map((p) => [p.path, p.message]);
+    expect(found).toEqual([
+      ["environment.db.lockTimeout", "25h is out of range: must be at most 1d"],
+      [path, message],
+    ]);
+  });
+});
+
 describe("the JSON Schema pattern editors get", () => {
   const schema = JSON.stringify(playbookJsonSchema(actions, providers));
   it("is the parser's grammar, the same for every duration field", () => {
