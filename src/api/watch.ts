@@ -33,7 +33,7 @@ export async function watchRun(runId: string, opts: WatchOptions): Promise<RunSt
         show(e);
       }
     }
-    return state;
+    return redactor.redactJson(state as unknown as Json) as unknown as RunState;
   } finally {
     await close();
   }
