@@ -61,10 +61,9 @@ describe("SIGKILL of cutover inside a step, then `cutover abort`", () => {
     const stateDir = newStateDir();
     const { status, load, client } = await startEnvironment(stateDir);
     const run = startCli(["run", demoPlaybook(stateDir), "--yes", "-p", "grace=30s"], { stateDir, json: true });
-    await run.waitFor((e) => e.type === "step.started" && e.stepId === "stop-old");
     // Past its checkpoint, inside the grace period: kill cutover there, then stop blue as the
     // killed step was about to (the same state as a kill just after the stop).
-    await new Promise((r) => setTimeout(r, 300));
+    await run.waitFor((e) => e.type === "step.checkpoint" && e.stepId === "stop-old");
     run.child.kill("SIGKILL");
     expect((await run.done).code).toBe(null);
     await client.stop("blue", { drainTimeoutMs: 1000, killAfterMs: 2000 });
