@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { adminCall } from "./admin-client.js";
@@ -215,8 +216,4 @@ function tail(file: string): string {
   } catch {
     return "";
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

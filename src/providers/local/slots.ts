@@ -8,6 +8,7 @@ import fs from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AppSpec, SlotName } from "../../core/slots.js";
 import { ensurePrivateDir, isPidAlive, openPrivateAppend } from "./files.js";
 
@@ -160,9 +161,6 @@ function tail(file: string): string {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Listen on `port` (0 = any); a port held a moment longer by a dying predecessor is retried. */
 export async function listenRetrying(server: net.Server, port: number): Promise<number> {
@@ -179,7 +177,7 @@ export async function listenRetrying(server: net.Server, port: number): Promise<
       return (server.address() as AddressInfo).port;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE" || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
 }
