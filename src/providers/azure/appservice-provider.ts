@@ -11,7 +11,8 @@ import { capability } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppServiceSlots } from "./appservice-client.js";
 import { AuthOptions } from "./auth-options.js";
-import { RetryConfig, caCertFileField } from "./connection-options.js";
+import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
+import { DAY } from "../../core/duration.js";
 
 /** Capability `appservice`: the azure.* actions' web apps and slots. */
 export const AppService = capability<AppServiceSlots>("appservice");
@@ -30,7 +31,7 @@ export const AzureAppServiceConfig = z
       .url()
       .optional()
       .describe("Azure Resource Manager endpoint (default https://management.azure.com); sovereign clouds or a local test server."),
-    pollIntervalMs: z.number().int().min(0).default(2000).describe("Interval between polls of long-running operations (swap)."),
+    pollIntervalMs: z.number().int().min(0).max(DAY, AT_MOST_A_DAY).default(2000).describe("Interval between polls of long-running operations (swap)."),
     preserveVnet: z.boolean().default(true).describe("Keep the virtual network integration of each slot when swapping."),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),

@@ -8,16 +8,21 @@
 import { z } from "zod";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { ProviderContext } from "../../core/provider.js";
+import { DAY } from "../../core/duration.js";
+
+/** Milliseconds fields: a bound every Node timer can hold (docs/playbook.md#durations). */
+export const AT_MOST_A_DAY = `must be at most ${DAY} (a day, in milliseconds)`;
 
 export const RetryConfig = z
   .object({
     maxRetries: z.number().int().min(0).max(20).default(3).describe("Retries of a failed request (429, 408, 5xx, network errors) inside the SDK."),
-    retryDelayMs: z.number().int().min(0).default(1000).describe("First backoff delay; doubles on each retry (with jitter). A Retry-After from the service wins."),
-    maxRetryDelayMs: z.number().int().min(0).default(30_000).describe("Cap of the exponential backoff."),
+    retryDelayMs: z.number().int().min(0).max(DAY, AT_MOST_A_DAY).default(1000).describe("First backoff delay; doubles on each retry (with jitter). A Retry-After from the service wins."),
+    maxRetryDelayMs: z.number().int().min(0).max(DAY, AT_MOST_A_DAY).default(30_000).describe("Cap of the exponential backoff."),
     requestTimeoutMs: z
       .number()
       .int()
       .min(1)
+      .max(DAY, AT_MOST_A_DAY)
       .default(60_000)
       .describe("Give up on one HTTP request after this long (it is then retried): a hung connection must not hang the step."),
   })
