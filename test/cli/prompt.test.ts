@@ -64,27 +64,25 @@ describe("pause prompt", () => {
     expect(a.shown()).toContain(`"a" is not one of r, s, x, l`);
   });
 
-  it("end of input leaves the run paused", async () => {
-    const a = ask(pausedOnFailure());
-    a.input.end();
-    expect(await a.answer).toBe("leave");
+  it("during an abort, r retries the failed undo", async () => {
+    const run = new RunScript(["deploy"]);
+    run.next({ type: "abort.requested", by: run.by });
+    run.next({ type: "run.paused", reason: "failure", stepId: "deploy", message: "undo of deploy failed" });
+    const a = ask(run.state);
+    a.input.write("retry\n");
+    expect(await a.answer).toBe("abort");
+    expect(a.shown()).toMatch(/\[r\]etry the undo, \[s\]kip, \[l\]eave it paused/);
   });
 
-  it("end of input after an invalid answer leaves the run paused", async () => {
-    const a = ask(pausedOnFailure());
-    a.input.end("maybe\n");
-    expect(await a.answer).toBe("leave");
-  });
-
-  it("Ctrl-C at a terminal leaves the run paused", async () => {
-    const a = ask(pausedOnFailure(), true);
-    a.input.write("\x03");
-    expect(await a.answer).toBe("leave");
-  });
-
-  it("Enter alone leaves the run paused", async () => {
-    const a = ask(pausedAtGate());
-    a.input.write("\n");
+  const leaving: [string, (input: PassThrough) => void, boolean][] = [
+    ["end of input", (input) => input.end(), false],
+    ["end of input after an invalid answer", (input) => input.end("maybe\n"), false],
+    ["Ctrl-C at a terminal", (input) => input.write("\x03"), true],
+    ["Enter alone", (input) => input.write("\n"), false],
+  ];
+  it.each(leaving)("%s leaves the run paused", async (_, type, tty) => {
+    const a = ask(pausedOnFailure(), tty);
+    type(a.input);
     expect(await a.answer).toBe("leave");
   });
 });

@@ -29,6 +29,16 @@ function renderer(t: FakeTerminal): TtyRenderer {
   return new TtyRenderer(cli, { out: t.out, err: t.err });
 }
 
+/** A run of one, slow, three on `r`: one has succeeded, slow is running. */
+function oneDoneSlowRunning(r: TtyRenderer): RunScript {
+  const run = new RunScript(["one", "slow", "three"], (e, s) => r.event(e, s));
+  run.begin();
+  run.start("one");
+  run.succeed("one");
+  run.start("slow");
+  return run;
+}
+
 const steps = (n: number) => Array.from({ length: n }, (_, i) => `step-${String(i).padStart(2, "0")}`);
 const count = (lines: string[], re: RegExp) => lines.filter((l) => re.test(l)).length;
 
@@ -72,11 +82,7 @@ describe("TTY task list", () => {
   it("resume: a line on stderr between redraws does not leave the first step drawn twice", async () => {
     term = fakeTerminal(80, 20);
     const first = renderer(term);
-    const run = new RunScript(["one", "slow", "three"], (e, s) => first.event(e, s));
-    run.begin();
-    run.start("one");
-    run.succeed("one");
-    run.start("slow");
+    const run = oneDoneSlowRunning(first);
     run.next({ type: "run.interrupted", signal: "SIGKILL" });
     first.close(run.state);
     term.out.write("$ cutover resume\n");
@@ -107,11 +113,7 @@ describe("TTY task list", () => {
   it("the interrupt notice has its own mark, also after the terminal echoed ^C", async () => {
     term = fakeTerminal(100, 20);
     const r = renderer(term);
-    const run = new RunScript(["one", "slow", "three"], (e, s) => r.event(e, s));
-    run.begin();
-    run.start("one");
-    run.succeed("one");
-    run.start("slow");
+    const run = oneDoneSlowRunning(r);
     term.echo("^C"); // the tty echoes Ctrl-C where the cursor is, under the list
     r.notice("SIGINT: finishing the current step, then stopping (send it again to cancel the step)");
     run.succeed("slow");
