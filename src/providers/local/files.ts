@@ -10,29 +10,11 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import crypto from "node:crypto";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { writeFileAtomic as atomicWrite } from "../../core/atomic-write.js";
 
-/** Write-then-rename, fsynced, so a crash leaves the old or the new file, never half of one. */
-export async function writeFileAtomic(file: string, text: string, mode = 0o600): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`);
-  const fh = await fsp.open(tmp, "w", mode);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fsp.rename(tmp, file);
-  // fsync the directory so the rename itself is durable.
-  try {
-    const dh = await fsp.open(path.dirname(file), "r");
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    // Some filesystems refuse directory fsync; the rename is still atomic.
-  }
+/** Write-then-rename, fsynced, so a crash leaves the old or the new file, never half of one (src/core/atomic-write.ts). */
+export function writeFileAtomic(file: string, text: string, mode = 0o600): Promise<void> {
+  return atomicWrite(file, text, { mode });
 }
 
 export async function readJsonFile<T>(file: string): Promise<T | undefined> {
@@ -84,23 +66,8 @@ export function localPaths(dir: string) {
   };
 }
 
-/** Whether `pid` is a live process (a zombie awaiting its reaper counts as dead). */
-export function isPidAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; state Z is a zombie (containers may lack a reaping init).
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return true; // No /proc (not Linux): trust kill(0).
-  }
-}
+/** Whether `pid` is a live process (a zombie awaiting its reaper counts as dead): src/core/process-identity.ts. */
+export { isPidAlive } from "../../core/process-identity.js";
 
 /** Files and directories the local environment creates are its user's only: processes it starts inherit this umask. */
 export const PRIVATE_UMASK = 0o077;

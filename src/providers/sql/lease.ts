@@ -22,6 +22,8 @@ import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { pause, timerDelay } from "../../core/timers.js";
 import { isLockTimeout, type Row, type SqlClient, type SqlConnection } from "./driver.js";
 import { ensureJournal } from "./journal.js";
+import { parseHolder } from "../../core/lease-holder.js";
+import { isGoneFromThisHost } from "../../core/process-identity.js";
 
 export const LEASE_NAME = "migrations";
 
@@ -61,14 +63,8 @@ export function describeHolder(): string {
 
 /** Whether `holder` (as written by describeHolder) names a process on this host that no longer exists. */
 export function holderProcessGone(holder: string | null): boolean {
-  const m = /^.*@(.+) pid (\d+)$/.exec(holder ?? "");
-  if (!m || m[1] !== os.hostname()) return false;
-  try {
-    process.kill(Number(m[2]), 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  const h = parseHolder(holder);
+  return h !== undefined && isGoneFromThisHost(h.host, h.pid);
 }
 
 /** The advisory-lock key of a journal scope: stable across processes and versions. */
