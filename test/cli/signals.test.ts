@@ -12,7 +12,7 @@ steps:
 
 async function runUntilStarted(dir: string) {
   const run = startCli(["run", "playbook.yaml", "-o", "json"], { cwd: dir });
-  await run.waitFor((e) => e.type === "step.started");
+  await run.waitFor((e) => e.type === "step.checkpoint" && e.stepId === "slow"); // its process is running
   return { run, child: run.child, exit: run.done.then((r) => r.code), output: run.stdout };
 }
 
