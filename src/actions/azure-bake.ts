@@ -53,10 +53,6 @@ export const azureBake = defineAction({
     const { client, app, slot } = await resolveSlot(ctx, input);
     const state = await client.getSlot(app, slot, ctx.signal);
     const url = input.url ?? `https://${state.defaultHostName}${input.path}`;
-    if (ctx.dryRun) {
-      ctx.log.info(`would watch ${url} for ${formatDuration(parseDuration(input.duration))}`);
-      return { outputs: {} };
-    }
     const prior = Window.safeParse(ctx.priorCheckpoint);
     const until = prior.success ? Date.parse(prior.data.until) : Date.now() + parseDuration(input.duration);
     if (!prior.success) await ctx.checkpoint({ until: new Date(until).toISOString() });

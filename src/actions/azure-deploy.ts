@@ -98,14 +98,6 @@ export const azureDeploy = defineAction({
     const changedNames = [...toSet, ...toRemove].sort();
     const record = { app, slot, settings: previous, image } as Json;
 
-    if (ctx.dryRun) {
-      ctx.log.info(
-        changedNames.length || imageChanges
-          ? `would change ${[...changedNames, ...(imageChanges ? ["linuxFxVersion"] : [])].join(", ")} on ${app}/${slot}`
-          : `${app}/${slot} already holds these values`,
-      );
-      return { outputs: {} };
-    }
     if (changedNames.length > 0 || imageChanges) await ctx.checkpoint(record);
     if (changedNames.length > 0) {
       const next = { ...current };

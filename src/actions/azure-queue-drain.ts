@@ -43,10 +43,6 @@ export const azureQueueDrain = defineAction({
       count = await client.approximateCount(queue, { signal: ctx.signal });
       readings++;
       zeros = count === 0 ? zeros + 1 : 0;
-      if (ctx.dryRun) {
-        ctx.log.info(`queue ${queue} holds about ${count} message(s)`);
-        return { outputs: {} };
-      }
       if (zeros >= input.settle) {
         ctx.log.info(`queue ${queue} is drained (${readings} reading(s))`);
         return { outputs: { queue, readings, lastCount: 0 } };

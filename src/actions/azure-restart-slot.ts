@@ -19,10 +19,6 @@ export const azureRestartSlot = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);
-    if (ctx.dryRun) {
-      ctx.log.info(`would restart ${app}/${slot}`);
-      return { outputs: {} };
-    }
     await client.power(app, slot, "restart", ctx.signal);
     ctx.log.info(`${app}/${slot} restarted`);
     return { outputs: { app, slot } };

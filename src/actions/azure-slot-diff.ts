@@ -102,7 +102,7 @@ export const azureSlotDiff = defineAction({
     );
     if (surprises.length > 0) {
       const message = `${app}: settings would change unexpectedly when swapping ${slot} into ${input.targetSlot}: ${surprises.join("; ")}`;
-      if (input.failOnSurprise && !ctx.dryRun) {
+      if (input.failOnSurprise) {
         throw new ActionFailure(message, {
           retryable: false,
           hint: "Fix the slot's settings, mark slot-specific ones as slot settings, or list expected differences under `accept:`; then retry the step.",

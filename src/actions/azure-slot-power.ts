@@ -42,10 +42,6 @@ export function defineSlotStateAction(op: "start" | "stop") {
       const { client, app, slot } = await resolveSlot(ctx, input);
       const state = await client.getSlot(app, slot, ctx.signal);
       const already = state.state.toLowerCase() === wantedState[op];
-      if (ctx.dryRun) {
-        ctx.log.info(already ? `${app}/${slot} is already ${wantedState[op]}` : `would ${op} ${app}/${slot}`);
-        return { outputs: {} };
-      }
       // An earlier attempt may have changed it already: its checkpoint holds the state it found.
       const prior = Recorded.safeParse(ctx.priorCheckpoint);
       const previousState = prior.success && prior.data.app === app && prior.data.slot === slot ? prior.data.previousState : state.state;

@@ -48,10 +48,6 @@ export const azureSwapPreview = defineAction({
       });
     }
     const already = pending === input.targetSlot.toLowerCase();
-    if (ctx.dryRun) {
-      ctx.log.info(already ? `${app}/${slot}: preview already applied` : `would apply ${input.targetSlot}'s slot settings to ${app}/${slot}`);
-      return { outputs: {} };
-    }
     if (!already) {
       await client.applySlotConfig(app, slot, input.targetSlot, ctx.signal);
       ctx.log.info(`${app}/${slot} now runs with ${input.targetSlot}'s slot settings (restarting); validate it, then azure.swap completes the swap`);

@@ -94,10 +94,6 @@ export const azureSwap = defineAction({
     const prior = Checkpoint.safeParse(ctx.priorCheckpoint);
     const mine = prior.success && prior.data.app === app && prior.data.source === slot && prior.data.target === other ? prior.data : undefined;
 
-    if (ctx.dryRun) {
-      ctx.log.info(`would swap ${app} ${slot} into ${other}`);
-      return { outputs: {} };
-    }
     if (mine?.poller) {
       ctx.log.info(`${app}: continuing the swap ${slot}→${other} started by an earlier attempt`);
       try {

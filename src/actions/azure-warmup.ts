@@ -47,10 +47,6 @@ export const azureWarmup = defineAction({
       throw new ActionFailure(`${app}/${slot} is stopped; it cannot warm up`, { retryable: false, hint: "Start the slot first (azure.start-slot)." });
     }
     const url = input.url ?? `https://${state.defaultHostName}${input.path}`;
-    if (ctx.dryRun) {
-      ctx.log.info(`would request ${url}`);
-      return { outputs: {} };
-    }
     const deadline = Date.now() + parseDuration(input.timeout);
     const interval = parseDuration(input.interval);
     let attempts = 0;

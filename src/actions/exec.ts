@@ -61,10 +61,6 @@ export const exec = defineAction({
     const argv = asText(input.command);
     const display = displayArgv(argv, ctx.redact);
     const cwd = await commandCwd(ctx.baseDir, input.cwd);
-    if (ctx.dryRun) {
-      ctx.log.info(`would run ${display} in ${cwd}`);
-      return { outputs: {} };
-    }
     refuseSecondCopy(ctx.priorCheckpoint, (m) => ctx.log.warn(m));
     // Journal which process runs, so that a resumed run can tell whether it outlived cutover.
     let recording: Promise<void> = Promise.resolve();

@@ -70,10 +70,6 @@ export const flagSet = defineAction({
     const changed = !(original.existed && jsonEqual(original.previous, value));
     const outputs = { changed, existed: original.existed, previous: redactJson(original.previous, ctx.redact) };
 
-    if (ctx.dryRun) {
-      ctx.log.info(holdsValue ? `${input.name} is already ${preview(value)}` : `would set ${input.name} from ${describeCurrent(original)} to ${preview(value)}`);
-      return { outputs: {} };
-    }
     if (!holdsValue) {
       await ctx.checkpoint(original);
       await store.set(input.name, value, { ifEtag: current.etag, signal: ctx.signal });

@@ -74,10 +74,6 @@ export const httpCheck = defineAction({
   async run(input, ctx) {
     checkUrl(input.url, ctx.redact);
     const what = `${input.method} ${ctx.redact(input.url)}`;
-    if (ctx.dryRun) {
-      ctx.log.info(`would check ${what} for ${describeExpectation(input)}`);
-      return { outputs: {} };
-    }
     const intervalMs = parseDuration(input.interval);
     const deadlineMs = parseDuration(input.deadline);
     const timeoutMs = parseDuration(input.requestTimeout);

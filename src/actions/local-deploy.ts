@@ -51,10 +51,6 @@ export const localDeploy = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const client = await localSlots(ctx, input.target);
-    if (ctx.dryRun) {
-      ctx.log.info(`would deploy ${input.version} into the ${input.slot} slot`);
-      return { outputs: {} };
-    }
     const status = await client.ensureUp(ctx.signal);
     const slot = checkpointSlot(ctx.priorCheckpoint, "slot") ?? resolveSlot(input.slot, status);
     const before = status.slots[slot];

@@ -38,10 +38,6 @@ export const localDrain = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const client = await localProxy(ctx, input.target);
-    if (ctx.dryRun) {
-      ctx.log.info(`would wait for the ${input.slot} slot to drain`);
-      return { outputs: {} };
-    }
     const status = await client.status(ctx.signal);
     const slot = resolveSlot(input.slot, status);
     const counts = status.slots[slot];

@@ -39,10 +39,6 @@ export const localStop = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const client = await localSlots(ctx, input.target);
-    if (ctx.dryRun) {
-      ctx.log.info(`would stop the ${input.slot} slot`);
-      return { outputs: {} };
-    }
     const status = await client.status(ctx.signal);
     const slot = checkpointSlot(ctx.priorCheckpoint, "slot") ?? resolveSlot(input.slot, status);
     if (slot === status.live) throw new ActionFailure(`slot ${slot} is live; swap before stopping it`, { retryable: false });

@@ -50,10 +50,6 @@ export const localSwap = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const client = await localProxy(ctx, input.target);
-    if (ctx.dryRun) {
-      ctx.log.info(`would make the ${input.to} slot live`);
-      return { outputs: {} };
-    }
     const status = await client.status(ctx.signal);
     const from = checkpointSlot(ctx.priorCheckpoint, "from") ?? status.live;
     const to = checkpointSlot(ctx.priorCheckpoint, "to") ?? resolveSlot(input.to, status);

@@ -4,7 +4,7 @@
  * pausable, with progress. See docs/migrations.md.
  */
 import { z } from "zod";
-import { estimateBackfill, runBackfill } from "../providers/sql/backfill.js";
+import { runBackfill } from "../providers/sql/backfill.js";
 import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration.js";
 import { sessionFields, leasedSession, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "../core/action.js";
@@ -52,12 +52,6 @@ export const migrateBackfill = defineAction({
   async run(input, ctx): Promise<ActionResult> {
     const client = await sqlClient(ctx, input.target);
     const name = input.name ?? input.table;
-    if (ctx.dryRun) {
-      const e = await estimateBackfill(client, { name, table: input.table });
-      const state = e.status === "done" ? "already completed: would do nothing" : e.status === "running" ? `would resume after key ${e.lastKey} (${e.rowsDone} rows done)` : "would start";
-      ctx.log.info(`backfill ${name} of ${input.table} (~${e.rowsEstimate} rows, batches of ${input.batchSize} growing towards ${input.targetBatch}): ${state}; nothing changed`);
-      return { outputs: { rowsDone: e.rowsDone, rowsTotal: e.rowsEstimate } };
-    }
     const r = await runBackfill(client, {
       name,
       table: input.table,

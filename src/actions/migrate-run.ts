@@ -7,7 +7,6 @@
  */
 import { z } from "zod";
 import { runMigrations, type RunAppliedScript } from "../providers/sql/apply.js";
-import { formatPlan, planMigrations } from "../providers/sql/plan.js";
 import { preserveSpec } from "../providers/sql/preserve.js";
 import { loadScriptFolder, PHASES } from "../providers/sql/scripts.js";
 import { undoMigrations } from "../providers/sql/undo.js";
@@ -76,14 +75,6 @@ export const migrateRun = defineAction({
     const client = await sqlClient(ctx, input.target);
     const folder = loadScriptFolder(resolveDir(ctx.baseDir, input.dir));
     const checks = toChecks(input.checks);
-    if (ctx.dryRun) {
-      const plan = await planMigrations(client, {
-        folder, phase: input.phase, runId: ctx.runId, checks, acknowledge: input.acknowledge, preserve: input.preserve,
-        previousVersionRetired: input.previousVersionRetired, force: input.force, requireUndo: input.reversible, runChecks: true,
-      });
-      for (const line of formatPlan(plan).split("\n")) ctx.log.info(line);
-      return { outputs: { pending: plan.toRun.length, scripts: plan.toRun.map((s) => s.name), problems: plan.problems.length } };
-    }
     const result = await runMigrations(client, {
       folder,
       phase: input.phase,

@@ -33,10 +33,6 @@ export const migrateValidate = defineAction({
   },
   async run(input, ctx): Promise<ActionResult> {
     const client = await sqlClient(ctx, input.target);
-    if (ctx.dryRun) {
-      ctx.log.info(`would ${input.mode} data hashes of ${input.preserve.map((p) => p.name ?? p.table).join(", ")}; nothing changed`);
-      return { outputs: {} };
-    }
     const snaps = await validateData(client, {
       mode: input.mode,
       label: input.label,

@@ -58,10 +58,6 @@ export const nginxSwap = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const nginx = await ctx.provider(input.target ?? "lb", NginxUpstream);
-    if (ctx.dryRun) {
-      ctx.log.info(`would route nginx to ${input.to}`);
-      return { outputs: {} };
-    }
     const current = await nginx.read();
     const prior = ctx.priorCheckpoint;
     const to: SlotName = checkpointSlot(prior, "to") ?? (input.to === "idle" ? (current.live === "green" ? "blue" : "green") : input.to);

@@ -36,10 +36,6 @@ export const waitDuration = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const durationMs = parseDuration(input.duration);
-    if (ctx.dryRun) {
-      ctx.log.info(`would wait ${formatDuration(durationMs)}`);
-      return { outputs: {} };
-    }
     const now = Date.now();
     const prior = Checkpoint.safeParse(ctx.priorCheckpoint);
     let until: number;

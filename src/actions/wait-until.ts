@@ -62,10 +62,6 @@ export const waitUntil = defineAction({
     if (input.http) checkUrl(input.http.url, ctx.redact);
     const label = sourceLabel(input, ctx.redact);
     const want = describeCondition(input.condition);
-    if (ctx.dryRun) {
-      ctx.log.info(`would wait until ${label} ${want}`);
-      return { outputs: {} };
-    }
     const intervalMs = parseDuration(input.interval);
     const deadlineMs = parseDuration(input.deadline);
     const pollTimeoutMs = parseDuration(input.pollTimeout);

@@ -30,7 +30,6 @@ export interface SessionOptions {
   onEvent?: (e: RunEvent, state: RunState) => void;
   onLog?: (stepId: string, level: "info" | "warn" | "progress", message: string, fraction?: number) => void;
   onFailure?: "pause" | "abort" | "continue";
-  dryRun?: boolean;
 }
 
 export const CUTOVER_VERSION: string = (() => {
@@ -135,7 +134,6 @@ export class Session {
         secret: (n) => lookupSecret(env, n),
         redactor,
         onLog: opts.onLog,
-        dryRun: opts.dryRun,
         onFailure: opts.onFailure,
       });
       ref.runner = runner;

@@ -51,8 +51,6 @@ export interface ActionContext {
   redact(text: string): string;
   /** For a gate: who approved it. */
   approval?: { by: { user: string; host: string }; note?: string };
-  /** True when running under `--dry-run`: describe, change nothing. */
-  dryRun: boolean;
 }
 
 export interface ActionResult {

@@ -83,7 +83,6 @@ export async function runAttempt<T>(
     provider: <P>(target: string, capability: string) => deps.provider(target, capability) as Promise<P>,
     checkpoint: (data: Json) => req.checkpoint(deps.redactor.redactJson(data)),
     redact: (t) => deps.redactor.redact(t),
-    dryRun: deps.dryRun ?? false,
   };
   try {
     const value = await fn(ctx);

@@ -27,7 +27,6 @@ export interface EngineDeps {
   redactor: Redactor;
   /** Live, non-journaled output of a step (log lines, progress). */
   onLog?(stepId: string, level: "info" | "warn" | "progress", message: string, fraction?: number): void;
-  dryRun?: boolean;
   /** Overrides the playbook's default onFailure (not steps that set their own). */
   onFailure?: "pause" | "abort" | "continue";
   sleep?(ms: number, signal: AbortSignal): Promise<void>;

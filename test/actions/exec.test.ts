@@ -121,13 +121,6 @@ describe("exec", () => {
     expect(bad.message).toContain("not a JSON object: done");
   });
 
-  it("does nothing under --dry-run", async () => {
-    const marker = path.join(dir, "dry-run-marker");
-    const r = await runAction(exec, { command: nodeScript("require('fs').writeFileSync(process.argv[1], 'x')", marker) }, makeContext({ dryRun: true }).ctx);
-    expect(r.outputs).toEqual({});
-    await expect(stat(marker)).rejects.toThrow();
-  });
-
   it("on abort terminates the process group (SIGKILL after killAfter) and rethrows the abort reason", async () => {
     const controller = new AbortController();
     const { ctx, seen } = makeContext({ signal: controller.signal });

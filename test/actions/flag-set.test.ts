@@ -187,15 +187,6 @@ describe("flag.set", () => {
     expect((await store.get("Version")).value).toBe("v2");
   });
 
-  it("changes nothing under --dry-run", async () => {
-    const store = new MemoryFlagStore({ MaintenanceMode: false });
-    const { ctx, seen } = ctxFor(store, { dryRun: true });
-    await runAction(flagSet, { name: "MaintenanceMode", value: true }, ctx);
-    expect(store.writes).toBe(0);
-    expect(seen.checkpoints).toHaveLength(0);
-    expect(seen.info[0]).toBe("would set MaintenanceMode from false to true");
-  });
-
   it("uses the named target and needs the flags capability there", async () => {
     const store = new MemoryFlagStore();
     const { ctx } = makeContext({ providers: { appconfig: { capabilities: ["flags"], client: store }, app: { capabilities: ["app"], client: {} } } });

@@ -61,13 +61,6 @@ describe("wait.duration", () => {
     await expect(running).rejects.toBe(reason);
   });
 
-  it("does not sleep or checkpoint under --dry-run", async () => {
-    const { ctx, seen } = makeContext({ dryRun: true });
-    await runAction(waitDuration, { duration: "1h" }, ctx);
-    expect(seen.checkpoints).toHaveLength(0);
-    expect(seen.info[0]).toBe("would wait 1h");
-  });
-
   it("refuses a malformed duration", () => {
     expect(waitDuration.with.safeParse({ duration: "30 seconds" }).success).toBe(false);
     expect(waitDuration.with.safeParse({}).success).toBe(false);

@@ -208,12 +208,6 @@ describe("azure.swap", () => {
     expect(swapPosts()).toBe(2);
   });
 
-  it("a dry run neither swaps nor applies a preview", async () => {
-    await runAction(azureSwap, {}, makeContext({ providers: providers(), dryRun: true }).ctx);
-    await runAction(azureSwapPreview, {}, makeContext({ providers: providers(), dryRun: true }).ctx);
-    expect(fake.requests.filter((r) => r.startsWith("POST"))).toEqual([]);
-  });
-
   it("a saved operation that failed is not trusted: the next attempt looks at the slot and swaps", async () => {
     fake.options.pollsPerSwap = 2;
     const ac = new AbortController();

@@ -29,17 +29,6 @@ beforeAll(async () => {
 afterAll(() => destroyLocal(dir));
 
 describe("local.* actions", () => {
-  it("a dry run changes nothing", async () => {
-    const dry = ctx();
-    dry.ctx.dryRun = true;
-    await runActionParsed(localDeploy, v2, dry.ctx);
-    await runActionParsed(localSwap, { to: "green" }, dry.ctx);
-    const status = await client.status();
-    expect(status.live).toBe("blue");
-    expect(status.slots.green.running).toBe(false);
-    expect(dry.seen.checkpoints).toEqual([]);
-  });
-
   it("local.deploy is idempotent, refuses the live slot, and its undo stops what it started", async () => {
     const first = await runActionParsed(localDeploy, v2, ctx().ctx);
     expect(first.result.outputs).toMatchObject({ slot: "green", live: "blue", version: "v2", changed: true });

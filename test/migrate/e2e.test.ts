@@ -48,21 +48,7 @@ describe("migrate.* through the engine", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("dry-runs without changing anything, then runs every step to success", async () => {
-    const logs: string[] = [];
-    const dry = await startRun(path.join(dir, "release.yaml"), { stateDir: path.join(dir, ".cutover"), params: { acknowledge: "E_LEGACY" }, dryRun: true, onLog: (s, _l, m) => logs.push(`${s}: ${m}`) });
-    try {
-      const state = await dry.drive();
-      expect(state.status).toBe("succeeded");
-    } finally {
-      await dry.close();
-    }
-    expect(logs.join("\n")).toMatch(/expand: would apply 1 script/);
-    expect(logs.join("\n")).toMatch(/backfill: backfill users of users \(~1000 rows, batches of 100 growing towards 25ms\): would start; nothing changed/);
-    const db = new Database(path.join(dir, "app.db"), { readonly: true });
-    expect(db.prepare("select count(*) as n from pragma_table_info('users') where name = 'email_lower'").get()).toEqual({ n: 0 });
-    db.close();
-
+  it("runs every step to success", async () => {
     const events: RunEvent[] = [];
     const session = await startRun(path.join(dir, "release.yaml"), { stateDir: path.join(dir, ".cutover"), params: { acknowledge: "E_LEGACY" }, onEvent: (e) => events.push(e) });
     try {

@@ -37,7 +37,6 @@ export interface ContextOptions {
   priorCheckpoint?: Json;
   /** Secret values the redactor knows. */
   secrets?: string[];
-  dryRun?: boolean;
 }
 
 export interface Recorded {
@@ -108,7 +107,6 @@ export function makeContext(options: ContextOptions = {}): TestContext {
     },
     priorCheckpoint: options.priorCheckpoint,
     redact: redactor(options.secrets ?? []),
-    dryRun: options.dryRun ?? false,
   };
   return { ctx, seen };
 }

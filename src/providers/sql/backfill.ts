@@ -171,28 +171,3 @@ export async function runBackfill(client: SqlClient, o: BackfillOptions): Promis
     return { rowsDone: p.rowsDone, rowsTotal: p.rowsTotal, batches, alreadyDone: false, resumedFrom, durationMs: Date.now() - started };
   });
 }
-
-export interface BackfillEstimate {
-  /** Rows in the table (PostgreSQL: the planner's estimate, no scan; SQLite: exact). */
-  rowsEstimate: number;
-  /** `done`, `running` (resumable from `lastKey`) or `new`. */
-  status: string;
-  lastKey: string | null;
-  rowsDone: number;
-}
-
-/** What a backfill would do, read-only (for dry runs): no lease, nothing written, no table created. */
-export async function estimateBackfill(client: SqlClient, o: { name: string; table: string }): Promise<BackfillEstimate> {
-  const conn = await client.connect("plan");
-  try {
-    const exists = Number((await conn.query(client.sql.journalExists))[0]?.n) > 0;
-    const p = exists ? await readProgress(conn, client, o.name) : undefined;
-    const est =
-      client.dialect === "postgres"
-        ? await conn.query("select greatest(reltuples, 0)::bigint as n from pg_class where oid = to_regclass($1)", [o.table])
-        : await conn.query(`select count(*) as n from ${quoteIdent(o.table)}`);
-    return { rowsEstimate: Number(est[0]?.n ?? 0), status: p?.status ?? "new", lastKey: p?.lastKey ?? null, rowsDone: p?.rowsDone ?? 0 };
-  } finally {
-    await conn.close();
-  }
-}
