@@ -135,6 +135,23 @@ export const EventBodies = [
   event("undo.failed", { stepId, attempt, error: ErrorInfo, durationMs }),
   event("undo.skipped", { stepId, reason: UndoSkipReason, by: Actor.optional() }),
   event("lease.forced", { environment: z.string(), by: Actor, previousHolder: z.string().optional() }),
+  /**
+   * Admission (api/admission.ts), right after run.started: the environment's generation this run was admitted at
+   * (1 + the runs before it), the run it followed (the environment's latest then) and the open run it superseded.
+   */
+  event("run.admitted", {
+    generation: z.number().int().positive(),
+    follows: z.string().optional(),
+    supersedes: z.string().optional(),
+    /** The superseded run's completed steps with a recorded undo: what it left changed. */
+    leftChanged: z.array(z.string()).optional(),
+  }),
+  /** In an open run that `run --supersede` replaced: who did it and which run took over the environment. */
+  event("run.superseded", { by: Actor, supersededBy: z.string(), leftChanged: z.array(z.string()) }),
+  /** A command on a run that is not its environment's latest, done anyway with --force: who, which command, why. */
+  event("run.forced", { by: Actor, command: z.string(), newerRun: z.string(), reason: z.string().optional() }),
+  /** `approve --ahead`: a gate approved before the run waits at it (a pre-approval; status shows it). */
+  event("gate.preapproved", { stepId, by: Actor, note: z.string().optional() }),
   event("run.resumed", {
     by: Actor,
     playbookChanged: z.boolean().optional(),

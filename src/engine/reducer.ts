@@ -32,6 +32,8 @@ export interface StepState {
   retryInMs?: number;
   skipReason?: string;
   approvedBy?: Actor;
+  /** Approved with `approve --ahead`, before the run waited at it. */
+  approvedAhead?: boolean;
   /** Order in which steps succeeded: abort undoes in reverse. */
   succeededOrder?: number;
   undo: { status: UndoStatus; attempts: number; error?: ErrorInfo; reason?: string; checkpoint?: Json };
@@ -61,6 +63,12 @@ export interface RunState {
   error?: ErrorInfo;
   lastSeq: number;
   forcedLeases: { by: Actor; previousHolder?: string; at: string }[];
+  /** The environment's generation at admission (run.admitted; absent in older journals). */
+  admission?: { generation: number; follows?: string; supersedes?: string; leftChanged?: string[] };
+  /** Set when a later run took over the environment with `run --supersede`. */
+  supersededBy?: { runId: string; by: Actor; at: string };
+  /** Commands done with --force although a newer run existed. */
+  forced: { by: Actor; command: string; newerRun: string; reason?: string; at: string }[];
 }
 
 export function foldRun(events: RunEvent[]): RunState {
@@ -89,6 +97,7 @@ function initial(e: Extract<RunEvent, { type: "run.started" }>): RunState {
     steps,
     lastSeq: e.seq,
     forcedLeases: [],
+    forced: [],
   };
 }
 
@@ -210,6 +219,21 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       u.status = "skipped";
       u.reason = e.reason;
       if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
+      break;
+    }
+    case "run.admitted":
+      s.admission = { generation: e.generation, follows: e.follows, supersedes: e.supersedes, leftChanged: e.leftChanged };
+      break;
+    case "run.superseded":
+      s.supersededBy = { runId: e.supersededBy, by: e.by, at: e.at };
+      break;
+    case "run.forced":
+      s.forced.push({ by: e.by, command: e.command, newerRun: e.newerRun, reason: e.reason, at: e.at });
+      break;
+    case "gate.preapproved": {
+      const st = step(e.stepId);
+      st.approvedBy = e.by;
+      st.approvedAhead = true;
       break;
     }
     case "lease.forced":

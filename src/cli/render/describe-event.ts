@@ -35,6 +35,14 @@ export function describeEvent(e: RunEvent): string | undefined {
       return `${e.stepId}: undo failed: [${e.error.code}] ${e.error.message}`;
     case "undo.skipped":
       return e.reason === "nothing-to-undo" ? undefined : `${e.stepId}: ${UNDO_SKIP[e.reason]}`;
+    case "run.admitted":
+      return e.supersedes ? `supersedes run ${e.supersedes} (generation ${e.generation} of the environment)` : undefined;
+    case "run.superseded":
+      return `superseded by run ${e.supersededBy} (${e.by.user}@${e.by.host}); left changed: ${e.leftChanged.join(", ") || "nothing"}`;
+    case "run.forced":
+      return `${e.command} forced by ${e.by.user}@${e.by.host} although ${e.newerRun} is newer${e.reason ? `: ${e.reason}` : ""}`;
+    case "gate.preapproved":
+      return `${e.stepId}: approved ahead by ${e.by.user}@${e.by.host}${e.note ? `: ${e.note}` : ""}`;
     case "lease.forced":
       return `lease of ${e.environment} taken over by ${e.by.user}@${e.by.host}${e.previousHolder ? ` from ${e.previousHolder}` : ""}`;
     case "run.resumed":
