@@ -48,7 +48,8 @@ export interface ScopeInputs {
 }
 
 export function buildScope(i: ScopeInputs): Scope {
-  const steps: Scope["steps"] = {};
+  // Null-prototype maps: a step named constructor must find itself, not Object.prototype's member.
+  const steps: Scope["steps"] = Object.create(null) as Scope["steps"];
   for (const st of Object.values(i.state.steps)) {
     if (!st.matrix) {
       steps[st.stepId] = { outputs: st.outputs, status: st.status };
@@ -56,7 +57,7 @@ export function buildScope(i: ScopeInputs): Scope {
     }
     // A matrix step: outputs per member (`steps.deploy.outputs.eastus.url`); status succeeded only when every member did.
     const member = st.id.slice(st.stepId.length + 1, -1);
-    const agg = (steps[st.stepId] ??= { outputs: {}, status: st.status });
+    const agg = (steps[st.stepId] ??= { outputs: Object.create(null) as Record<string, unknown>, status: st.status });
     agg.outputs[member] = st.outputs;
     if (agg.status !== st.status) agg.status = [agg.status, st.status].includes("failed") ? "failed" : [agg.status, st.status].includes("running") ? "running" : "pending";
   }

@@ -98,3 +98,27 @@ describe("in-process", () => {
     expect(lookupSecret({ CUTOVER_SECRET_toString: "s" }, "toString")).toBe("s");
   });
 });
+
+describe("a step named constructor", () => {
+  it("with a matrix, runs and its members' outputs are read by a later step", () => {
+    const q = project({
+      "p.yaml": playbook({
+        step: [
+          "  - id: constructor",
+          "    action: exec",
+          `    with: { command: ["node", "-e", "console.log(JSON.stringify({ toString: 'out-' + process.argv[1] }))", "\${{ matrix.r }}"], parseJson: true }`,
+          "    matrix: { r: [a, b] }",
+          echoStep(["steps.constructor.outputs.b.toString", "steps.constructor.status"]),
+        ].join("\n"),
+      }),
+    });
+    try {
+      const r = cli(q.dir, ["run", "p.yaml", "--state-dir", "s"]);
+      expect(r.stdout + r.stderr).not.toContain("INTERNAL");
+      expect(r.stdout).toContain("got:=out-b|=succeeded");
+      expect(r.code).toBe(0);
+    } finally {
+      q.cleanup();
+    }
+  });
+});
