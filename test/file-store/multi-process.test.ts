@@ -160,7 +160,7 @@ describe("file store across processes", () => {
     await holder.waitFor("locked");
 
     // While the holder lives, appenders wait and then give up, naming it.
-    const e = await expectCode(store.append("r1", [startedEvent("prod")], 1), ErrorCode.Provider);
+    const e = await expectCode(store.append("r1", [{ type: "step.started", stepId: "after", attempt: 1 }], 1), ErrorCode.Provider);
     expect(e.message).toContain(`pid ${holder.proc.pid}`);
 
     holder.proc.kill("SIGKILL");
