@@ -95,7 +95,7 @@ export function parsePlaybookText(file: string, text: string): { source: Playboo
     const p = lines.linePos(e.pos[0]);
     return { file, line: p.line, column: p.col, path: "", message: `YAML: ${e.message.split("\n")[0]}` };
   });
-  problems.push(...tagAndKeyProblems(file, doc, lines));
+  problems.push(...tagAndKeyProblems(file, text, doc, lines));
   if (problems.length) throw new PlaybookInvalidError(problems);
   let value: unknown;
   try {

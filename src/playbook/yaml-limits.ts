@@ -54,7 +54,7 @@ export function depthProblem(file: string, text: string): Problem | undefined {
 }
 
 /** Explicit non-core tags and `__proto__` keys, each located. */
-export function tagAndKeyProblems(file: string, doc: Document, lines: LineCounter): Problem[] {
+export function tagAndKeyProblems(file: string, text: string, doc: Document, lines: LineCounter): Problem[] {
   const out: Problem[] = [];
   const at = (offset: number, message: string) => {
     const p = lines.linePos(offset);
@@ -64,7 +64,7 @@ export function tagAndKeyProblems(file: string, doc: Document, lines: LineCounte
     Node(_key, node) {
       if (node.tag && !CORE_TAGS.has(node.tag)) {
         const shown = node.tag.replace(/^tag:yaml\.org,2002:/, "!!");
-        at(node.range?.[0] ?? 0, `YAML tag ${shown} is not supported: a playbook holds plain strings, numbers, booleans, null, lists and mappings; remove the tag`);
+        at(tagStart(text, node.range?.[0] ?? 0), `YAML tag ${shown} is not supported: a playbook holds plain strings, numbers, booleans, null, lists and mappings; remove the tag`);
       }
     },
     Pair(_key, pair) {
@@ -74,4 +74,10 @@ export function tagAndKeyProblems(file: string, doc: Document, lines: LineCounte
     },
   });
   return out;
+}
+
+/** The node's range starts at its value: point at the tag written just before it (`!!js/function "x"`). */
+function tagStart(text: string, valueStart: number): number {
+  const m = /!\S*\s*$/.exec(text.slice(Math.max(0, valueStart - 200), valueStart));
+  return m ? valueStart - m[0].length : valueStart;
 }
