@@ -17,15 +17,19 @@ afterEach(() => {
   term.dispose();
 });
 
-/** A renderer on `term`; `io.write` goes there too (where the first renderer wrote its redraws). */
+/** A renderer on `term`; `io.write` goes there too (where the renderer before this fix wrote its redraws). */
 function renderer(t: FakeTerminal): TtyRenderer {
-  const io = { json: false, verbose: false, tty: true, yes: false, stateDir: ".cutover", c: pc.createColors(false) };
-  const cli: CliIO = {
-    ...io,
-    out: (l) => t.out.write(l + "\n"),
-    err: (l) => t.err.write(l + "\n"),
-    write: (s) => t.out.write(s),
-  };
+  const cli = {
+    json: false,
+    verbose: false,
+    tty: true,
+    yes: false,
+    stateDir: ".cutover",
+    c: pc.createColors(false),
+    out: (l: string) => t.out.write(l + "\n"),
+    err: (l: string) => t.err.write(l + "\n"),
+    write: (s: string) => t.out.write(s),
+  } as CliIO;
   return new TtyRenderer(cli, { out: t.out, err: t.err });
 }
 
