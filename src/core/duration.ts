@@ -29,7 +29,8 @@ export const DURATION_PATTERN = new RegExp(
 const PART = new RegExp(String.raw`(${NUM})(ms|d|h|m|s)`, "g");
 
 export const DURATION_GRAMMAR_HINT =
-  "must be a duration such as 500ms, 30s, 5m, 1m30s, 2h or 1d (units largest first, no spaces; a bare number is milliseconds)";
+  "must be a duration such as 500ms, 30s, 5m, 1m30s, 2h or 1d " +
+  "(units largest first, no spaces; a bare number is milliseconds)";
 
 /** Parse a duration to whole milliseconds; throws RangeError (saying what is accepted) for anything else. */
 export function parseDuration(value: string | number): number {
@@ -86,7 +87,10 @@ export function durationSchema(description: string, range: DurationRange) {
   const tooLong = `must be at most ${formatDuration(range.max)}`;
   const ms = z
     .number()
-    .refine(Number.isInteger, { message: "a bare number is a whole number of milliseconds; write e.g. 1500 or 1.5s", abort: true })
+    .refine(Number.isInteger, {
+      message: "a bare number is a whole number of milliseconds; write e.g. 1500 or 1.5s",
+      abort: true,
+    })
     .min(range.min, tooShort)
     .max(range.max, tooLong);
   const text = z

@@ -169,7 +169,7 @@ function pointer(root: JsonSchema, ref: string): unknown {
   return node;
 }
 
-/** A duration (src/core/duration.ts: milliseconds or text with the duration pattern) as `duration (1ms–7d)`, else undefined. */
+/** A duration (src/core/duration.ts: milliseconds, or text with its pattern) as `duration (1ms–7d)`; else undefined. */
 function durationRangeText(n: JsonSchema): string | undefined {
   const [ms, text] = Array.isArray(n.anyOf) ? n.anyOf : [];
   if (!isObj(ms) || !isObj(text) || ms.type !== "number" || text.pattern !== DURATION_PATTERN.source) return undefined;

@@ -88,7 +88,9 @@ describe("one grammar for a step's timeout and a migration's lockTimeout and lea
 
   it.each(["5 s", "1m 30s", "30s1m"])("%j is refused in all three, each where it is written", (text) => {
     const found = problems(playbook(`"${text}"`)).map((p) => [p.path, `${p.line}:${p.column}`, p.message]);
-    const hint = `must be a duration such as 500ms, 30s, 5m, 1m30s, 2h or 1d (units largest first, no spaces; a bare number is milliseconds)`;
+    const hint =
+      "must be a duration such as 500ms, 30s, 5m, 1m30s, 2h or 1d " +
+      "(units largest first, no spaces; a bare number is milliseconds)";
     expect(found).toEqual([
       ["steps[0].timeout", "8:14", hint],
       ["steps[0].with.lockTimeout", "9:55", hint],

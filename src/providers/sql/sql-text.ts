@@ -116,7 +116,8 @@ function insideParensOrAtomicBody(code: string): boolean {
   let parens = 0;
   let begins = 0;
   const words: string[] = [];
-  for (const [token] of code.replace(/"(?:[^"]|"")*"/g, " x ").matchAll(/[()]|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/g)) {
+  const tokens = code.replace(/"(?:[^"]|"")*"/g, " x ").matchAll(/[()]|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*/g);
+  for (const [token] of tokens) {
     if (token === "(") parens++;
     else if (token === ")") parens = Math.max(0, parens - 1);
     else {
