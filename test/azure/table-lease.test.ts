@@ -5,6 +5,7 @@ import { TableRunStore } from "../../src/providers/azure/table-run-store.js";
 import { isCutoverError, ErrorCode } from "../../src/core/errors.js";
 import type { RunEventBody } from "../../src/engine/events.js";
 import { HEAD_ROW, LEASE_PARTITION, int64, runPartition, toNumber } from "../../src/providers/azure/table-entities.js";
+import { startedEvent } from "../store-contract.js";
 
 let azurite: Azurite;
 let n = 0;
@@ -27,6 +28,8 @@ function agents(count: number) {
 }
 
 const ev: RunEventBody = { type: "step.started", stepId: "a", attempt: 1 };
+/** A journal starts with run.started (stores refuse anything else at seq 0). */
+const first: RunEventBody = startedEvent("prod");
 const req = (holder: string, runId?: string) => ({ environment: "prod", holder, runId, ttlMs: 60_000 });
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -87,7 +90,7 @@ describe("TableRunStore lease", () => {
     const { stores } = agents(2);
     const [a, b] = stores as [TableRunStore, TableRunStore];
     const la = await a.acquireLease(req("alice", "run-a"));
-    await a.append("run-a", [{ ...ev, type: "step.started" }], 0, la);
+    await a.append("run-a", [first], 0, la);
     await a.append("run-a", [ev], 1, la);
     const { lease: lb, previous } = await b.forceLease(req("bob", "run-b"));
     expect(previous?.holder).toBe("alice");
@@ -104,21 +107,21 @@ describe("TableRunStore lease", () => {
     const { stores } = agents(3);
     const [a, b, c] = stores as [TableRunStore, TableRunStore, TableRunStore];
     const la = await a.acquireLease(req("alice", "r"));
-    await a.append("r", [ev], 0, la);
+    await a.append("r", [first], 0, la);
     await c.append("r", [ev], 1, la); // c never acquired: slow path, still ours
     await b.forceLease(req("bob", "other"));
     expect(await codeOf(c.append("r", [ev], 2, la))).toBe(ErrorCode.LeaseLost);
     // A holder paused before its first append is fenced too.
     const { lease: lb } = await b.forceLease(req("bob", "fresh"));
     await a.forceLease(req("alice", "other2"));
-    expect(await codeOf(b.append("fresh", [ev], 0, lb))).toBe(ErrorCode.LeaseLost);
+    expect(await codeOf(b.append("fresh", [first], 0, lb))).toBe(ErrorCode.LeaseLost);
   });
 
   it("a mark left by a takeover that lost its race does not stop the holder, and does not reopen the fast path", async () => {
     const { stores, table } = agents(2);
     const [a, b] = stores as [TableRunStore, TableRunStore];
     const la = await a.acquireLease(req("alice", "r"));
-    await a.append("r", [ev], 0, la);
+    await a.append("r", [first], 0, la);
     // Bob poisoned the run, then lost the lease race to alice's renew: the lease is still alice's.
     await table.updateEntity({ partitionKey: runPartition("r"), rowKey: HEAD_ROW, fenceToken: int64(la.token + 1) }, "Merge", { etag: "*" });
     await a.append("r", [ev], 1, la);
