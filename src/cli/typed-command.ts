@@ -25,9 +25,13 @@ export const COMMANDS = [
 
 const COMMAND_MENTION = new RegExp(`(?<![\\w./-]|npx )cutover (?=(?:${COMMANDS.join("|")})\\b)`, "g");
 
-/** How a person invokes cutover from the shell this process was started from. */
+/**
+ * How a person invokes cutover from the shell this process was started from. npx (and `npm exec`) runs its
+ * command as the npm script `'cutover'`; a cutover started by something else npx ran (`npx vitest`) is not it.
+ */
 export function commandPrefix(env: NodeJS.ProcessEnv): "npx cutover" | "cutover" {
-  return env.npm_command === "exec" ? "npx cutover" : "cutover";
+  const viaNpx = env.npm_command === "exec" && /^'?cutover'?(\s|$)/.test(env.npm_lifecycle_script ?? "");
+  return viaNpx ? "npx cutover" : "cutover";
 }
 
 /** `text` with each mention of a cutover command written the way `prefix` invokes it. */

@@ -42,10 +42,18 @@ describe("commands as typed", () => {
 
   it("the built CLI says `npx cutover …` when npx started it, `cutover …` otherwise", () => {
     requireBuilt();
-    const viaNpx = runCli(["local", "status"], { stateDir, env: { npm_command: "exec" } });
+    // What npx sets for `npx cutover local status` (the arguments are not part of the script).
+    const npx = { npm_command: "exec", npm_lifecycle_event: "npx", npm_lifecycle_script: "'cutover'" };
+    const viaNpx = runCli(["local", "status"], { stateDir, env: npx });
     expect(viaNpx.code).toBe(1);
     expect(viaNpx.stdout + viaNpx.stderr).toContain("start it with `npx cutover local up`");
-    const direct = runCli(["local", "status"], { stateDir, env: { npm_command: undefined } });
-    expect(direct.stdout + direct.stderr).toContain("start it with `cutover local up`");
+    for (const env of [
+      { npm_command: undefined, npm_lifecycle_script: undefined }, // a shell, or a global install
+      { ...npx, npm_lifecycle_script: "'vitest'" }, // started by a program npx ran
+      { ...npx, npm_command: "test", npm_lifecycle_script: "vitest run" }, // by an npm script
+    ]) {
+      const direct = runCli(["local", "status"], { stateDir, env });
+      expect(direct.stdout + direct.stderr).toContain("start it with `cutover local up`");
+    }
   });
 });

@@ -13,6 +13,7 @@ import type { CliIO } from "../io.js";
 import { describeEvent } from "./describe-event.js";
 import { LiveRegion, oneLine, type Screen } from "./live-region.js";
 import type { Renderer } from "./renderer.js";
+import { asTyped, commandPrefix } from "../typed-command.js";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -60,7 +61,8 @@ export class TtyRenderer implements Renderer {
     const d = important ? describeEvent(e) : undefined;
     if (d)
       this.region.print(
-        (e.type === "step.failed" || e.type === "undo.failed" ? c.red("✖ ") : c.yellow("! ")) + oneLine(d),
+        (e.type === "step.failed" || e.type === "undo.failed" ? c.red("✖ ") : c.yellow("! ")) +
+          oneLine(asTyped(d, commandPrefix(process.env))),
       );
     this.printFinished();
     this.draw();
