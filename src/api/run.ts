@@ -16,13 +16,18 @@ import { assertMatricesFit } from "../playbook/check-matrix.js";
 import { loadPlaybook, type LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, registries } from "../runtime.js";
 import { CUTOVER_VERSION, newRunId, Session, type SessionOptions } from "./session.js";
-import { listRuns, readRun } from "./inspect.js";
+import { listRuns, openStore, readRun } from "./inspect.js";
+import { admit, assertLatestOrForced, recordSupersede } from "./admission.js";
+import { assertRunnable } from "./preflight.js";
+import { leafSpecs } from "../engine/plan.js";
 
 export interface StartOptions extends SessionOptions {
   params?: Record<string, string>;
   /** Gate step ids approved in advance (journaled as approvals). */
   approve?: string[];
   runId?: string;
+  /** The open run of the environment this run replaces (`run --supersede`): journaled in both. */
+  supersede?: string;
 }
 
 /** Validate, lease, journal `run.started`; returns a session whose `drive()` runs it. */
@@ -36,10 +41,16 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   for (const id of opts.approve ?? []) {
     if (!known.has(id)) throw new CutoverError(ErrorCode.Usage, `--approve ${id}: the playbook has no step ${id}`);
   }
+  // Before the lease: everything the run needs is there, and the environment has no open run (docs/operations.md).
+  assertRunnable(loaded, params.all, env);
+  const located = await openStore({ stateDir: opts.stateDir, playbook: file, env });
+  await admit(located.store, loaded.environment, file, opts.supersede).finally(() => located.close());
   const runId = opts.runId ?? newRunId();
   const actor = currentActor(env);
-  const session = await Session.open(loaded, opts, params, (store, fence) =>
-    Journal.create(store, runId, {
+  const session = await Session.open(loaded, opts, params, async (store, fence) => {
+    // Again under the lease: another `run` may have been admitted meanwhile.
+    const admission = await admit(store, loaded.environment, file, opts.supersede);
+    const journal = await Journal.create(store, runId, {
       type: "run.started",
       playbook: { name: loaded.playbook.name, file: path.resolve(file), hash: loaded.hash },
       environment: loaded.environment,
@@ -48,8 +59,11 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
       steps,
       by: actor,
       cutoverVersion: CUTOVER_VERSION,
-    }, fence),
-  runId);
+    }, fence);
+    await journal.append(admission.admitted);
+    if (admission.superseded) await recordSupersede(store, fence, admission.superseded, runId, actor, admission.admitted.leftChanged ?? []);
+    return journal;
+  }, runId);
   for (const id of opts.approve ?? []) {
     for (const s of steps.filter((x) => x.stepId === id)) {
       await session.journal.append({ type: "gate.approved", stepId: s.id, by: actor, note: "approved in advance with --approve" });
@@ -65,6 +79,12 @@ export interface ContinueOptions extends SessionOptions {
   allowChangedPlaybook?: boolean;
   /** Roll back a run that already succeeded (abort only; it must be its environment's latest run). */
   rollback?: boolean;
+  /** Continue a run that is no longer its environment's latest (journaled with `reason`). */
+  force?: boolean;
+  /** Why (journaled): the abort's reason, or why --force. */
+  reason?: string;
+  /** The command, for the journal of a forced one. */
+  command?: string;
 }
 
 /**
@@ -80,6 +100,8 @@ export async function continueRun(runId: string, opts: ContinueOptions): Promise
     });
   }
   if (opts.rollback) await assertLatestRun(state, opts);
+  const located = await openStore(opts);
+  const newer = opts.rollback ? undefined : await assertLatestOrForced(located.store, state, opts.command ?? "resume", opts).finally(() => located.close());
   const loaded = loadPlaybook(file, registries);
   const changed = loaded.hash !== state.playbook.hash;
   if (changed && !opts.allowChangedPlaybook) {
@@ -90,6 +112,10 @@ export async function continueRun(runId: string, opts: ContinueOptions): Promise
   const env = opts.env ?? process.env;
   const params = mergeParams(state, loaded, env);
   const session = await Session.open(loaded, opts, params, (store) => Journal.open(store, runId), runId);
+  if (newer) {
+    const by = currentActor(env);
+    await session.journal.append({ type: "run.forced", by, command: opts.command ?? "resume", newerRun: newer, reason: opts.reason });
+  }
   if (changed) {
     // The new plan's steps join the run (the journal names every step it may hold events of).
     const steps = plannedSteps(buildPlan(loaded.playbook.steps, state.params));
@@ -122,8 +148,8 @@ function mergeParams(state: RunState, loaded: LoadedPlaybook, env: NodeJS.Proces
 }
 
 /** Record an operator's decision on a paused run, then drive it. */
-export async function decide(runId: string, decision: Decision | "approve", opts: ContinueOptions & { stepId?: string; note?: string; reason?: string; noContinue?: boolean }): Promise<Session> {
-  const { session } = await continueRun(runId, opts);
+export async function decide(runId: string, decision: Decision | "approve", opts: ContinueOptions & { stepId?: string; note?: string; noContinue?: boolean; ahead?: boolean }): Promise<Session> {
+  const { session, loaded } = await continueRun(runId, { command: decision, ...opts });
   try {
     const s = session.journal.state;
     const actor = currentActor(opts.env ?? process.env);
@@ -138,6 +164,20 @@ export async function decide(runId: string, decision: Decision | "approve", opts
     if (!step) throw new CutoverError(ErrorCode.Usage, `run ${runId} has no step ${stepId}`, { hint: `steps: ${s.order.join(", ")}` });
     if (decision === "approve") {
       if (step.approvedBy) throw new CutoverError(ErrorCode.RunState, `step ${stepId} was already approved by ${step.approvedBy.user}`);
+      const waiting = s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId === stepId;
+      if (!waiting) {
+        // Approving a gate the run has not reached yet would let it pass in 0 ms later: only on purpose.
+        if (leafSpecs(buildPlan(loaded.playbook.steps, s.params)).get(step.stepId)?.action !== "gate.approval") {
+          throw new CutoverError(ErrorCode.Usage, `step ${stepId} of run ${runId} is not a gate (gate.approval); there is nothing to approve`);
+        }
+        if (!opts.ahead) {
+          throw new CutoverError(ErrorCode.RunState, `run ${runId} is not waiting at gate ${stepId} (it is ${s.pause?.stepId ? `${s.status} at step ${s.pause.stepId}` : s.status})`, {
+            hint: `approve it when the run waits there; or approve it ahead, on purpose: cutover approve ${runId} ${stepId} --ahead (journaled as a pre-approval)`,
+          });
+        }
+        await session.journal.append({ type: "gate.preapproved", stepId, by: actor, note: opts.note });
+        return session;
+      }
       const expiry = gateExpiry(s, stepId);
       if (isExpired(expiry)) {
         throw new CutoverError(ErrorCode.RunState, `gate ${stepId} expired at ${new Date(expiry.expiresAt).toISOString()}; it can no longer be approved`, {

@@ -18,12 +18,16 @@ export function register(program: Command): void {
     const cmd = program.command(verb).description(VERBS[verb]).argument("<run-id>", "the run");
     if (verb !== "abort") cmd.argument("[step-id]", "the step (default: the one the run is paused at)");
     if (verb === "abort") cmd.option("--reason <text>", "why (journaled)").option("--rollback", "undo a run that already succeeded (only the environment's latest run)");
-    else cmd.option("--note <text>", "a note for the journal");
-    if (verb === "approve") cmd.option("--no-continue", "only record the approval; continue later with `cutover resume`");
+    else cmd.option("--note <text>", "a note for the journal").option("--reason <text>", "why --force (journaled)");
+    cmd.option("--force", "act on a run that is no longer its environment's latest (needs --reason; journaled)");
+    if (verb === "approve") {
+      cmd.option("--no-continue", "only record the approval; continue later with `cutover resume`");
+      cmd.option("--ahead", "approve a gate the run is not waiting at yet (journaled as a pre-approval, shown by status)");
+    }
     continueOptions(cmd).action(
       withIO(async (io, runId: string, ...rest: unknown[]) => {
         const stepId = verb === "abort" ? undefined : (rest[0] as string | undefined);
-        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean; rollback?: boolean };
+        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean; rollback?: boolean; force?: boolean; ahead?: boolean };
         const renderer = makeRenderer(io);
         const session = await decide(runId, verb, {
           stateDir: io.stateDir,
@@ -33,9 +37,19 @@ export function register(program: Command): void {
           note: opts.note,
           reason: opts.reason,
           rollback: opts.rollback,
+          force: opts.force,
+          ahead: opts.ahead,
           onEvent: (e, s) => renderer.event(e, s),
           onLog: (id, level, m, f) => renderer.log(id, level, m, f),
         });
+        const s = session.journal.state;
+        const atThisGate = s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId === (stepId ?? s.pause.stepId);
+        if (verb === "approve" && opts.ahead && !atThisGate) {
+          // A pre-approval only records; the run continues when someone resumes it.
+          await session.close();
+          if (!io.json) io.err(`pre-approval of ${stepId ?? "the gate"} recorded (status shows it); the run is ${s.status}`);
+          return ExitCode.ok;
+        }
         if (opts.continue === false) {
           await session.close();
           if (!io.json) io.err(`approval recorded; continue with: cutover resume ${runId}`);

@@ -7,6 +7,8 @@ import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { quote } from "../../playbook/echo.js";
 import { parseParamArgs } from "../../playbook/params.js";
 import type { CliIO } from "../io.js";
+import { openRunOf, whereItStands } from "../../api/admission.js";
+import type { RunState } from "../../engine/reducer.js";
 import { collect, withIO } from "../shared.js";
 
 const UNDO_TEXT = {
@@ -35,21 +37,27 @@ export async function printPlan(io: CliIO, file: string, params: Record<string, 
   }
   let lease;
   let leaseError: string | undefined;
+  let open: RunState | undefined;
   try {
     const s = await openStore({ stateDir: io.stateDir, playbook: file });
-    lease = await s.store.readLease(loaded.environment).finally(() => s.close());
+    lease = await s.store.readLease(loaded.environment);
+    open = await openRunOf(s.store, loaded.environment).finally(() => s.close());
   } catch (e) {
     // plan works without reaching the state store, but says it could not look
     leaseError = e instanceof Error ? e.message.split("\n")[0] : String(e);
   }
   if (io.json) {
-    io.out(JSON.stringify({ type: "plan", dryRun, playbook: loaded.playbook.name, environment: loaded.environment, hash: loaded.hash, lease: isLeaseLive(lease) ? lease : null, leaseError: leaseError ?? null, steps: entries }));
+    io.out(JSON.stringify({ type: "plan", dryRun, playbook: loaded.playbook.name, environment: loaded.environment, hash: loaded.hash, lease: isLeaseLive(lease) ? lease : null, leaseError: leaseError ?? null, openRun: open ? { runId: open.runId, status: open.status, at: whereItStands(open) } : null, steps: entries }));
     return;
   }
   const c = io.c;
   io.out(c.bold(`${dryRun ? "dry run" : "plan"}: ${loaded.playbook.name} → environment ${loaded.environment}`) + (loaded.playbook.description ? c.dim(`  ${loaded.playbook.description}`) : ""));
   if (leaseError) io.out(c.yellow(`  the environment's lease is unknown: the state store could not be read (${leaseError})`));
-  else io.out(isLeaseLive(lease) ? c.yellow(`  the environment is locked by ${lease.holder} until ${lease.expiresAt}`) : c.dim("  the environment is free"));
+  else if (open) {
+    // A new run is refused while this one is open (src/api/admission.ts): say so before anyone tries.
+    io.out(c.yellow(`  the environment has an open run: ${open.runId} is ${whereItStands(open)}; a new run is refused until it is`));
+    io.out(c.yellow(`  resumed or aborted (cutover resume|abort ${open.runId}), or superseded (cutover run ${file} --supersede ${open.runId})`));
+  } else io.out(isLeaseLive(lease) ? c.yellow(`  the environment is locked by ${lease.holder} until ${lease.expiresAt}`) : c.dim("  the environment is free"));
   let n = 0;
   for (const e of entries) {
     const pad = "  ".repeat(e.depth + 1);

@@ -14,10 +14,11 @@ export function register(program: Command): void {
     .argument("<playbook>", "the playbook YAML file")
     .option("-p, --param <name=value>", "a param value (repeatable); lists as a,b,c", collect, [])
     .option("--approve <step-id>", "approve a gate step in advance (repeatable; journaled)", collect, [])
+    .option("--supersede <run-id>", "start although the environment's open run <run-id> did not finish; leaves its changes in place (journaled in both runs)")
     .option("--dry-run", "validate and show what each step would do; change nothing")
     .addOption(onFailureOption())
     .action(
-      withIO(async (io, file: string, opts: { param: string[]; approve: string[]; dryRun?: boolean; onFailure?: "pause" | "abort" | "continue" }) => {
+      withIO(async (io, file: string, opts: { param: string[]; approve: string[]; supersede?: string; dryRun?: boolean; onFailure?: "pause" | "abort" | "continue" }) => {
         const params = parseParamArgs(opts.param);
         if (opts.dryRun) return printPlan(io, file, params, true, opts.approve);
         const renderer = makeRenderer(io);
@@ -25,6 +26,7 @@ export function register(program: Command): void {
           stateDir: io.stateDir,
           params,
           approve: opts.approve,
+          supersede: opts.supersede,
           onFailure: opts.onFailure,
           onEvent: (e, s) => renderer.event(e, s),
           onLog: (id, level, m, f) => renderer.log(id, level, m, f),

@@ -74,6 +74,8 @@ function printStatus(io: CliIO, s: RunState, holder: string | undefined, holderI
     io.out("");
     io.out(undo.length ? `abort would undo, in this order: ${undo.map((u) => `${u.id}${u.undo === "recorded" || u.undo === "override" ? "" : ` (${u.undo === "none" ? "nothing to undo" : "left in place"})`}`).join(" → ")}` : "abort would have nothing to undo");
   }
+  if (s.supersededBy) io.out(c.yellow(`superseded by run ${s.supersededBy.runId} (${s.supersededBy.by.user}, ${s.supersededBy.at})`));
+  for (const f of s.forced) io.out(c.yellow(`${f.command} forced by ${f.by.user} at ${f.at} although ${f.newerRun} is newer${f.reason ? `: ${f.reason}` : ""}`));
   for (const f of s.forcedLeases) io.out(c.yellow(`lease taken over at ${f.at} by ${f.by.user}${f.previousHolder ? ` from ${f.previousHolder}` : ""}`));
 }
 
@@ -83,7 +85,7 @@ function stepLine(io: CliIO, st: StepState): string {
   const time = st.durationMs ? formatDuration(st.durationMs) : "";
   const bits = [`${mark} ${st.id.padEnd(28)} ${st.status.padEnd(9)} ${time.padStart(7)}`];
   if (st.attempts > 1) bits.push(c.dim(`${st.attempts} attempts`));
-  if (st.approvedBy) bits.push(c.dim(`approved by ${st.approvedBy.user}`));
+  if (st.approvedBy) bits.push(c.dim(`approved ${st.approvedAhead ? "ahead " : ""}by ${st.approvedBy.user}`));
   if (st.skipReason) bits.push(c.dim(st.skipReason));
   if (st.error && st.status === "failed") bits.push(c.red(`[${st.error.code}] ${st.error.message}`));
   if (st.undo.status === "succeeded") bits.push(c.magenta("undone"));
