@@ -29,7 +29,9 @@ await withLocalEnvironment(async (status, stateDir) => {
     // Make green live, hold requests on it, make blue live: green is now idle with requests in flight.
     await client.setLive("green");
     const n = 1 + (t % 4);
-    const held = Array.from({ length: n }, (_, i) => fetch(`${status.publicUrl}/orders?delayMs=${100 + ((t * 37 + i * 91) % 300)}`).then((r) => r.text()));
+    const held = Array.from({ length: n }, (_, i) =>
+      fetch(`${status.publicUrl}/orders?delayMs=${100 + ((t * 37 + i * 91) % 300)}`).then((r) => r.text()),
+    );
     while ((await client.status()).slots.green.inFlight < n) await new Promise((r) => setTimeout(r, 2));
     await client.setLive("blue");
     const out = await localDrain.run(localDrain.with.parse({ slot: "green" }), ctx);
