@@ -15,7 +15,7 @@ import type { Fence, RunStore } from "../core/run-store.js";
 import type { Actor, EventOf } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
 import { foldRun, isFinished, type RunState } from "../engine/reducer.js";
-import { abortPreview, tryLoad } from "./inspect.js";
+import { abortPreview, driverGone, tryLoad } from "./inspect.js";
 
 type AdmittedBody = Omit<EventOf<"run.admitted">, "runId" | "seq" | "at">;
 
@@ -74,11 +74,12 @@ export async function admit(store: RunStore, environment: string, file: string, 
     return { admitted };
   }
   const changed = leftChanged(latest);
+  const abandoned = driverGone(latest, await store.readLease(environment)) ? " (but nothing runs it: its cutover process is gone)" : "";
   if (supersede !== latest.runId) {
     const what = changed.length ? `it left changed: ${changed.join(", ")}` : "it left nothing that abort would undo";
     const message =
       supersede === undefined
-        ? `environment ${environment} has an open run: ${latest.runId} is ${whereItStands(latest)} (${what})`
+        ? `environment ${environment} has an open run: ${latest.runId} is ${whereItStands(latest)}${abandoned} (${what})`
         : `--supersede ${supersede}: the open run of environment ${environment} is ${latest.runId} (${whereItStands(latest)}), not ${supersede}`;
     throw new CutoverError(ErrorCode.Locked, message, {
       hint:

@@ -8,7 +8,7 @@ import path from "node:path";
 import { buildPlan, plannedSteps } from "../engine/plan.js";
 import { gateExpiry, isExpired } from "../engine/gate.js";
 import { Journal } from "../engine/journal.js";
-import type { Decision } from "../engine/events.js";
+import type { Decision, RunEvent } from "../engine/events.js";
 import { isFinished, type RunState } from "../engine/reducer.js";
 import { CutoverError, ErrorCode } from "../core/errors.js";
 import { resolveParams, type ResolvedParams } from "../playbook/params.js";
@@ -47,6 +47,7 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   await admit(located.store, loaded.environment, file, opts.supersede).finally(() => located.close());
   const runId = opts.runId ?? newRunId();
   const actor = currentActor(env);
+  let admittedEvent: RunEvent | undefined;
   const session = await Session.open(loaded, opts, params, async (store, fence) => {
     // Again under the lease: another `run` may have been admitted meanwhile.
     const admission = await admit(store, loaded.environment, file, opts.supersede);
@@ -60,10 +61,12 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
       by: actor,
       cutoverVersion: CUTOVER_VERSION,
     }, fence);
-    await journal.append(admission.admitted);
+    admittedEvent = await journal.append(admission.admitted);
     if (admission.superseded) await recordSupersede(store, fence, admission.superseded, runId, actor, admission.admitted.leftChanged ?? []);
     return journal;
   }, runId);
+  // Appended before the session's observers were attached: show it now (what a supersede leaves changed).
+  if (admittedEvent) opts.onEvent?.(admittedEvent, session.journal.state);
   for (const id of opts.approve ?? []) {
     for (const s of steps.filter((x) => x.stepId === id)) {
       await session.journal.append({ type: "gate.approved", stepId: s.id, by: actor, note: "approved in advance with --approve" });

@@ -34,9 +34,18 @@ export function describeEvent(e: RunEvent): string | undefined {
     case "undo.failed":
       return `${e.stepId}: undo failed: [${e.error.code}] ${e.error.message}`;
     case "undo.skipped":
-      return e.reason === "nothing-to-undo" ? undefined : `${e.stepId}: ${UNDO_SKIP[e.reason]}`;
+      // Every step abort passes over is said, with why (issue 9): a check or wait too.
+      return `${e.stepId}: ${UNDO_SKIP[e.reason]}`;
+    case "abort.data-loss-accepted":
+      return `${e.by.user}@${e.by.host} accepted losing the data written since ${e.barriers
+        .map((b) => `${b.stepId} (${b.reason}; passed ${b.passedAt})`)
+        .join(", ")}: ${e.reason}`;
+    case "run.linked":
+      return `depends on run ${e.requires} (playbook ${e.playbook}, environment ${e.environment})`;
     case "run.admitted":
-      return e.supersedes ? `supersedes run ${e.supersedes} (generation ${e.generation} of the environment)` : undefined;
+      return e.supersedes
+        ? `supersedes run ${e.supersedes} (generation ${e.generation} of the environment); it left changed, not undone: ${e.leftChanged?.join(", ") || "nothing"}`
+        : undefined;
     case "run.superseded":
       return `superseded by run ${e.supersededBy} (${e.by.user}@${e.by.host}); left changed: ${e.leftChanged.join(", ") || "nothing"}`;
     case "run.forced":
@@ -58,4 +67,5 @@ export const UNDO_SKIP: Record<string, string> = {
   "point-of-no-return": "left in place (point of no return)",
   operator: "undo skipped by the operator; left in place",
   "not-completed": "did not complete, so it has no record to undo from; check it by hand",
+  barrier: "left in place: it came before a data barrier the run passed (undoing it would lose what users wrote since)",
 };

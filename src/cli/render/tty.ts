@@ -23,6 +23,8 @@ const IMPORTANT = new Set<RunEvent["type"]>([
   "abort.requested",
   "lease.forced",
   "run.resumed",
+  "run.admitted",
+  "run.forced",
 ]);
 
 export interface TtyStreams {
