@@ -84,7 +84,7 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
     if (name === "name" || !isObj(entry) || typeof entry.provider !== "string") continue;
     const def = reg.findProvider(entry.provider);
     if (!def) {
-      problems.push(source.problem(["environment", name, "provider"], `unknown provider "${entry.provider}"${suggest(entry.provider, reg.providerKinds())}; known: ${reg.providerKinds().join(", ")}`));
+      problems.push(source.problem(["environment", name, "provider"], `unknown provider ${quote(entry.provider)}${suggest(entry.provider, reg.providerKinds())}; known: ${reg.providerKinds().join(", ")}`));
       continue;
     }
     envEntries[name] = { provider: entry.provider };
@@ -190,7 +190,7 @@ function checkAction(
   const check = (kind: string, withBlock: unknown, at: Path) => {
     const def = reg.findAction(kind);
     if (!def) {
-      problems.push(source.problem([...at, "action"], `unknown action "${kind}"${suggest(kind, reg.actionKinds())}; see \`cutover schema --actions\` or docs/actions.md`));
+      problems.push(source.problem([...at, "action"], `unknown action ${quote(kind)}${suggest(kind, reg.actionKinds())}; see \`cutover schema --actions\` or docs/actions.md`));
       return;
     }
     const w = withBlock === undefined ? {} : withBlock;

@@ -26,7 +26,7 @@ beforeAll(() => {
   requireBuilt();
   p = project({ "azure.yaml": tablePlaybook });
 });
-afterAll(() => p.cleanup());
+afterAll(() => p?.cleanup());
 
 describe("the CLI names a malformed connection string", () => {
   it.each([

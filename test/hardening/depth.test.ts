@@ -34,7 +34,7 @@ beforeAll(() => {
     "fits.yaml": withValue(expr(`${"(".repeat(30)}1 == 1${")".repeat(30)}`)),
   });
 });
-afterAll(() => p.cleanup());
+afterAll(() => p?.cleanup());
 
 describe("expression depth", () => {
   it.each(["parens", "chain", "nots", "calls"])("%s: refused with a located message, not a stack overflow", (name) => {

@@ -19,7 +19,7 @@ beforeAll(() => {
   fs.mkdirSync(p.file("dir.yaml"));
   fs.symlinkSync("/dev/zero", p.file("zero.yaml"));
 });
-afterAll(() => p.cleanup());
+afterAll(() => p?.cleanup());
 
 describe("the playbook must be a regular file", () => {
   it.each([

@@ -30,6 +30,7 @@ beforeAll(() => {
   fs.symlinkSync(p.file("target.txt"), path.join(env, "supervisor.log"));
 });
 afterAll(() => {
+  if (!p) return;
   cli(p.dir, ["local", "down", "--dir", env]);
   p.cleanup();
 });

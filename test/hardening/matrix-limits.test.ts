@@ -26,7 +26,7 @@ beforeAll(() => {
     "param.yaml": playbook({ params: "  regions: { type: list }", step: matrixStep(`{ r: "${"$"}{{ params.regions }}", s: [x, y] }`) }),
   });
 });
-afterAll(() => p.cleanup());
+afterAll(() => p?.cleanup());
 
 describe("matrix limits at validation", () => {
   it("refuses 1,001 members, located at the matrix", () => {

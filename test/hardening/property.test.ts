@@ -29,7 +29,7 @@ beforeAll(() => {
   requireBuilt();
   p = project();
 });
-afterAll(() => p.cleanup());
+afterAll(() => p?.cleanup());
 
 /** What a refusal must look like in-process: a typed error that exits 2, each playbook problem located. */
 function checkRefusal(e: unknown, file: string): void {
