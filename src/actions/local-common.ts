@@ -6,8 +6,7 @@ import http from "node:http";
 import { z } from "zod";
 import { LocalProxy, LocalSlots } from "../core/capabilities.js";
 import type { LocalProxyClient, LocalSlotsClient } from "../core/local-environment.js";
-import { isSlotName, otherSlot, type LocalStatus, type SlotName } from "../core/slots.js";
-import type { Json } from "../core/json.js";
+import { otherSlot, type LocalStatus, type SlotName } from "../core/slots.js";
 import type { ActionContext } from "../core/action.js";
 
 export const DEFAULT_TARGET = "app";
@@ -40,19 +39,6 @@ export function localSlots(ctx: Pick<ActionContext, "provider">, target: string 
 export const proxyProvider = { capability: LocalProxy, defaultTarget: DEFAULT_TARGET };
 export function localProxy(ctx: Pick<ActionContext, "provider">, target: string | undefined): Promise<LocalProxyClient> {
   return ctx.provider(target ?? DEFAULT_TARGET, LocalProxy);
-}
-
-/** A field of an earlier attempt's checkpoint, if it was a slot name. */
-export function checkpointSlot(data: Json | undefined, key: string): SlotName | undefined {
-  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
-  const v = data[key];
-  return isSlotName(v) ? v : undefined;
-}
-
-export function checkpointString(data: Json | undefined, key: string): string | undefined {
-  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
-  const v = data[key];
-  return typeof v === "string" ? v : undefined;
 }
 
 /** One GET for verifications: status, the proxy's x-cutover-slot header, the start of the body. Never throws. */

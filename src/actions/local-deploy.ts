@@ -14,11 +14,10 @@ import path from "node:path";
 import { z } from "zod";
 import { parseDuration } from "../playbook/duration.js";
 import { isCutoverError, ErrorCode } from "../core/errors.js";
-import type { Json } from "../core/json.js";
-import type { AppSpec } from "../core/slots.js";
+import { SlotNameSchema, type AppSpec } from "../core/slots.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { argvField, durationField } from "./support/schemas.js";
-import { checkpointSlot, localSlots, slotsProvider, localTargetField, resolveSlot } from "./local-common.js";
+import { localSlots, slotsProvider, localTargetField, resolveSlot } from "./local-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const LocalDeployWith = z
@@ -33,6 +32,9 @@ const LocalDeployWith = z
     healthTimeout: durationField("How long the app may take to become healthy.").default("30s"),
   })
   .strict();
+
+/** What the slot ran before the deploy first touched it (null: nothing), for undo. */
+const Previous = z.object({ version: z.string() }).nullable();
 
 export const localDeploy = defineAction({
   kind: "local.deploy",
@@ -49,14 +51,18 @@ export const localDeploy = defineAction({
   provider: slotsProvider,
   describe: (input) => `deploy ${input.version} into the ${input.slot} slot of ${input.target ?? "app"} and wait for ${input.healthPath}`,
 
+  records: z.object({ slot: SlotNameSchema, version: z.string(), previous: Previous }),
+  checkpoints: z.object({ slot: SlotNameSchema, live: SlotNameSchema, previous: Previous }),
+
   async run(input, ctx): Promise<ActionResult> {
     const client = await localSlots(ctx, input.target);
     const status = await client.ensureUp(ctx.signal);
-    const slot = checkpointSlot(ctx.priorCheckpoint, "slot") ?? resolveSlot(input.slot, status);
+    const prior = ctx.priorCheckpoint;
+    const slot = prior?.slot ?? resolveSlot(input.slot, status);
     const before = status.slots[slot];
     // What the slot ran before this step first touched it, kept across attempts for undo.
-    const previous = (ctx.priorCheckpoint as { previous?: Json } | undefined)?.previous ?? (before.running && before.version ? { version: before.version } : null);
-    const live = checkpointSlot(ctx.priorCheckpoint, "live") ?? status.live;
+    const previous = prior ? prior.previous : before.running && before.version ? { version: before.version } : null;
+    const live = prior?.live ?? status.live;
     await ctx.checkpoint({ slot, live, previous });
 
     const spec: AppSpec = {
@@ -93,15 +99,15 @@ export const localDeploy = defineAction({
 
   async undoRun(_input, ctx) {
     // Completed: what it recorded. Interrupted: the checkpoint written before it touched the slot (none: it touched nothing).
-    const rec = (recordOrCheckpoint(ctx) ?? {}) as { slot?: string; previous?: { version?: string } | null };
-    const slot = checkpointSlot(rec as Json, "slot");
-    if (!slot) return;
+    const rec = recordOrCheckpoint(ctx);
+    if (!rec) return;
+    const slot = rec.slot;
     const client = await localSlots(ctx, _input.target);
     const status = await client.status(ctx.signal);
     if (status.live === slot) {
       throw new ActionFailure(`slot ${slot} is live; swap back before undoing its deploy`, { retryable: false });
     }
-    if (rec.previous?.version) {
+    if (rec.previous) {
       ctx.log.info(`bringing back ${rec.previous.version} in ${slot}`);
       await client.revive(slot, rec.previous.version, ctx.signal);
     } else {

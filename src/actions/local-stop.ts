@@ -10,9 +10,10 @@
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
+import { SlotNameSchema } from "../core/slots.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
-import { checkpointSlot, checkpointString, localSlots, slotsProvider, localTargetField, resolveSlot } from "./local-common.js";
+import { localSlots, slotsProvider, localTargetField, resolveSlot } from "./local-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const LocalStopWith = z
@@ -24,6 +25,9 @@ const LocalStopWith = z
     killAfter: durationField("Time between SIGTERM and SIGKILL.").default("10s"),
   })
   .strict();
+
+/** The slot stopped and the version it ran (null: it was not running), for undo. */
+const StopRecord = z.object({ slot: SlotNameSchema, version: z.string().nullable() });
 
 export const localStop = defineAction({
   kind: "local.stop",
@@ -37,13 +41,16 @@ export const localStop = defineAction({
   provider: slotsProvider,
   describe: (input) => `stop the ${input.slot} slot of ${input.target ?? "app"}${parseDuration(input.after) > 0 ? ` after ${input.after}` : ""}`,
 
+  records: StopRecord,
+  checkpoints: StopRecord,
+
   async run(input, ctx): Promise<ActionResult> {
     const client = await localSlots(ctx, input.target);
     const status = await client.status(ctx.signal);
-    const slot = checkpointSlot(ctx.priorCheckpoint, "slot") ?? resolveSlot(input.slot, status);
+    const slot = ctx.priorCheckpoint?.slot ?? resolveSlot(input.slot, status);
     if (slot === status.live) throw new ActionFailure(`slot ${slot} is live; swap before stopping it`, { retryable: false });
     const now = status.slots[slot];
-    const version = checkpointString(ctx.priorCheckpoint, "version") ?? (now.running ? now.version : undefined);
+    const version = ctx.priorCheckpoint?.version ?? (now.running ? now.version : undefined);
     if (!now.running) {
       ctx.log.info(`${slot} is already stopped`);
       return { outputs: { slot, version: version ?? null, changed: false }, recorded: { slot, version: version ?? null } };
@@ -62,9 +69,8 @@ export const localStop = defineAction({
   async undoRun(input, ctx) {
     // Completed: what it recorded. Interrupted: the checkpoint written before it stopped anything.
     const rec = recordOrCheckpoint(ctx);
-    const slot = checkpointSlot(rec, "slot");
-    const version = checkpointString(rec, "version");
-    if (!slot || !version) return;
+    if (!rec?.version) return;
+    const { slot, version } = rec;
     const client = await localSlots(ctx, input.target);
     ctx.log.info(`starting ${version} again in ${slot}`);
     await client.revive(slot, version, ctx.signal);

@@ -11,11 +11,11 @@
  */
 import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
-import type { SlotName } from "../core/slots.js";
+import { SlotNameSchema, type SlotName } from "../core/slots.js";
 import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
-import { checkpointSlot, localProxy, proxyProvider, localTargetField, probe, resolveSlot } from "./local-common.js";
+import { localProxy, proxyProvider, localTargetField, probe, resolveSlot } from "./local-common.js";
 
 const Verify = z
   .object({
@@ -48,11 +48,14 @@ export const localSwap = defineAction({
   provider: proxyProvider,
   describe: (input) => `make the ${input.to} slot of ${input.target ?? "app"} live and check ${input.verify.path} through the public port`,
 
+  records: z.object({ previous: SlotNameSchema, live: SlotNameSchema }),
+  checkpoints: z.object({ from: SlotNameSchema, to: SlotNameSchema }),
+
   async run(input, ctx): Promise<ActionResult> {
     const client = await localProxy(ctx, input.target);
     const status = await client.status(ctx.signal);
-    const from = checkpointSlot(ctx.priorCheckpoint, "from") ?? status.live;
-    const to = checkpointSlot(ctx.priorCheckpoint, "to") ?? resolveSlot(input.to, status);
+    const from = ctx.priorCheckpoint?.from ?? status.live;
+    const to = ctx.priorCheckpoint?.to ?? resolveSlot(input.to, status);
     if (from === to) {
       ctx.log.info(`${to} is already live`);
       return { outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: false }, recorded: { previous: from, live: to } };
@@ -74,12 +77,12 @@ export const localSwap = defineAction({
   async undoRun(input, ctx) {
     // Completed: what it recorded. Interrupted: the slots it checkpointed before switching (none: it changed nothing).
     const interrupted = ctx.recorded === null;
-    const previous = interrupted ? checkpointSlot(ctx.lastCheckpoint, "from") : checkpointSlot(ctx.recorded, "previous");
+    const previous = interrupted ? ctx.lastCheckpoint?.from : ctx.recorded?.previous;
     if (!previous) return;
     const client = await localProxy(ctx, input.target);
     const status = await client.status(ctx.signal);
-    if (interrupted && status.live !== checkpointSlot(ctx.lastCheckpoint, "to")) {
-      ctx.log.info(`the interrupted swap did not leave ${checkpointSlot(ctx.lastCheckpoint, "to")} live (${status.live} is): nothing to undo`);
+    if (interrupted && status.live !== ctx.lastCheckpoint?.to) {
+      ctx.log.info(`the interrupted swap did not leave ${ctx.lastCheckpoint?.to} live (${status.live} is): nothing to undo`);
       return;
     }
     if (status.live !== previous) await client.setLive(previous, undefined, ctx.signal);

@@ -13,11 +13,11 @@ import { z } from "zod";
 import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { NginxUpstream } from "../core/capabilities.js";
 import type { NginxUpstreamClient } from "../core/nginx-upstream.js";
-import type { SlotName } from "../core/slots.js";
+import { SlotNameSchema, type SlotName } from "../core/slots.js";
 import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
-import { checkpointSlot, checkpointString, probe } from "./local-common.js";
+import { probe } from "./local-common.js";
 
 /** Larger include files are not journaled for undo (they are a list of servers; this is plenty). */
 const MAX_RECORDED_FILE = 64 * 1024;
@@ -56,13 +56,16 @@ export const nginxSwap = defineAction({
   provider: { capability: NginxUpstream, defaultTarget: "lb" },
   describe: (input) => `route nginx (${input.target ?? "lb"}) to the ${input.to} slot and reload`,
 
+  records: z.object({ previous: SlotNameSchema.nullable(), previousText: z.string().nullable() }),
+  checkpoints: z.object({ to: SlotNameSchema, previous: SlotNameSchema.nullable(), previousText: z.string().nullable() }),
+
   async run(input, ctx): Promise<ActionResult> {
     const nginx = await ctx.provider(input.target ?? "lb", NginxUpstream);
     const current = await nginx.read();
     const prior = ctx.priorCheckpoint;
-    const to: SlotName = checkpointSlot(prior, "to") ?? (input.to === "idle" ? (current.live === "green" ? "blue" : "green") : input.to);
-    const previousText = prior !== undefined && prior !== null && typeof prior === "object" && "previousText" in prior ? checkpointString(prior, "previousText") ?? null : current.text ?? null;
-    const previous = checkpointSlot(prior, "previous") ?? current.live ?? null;
+    const to: SlotName = prior?.to ?? (input.to === "idle" ? (current.live === "green" ? "blue" : "green") : input.to);
+    const previousText = prior ? prior.previousText : (current.text ?? null);
+    const previous = prior ? prior.previous : (current.live ?? null);
     const next = nginx.render(to);
     if (previousText !== null && previousText.length > MAX_RECORDED_FILE) {
       throw new ActionFailure(`${nginx.options.upstreamFile} is larger than ${MAX_RECORDED_FILE} bytes; it should hold only server lines`, { retryable: false });
@@ -99,11 +102,11 @@ export const nginxSwap = defineAction({
     // Completed: what it recorded. Interrupted: what it checkpointed before writing (none: it wrote nothing).
     const interrupted = ctx.recorded === null;
     const rec = interrupted ? ctx.lastCheckpoint : ctx.recorded;
-    const previousText = checkpointString(rec, "previousText");
-    const previous = checkpointSlot(rec, "previous");
-    if (previousText === undefined) return;
+    // No file before the swap (null) or nothing recorded: there is nothing to put back.
+    if (!rec || rec.previousText === null) return;
+    const { previous, previousText } = rec;
     const current = await nginx.read();
-    const to = checkpointSlot(rec, "to");
+    const to = ctx.lastCheckpoint?.to;
     if (interrupted && (!to || current.text !== nginx.render(to))) {
       ctx.log.info(`the interrupted swap's file is not in place (${nginx.options.upstreamFile} routes to ${current.live ?? "?"}): nothing to undo`);
       return;

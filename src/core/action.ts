@@ -26,7 +26,8 @@ export interface ActionLogger {
   progress(message: string, fraction?: number): void;
 }
 
-export interface ActionContext {
+/** `C`: the shape of what `run` checkpoints (the action's `checkpoints` schema; Json when it declares none). */
+export interface ActionContext<C = Json> {
   runId: string;
   /** The planned step id (`deploy` or `deploy[eastus]`). */
   stepId: string;
@@ -45,8 +46,8 @@ export interface ActionContext {
   provider<T>(target: string, capability: CapabilityToken<T>): Promise<T>;
   /** Save action-owned state durably (journaled) before the next side effect. */
   checkpoint(data: Json): Promise<void>;
-  /** The last checkpoint of an earlier attempt of this step, on retry or resume. */
-  priorCheckpoint?: Json;
+  /** The last checkpoint of an earlier attempt of this step, on retry or resume (parsed with `checkpoints`). */
+  priorCheckpoint?: C;
   /** Replace every known secret value in `text` by `***`. */
   redact(text: string): string;
   /** For a gate: who approved it. */
@@ -59,11 +60,15 @@ export interface ActionResult {
   recorded?: Json;
 }
 
-export interface UndoContext extends Omit<ActionContext, "priorCheckpoint"> {
-  /** What the successful `run` recorded; null for a step that did not complete (see `undoIncomplete`). */
-  recorded: Json;
-  /** For a step that did not complete: the last checkpoint its attempt wrote, if any. */
-  lastCheckpoint?: Json;
+/** `R` and `C`: the shapes of what `run` records and checkpoints (its `records` and `checkpoints` schemas). */
+export interface UndoContext<R = Json, C = Json> extends Omit<ActionContext, "priorCheckpoint"> {
+  /**
+   * What the successful `run` recorded, parsed with `records`; null for a step that did not complete
+   * (see `undoIncomplete`).
+   */
+  recorded: R | null;
+  /** For a step that did not complete: the last checkpoint its attempt wrote, if any (parsed with `checkpoints`). */
+  lastCheckpoint?: C;
   /** What an earlier, interrupted attempt of this undo saved with `checkpoint` (journaled as `undo.checkpoint`). */
   priorUndoCheckpoint?: Json;
 }
@@ -74,7 +79,7 @@ export interface PlanContext {
   environment: Record<string, { provider: string }>;
 }
 
-export interface ActionDefinition<W = unknown> {
+export interface ActionDefinition<W = unknown, R = Json, C = Json> {
   /** The `action:` value, e.g. `exec`, `http.check`, `local.swap`. */
   kind: string;
   /** One line for `cutover plan` and the docs. */
@@ -114,10 +119,26 @@ export interface ActionDefinition<W = unknown> {
    * needs there: `validate` refuses an entry whose provider does not offer it.
    */
   provider?: { capability: CapabilityToken<never>; defaultTarget: string };
+  /**
+   * A data barrier: once a step of this action has succeeded, what users write cannot be carried back by the
+   * undos of the steps before it (e.g. dropping the old database's clone). The reason is shown by `plan`,
+   * `status` and a refused `abort`; a step's own `barrier:` takes precedence.
+   */
+  barrier?: { reason: string };
   /** What this step would do, in one line, without doing it (for `plan` and `--dry-run`). */
   describe?(input: W, ctx: PlanContext): string;
-  run(input: W, ctx: ActionContext): Promise<ActionResult>;
-  undoRun?(input: W, ctx: UndoContext): Promise<void>;
+  /**
+   * Schema of what `run` returns in `recorded`. The engine parses the journaled record with it before
+   * `undoRun`; one that does not match is a JOURNAL_RECORD_INVALID error naming the step, not a crash.
+   */
+  records?: z.ZodType<R>;
+  /**
+   * Schema of what `run` saves with `ctx.checkpoint`, parsed the same way before a retried or resumed
+   * attempt sees it (`priorCheckpoint`) and before `undoRun` (`lastCheckpoint`).
+   */
+  checkpoints?: z.ZodType<C>;
+  run(input: W, ctx: ActionContext<C>): Promise<ActionResult>;
+  undoRun?(input: W, ctx: UndoContext<R, C>): Promise<void>;
 }
 
 /** A legitimate negative outcome ("health check says no"): not an unexpected error. */
@@ -127,7 +148,9 @@ export class ActionFailure extends CutoverError {
   }
 }
 
-/** Define an action with its `with` type inferred from the schema. */
-export function defineAction<S extends z.ZodType>(def: ActionDefinition<z.infer<S>> & { with: S }): ActionDefinition<z.infer<S>> {
+/** Define an action with its `with`, record and checkpoint types inferred from its schemas. */
+export function defineAction<S extends z.ZodType, R = Json, C = Json>(
+  def: ActionDefinition<z.infer<S>, R, C> & { with: S },
+): ActionDefinition<z.infer<S>, R, C> {
   return def;
 }

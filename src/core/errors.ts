@@ -48,6 +48,8 @@ export const ErrorCode = {
   Provider: "PROVIDER_ERROR",
   /** Configuration of an environment/provider is wrong. */
   Config: "CONFIG_INVALID",
+  /** A step's journaled record or checkpoint does not have the shape its action declares. */
+  JournalRecord: "JOURNAL_RECORD_INVALID",
   /** An expression could not be evaluated at run time. */
   Expression: "EXPRESSION_ERROR",
   /** Anything we did not anticipate: a bug. */

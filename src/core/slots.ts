@@ -3,10 +3,13 @@
  * and the local.* and nginx.* actions: slot names, what runs in a slot, and
  * what the local environment reports (its admin API's JSON shapes).
  */
+import { z } from "zod";
 import type { Json } from "./json.js";
 
 export const SLOT_NAMES = ["blue", "green"] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];
+/** A slot name in a journaled record or checkpoint. */
+export const SlotNameSchema = z.enum(SLOT_NAMES);
 
 export function isSlotName(v: unknown): v is SlotName {
   return v === "blue" || v === "green";

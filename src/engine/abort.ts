@@ -10,6 +10,7 @@
  * resumed abort does not repeat the first half of an undo.
  */
 import type { ActionDefinition } from "../core/action.js";
+import { parseCheckpoint, parseRecorded } from "../core/journaled.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { mayRetry, resolveInputs, retryPolicy, runAttempt, waitOrCancel } from "./attempt.js";
 import type { EngineDeps } from "./context.js";
@@ -99,10 +100,11 @@ async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec
           return;
         }
         const prior = j.state.steps[st.id]?.undo.checkpoint;
+        // Parsed with the action's `records`/`checkpoints` schemas: a mismatch fails this undo, naming the step.
         await undoDef.undoRun!(inputs.input, {
           ...ctx,
-          recorded: st.recorded ?? null,
-          ...(st.status === "succeeded" ? {} : { lastCheckpoint: st.checkpoint }),
+          recorded: parseRecorded(undoDef, st.id, st.recorded),
+          ...(st.status === "succeeded" ? {} : { lastCheckpoint: parseCheckpoint(undoDef, st.id, st.checkpoint) }),
           ...(prior === undefined ? {} : { priorUndoCheckpoint: prior }),
         });
       },

@@ -5,6 +5,7 @@
  * One attempt (context, timeout, cancel, classification) is attempt.ts's.
  */
 import type { ActionDefinition } from "../core/action.js";
+import { parseCheckpoint } from "../core/journaled.js";
 import { ErrorCode, toErrorInfo } from "../core/errors.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { mayRetry, resolveInputs, retryPolicy, runAttempt, waitOrCancel } from "./attempt.js";
@@ -143,7 +144,7 @@ async function attempts(
       (ctx) =>
         def.run(inputs.input, {
           ...ctx,
-          priorCheckpoint: state.checkpoint,
+          priorCheckpoint: parseCheckpoint(def, member.id, state.checkpoint),
           approval: state.approvedBy ? { by: state.approvedBy } : undefined,
         }),
     );

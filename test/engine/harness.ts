@@ -9,6 +9,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { ActionDefinition } from "../../src/core/action.js";
 import { ActionFailure, defineAction } from "../../src/core/action.js";
+import type { Json } from "../../src/core/json.js";
 import type { RunEvent } from "../../src/engine/events.js";
 import { Journal } from "../../src/engine/journal.js";
 import { plannedSteps, buildPlan } from "../../src/engine/plan.js";
@@ -128,7 +129,25 @@ export function testActions(world: World): ActionDefinition<unknown>[] {
       world.undone.push(`${ctx.stepId} after ${JSON.stringify(ctx.priorUndoCheckpoint)}`);
     },
   });
-  return [work, irreversible, partial, halves] as ActionDefinition<unknown>[];
+  // Declares the shape of its record and checkpoint; `with.record` stands for a record journaled by another version.
+  const typed = defineAction({
+    kind: "test.typed",
+    summary: "records { slot } (schema-checked by the engine before undo)",
+    with: z.object({ record: z.unknown() }).strict(),
+    idempotent: true,
+    undo: "recorded",
+    records: z.object({ slot: z.enum(["blue", "green"]) }),
+    checkpoints: z.object({ slot: z.enum(["blue", "green"]) }),
+    async run(w, ctx) {
+      count(ctx.stepId);
+      return { recorded: w.record as Json };
+    },
+    async undoRun(_w, ctx) {
+      // Typed: `ctx.recorded.slot` is "blue" | "green" here, with no cast.
+      world.undone.push(`${ctx.stepId}: ${ctx.recorded?.slot ?? "nothing recorded"}`);
+    },
+  });
+  return [work, irreversible, partial, halves, typed] as ActionDefinition<unknown>[];
 }
 
 export interface Harness {

@@ -12,7 +12,7 @@ import type { Json } from "../../src/core/json.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localProvider } from "../../src/providers/local/index.js";
 import { localUp } from "../../src/providers/local/lifecycle.js";
-import { makeContext, runActionParsed, undoParsedAction, type EnvEntry } from "../support/context.js";
+import { makeContext, runActionParsed, undoAction, undoParsedAction, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
 
 const stateDir = tempDir("actions");
@@ -90,7 +90,7 @@ describe("local.* actions", () => {
     const first = ctx();
     await runActionParsed(localStop, { slot: "green" }, first.ctx);
     expect((await client.status()).slots.green.running).toBe(false);
-    await localStop.undoRun!(localStop.with.parse({ slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
+    await undoAction(localStop, { slot: "green" }, { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
     expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
     await client.stop("green", { drainTimeoutMs: 1000, killAfterMs: 2000 });
   });
@@ -100,7 +100,7 @@ describe("local.* actions", () => {
     await runActionParsed(localDeploy, { ...v2, slot: "green" }, first.ctx);
     expect((await client.status()).slots.green.running).toBe(true);
     // The journal has the checkpoint (slot, live, previous) but not the success.
-    await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
+    await undoAction(localDeploy, { ...v2, slot: "green" }, { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
     expect((await client.status()).slots.green.running).toBe(false);
     await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null });
     expect((await client.status()).slots.green.running).toBe(false);

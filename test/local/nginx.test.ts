@@ -12,7 +12,7 @@ import type { Json } from "../../src/core/json.js";
 import { nginxProvider } from "../../src/providers/nginx/index.js";
 import { LoadGenerator } from "../../bench/local/loadgen.js";
 import { startNginx, type NginxFixture } from "../../bench/local/nginx-fixture.js";
-import { makeContext, runActionParsed, undoParsedAction, type EnvEntry } from "../support/context.js";
+import { makeContext, runActionParsed, undoAction, undoParsedAction, type EnvEntry } from "../support/context.js";
 import { tempDir } from "./env.js";
 
 const dir = tempDir("nginx");
@@ -139,13 +139,13 @@ describe("nginx.swap", () => {
     await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).not.toBe(blueText);
     // The journal holds the checkpoint but not the success: abort undoes from the checkpoint.
-    const input = nginxSwap.with.parse({ to: "green", verify: { bodyContains: "v2" } });
+    const withBlock = { to: "green", verify: { bodyContains: "v2" } };
     const abort = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
+    await undoAction(nginxSwap, withBlock, { ...abort.ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
     expect(await (await fetch(nginx.publicUrl)).json()).toEqual({ version: "v1" });
     // Again (an abort resumed): the file is no longer the swap's, so nothing changes.
-    await nginxSwap.undoRun!(input, { ...abort.ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
+    await undoAction(nginxSwap, withBlock, { ...abort.ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
     expect(abort.seen.lines.join("\n")).toMatch(/nothing to undo/);
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
   });

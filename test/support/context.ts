@@ -11,6 +11,7 @@ import type { Json } from "../../src/core/json.js";
 import type { ActionContext, ActionDefinition, ActionResult, UndoContext } from "../../src/core/action.js";
 import { offers, type ProviderContext, type ProviderDefinition } from "../../src/core/provider.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../../src/core/errors.js";
+import { parseCheckpoint, parseRecorded } from "../../src/core/journaled.js";
 import type { SqlClient } from "../../src/providers/sql/driver.js";
 
 /** A ready-made client offered under `capabilities`. */
@@ -127,27 +128,40 @@ export function sqlContext(client: SqlClient, options: ContextOptions = {}): Act
   return { ...ctx, log: { ...ctx.log, lines: seen.lines }, checkpoints: seen.checkpoints };
 }
 
-/** Validate `with` through the action's schema (as the engine does after resolving expressions), then run it. */
+/**
+ * Validate `with` through the action's schema (as the engine does after resolving expressions), then run it
+ * with its prior checkpoint parsed by the action's `checkpoints` schema (as the engine does).
+ */
 export async function runAction<W>(action: ActionDefinition<W>, withInput: unknown, ctx: ActionContext): Promise<ActionResult> {
-  return action.run(action.with.parse(withInput), ctx);
+  return action.run(action.with.parse(withInput), withPriorParsed(action, ctx));
+}
+
+function withPriorParsed<W>(action: ActionDefinition<W>, ctx: ActionContext): ActionContext {
+  return { ...ctx, priorCheckpoint: parseCheckpoint(action, ctx.stepId, ctx.priorCheckpoint) };
+}
+
+/** An undo context with its record and checkpoint parsed by the action's schemas, as abort does. */
+function undoParsed<W>(action: ActionDefinition<W>, ctx: UndoContext): UndoContext {
+  const lastCheckpoint = parseCheckpoint(action, ctx.stepId, ctx.lastCheckpoint);
+  return { ...ctx, recorded: parseRecorded(action, ctx.stepId, ctx.recorded), ...(lastCheckpoint === undefined ? {} : { lastCheckpoint }) };
 }
 
 /** runAction, also handing back the parsed input (for a later undoParsedAction). */
 export async function runActionParsed<W>(action: ActionDefinition<W>, withInput: unknown, ctx: ActionContext): Promise<{ input: W; result: ActionResult }> {
   const input = action.with.parse(withInput);
-  return { input, result: await action.run(input, ctx) };
+  return { input, result: await action.run(input, withPriorParsed(action, ctx)) };
 }
 
 export async function undoAction<W>(action: ActionDefinition<W>, withInput: unknown, ctx: UndoContext): Promise<void> {
   if (!action.undoRun) throw new Error(`${action.kind} has no undoRun`);
-  return action.undoRun(action.with.parse(withInput), ctx);
+  return action.undoRun(action.with.parse(withInput), undoParsed(action, ctx));
 }
 
 /** Undo with an already parsed input and what its run recorded, in a run context turned into an undo context. */
 export async function undoParsedAction<W>(action: ActionDefinition<W>, input: W, recorded: Json | undefined, ctx: ActionContext): Promise<void> {
   if (!action.undoRun) throw new Error(`${action.kind} has no undoRun`);
   const { priorCheckpoint: _ignored, ...rest } = ctx;
-  return action.undoRun(input, { ...rest, recorded: recorded ?? null });
+  return action.undoRun(input, undoParsed(action, { ...rest, recorded: recorded ?? null }));
 }
 
 /** The CutoverError a promise rejects with (fails the test if it resolves or rejects with something else). */

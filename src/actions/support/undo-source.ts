@@ -1,5 +1,4 @@
 /** What an undo works from, for actions whose checkpoint has the shape of their record. */
-import type { Json } from "../../core/json.js";
 import type { UndoContext } from "../../core/action.js";
 
 /**
@@ -7,6 +6,6 @@ import type { UndoContext } from "../../core/action.js";
  * (`undoIncomplete`), the checkpoint it wrote before changing anything;
  * undefined when there is neither: the attempt changed nothing.
  */
-export function recordOrCheckpoint(ctx: UndoContext): Json | undefined {
+export function recordOrCheckpoint<R, C>(ctx: UndoContext<R, C>): R | C | undefined {
   return ctx.recorded ?? ctx.lastCheckpoint ?? undefined;
 }
