@@ -178,7 +178,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       if (e.decision === "retry" && e.stepId && s.steps[e.stepId]) s.steps[e.stepId]!.failures = 0;
       break;
     case "run.resumed":
-      // A changed playbook's steps: those it added join the run, in the new plan's order.
+      // A changed playbook's steps: those it added join the run (after the steps it had; the plan decides what runs when).
       for (const p of e.steps ?? []) {
         if (s.steps[p.id]) continue;
         s.steps[p.id] = newStep(p);

@@ -98,4 +98,23 @@ describe("foldRun", () => {
     expect(foldRun(evs)).toEqual(foldRun(evs));
     expect(foldRun(evs).steps.c!.approvedBy).toEqual(by);
   });
+
+  it("never ignores what it cannot place: an unknown event type or an unplanned step throws", () => {
+    expect(() => foldRun(events(started, { type: "step.teleported", stepId: "a" } as never))).toThrow(/unknown event type "step.teleported"/);
+    expect(() => foldRun(events(started, { type: "step.started", stepId: "zz", attempt: 1 }))).toThrow(/step zz, which run r1 never planned/);
+  });
+
+  it("a changed playbook's run.resumed adds the steps it plans, in order, keeping what the journal knows", () => {
+    const s = foldRun(
+      events(
+        started,
+        { type: "step.started", stepId: "a", attempt: 1 },
+        { type: "run.resumed", by, playbookChanged: true, steps: [{ id: "a", stepId: "a" }, { id: "a2", stepId: "a2" }, { id: "b", stepId: "b" }] },
+        { type: "step.started", stepId: "a2", attempt: 1 },
+      ),
+    );
+    expect(s.order).toEqual(["a", "b", "c", "a2"]);
+    expect(s.steps.a!.status).toBe("running");
+    expect(s.steps.a2!.status).toBe("running");
+  });
 });
