@@ -88,8 +88,7 @@ export class AppConfigFlagStore implements FlagStore {
         : await this.o.client.addConfigurationSetting(setting, { abortSignal: options.signal });
       return res.etag;
     } catch (e) {
-      if (statusOf(e) === 412) throw this.changed(name);
-      throw translateAzureError(e, { service: "App Configuration", operation: `set flag ${name}`, resource: this.where(name) });
+      throw await this.writeFailure(name, e, "set", options.signal);
     }
   }
 
@@ -101,8 +100,7 @@ export class AppConfigFlagStore implements FlagStore {
       );
     } catch (e) {
       if (statusOf(e) === 404) return;
-      if (statusOf(e) === 412) throw this.changed(name);
-      throw translateAzureError(e, { service: "App Configuration", operation: `delete flag ${name}`, resource: this.where(name) });
+      throw await this.writeFailure(name, e, "delete", options.signal);
     }
   }
 
@@ -133,6 +131,28 @@ export class AppConfigFlagStore implements FlagStore {
   private keyValue(value: Json): { value: string; contentType?: string } {
     if (typeof value === "string") return { value };
     return { value: JSON.stringify(value), contentType: "application/json" };
+  }
+
+  /**
+   * A refused write: a locked (read-only) key answers 409, and a lock taken
+   * between our read and our write can surface as 412 too. Retrying cannot
+   * help a locked key, so it is named as such and not retried; a 412 on an
+   * unlocked key is a concurrent edit (retryable).
+   */
+  private async writeFailure(name: string, e: unknown, verb: "set" | "delete", signal?: AbortSignal): Promise<unknown> {
+    const status = statusOf(e);
+    if (status !== 409 && status !== 412) {
+      return translateAzureError(e, { service: "App Configuration", operation: `${verb} flag ${name}`, resource: this.where(name) });
+    }
+    const now = await this.read(name, signal).catch(() => undefined);
+    if (status === 409 || now?.isReadOnly) {
+      return new CutoverError(ErrorCode.Provider, `App Configuration: flag ${name} (${this.where(name)}) is locked (read-only); cutover cannot ${verb} it`, {
+        hint: "Someone locked the key (portal: Configuration explorer → Unlock, or `az appconfig kv unlock`); unlock it, then retry the step.",
+        details: { status, locked: now?.isReadOnly ?? status === 409 },
+        retryable: false,
+      });
+    }
+    return this.changed(name);
   }
 
   private changed(name: string): CutoverError {

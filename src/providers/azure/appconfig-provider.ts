@@ -13,6 +13,17 @@ import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
 
+/**
+ * @azure/app-configuration 1.12 (the last release for Node 20) puts keys and
+ * labels into the request URL unencoded (azure-sdk-for-js issue #39657, fixed
+ * by PR #39670 in 1.13, which needs Node 22): a label `blue&green` is sent as
+ * `label=blue&green` and stored under `blue`; `#` cuts the URL, `?` starts the
+ * query inside a key, `%` is read as an escape. Refused before anything runs.
+ */
+const URL_SAFE = /^[^&#?%]*$/;
+const UNSAFE_MESSAGE =
+  "must not contain &, #, ? or %: @azure/app-configuration 1.12 sends it unencoded and the store would file the key elsewhere";
+
 export const AzureAppConfigConfig = z
   .object({
     endpoint: z
@@ -29,8 +40,16 @@ export const AzureAppConfigConfig = z
       .enum(["feature-flag", "key-value"])
       .default("feature-flag")
       .describe("`feature-flag`: `.appconfig.featureflag/<name>` in the Microsoft.FeatureManagement format (value true/false); `key-value`: a plain key."),
-    label: z.string().optional().describe("Label of the flag's key (e.g. `production`); omitted means the null label."),
-    keyPrefix: z.string().default("").describe("Prefix of key-value flag keys, e.g. `MyApp:` (key-value mode only)."),
+    label: z
+      .string()
+      .regex(URL_SAFE, UNSAFE_MESSAGE)
+      .optional()
+      .describe("Label of the flag's key (e.g. `production`); omitted means the null label. No `&`, `#`, `?`, `%`."),
+    keyPrefix: z
+      .string()
+      .regex(URL_SAFE, UNSAFE_MESSAGE)
+      .default("")
+      .describe("Prefix of key-value flag keys, e.g. `MyApp:` (key-value mode only). No `&`, `#`, `?`, `%`."),
     audience: z.string().url().optional().describe("Entra audience for sovereign clouds (default derived from the endpoint)."),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),
