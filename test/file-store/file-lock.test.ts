@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -60,9 +60,16 @@ describe("file lock", () => {
     await withFileLock(lockPath, async () => undefined, { timeoutMs: 1_000 });
   });
 
-  it("never robs a live holder on this host, however old its lock", async () => {
+  it("never robs a live holder on this host that renews its lock, however long it holds it", async () => {
     await plantLock({ pid: process.pid, at: Date.now() - 1_000 });
     await expectCode(withFileLock(lockPath, async () => undefined, { timeoutMs: 200, staleMs: 1 }), ErrorCode.Provider);
+  });
+
+  it("takes the lock from a live holder on this host that stopped renewing it (SIGSTOP, ^Z)", async () => {
+    await plantLock({ pid: process.pid, at: Date.now() - 60_000 });
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lockPath, old, old);
+    await withFileLock(lockPath, async () => undefined, { timeoutMs: 1_000, ttlMs: 5_000 });
   });
 
   it("breaks a lock from another host after staleMs, not before", async () => {

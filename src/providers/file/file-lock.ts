@@ -10,10 +10,17 @@
  *   block everyone forever (Squidex's "locked forever"): a lock whose pid is
  *   dead on this host is stale at once, and so is one whose pid now belongs
  *   to a process started after the lock was taken (pid reuse, a reboot; see
- *   src/core/process-identity.ts). A live holder on this host is never robbed, however
- *   long it takes (it may be stopped with ^Z mid-write): waiters time out
- *   naming its pid instead. A lock from another host (a shared directory) is
- *   stale after `staleMs`; critical sections last milliseconds.
+ *   src/core/process-identity.ts).
+ * - A lock is a lease too: its holder renews it (touches its mtime) every
+ *   quarter of `ttlMs` while it holds it, and a lock not renewed within
+ *   `ttlMs` is stale even if its pid is alive. A holder stopped with SIGSTOP
+ *   or ^Z, or frozen with its container, renews nothing, so it cannot wedge
+ *   every other cutover (`unlock --force` included) until someone sends it
+ *   SIGCONT. When it continues, what it writes is refused: every critical
+ *   section re-reads the state it guards (the lease token fences the
+ *   journal and the lease file), and `assertHeld()` says whether the lock is
+ *   still ours right before a write. Critical sections last milliseconds.
+ *   A lock from another host (a shared directory) is stale `staleMs` after it was taken.
  * - Breaking a stale lock is itself guarded by a short-lived `.break` lock and
  *   re-checks the content, so two waiters that both saw the same stale lock
  *   cannot delete the fresh lock one of them just took.
@@ -37,6 +44,8 @@ import { DIR_MODE, FILE_MODE, isErrno, sleep, tempSibling } from "./durable.js";
 export interface FileLockOptions {
   /** Give up waiting for the lock after this many ms (default 10 s). */
   timeoutMs?: number;
+  /** A holder on this host that has not renewed the lock for this many ms loses it (default 5 s). */
+  ttlMs?: number;
   /** A lock taken on another host is abandoned after this many ms (default 30 s). */
   staleMs?: number;
 }
@@ -56,10 +65,16 @@ interface LockIdentity {
 
 export interface HeldLock {
   release(): Promise<void>;
+  /** Throws LEASE_LOST when the lock was taken from us as stale (we were stopped past its TTL). */
+  assertHeld(): void;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_STALE_MS = 30_000;
+const DEFAULT_TTL_MS = 5_000;
+/** Test hook: `<lock-file-name>#<n>` makes this process SIGSTOP itself holding the n-th such lock it takes. */
+const STOP_HOOK = "CUTOVER_TEST_STOP_IN_LOCK";
+let stopHookSeen = 0;
 /** The `.break` guard is held for microseconds; older than this it is abandoned. */
 const BREAKER_STALE_MS = 5_000;
 const hostname = os.hostname();
@@ -68,10 +83,11 @@ const hostname = os.hostname();
 const localQueues = new Map<string, Promise<void>>();
 
 /** Run `fn` holding the lock at `lockPath`. */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(lockPath: string, fn: (lock: HeldLock) => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const lock = await acquireFileLock(lockPath, options);
   try {
-    return await fn();
+    stopHereIfTestAsks(lockPath);
+    return await fn(lock);
   } finally {
     await lock.release();
   }
@@ -91,13 +107,20 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
   await previous;
   try {
     const identity = await acquireLockFile(lockPath, options);
+    const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+    const renewal = setInterval(() => renew(lockPath, identity), Math.max(1, Math.floor(ttlMs / 4)));
+    renewal.unref();
     return {
       release: async () => {
+        clearInterval(renewal);
         try {
           removeIfOwned(lockPath, identity);
         } finally {
           dropLocal();
         }
+      },
+      assertHeld: () => {
+        if (!isOwned(lockPath, identity)) throw lockLost(lockPath, ttlMs);
       },
     };
   } catch (e) {
@@ -109,15 +132,16 @@ export async function acquireFileLock(lockPath: string, options: FileLockOptions
 async function acquireLockFile(lockPath: string, options: FileLockOptions): Promise<LockIdentity> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {
     const created = tryCreate(lockPath, ownerRecord());
     if (created) return created;
-    const seen = inspect(lockPath, staleMs);
+    const seen = inspect(lockPath, ttlMs, staleMs);
     if (seen === "gone") continue;
     if (seen.stale) {
-      if (!breakStaleLock(lockPath, seen.raw)) await sleep(1);
+      if (!breakStaleLock(lockPath, seen.raw, ttlMs, staleMs)) await sleep(1);
       continue;
     }
     if (Date.now() >= deadline) {
@@ -184,7 +208,11 @@ function writeNew(file: string, content: string): LockIdentity {
 
 type Inspection = "gone" | { stale: boolean; raw: string; owner?: LockOwner };
 
-function inspect(lockPath: string, staleMs: number): Inspection {
+/**
+ * Stale: its holder is gone from this host, or has not renewed it within `ttlMs` (this host) or
+ * `staleMs` (another host's clock may be off).
+ */
+function inspect(lockPath: string, ttlMs: number, staleMs: number): Inspection {
   let raw: string;
   let mtimeMs: number;
   try {
@@ -199,7 +227,10 @@ function inspect(lockPath: string, staleMs: number): Inspection {
     // Only the O_EXCL fallback can show a half-written lock, and only for an instant.
     return { stale: Date.now() - mtimeMs > Math.min(staleMs, BREAKER_STALE_MS), raw };
   }
-  if (owner.host === hostname) return { stale: !isAliveSince(owner.pid, owner.at), raw, owner };
+  if (owner.host === hostname) {
+    const renewedAt = Math.max(owner.at, mtimeMs);
+    return { stale: !isAliveSince(owner.pid, owner.at) || Date.now() - renewedAt > ttlMs, raw, owner };
+  }
   return { stale: Date.now() - owner.at > staleMs, raw, owner };
 }
 
@@ -217,22 +248,18 @@ function parseOwner(raw: string): LockOwner | undefined {
  * Delete the lock if it still holds exactly the stale content we judged.
  * Returns false when another process is breaking it (the caller backs off).
  */
-function breakStaleLock(lockPath: string, staleRaw: string): boolean {
+function breakStaleLock(lockPath: string, staleRaw: string, ttlMs: number, staleMs: number): boolean {
   const breaker = `${lockPath}.break`;
   const mine = tryCreate(breaker, ownerRecord());
   if (!mine) {
-    const seen = inspect(breaker, BREAKER_STALE_MS);
+    const seen = inspect(breaker, BREAKER_STALE_MS, BREAKER_STALE_MS);
     if (seen !== "gone" && seen.stale) unlinkQuietly(breaker);
     return false;
   }
   try {
-    let now: string | undefined;
-    try {
-      now = fs.readFileSync(lockPath, "utf8");
-    } catch (e) {
-      if (!isErrno(e, "ENOENT")) throw e;
-    }
-    if (now === staleRaw) unlinkQuietly(lockPath);
+    // Judge again under the guard: the holder may have renewed it since we looked.
+    const now = inspect(lockPath, ttlMs, staleMs);
+    if (now !== "gone" && now.stale && now.raw === staleRaw) unlinkQuietly(lockPath);
     return true;
   } finally {
     removeIfOwned(breaker, mine);
@@ -241,14 +268,45 @@ function breakStaleLock(lockPath: string, staleRaw: string): boolean {
 
 /** Remove the lock only if it is still ours (it may have been broken as stale and retaken). */
 function removeIfOwned(lockPath: string, identity: LockIdentity): void {
+  if (isOwned(lockPath, identity)) unlinkQuietly(lockPath);
+}
+
+function isOwned(lockPath: string, identity: LockIdentity): boolean {
   let st: fs.BigIntStats;
   try {
     st = fs.lstatSync(lockPath, { bigint: true });
   } catch (e) {
-    if (isErrno(e, "ENOENT")) return;
+    if (isErrno(e, "ENOENT")) return false;
     throw e;
   }
-  if (st.ino === identity.ino && st.mtimeNs === identity.mtimeNs) unlinkQuietly(lockPath);
+  return st.ino === identity.ino && st.mtimeNs === identity.mtimeNs;
+}
+
+/** Touch our lock so waiters see a live holder; remember the new mtime (our identity). Quiet on failure. */
+function renew(lockPath: string, identity: LockIdentity): void {
+  try {
+    if (!isOwned(lockPath, identity)) return;
+    const now = new Date();
+    fs.utimesSync(lockPath, now, now);
+    identity.mtimeNs = fs.lstatSync(lockPath, { bigint: true }).mtimeNs;
+  } catch {
+    // gone or unreadable: the holder finds out with assertHeld(), waiters by staleness
+  }
+}
+
+function lockLost(lockPath: string, ttlMs: number): CutoverError {
+  return new CutoverError(ErrorCode.LeaseLost, `the lock ${lockPath} was taken over: this process did not renew it within ${ttlMs} ms (stopped or frozen?); the write was refused`, {
+    hint: "another cutover took the state over meanwhile; check `cutover status` before resuming",
+    details: { lock: lockPath },
+  });
+}
+
+function stopHereIfTestAsks(lockPath: string): void {
+  const hook = process.env[STOP_HOOK];
+  if (!hook) return;
+  const [name, nth] = hook.split("#");
+  if (path.basename(lockPath) !== name || ++stopHookSeen !== Number(nth ?? 1)) return;
+  process.kill(process.pid, "SIGSTOP");
 }
 
 function unlinkQuietly(file: string): void {

@@ -16,7 +16,7 @@ import { formatDuration } from "../../playbook/duration.js";
 import { writeFileAtomic } from "../../core/atomic-write.js";
 import { LeaseHolder } from "../../core/lease-holder.js";
 import { ensureDir, isErrno } from "./durable.js";
-import { withFileLock, type FileLockOptions } from "./file-lock.js";
+import { withFileLock, type FileLockOptions, type HeldLock } from "./file-lock.js";
 import { assertEnvironmentName } from "./names.js";
 
 interface LeaseFileContent {
@@ -43,7 +43,7 @@ export class LeaseFiles {
   private dirReady: Promise<void> | undefined;
 
   /** Run `fn` holding the environment's lease lock (also used by fenced appends). */
-  async withLock<T>(environment: string, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(environment: string, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
     assertEnvironmentName(environment);
     this.dirReady ??= ensureDir(this.leasesDir).catch((e: unknown) => {
       this.dirReady = undefined;
@@ -59,40 +59,40 @@ export class LeaseFiles {
 
   async acquire(req: LeaseRequest): Promise<LeaseInfo> {
     checkTtl(req.ttlMs);
-    return this.withLock(req.environment, async () => {
+    return this.withLock(req.environment, async (lock) => {
       const state = this.readFile(req.environment);
       const now = this.clock();
       const current = state?.lease ?? undefined;
       if (isLeaseLive(current, now)) throw lockedError(current, now);
       const lease = this.newLease(req, (state?.lastToken ?? 0) + 1, now);
-      await this.write(lease.environment, lease.token, lease);
+      await this.write(lock, lease.environment, lease.token, lease);
       return lease;
     });
   }
 
   async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
     checkTtl(ttlMs);
-    return this.withLock(lease.environment, async () => {
+    return this.withLock(lease.environment, async (lock) => {
       const state = this.readFile(lease.environment);
       const current = state?.lease ?? undefined;
       if (!state || current?.token !== lease.token) throw lostError(lease, current);
       const renewed: LeaseInfo = { ...current, expiresAt: new Date(this.clock().getTime() + ttlMs).toISOString() };
-      await this.write(lease.environment, state.lastToken, renewed);
+      await this.write(lock, lease.environment, state.lastToken, renewed);
       return renewed;
     });
   }
 
   async release(lease: LeaseInfo): Promise<void> {
-    await this.withLock(lease.environment, async () => {
+    await this.withLock(lease.environment, async (lock) => {
       const state = this.readFile(lease.environment);
       if (state?.lease?.token !== lease.token) return; // already gone or someone else's now
-      await this.write(lease.environment, state.lastToken, null);
+      await this.write(lock, lease.environment, state.lastToken, null);
     });
   }
 
   async force(req: LeaseRequest): Promise<{ lease: LeaseInfo; previous?: LeaseInfo }> {
     checkTtl(req.ttlMs);
-    return this.withLock(req.environment, async () => {
+    return this.withLock(req.environment, async (lock) => {
       let state: LeaseFileContent | undefined;
       let lastToken: number;
       try {
@@ -105,7 +105,7 @@ export class LeaseFiles {
         lastToken = Date.now();
       }
       const lease = this.newLease(req, lastToken + 1, this.clock());
-      await this.write(lease.environment, lease.token, lease);
+      await this.write(lock, lease.environment, lease.token, lease);
       const previous = state?.lease ?? undefined;
       return previous ? { lease, previous } : { lease };
     });
@@ -157,7 +157,9 @@ export class LeaseFiles {
     }
   }
 
-  private async write(environment: string, lastToken: number, lease: LeaseInfo | null): Promise<void> {
+  /** `lock`: refused if another process took the lock from us as stale (we were stopped past its TTL). */
+  private async write(lock: HeldLock, environment: string, lastToken: number, lease: LeaseInfo | null): Promise<void> {
+    lock.assertHeld();
     const content: LeaseFileContent = { version: 1, environment, lastToken, lease };
     await writeFileAtomic(this.fileOf(environment), JSON.stringify(content, null, 2) + "\n");
   }
