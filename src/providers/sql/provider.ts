@@ -11,6 +11,9 @@
 import path from "node:path";
 import { z } from "zod";
 import type { ProviderDefinition } from "../../core/provider.js";
+import { RunState } from "../../core/capabilities.js";
+import type { RunStore } from "../../core/run-store.js";
+import { withRunStore } from "../pg-state/index.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
 import { Sql } from "./driver.js";
@@ -41,7 +44,9 @@ export const postgresConfig = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier")
       .default("cutover")
-      .describe("Schema holding cutover's migration journal, lease, hash and backfill tables (created on first run)."),
+      .describe(
+        "Schema holding cutover's migration journal, lease, hash and backfill tables, and (as `environment.state`) the state_runs, state_events and state_leases tables (created on first use).",
+      ),
     ...sessionFields,
   })
   .strict()
@@ -63,11 +68,11 @@ export const sqliteConfig = z
   })
   .strict();
 
-export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>, SqlClient> = {
+export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>, SqlClient & RunStore> = {
   kind: "postgres",
-  summary: "A PostgreSQL database (through `pg`) for the migrate.* actions.",
+  summary: "A PostgreSQL database (through `pg`) for the migrate.* actions, and a shared state store (run journal + lease).",
   config: postgresConfig,
-  capabilities: [Sql],
+  capabilities: [Sql, RunState],
   create(config, ctx) {
     const url = config.url ?? (config.urlEnv !== undefined ? ctx.secret(config.urlEnv) : undefined);
     if (!url) {
@@ -75,12 +80,13 @@ export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>
         hint: config.urlEnv ? `set the environment variable ${config.urlEnv}` : "set `url` or `urlEnv`",
       });
     }
-    return createPgClient({
+    const sql = createPgClient({
       connectionString: url,
       schema: config.schema,
       settings: { lockTimeoutMs: parseDuration(config.lockTimeout), statementTimeoutMs: parseDuration(config.statementTimeout) },
       applicationName: "cutover",
     });
+    return withRunStore(sql, { connectionString: url, schema: config.schema });
   },
 };
 
