@@ -19,6 +19,8 @@ import { CUTOVER_VERSION, newRunId, Session, type SessionOptions } from "./sessi
 import { listRuns, openStore, readRun } from "./inspect.js";
 import { admit, assertLatestOrForced, recordSupersede } from "./admission.js";
 import { assertRunnable } from "./preflight.js";
+import { requiredRun } from "./linked-runs.js";
+import { guardAbort } from "./abort-guard.js";
 import { leafSpecs } from "../engine/plan.js";
 
 export interface StartOptions extends SessionOptions {
@@ -44,6 +46,7 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   // Before the lease: everything the run needs is there, and the environment has no open run (docs/operations.md).
   assertRunnable(loaded, params.all, env);
   const located = await openStore({ stateDir: opts.stateDir, playbook: file, env });
+  const link = await requiredRun(loaded, file, { stateDir: opts.stateDir, env }); // `requires:` (docs/operations.md)
   await admit(located.store, loaded.environment, file, opts.supersede).finally(() => located.close());
   const runId = opts.runId ?? newRunId();
   const actor = currentActor(env);
@@ -63,6 +66,7 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
     }, fence);
     admittedEvent = await journal.append(admission.admitted);
     if (admission.superseded) await recordSupersede(store, fence, admission.superseded, runId, actor, admission.admitted.leftChanged ?? []);
+    if (link) await journal.append(link);
     return journal;
   }, runId);
   // Appended before the session's observers were attached: show it now (what a supersede leaves changed).
@@ -82,6 +86,8 @@ export interface ContinueOptions extends SessionOptions {
   allowChangedPlaybook?: boolean;
   /** Roll back a run that already succeeded (abort only; it must be its environment's latest run). */
   rollback?: boolean;
+  /** abort: undo past the run's data barriers anyway (needs `reason`; journaled). */
+  acceptDataLoss?: boolean;
   /** Continue a run that is no longer its environment's latest (journaled with `reason`). */
   force?: boolean;
   /** Why (journaled): the abort's reason, or why --force. */
@@ -158,6 +164,7 @@ export async function decide(runId: string, decision: Decision | "approve", opts
     const actor = currentActor(opts.env ?? process.env);
     const stepId = opts.stepId ?? s.pause?.stepId;
     if (decision === "abort") {
+      await guardAbort(session, loaded, opts); // data barriers and linked runs (api/abort-guard.ts)
       // A second abort after a failed undo simply drives the abort again: the failed undo is retried.
       if (!s.abortRequested) await session.journal.append({ type: "abort.requested", by: actor, reason: opts.reason });
       return session;

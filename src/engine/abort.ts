@@ -7,13 +7,17 @@
  * the attempt changed (`undoIncomplete`: from the checkpoint it wrote before
  * changing anything, the target's state, or a migration's journal table);
  * any other is reported as not completed. Undos checkpoint as steps do, so a
- * resumed abort does not repeat the first half of an undo.
+ * resumed abort does not repeat the first half of an undo. A step whose
+ * `undo:` says `alsoWhenFailed` has it run for a failed or interrupted attempt
+ * too, in its place in the order. Undos behind a data barrier the run passed
+ * never run unless a person accepted the loss (barriers.ts).
  */
 import type { ActionDefinition } from "../core/action.js";
 import { parseCheckpoint, parseRecorded } from "../core/journaled.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { mayRetry, resolveInputs, retryPolicy, runAttempt, waitOrCancel } from "./attempt.js";
 import type { EngineDeps } from "./context.js";
+import { behindBarrier, passedBarriers } from "./barriers.js";
 import type { ErrorInfo, UndoSkipReason } from "./events.js";
 import type { MemberControl, MemberResult } from "./member.js";
 import { undoOrder, type RunState, type StepState } from "./reducer.js";
@@ -22,11 +26,13 @@ import { buildScope, resolveValue } from "./resolve.js";
 export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<string, StepSpec>, reason?: string): Promise<MemberResult> {
   const j = deps.journal;
   if (!j.state.abortRequested) await j.append({ type: "abort.requested", by: deps.actor, reason });
+  const barriers = passedBarriers(j.state, specs, deps.findAction);
   // Where the run stopped comes first: the newest changes are those of a step that did not complete.
   for (const st of [...incompleteUndoable(j.state, specs, deps.findAction), ...undoOrder(j.state)]) {
     if (st.undo.status === "succeeded" || st.undo.status === "skipped") continue;
     if (ctl.stopping()) return "stop";
-    const r = await undoOne(deps, ctl, st, specs.get(st.stepId));
+    const behind = behindBarrier(st, barriers) && !j.state.dataLossAccepted;
+    const r = await undoOne(deps, ctl, st, specs.get(st.stepId), behind);
     if (r !== "ok") return r;
   }
   // Steps that did not complete have no record of what they changed: say so rather than guess.
@@ -40,21 +46,30 @@ export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<
 }
 
 /**
- * Failed or interrupted steps whose action undoes a partial attempt on its
- * own (`undoIncomplete`; no `undo:` override, which is written for a completed
- * step), most recently started first.
+ * Failed or interrupted steps whose partial attempt abort can undo: their
+ * action does it on its own (`undoIncomplete`, without an `undo:` override,
+ * which is written for a completed step), or their `undo:` override says
+ * `alsoWhenFailed`. Most recently started first.
  */
 export function incompleteUndoable(state: RunState, specs: Map<string, StepSpec>, findAction: (kind: string) => ActionDefinition | undefined): StepState[] {
   return Object.values(state.steps)
     .filter((st) => {
       if (st.status !== "failed" && st.status !== "running") return false;
       const spec = specs.get(st.stepId);
+      if (spec?.undo && spec.undo.alsoWhenFailed) return true;
       return spec?.undo === undefined && spec?.action !== undefined && findAction(spec.action)?.undoIncomplete === true;
     })
     .sort((a, b) => (b.startedAt ?? "").localeCompare(a.startedAt ?? ""));
 }
 
-async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec: StepSpec | undefined): Promise<MemberResult> {
+/** `behind`: the step is behind a passed data barrier and no one accepted the loss: it is left in place. */
+async function undoOne(
+  deps: EngineDeps,
+  ctl: MemberControl,
+  st: StepState,
+  spec: StepSpec | undefined,
+  behind = false,
+): Promise<MemberResult> {
   const j = deps.journal;
   const skip = (reason: UndoSkipReason) =>
     j.append({ type: "undo.skipped", stepId: st.id, reason, by: reason === "operator" ? j.state.pendingDecision?.by ?? deps.actor : undefined }).then(() => "ok" as const);
@@ -72,6 +87,7 @@ async function undoOne(deps: EngineDeps, ctl: MemberControl, st: StepState, spec
     if (kind === "irreversible") return skip("point-of-no-return");
     if (!undoDef.undoRun) return skip("no-undo");
   }
+  if (behind) return skip("barrier");
   const policy = retryPolicy(deps, spec);
   const timeout = override ? (override.timeout ?? spec.timeout) : (spec.timeout ?? deps.playbook.defaults?.timeout);
   let failures = 0;

@@ -57,8 +57,11 @@ export const Decision = z.enum(["retry", "skip", "abort"]);
 export type Decision = z.infer<typeof Decision>;
 export const OnExpiry = z.enum(["fail", "abort", "approve"]);
 export type OnExpiry = z.infer<typeof OnExpiry>;
-/** no-undo: the step has effects but no undo (left in place); nothing-to-undo: checks and waits. */
-export const UndoSkipReason = z.enum(["no-undo", "nothing-to-undo", "point-of-no-return", "operator", "not-completed"]);
+/**
+ * no-undo: the step has effects but no undo (left in place); nothing-to-undo: checks and waits;
+ * barrier: it succeeded before a data barrier the run passed, so its undo would lose what users wrote since.
+ */
+export const UndoSkipReason = z.enum(["no-undo", "nothing-to-undo", "point-of-no-return", "operator", "not-completed", "barrier"]);
 export type UndoSkipReason = z.infer<typeof UndoSkipReason>;
 
 /** A leaf unit the runner executes: a step, or one member of a matrix step. */
@@ -154,6 +157,17 @@ export const EventBodies = [
   event("run.forced", { by: Actor, command: z.string(), newerRun: z.string(), reason: z.string().optional() }),
   /** `approve --ahead`: a gate approved before the run waits at it (a pre-approval; status shows it). */
   event("gate.preapproved", { stepId, by: Actor, note: z.string().optional() }),
+  /**
+   * `abort --accept-data-loss`: who accepted that the undos of steps before these passed data barriers run,
+   * losing what users wrote since each passed (engine/barriers.ts), and why.
+   */
+  event("abort.data-loss-accepted", {
+    by: Actor,
+    reason: z.string().min(1),
+    barriers: z.array(z.strictObject({ stepId, reason: z.string(), passedAt: z.string() })),
+  }),
+  /** Right after run.started of a playbook with `requires:`: the run it depends on (api/linked-runs.ts). */
+  event("run.linked", { requires: z.string().min(1), playbook: z.string(), environment: z.string() }),
   event("run.resumed", {
     by: Actor,
     playbookChanged: z.boolean().optional(),

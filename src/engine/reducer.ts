@@ -67,6 +67,10 @@ export interface RunState {
   admission?: { generation: number; follows?: string; supersedes?: string; leftChanged?: string[] };
   /** Set when a later run took over the environment with `run --supersede`. */
   supersededBy?: { runId: string; by: Actor; at: string };
+  /** `abort --accept-data-loss`: who accepted losing what users wrote past which barriers (engine/barriers.ts). */
+  dataLossAccepted?: { by: Actor; reason: string; barriers: string[]; at: string };
+  /** The run this one depends on (`requires:`; api/linked-runs.ts). */
+  linked?: { requires: string; playbook: string; environment: string };
   /** Commands done with --force although a newer run existed. */
   forced: { by: Actor; command: string; newerRun: string; reason?: string; at: string }[];
 }
@@ -226,6 +230,12 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
     case "run.superseded":
       s.supersededBy = { runId: e.supersededBy, by: e.by, at: e.at };
+      break;
+    case "abort.data-loss-accepted":
+      s.dataLossAccepted = { by: e.by, reason: e.reason, barriers: e.barriers.map((b) => b.stepId), at: e.at };
+      break;
+    case "run.linked":
+      s.linked = { requires: e.requires, playbook: e.playbook, environment: e.environment };
       break;
     case "run.forced":
       s.forced.push({ by: e.by, command: e.command, newerRun: e.newerRun, reason: e.reason, at: e.at });

@@ -51,11 +51,43 @@ export const UndoOverride = z
         action: z.string().describe("The action kind to run as this step's undo."),
         with: z.record(z.string(), z.unknown()).default({}).describe("Its inputs; expressions allowed."),
         timeout: durationSchema("Time limit for the undo.", DURATION_RANGES.timeout).optional(),
+        alsoWhenFailed: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Also run this undo when the step failed or was interrupted (its cleanup of a half-done attempt), " +
+              "in the step's place in the abort order. Default: only for a step that succeeded.",
+          ),
       })
       .strict(),
   ])
   .describe(
     "Override the action's own undo. false: this step is not undone on abort (reported as left in place). An object: run this action instead.",
+  );
+
+export const Barrier = z
+  .object({
+    reason: z
+      .string()
+      .min(1)
+      .describe("What users write once this step has succeeded, that undoing the steps before it would lose."),
+  })
+  .strict()
+  .describe(
+    "A data barrier: once this step has succeeded, users write data the earlier steps' undos cannot carry back. " +
+      "Past it, `abort` and `abort --rollback` refuse (exit 2) unless `--accept-data-loss --reason`.",
+  );
+
+export const Requires = z
+  .object({
+    playbook: Id.describe("The name of the playbook whose run this one depends on (e.g. the release a cleanup finishes)."),
+    environment: Id.optional().describe("The environment that run is in. Default: this playbook's environment."),
+    status: z.literal("succeeded").default("succeeded").describe("What that run must be: succeeded (and not rolled back)."),
+  })
+  .strict()
+  .describe(
+    "A linked run: this playbook runs only while the latest run of `playbook` in `environment` succeeded and is the " +
+      "environment's latest release; once this run has succeeded, `abort --rollback` of that run is refused.",
   );
 
 export const ParamSpec = z
@@ -107,6 +139,7 @@ export interface StepSpec {
   maxParallel?: number;
   parallel?: boolean;
   steps?: StepSpec[];
+  barrier?: z.infer<typeof Barrier>;
 }
 
 export const StepSchema: z.ZodType<StepSpec> = z
@@ -120,6 +153,7 @@ export const StepSchema: z.ZodType<StepSpec> = z
     onFailure: OnFailure.optional(),
     undo: UndoOverride.optional(),
     resume: ResumePolicy.optional(),
+    barrier: Barrier.optional(),
     matrix: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "matrix keys are identifiers"), z.union([z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), Expression]))
       .optional()
@@ -137,7 +171,7 @@ export const StepSchema: z.ZodType<StepSpec> = z
       ctx.addIssue({ code: "custom", path: isGroup ? ["action"] : [], message: "a step needs exactly one of `action` (a step) or `steps` (a group)" });
     }
     if (isGroup) {
-      for (const f of ["with", "timeout", "retry", "undo", "resume", "matrix"] as const) {
+      for (const f of ["with", "timeout", "retry", "undo", "resume", "matrix", "barrier"] as const) {
         if (s[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: `\`${f}\` belongs on a step with an action, not on a group` });
       }
     } else if (s.parallel !== undefined) {
@@ -155,6 +189,7 @@ export const PlaybookSchema = z
       .optional()
       .describe("One line printed when a run succeeds, e.g. which version serves where: `${{ steps.swap.outputs.version }} serves ${{ steps.swap.outputs.url }}`. Expressions see every step."),
     environment: EnvironmentSpec.default({}),
+    requires: Requires.optional(),
     params: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "param names are identifiers (letters, digits, _)"), ParamSpec)
       .default({})

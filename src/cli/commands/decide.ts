@@ -17,7 +17,8 @@ export function register(program: Command): void {
   for (const verb of Object.keys(VERBS) as (keyof typeof VERBS)[]) {
     const cmd = program.command(verb).description(VERBS[verb]).argument("<run-id>", "the run");
     if (verb !== "abort") cmd.argument("[step-id]", "the step (default: the one the run is paused at)");
-    if (verb === "abort") cmd.option("--reason <text>", "why (journaled)").option("--rollback", "undo a run that already succeeded (only the environment's latest run)");
+    if (verb === "abort") cmd.option("--reason <text>", "why (journaled)").option("--rollback", "undo a run that already succeeded (only the environment's latest run)")
+        .option("--accept-data-loss", "undo past the run's data barriers, losing what users wrote since (needs --reason)");
     else cmd.option("--note <text>", "a note for the journal").option("--reason <text>", "why --force (journaled)");
     cmd.option("--force", "act on a run that is no longer its environment's latest (needs --reason; journaled)");
     if (verb === "approve") {
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     continueOptions(cmd).action(
       withIO(async (io, runId: string, ...rest: unknown[]) => {
         const stepId = verb === "abort" ? undefined : (rest[0] as string | undefined);
-        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean; rollback?: boolean; force?: boolean; ahead?: boolean };
+        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean; rollback?: boolean; acceptDataLoss?: boolean; force?: boolean; ahead?: boolean };
         const renderer = makeRenderer(io);
         const session = await decide(runId, verb, {
           stateDir: io.stateDir,
@@ -37,6 +38,7 @@ export function register(program: Command): void {
           note: opts.note,
           reason: opts.reason,
           rollback: opts.rollback,
+          acceptDataLoss: opts.acceptDataLoss,
           force: opts.force,
           ahead: opts.ahead,
           onEvent: (e, s) => renderer.event(e, s),
