@@ -32,16 +32,30 @@ export interface AppState {
   /** Completed swaps (including preview completions), for "never swaps twice" assertions. */
   swaps: number;
   operation?: Operation;
+  /** Site authentication (Easy Auth) on: swap with preview is refused with 409. */
+  authEnabled?: boolean;
+  /** The next N swaps fail after starting and leave both slots "prepared for swap". */
+  failSwaps?: number;
+  /**
+   * Which slots a completed swap stamps with `slotSwapStatus`: the docs do not
+   * say; public examples show it on production (the target). Default both.
+   */
+  swapStatusOn?: "both" | "target" | "source";
 }
 
 export interface Operation {
   id: string;
   app: string;
-  kind: "swap";
+  /** A swap, or any other operation someone runs on the site (a deployment, a scale, a restart). */
+  kind: "swap" | "other";
+  /** The name App Service reports in its 409 (`SwapSiteSlots` for swaps). */
+  name: string;
   source: string;
   target: string;
   polls: number;
   startedAt: number;
+  /** An "other" operation ends on its own after this long. */
+  durationMs?: number;
   status: "InProgress" | "Succeeded" | "Failed";
 }
 
@@ -111,14 +125,20 @@ export function completeSwap(app: AppState, source: SlotState, target: SlotState
   target.connectionStrings = { ...sc.moving, ...tc.stuck };
   [source.linuxFxVersion, target.linuxFxVersion] = [target.linuxFxVersion, source.linuxFxVersion];
   const status = { timestampUtc: now.toISOString(), sourceSlotName: source.name, destinationSlotName: target.name };
-  source.slotSwapStatus = status;
-  target.slotSwapStatus = { ...status };
+  const on = app.swapStatusOn ?? "both";
+  if (on !== "target") source.slotSwapStatus = status;
+  if (on !== "source") target.slotSwapStatus = { ...status };
   source.stickyBeforePreview = undefined;
   source.targetSwapSlot = undefined;
   target.targetSwapSlot = undefined;
   source.restarts++;
   target.restarts++;
   app.swaps++;
+}
+
+/** Whether a settings write to `slot` is refused: a preview or a failed swap left it "prepared for swap". */
+export function preparedForSwap(slot: SlotState): boolean {
+  return slot.targetSwapSlot !== undefined;
 }
 
 /** What the slot currently serves: the package URL or image, for warm-up bodies and assertions. */

@@ -2,9 +2,13 @@
  * A local HTTPS server speaking the ARM App Service REST contract that
  * @azure/arm-appservice v19 uses for slots: sites and slots, app settings
  * (list/replace), connection strings, sticky slot config names, site config
- * (linuxFxVersion), start/stop/restart, swap as a long-running operation
- * (202 + Azure-AsyncOperation + Location, polled), swap with preview
- * (applySlotConfig / resetSlotConfig), 409 while an operation is in progress.
+ * (linuxFxVersion), start/stop/restart, swap as a long-running operation the
+ * way App Service answers it (202 + Location to …/operationresults/<id>; 202
+ * while running, 200 when done, 400 when the swap failed), swap with preview
+ * (applySlotConfig / resetSlotConfig; refused with 409 when site
+ * authentication is on), a failed swap leaving the slots "prepared for swap"
+ * (settings writes 409 until resetSlotConfig), and 409 while any operation
+ * (ours or someone else's) is in progress. Sources: CONFORMANCE.md.
  * Each slot also gets its own HTTPS "site" (its defaultHostName) for warm-up.
  * Faults: see faults.ts; `latencyMs` delays every ARM answer (benchmarks).
  */
@@ -14,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FaultInjector, readBody } from "./faults.js";
 import { testCert } from "./tls.js";
-import { applyPreview, completeSwap, newApp, resetPreview, versionOf, type AppState, type Operation, type SlotState } from "./arm-model.js";
+import { applyPreview, completeSwap, newApp, preparedForSwap, resetPreview, versionOf, type AppState, type Operation, type SlotState } from "./arm-model.js";
 
 export interface ArmFakeOptions {
   latencyMs?: number;
@@ -33,6 +37,8 @@ export interface ArmFake {
   /** `METHOD path` of every ARM request. */
   requests: string[];
   addApp(name: string, options?: Parameters<typeof newApp>[1]): AppState;
+  /** Someone else starts an operation on the app (`OperationName` in the 409), lasting `ms`. */
+  busyWith(app: string, operationName: string, ms: number): void;
   slot(app: string, slot: string): SlotState;
   options: Required<ArmFakeOptions>;
   close(): Promise<void>;
@@ -65,6 +71,14 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       op.status = "Failed";
       return;
     }
+    if ((app.failSwaps ?? 0) > 0) {
+      // A swap that fails part-way (a slot that did not warm up) leaves both slots prepared for swap.
+      app.failSwaps = (app.failSwaps ?? 0) - 1;
+      applyPreview(app, source, target);
+      op.status = "Failed";
+      app.operation = undefined;
+      return;
+    }
     completeSwap(app, source, target, new Date());
     op.status = "Succeeded";
     app.operation = undefined;
@@ -73,7 +87,8 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
   /** Azure finishes a swap whether or not anybody polls it. */
   function tick(app: AppState): void {
     const op = app.operation;
-    if (op && Date.now() - op.startedAt >= options.swapCompletesAfterMs) finish(op);
+    if (op?.kind === "other" && Date.now() - op.startedAt >= (op.durationMs ?? 0)) app.operation = undefined;
+    else if (op && Date.now() - op.startedAt >= options.swapCompletesAfterMs) finish(op);
   }
 
   async function siteHost(app: AppState, slot: SlotState): Promise<string> {
@@ -138,20 +153,6 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
     if (faults.apply(req, res, path)) return;
     if (!/^Bearer .+/.test(req.headers.authorization ?? "")) return armError(res, 401, "AuthenticationFailed", "no bearer token");
 
-    const opMatch = /^\/fake\/(operations|operationResults)\/([^/]+)$/.exec(path);
-    if (opMatch) {
-      const op = operations.get(opMatch[2] ?? "");
-      if (!op) return armError(res, 404, "NotFound", "no such operation");
-      const app = apps.get(op.app);
-      if (app) tick(app);
-      if (opMatch[1] === "operations") {
-        op.polls++;
-        if (op.polls >= options.pollsPerSwap) finish(op);
-        return json(res, 200, { id: op.id, status: op.status, ...(op.status === "Failed" ? { error: { code: "SwapFailed", message: "swap failed" } } : {}) });
-      }
-      return op.status === "InProgress" ? json(res, 202, undefined, { location: `${base}/fake/operationResults/${op.id}` }) : json(res, 200, {});
-    }
-
     const m = SITE_PATH.exec(path);
     if (!m) return armError(res, 404, "NotFound", `no route ${path}`);
     const [, sub = "", rg = "", appName = "", slotName = "production", rest = ""] = m;
@@ -161,7 +162,24 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
     const slot = app.slots.get(slotName);
     if (!slot) return armError(res, 404, "ResourceNotFound", `The Resource 'Microsoft.Web/sites/${appName}/slots/${slotName}' was not found.`);
     const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
-    const busy = () => armError(res, 409, "Conflict", `Cannot modify this site because another operation is in progress. OperationId: ${app.operation?.id}`);
+    // The message App Service gives (azure-pipelines-tasks #11384); cutover classifies 409s by it.
+    const busy = () =>
+      armError(res, 409, "Conflict", `Cannot modify this site because another operation is in progress. Details: Id: ${app.operation?.id}, OperationName: ${app.operation?.name}, CreatedTime: ${new Date(app.operation?.startedAt ?? 0).toISOString()}`);
+    const prepared = () =>
+      armError(res, 409, "Conflict", "The slot cannot be changed because its configuration settings have been prepared for swap.");
+    const settingsWrite = /^PUT \/config\/(appsettings|connectionstrings)$|^(PUT|PATCH) \/config\/web$/.test(`${req.method} ${rest}`);
+    if (settingsWrite && app.operation) return busy();
+    if (settingsWrite && preparedForSwap(slot)) return prepared();
+    const opResult = /^\/operationresults\/([^/]+)$/.exec(rest);
+    if (req.method === "GET" && opResult) {
+      const op = operations.get(opResult[1] ?? "");
+      if (!op) return armError(res, 404, "NotFound", "no such operation");
+      op.polls++;
+      if (op.polls >= options.pollsPerSwap) finish(op);
+      if (op.status === "InProgress") return json(res, 202, undefined, { location: `${base}${path}?api-version=2025-05-01` });
+      if (op.status === "Failed") return armError(res, 400, "BadRequest", `Failed to swap web app slots: ${op.source} → ${op.target}.`);
+      return json(res, 200);
+    }
     const route = `${req.method} ${rest}`;
 
     switch (route) {
@@ -202,6 +220,9 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
         return json(res, 200);
       case "POST /applySlotConfig": {
         if (app.operation) return busy();
+        if (app.authEnabled) {
+          return armError(res, 409, "Conflict", "Swap with Preview cannot be used when one of the slots has site authentication enabled.");
+        }
         const target = app.slots.get(String(input.targetSlot ?? ""));
         if (!target) return armError(res, 400, "BadRequest", `unknown target slot ${String(input.targetSlot)}`);
         applyPreview(app, slot, target);
@@ -216,13 +237,13 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
         const target = app.slots.get(String(input.targetSlot ?? ""));
         if (!target || target === slot) return armError(res, 400, "BadRequest", `invalid target slot ${String(input.targetSlot)}`);
         if (typeof input.preserveVnet !== "boolean") return armError(res, 400, "BadRequest", "preserveVnet is required");
-        const op: Operation = { id: randomBytes(6).toString("hex"), app: app.name, kind: "swap", source: slot.name, target: target.name, polls: 0, startedAt: Date.now(), status: "InProgress" };
+        const id = randomBytes(6).toString("hex");
+        const op: Operation = { id, app: app.name, kind: "swap", name: "SwapSiteSlots", source: slot.name, target: target.name, polls: 0, startedAt: Date.now(), status: "InProgress" };
         operations.set(op.id, op);
         app.operation = op;
-        return json(res, 202, undefined, {
-          "azure-asyncoperation": `${base}/fake/operations/${op.id}?api-version=2025-05-01`,
-          location: `${base}/fake/operationResults/${op.id}?api-version=2025-05-01`,
-        });
+        // App Service answers a swap with Location only (no Azure-AsyncOperation).
+        const sitePath = path.slice(0, path.length - rest.length);
+        return json(res, 202, undefined, { location: `${base}${sitePath}/operationresults/${id}?api-version=2025-05-01` });
       }
       default:
         return armError(res, 404, "NotFound", `no route ${route}`);
@@ -247,6 +268,12 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       const app = newApp(name, o);
       apps.set(name, app);
       return app;
+    },
+    busyWith(appName, operationName, ms) {
+      const app = apps.get(appName);
+      if (!app) throw new Error(`no app ${appName}`);
+      const id = randomBytes(6).toString("hex");
+      app.operation = { id, app: appName, kind: "other", name: operationName, source: "", target: "", polls: 0, startedAt: Date.now(), durationMs: ms, status: "InProgress" };
     },
     slot(app, slot) {
       const s = apps.get(app)?.slots.get(slot);
