@@ -5,7 +5,7 @@
  * constant answer in another; wrk (apt-get install wrk) loads it; the
  * process's CPU time is divided by the requests served. The first round warms
  * the JIT and is left out of the median.
- *   npm run build && node dist/bench/local/proxy-cpu.js [seconds] [rounds]
+ *   npm run build:bench && node dist/bench/local/proxy-cpu.js [seconds] [rounds]
  */
 import { execFile, spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
