@@ -37,6 +37,7 @@ export const migrateValidate = defineAction({
       mode: input.mode,
       label: input.label,
       runId: ctx.runId,
+      baselineRunId: ctx.supersedes,
       preserve: input.preserve,
       leaseTtlMs: parseDuration(input.leaseTtl),
       leaseWaitMs: parseDuration(input.leaseWait),

@@ -29,6 +29,8 @@ export interface ActionLogger {
 /** `C`: the shape of what `run` checkpoints (the action's `checkpoints` schema; Json when it declares none). */
 export interface ActionContext<C = Json> {
   runId: string;
+  /** The open run this run superseded (`run --supersede`): its measurements are this run's baseline (migrate.validate). */
+  supersedes?: string;
   /** The planned step id (`deploy` or `deploy[eastus]`). */
   stepId: string;
   attempt: number;

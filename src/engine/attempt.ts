@@ -74,6 +74,7 @@ export async function runAttempt<T>(
   const signal = AbortSignal.any([ctl.cancelSignal, timedOut.signal]);
   const ctx: ActionContext = {
     runId: deps.journal.runId,
+    ...(deps.journal.state.admission?.supersedes ? { supersedes: deps.journal.state.admission.supersedes } : {}),
     stepId: req.id,
     attempt: req.attempt,
     signal,

@@ -14,6 +14,8 @@ export interface ValidateOptions {
   mode: "snapshot" | "compare";
   label: string;
   runId: string;
+  /** A superseded run whose `before` snapshots this run inherits (the baseline it measured, docs/operations.md). */
+  baselineRunId?: string;
   preserve: PreserveSpec[];
   leaseTtlMs?: number;
   leaseWaitMs?: number;
@@ -31,11 +33,24 @@ export async function validateData(client: SqlClient, o: ValidateOptions): Promi
     const before = await loadSnapshots(conn, client, o.runId, stage("before"));
     const out: Snapshot[] = [];
     if (o.mode === "snapshot") {
+      const inherited = o.baselineRunId ? await loadSnapshots(conn, client, o.baselineRunId, stage("before")) : new Map<string, Snapshot>();
       for (const spec of o.preserve) {
         // Re-running the step after a crash keeps the first snapshot: it is the "before".
         const kept = before.get(specName(spec));
         if (kept) {
           out.push(kept);
+          continue;
+        }
+        // A run that superseded an unfinished one measures against what that run measured, not against
+        // data the unfinished run may have damaged.
+        const earlier = inherited.get(specName(spec));
+        if (earlier) {
+          await conn.transaction(async () => {
+            await assertFence(conn, client, token);
+            await saveSnapshot(conn, client, o.runId, stage("before"), earlier);
+          });
+          o.log.info(`snapshot ${earlier.name}: inherited from superseded run ${o.baselineRunId}: ${earlier.rowCount} rows, ${earlier.hash}`);
+          out.push(earlier);
           continue;
         }
         const s = await snapshot(conn, client, spec);
