@@ -8,6 +8,7 @@ import os from "node:os";
 import { isLeaseLive, type LeaseInfo, type RunStore, type RunSummary } from "../core/run-store.js";
 import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
 import { incompleteUndoable, undoKindOf } from "../engine/abort.js";
+import { barrierOf, behindBarrier, passedBarriers } from "../engine/barriers.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
 import { resolveParams } from "../playbook/params.js";
 import { assertMatricesFit } from "../playbook/check-matrix.js";
@@ -140,6 +141,8 @@ export interface PlanEntry {
   undo?: UndoKind;
   /** A step abort cannot take back (marked in `plan`). */
   pointOfNoReturn: boolean;
+  /** A data barrier's reason: past this step, abort needs --accept-data-loss (engine/barriers.ts). */
+  barrier?: string;
 }
 
 export function undoKind(spec: { action?: string; undo?: unknown; with?: unknown }): UndoKind {
@@ -193,6 +196,7 @@ export function planPlaybook(file: string, opts: { params?: Record<string, strin
         onFailure: n.spec.onFailure ?? loaded.playbook.defaults?.onFailure ?? "pause",
         undo,
         pointOfNoReturn: undo === "irreversible",
+        barrier: barrierOf(n.spec, (kind) => registries.findAction(kind))?.reason,
       });
     }
   };
@@ -204,11 +208,15 @@ export interface AbortPreview {
   id: string;
   action: string;
   undo: UndoKind;
+  /** Behind a data barrier the run passed (its id): abort refuses to undo it without --accept-data-loss. */
+  behindBarrier?: string;
 }
 
 /** For `status`: what `cutover abort` would undo now, in order, and what it would leave in place. */
 export function abortPreview(state: RunState, loaded?: LoadedPlaybook): AbortPreview[] {
   const specs = loaded ? leafSpecs(buildPlan(loaded.playbook.steps, state.params)) : new Map();
+  const barriers = state.dataLossAccepted ? [] : passedBarriers(state, specs, (kind) => registries.findAction(kind));
+  const behind = (st: StepState) => (behindBarrier(st, barriers) ? { behindBarrier: barriers.at(-1)!.stepId } : {});
   return [...incompleteUndoable(state, specs, (kind) => registries.findAction(kind)), ...undoOrder(state)]
     .filter((st: StepState) => st.undo.status !== "succeeded" && st.undo.status !== "skipped")
     .map((st) => {
@@ -222,7 +230,7 @@ export function abortPreview(state: RunState, loaded?: LoadedPlaybook): AbortPre
       } catch {
         /* judged on the raw inputs */
       }
-      return { id: st.id, action: spec.action ?? "?", undo: undoKind({ ...spec, with: withBlock }) };
+      return { id: st.id, action: spec.action ?? "?", undo: undoKind({ ...spec, with: withBlock }), ...behind(st) };
     });
 }
 

@@ -66,7 +66,7 @@ export async function printPlan(io: CliIO, file: string, params: Record<string, 
       continue;
     }
     n++;
-    const flag = e.pointOfNoReturn ? c.red(" ⚠") : "";
+    const flag = (e.pointOfNoReturn ? c.red(" ⚠") : "") + (e.barrier ? c.red(" ⛔") : "");
     io.out(`${pad}${String(n).padStart(2)}. ${c.bold(e.id)}${flag} ${c.dim(`[${e.action}]`)} ${e.summary}`);
     const notes: string[] = [UNDO_TEXT[e.undo!]];
     if (e.members) notes.push(`${e.members.length} members, ${e.maxParallel} at a time: ${e.members.slice(0, 5).join(", ")}${e.members.length > 5 ? ", …" : ""}`);
@@ -74,9 +74,12 @@ export async function printPlan(io: CliIO, file: string, params: Record<string, 
     if (!e.idempotent) notes.push(`not idempotent: after a crash, resume will ${e.resume}`);
     notes.push(`on failure: ${e.onFailure}`);
     io.out(c.dim(`${pad}    ${notes.join("; ")}`));
+    if (e.barrier) io.out(c.red(`${pad}    data barrier: ${e.barrier}; from here on abort needs --accept-data-loss`));
   }
   const ponr = entries.filter((e) => e.pointOfNoReturn);
   if (ponr.length) io.out(c.red(`points of no return: ${ponr.map((e) => e.id).join(", ")}`));
+  const barriers = entries.filter((e) => e.barrier);
+  if (barriers.length) io.out(c.red(`abort stops being free after: ${barriers.map((e) => `${e.id} (${e.barrier})`).join(", ")}`));
   if (dryRun) io.out(c.dim("dry run: nothing was changed and no lease was taken"));
 }
 
