@@ -88,12 +88,18 @@ export class Supervisor {
     return new Supervisor(dir, state);
   }
 
-  /** Listen (same ports as last time), adopt or start the slots, start monitoring. */
+  /**
+   * Adopt the apps still running, then listen (same ports as last time), start the slots that are not,
+   * start monitoring. Adopting first: a restarted supervisor whose public port answered before it knew
+   * its apps would say 503 for the live slot although the app never stopped.
+   */
   async start(handler: (s: Supervisor, req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<SupervisorInfo> {
+    const toStart: SlotName[] = [];
+    for (const slot of SLOT_NAMES) if (!(await this.adopt(slot))) toStart.push(slot);
     this.state.publicPort = await listenRetrying(this.proxy.server, this.state.publicPort);
     this.adminServer = http.createServer((req, res) => handler(this, req, res));
     this.state.adminPort = await listenRetrying(this.adminServer, this.state.adminPort);
-    for (const slot of SLOT_NAMES) await this.adoptOrStart(slot);
+    for (const slot of toStart) await this.startAgain(slot);
     await this.persist();
     this.monitor = setInterval(() => void this.checkSlots(), MONITOR_INTERVAL_MS);
     const info: SupervisorInfo = { pid: process.pid, adminPort: this.state.adminPort, publicPort: this.state.publicPort, startedAt: this.startedAt };
@@ -101,7 +107,8 @@ export class Supervisor {
     return info;
   }
 
-  private async adoptOrStart(slot: SlotName): Promise<void> {
+  /** Take over the slot's app if it still runs healthy (or nothing should run there): true when done. */
+  private async adopt(slot: SlotName): Promise<boolean> {
     const starting = this.state.slots[slot].startingPid;
     if (starting !== undefined) {
       // A start the previous supervisor did not see through: its caller will retry.
@@ -109,12 +116,19 @@ export class Supervisor {
       this.state.slots[slot] = { ...this.state.slots[slot], startingPid: undefined };
     }
     const rec = this.state.slots[slot];
-    if (!rec.running || !rec.spec) return;
+    if (!rec.running || !rec.spec) return true;
     if (rec.pid && isPidAlive(rec.pid) && (await isHealthy(rec.port, rec.spec.healthPath, 1000))) {
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, rec.port);
-      return;
+      return true;
     }
+    return false;
+  }
+
+  /** Start again an app that should run in `slot` but is gone or unhealthy. */
+  private async startAgain(slot: SlotName): Promise<void> {
+    const rec = this.state.slots[slot];
+    if (!rec.spec) return;
     try {
       await this.launch(slot, rec.spec, undefined, true);
     } catch (e) {
