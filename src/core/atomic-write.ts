@@ -11,7 +11,10 @@ import path from "node:path";
 
 /** A unique hidden sibling name for temporary files: recognisable, never clashing, never read as the real file. */
 export function tempSibling(file: string, suffix = "tmp"): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.${suffix}`);
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.${suffix}`,
+  );
 }
 
 /**
@@ -37,7 +40,11 @@ export interface AtomicWriteOptions {
 }
 
 /** Replace `file` with `content` atomically and durably (see the module comment). */
-export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  content: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const tmp = tempSibling(file);
   const handle = await fs.open(tmp, "wx", options.mode ?? 0o600);
   try {

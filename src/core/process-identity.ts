@@ -21,7 +21,7 @@ export interface ProcessIdentity {
 const CLOCK_TICKS_PER_SECOND = 100;
 let bootTimeMs: number | undefined;
 
-/** Fields of /proc/<pid>/stat after the `(comm)` field, which may itself hold spaces and parentheses: index 0 is field 3. */
+/** Fields of /proc/<pid>/stat after `(comm)`, which may itself hold spaces and parentheses: index 0 is field 3. */
 function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

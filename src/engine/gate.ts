@@ -26,7 +26,11 @@ const GateInputs = z.object({
 });
 
 /** The run.paused event of a gate, from its resolved and parsed inputs; `now` is when the wait starts. */
-export function gatePause(id: string, input: unknown, now: number): Omit<EventOf<"run.paused">, "seq" | "at" | "runId"> {
+export function gatePause(
+  id: string,
+  input: unknown,
+  now: number,
+): Omit<EventOf<"run.paused">, "seq" | "at" | "runId"> {
   const g = GateInputs.parse(input);
   const message = g.message !== undefined ? `${id} waits for approval: ${g.message}` : `${id} waits for approval`;
   const pause = { type: "run.paused" as const, reason: "approval" as const, stepId: id, message };

@@ -42,9 +42,11 @@ export class JournalChecker {
     if (!r.ok) return r;
     const e = r.event;
     const expected = this.lastSeq + 1;
-    if (e.seq !== expected) return fail(`seq ${e.seq} where ${expected} was expected (sequence numbers run from 1 without gaps)`);
+    if (e.seq !== expected)
+      return fail(`seq ${e.seq} where ${expected} was expected (sequence numbers run from 1 without gaps)`);
     if (e.runId !== this.runId) return fail(`event of run ${JSON.stringify(e.runId)} in the journal of ${this.runId}`);
-    if (expected === 1 && e.type !== "run.started") return fail(`the first event is ${e.type}; a journal starts with run.started`);
+    if (expected === 1 && e.type !== "run.started")
+      return fail(`the first event is ${e.type}; a journal starts with run.started`);
     if (expected > 1 && e.type === "run.started") return fail("a second run.started");
     if (e.type === "run.started") {
       const version = e.formatVersion ?? 1;
@@ -52,7 +54,9 @@ export class JournalChecker {
         return {
           ok: false,
           tooNew: true,
-          why: `written in journal format version ${version} by a newer cutover (${e.cutoverVersion}); this cutover reads up to version ${JOURNAL_FORMAT_VERSION}`,
+          why:
+            `written in journal format version ${version} by a newer cutover (${e.cutoverVersion}); ` +
+            `this cutover reads up to version ${JOURNAL_FORMAT_VERSION}`,
         };
       }
     }
@@ -93,7 +97,7 @@ function fail(why: string): Checked {
 /** The hint of a refused journal: a newer format wants a newer cutover; anything else is damage. */
 export function refusalHint(checked: Extract<Checked, { ok: false }>): string {
   return checked.tooNew
-    ? "upgrade cutover to the version that wrote this run (see cutoverVersion in its first event), then run the command again"
+    ? "upgrade cutover to the version that wrote this run (cutoverVersion in its first event) and run the command again"
     : "the events before it are intact; repair or move the journal aside (cutover never rewrites a journal)";
 }
 
@@ -104,10 +108,13 @@ export function refusalHint(checked: Extract<Checked, { ok: false }>): string {
 export function assertWritable(bodies: readonly unknown[], runId: string, expectedSeq: number): void {
   bodies.forEach((body, i) => {
     const type = typeof body === "object" && body !== null ? (body as { type?: unknown }).type : undefined;
-    const refuse = (why: string) => new CutoverError(ErrorCode.Internal, `refusing to journal event ${expectedSeq + i + 1} of run ${runId}: ${why}`);
+    const refuse = (why: string) =>
+      new CutoverError(ErrorCode.Internal, `refusing to journal event ${expectedSeq + i + 1} of run ${runId}: ${why}`);
     const parsed = RunEventBody.safeParse(body);
-    if (!parsed.success) throw refuse(`${typeof type === "string" ? type : "untyped"}: ${describeIssues(parsed.error.issues)}`);
+    if (!parsed.success)
+      throw refuse(`${typeof type === "string" ? type : "untyped"}: ${describeIssues(parsed.error.issues)}`);
     const first = expectedSeq + i === 0;
-    if (first !== (type === "run.started")) throw refuse(first ? "a journal starts with run.started" : "a second run.started");
+    if (first !== (type === "run.started"))
+      throw refuse(first ? "a journal starts with run.started" : "a second run.started");
   });
 }

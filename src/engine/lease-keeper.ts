@@ -45,7 +45,12 @@ export class LeaseKeeper {
     this.surelyOursUntil = asked + ttlMs;
   }
 
-  static async acquire(store: RunStore, req: LeaseRequest, onLost: (error: unknown) => void, options: LeaseKeeperOptions = {}): Promise<LeaseKeeper> {
+  static async acquire(
+    store: RunStore,
+    req: LeaseRequest,
+    onLost: (error: unknown) => void,
+    options: LeaseKeeperOptions = {},
+  ): Promise<LeaseKeeper> {
     const clock = options.clock ?? monotonicClock;
     const asked = clock.now();
     const lease = await store.acquireLease(req);

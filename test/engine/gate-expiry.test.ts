@@ -61,7 +61,7 @@ describe("gate expiry", () => {
     if (onExpiry === "approve") expect(s.steps.ok!.approvedBy?.user).toBe("tester");
   });
 
-  it("a gate whose expiry input resolves to an invalid duration fails the step, located, instead of never expiring", async () => {
+  it("an expiry that resolves to an invalid duration fails the step, located, instead of never expiring", async () => {
     h = harness(playbook('"${{ params.ttl }}"', "abort"));
     const { runner } = await h.start({ ttl: "soon", then: "abort" });
     const s = await runner.drive();

@@ -8,20 +8,45 @@ import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { formatHolder, holderOf, parseHolder } from "../../src/core/lease-holder.js";
-import { identify, isAliveSince, isGoneFromThisHost, isPidAlive, stillRunning } from "../../src/core/process-identity.js";
+import {
+  identify,
+  isAliveSince,
+  isGoneFromThisHost,
+  isPidAlive,
+  stillRunning,
+} from "../../src/core/process-identity.js";
 import { holderIsDeadLocalProcess } from "../../src/api/session.js";
 import type { LeaseInfo } from "../../src/core/run-store.js";
 
 const deadPid = (): number => spawnSync(process.execPath, ["-e", ""]).pid!;
-const lease = (over: Partial<LeaseInfo>): LeaseInfo => ({ environment: "e", holder: "", token: 1, acquiredAt: "", expiresAt: "", ...over });
+const lease = (over: Partial<LeaseInfo>): LeaseInfo => ({
+  environment: "e",
+  holder: "",
+  token: 1,
+  acquiredAt: "",
+  expiresAt: "",
+  ...over,
+});
 
 describe("lease holders", () => {
   it("reads every display form cutover has written, and nothing else", () => {
-    expect(parseHolder("alice@ci-7 pid 4242 run r2026-x")).toEqual({ user: "alice", host: "ci-7", pid: 4242, runId: "r2026-x" });
-    expect(parseHolder("alice@ci-7 pid 4242")).toEqual({ user: "alice", host: "ci-7", pid: 4242 }); // the migration lease's form
+    expect(parseHolder("alice@ci-7 pid 4242 run r2026-x")).toEqual({
+      user: "alice",
+      host: "ci-7",
+      pid: 4242,
+      runId: "r2026-x",
+    });
+    // The migration lease's form:
+    expect(parseHolder("alice@ci-7 pid 4242")).toEqual({ user: "alice", host: "ci-7", pid: 4242 });
     expect(parseHolder("bob@laptop pid 9 unlock")).toEqual({ user: "bob", host: "laptop", pid: 9 });
-    expect(parseHolder("me@x.example.com pid 1 run a b")).toEqual({ user: "me", host: "x.example.com", pid: 1, runId: "a" });
-    for (const text of ["me", "", "ci@host pid x", "ci@host pid 0", "ci@ pid 3", null]) expect(parseHolder(text)).toBeUndefined();
+    expect(parseHolder("me@x.example.com pid 1 run a b")).toEqual({
+      user: "me",
+      host: "x.example.com",
+      pid: 1,
+      runId: "a",
+    });
+    for (const text of ["me", "", "ci@host pid x", "ci@host pid 0", "ci@ pid 3", null])
+      expect(parseHolder(text)).toBeUndefined();
     const by = { user: "u", host: "h", pid: 3, runId: "r" };
     expect(parseHolder(formatHolder(by))).toEqual(by);
   });

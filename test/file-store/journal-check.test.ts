@@ -12,14 +12,18 @@ import { ErrorCode } from "../../src/core/errors.js";
 import { startedEvent, stepStarted } from "../store-contract.js";
 
 const at = "2026-01-01T00:00:00.000Z";
-const stored = (bodies: RunEventBody[], runId = "r1"): RunEvent[] => bodies.map((b, i) => ({ ...b, runId, seq: i + 1, at }) as RunEvent);
+const stored = (bodies: RunEventBody[], runId = "r1"): RunEvent[] =>
+  bodies.map((b, i) => ({ ...b, runId, seq: i + 1, at }) as RunEvent);
 const entities = (events: object[]) => events.map((e) => encodeEvent("run~r1", e as RunEvent));
 
 describe("the shared journal check", () => {
   it("accepts a journal of format 1 (no version) and of the current format", () => {
     for (const formatVersion of [undefined, JOURNAL_FORMAT_VERSION]) {
       const checker = new JournalChecker("r1");
-      for (const e of stored([{ ...startedEvent("prod"), ...(formatVersion ? { formatVersion } : {}) } as RunEventBody, stepStarted("deploy")])) {
+      for (const e of stored([
+        { ...startedEvent("prod"), ...(formatVersion ? { formatVersion } : {}) } as RunEventBody,
+        stepStarted("deploy"),
+      ])) {
         expect(checker.next(JSON.parse(JSON.stringify(e)))).toMatchObject({ ok: true });
       }
     }
@@ -28,7 +32,11 @@ describe("the shared journal check", () => {
   it.each([
     ["an unknown type", { type: "step.teleported", stepId: "deploy" }, /unknown event type "step.teleported"/],
     ["a missing field", { type: "step.failed", stepId: "deploy", attempt: 1, durationMs: 1 }, /step.failed: error/],
-    ["a step the run never planned", { type: "step.started", stepId: "nope", attempt: 1 }, /step "nope", which this run never planned/],
+    [
+      "a step the run never planned",
+      { type: "step.started", stepId: "nope", attempt: 1 },
+      /step "nope", which this run never planned/,
+    ],
     ["a second run.started", startedEvent("prod"), /a second run.started/],
     ["a mistyped field", { type: "step.started", stepId: "deploy", attempt: "1" }, /attempt/],
   ])("Table Storage: refuses %s, naming the entity", (_what, body, why) => {

@@ -39,8 +39,16 @@ function pausedRun(dir: string): { runId: string; file: string } {
 
 type Line = Record<string, unknown>;
 function editJournal(file: string, edit: (lines: Line[]) => Line[]): void {
-  const lines = readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Line);
-  writeFileSync(file, edit(lines).map((l) => JSON.stringify(l) + "\n").join(""));
+  const lines = readFileSync(file, "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Line);
+  writeFileSync(
+    file,
+    edit(lines)
+      .map((l) => JSON.stringify(l) + "\n")
+      .join(""),
+  );
 }
 const lineOf = (lines: Line[], type: string) => lines.findIndex((l) => l.type === type);
 
@@ -57,12 +65,25 @@ const edits: [string, (lines: Line[]) => Line[], (lines: Line[]) => number][] = 
   ],
   [
     "an event of an unknown type (last line)",
-    (ls) => [...ls, { seq: ls.length + 1, at: ls.at(-1)!.at, runId: ls[0]!.runId, type: "step.teleported", stepId: "b" }],
+    (ls) => [
+      ...ls,
+      { seq: ls.length + 1, at: ls.at(-1)!.at, runId: ls[0]!.runId, type: "step.teleported", stepId: "b" },
+    ],
     (ls) => ls.length + 1,
   ],
   [
     "an event for a step the playbook lacks",
-    (ls) => [...ls, { seq: ls.length + 1, at: ls.at(-1)!.at, runId: ls[0]!.runId, type: "step.skipped", stepId: "nope", reason: "operator" }],
+    (ls) => [
+      ...ls,
+      {
+        seq: ls.length + 1,
+        at: ls.at(-1)!.at,
+        runId: ls[0]!.runId,
+        type: "step.skipped",
+        stepId: "nope",
+        reason: "operator",
+      },
+    ],
     (ls) => ls.length + 1,
   ],
   [
@@ -72,7 +93,18 @@ const edits: [string, (lines: Line[]) => Line[], (lines: Line[]) => number][] = 
   ],
   [
     "step.failed without its error",
-    (ls) => [...ls.slice(0, -1), { ...ls.at(-1)!, type: "step.failed", stepId: "ok", attempt: 1, durationMs: 1, reason: undefined, message: undefined }],
+    (ls) => [
+      ...ls.slice(0, -1),
+      {
+        ...ls.at(-1)!,
+        type: "step.failed",
+        stepId: "ok",
+        attempt: 1,
+        durationMs: 1,
+        reason: undefined,
+        message: undefined,
+      },
+    ],
     (ls) => ls.length,
   ],
 ];
@@ -81,10 +113,16 @@ describe("a damaged journal is named, never half-understood", () => {
   it.each(edits)("%s: status and resume refuse with JOURNAL_CORRUPT at file:line", (_what, edit, expectedLine) => {
     const project = newProject();
     const { runId, file } = pausedRun(project.dir);
-    const before = readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Line);
+    const before = readFileSync(file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Line);
     const line = expectedLine(before);
     editJournal(file, edit);
-    for (const args of [["status", runId], ["resume", runId]]) {
+    for (const args of [
+      ["status", runId],
+      ["resume", runId],
+    ]) {
       const r = cutover(project.dir, args);
       expect(r.stderr, `${args[0]}: ${r.stdout}`).toContain("[JOURNAL_CORRUPT]");
       expect(r.stderr).toContain(`${file} is damaged at line ${line}`);
@@ -92,7 +130,10 @@ describe("a damaged journal is named, never half-understood", () => {
       expect(r.code).toBe(1);
     }
     // Nothing ran past the gate: no event of step b was written.
-    const after = readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Line);
+    const after = readFileSync(file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Line);
     expect(after.filter((l) => l.stepId === "b" && l.type !== "step.teleported")).toEqual([]);
   });
 
@@ -128,7 +169,10 @@ describe("a damaged journal is named, never half-understood", () => {
     const project = newProject();
     const { runId, file } = pausedRun(project.dir);
     editJournal(file, (ls) => ls.map((l) => (l.type === "run.started" ? { ...l, formatVersion: 99 } : l)));
-    for (const args of [["status", runId], ["resume", runId]]) {
+    for (const args of [
+      ["status", runId],
+      ["resume", runId],
+    ]) {
       const r = cutover(project.dir, args);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("[JOURNAL_CORRUPT]");
