@@ -32,4 +32,3 @@ export const localProvider: ProviderDefinition<LocalProviderConfig, LocalClient>
 
 export { LocalClient } from "./client.js";
 export { localUp, localDown, localStatus, demoSpec, type LocalReport } from "./lifecycle.js";
-export type { AppSpec, LocalStatus, SlotName, SlotStatus, DrainResult } from "../../core/slots.js";
