@@ -57,9 +57,11 @@ export function swappedSince(state: SlotInfo, baseline: string | null, a: string
 }
 
 /**
- * Wait for a swap someone already started (ours, from a crashed attempt) to
- * finish: the slot's last-swap timestamp moves past `baseline`. Bounded by
- * the step's timeout through ctx.signal.
+ * Wait for a swap someone already started (ours, from a crashed attempt or a
+ * POST the SDK retried) to finish: the last-swap timestamp of the two slots
+ * moves past `baseline`. If nothing is in progress any more and no new swap
+ * landed (three readings in a row), the swap failed or never ran: say so
+ * instead of waiting for the step's timeout.
  */
 export async function waitForSwapToLand(
   ref: SlotRef,
@@ -68,17 +70,28 @@ export async function waitForSwapToLand(
   ctx: Pick<ActionContext, "signal" | "log">,
 ): Promise<SlotInfo> {
   const interval = Math.max(ref.client.options.pollIntervalMs, 20);
+  let idle = 0;
   while (true) {
-    const state = await ref.client.getSlot(ref.app, ref.slot, ctx.signal);
-    if (swappedSince(state, baseline, ref.slot, other) && !state.inProgressOperationId) return state;
+    const state = await ref.client.getSwapView(ref.app, ref.slot, other, ctx.signal);
+    const landed = swappedSince(state, baseline, ref.slot, other);
+    if (landed && !state.inProgressOperationId) return state;
+    idle = state.inProgressOperationId || landed ? 0 : idle + 1;
+    if (idle >= 3) {
+      throw new CutoverError(ErrorCode.Provider, `${ref.app}: the swap of ${ref.slot}↔${other} that was running ended without landing`, {
+        hint: "The swap failed (see the web app's Activity log); the slots may be left prepared for swap: `cutover abort` resets them, or retry the step.",
+        retryable: true,
+      });
+    }
     ctx.log.progress(`waiting for the swap of ${ref.app} ${ref.slot}↔${other} already in progress`);
     await sleep(interval, ctx.signal);
   }
 }
 
-export function isConflict(e: unknown): boolean {
-  const d = (e as { details?: { status?: unknown } } | null)?.details;
-  return d?.status === 409;
+/** A 409 that says a swap is running on the site (maybe ours: a crashed attempt, or a POST the SDK retried). */
+export function isSwapRunning(e: unknown): boolean {
+  const d = (e as { details?: { status?: unknown; conflict?: unknown; operationName?: unknown } } | null)?.details;
+  if (d?.status !== 409 || d.conflict !== "operation-in-progress") return false;
+  return typeof d.operationName !== "string" || /swap/i.test(d.operationName);
 }
 
 const SECRET_NAME = /(secret|password|pwd|key|token|connection|credential|sas|signature)/i;

@@ -22,7 +22,7 @@ import type { Json } from "../core/json.js";
 import type { SlotInfo } from "../providers/azure/appservice-types.js";
 import { translateAzureError } from "../providers/azure/errors.js";
 import { defineAction, type ActionContext, type ActionResult, type UndoContext } from "../core/action.js";
-import { appField, appserviceTargetField, isConflict, resolveSlot, slotField, swappedSince, targetSlotField, waitForSwapToLand, slotLabel, type SlotRef, appserviceProvider } from "./azure-common.js";
+import { appField, appserviceTargetField, isSwapRunning, resolveSlot, slotField, swappedSince, targetSlotField, waitForSwapToLand, slotLabel, type SlotRef, appserviceProvider } from "./azure-common.js";
 
 const AzureSwapWith = z
   .object({
@@ -46,14 +46,19 @@ const Recorded = z.object({ app: z.string(), source: z.string(), target: z.strin
 
 type SwapCtx = Pick<ActionContext, "signal" | "log" | "checkpoint">;
 
-/** Start a swap and follow it to the end; on 409 (a swap of ours already running) wait for it instead. */
+/**
+ * Start a swap and follow it to the end. A 409 whose operation is a swap
+ * (ours from a crashed attempt, or our POST retried by the SDK after a lost
+ * answer) is waited for; any other 409 (another operation, a slot prepared
+ * for swap) fails at once with its reason.
+ */
 export async function swapOnce(ref: SlotRef, other: string, baseline: string | null, ctx: SwapCtx, saved: Omit<Checkpoint, "poller"> | undefined): Promise<SlotInfo> {
   const { client, app, slot } = ref;
   const poller = client.beginSwap(app, slot, other, ctx.signal);
   try {
     await client.call(`swap ${slot} into ${other}`, app, slot, () => poller.submitted());
   } catch (e) {
-    if (isConflict(e)) {
+    if (isSwapRunning(e)) {
       ctx.log.warn(`${app}: a swap is already in progress; waiting for it to land instead of starting another`);
       return waitForSwapToLand(ref, other, baseline, ctx);
     }
@@ -62,7 +67,7 @@ export async function swapOnce(ref: SlotRef, other: string, baseline: string | n
   if (saved) await ctx.checkpoint({ ...saved, poller: await poller.serialize() });
   poller.onProgress((s) => ctx.log.progress(`${app}: swap ${slot}→${other}: ${s.status}`));
   await client.call(`swap ${slot} into ${other}`, app, slot, () => poller.pollUntilDone({ abortSignal: ctx.signal }));
-  return client.getSlot(app, slot, ctx.signal);
+  return client.getSwapView(app, slot, other, ctx.signal);
 }
 
 function result(ref: SlotRef, other: string, state: SlotInfo, swapped: boolean): ActionResult {
@@ -99,7 +104,7 @@ export const azureSwap = defineAction({
       try {
         const restored = client.restoreSwap(mine.poller, ctx.signal);
         await client.call(`swap ${slot} into ${other}`, app, slot, () => restored.pollUntilDone({ abortSignal: ctx.signal }));
-        return result(ref, other, await client.getSlot(app, slot, ctx.signal), true);
+        return result(ref, other, await client.getSwapView(app, slot, other, ctx.signal), true);
       } catch (e) {
         if (ctx.signal.aborted) throw e;
         // The saved operation failed or is gone: the slot's state decides below.
@@ -107,7 +112,7 @@ export const azureSwap = defineAction({
       }
     }
 
-    const state = await client.getSlot(app, slot, ctx.signal);
+    const state = await client.getSwapView(app, slot, other, ctx.signal);
     const baseline = mine ? mine.baseline : (state.slotSwapStatus?.timestampUtc ?? null);
     if (mine && swappedSince(state, baseline, slot, other) && !state.inProgressOperationId) {
       ctx.log.info(`${app}: ${slot} was already swapped into ${other} at ${state.slotSwapStatus?.timestampUtc} (by an earlier attempt)`);
@@ -125,7 +130,7 @@ export const azureSwap = defineAction({
     if (!rec) return;
     const base = await resolveSlot(ctx, input);
     const ref: SlotRef = { client: base.client, app: rec.app, slot: rec.source };
-    let state = await ref.client.getSlot(rec.app, rec.source, ctx.signal);
+    let state = await ref.client.getSwapView(rec.app, rec.source, rec.target, ctx.signal);
     if (state.inProgressOperationId) state = await waitForSwapToLand(ref, rec.target, state.slotSwapStatus?.timestampUtc ?? null, ctx);
     if (state.slotSwapStatus?.timestampUtc !== rec.swappedAt) {
       ctx.log.warn(
@@ -157,10 +162,17 @@ async function landedSwap(input: z.infer<typeof AzureSwapWith>, ctx: UndoContext
   if (prior.success) return { app, source, target, swappedAt: prior.data.landedAt };
   const base = await resolveSlot(ctx, input);
   const ref: SlotRef = { client: base.client, app, slot: source };
-  let state = await ref.client.getSlot(app, source, ctx.signal);
+  let state = await ref.client.getSwapView(app, source, target, ctx.signal);
   // Started but still running: let it land, then take it back.
   if (state.inProgressOperationId) state = await waitForSwapToLand(ref, target, baseline, ctx);
   if (!swappedSince(state, baseline, source, target)) {
+    if (state.targetSwapSlot) {
+      // A swap that failed part-way leaves the slots prepared for swap: every settings write (the undo of
+      // the deploy before it) gets 409 until the slot configuration is reset.
+      await ref.client.resetSlotConfig(app, source, ctx.signal);
+      ctx.log.info(`${app}: the swap of ${source} into ${target} never landed and left the slots prepared for swap: reset them`);
+      return undefined;
+    }
     ctx.log.info(`${app}: the interrupted swap of ${source} into ${target} never landed: nothing to undo`);
     return undefined;
   }

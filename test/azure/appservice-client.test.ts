@@ -103,7 +103,7 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
     await expect(slots.getSlot("shop", "staging", ac.signal)).rejects.toThrow();
   });
 
-  it("translates errors: 403 names the role, 404 the resource, 409 says someone else", async () => {
+  it("translates errors: 403 names the role, 404 the resource, 409 names the operation in progress", async () => {
     const slots = await armSlots(fake, { retry: { maxRetries: 0 } });
     fake.faults.add({ path: /appsettings\/list$/, fault: { kind: "status", status: 403 } });
     const denied = await slots.listAppSettings("shop", "staging").catch((e: unknown) => e);
@@ -113,7 +113,7 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
     const p = slots.beginSwap("shop", "staging", "production");
     await p.submitted();
     const busy = await slots.applySlotConfig("shop", "staging", "production").catch((e: unknown) => e);
-    expect(isCutoverError(busy, ErrorCode.Provider) && busy.message).toMatch(/changed by someone else/);
+    expect(isCutoverError(busy, ErrorCode.Provider) && busy.message).toMatch(/another operation is in progress on the site \(SwapSiteSlots\)/);
     await p.pollUntilDone();
   });
 });

@@ -50,6 +50,28 @@ export class AppServiceSlots {
     };
   }
 
+  /**
+   * `slot` as a swap with `other` sees it: both slots are read and the newest
+   * `slotSwapStatus` of the two is taken, with an operation in progress on
+   * either. The spec documents slotSwapStatus only as "the status of the last
+   * deployment slot swap operation" and does not say which slot carries it;
+   * public examples show it on production (the target), so neither slot alone
+   * can be trusted (see docs/azure.md, "What cutover assumes about swaps").
+   */
+  async getSwapView(app: string, slot: string, other: string, signal?: AbortSignal): Promise<SlotInfo> {
+    const [mine, theirs] = await Promise.all([this.getSlot(app, slot, signal), this.getSlot(app, other, signal)]);
+    const a = mine.slotSwapStatus;
+    const b = theirs.slotSwapStatus;
+    const newest = !a ? b : !b ? a : Date.parse(b.timestampUtc) > Date.parse(a.timestampUtc) ? b : a;
+    const preparedTowardsMe = theirs.targetSwapSlot?.toLowerCase() === slot.toLowerCase() ? other : undefined;
+    return {
+      ...mine,
+      slotSwapStatus: newest,
+      targetSwapSlot: mine.targetSwapSlot ?? preparedTowardsMe,
+      inProgressOperationId: mine.inProgressOperationId ?? theirs.inProgressOperationId,
+    };
+  }
+
   async listAppSettings(app: string, slot: string, signal?: AbortSignal): Promise<Record<string, string>> {
     const d = await azureCall(this.ctx("list app settings", app, slot), () =>
       slot === PRODUCTION

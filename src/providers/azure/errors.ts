@@ -118,6 +118,8 @@ export function translateAzureError(e: unknown, ctx: AzureErrorContext): unknown
         hint: "Check the names in the playbook's environment block (subscription, resource group, app, slot, store, table).",
         details: { status, code },
       });
+    case status === 409 && ctx.service === "App Service" && appServiceConflict(msg).kind !== "other":
+      return appServiceConflictError(appServiceConflict(msg), where, e, { status, code });
     case status === 409 || status === 412:
       return new CutoverError(ErrorCode.Provider, `${where}: changed by someone else meanwhile (${detail}): ${msg}`, {
         cause: e,
@@ -137,6 +139,57 @@ export function translateAzureError(e: unknown, ctx: AzureErrorContext): unknown
         cause: e,
         details: { status, code },
         retryable: status >= 500 || status === 408,
+      });
+  }
+}
+
+/**
+ * What an App Service 409 means, from its message (the code is always
+ * `Conflict`): another operation running on the site (azure-pipelines-tasks
+ * #11384: "Cannot modify this site because another operation is in progress
+ * … OperationName: …"), a slot left prepared for swap by a preview or a failed
+ * swap (azure-cli #27820), swap with preview refused under site
+ * authentication (MicrosoftDocs/azure-docs PR #102500).
+ */
+export type AppServiceConflict =
+  | { kind: "operation-in-progress"; operationName?: string }
+  | { kind: "prepared-for-swap" }
+  | { kind: "preview-with-auth" }
+  | { kind: "other" };
+
+export function appServiceConflict(message: string): AppServiceConflict {
+  if (/another operation is in progress/i.test(message)) {
+    const name = /OperationName:\s*([\w.-]+)/i.exec(message)?.[1];
+    return { kind: "operation-in-progress", ...(name ? { operationName: name } : {}) };
+  }
+  if (/prepared for swap/i.test(message)) return { kind: "prepared-for-swap" };
+  if (/swap with preview/i.test(message) && /authentication/i.test(message)) return { kind: "preview-with-auth" };
+  return { kind: "other" };
+}
+
+/** The error a person reads for an App Service 409 of a known kind (the SDK's error is its cause). */
+function appServiceConflictError(c: AppServiceConflict, where: string, cause: unknown, details: { status: number; code?: string }): CutoverError {
+  switch (c.kind) {
+    case "operation-in-progress":
+      return new CutoverError(ErrorCode.Provider, `${where}: another operation is in progress on the site${c.operationName ? ` (${c.operationName})` : ""}`, {
+        cause,
+        hint: "Wait for that operation to finish (Activity log / Deployment Center of the web app), then `cutover retry` the step.",
+        details: { ...details, conflict: c.kind, ...(c.operationName ? { operationName: c.operationName } : {}) },
+        retryable: true,
+      });
+    case "prepared-for-swap":
+      return new CutoverError(ErrorCode.Provider, `${where}: the slot is prepared for swap (a pending swap with preview, or a swap that failed part-way); its settings cannot change until the swap is completed or reset`, {
+        cause,
+        hint: "Complete the swap (azure.swap), or reset it: `cutover abort` resets it, or az webapp deployment slot swap --action reset --slot <slot>.",
+        details: { ...details, conflict: c.kind },
+        retryable: false,
+      });
+    default:
+      return new CutoverError(ErrorCode.Provider, `${where}: swap with preview cannot be used while site authentication is enabled on one of the slots`, {
+        cause,
+        hint: "Use azure.swap without azure.swap-preview (warm the slot with azure.warmup before it), or turn site authentication off.",
+        details: { ...details, conflict: c.kind },
+        retryable: false,
       });
   }
 }
