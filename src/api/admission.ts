@@ -11,7 +11,7 @@
  * See docs/operations.md, "One open release per environment" and "Generations and --force".
  */
 import { CutoverError, ErrorCode } from "../core/errors.js";
-import type { Fence, RunStore } from "../core/run-store.js";
+import { isLeaseLive, type Fence, type RunStore } from "../core/run-store.js";
 import type { Actor, EventOf } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
 import { foldRun, isFinished, type RunState } from "../engine/reducer.js";
@@ -74,12 +74,15 @@ export async function admit(store: RunStore, environment: string, file: string, 
     return { admitted };
   }
   const changed = leftChanged(latest);
-  const abandoned = driverGone(latest, await store.readLease(environment)) ? " (but nothing runs it: its cutover process is gone)" : "";
+  const lease = await store.readLease(environment);
+  const gone = driverGone(latest, lease);
+  const abandoned = gone ? " (but nothing runs it: its cutover process is gone)" : "";
+  const holder = !gone && isLeaseLive(lease) ? `; locked by ${lease.holder} until ${lease.expiresAt}` : "";
   if (supersede !== latest.runId) {
     const what = changed.length ? `it left changed: ${changed.join(", ")}` : "it left nothing that abort would undo";
     const message =
       supersede === undefined
-        ? `environment ${environment} has an open run: ${latest.runId} is ${whereItStands(latest)}${abandoned} (${what})`
+        ? `environment ${environment} has an open run: ${latest.runId} is ${whereItStands(latest)}${abandoned} (${what})${holder}`
         : `--supersede ${supersede}: the open run of environment ${environment} is ${latest.runId} (${whereItStands(latest)}), not ${supersede}`;
     throw new CutoverError(ErrorCode.Locked, message, {
       hint:
