@@ -73,7 +73,7 @@ export class PgRunStore implements RunStore {
     }
     if (bodies.length === 0) return [];
     assertWritable(bodies, runId, expectedSeq);
-    return this.transaction(APPEND, runId, async (client) => {
+    return this.transaction(APPEND, `run ${runId}`, async (client) => {
       const t = this.tables;
       let head: { last_seq: string; now: Date } | undefined;
       if (expectedSeq === 0) {
@@ -200,11 +200,11 @@ export class PgRunStore implements RunStore {
   }
 
   async query<R extends pg.QueryResultRow>(operation: string, sql: string, params: unknown[]): Promise<R[]> {
-    return this.withClient(operation, this.tables.schema, async (client) => (await client.query<R>(sql, params)).rows);
+    return this.withClient(operation, `schema ${this.tables.schema}`, async (client) => (await client.query<R>(sql, params)).rows);
   }
 
-  private transaction<T>(operation: string, runId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.withClient(operation, runId, async (client) => {
+  private transaction<T>(operation: string, resource: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.withClient(operation, resource, async (client) => {
       await client.query("begin");
       try {
         const out = await fn(client);
@@ -221,7 +221,7 @@ export class PgRunStore implements RunStore {
     if (isCutoverError(e)) return e;
     const err = e as { code?: string; message?: string };
     // A unique violation on (run_id, seq) can only mean another writer got there first.
-    if (err.code === "23505" && operation === APPEND) return conflict(resource, -1);
+    if (err.code === "23505" && operation === APPEND) return conflict(resource.replace(/^run /, ""), -1);
     const message = (err.message ?? String(e)).split("\n")[0];
     return new CutoverError(ErrorCode.Provider, `PostgreSQL state store ${this.target}: cannot ${operation} (${resource}): ${message}`, {
       cause: e,
