@@ -45,8 +45,8 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   }
   // Before the lease: everything the run needs is there, and the environment has no open run (docs/operations.md).
   assertRunnable(loaded, params.all, env);
-  const located = await openStore({ stateDir: opts.stateDir, playbook: file, env });
   const link = await requiredRun(loaded, file, { stateDir: opts.stateDir, env }); // `requires:` (docs/operations.md)
+  const located = await openStore({ stateDir: opts.stateDir, playbook: file, env });
   await admit(located.store, loaded.environment, file, opts.supersede).finally(() => located.close());
   const runId = opts.runId ?? newRunId();
   const actor = currentActor(env);
