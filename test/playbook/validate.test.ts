@@ -121,7 +121,7 @@ describe("knownKeys", () => {
     expect(knownKeys(PlaybookSchema, ["steps", 0])).toEqual(expect.arrayContaining(["id", "action", "with", "retry", "when"]));
     expect(knownKeys(PlaybookSchema, ["steps", 0, "steps", 3, "retry"])).toEqual(["maxRetries", "delay", "maxDelay", "factor"]);
     expect(knownKeys(PlaybookSchema, ["params", "anything"])).toContain("allowed");
-    expect(knownKeys(PlaybookSchema, ["steps", 0, "undo"])).toEqual(["action", "with", "timeout"]);
+    expect(knownKeys(PlaybookSchema, ["steps", 0, "undo"])).toEqual(["action", "with", "timeout", "alsoWhenFailed"]);
     expect(knownKeys(PlaybookSchema, ["nope", "deeper"])).toEqual([]);
   });
 });
