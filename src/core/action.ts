@@ -54,6 +54,29 @@ export interface ActionContext<C = Json> {
   redact(text: string): string;
   /** For a gate: who approved it. */
   approval?: { by: { user: string; host: string }; note?: string };
+  /**
+   * The lease this run holds on its environment. `ctx.provider` hands clients that can carry the token
+   * (`Fenceable`) a copy bound to it, and their target refuses a lower token than it has seen; before
+   * a side effect on a target that cannot check a token (ARM), call `fence.assertHeld()`.
+   */
+  fence?: ActionFence;
+}
+
+/** The run's fencing token on its environment, for side effects (not only journal writes). */
+export interface ActionFence {
+  environment: string;
+  token: number;
+  /** Throws LEASE_LOST unless the environment's lease still carries this token (asks the store now). */
+  assertHeld(): Promise<void>;
+}
+
+/** A provider client that can send the fencing token with its side effects, so its target refuses a stale one. */
+export interface Fenceable<T = unknown> {
+  withFence(fence: { environment: string; token: number }): T;
+}
+
+export function isFenceable(client: unknown): client is Fenceable {
+  return typeof (client as Partial<Fenceable> | null)?.withFence === "function";
 }
 
 export interface ActionResult {

@@ -9,8 +9,8 @@
  * The callers journal what happened: the event types differ (step.* or
  * undo.*), the rules for what an attempt is do not.
  */
-import type { ActionContext, ActionDefinition } from "../core/action.js";
-import { ErrorCode, toErrorInfo } from "../core/errors.js";
+import { isFenceable, type ActionContext, type ActionDefinition, type ActionFence } from "../core/action.js";
+import { CutoverError, ErrorCode, toErrorInfo } from "../core/errors.js";
 import type { Json } from "../core/json.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { StepSpec } from "../playbook/schema.js";
@@ -72,6 +72,7 @@ export async function runAttempt<T>(
     );
   }
   const signal = AbortSignal.any([ctl.cancelSignal, timedOut.signal]);
+  const fence = actionFence(deps);
   const ctx: ActionContext = {
     runId: deps.journal.runId,
     ...(deps.journal.state.admission?.supersedes ? { supersedes: deps.journal.state.admission.supersedes } : {}),
@@ -81,9 +82,14 @@ export async function runAttempt<T>(
     log: makeLogger(deps, req.id),
     stateDir: deps.stateDir,
     baseDir: deps.baseDir,
-    provider: <P>(target: string, capability: string) => deps.provider(target, capability) as Promise<P>,
+    provider: async <P>(target: string, capability: string) => {
+      const client = await deps.provider(target, capability);
+      // Side effects carry the fencing token: a run that lost its lease cannot act on the environment.
+      return (fence && isFenceable(client) ? client.withFence(fence) : client) as P;
+    },
     checkpoint: (data: Json) => req.checkpoint(deps.redactor.redactJson(data)),
     redact: (t) => deps.redactor.redact(t),
+    ...(fence ? { fence } : {}),
   };
   try {
     const value = await fn(ctx);
@@ -131,6 +137,26 @@ export async function waitOrCancel(deps: EngineDeps, ctl: MemberControl, ms: num
   } catch {
     return false;
   }
+}
+
+/** The run's fence for side effects: the journal's, re-checked against the store on demand. */
+function actionFence(deps: EngineDeps): ActionFence | undefined {
+  const journalFence = deps.journal.fence;
+  if (!journalFence) return undefined;
+  const { environment, token } = journalFence;
+  return {
+    environment,
+    token,
+    assertHeld: async () => {
+      const current = await deps.journal.store.readLease(environment);
+      if (current?.token === token) return;
+      const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
+      throw new CutoverError(ErrorCode.LeaseLost, `lease on environment ${environment} (token ${token}) is no longer ours: ${now}; the side effect was not made`, {
+        hint: "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status`",
+        details: { environment, token, currentToken: current?.token },
+      });
+    },
+  };
 }
 
 export function redactInfo(deps: EngineDeps, info: ErrorInfo): ErrorInfo {

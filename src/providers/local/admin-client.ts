@@ -11,7 +11,13 @@ import type { SupervisorInfo } from "./supervisor.js";
 export interface AdminCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** The caller's lease on its environment: the supervisor refuses a token lower than one it has seen. */
+  fence?: { environment: string; token: number };
 }
+
+/** Headers carrying the fencing token (admin.ts reads them). */
+export const FENCE_ENVIRONMENT_HEADER = "x-cutover-fence-environment";
+export const FENCE_TOKEN_HEADER = "x-cutover-fence-token";
 
 export async function adminCall<T>(dir: string, method: string, path: string, body?: unknown, opts: AdminCallOptions = {}): Promise<T> {
   const paths = localPaths(dir);
@@ -33,6 +39,7 @@ export async function adminCall<T>(dir: string, method: string, path: string, bo
         timeout: opts.timeoutMs,
         headers: {
           authorization: `Bearer ${token}`,
+          ...(opts.fence ? { [FENCE_ENVIRONMENT_HEADER]: opts.fence.environment, [FENCE_TOKEN_HEADER]: String(opts.fence.token) } : {}),
           ...(text !== undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(text) } : {}),
         },
       },
@@ -52,6 +59,9 @@ export async function adminCall<T>(dir: string, method: string, path: string, bo
           if (status >= 200 && status < 300) return resolve(parsed as T);
           const message = (parsed as { error?: string }).error ?? `HTTP ${status}`;
           // 409: the environment's state says no (not retryable); 5xx and 422 (start failed) may pass.
+          if (status === 409 && message.startsWith("stale fencing token")) {
+            return reject(new CutoverError(ErrorCode.LeaseLost, `local supervisor: ${message}`, { retryable: false, details: { status } }));
+          }
           reject(new CutoverError(ErrorCode.Provider, `local supervisor: ${message}`, { retryable: status !== 409 && status !== 400 && status !== 401, details: { status } }));
         });
       },

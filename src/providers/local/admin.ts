@@ -21,6 +21,8 @@ import type { Json } from "../../core/json.js";
 import { FlagConflict } from "./flags.js";
 import { SlotStartError } from "./slots.js";
 import { Refused, type Supervisor } from "./supervisor.js";
+import { FENCE_ENVIRONMENT_HEADER, FENCE_TOKEN_HEADER } from "./admin-client.js";
+import { FenceBook } from "./fences.js";
 import { isSlotName, type AppSpec, type SlotName } from "../../core/slots.js";
 
 const MAX_BODY = 1024 * 1024;
@@ -60,6 +62,7 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
     return;
   }
   if (!sameSecret(token, sup.adminToken)) throw new HttpError(401, "missing or bad admin token");
+  if (method !== "GET") await admitFence(sup, req);
 
   switch (`${method} ${parts[1] ?? ""}`) {
     case "GET status":
@@ -118,6 +121,20 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
     default:
       throw new HttpError(404, `no route ${method} ${url.pathname}`);
   }
+}
+
+const fenceBooks = new WeakMap<Supervisor, FenceBook>();
+
+/** A change sent with a lease token lower than one already seen for that environment is refused (409). */
+async function admitFence(sup: Supervisor, req: http.IncomingMessage): Promise<void> {
+  const environment = req.headers[FENCE_ENVIRONMENT_HEADER];
+  const token = req.headers[FENCE_TOKEN_HEADER];
+  if (typeof environment !== "string" || typeof token !== "string") return;
+  const n = Number(token);
+  if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, `bad fencing token ${token}`);
+  let book = fenceBooks.get(sup);
+  if (!book) fenceBooks.set(sup, (book = new FenceBook(sup.dir)));
+  await book.admit(environment, n);
 }
 
 function bearer(req: http.IncomingMessage): string {

@@ -7,6 +7,7 @@
 import type { Json } from "../../core/json.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { FlagStore, FlagValue } from "../../core/flag-store.js";
+import type { Fenceable } from "../../core/action.js";
 import { adminCall } from "./admin-client.js";
 import { localUp } from "./lifecycle.js";
 import type { AppSpec, DrainResult, LocalStatus, SlotName, SlotStatus } from "../../core/slots.js";
@@ -15,11 +16,22 @@ export interface LocalClientOptions {
   dir: string;
   publicPort?: number;
   baseline?: AppSpec;
+  /** Sent with every change: the supervisor refuses a run whose lease token is stale. */
+  fence?: { environment: string; token: number };
 }
 
-export class LocalClient implements FlagStore {
+export class LocalClient implements FlagStore, Fenceable<LocalClient> {
   readonly kind = "local";
   constructor(readonly options: LocalClientOptions) {}
+
+  /** A client whose changes carry `fence` (the engine binds each attempt's clients to the run's lease). */
+  withFence(fence: { environment: string; token: number }): LocalClient {
+    return new LocalClient({ ...this.options, fence: { environment: fence.environment, token: fence.token } });
+  }
+
+  private get fence(): { fence?: { environment: string; token: number } } {
+    return this.options.fence ? { fence: this.options.fence } : {};
+  }
 
   get dir(): string {
     return this.options.dir;
@@ -36,21 +48,21 @@ export class LocalClient implements FlagStore {
   }
 
   deploy(slot: SlotName, spec: AppSpec, signal?: AbortSignal): Promise<{ changed: boolean; status: SlotStatus }> {
-    return adminCall(this.dir, "PUT", `/v1/slots/${slot}`, { spec }, { signal });
+    return adminCall(this.dir, "PUT", `/v1/slots/${slot}`, { spec }, { signal, ...this.fence });
   }
 
   /** Run `version` in `slot` again (its current or previous deployment). */
   revive(slot: SlotName, version: string, signal?: AbortSignal): Promise<{ changed: boolean; status: SlotStatus }> {
-    return adminCall(this.dir, "POST", `/v1/slots/${slot}/revive`, { version }, { signal });
+    return adminCall(this.dir, "POST", `/v1/slots/${slot}/revive`, { version }, { signal, ...this.fence });
   }
 
   stop(slot: SlotName, opts: { drainTimeoutMs: number; killAfterMs: number }, signal?: AbortSignal): Promise<{ changed: boolean; drain?: DrainResult }> {
     const q = `drainTimeoutMs=${opts.drainTimeoutMs}&killAfterMs=${opts.killAfterMs}`;
-    return adminCall(this.dir, "DELETE", `/v1/slots/${slot}?${q}`, undefined, { signal });
+    return adminCall(this.dir, "DELETE", `/v1/slots/${slot}?${q}`, undefined, { signal, ...this.fence });
   }
 
   setLive(slot: SlotName, ifLive?: SlotName, signal?: AbortSignal): Promise<{ previous: SlotName; live: SlotName; changed: boolean }> {
-    return adminCall(this.dir, "PUT", "/v1/live", { slot, ifLive }, { signal });
+    return adminCall(this.dir, "PUT", "/v1/live", { slot, ifLive }, { signal, ...this.fence });
   }
 
   /** Long-poll: resolves the moment the last request that was in flight on `slot` ends. */
@@ -72,7 +84,7 @@ export class LocalClient implements FlagStore {
       "PUT",
       `/v1/flags/${encodeURIComponent(name)}`,
       { value, ifEtag: options?.ifEtag },
-      { signal: options?.signal },
+      { signal: options?.signal, ...this.fence },
     );
     this.checkApplied(name, out.pending);
     return out.etag;
@@ -82,6 +94,7 @@ export class LocalClient implements FlagStore {
     const q = options?.ifEtag ? `?ifEtag=${encodeURIComponent(options.ifEtag)}` : "";
     const out = await adminCall<{ pending: SlotName[] }>(this.dir, "DELETE", `/v1/flags/${encodeURIComponent(name)}${q}`, undefined, {
       signal: options?.signal,
+      ...this.fence,
     });
     this.checkApplied(name, out.pending);
   }

@@ -1,0 +1,57 @@
+/**
+ * Fencing guards the environment, not only the journal: the local supervisor remembers the highest
+ * lease token it has seen per environment and refuses a change carrying a lower one, also after
+ * its own restart. A real supervisor process, real apps.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode } from "../../src/core/errors.js";
+import { isFenceable } from "../../src/core/action.js";
+import { LocalClient } from "../../src/providers/local/client.js";
+import { demoSpec, localUp } from "../../src/providers/local/lifecycle.js";
+import { destroyLocal, ensureBuilt, tempDir } from "../local/env.js";
+
+const dirs: string[] = [];
+beforeAll(() => ensureBuilt());
+afterAll(async () => {
+  for (const d of dirs) await destroyLocal(d);
+  for (const d of dirs) fs.rmSync(path.dirname(d), { recursive: true, force: true });
+});
+
+describe("fencing of the local supervisor", () => {
+  it("refuses the changes of a run whose lease token is older than one it has seen, across its restart", async () => {
+    const dir = path.join(tempDir("fence"), "local");
+    dirs.push(dir);
+    const up = await localUp({ dir });
+    const plain = new LocalClient({ dir });
+    expect(isFenceable(plain)).toBe(true);
+    const stale = plain.withFence({ environment: "shop", token: 7 });
+    const current = plain.withFence({ environment: "shop", token: 8 });
+
+    // The stale run deploys v2 to green while it still holds the lease...
+    await stale.deploy("green", demoSpec("v2"));
+    // ...then loses it: the new holder (abort) acts with a higher token.
+    await current.setLive("blue");
+    // The old run continues and sends its stop and swap: refused, as LEASE_LOST, nothing changed.
+    const stop = stale.stop("blue", { drainTimeoutMs: 100, killAfterMs: 100 });
+    await expect(stop).rejects.toMatchObject({ code: ErrorCode.LeaseLost });
+    await expect(stop).rejects.toThrow(/stale fencing token 7 for environment shop/);
+    await expect(stale.set("MaintenanceMode", true)).rejects.toMatchObject({ code: ErrorCode.LeaseLost });
+    let status = await plain.status();
+    expect(status.slots.blue).toMatchObject({ running: true, health: "healthy" });
+    expect(status.live).toBe("blue");
+
+    // Another environment's tokens are its own; a person's command (no token) is not fenced.
+    await plain.withFence({ environment: "other", token: 1 }).setLive("blue");
+    await plain.setLive("blue");
+
+    // The supervisor remembers across its own restart.
+    process.kill(up.status.supervisorPid!, "SIGKILL");
+    await localUp({ dir });
+    await expect(stale.setLive("green")).rejects.toMatchObject({ code: ErrorCode.LeaseLost });
+    await current.setLive("green");
+    status = await plain.status();
+    expect(status.live).toBe("green");
+  }, 60_000);
+});
