@@ -111,13 +111,19 @@ export function encodeEvent(partitionKey: string, event: RunEvent): EventEntity 
  * planned step ids, format version. `afterSeq` > 0 checks a tail (step ids
  * are then not known, and not checked).
  */
+/** The event's JSON as stored, reassembled from its b0…bN properties. */
+export function rawJson(entity: Record<string, unknown>): string {
+  const parts = toNumber(entity.parts);
+  let json = "";
+  for (let i = 0; i < parts; i++) json += String(entity["b" + i] ?? "");
+  return json;
+}
+
 export function decodeEvents(entities: Record<string, unknown>[], runId: string, afterSeq = 0): RunEvent[] {
   const checker = new JournalChecker(runId, { lastSeq: afterSeq });
   return entities.map((entity) => {
     const where = `Table Storage: the journal of run ${runId} is damaged at entity ${String(entity.rowKey)}`;
-    const parts = toNumber(entity.parts);
-    let json = "";
-    for (let i = 0; i < parts; i++) json += String(entity["b" + i] ?? "");
+    const json = rawJson(entity);
     let value: unknown;
     try {
       value = JSON.parse(json);

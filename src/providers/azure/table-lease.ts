@@ -111,8 +111,15 @@ export class TableLeases {
         return previous ? { lease: info, previous } : { lease: info };
       } catch (e) {
         const s = statusOf(e);
-        if (s === 409 || s === 412) continue; // someone else moved first: look again
-        throw this.translate(e, "take the lease", req.environment);
+        if (s !== 409 && s !== 412) throw this.translate(e, "take the lease", req.environment);
+        // Our write may have committed with its answer lost, the SDK's retry then getting 409/412:
+        // if the stored lease is exactly the one we wrote, we hold it. Otherwise someone else moved first.
+        const stored = await this.read(req.environment);
+        if (stored && !stored.released && sameLease(stored.info, info)) {
+          this.held.set(req.environment, { info, etag: stored.etag });
+          const previous = current && !current.released ? current.info : undefined;
+          return previous ? { lease: info, previous } : { lease: info };
+        }
       }
     }
     const holder = (await this.read(req.environment))?.info.holder ?? "another agent";
@@ -206,6 +213,21 @@ export class TableLeases {
   private translate(e: unknown, operation: string, resource: string): unknown {
     return translateAzureError(e, { service: "Table Storage", operation, resource: `${resource} in table ${this.table.tableName}` });
   }
+}
+
+/** The same lease, field by field (holder, token, times to the millisecond, run, structured holder). */
+function sameLease(a: LeaseInfo, b: LeaseInfo): boolean {
+  return (
+    a.holder === b.holder &&
+    a.token === b.token &&
+    a.acquiredAt === b.acquiredAt &&
+    a.expiresAt === b.expiresAt &&
+    (a.runId ?? "") === (b.runId ?? "") &&
+    a.by?.user === b.by?.user &&
+    a.by?.host === b.by?.host &&
+    a.by?.pid === b.by?.pid &&
+    a.by?.runId === b.by?.runId
+  );
 }
 
 /** The structured holder stored with a lease entity, if its writer gave one (older versions did not). */

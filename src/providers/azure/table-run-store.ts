@@ -13,13 +13,13 @@
  * how a stale holder is fenced.
  */
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
-import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
 import { assertWritable } from "../../engine/journal-check.js";
 import { serviceCodeOf, statusOf, translateAzureError } from "./errors.js";
 import { TableLeases } from "./table-lease.js";
-import { HEAD_ROW, INDEX_PARTITION, LIMITS, decodeEvents, encodeEvent, entityBytes, eventRow, indexRow, int64, runPartition, toNumber } from "./table-entities.js";
+import { HEAD_ROW, INDEX_PARTITION, LIMITS, decodeEvents, encodeEvent, entityBytes, eventRow, indexRow, int64, rawJson, runPartition, toNumber } from "./table-entities.js";
 
 export interface TableRunStoreOptions {
   /** A client for the journal table (its pipeline carries auth, retries, TLS). */
@@ -66,10 +66,38 @@ export class TableRunStore implements RunStore {
       throw new CutoverError(ErrorCode.Internal, `Table Storage: cannot append ${bodies.length} events at once (at most ${MAX_EVENTS_PER_APPEND} per transaction)`);
     }
     await this.ensureTable();
-    const pk = runPartition(runId);
     const at = this.now().toISOString();
     assertWritable(bodies, runId, expectedSeq);
     const events = bodies.map((b, i) => ({ ...b, runId, seq: expectedSeq + i + 1, at }) as RunEvent);
+    try {
+      return await this.appendEvents(runId, events, expectedSeq, fence);
+    } catch (e) {
+      // A transaction that committed but whose answer was lost is retried by the SDK, and the retry gets
+      // 409 (events exist) or 412 (the head moved): if the stored events are exactly ours, it succeeded.
+      if (isCutoverError(e, ErrorCode.JournalConflict) && (await this.storedExactly(runId, events))) return events;
+      throw e;
+    }
+  }
+
+  /** Are events first.seq…last.seq stored, each exactly as `events` has it (same JSON, same timestamp)? */
+  private async storedExactly(runId: string, events: RunEvent[]): Promise<boolean> {
+    const first = events[0] as RunEvent;
+    const last = events[events.length - 1] as RunEvent;
+    const pk = runPartition(runId);
+    const filter = odata`PartitionKey eq ${pk} and RowKey ge ${eventRow(first.seq)} and RowKey le ${eventRow(last.seq)}`;
+    const stored: Record<string, unknown>[] = [];
+    await this.call("read back an append", runId, async () => {
+      for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) stored.push(e);
+    });
+    if (stored.length !== events.length) return false;
+    const same = events.every((ev, i) => rawJson(stored[i] as Record<string, unknown>) === JSON.stringify(ev));
+    if (same) this.heads.delete(runId); // its ETag is not known: the next append reads the head
+    return same;
+  }
+
+  private async appendEvents(runId: string, events: RunEvent[], expectedSeq: number, fence?: Fence): Promise<RunEvent[]> {
+    const pk = runPartition(runId);
+    const at = (events[0] as RunEvent).at;
     const eventEntities = events.map((ev) => encodeEvent(pk, ev));
     const batchBytes = eventEntities.reduce((n, e) => n + entityBytes(e), 0);
     if (batchBytes > LIMITS.batchBytes - 64 * 1024) {
