@@ -53,8 +53,8 @@ export class AppServiceSlots {
   /**
    * `slot` as a swap with `other` sees it: both slots are read and the newest
    * `slotSwapStatus` of the two is taken, with an operation in progress on
-   * either. The spec documents slotSwapStatus only as "the status of the last
-   * deployment slot swap operation" and does not say which slot carries it;
+   * either. The Microsoft.Web spec documents slotSwapStatus.timestampUtc only
+   * as "the time the last successful slot swap completed", not which slot carries it;
    * public examples show it on production (the target), so neither slot alone
    * can be trusted (see docs/azure.md, "What cutover assumes about swaps").
    */
