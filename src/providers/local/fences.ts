@@ -28,7 +28,8 @@ export class FenceBook {
     const seen = this.highest[environment] ?? 0;
     if (token < seen) {
       throw new Refused(
-        `stale fencing token ${token} for environment ${environment}: a run holding token ${seen} has acted since; this run lost its lease, so its change was refused`,
+        `stale fencing token ${token} for environment ${environment}: a run holding token ${seen} has acted since; ` +
+          `this run lost its lease, so its change was refused (if the state directory was recreated, delete ${this.file})`,
       );
     }
     if (token === seen) return this.saving;
