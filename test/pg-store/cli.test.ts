@@ -91,7 +91,7 @@ describe("CLI processes sharing a PostgreSQL state store", () => {
       await client.end();
     }
     for (const text of outputs) expect(text).not.toContain(PASSWORD);
-  });
+  }, 180_000); // six CLI processes one after another: on a shared, loaded machine each start takes seconds
 
   it("names the database without its password when it cannot be reached", () => {
     const url = new URL(db.url());
