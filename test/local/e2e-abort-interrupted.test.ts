@@ -69,7 +69,11 @@ describe("SIGKILL of cutover inside a step, then `cutover abort`", () => {
     await client.stop("blue", { drainTimeoutMs: 1000, killAfterMs: 2000 });
     const runId = run.events.find((e) => e.type === "run.started")!.runId!;
 
-    const abort = startCli(["abort", runId, "--reason", "test: killed while stopping the old version"], { stateDir, json: true });
+    // stop-old comes after the demo's data barrier (maintenance-off): undoing the release needs the loss accepted.
+    const abort = startCli(["abort", runId, "--accept-data-loss", "--reason", "test: killed while stopping the old version"], {
+      stateDir,
+      json: true,
+    });
     expect((await abort.done).code).toBe(1);
     expect(abort.events.filter((e) => e.type === "undo.succeeded").map((e) => e.stepId)[0]).toBe("stop-old");
     const now = await client.status();
