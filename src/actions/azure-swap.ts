@@ -131,7 +131,9 @@ export const azureSwap = defineAction({
     const base = await resolveSlot(ctx, input);
     const ref: SlotRef = { client: base.client, app: rec.app, slot: rec.source };
     let state = await ref.client.getSwapView(rec.app, rec.source, rec.target, ctx.signal);
-    if (state.inProgressOperationId) state = await waitForSwapToLand(ref, rec.target, state.slotSwapStatus?.timestampUtc ?? null, ctx);
+    // Wait from OUR swap's time: the two slots are read one after the other, so a view taken while a swap
+    // lands can show the new timestamp on one slot and the operation still running on the other.
+    if (state.inProgressOperationId) state = await waitForSwapToLand(ref, rec.target, rec.swappedAt, ctx);
     if (state.slotSwapStatus?.timestampUtc !== rec.swappedAt) {
       ctx.log.warn(
         `${rec.app}: ${rec.source} and ${rec.target} were swapped after this step (at ${state.slotSwapStatus?.timestampUtc ?? "unknown"}), by an earlier undo attempt or by someone else; not swapping again`,
