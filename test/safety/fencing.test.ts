@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/core/errors.js";
 import { isFenceable } from "../../src/core/action.js";
 import { LocalClient } from "../../src/providers/local/client.js";
+import { FileFlagStore } from "../../src/providers/file/flag-store.js";
 import { demoSpec, localUp } from "../../src/providers/local/lifecycle.js";
 import { destroyLocal, ensureBuilt, tempDir } from "../local/env.js";
 
@@ -54,4 +55,22 @@ describe("fencing of the local supervisor", () => {
     status = await plain.status();
     expect(status.live).toBe("green");
   }, 60_000);
+});
+
+describe("fencing of the file flag store", () => {
+  it("refuses a flag change carrying a lease token lower than one that has written", async () => {
+    const dir = tempDir("fence-flags");
+    dirs.push(path.join(dir, "x"));
+    const store = new FileFlagStore(path.join(dir, "flags.json"));
+    expect(isFenceable(store)).toBe(true);
+    const stale = store.withFence({ environment: "shop", token: 3 });
+    const current = store.withFence({ environment: "shop", token: 4 });
+    await stale.set("MaintenanceMode", true);
+    await current.set("MaintenanceMode", false); // abort put it back
+    await expect(stale.set("MaintenanceMode", true)).rejects.toMatchObject({ code: ErrorCode.LeaseLost });
+    await expect(stale.delete("MaintenanceMode")).rejects.toMatchObject({ code: ErrorCode.LeaseLost });
+    expect((await store.get("MaintenanceMode")).value).toBe(false);
+    // Another environment's tokens are its own.
+    await store.withFence({ environment: "other", token: 1 }).set("Other", 1);
+  });
 });

@@ -8,11 +8,16 @@
  * and re-create): a stale `ifEtag` can never match by accident. Writes are
  * read-modify-replace under a cross-process lock, replaced atomically, so
  * apps polling the file always read a whole document.
+ *
+ * Fenced: a store bound to a run's lease (`withFence`, done by the engine) records the highest
+ * lease token per environment in the file's `fences` and refuses a change carrying a lower one
+ * (LEASE_LOST), so a run that lost its lease cannot flip a flag back after `abort`.
  */
 import path from "node:path";
 import type { Json } from "../../core/json.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { FlagStore, FlagValue } from "../../core/flag-store.js";
+import type { Fenceable } from "../../core/action.js";
 import { atomicWriteFile, ensureDir, readTextIfExists } from "./durable.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
 
@@ -24,16 +29,26 @@ interface StoredFlag {
 interface FlagDocument {
   revision: number;
   flags: Map<string, StoredFlag>;
+  /** The highest lease token that changed a flag, per environment. */
+  fences: Record<string, number>;
 }
 
-export class FileFlagStore implements FlagStore {
+type Fence = { environment: string; token: number };
+
+export class FileFlagStore implements FlagStore, Fenceable<FileFlagStore> {
   readonly file: string;
 
   constructor(
     file: string,
     private readonly lockOptions: FileLockOptions = {},
+    private readonly fence?: Fence,
   ) {
     this.file = path.resolve(file);
+  }
+
+  /** The same store, whose changes carry `fence` and are refused once a higher token has written. */
+  withFence(fence: Fence): FileFlagStore {
+    return new FileFlagStore(this.file, this.lockOptions, { environment: fence.environment, token: fence.token });
   }
 
   async get(name: string, options: { signal?: AbortSignal } = {}): Promise<FlagValue> {
@@ -72,13 +87,15 @@ export class FileFlagStore implements FlagStore {
     await ensureDir(path.dirname(this.file));
     return withFileLock(
       `${this.file}.lock`,
-      async () => {
+      async (lock) => {
         const doc = await this.load();
         const before = serialize(doc);
         const result = await change(doc);
         const after = serialize(doc);
         if (after !== before) {
+          if (this.fence) admitFence(this.file, doc, this.fence);
           doc.revision++;
+          lock.assertHeld();
           await atomicWriteFile(this.file, serialize(doc));
         }
         return result;
@@ -89,9 +106,9 @@ export class FileFlagStore implements FlagStore {
 
   private async load(): Promise<FlagDocument> {
     const text = await readTextIfExists(this.file);
-    if (text === undefined || text.trim() === "") return { revision: 0, flags: new Map() };
+    if (text === undefined || text.trim() === "") return { revision: 0, flags: new Map(), fences: Object.create(null) as Record<string, number> };
     try {
-      const raw = JSON.parse(text) as { revision?: unknown; flags?: unknown };
+      const raw = JSON.parse(text) as { revision?: unknown; flags?: unknown; fences?: unknown };
       const flags = new Map<string, StoredFlag>();
       if (typeof raw.flags !== "object" || raw.flags === null || Array.isArray(raw.flags)) throw new Error(`"flags" must be an object`);
       let highest = 0;
@@ -104,7 +121,11 @@ export class FileFlagStore implements FlagStore {
         flags.set(name, { value: e.value, etag });
       }
       const revision = Math.max(typeof raw.revision === "number" ? raw.revision : 0, highest);
-      return { revision, flags };
+      const fences = Object.create(null) as Record<string, number>;
+      if (raw.fences && typeof raw.fences === "object") {
+        for (const [env, token] of Object.entries(raw.fences)) if (Number.isSafeInteger(token)) fences[env] = token as number;
+      }
+      return { revision, flags, fences };
     } catch (e) {
       throw new CutoverError(ErrorCode.Provider, `flag file ${this.file} is not valid: ${(e as Error).message}`, {
         hint: 'expected { "flags": { "<name>": { "value": ..., "etag": "<n>" } } }',
@@ -116,7 +137,21 @@ export class FileFlagStore implements FlagStore {
 
 function serialize(doc: FlagDocument): string {
   // Object.fromEntries defines own properties, so a flag named "__proto__" stays a flag.
-  return JSON.stringify({ revision: doc.revision, flags: Object.fromEntries(doc.flags) }, null, 2) + "\n";
+  const fences = Object.keys(doc.fences).length > 0 ? { fences: doc.fences } : {};
+  return JSON.stringify({ revision: doc.revision, flags: Object.fromEntries(doc.flags), ...fences }, null, 2) + "\n";
+}
+
+/** Refuse a change whose lease token is below one that already wrote; remember a higher one. */
+function admitFence(file: string, doc: FlagDocument, fence: Fence): void {
+  const seen = doc.fences[fence.environment] ?? 0;
+  if (fence.token < seen) {
+    throw new CutoverError(
+      ErrorCode.LeaseLost,
+      `flag file ${file}: stale fencing token ${fence.token} for environment ${fence.environment} (token ${seen} has written since); the change was refused`,
+      { hint: "this run lost its lease to another run (abort, unlock --force); check `cutover status`", details: { file, ...fence, seen } },
+    );
+  }
+  doc.fences[fence.environment] = fence.token;
 }
 
 function checkName(name: string): void {
