@@ -68,7 +68,9 @@ describe("CLI processes sharing a PostgreSQL state store", () => {
     expect(approve.code, approve.stderr).toBe(0);
     expect(approve.stdout + approve.stderr).toContain("succeeded");
 
-    const after = jsonLines(cli(["status", runId, "-f", playbook], agentA, true).stdout)[0] as { state: { status: string } };
+    const after = jsonLines(cli(["status", runId, "-f", playbook], agentA, true).stdout)[0] as {
+      state: { status: string };
+    };
     expect(after.state.status).toBe("succeeded");
     const runs = cli(["runs", "-f", playbook], path.join(project.dir, "agent-c"));
     expect(runs.stdout).toContain(runId);
@@ -80,13 +82,20 @@ describe("CLI processes sharing a PostgreSQL state store", () => {
     const client = new pg.Client({ connectionString: db.url() });
     await client.connect();
     try {
-      const rows = await client.query<{ event: string }>("select event::text as event from release_state.state_events where run_id = $1 order by seq", [runId]);
+      const rows = await client.query<{ event: string }>(
+        "select event::text as event from release_state.state_events where run_id = $1 order by seq",
+        [runId],
+      );
       const events = rows.rows.map((r) => JSON.parse(r.event) as { type: string; note?: string });
       expect(events.map((e) => e.type)).toContain("gate.approved");
       expect(events.find((e) => e.type === "gate.approved")?.note).toBe("looks good");
-      const stored = JSON.stringify(rows.rows) + JSON.stringify((await client.query("select * from release_state.state_leases")).rows);
+      const stored =
+        JSON.stringify(rows.rows) +
+        JSON.stringify((await client.query("select * from release_state.state_leases")).rows);
       expect(stored).not.toContain(PASSWORD);
-      expect((await client.query("select released from release_state.state_leases")).rows).toEqual([{ released: true }]);
+      expect((await client.query("select released from release_state.state_leases")).rows).toEqual([
+        { released: true },
+      ]);
     } finally {
       await client.end();
     }
@@ -97,7 +106,10 @@ describe("CLI processes sharing a PostgreSQL state store", () => {
     const url = new URL(db.url());
     url.password = PASSWORD;
     url.port = "1"; // nothing listens there
-    const r = runCli(["runs", "-f", path.join(project.dir, "playbook.yaml")], { cwd: project.dir, env: { CUTOVER_STATE_URL: url.toString() } });
+    const r = runCli(["runs", "-f", path.join(project.dir, "playbook.yaml")], {
+      cwd: project.dir,
+      env: { CUTOVER_STATE_URL: url.toString() },
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("127.0.0.1:1");
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);

@@ -28,7 +28,11 @@ describe("PostgreSQL state store", () => {
     const store = db.store();
     const runId = uniqueName("run");
     await store.append(runId, [startedEvent("prod"), stepStarted("deploy"), stepStarted("verify")], 0);
-    await sql(`update cutover.state_events set event = json_build_object('seq', 2, 'at', '2026-01-01T00:00:00.000Z', 'runId', $1::text, 'type', 'step.started', 'stepId', 'renamed', 'attempt', 1) where run_id = $1 and seq = 2`, [runId]);
+    await sql(
+      `update cutover.state_events set event = json_build_object('seq', 2, 'at', '2026-01-01T00:00:00.000Z',
+         'runId', $1::text, 'type', 'step.started', 'stepId', 'renamed', 'attempt', 1) where run_id = $1 and seq = 2`,
+      [runId],
+    );
     const e = await expectCode(store.read(runId), ErrorCode.JournalCorrupt);
     expect(e.message).toContain(runId);
     expect(e.message).toContain("seq 2");
@@ -45,7 +49,9 @@ describe("PostgreSQL state store", () => {
     try {
       const e = await expectCode(store.listRuns(), ErrorCode.Provider);
       expect(e.message).toContain("postgres://postgres@127.0.0.1:1/");
-      expect(JSON.stringify({ message: e.message, hint: e.hint, details: (e as { details?: unknown }).details })).not.toContain("hunter2");
+      expect(
+        JSON.stringify({ message: e.message, hint: e.hint, details: (e as { details?: unknown }).details }),
+      ).not.toContain("hunter2");
     } finally {
       await store.close();
     }
@@ -55,7 +61,9 @@ describe("PostgreSQL state store", () => {
     await db.store("shared").listRuns(); // creates schema "shared" and its tables, as a DBA would
     const role = uniqueName("agent").replace("-", "_");
     await sql(`create role ${role} login`);
-    await sql(`grant usage on schema shared to ${role}; grant select, insert, update on all tables in schema shared to ${role}`);
+    await sql(
+      `grant usage on schema shared to ${role}; grant select, insert, update on all tables in schema shared to ${role}`,
+    );
     const url = new URL(db.url());
     url.username = role;
     const store = new PgRunStore({ connectionString: url.toString(), schema: "shared" });

@@ -137,7 +137,8 @@ describe("PostgreSQL state store across processes", () => {
     const events = await db.store().read(runId); // a fresh reader checks every event
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: target }, (_, i) => i + 1));
     for (const r of results) {
-      for (const seq of r.wins) expect(events[seq - 1]).toMatchObject({ seq, type: "step.started", stepId: r.me, attempt: seq });
+      for (const seq of r.wins)
+        expect(events[seq - 1]).toMatchObject({ seq, type: "step.started", stepId: r.me, attempt: seq });
     }
   });
 
@@ -145,7 +146,9 @@ describe("PostgreSQL state store across processes", () => {
     const env = uniqueName("env");
     await db.store().readLease(env); // tables in place before the racers start
     const outputs = await race(scripts.leaser, (i) => ["0", db.url(), env, `p${i}`, "60000"], 4);
-    const results = outputs.map((o) => JSON.parse(o) as { me: string; token?: number; error?: string; message?: string });
+    const results = outputs.map(
+      (o) => JSON.parse(o) as { me: string; token?: number; error?: string; message?: string },
+    );
     const winners = results.filter((r) => r.token !== undefined);
     expect(winners).toHaveLength(1);
     for (const loser of results.filter((r) => r.token === undefined)) {
@@ -171,17 +174,25 @@ describe("PostgreSQL state store across processes", () => {
     const env = uniqueName("env");
     const hour = 3_600_000;
     // The slow agent takes a 60 s lease. By its own clock that lease ended 59 minutes ago.
-    const taken = JSON.parse(await once(scripts.leaser, [db.url(), env, "slow-agent", "60000"], -hour)) as { token: number; acquiredAt: string };
+    const taken = JSON.parse(await once(scripts.leaser, [db.url(), env, "slow-agent", "60000"], -hour)) as {
+      token: number;
+      acquiredAt: string;
+    };
     expect(taken.token).toBe(1);
     // The lease was stamped by the database, whose clock is this machine's, not the agent's.
     expect(Math.abs(Date.parse(taken.acquiredAt) - Date.now())).toBeLessThan(hour / 2);
-    const e = await expectCode(db.store().acquireLease({ environment: env, holder: "on-time", ttlMs: 60_000 }), ErrorCode.Locked);
+    const e = await expectCode(
+      db.store().acquireLease({ environment: env, holder: "on-time", ttlMs: 60_000 }),
+      ErrorCode.Locked,
+    );
     expect(e.message).toContain("slow-agent");
 
     // And the other way round: a lease the database says expired is taken by an agent an hour slow.
     const short = await db.store().acquireLease({ environment: uniqueName("env"), holder: "short", ttlMs: 100 });
     await new Promise((r) => setTimeout(r, 200));
-    const late = JSON.parse(await once(scripts.leaser, [db.url(), short.environment, "slow-taker", "60000"], -hour)) as { token?: number };
+    const late = JSON.parse(
+      await once(scripts.leaser, [db.url(), short.environment, "slow-taker", "60000"], -hour),
+    ) as { token?: number };
     expect(late.token).toBe(short.token + 1);
   });
 });

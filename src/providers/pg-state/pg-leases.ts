@@ -35,7 +35,9 @@ interface LeaseRow extends pg.QueryResultRow {
 }
 
 const NOW = `date_trunc('milliseconds', clock_timestamp())`;
-const COLUMNS = "environment, token, released, holder, holder_user, holder_host, holder_pid, holder_run_id, run_id, acquired_at, expires_at";
+const COLUMNS =
+  "environment, token, released, holder, holder_user, holder_host, holder_pid, holder_run_id, run_id, " +
+  "acquired_at, expires_at";
 const MAX_ATTEMPTS = 5;
 
 export class PgLeases {
@@ -74,12 +76,17 @@ export class PgLeases {
       );
       if (rows[0]) return toLease(rows[0]);
       const current = await this.row(req.environment);
-      if (current && !current.released && current.expires_at > current.now) throw lockedError(toLease(current), current.now);
+      if (current && !current.released && current.expires_at > current.now)
+        throw lockedError(toLease(current), current.now);
       // Released or expired between the two statements: try again.
     }
-    throw new CutoverError(ErrorCode.Locked, `environment ${req.environment}: lost the race for the lease ${MAX_ATTEMPTS} times`, {
-      hint: "other agents are taking and releasing this environment's lease at the same moment; try again",
-    });
+    throw new CutoverError(
+      ErrorCode.Locked,
+      `environment ${req.environment}: lost the race for the lease ${MAX_ATTEMPTS} times`,
+      {
+        hint: "other agents are taking and releasing this environment's lease at the same moment; try again",
+      },
+    );
   }
 
   async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
@@ -97,7 +104,8 @@ export class PgLeases {
   async release(lease: LeaseInfo): Promise<void> {
     await this.db.query(
       "release the lease",
-      `update ${this.t} set released = true, expires_at = ${NOW} where environment = $1 and token = $2 and not released`,
+      `update ${this.t} set released = true, expires_at = ${NOW}
+       where environment = $1 and token = $2 and not released`,
       [lease.environment, lease.token],
     );
   }
@@ -122,7 +130,14 @@ export class PgLeases {
         const lease = toLease(row);
         if (!row.prev) return { lease };
         const prev = row.prev;
-        return { lease, previous: toLease({ ...prev, acquired_at: new Date(prev.acquired_at), expires_at: new Date(prev.expires_at) }) };
+        return {
+          lease,
+          previous: toLease({
+            ...prev,
+            acquired_at: new Date(prev.acquired_at),
+            expires_at: new Date(prev.expires_at),
+          }),
+        };
       }
       const created = await this.db.query<LeaseRow>(
         "take the lease over",
@@ -131,17 +146,27 @@ export class PgLeases {
       );
       if (created[0]) return { lease: toLease(created[0]) };
     }
-    throw new CutoverError(ErrorCode.Locked, `environment ${req.environment}: lost the race to take the lease over ${MAX_ATTEMPTS} times`, {
-      hint: "someone else is taking this environment at the same moment; look with `cutover status` and try again",
-    });
+    throw new CutoverError(
+      ErrorCode.Locked,
+      `environment ${req.environment}: lost the race to take the lease over ${MAX_ATTEMPTS} times`,
+      {
+        hint: "someone else is taking this environment at the same moment; look with `cutover status` and try again",
+      },
+    );
   }
 
   /** Within an append's transaction: lock the lease row (shared) and refuse unless `fence` is the current lease. */
   async checkFence(client: pg.ClientBase, fence: Fence): Promise<void> {
-    const res = await client.query<LeaseRow>(`select ${COLUMNS} from ${this.t} where environment = $1 for share`, [fence.environment]);
+    const res = await client.query<LeaseRow>(`select ${COLUMNS} from ${this.t} where environment = $1 for share`, [
+      fence.environment,
+    ]);
     const row = res.rows[0];
     if (!row || row.released || Number(row.token) !== fence.token) {
-      throw lostError({ environment: fence.environment, token: fence.token }, row && !row.released ? toLease(row) : undefined, "the journal write was refused");
+      throw lostError(
+        { environment: fence.environment, token: fence.token },
+        row && !row.released ? toLease(row) : undefined,
+        "the journal write was refused",
+      );
     }
   }
 }
@@ -158,17 +183,37 @@ function takeOver(src: string): string {
   return [
     "token = l.token + 1",
     "released = false",
-    ...["holder", "holder_user", "holder_host", "holder_pid", "holder_run_id", "run_id", "acquired_at", "expires_at"].map((c) => `${c} = ${src}.${c}`),
+    ...[
+      "holder",
+      "holder_user",
+      "holder_host",
+      "holder_pid",
+      "holder_run_id",
+      "run_id",
+      "acquired_at",
+      "expires_at",
+    ].map((c) => `${c} = ${src}.${c}`),
   ].join(", ");
 }
 
 function prefixed(alias: string): string {
-  return COLUMNS.split(", ").map((c) => `${alias}.${c}`).join(", ");
+  return COLUMNS.split(", ")
+    .map((c) => `${alias}.${c}`)
+    .join(", ");
 }
 
 function requestParams(req: LeaseRequest): unknown[] {
   const by = req.by;
-  return [req.environment, req.holder, by?.user ?? null, by?.host ?? null, by?.pid ?? null, by?.runId ?? null, req.runId ?? null, Math.ceil(req.ttlMs)];
+  return [
+    req.environment,
+    req.holder,
+    by?.user ?? null,
+    by?.host ?? null,
+    by?.pid ?? null,
+    by?.runId ?? null,
+    req.runId ?? null,
+    Math.ceil(req.ttlMs),
+  ];
 }
 
 function toLease(row: LeaseRow): LeaseInfo {
@@ -199,18 +244,42 @@ function lockedError(current: LeaseInfo, dbNow: Date): CutoverError {
   const left = Math.max(0, Math.ceil((Date.parse(current.expiresAt) - dbNow.getTime()) / 1000));
   return new CutoverError(
     ErrorCode.Locked,
-    `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} (${left}s from now by the database's clock, unless renewed)`,
+    `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} ` +
+      `(${left}s from now by the database's clock, unless renewed)`,
     {
-      hint: `wait for that run to finish; if its process is gone, the lease frees itself at expiry, or take it now with \`cutover unlock ${current.environment} --force\` (journaled)`,
-      details: { environment: current.environment, holder: current.holder, runId: current.runId, token: current.token, expiresAt: current.expiresAt },
+      hint:
+        "wait for that run to finish; if its process is gone, the lease frees itself at expiry, " +
+        `or take it now with \`cutover unlock ${current.environment} --force\` (journaled)`,
+      details: {
+        environment: current.environment,
+        holder: current.holder,
+        runId: current.runId,
+        token: current.token,
+        expiresAt: current.expiresAt,
+      },
     },
   );
 }
 
-function lostError(ours: Pick<LeaseInfo, "environment" | "token">, current: LeaseInfo | undefined, consequence = "stop writing"): CutoverError {
+function lostError(
+  ours: Pick<LeaseInfo, "environment" | "token">,
+  current: LeaseInfo | undefined,
+  consequence = "stop writing",
+): CutoverError {
   const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
-  return new CutoverError(ErrorCode.LeaseLost, `lease on environment ${ours.environment} (token ${ours.token}) is no longer ours: ${now}; ${consequence}`, {
-    hint: "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status` before resuming",
-    details: { environment: ours.environment, token: ours.token, currentToken: current?.token, currentHolder: current?.holder },
-  });
+  return new CutoverError(
+    ErrorCode.LeaseLost,
+    `lease on environment ${ours.environment} (token ${ours.token}) is no longer ours: ${now}; ${consequence}`,
+    {
+      hint:
+        "another run took the environment over (after expiry or `cutover unlock --force`); " +
+        "check `cutover status` before resuming",
+      details: {
+        environment: ours.environment,
+        token: ours.token,
+        currentToken: current?.token,
+        currentHolder: current?.holder,
+      },
+    },
+  );
 }

@@ -92,17 +92,23 @@ export class PgRunStore implements RunStore {
         );
         head = res.rows[0];
       }
-      if (!head || Number(head.last_seq) !== expectedSeq) throw conflict(runId, expectedSeq, head && Number(head.last_seq));
+      if (!head || Number(head.last_seq) !== expectedSeq)
+        throw conflict(runId, expectedSeq, head && Number(head.last_seq));
       if (fence) await this.leases.checkFence(client, fence);
       const at = head.now.toISOString();
       const events = bodies.map((b, i) => ({ ...b, runId, seq: expectedSeq + i + 1, at }) as RunEvent);
-      await client.query(`insert into ${t.events} (run_id, seq, event) select $1, s, e::json from unnest($2::bigint[], $3::text[]) as x(s, e)`, [
-        runId,
-        events.map((e) => e.seq),
-        events.map((e) => JSON.stringify(e)),
-      ]);
+      await client.query(
+        `insert into ${t.events} (run_id, seq, event)
+         select $1, s, e::json from unnest($2::bigint[], $3::text[]) as x(s, e)`,
+        [runId, events.map((e) => e.seq), events.map((e) => JSON.stringify(e))],
+      );
       const last = events[events.length - 1]!;
-      await client.query(`update ${t.runs} set last_seq = $2, updated_at = $3, last_event = $4 where run_id = $1`, [runId, last.seq, head.now, last.type]);
+      await client.query(`update ${t.runs} set last_seq = $2, updated_at = $3, last_event = $4 where run_id = $1`, [
+        runId,
+        last.seq,
+        head.now,
+        last.type,
+      ]);
       return events;
     });
   }
@@ -131,10 +137,17 @@ export class PgRunStore implements RunStore {
       try {
         value = JSON.parse(row.event);
       } catch (e) {
-        throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: not valid JSON`, { cause: e, details: { runId, seq: row.seq } });
+        throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: not valid JSON`, {
+          cause: e,
+          details: { runId, seq: row.seq },
+        });
       }
       const checked = checker.next(value);
-      if (!checked.ok) throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: ${checked.why}`, { hint: refusalHint(checked), details: { runId, seq: row.seq } });
+      if (!checked.ok)
+        throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: ${checked.why}`, {
+          hint: refusalHint(checked),
+          details: { runId, seq: row.seq },
+        });
       events.push(checked.event);
     }
     return events;
@@ -142,7 +155,14 @@ export class PgRunStore implements RunStore {
 
   async listRuns(options: { environment?: string; limit?: number } = {}): Promise<RunSummary[]> {
     const limit = options.limit !== undefined ? Math.max(0, Math.floor(options.limit)) : null; // LIMIT NULL is no limit
-    const rows = await this.query<{ run_id: string; playbook: string; environment: string; started_at: Date; updated_at: Date; last_event: string }>(
+    const rows = await this.query<{
+      run_id: string;
+      playbook: string;
+      environment: string;
+      started_at: Date;
+      updated_at: Date;
+      last_event: string;
+    }>(
       "list runs",
       `select run_id, playbook, environment, started_at, updated_at, last_event from ${this.tables.runs}
        where $1::text is null or environment = $1 order by started_at desc, run_id desc limit $2`,
@@ -179,7 +199,11 @@ export class PgRunStore implements RunStore {
   }
 
   /** A pooled connection with the tables in place; every failure of the driver named with the target. */
-  private async withClient<T>(operation: string, resource: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async withClient<T>(
+    operation: string,
+    resource: string,
+    fn: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<T> {
     let client: pg.PoolClient | undefined;
     try {
       client = await this.pool.connect();
@@ -200,7 +224,11 @@ export class PgRunStore implements RunStore {
   }
 
   async query<R extends pg.QueryResultRow>(operation: string, sql: string, params: unknown[]): Promise<R[]> {
-    return this.withClient(operation, `schema ${this.tables.schema}`, async (client) => (await client.query<R>(sql, params)).rows);
+    return this.withClient(
+      operation,
+      `schema ${this.tables.schema}`,
+      async (client) => (await client.query<R>(sql, params)).rows,
+    );
   }
 
   private transaction<T>(operation: string, resource: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -223,12 +251,16 @@ export class PgRunStore implements RunStore {
     // A unique violation on (run_id, seq) can only mean another writer got there first.
     if (err.code === "23505" && operation === APPEND) return conflict(resource.replace(/^run /, ""), -1);
     const message = (err.message ?? String(e)).split("\n")[0];
-    return new CutoverError(ErrorCode.Provider, `PostgreSQL state store ${this.target}: cannot ${operation} (${resource}): ${message}`, {
-      cause: e,
-      retryable: true,
-      hint: "check that the database is reachable and the user may use (or create) the state_* tables in its schema",
-      details: { target: this.target, sqlState: err.code ?? null },
-    });
+    return new CutoverError(
+      ErrorCode.Provider,
+      `PostgreSQL state store ${this.target}: cannot ${operation} (${resource}): ${message}`,
+      {
+        cause: e,
+        retryable: true,
+        hint: "check that the database is reachable and the user may use (or create) the state_* tables in its schema",
+        details: { target: this.target, sqlState: err.code ?? null },
+      },
+    );
   }
 }
 
