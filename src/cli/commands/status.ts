@@ -77,6 +77,7 @@ function printStatus(io: CliIO, s: RunState, holder: string | undefined, holderI
   // Data barriers the run passed: abort refuses the undos behind them without --accept-data-loss (issue 9).
   const held = undo.filter((u) => u.behindBarrier && (u.undo === "recorded" || u.undo === "override"));
   if (held.length) io.out(c.red(`data barrier ${held[0]!.behindBarrier} passed: abort refuses to undo ${held.map((u) => u.id).join(", ")} without --accept-data-loss`));
+  if (s.linked) io.out(`depends on run ${s.linked.requires} (${s.linked.playbook} in ${s.linked.environment}); abort --rollback of it is refused while this run stands`);
   if (s.dataLossAccepted) io.out(c.red(`data loss accepted by ${s.dataLossAccepted.by.user} at ${s.dataLossAccepted.at}: ${s.dataLossAccepted.reason}`));
   if (s.supersededBy) io.out(c.yellow(`superseded by run ${s.supersededBy.runId} (${s.supersededBy.by.user}, ${s.supersededBy.at})`));
   for (const f of s.forced) io.out(c.yellow(`${f.command} forced by ${f.by.user} at ${f.at} although ${f.newerRun} is newer${f.reason ? `: ${f.reason}` : ""}`));
