@@ -67,7 +67,8 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
     const app = apps.get(op.app);
     const source = app?.slots.get(op.source);
     const target = app?.slots.get(op.target);
-    if (!app || !source || !target) {
+    if (!app || !source || !target || app.operation !== op) {
+      // The app was replaced (tests reset the fake between cases): a leftover operation never touches the new one.
       op.status = "Failed";
       return;
     }
