@@ -25,7 +25,11 @@ export type LinkedBody = Omit<EventOf<"run.linked">, "runId" | "seq" | "at">;
  * For a playbook with `requires:`: the run it depends on, as the `run.linked` event to journal; throws
  * RUN_STATE (exit 2) naming what is wrong. Undefined for a playbook without `requires:`.
  */
-export async function requiredRun(loaded: LoadedPlaybook, file: string, opts: LocateOptions): Promise<LinkedBody | undefined> {
+export async function requiredRun(
+  loaded: LoadedPlaybook,
+  file: string,
+  opts: LocateOptions,
+): Promise<LinkedBody | undefined> {
   const req = loaded.playbook.requires;
   if (!req) return undefined;
   const environment = req.environment ?? loaded.environment;
@@ -34,7 +38,9 @@ export async function requiredRun(loaded: LoadedPlaybook, file: string, opts: Lo
     const release = await latestRelease(located.store, environment, loaded.playbook.name, req.playbook);
     const wanted = `a succeeded run of playbook ${req.playbook} in environment ${environment}`;
     const hint = `run ${req.playbook} first; this playbook cleans up after it (\`requires:\` in ${file})`;
-    if (!release) throw new CutoverError(ErrorCode.RunState, `${loaded.playbook.name} requires ${wanted}; there is none`, { hint });
+    if (!release) {
+      throw new CutoverError(ErrorCode.RunState, `${loaded.playbook.name} requires ${wanted}; there is none`, { hint });
+    }
     if (release.playbook.name !== req.playbook) {
       throw new CutoverError(
         ErrorCode.RunState,
@@ -62,7 +68,12 @@ export async function requiredRun(loaded: LoadedPlaybook, file: string, opts: Lo
  * runs of the cleanup playbook itself and other linked (cleanup) runs. A run of the required playbook is
  * returned whatever its status, so a rolled-back release is seen as such rather than passed over.
  */
-async function latestRelease(store: RunStore, environment: string, self: string, required: string): Promise<RunState | undefined> {
+async function latestRelease(
+  store: RunStore,
+  environment: string,
+  self: string,
+  required: string,
+): Promise<RunState | undefined> {
   for (const r of await store.listRuns({ environment })) {
     const s = foldRun(await store.read(r.runId));
     if (s.playbook.name === self || s.linked) continue;
