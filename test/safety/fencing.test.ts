@@ -10,6 +10,7 @@ import { ErrorCode } from "../../src/core/errors.js";
 import { isFenceable } from "../../src/core/action.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { FileFlagStore } from "../../src/providers/file/flag-store.js";
+import { NginxClient } from "../../src/providers/nginx/client.js";
 import { demoSpec, localUp } from "../../src/providers/local/lifecycle.js";
 import { destroyLocal, ensureBuilt, tempDir } from "../local/env.js";
 
@@ -72,5 +73,31 @@ describe("fencing of the file flag store", () => {
     expect((await store.get("MaintenanceMode")).value).toBe(false);
     // Another environment's tokens are its own.
     await store.withFence({ environment: "other", token: 1 }).set("Other", 1);
+  });
+});
+
+describe("fencing of nginx include writes", () => {
+  it("refuses to rewrite the upstream include with a lease token lower than one that wrote it", async () => {
+    const dir = tempDir("fence-nginx");
+    dirs.push(path.join(dir, "x"));
+    const upstreamFile = path.join(dir, "upstream.conf");
+    const nginx = new NginxClient({
+      upstreamFile,
+      slots: { blue: ["127.0.0.1:9001"], green: ["127.0.0.1:9002"] },
+      serverParams: "",
+      publicUrl: "http://127.0.0.1:8080",
+      test: ["true"],
+      reload: ["true"],
+    });
+    expect(isFenceable(nginx)).toBe(true);
+    const stale = nginx.withFence({ environment: "shop", token: 5 });
+    const current = nginx.withFence({ environment: "shop", token: 6 });
+    await stale.write(stale.render("green"));
+    await current.write(current.render("blue")); // abort swapped back
+    await expect(stale.write(stale.render("green"))).rejects.toMatchObject({ code: ErrorCode.LeaseLost });
+    expect((await nginx.read()).live).toBe("blue");
+    // The token lines are bookkeeping: what a swap compares (idempotency) is the rendered content.
+    expect((await nginx.read()).text).toBe(nginx.render("blue"));
+    expect(fs.readFileSync(upstreamFile, "utf8")).toContain("server 127.0.0.1:9001;");
   });
 });

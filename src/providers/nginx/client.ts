@@ -8,9 +8,14 @@ import fsp from "node:fs/promises";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { writeFileAtomic } from "../local/files.js";
 import type { SlotName } from "../../core/slots.js";
+import type { Fenceable } from "../../core/action.js";
 
 /** The first line of the include file: how cutover knows what it last wrote. */
 const MARKER = /^# cutover: live=(blue|green)\b/m;
+/** One comment line per environment: the highest lease token that wrote the file (a stale run is refused). */
+const FENCE_LINE = /^# cutover-fence: (\S+)=(\d+)$/gm;
+
+type Fence = { environment: string; token: number };
 
 export interface NginxClientOptions {
   upstreamFile: string;
@@ -22,9 +27,17 @@ export interface NginxClientOptions {
   pidFile?: string;
 }
 
-export class NginxClient {
+export class NginxClient implements Fenceable<NginxClient> {
   readonly kind = "nginx";
-  constructor(readonly options: NginxClientOptions) {}
+  constructor(
+    readonly options: NginxClientOptions,
+    private readonly fence?: Fence,
+  ) {}
+
+  /** The same client, whose writes carry `fence`: refused once a higher token has written the file. */
+  withFence(fence: Fence): NginxClient {
+    return new NginxClient(this.options, { environment: fence.environment, token: fence.token });
+  }
 
   get publicUrl(): string {
     return this.options.publicUrl;
@@ -32,10 +45,9 @@ export class NginxClient {
 
   /** The include file's text (undefined if absent) and the slot it routes to. */
   async read(): Promise<{ text: string | undefined; live: SlotName | undefined }> {
-    const text = await fsp.readFile(this.options.upstreamFile, "utf8").catch((e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") return undefined;
-      throw e;
-    });
+    const raw = await this.readRaw();
+    // The fence lines are cutover's bookkeeping, not content: a swap compares and restores the rest.
+    const text = raw === undefined ? undefined : stripFences(raw);
     const m = text === undefined ? null : MARKER.exec(text);
     return { text, live: m ? (m[1] as SlotName) : undefined };
   }
@@ -46,9 +58,34 @@ export class NginxClient {
     return `# cutover: live=${slot} (written by cutover; edits are overwritten by the next swap)\n${lines.join("\n")}\n`;
   }
 
-  /** Replace the include file in one rename, so nginx never reads half a file. */
+  /**
+   * Replace the include file in one rename, so nginx never reads half a file. Fenced: the file keeps the
+   * highest lease token that wrote it per environment, and a lower one is refused (LEASE_LOST).
+   */
   async write(text: string): Promise<void> {
-    await writeFileAtomic(this.options.upstreamFile, text, 0o644);
+    const fences = new Map<string, number>();
+    for (const m of ((await this.readRaw()) ?? "").matchAll(FENCE_LINE)) fences.set(m[1]!, Number(m[2]));
+    if (this.fence) {
+      const seen = fences.get(this.fence.environment) ?? 0;
+      if (this.fence.token < seen) {
+        throw new CutoverError(
+          ErrorCode.LeaseLost,
+          `${this.options.upstreamFile}: stale fencing token ${this.fence.token} for environment ${this.fence.environment} (token ${seen} has written it since); the write was refused`,
+          { hint: "this run lost its lease to another run (abort, unlock --force); check `cutover status`" },
+        );
+      }
+      fences.set(this.fence.environment, this.fence.token);
+    }
+    const body = stripFences(text);
+    const lines = [...fences].map(([env, token]) => `# cutover-fence: ${env}=${token}\n`).join("");
+    await writeFileAtomic(this.options.upstreamFile, body + lines, 0o644);
+  }
+
+  private readRaw(): Promise<string | undefined> {
+    return fsp.readFile(this.options.upstreamFile, "utf8").catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return undefined;
+      throw e;
+    });
   }
 
   /** `nginx -t`: refuses a configuration nginx would not load. */
@@ -70,6 +107,10 @@ export class NginxClient {
     }
     await run(this.options.reload, "reload", signal);
   }
+}
+
+function stripFences(text: string): string {
+  return text.replace(FENCE_LINE, "").replace(/\n\n+$/, "\n");
 }
 
 function run(argv: string[], what: string, signal?: AbortSignal): Promise<void> {
