@@ -157,6 +157,7 @@ export function undoKind(spec: { action?: string; undo?: unknown; with?: unknown
 export function planPlaybook(file: string, opts: { params?: Record<string, string>; env?: NodeJS.ProcessEnv }): { loaded: LoadedPlaybook; entries: PlanEntry[] } {
   const loaded = loadPlaybook(file, registries);
   const params = resolveParams(loaded.playbook.params, opts.params ?? {}, opts.env ?? process.env);
+  assertMatricesFit(loaded.source, loaded.playbook.steps, params.all);
   const tree = buildPlan(loaded.playbook.steps, params.all);
   const planScope: Scope = { params: params.all, steps: {}, env: {}, secrets: () => undefined, run: { id: "" } };
   const entries: PlanEntry[] = [];
@@ -168,7 +169,6 @@ export function planPlaybook(file: string, opts: { params?: Record<string, strin
         entries.push({ id: n.spec.id, depth, kind: "group", summary: n.spec.description ?? (n.parallel ? "parallel group" : "group"), parallel: n.parallel, maxParallel: Number.isFinite(n.maxParallel) ? n.maxParallel : undefined, when: n.spec.when, pointOfNoReturn: false });
         walk(n.children, depth + 1);
         continue;
-  assertMatricesFit(loaded.source, loaded.playbook.steps, params.all);
       }
       const def = registries.findAction(n.spec.action!)!;
       let summary = n.spec.description ?? def.summary;
