@@ -132,5 +132,11 @@ function jsonOutputs(stdout: string, redact: (t: string) => string, warn: (m: st
   for (const reserved of ["exitCode", "stdout"]) {
     if (Object.hasOwn(parsed, reserved)) warn(`parseJson: the key "${reserved}" is reserved; the output keeps cutover's value`);
   }
-  return redactJson(parsed, redact) as Record<string, Json>;
+  // JSON.parse keeps "__proto__" as an own key; copied with Object.assign it would replace the outputs' prototype.
+  const own = parsed as Record<string, Json>;
+  if (Object.hasOwn(own, "__proto__")) {
+    warn(`parseJson: the key "__proto__" cannot be an output name; it is left out`);
+    delete own["__proto__"];
+  }
+  return redactJson(own, redact) as Record<string, Json>;
 }

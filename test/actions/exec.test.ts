@@ -121,6 +121,16 @@ describe("exec", () => {
     expect(bad.message).toContain("not a JSON object: done");
   });
 
+  it("leaves out a __proto__ key of parseJson output instead of replacing the outputs' prototype", async () => {
+    const script = `console.log('{"__proto__": {"polluted": "yes"}, "version": "2"}')`;
+    const { ctx, seen } = makeContext();
+    const r = await runAction(exec, { command: nodeScript(script), parseJson: true }, ctx);
+    expect(Object.getPrototypeOf(r.outputs)).toBe(Object.prototype);
+    expect((r.outputs as Record<string, unknown>).polluted).toBeUndefined();
+    expect(r.outputs).toMatchObject({ version: "2", exitCode: 0 });
+    expect(seen.warn.join()).toContain('"__proto__" cannot be an output name');
+  });
+
   it("on abort terminates the process group (SIGKILL after killAfter) and rethrows the abort reason", async () => {
     const controller = new AbortController();
     const { ctx, seen } = makeContext({ signal: controller.signal });
