@@ -7,7 +7,7 @@
  * instanceof: errors cross module copies and worker boundaries.
  */
 
-/** Exit codes of the command-line contract (DESIGN.md). */
+/** Exit codes of the command-line contract (docs/design.md). */
 export const ExitCode = {
   ok: 0,
   failed: 1,

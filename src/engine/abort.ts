@@ -1,6 +1,6 @@
 /**
- * Abort = the recorded undos of completed steps, most recent first (DESIGN.md
- * invariant 4). Each undo is journaled (started, succeeded/failed/skipped), so
+ * Abort = the recorded undos of completed steps, most recent first (docs/design.md
+ * invariant 5). Each undo is journaled (started, succeeded/failed/skipped), so
  * an abort interrupted halfway resumes where it stopped and never undoes a
  * step twice. Steps without an undo are reported as left in place. A step
  * that failed or was interrupted is undone too when its action can find what

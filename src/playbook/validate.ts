@@ -1,5 +1,5 @@
 /**
- * Validation before anything acts (DESIGN.md invariant 1): schema, then
+ * Validation before anything acts (docs/design.md invariant 1): schema, then
  * references — actions and their `with`, providers and their config, step
  * ids, expressions — collecting every problem with its position.
  */

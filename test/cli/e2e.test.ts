@@ -1,4 +1,4 @@
-/** The built `cutover` binary end to end: the command-line contract of DESIGN.md. */
+/** The built `cutover` binary end to end: the command-line contract of docs/design.md. */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

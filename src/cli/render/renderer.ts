@@ -1,5 +1,5 @@
 /**
- * Output is a view of the events (DESIGN.md invariant 7): the TTY task list,
+ * Output is a view of the events (docs/design.md invariant 8): the TTY task list,
  * plain log lines and JSON lines all consume the same stream.
  */
 import type { RunEvent } from "../../engine/events.js";
