@@ -151,7 +151,8 @@ function actionFence(deps: EngineDeps): ActionFence | undefined {
       const current = await deps.journal.store.readLease(environment);
       if (current?.token === token) return;
       const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
-      throw new CutoverError(ErrorCode.LeaseLost, `lease on environment ${environment} (token ${token}) is no longer ours: ${now}; the side effect was not made`, {
+      throw new CutoverError(ErrorCode.LeaseLost, `lease on environment ${environment} (token ${token}) is no longer ours: ${now}; ` +
+        "the side effect was not made", {
         hint: "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status`",
         details: { environment, token, currentToken: current?.token },
       });

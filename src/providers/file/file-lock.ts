@@ -295,7 +295,8 @@ function renew(lockPath: string, identity: LockIdentity): void {
 }
 
 function lockLost(lockPath: string, ttlMs: number): CutoverError {
-  return new CutoverError(ErrorCode.LeaseLost, `the lock ${lockPath} was taken over: this process did not renew it within ${ttlMs} ms (stopped or frozen?); the write was refused`, {
+  return new CutoverError(ErrorCode.LeaseLost, `the lock ${lockPath} was taken over: this process did not renew it within ${ttlMs} ms ` +
+      "(stopped or frozen?); the write was refused", {
     hint: "another cutover took the state over meanwhile; check `cutover status` before resuming",
     details: { lock: lockPath },
   });

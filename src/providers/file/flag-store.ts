@@ -147,7 +147,8 @@ function admitFence(file: string, doc: FlagDocument, fence: Fence): void {
   if (fence.token < seen) {
     throw new CutoverError(
       ErrorCode.LeaseLost,
-      `flag file ${file}: stale fencing token ${fence.token} for environment ${fence.environment} (token ${seen} has written since); the change was refused`,
+      `flag file ${file}: stale fencing token ${fence.token} for environment ${fence.environment} ` +
+        `(token ${seen} has written since); the change was refused`,
       { hint: "this run lost its lease to another run (abort, unlock --force); check `cutover status`", details: { file, ...fence, seen } },
     );
   }

@@ -70,7 +70,8 @@ export class NginxClient implements Fenceable<NginxClient> {
       if (this.fence.token < seen) {
         throw new CutoverError(
           ErrorCode.LeaseLost,
-          `${this.options.upstreamFile}: stale fencing token ${this.fence.token} for environment ${this.fence.environment} (token ${seen} has written it since); the write was refused`,
+          `${this.options.upstreamFile}: stale fencing token ${this.fence.token} for environment ${this.fence.environment} ` +
+            `(token ${seen} has written it since); the write was refused`,
           { hint: "this run lost its lease to another run (abort, unlock --force); check `cutover status`" },
         );
       }
