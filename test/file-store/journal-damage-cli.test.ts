@@ -24,14 +24,15 @@ let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
 function newProject(): { dir: string } {
-  const p = tmpProject({ "playbook.yaml": playbook });
+  // Two environments: an environment holds one open release, and these tests need two paused runs side by side.
+  const p = tmpProject({ "playbook.yaml": playbook, "other.yaml": playbook.replace("name: damage", "name: damage-other") });
   cleanup = p.cleanup;
   return p;
 }
 
 /** A run paused at its gate: run.started, a's events, run.paused. Returns its id and journal file. */
-function pausedRun(dir: string): { runId: string; file: string } {
-  const r = cutover(dir, ["run", "playbook.yaml", "-o", "json"]);
+function pausedRun(dir: string, playbookFile = "playbook.yaml"): { runId: string; file: string } {
+  const r = cutover(dir, ["run", playbookFile, "-o", "json"]);
   expect(r.code, r.stderr).toBe(3);
   const runId = String(jsonLines(r.stdout)[0]!.runId);
   return { runId, file: path.join(dir, ".cutover", "runs", `${runId}.jsonl`) };
@@ -140,15 +141,19 @@ describe("a damaged journal is named, never half-understood", () => {
   it("cutover runs lists the good runs and names the damaged one", () => {
     const project = newProject();
     const good = pausedRun(project.dir);
-    const bad = pausedRun(project.dir);
-    editJournal(bad.file, (ls) => ls.map((l) => (l.type === "step.succeeded" ? { ...l, type: "step.done" } : l)));
+    const bad = pausedRun(project.dir, "other.yaml");
+    let damagedLine = 0;
+    editJournal(bad.file, (ls) => {
+      damagedLine = lineOf(ls, "step.succeeded") + 1;
+      return ls.map((l) => (l.type === "step.succeeded" ? { ...l, type: "step.done" } : l));
+    });
     const r = cutover(project.dir, ["runs", "-o", "json"]);
     expect(r.code, r.stderr).toBe(0);
     const runs = jsonLines(r.stdout).filter((l) => l.type === "run");
     expect(runs.find((x) => x.runId === good.runId)).toMatchObject({ status: "paused", step: "ok" });
     const damaged = runs.find((x) => x.runId === bad.runId);
     expect(damaged).toMatchObject({ status: "damaged" });
-    expect(String(damaged!.damage)).toContain("line 4");
+    expect(String(damaged!.damage)).toContain(`line ${damagedLine}:`);
     const text = cutover(project.dir, ["runs"]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(new RegExp(`${bad.runId}.*damaged`));
@@ -158,7 +163,7 @@ describe("a damaged journal is named, never half-understood", () => {
   it("a journal whose first line is damaged is still listed, as damaged", () => {
     const project = newProject();
     const good = pausedRun(project.dir);
-    const bad = pausedRun(project.dir);
+    const bad = pausedRun(project.dir, "other.yaml");
     editJournal(bad.file, (ls) => ls.map((l) => (l.type === "run.started" ? { ...l, type: "run.begun" } : l)));
     const runs = jsonLines(cutover(project.dir, ["runs", "-o", "json"]).stdout).filter((l) => l.type === "run");
     expect(runs.map((x) => x.runId).sort()).toEqual([good.runId, bad.runId].sort());
