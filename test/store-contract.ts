@@ -25,7 +25,7 @@ const by = { user: "tester", host: "test-host", pid: 4242 };
 
 /** The step ids the tests append events for: a journal holds events of planned steps only. */
 const NAMED = ["deploy", "verify", "a", "b", "x", "y", "z", "late", "early", "b1", "b2", "b3", "stale", "fresh", "by-other", "by-me", "s", "after", "loop"];
-export const PLANNED_STEPS = [...NAMED, ...Array.from({ length: 8 }, (_, i) => `racer-${i}`), ...Array.from({ length: 8 }, (_, i) => `p${i}`), ...Array.from({ length: 500 }, (_, i) => `s${i}`)].map((id) => ({
+const PLANNED_STEPS = [...NAMED, ...Array.from({ length: 8 }, (_, i) => `racer-${i}`), ...Array.from({ length: 8 }, (_, i) => `p${i}`), ...Array.from({ length: 500 }, (_, i) => `s${i}`)].map((id) => ({
   id,
   stepId: id,
 }));
@@ -51,7 +51,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(5).toString("hex")}`;
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 

@@ -160,7 +160,7 @@ export class LoadGenerator {
   }
 }
 
-export function summarise(samples: Sample[], durationMs: number): LoadReport {
+function summarise(samples: Sample[], durationMs: number): LoadReport {
   const connectionErrors = samples.filter((s) => s.status === 0);
   const failed = samples.filter((s) => s.status === 0 || (s.status >= 500 && !(s.kind === "write" && s.status === 503)) || (s.kind === "read" && s.status !== 200));
   const retriedIdleResets = samples.filter((s) => s.retried).length;

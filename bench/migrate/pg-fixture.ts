@@ -1,7 +1,7 @@
 /** A throwaway PostgreSQL database for the migration benchmarks, and a table of N users. */
 import pg from "pg";
 
-export const ADMIN_URL = process.env.CUTOVER_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const ADMIN_URL = process.env.CUTOVER_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 export async function createBenchDb(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `cutover_bench_${process.pid}`;

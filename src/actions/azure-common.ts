@@ -5,7 +5,6 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { Json } from "../core/json.js";
 import { CutoverError, ErrorCode } from "../core/errors.js";
 import { AppService } from "../providers/azure/appservice-provider.js";
 import type { AppServiceSlots } from "../providers/azure/appservice-client.js";
@@ -13,7 +12,7 @@ import { PRODUCTION, type SlotInfo } from "../providers/azure/appservice-types.j
 import type { ActionContext } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 
-export const DEFAULT_APPSERVICE_TARGET = "app";
+const DEFAULT_APPSERVICE_TARGET = "app";
 
 /** The `provider` of every azure.* slot action. */
 export const appserviceProvider = { capability: AppService, defaultTarget: DEFAULT_APPSERVICE_TARGET };
@@ -26,7 +25,7 @@ export const appField = z.string().min(1).optional().describe("The web app; defa
 export const slotField = z.string().min(1).optional().describe("The deployment slot; defaults to the environment entry's `slot` (usually `staging`).");
 export const targetSlotField = z.string().min(1).default(PRODUCTION).describe("The slot to swap with (default `production`).");
 
-export async function appservice(ctx: Pick<ActionContext, "provider">, target: string): Promise<AppServiceSlots> {
+async function appservice(ctx: Pick<ActionContext, "provider">, target: string): Promise<AppServiceSlots> {
   return ctx.provider(target, AppService);
 }
 
@@ -102,7 +101,7 @@ export interface Withheld {
   sha256: string;
 }
 
-export function fingerprint(value: string): string {
+function fingerprint(value: string): string {
   return createHash("sha256").update(value).digest("hex").slice(0, 16);
 }
 
@@ -115,10 +114,6 @@ export function journalValue(name: string, value: string | null, redact: (t: str
 
 export function isWithheld(v: unknown): v is Withheld {
   return typeof v === "object" && v !== null && (v as { withheld?: unknown }).withheld === true;
-}
-
-export function asJson(v: unknown): Json {
-  return v as Json;
 }
 
 /** How `plan` names the slot a step addresses (the provider's defaults are not known there). */

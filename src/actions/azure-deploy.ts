@@ -58,7 +58,7 @@ const Recorded = z.object({
   image: z.string().nullable(),
 });
 
-export function imageToLinuxFx(image: string): string {
+function imageToLinuxFx(image: string): string {
   return /^(DOCKER|COMPOSE|KUBE|SITECONTAINERS)\|/i.test(image) || image === "SITECONTAINERS" ? image : `DOCKER|${image}`;
 }
 

@@ -43,7 +43,7 @@ function matches(name: string, patterns: string[]): boolean {
 }
 
 /** Differences that move with a swap: names not sticky whose values differ between the slots. */
-export function movingDifferences<T>(source: Record<string, T>, target: Record<string, T>, sticky: string[], prefix = ""): SettingDifference[] {
+function movingDifferences<T>(source: Record<string, T>, target: Record<string, T>, sticky: string[], prefix = ""): SettingDifference[] {
   const same = (a: T | undefined, b: T | undefined) => JSON.stringify(a) === JSON.stringify(b);
   const names = [...new Set([...Object.keys(source), ...Object.keys(target)])].filter((n) => !sticky.includes(n)).sort();
   const out: SettingDifference[] = [];

@@ -52,7 +52,7 @@ type SwapCtx = Pick<ActionContext, "signal" | "log" | "checkpoint">;
  * answer) is waited for; any other 409 (another operation, a slot prepared
  * for swap) fails at once with its reason.
  */
-export async function swapOnce(ref: SlotRef, other: string, baseline: string | null, ctx: SwapCtx, saved: Omit<Checkpoint, "poller"> | undefined): Promise<SlotInfo> {
+async function swapOnce(ref: SlotRef, other: string, baseline: string | null, ctx: SwapCtx, saved: Omit<Checkpoint, "poller"> | undefined): Promise<SlotInfo> {
   const { client, app, slot } = ref;
   const poller = client.beginSwap(app, slot, other, ctx.signal);
   try {

@@ -9,7 +9,7 @@ import type { LocalProxyClient, LocalSlotsClient } from "../core/local-environme
 import { otherSlot, type LocalStatus, type SlotName } from "../core/slots.js";
 import type { ActionContext } from "../core/action.js";
 
-export const DEFAULT_TARGET = "app";
+const DEFAULT_TARGET = "app";
 
 export const localTargetField = z
   .string()

@@ -9,7 +9,7 @@ import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration
 import { sessionFields, leasedSession, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "../core/action.js";
 
-export const migrateBackfillWith = z
+const migrateBackfillWith = z
   .object({
     target: targetField,
     name: z.string().min(1).optional().describe("Checkpoint name (default: the table name). A completed backfill with this name is not run again; use a new name to run another."),

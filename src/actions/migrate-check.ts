@@ -11,7 +11,7 @@ import { loadScriptFolder, PHASES } from "../providers/sql/scripts.js";
 import { inlineCheck, resolveDir, sqlClient, sqlProvider, targetField, toChecks } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "../core/action.js";
 
-export const migrateCheckWith = z
+const migrateCheckWith = z
   .object({
     target: targetField,
     dir: z.string().min(1).describe("Script folder (relative to the playbook): its `checks/*.sql` run and its scripts are validated against the journal."),

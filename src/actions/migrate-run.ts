@@ -14,7 +14,7 @@ import { CutoverError, ErrorCode } from "../core/errors.js";
 import { inlineCheck, resolveDir, sessionFields, leasedSession, sqlClient, sqlProvider, targetField, toChecks } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "../core/action.js";
 
-export const migrateRunWith = z
+const migrateRunWith = z
   .object({
     target: targetField,
     dir: z.string().min(1).describe("Script folder, relative to the playbook: `NNNN_name.<expand|migrate|contract>.sql` files and optional `checks/*.sql`."),

@@ -10,7 +10,7 @@ import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration
 import type { CompatCheck } from "../providers/sql/scripts.js";
 import type { ActionContext } from "../core/action.js";
 
-export const DEFAULT_DB_TARGET = "db";
+const DEFAULT_DB_TARGET = "db";
 export const sqlProvider = { capability: Sql, defaultTarget: DEFAULT_DB_TARGET };
 
 export const inlineCheck = z
@@ -56,7 +56,7 @@ export function toChecks(list: z.infer<typeof inlineCheck>[] | undefined): Compa
   return (list ?? []).map((c) => ({ code: c.code, message: c.message, sql: c.query.trim().replace(/;\s*$/, "") }));
 }
 
-export function sessionOverrides(input: { lockTimeout?: number | string; statementTimeout?: number | string }) {
+function sessionOverrides(input: { lockTimeout?: number | string; statementTimeout?: number | string }) {
   return {
     ...(input.lockTimeout !== undefined ? { lockTimeoutMs: parseDuration(input.lockTimeout) } : {}),
     ...(input.statementTimeout !== undefined ? { statementTimeoutMs: parseDuration(input.statementTimeout) } : {}),

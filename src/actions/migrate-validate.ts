@@ -10,7 +10,7 @@ import { validateData } from "../providers/sql/validate.js";
 import { sessionFields, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "../core/action.js";
 
-export const migrateValidateWith = z
+const migrateValidateWith = z
   .object({
     target: targetField,
     mode: z.enum(["snapshot", "compare"]).describe("`snapshot`: hash the data now (kept on re-run). `compare`: hash again and fail if anything differs from the snapshot."),

@@ -26,14 +26,14 @@ export interface Admission {
 }
 
 /** The environment's latest run, folded, and how many runs it has had. */
-export async function environmentHistory(store: RunStore, environment: string): Promise<{ latest?: RunState; count: number }> {
+async function environmentHistory(store: RunStore, environment: string): Promise<{ latest?: RunState; count: number }> {
   const runs = await store.listRuns({ environment });
   const newest = runs[0];
   return { latest: newest ? foldRun(await store.read(newest.runId)) : undefined, count: runs.length };
 }
 
 /** A run that still owns its environment: it has not finished (running, paused, interrupted or aborting). */
-export function isOpen(state: RunState): boolean {
+function isOpen(state: RunState): boolean {
   return !isFinished(state);
 }
 
@@ -52,7 +52,7 @@ export function whereItStands(s: RunState): string {
 }
 
 /** The open run's completed steps that abort would still undo: what it left changed in the environment. */
-export function leftChanged(state: RunState): string[] {
+function leftChanged(state: RunState): string[] {
   return abortPreview(state, tryLoad(state.playbook.file))
     .filter((p) => p.undo !== "none")
     .map((p) => p.id);

@@ -145,7 +145,7 @@ export interface PlanEntry {
   barrier?: string;
 }
 
-export function undoKind(spec: { action?: string; undo?: unknown; with?: unknown }): UndoKind {
+function undoKind(spec: { action?: string; undo?: unknown; with?: unknown }): UndoKind {
   if (spec.undo === false) return "disabled";
   if (spec.undo && typeof spec.undo === "object") return "override";
   const def = spec.action ? registries.findAction(spec.action) : undefined;

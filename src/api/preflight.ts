@@ -16,7 +16,7 @@ import { lookupSecret } from "../runtime.js";
 import { referencedSecrets } from "./secrets.js";
 
 /** What is missing, one line each: `secret DEPLOY_TOKEN (set CUTOVER_SECRET_DEPLOY_TOKEN or DEPLOY_TOKEN)`. */
-export function missingForRun(loaded: LoadedPlaybook, params: Record<string, Json>, env: NodeJS.ProcessEnv): string[] {
+function missingForRun(loaded: LoadedPlaybook, params: Record<string, Json>, env: NodeJS.ProcessEnv): string[] {
   return [...missingSecrets(loaded, env), ...missingFiles(loaded, params)];
 }
 

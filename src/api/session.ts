@@ -46,7 +46,7 @@ export function newRunId(now = new Date()): string {
 }
 
 /** The lease request of `actor` working on `runId`: the holder as data, and its display form for older readers. */
-export function leaseRequest(actor: Actor, runId: string, environment: string, ttlMs: number): LeaseRequest {
+function leaseRequest(actor: Actor, runId: string, environment: string, ttlMs: number): LeaseRequest {
   const by: LeaseHolder = { user: actor.user, host: actor.host, pid: actor.pid, runId };
   return { environment, holder: formatHolder(by), by, runId, ttlMs };
 }

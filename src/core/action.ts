@@ -98,7 +98,7 @@ export interface UndoContext<R = Json, C = Json> extends Omit<ActionContext, "pr
   priorUndoCheckpoint?: Json;
 }
 
-export interface PlanContext {
+interface PlanContext {
   baseDir: string;
   /** The environment entry names with their provider kinds. */
   environment: Record<string, { provider: string }>;

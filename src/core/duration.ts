@@ -14,9 +14,9 @@
  */
 import { z } from "zod";
 
-export const SECOND = 1_000;
-export const MINUTE = 60 * SECOND;
-export const HOUR = 60 * MINUTE;
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
 const UNIT_MS: Readonly<Record<string, number>> = { d: DAY, h: HOUR, m: MINUTE, s: SECOND, ms: 1 };
@@ -28,7 +28,7 @@ export const DURATION_PATTERN = new RegExp(
 );
 const PART = new RegExp(String.raw`(${NUM})(ms|d|h|m|s)`, "g");
 
-export const DURATION_GRAMMAR_HINT =
+const DURATION_GRAMMAR_HINT =
   "must be a duration such as 500ms, 30s, 5m, 1m30s, 2h or 1d " +
   "(units largest first, no spaces; a bare number is milliseconds)";
 
@@ -71,7 +71,7 @@ export const DURATION_RANGES = {
 } as const satisfies Record<string, DurationRange>;
 
 /** Why `ms` is outside `range`, or undefined when it fits. */
-export function durationRangeProblem(ms: number, range: DurationRange): string | undefined {
+function durationRangeProblem(ms: number, range: DurationRange): string | undefined {
   if (ms < range.min) return `must be at least ${formatDuration(range.min)}`;
   if (ms > range.max) return `must be at most ${formatDuration(range.max)}`;
   return undefined;

@@ -102,7 +102,7 @@ export class PlaybookInvalidError extends CutoverError {
   }
 }
 
-export function formatProblems(problems: Problem[]): string {
+function formatProblems(problems: Problem[]): string {
   const n = problems.length;
   const lines = problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ": " : ""}${p.message}`);
   return `${n} problem${n === 1 ? "" : "s"} in the playbook:\n` + lines.map((l) => "  " + l).join("\n");

@@ -160,7 +160,7 @@ function actionFence(deps: EngineDeps): ActionFence | undefined {
   };
 }
 
-export function redactInfo(deps: EngineDeps, info: ErrorInfo): ErrorInfo {
+function redactInfo(deps: EngineDeps, info: ErrorInfo): ErrorInfo {
   return { ...info, message: deps.redactor.redact(info.message) };
 }
 

@@ -22,7 +22,7 @@ import type { Json } from "../core/json.js";
 export const JOURNAL_FORMAT_VERSION = 2;
 
 /** A JSON value, checked by one plain walk (a recursive zod union costs a replay of 10,000 events ten times more). */
-export const JsonValue = z.custom<Json>(isJson, { message: "must be a JSON value" });
+const JsonValue = z.custom<Json>(isJson, { message: "must be a JSON value" });
 
 function isJson(v: unknown, depth = 0): boolean {
   if (v === null || typeof v === "string" || typeof v === "boolean") return true;
@@ -83,7 +83,7 @@ const durationMs = z.number();
 const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), ...shape });
 
 /** One schema per event type (the body an engine appends; stores add runId, seq and at). */
-export const EventBodies = [
+const EventBodies = [
   event("run.started", {
     playbook: z.strictObject({ name: z.string(), file: z.string(), hash: z.string() }),
     environment: z.string(),

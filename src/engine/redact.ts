@@ -77,7 +77,7 @@ export class Redactor {
 }
 
 /** The secret and the forms it is printed in. */
-export function encodedForms(secret: string): string[] {
+function encodedForms(secret: string): string[] {
   const lines = secret.split(/\r?\n/).filter((l) => l.trim().length >= MIN_SECRET_LENGTH);
   const bases = lines.length > 1 ? [secret, ...lines] : [secret];
   const out = new Set<string>();

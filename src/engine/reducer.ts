@@ -9,7 +9,7 @@ import type { Actor, ErrorInfo, OnExpiry, PauseReason, PlannedStep, RunEvent, Ru
 import type { Json } from "../core/json.js";
 
 export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
-export type UndoStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+type UndoStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
 
 export interface StepState {
   id: string;

@@ -106,7 +106,7 @@ export class Runner {
  * Run `fn` over items with at most `limit` at once, in order. After a "stop"
  * or "abort" no new item starts; running ones finish. The worst result wins.
  */
-export async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<MemberResult>, stopping: () => boolean): Promise<MemberResult> {
+async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<MemberResult>, stopping: () => boolean): Promise<MemberResult> {
   let next = 0;
   let worst: MemberResult = "ok";
   const rank = { ok: 0, stop: 1, abort: 2 } as const;

@@ -18,7 +18,7 @@ export function matrixSize(lengths: number[]): number {
 }
 
 /** The member ids the engine gives (deploy[eastus,app-1]); call only for a matrix within the limit. */
-export function memberIds(stepId: string, lists: unknown[][]): string[] {
+function memberIds(stepId: string, lists: unknown[][]): string[] {
   let combos: string[][] = [[]];
   for (const values of lists) combos = combos.flatMap((c) => values.map((v) => [...c, String(v)]));
   return combos.map((c) => `${stepId}[${c.join(",")}]`);
@@ -49,7 +49,7 @@ export function matrixProblems(source: PlaybookSource, at: Path, stepId: string,
 const MATRIX_PARAM = /^\s*\$\{\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$/;
 
 /** The param a matrix key reads (`${{ params.regions }}`), if any. */
-export function matrixParam(value: unknown): string | undefined {
+function matrixParam(value: unknown): string | undefined {
   return typeof value === "string" ? MATRIX_PARAM.exec(value)?.[1] : undefined;
 }
 
@@ -64,7 +64,7 @@ interface MatrixStep {
  * the run expands them: refused with the matrix's location (exit 2), where the
  * engine would otherwise build every member first.
  */
-export function matrixProblemsWithParams(source: PlaybookSource, steps: MatrixStep[], params: Record<string, unknown>): Problem[] {
+function matrixProblemsWithParams(source: PlaybookSource, steps: MatrixStep[], params: Record<string, unknown>): Problem[] {
   const out: Problem[] = [];
   const walk = (list: MatrixStep[], base: Path) =>
     list.forEach((s, i) => {

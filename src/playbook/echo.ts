@@ -5,7 +5,7 @@
  */
 
 /** How many characters of a value a message repeats. */
-export const MAX_ECHO = 200;
+const MAX_ECHO = 200;
 
 /** `text` itself, or its first `max` characters and "… (N more characters)". */
 export function cut(text: string, max = MAX_ECHO): string {

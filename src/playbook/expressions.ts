@@ -30,7 +30,7 @@ type Tok = { t: "num" | "str" | "id" | "op" | "end"; v: string; pos: number };
  * checking and evaluating recurse once per level, so without a bound 2,000
  * levels exhaust the stack; real expressions use fewer than ten.
  */
-export const MAX_EXPRESSION_DEPTH = 64;
+const MAX_EXPRESSION_DEPTH = 64;
 
 // Sticky: matched at a position without copying the rest of the source (a long expression stays linear).
 const NUMBER = /-?\d+(\.\d+)?/y;
@@ -84,7 +84,7 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-export const FUNCTIONS: Record<string, { arity: [number, number]; fn: (...a: unknown[]) => unknown }> = {
+const FUNCTIONS: Record<string, { arity: [number, number]; fn: (...a: unknown[]) => unknown }> = {
   contains: { arity: [2, 2], fn: (a, b) => (Array.isArray(a) ? a.includes(b) : String(a ?? "").includes(String(b ?? ""))) },
   startsWith: { arity: [2, 2], fn: (a, b) => String(a ?? "").startsWith(String(b ?? "")) },
   endsWith: { arity: [2, 2], fn: (a, b) => String(a ?? "").endsWith(String(b ?? "")) },
@@ -96,7 +96,7 @@ export const FUNCTIONS: Record<string, { arity: [number, number]; fn: (...a: unk
 };
 
 /** A function of the expression language by name (own entries only: `toString` is not one). */
-export function findFunction(name: string): (typeof FUNCTIONS)[string] | undefined {
+function findFunction(name: string): (typeof FUNCTIONS)[string] | undefined {
   return Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
 }
 

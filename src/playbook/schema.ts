@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { DURATION_RANGES, durationSchema } from "../core/duration.js";
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const EXPR_ONLY = /^\s*\$\{\{[\s\S]*\}\}\s*$/;
 
 const Id = z
@@ -21,7 +21,7 @@ const Expression = z
   .regex(EXPR_ONLY, "must be an expression written as ${{ ... }}")
   .describe("An expression, written ${{ ... }}: see docs/playbook.md#expressions.");
 
-export const RetryPolicy = z
+const RetryPolicy = z
   .object({
     maxRetries: z.number().int().min(0).max(100).default(0).describe("How many times to try again after the first failure."),
     delay: durationSchema("Wait before the first retry; doubles on each further retry.", DURATION_RANGES.pause).default("1s"),
@@ -31,19 +31,19 @@ export const RetryPolicy = z
   .strict()
   .describe("Retry a failed attempt with exponential backoff (with jitter) before applying onFailure.");
 
-export const OnFailure = z
+const OnFailure = z
   .enum(["pause", "abort", "continue"])
   .describe(
     "What the run does when the step has failed all its attempts. pause: stop and wait for `cutover retry|skip|abort` (exit 3). abort: undo completed steps in reverse order. continue: record the failure and go on.",
   );
 
-export const ResumePolicy = z
+const ResumePolicy = z
   .enum(["rerun", "pause", "skip", "fail"])
   .describe(
     "For actions that are not idempotent (exec): what `resume` does when the run was interrupted while this step was running. rerun: run it again. pause: ask a person (exit 3). skip: mark it skipped. fail: treat it as failed (onFailure applies).",
   );
 
-export const UndoOverride = z
+const UndoOverride = z
   .union([
     z.literal(false),
     z
@@ -65,7 +65,7 @@ export const UndoOverride = z
     "Override the action's own undo. false: this step is not undone on abort (reported as left in place). An object: run this action instead.",
   );
 
-export const Barrier = z
+const Barrier = z
   .object({
     reason: z
       .string()
@@ -78,7 +78,7 @@ export const Barrier = z
       "Past it, `abort` and `abort --rollback` refuse (exit 2) unless `--accept-data-loss --reason`.",
   );
 
-export const Requires = z
+const Requires = z
   .object({
     playbook: Id.describe("The name of the playbook whose run this one depends on (e.g. the release a cleanup finishes)."),
     environment: Id.optional().describe("The environment that run is in. Default: this playbook's environment."),
@@ -106,7 +106,7 @@ const ProviderEntry = z
   .passthrough()
   .describe("A named provider and its configuration; other fields depend on the provider.");
 
-export const EnvironmentSpec = z
+const EnvironmentSpec = z
   .object({
     name: Id.optional().describe("The environment's name: the key of its lease (one active run per environment). Default: the playbook name."),
   })
@@ -142,7 +142,7 @@ export interface StepSpec {
   barrier?: z.infer<typeof Barrier>;
 }
 
-export const StepSchema: z.ZodType<StepSpec> = z
+const StepSchema: z.ZodType<StepSpec> = z
   .object({
     ...StepCommon,
     action: z.string().optional().describe("The action kind (see docs/actions.md). A step has either action or steps."),
@@ -220,4 +220,3 @@ export const PlaybookSchema = z
 
 export type Playbook = z.infer<typeof PlaybookSchema>;
 export type ParamSpecT = z.infer<typeof ParamSpec>;
-export type RetryPolicyT = z.infer<typeof RetryPolicy>;

@@ -8,9 +8,9 @@ import { readRegularFile } from "./input-file.js";
 import { depthProblem, tagAndKeyProblems } from "./yaml-limits.js";
 
 /** Larger playbooks are refused rather than parsed: no real release needs 1 MiB of YAML. */
-export const MAX_PLAYBOOK_BYTES = 1024 * 1024;
+const MAX_PLAYBOOK_BYTES = 1024 * 1024;
 /** Aliases are allowed for sharing small blocks, but a "billion laughs" expansion is refused. */
-export const MAX_ALIASES = 100;
+const MAX_ALIASES = 100;
 
 export type Path = (string | number)[];
 
@@ -74,7 +74,7 @@ function rangeStart(n: unknown): number | undefined {
   return undefined;
 }
 
-export function formatPath(path: Path): string {
+function formatPath(path: Path): string {
   let s = "";
   for (const seg of path) s += typeof seg === "number" ? `[${seg}]` : s ? `.${seg}` : seg;
   return s;

@@ -9,7 +9,7 @@ import type { ActionDefinition } from "../core/action.js";
 import type { ProviderDefinition } from "../core/provider.js";
 import { PlaybookInvalidError, type Problem } from "../core/errors.js";
 import { checkExpressions, type StepVisibility } from "./check-expressions.js";
-import { IMPLICIT_ENVIRONMENT, ParamSpec, PlaybookSchema, type Playbook, type StepSpec } from "./schema.js";
+import { IMPLICIT_ENVIRONMENT, ParamSpec, PlaybookSchema, type Playbook } from "./schema.js";
 import { paramValueProblems } from "./params.js";
 import { getAt, parsePlaybookText, readPlaybookFile, type Path, type PlaybookSource } from "./source.js";
 import { hasExpression } from "./expressions.js";
@@ -19,7 +19,7 @@ import { quote } from "./echo.js";
 import { RunState } from "../core/capabilities.js";
 import { offers } from "../core/provider.js";
 
-export { suggest, zodProblems, type ZodProblemOptions } from "./zod-problems.js";
+;
 
 export interface Registries {
   findAction(kind: string): ActionDefinition<unknown> | undefined;
@@ -231,7 +231,7 @@ function insideExpression(doc: unknown, p: Path): boolean {
   return false;
 }
 
-export type { StepSpec };
+;
 
 /** The provider kinds whose clients offer `capability`, for "use one of" hints. */
 function providersOffering(reg: Registries, capability: string): string[] {

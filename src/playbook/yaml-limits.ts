@@ -15,7 +15,7 @@ import { isPair, isScalar, LineCounter, Parser, visit, type Document } from "yam
 import type { Problem } from "../core/errors.js";
 
 /** Deeper nesting is refused: a playbook needs about 10 levels; 64 leaves room and stays far from the stack's limit. */
-export const MAX_YAML_DEPTH = 64;
+const MAX_YAML_DEPTH = 64;
 
 /** The tags of YAML's core schema: anything else is refused rather than read as a string. */
 const CORE_TAGS = new Set(["str", "int", "float", "bool", "null", "map", "seq"].map((t) => `tag:yaml.org,2002:${t}`));

@@ -33,7 +33,7 @@ export interface World {
   release(stepId: string): void;
 }
 
-export function newWorld(): World {
+function newWorld(): World {
   const blocked = new Map<string, () => void>();
   const release = (id: string) => {
     blocked.get(id)?.();
@@ -42,7 +42,7 @@ export function newWorld(): World {
   return { runs: new Map(), undone: [], failTimes: new Map(), active: 0, maxActive: 0, blocked, release };
 }
 
-export function testActions(world: World): ActionDefinition<unknown>[] {
+function testActions(world: World): ActionDefinition<unknown>[] {
   const count = (id: string) => world.runs.set(id, (world.runs.get(id) ?? 0) + 1);
   const work = defineAction({
     kind: "test.work",

@@ -45,7 +45,7 @@ const literal = fc.constantFrom("1", "'a'", "true", "null", "-2.5", "''");
 const op = fc.constantFrom("==", "!=", "&&", "||", "<", ">=", "!", "(", ")", ",", ".", "[0]", "$", "{", "}}", "'");
 
 /** Expressions: sensible chains and nests, with stray tokens mixed in. */
-export const expression = fc
+const expression = fc
   .array(fc.oneof({ weight: 3, arbitrary: ref }, { weight: 2, arbitrary: literal }, { weight: 1, arbitrary: op }), { minLength: 1, maxLength: 8 })
   .chain((parts) =>
     fc.record({ nest: often(fc.nat({ max: 3 }), fc.nat({ max: 100 }), 8), parts: fc.constant(parts) }).map(({ nest, parts: p }) => {

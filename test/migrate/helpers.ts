@@ -9,7 +9,7 @@ import { createPgClient } from "../../src/providers/sql/pg-driver.js";
 import { createSqliteClient } from "../../src/providers/sql/sqlite-driver.js";
 import { postgresUnreachable } from "../support/system.js";
 
-export const ADMIN_URL = process.env.CUTOVER_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const ADMIN_URL = process.env.CUTOVER_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const SETTINGS: SessionSettings = { lockTimeoutMs: 2000, statementTimeoutMs: 60_000 };
 

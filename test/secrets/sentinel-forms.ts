@@ -1,7 +1,7 @@
 /** Searching output and files for a sentinel secret, in the forms a leak takes. */
 
 /** As is, percent-encoded, base64 (alone and in a Basic header), JSON-escaped. */
-export function forms(secret: string): string[] {
+function forms(secret: string): string[] {
   return [
     ...new Set([
       secret,

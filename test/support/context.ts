@@ -15,7 +15,7 @@ import { parseCheckpoint, parseRecorded } from "../../src/core/journaled.js";
 import type { SqlClient } from "../../src/providers/sql/driver.js";
 
 /** A ready-made client offered under `capabilities`. */
-export interface FakeProvider {
+interface FakeProvider {
   capabilities: string[];
   client: unknown;
 }
@@ -54,7 +54,7 @@ export interface TestContext {
   seen: Recorded;
 }
 
-export function redactor(secrets: string[]): (text: string) => string {
+function redactor(secrets: string[]): (text: string) => string {
   const known = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
   return (text) => known.reduce((t, s) => t.split(s).join("***"), text);
 }

@@ -36,7 +36,7 @@ export const conditionOperators = {
   exists: z.boolean().optional().describe("true: the path has a value (any, even null); false: it has none."),
 };
 
-export type ConditionOperator = keyof typeof conditionOperators;
+type ConditionOperator = keyof typeof conditionOperators;
 const OPERATORS = Object.keys(conditionOperators) as ConditionOperator[];
 
 export type ConditionSpec = { [K in ConditionOperator]?: z.infer<(typeof conditionOperators)[K]> };

@@ -13,7 +13,7 @@ import { abortError } from "./abort.js";
 import { tryParseJson } from "./json.js";
 
 /** Most of a response body read for checks; the rest is discarded. */
-export const BODY_READ_LIMIT = 1024 * 1024;
+const BODY_READ_LIMIT = 1024 * 1024;
 
 export interface HttpRequestSpec {
   url: string;

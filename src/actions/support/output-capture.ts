@@ -17,7 +17,7 @@ export const OUTPUT_LIMIT = 64 * 1024;
 const MAX_LINE = 8 * 1024;
 
 /** Longest secret (on one line) that a cut is guaranteed not to split. */
-export const SECRET_HOLD = 8 * 1024;
+const SECRET_HOLD = 8 * 1024;
 
 /** Characters dropped from the start of a cut tail that has no line boundary (without a `redact`). */
 const SECRET_MARGIN = 1024;

@@ -77,7 +77,7 @@ export function register(program: Command): void {
     );
 }
 
-export function printStatus(io: CliIO, s: LocalStatus): void {
+function printStatus(io: CliIO, s: LocalStatus): void {
   const c = io.c;
   const live = s.slots[s.live];
   io.out(`${c.bold(s.publicUrl)}  serves ${c.bold(live.version ?? "nothing")} from ${c.bold(s.live)}`);

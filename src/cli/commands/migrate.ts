@@ -37,7 +37,7 @@ interface TargetOptions {
 const SETTINGS = { lockTimeoutMs: 2000, statementTimeoutMs: 30 * 60_000 };
 
 /** The SQL client named by the options, and a closer. Never prints the connection string. */
-export async function openSqlTarget(o: TargetOptions, io: CliIO): Promise<{ client: SqlClient; close(): Promise<void> }> {
+async function openSqlTarget(o: TargetOptions, io: CliIO): Promise<{ client: SqlClient; close(): Promise<void> }> {
   if (o.playbook) {
     const loaded = loadPlaybook(o.playbook, registries);
     const providers = new ProviderSet(loaded, { stateDir: io.stateDir, env: process.env, redactor: new Redactor() });

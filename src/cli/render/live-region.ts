@@ -23,7 +23,7 @@ const CSI = "\x1b[";
 const SGR = /^\x1b\[[0-9;]*m/;
 
 /** `line` cut to `width` visible characters, colours kept and reset after a cut. */
-export function fitWidth(line: string, width: number): string {
+function fitWidth(line: string, width: number): string {
   let visible = 0;
   let out = "";
   for (let i = 0; i < line.length;) {

@@ -16,7 +16,7 @@ export function connectAppConfigFlags(config: AzureAppConfigConfig, ctx: Provide
   return new AppConfigFlagStore({ client, mode: config.mode, label: config.label, keyPrefix: config.keyPrefix, storeName });
 }
 
-export function createAppConfigClient(config: AzureAppConfigConfig, ctx: ProviderContext): { client: AppConfigurationClient; storeName: string } {
+function createAppConfigClient(config: AzureAppConfigConfig, ctx: ProviderContext): { client: AppConfigurationClient; storeName: string } {
   const how = chooseConnection(ctx, config, "azure-appconfig");
   if ("connectionString" in how) {
     const endpoint = connectionStringEndpoint(how.connectionString, "Endpoint") ?? "";

@@ -8,7 +8,7 @@ import { restorePoller, type WebSiteManagementClient } from "@azure/arm-appservi
 import { azureCall } from "./errors.js";
 import { PRODUCTION, type AppServiceSlotsOptions, type SlotInfo, type StickyNames, type SwapPoller } from "./appservice-types.js";
 
-export { PRODUCTION, type AppServiceSlotsOptions, type SlotInfo, type StickyNames, type SwapPoller, type SwapStatus } from "./appservice-types.js";
+export {  type AppServiceSlotsOptions, type SlotInfo, type StickyNames, type SwapPoller,  } from "./appservice-types.js";
 
 export class AppServiceSlots {
   constructor(

@@ -5,7 +5,7 @@
  */
 export const PRODUCTION = "production";
 
-export interface SwapStatus {
+interface SwapStatus {
   timestampUtc: string;
   sourceSlotName: string;
   destinationSlotName: string;

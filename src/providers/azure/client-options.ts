@@ -48,7 +48,7 @@ export function pipelineOptions(
  * gets a timer here instead; a try that times out fails as ETIMEDOUT, which
  * the SDK's retry policy retries like any network error.
  */
-export function requestTimeoutPolicy(ms: number): PipelinePolicy {
+function requestTimeoutPolicy(ms: number): PipelinePolicy {
   return {
     name: "cutoverRequestTimeout",
     sendRequest: async (request, next) => {

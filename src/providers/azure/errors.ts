@@ -10,10 +10,10 @@
  */
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 
-export type AzureService = "App Service" | "App Configuration" | "Table Storage" | "Queue Storage";
+type AzureService = "App Service" | "App Configuration" | "Table Storage" | "Queue Storage";
 
 /** The built-in role that grants what cutover does on each service. */
-export const requiredRole: Record<AzureService, string> = {
+const requiredRole: Record<AzureService, string> = {
   "App Service": "Website Contributor (or Contributor) on the web app",
   "App Configuration": "App Configuration Data Owner on the store",
   "Table Storage": "Storage Table Data Contributor on the storage account",
@@ -39,7 +39,7 @@ interface RestErrorLike extends Error {
  * Same test as the SDK's isRestError (which also matches by name, so errors
  * from another copy of the pipeline count), without loading the SDK.
  */
-export function isRestError(e: unknown): e is RestErrorLike {
+function isRestError(e: unknown): e is RestErrorLike {
   if (typeof e !== "object" || e === null) return false;
   const { name, message } = e as { name?: unknown; message?: unknown };
   return name === "RestError" && typeof message === "string";
@@ -151,13 +151,13 @@ export function translateAzureError(e: unknown, ctx: AzureErrorContext): unknown
  * swap (azure-cli #27820), swap with preview refused under site
  * authentication (MicrosoftDocs/azure-docs PR #102500).
  */
-export type AppServiceConflict =
+type AppServiceConflict =
   | { kind: "operation-in-progress"; operationName?: string }
   | { kind: "prepared-for-swap" }
   | { kind: "preview-with-auth" }
   | { kind: "other" };
 
-export function appServiceConflict(message: string): AppServiceConflict {
+function appServiceConflict(message: string): AppServiceConflict {
   if (/another operation is in progress/i.test(message)) {
     const name = /OperationName:\s*([\w.-]+)/i.exec(message)?.[1];
     return { kind: "operation-in-progress", ...(name ? { operationName: name } : {}) };

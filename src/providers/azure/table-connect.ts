@@ -15,7 +15,7 @@ export function connectTableRunStore(config: AzureTableConfig, ctx: ProviderCont
   return new TableRunStore({ table: createTableClient(config, ctx) });
 }
 
-export function createTableClient(config: AzureTableConfig, ctx: ProviderContext): TableClient {
+function createTableClient(config: AzureTableConfig, ctx: ProviderContext): TableClient {
   const how = chooseConnection(ctx, config, "azure-table");
   if ("connectionString" in how) {
     const endpoint = connectionStringEndpoint(how.connectionString, "TableEndpoint");

@@ -26,7 +26,7 @@ export const LIMITS = {
 } as const;
 
 /** Characters per chunk property: 2 bytes each, safely under 64 KiB. */
-export const CHUNK_CHARS = 32_000;
+const CHUNK_CHARS = 32_000;
 const SEQ_DIGITS = 10;
 
 export const HEAD_ROW = "head";

@@ -35,8 +35,3 @@ export class FileStore extends FileRunStore implements FlagStore {
     return this.flags.delete(name, options);
   }
 }
-
-/** Open the file store in `dir` (what the CLI uses when a playbook names no `state` entry). */
-export function openFileStore(options: FileStoreOptions): FileStore {
-  return new FileStore(options);
-}

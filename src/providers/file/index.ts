@@ -42,6 +42,6 @@ export const fileProvider: ProviderDefinition<FileProviderConfig, FileStore> = {
   },
 };
 
-export { FileStore, openFileStore, type FileStoreOptions } from "./file-store.js";
-export { FileRunStore, type FileRunStoreOptions } from "./run-store.js";
+export { FileStore,  type FileStoreOptions } from "./file-store.js";
+;
 export { FileFlagStore } from "./flag-store.js";

@@ -33,7 +33,7 @@ function fdatasync(fd: number): Promise<void> {
 }
 
 /** What we know about a journal's intact prefix. */
-export interface JournalPrefix {
+interface JournalPrefix {
   ino: number;
   /** Bytes of the intact prefix. */
   size: number;
@@ -125,7 +125,7 @@ function serialize(body: RunEventBody, runId: string, seq: number, at: string): 
   return JSON.stringify(event) + "\n";
 }
 
-export function checkExpected(runId: string, expectedSeq: number, lastSeq: number): void {
+function checkExpected(runId: string, expectedSeq: number, lastSeq: number): void {
   if (lastSeq === expectedSeq) return;
   throw new CutoverError(ErrorCode.JournalConflict, `run ${runId}: expected to append after seq ${expectedSeq}, but the journal ends at seq ${lastSeq}`, {
     hint: "another process wrote to this run; re-read the journal",

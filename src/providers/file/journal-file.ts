@@ -28,7 +28,7 @@ export interface ParsedJournal {
   validLength: number;
 }
 
-export function corrupt(file: string, line: number, refused: string | Extract<Checked, { ok: false }>): CutoverError {
+function corrupt(file: string, line: number, refused: string | Extract<Checked, { ok: false }>): CutoverError {
   const r = typeof refused === "string" ? { ok: false as const, why: refused } : refused;
   return new CutoverError(ErrorCode.JournalCorrupt, `journal ${file} is damaged at line ${line}: ${r.why}`, {
     hint: refusalHint(r),
@@ -137,7 +137,7 @@ function analyzeTail(buf: Buffer, atFileStart: boolean, runId: string): JournalT
   return "damaged";
 }
 
-export async function readFully(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
+async function readFully(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
   let offset = 0;
   while (offset < buf.length) {
     const { bytesRead } = await handle.read(buf, offset, buf.length - offset, position + offset);

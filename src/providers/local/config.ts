@@ -1,7 +1,7 @@
 /** The `local` provider's configuration (an `environment:` entry with `provider: local`). */
 import { z } from "zod";
 
-export const LocalAppConfig = z
+const LocalAppConfig = z
   .object({
     version: z.string().min(1).describe("Label of what runs, shown by `status` (e.g. v1)."),
     command: z.array(z.string()).min(1).describe('argv of the app, e.g. ["node", "../demo/v1/server.js"]; `node` means the Node binary running cutover. No shell.'),

@@ -31,4 +31,4 @@ export const localProvider: ProviderDefinition<LocalProviderConfig, LocalClient>
 };
 
 export { LocalClient } from "./client.js";
-export { localUp, localDown, localStatus, demoSpec, type LocalReport } from "./lifecycle.js";
+;

@@ -29,7 +29,7 @@ export interface LocalUpOptions {
 const here = fileURLToPath(import.meta.url);
 
 /** The repository (package) root: holds demo/ and dist/. */
-export function packageRoot(): string {
+function packageRoot(): string {
   let dir = path.dirname(here);
   while (!fs.existsSync(path.join(dir, "package.json"))) {
     const up = path.dirname(dir);
@@ -40,7 +40,7 @@ export function packageRoot(): string {
 }
 
 /** The compiled supervisor entry (tests run from sources and use the build output). */
-export function supervisorEntry(): string {
+function supervisorEntry(): string {
   if (here.endsWith(".js")) return path.join(path.dirname(here), "supervisor-main.js");
   return path.join(packageRoot(), "dist", "src", "providers", "local", "supervisor-main.js");
 }

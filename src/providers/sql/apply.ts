@@ -44,7 +44,7 @@ export interface RunMigrationsOptions extends LeasedSessionOptions {
   requireUndo?: boolean;
 }
 
-export interface AppliedScript {
+interface AppliedScript {
   seq: number;
   name: string;
   phase: Phase;

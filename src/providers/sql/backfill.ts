@@ -64,7 +64,7 @@ async function readProgress(conn: SqlConnection, client: SqlClient, name: string
   return { lastKey: (r.last_key as string | null) ?? null, upperKey: (r.upper_key as string | null) ?? null, rowsDone: Number(r.rows_done), rowsTotal: Number(r.rows_total), status: String(r.status) };
 }
 
-export function formatEta(ms: number): string {
+function formatEta(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "?";
   const s = Math.round(ms / 1000);
   return s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;

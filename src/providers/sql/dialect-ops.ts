@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import type { SqlConnection } from "./driver.js";
 import { quoteIdent } from "./journal-sql.js";
 
-export interface HashInput {
+interface HashInput {
   /** A table (optionally schema-qualified) or undefined for a query. */
   table?: string;
   /** A read-only query whose rows are hashed as a multiset (order-independent). */

@@ -68,7 +68,7 @@ export interface SqlClient {
 export const Sql = capability<SqlClient>("sql");
 
 /** PostgreSQL SQLSTATE for lock_not_available (lock_timeout fired, NOWAIT failed). */
-export const LOCK_NOT_AVAILABLE = "55P03";
+const LOCK_NOT_AVAILABLE = "55P03";
 
 /** Whether `e` is a lock timeout the runner may retry with backoff. */
 export function isLockTimeout(e: unknown): boolean {

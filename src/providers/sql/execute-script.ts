@@ -48,7 +48,7 @@ export async function fenced<T>(x: ExecContext, tx: () => Promise<T>): Promise<T
 }
 
 /** Applying a script, or running its undo script. */
-export type ExecKind = "apply" | "undo";
+type ExecKind = "apply" | "undo";
 
 const STATUS: Record<ExecKind, { ok: JournalStatus; failed: JournalStatus; running: JournalStatus }> = {
   apply: { ok: "succeeded", failed: "failed", running: "running" },
@@ -79,7 +79,7 @@ function lineAt(text: string, position: unknown): number | undefined {
   return text.slice(0, p - 1).split("\n").length;
 }
 
-export function scriptError(s: MigrationScript, e: unknown, sent: string, u: ExecUnit = applyUnit(s)): CutoverError {
+function scriptError(s: MigrationScript, e: unknown, sent: string, u: ExecUnit = applyUnit(s)): CutoverError {
   if ((e as { name?: string }).name === "CutoverError") return e as CutoverError;
   const code = sqlErrorCode(e);
   const line = lineAt(sent, (e as { position?: unknown }).position);

@@ -7,7 +7,7 @@
  */
 import type { Dialect } from "./driver.js";
 
-export interface JournalTables {
+interface JournalTables {
   journal: string;
   lease: string;
   hash: string;

@@ -62,7 +62,7 @@ export function describeHolder(): string {
 }
 
 /** Whether `holder` (as written by describeHolder) names a process on this host that no longer exists. */
-export function holderProcessGone(holder: string | null): boolean {
+function holderProcessGone(holder: string | null): boolean {
   const h = parseHolder(holder);
   return h !== undefined && isGoneFromThisHost(h.host, h.pid);
 }
@@ -241,7 +241,7 @@ export class MigrationLease {
 }
 
 /** application_name of the session executing scripts under lease `token`. */
-export function executorName(client: SqlClient, token: number): string {
+function executorName(client: SqlClient, token: number): string {
   return `cutover:exec:${client.journalScope}:${token}`.slice(0, 63);
 }
 
@@ -274,7 +274,7 @@ async function tryTake(conn: SqlConnection, client: SqlClient, holder: string, o
   return rows[0] ? Number(rows[0].token) : undefined;
 }
 
-export function leaseLost(): CutoverError {
+function leaseLost(): CutoverError {
   return new CutoverError(ErrorCode.LeaseLost, "the migration lease was taken over by another runner; this runner's journal writes are refused", {
     hint: "another run now owns the migrations; check `cutover migrate status`",
   });

@@ -19,8 +19,8 @@ import { APPLIED_STATUSES, latestBySeq, type JournalRow } from "./journal.js";
 import type { Phase } from "./scripts.js";
 import type { MigrationStatus, ScriptStatus } from "./status.js";
 
-export const ACK_PREVIOUS_RETIRED = "PREVIOUS_VERSION_RETIRED";
-export const ACK_FORCE = "FORCE";
+const ACK_PREVIOUS_RETIRED = "PREVIOUS_VERSION_RETIRED";
+const ACK_FORCE = "FORCE";
 
 export interface PhaseSelection {
   toRun: ScriptStatus[];
@@ -53,7 +53,7 @@ export function selectForPhase(status: MigrationStatus, phase: Phase): PhaseSele
 }
 
 /** The last applied expand row (the release the contract follows); an expand since undone no longer counts. */
-export function lastExpand(rows: JournalRow[]): JournalRow | undefined {
+function lastExpand(rows: JournalRow[]): JournalRow | undefined {
   const latest = latestBySeq(rows);
   let out: JournalRow | undefined;
   for (const r of rows) {

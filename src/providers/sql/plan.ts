@@ -14,7 +14,7 @@ import type { CompatCheck, Phase, ScriptFolder } from "./scripts.js";
 import type { Risk } from "./sql-lint.js";
 import { computeStatus, driftMessage, missingUndos, type ScriptState } from "./status.js";
 
-export interface PlanScript {
+interface PlanScript {
   seq: number;
   name: string;
   phase: Phase;

@@ -76,7 +76,7 @@ const CODE = /^[A-Z][A-Z0-9_]*$/;
  * trailing whitespace at the end of the file. A checksum must not change
  * because a file was checked out on Windows; it must change for any edit.
  */
-export function normaliseScript(text: string): string {
+function normaliseScript(text: string): string {
   return text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n").replace(/\s+$/, "");
 }
 

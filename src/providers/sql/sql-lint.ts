@@ -8,7 +8,7 @@
 import type { Phase } from "./scripts.js";
 import type { ScannedStatement } from "./sql-text.js";
 
-export type RiskKind = "rewrite" | "heavy-lock" | "breaking" | "destructive" | "long-transaction" | "may-fail";
+type RiskKind = "rewrite" | "heavy-lock" | "breaking" | "destructive" | "long-transaction" | "may-fail";
 
 export interface Risk {
   kind: RiskKind;

@@ -35,7 +35,7 @@ export function createSqliteClient(options: SqliteClientOptions): SqlClient {
 }
 
 /** Rewrite `$1..$n` placeholders to `?` and order the values to match (better-sqlite3 binds by position). */
-export function toSqliteParams(sql: string, params: unknown[]): { sql: string; args: unknown[] } {
+function toSqliteParams(sql: string, params: unknown[]): { sql: string; args: unknown[] } {
   const args: unknown[] = [];
   const out = sql.replace(/\$(\d+)/g, (_m, n: string) => {
     args.push(toSqliteValue(params[Number(n) - 1]));
@@ -51,7 +51,7 @@ function toSqliteValue(v: unknown): unknown {
   return v;
 }
 
-export class SqliteConnection implements SqlConnection {
+class SqliteConnection implements SqlConnection {
   readonly dialect = "sqlite" as const;
   constructor(readonly db: Database.Database) {}
 

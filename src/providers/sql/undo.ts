@@ -43,7 +43,7 @@ export interface UndoMigrationsResult {
   skipped: { seq: number; name: string; why: string }[];
 }
 
-export const UNDO_HINT =
+const UNDO_HINT =
   "nothing was changed; fix what is listed and run `cutover abort` again, or `cutover skip <step>` to leave this migration in place (settle scripts by hand with `cutover migrate resolve`)";
 
 export async function undoMigrations(client: SqlClient, o: UndoMigrationsOptions): Promise<UndoMigrationsResult> {
@@ -103,7 +103,7 @@ interface UndoPlan {
  * applied and that are still applied (or left dirty), as the journal table
  * says, each with the checksum it was applied with (so drift is still caught).
  */
-export function appliedByRunInJournal(folder: ScriptFolder, rows: JournalRow[], phase: Phase, runId: string): RunAppliedScript[] {
+function appliedByRunInJournal(folder: ScriptFolder, rows: JournalRow[], phase: Phase, runId: string): RunAppliedScript[] {
   const out: RunAppliedScript[] = [];
   for (const s of computeStatus(folder, rows).scripts) {
     if (s.script.phase !== phase) continue;
@@ -115,7 +115,7 @@ export function appliedByRunInJournal(folder: ScriptFolder, rows: JournalRow[], 
   return out;
 }
 
-export function planUndo(folder: ScriptFolder, rows: JournalRow[], recorded: RunAppliedScript[], runId: string): UndoPlan {
+function planUndo(folder: ScriptFolder, rows: JournalRow[], recorded: RunAppliedScript[], runId: string): UndoPlan {
   const status = computeStatus(folder, rows);
   const latest = latestBySeq(rows);
   const bySeq = new Map(status.scripts.map((s) => [s.script.seq, s]));

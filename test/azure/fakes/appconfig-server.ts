@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { FaultInjector, readBody } from "./faults.js";
 import { testCert } from "./tls.js";
 
-export interface Setting {
+interface Setting {
   key: string;
   label: string | null;
   value: string | null;

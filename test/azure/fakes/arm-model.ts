@@ -59,7 +59,7 @@ export interface Operation {
   status: "InProgress" | "Succeeded" | "Failed";
 }
 
-export function newSlot(name: string, settings: Record<string, string> = {}): SlotState {
+function newSlot(name: string, settings: Record<string, string> = {}): SlotState {
   return {
     name,
     state: "Running",

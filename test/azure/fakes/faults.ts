@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-export type Fault =
+type Fault =
   | { kind: "status"; status: number; retryAfterSeconds?: number; retryAfterMs?: number; times?: number }
   /** Destroy the socket without answering (ECONNRESET at the client). */
   | { kind: "reset"; times?: number }
