@@ -52,7 +52,6 @@ export function currentActor(env: NodeJS.ProcessEnv = process.env): Actor {
   return { user, host: os.hostname(), pid: process.pid };
 }
 
-
 export class ProviderSet {
   private clients = new Map<string, Promise<unknown>>();
 
@@ -74,12 +73,24 @@ export class ProviderSet {
   provider(target: string, capability: string): Promise<unknown> {
     const entry = this.entry(target);
     if (!entry) {
-      return Promise.reject(new CutoverError(ErrorCode.Config, `the playbook's environment has no entry "${target}"`, { hint: `add environment.${target}: { provider: ... }` }));
+      return Promise.reject(
+        new CutoverError(ErrorCode.Config, `the playbook's environment has no entry "${target}"`, {
+          hint: `add environment.${target}: { provider: ... }`,
+        }),
+      );
     }
     const def = findProvider(entry.provider) as ProviderDefinition<unknown, unknown> | undefined;
-    if (!def) return Promise.reject(new CutoverError(ErrorCode.Config, `unknown provider "${entry.provider}" for environment.${target}`));
+    if (!def)
+      return Promise.reject(
+        new CutoverError(ErrorCode.Config, `unknown provider "${entry.provider}" for environment.${target}`),
+      );
     if (!offers(def, capability)) {
-      return Promise.reject(new CutoverError(ErrorCode.Config, `environment.${target} (provider ${entry.provider}) does not provide ${capability}`));
+      return Promise.reject(
+        new CutoverError(
+          ErrorCode.Config,
+          `environment.${target} (provider ${entry.provider}) does not provide ${capability}`,
+        ),
+      );
     }
     let client = this.clients.get(target);
     if (!client) {
@@ -89,7 +100,11 @@ export class ProviderSet {
     return client;
   }
 
-  private async create(target: string, entry: { provider: string }, def: ProviderDefinition<unknown, unknown>): Promise<unknown> {
+  private async create(
+    target: string,
+    entry: { provider: string },
+    def: ProviderDefinition<unknown, unknown>,
+  ): Promise<unknown> {
     const { provider: _p, ...raw } = entry as Record<string, unknown>;
     const scope = {
       params: this.opts.params ?? {},
@@ -97,7 +112,10 @@ export class ProviderSet {
       env: this.opts.env,
       secrets: (name: string) => {
         const v = lookupSecret(this.opts.env, name);
-        if (v === undefined) throw new CutoverError(ErrorCode.Config, `environment.${target} needs the secret ${name}, which is not set`, { hint: `export ${name}=... before running` });
+        if (v === undefined)
+          throw new CutoverError(ErrorCode.Config, `environment.${target} needs the secret ${name}, which is not set`, {
+            hint: `export ${name}=... before running`,
+          });
         this.opts.redactor.add(v);
         return v;
       },
@@ -105,7 +123,11 @@ export class ProviderSet {
     };
     const parsed = def.config.safeParse(resolveValue(raw, scope));
     if (!parsed.success) {
-      throw new CutoverError(ErrorCode.Config, `environment.${target}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(entry)"}: ${i.message}`).join("; ")}`);
+      throw new CutoverError(
+        ErrorCode.Config,
+        `environment.${target}: ` +
+          `${parsed.error.issues.map((i) => `${i.path.join(".") || "(entry)"}: ${i.message}`).join("; ")}`,
+      );
     }
     return def.create(parsed.data, {
       stateDir: this.opts.stateDir,

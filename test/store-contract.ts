@@ -24,8 +24,33 @@ export interface StoreUnderTest {
 const by = { user: "tester", host: "test-host", pid: 4242 };
 
 /** The step ids the tests append events for: a journal holds events of planned steps only. */
-const NAMED = ["deploy", "verify", "a", "b", "x", "y", "z", "late", "early", "b1", "b2", "b3", "stale", "fresh", "by-other", "by-me", "s", "after", "loop"];
-const PLANNED_STEPS = [...NAMED, ...Array.from({ length: 8 }, (_, i) => `racer-${i}`), ...Array.from({ length: 8 }, (_, i) => `p${i}`), ...Array.from({ length: 500 }, (_, i) => `s${i}`)].map((id) => ({
+const NAMED = [
+  "deploy",
+  "verify",
+  "a",
+  "b",
+  "x",
+  "y",
+  "z",
+  "late",
+  "early",
+  "b1",
+  "b2",
+  "b3",
+  "stale",
+  "fresh",
+  "by-other",
+  "by-me",
+  "s",
+  "after",
+  "loop",
+];
+const PLANNED_STEPS = [
+  ...NAMED,
+  ...Array.from({ length: 8 }, (_, i) => `racer-${i}`),
+  ...Array.from({ length: 8 }, (_, i) => `p${i}`),
+  ...Array.from({ length: 500 }, (_, i) => `s${i}`),
+].map((id) => ({
   id,
   stepId: id,
 }));
@@ -56,13 +81,17 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Assert that `promise` rejects with a CutoverError of `code`; returns the error. */
-export async function expectCode(promise: Promise<unknown>, code: string): Promise<Error & { code: string; hint?: string }> {
+export async function expectCode(
+  promise: Promise<unknown>,
+  code: string,
+): Promise<Error & { code: string; hint?: string }> {
   const e = await promise.then(
     () => undefined,
     (err: unknown) => err,
   );
   if (e === undefined) throw new Error(`expected a ${code} error, but the call succeeded`);
-  if (!isCutoverError(e) || e.code !== code) throw new Error(`expected a ${code} error, got: ${String(e)}`, { cause: e });
+  if (!isCutoverError(e) || e.code !== code)
+    throw new Error(`expected a ${code} error, got: ${String(e)}`, { cause: e });
   return e;
 }
 
@@ -89,7 +118,11 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         expect(first).toHaveLength(1);
         expect(first[0]).toMatchObject({ runId, seq: 1, type: "run.started", environment: env });
         expect(Number.isNaN(Date.parse(first[0]!.at))).toBe(false);
-        const more = await store.append(runId, [stepStarted("deploy"), stepStarted("deploy", 2), stepStarted("verify")], 1);
+        const more = await store.append(
+          runId,
+          [stepStarted("deploy"), stepStarted("deploy", 2), stepStarted("verify")],
+          1,
+        );
         expect(more.map((e) => e.seq)).toEqual([2, 3, 4]);
         const all = await store.read(runId);
         expect(all.map((e) => [e.seq, e.type])).toEqual([
@@ -128,7 +161,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         await expectCode(store.append(runId, [stepStarted("early")], 5), ErrorCode.JournalConflict);
         await expectCode(store.append(runId, [startedEvent("e1")], 0), ErrorCode.JournalConflict);
         await expectCode(store.append(uniqueName("fresh"), [stepStarted("x")], 3), ErrorCode.JournalConflict);
-        await expectCode(store.append(runId, [stepStarted("b1"), stepStarted("b2"), stepStarted("b3")], 1), ErrorCode.JournalConflict);
+        await expectCode(
+          store.append(runId, [stepStarted("b1"), stepStarted("b2"), stepStarted("b3")], 1),
+          ErrorCode.JournalConflict,
+        );
         expect((await store.read(runId)).map((e) => e.seq)).toEqual([1, 2]);
         expect((await store.append(runId, [stepStarted("b")], 2))[0]?.seq).toBe(3);
       });
@@ -138,7 +174,9 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const runId = uniqueName("run");
         await store.append(runId, [startedEvent("e1")], 0);
         for (let seq = 1; seq <= 5; seq++) {
-          const results = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => store.append(runId, [stepStarted(`racer-${i}`)], seq)));
+          const results = await Promise.allSettled(
+            Array.from({ length: 4 }, (_, i) => store.append(runId, [stepStarted(`racer-${i}`)], seq)),
+          );
           expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
           for (const r of results) {
             if (r.status === "rejected") expect(isCutoverError(r.reason, ErrorCode.JournalConflict)).toBe(true);
@@ -157,7 +195,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const { lease: taken, previous } = await store.forceLease(request(env, "new", 60_000));
         expect(previous?.token).toBe(old.token);
         expect(taken.token).toBeGreaterThan(old.token);
-        await expectCode(store.append(runId, [stepStarted("stale")], 1, { environment: env, token: old.token }), ErrorCode.LeaseLost);
+        await expectCode(
+          store.append(runId, [stepStarted("stale")], 1, { environment: env, token: old.token }),
+          ErrorCode.LeaseLost,
+        );
         expect(await store.read(runId)).toHaveLength(1);
         await store.append(runId, [stepStarted("fresh")], 1, { environment: env, token: taken.token });
         expect(await store.read(runId)).toHaveLength(2);
@@ -169,28 +210,46 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const runId = uniqueName("run");
         const lease = await store.acquireLease(request(env, "a", 60_000));
         await store.releaseLease(lease);
-        await expectCode(store.append(runId, [startedEvent(env)], 0, { environment: env, token: lease.token }), ErrorCode.LeaseLost);
+        await expectCode(
+          store.append(runId, [startedEvent(env)], 0, { environment: env, token: lease.token }),
+          ErrorCode.LeaseLost,
+        );
         await expectCode(store.read(runId), ErrorCode.RunNotFound);
       });
     });
 
     describe("leases", () => {
-      it("keeps the holder as data through acquire, renew, force and read; a holder given only as text is read back", async () => {
-        const store = await open();
-        const env = uniqueName("env");
-        const by = { user: "alice", host: "ci-7", pid: 4242, runId: "r-alice" };
-        const lease = await store.acquireLease({ environment: env, holder: formatHolder(by), by, runId: by.runId, ttlMs: 60_000 });
-        expect(lease.by).toEqual(by);
-        expect((await store.readLease(env))?.by).toEqual(by);
-        expect((await store.renewLease(lease, 60_000)).by).toEqual(by);
-        expect((await store.readLease(env))?.by).toEqual(by);
-        // As an older cutover wrote it: text only. Nothing structured is invented, and the one parser reads the text.
-        const { lease: old } = await store.forceLease({ environment: env, holder: "bob@ci-8 pid 77 run r-bob", runId: "r-bob", ttlMs: 60_000 });
-        const read = await store.readLease(env);
-        expect(read?.by).toBeUndefined();
-        expect(holderOf(read!)).toEqual({ user: "bob", host: "ci-8", pid: 77, runId: "r-bob" });
-        expect(old.by).toBeUndefined();
-      });
+      it(
+        "keeps the holder as data through acquire, renew, force " +
+          "and read; a holder given only as text is read back",
+        async () => {
+          const store = await open();
+          const env = uniqueName("env");
+          const by = { user: "alice", host: "ci-7", pid: 4242, runId: "r-alice" };
+          const lease = await store.acquireLease({
+            environment: env,
+            holder: formatHolder(by),
+            by,
+            runId: by.runId,
+            ttlMs: 60_000,
+          });
+          expect(lease.by).toEqual(by);
+          expect((await store.readLease(env))?.by).toEqual(by);
+          expect((await store.renewLease(lease, 60_000)).by).toEqual(by);
+          expect((await store.readLease(env))?.by).toEqual(by);
+          // As an older cutover wrote it: text only. Nothing structured is invented, and the one parser reads the text.
+          const { lease: old } = await store.forceLease({
+            environment: env,
+            holder: "bob@ci-8 pid 77 run r-bob",
+            runId: "r-bob",
+            ttlMs: 60_000,
+          });
+          const read = await store.readLease(env);
+          expect(read?.by).toBeUndefined();
+          expect(holderOf(read!)).toEqual({ user: "bob", host: "ci-8", pid: 77, runId: "r-bob" });
+          expect(old.by).toBeUndefined();
+        },
+      );
 
       it("acquires a free lease and refuses a second holder with ENV_LOCKED naming the first", async () => {
         const store = await open();
@@ -218,7 +277,10 @@ export function runStoreContract(name: string, makeStore: () => Promise<StoreUnd
         const second = await store.acquireLease(request(env, "second", 60_000));
         expect(second.token).toBeGreaterThan(first.token);
         await expectCode(store.renewLease(first, 60_000), ErrorCode.LeaseLost);
-        await expectCode(store.append(uniqueName("run"), [startedEvent(env)], 0, { environment: env, token: first.token }), ErrorCode.LeaseLost);
+        await expectCode(
+          store.append(uniqueName("run"), [startedEvent(env)], 0, { environment: env, token: first.token }),
+          ErrorCode.LeaseLost,
+        );
       });
 
       it("renews our lease, keeping its token and pushing its expiry", async () => {

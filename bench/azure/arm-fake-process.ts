@@ -21,7 +21,13 @@ process.on("message", (m: Message) => {
     arm.apps.clear();
     arm.requests.length = 0;
     for (const n of m.names) {
-      arm.addApp(n, { sticky: ["DEPLOY_SLOT"], settings: { production: { APP_VERSION: "v1", DEPLOY_SLOT: "production" }, staging: { APP_VERSION: "v1", DEPLOY_SLOT: "staging" } } });
+      arm.addApp(n, {
+        sticky: ["DEPLOY_SLOT"],
+        settings: {
+          production: { APP_VERSION: "v1", DEPLOY_SLOT: "production" },
+          staging: { APP_VERSION: "v1", DEPLOY_SLOT: "staging" },
+        },
+      });
     }
     send({ type: "reset" });
   } else if (m.type === "check") {

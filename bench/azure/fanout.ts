@@ -32,7 +32,9 @@ import { startAzurite } from "../../test/azure/fakes/azurite.js";
 const APPS = Number(process.env.APPS ?? 50);
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 200);
 const CONCURRENCY = (process.env.CONCURRENCY ?? "5,10,25,50").split(",").map(Number);
-/** Where the journal lives: `table` (Azurite, the Azure setup) or `file` (to separate journal latency from the rest). */
+/**
+ * Where the journal lives: `table` (Azurite, the Azure setup) or `file` (to separate journal latency from the rest).
+ */
 const STORE = process.env.STORE ?? "table";
 
 setCredentialFactory(() => staticTokenCredential());
@@ -42,7 +44,9 @@ class ArmProcess {
   private constructor(private readonly child: ChildProcess) {}
 
   static async start(): Promise<{ arm: ArmProcess; url: string; cert: string }> {
-    const child = fork(fileURLToPath(new URL("./arm-fake-process.js", import.meta.url)), [], { env: { ...process.env, LATENCY_MS: String(LATENCY_MS) } });
+    const child = fork(fileURLToPath(new URL("./arm-fake-process.js", import.meta.url)), [], {
+      env: { ...process.env, LATENCY_MS: String(LATENCY_MS) },
+    });
     const ready = await new Promise<{ url: string; cert: string }>((resolve, reject) => {
       child.once("message", (m) => resolve(m as { url: string; cert: string }));
       child.once("exit", (code) => reject(new Error(`fake ARM process exited with ${code}`)));
@@ -62,23 +66,53 @@ class ArmProcess {
   }
 }
 
-async function release(arm: ArmProcess, slots: AppServiceSlots, store: RunStore, names: string[], maxParallel: number): Promise<number> {
+async function release(
+  arm: ArmProcess,
+  slots: AppServiceSlots,
+  store: RunStore,
+  names: string[],
+  maxParallel: number,
+): Promise<number> {
   await arm.ask({ type: "reset", names });
   const playbook = PlaybookSchema.parse({
     version: 1,
     name: "fanout",
     steps: [
-      { id: "deploy", matrix: { app: names }, maxParallel, action: "azure.deploy", with: { app: "${{ matrix.app }}", settings: { APP_VERSION: "v2" } } },
+      {
+        id: "deploy",
+        matrix: { app: names },
+        maxParallel,
+        action: "azure.deploy",
+        with: { app: "${{ matrix.app }}", settings: { APP_VERSION: "v2" } },
+      },
       { id: "swap", matrix: { app: names }, maxParallel, action: "azure.swap", with: { app: "${{ matrix.app }}" } },
     ],
   });
   const steps = plannedSteps(buildPlan(playbook.steps, {}));
   const by = { user: "bench", host: os.hostname(), pid: process.pid };
   const runId = `fanout-${names.length}-${maxParallel}-${Date.now()}`;
-  const journal = await Journal.create(store, runId, { type: "run.started", playbook: { name: "fanout", file: "-", hash: "-" }, environment: "bench", params: {}, secretParams: [], steps, by, cutoverVersion: "bench" });
+  const journal = await Journal.create(store, runId, {
+    type: "run.started",
+    playbook: { name: "fanout", file: "-", hash: "-" },
+    environment: "bench",
+    params: {},
+    secretParams: [],
+    steps,
+    by,
+    cutoverVersion: "bench",
+  });
   const runner = new Runner({
-    journal, playbook, baseDir: ".", stateDir: ".", findAction, provider: async () => slots,
-    actor: by, env: {}, params: {}, secret: () => undefined, redactor: new Redactor(),
+    journal,
+    playbook,
+    baseDir: ".",
+    stateDir: ".",
+    findAction,
+    provider: async () => slots,
+    actor: by,
+    env: {},
+    params: {},
+    secret: () => undefined,
+    redactor: new Redactor(),
   });
   const t0 = performance.now();
   const state = await runner.drive();
@@ -88,9 +122,16 @@ async function release(arm: ArmProcess, slots: AppServiceSlots, store: RunStore,
     const events = await store.read(runId);
     const t0at = Date.parse(events[0]!.at);
     for (const phase of ["deploy", "swap"]) {
-      const starts = events.filter((e) => e.type === "step.started" && e.stepId.startsWith(phase + "[")).map((e) => Date.parse(e.at) - t0at);
-      const durs = events.filter((e) => e.type === "step.succeeded" && e.stepId.startsWith(phase + "[")).map((e) => (e as { durationMs: number }).durationMs);
-      console.log(`  ${phase}: started ${Math.min(...starts)}..${Math.max(...starts)} ms, durations ${Math.min(...durs)}..${Math.max(...durs)} ms`);
+      const starts = events
+        .filter((e) => e.type === "step.started" && e.stepId.startsWith(phase + "["))
+        .map((e) => Date.parse(e.at) - t0at);
+      const durs = events
+        .filter((e) => e.type === "step.succeeded" && e.stepId.startsWith(phase + "["))
+        .map((e) => (e as { durationMs: number }).durationMs);
+      console.log(
+        `  ${phase}: started ${Math.min(...starts)}..${Math.max(...starts)} ms, durations ` +
+          `${Math.min(...durs)}..${Math.max(...durs)} ms`,
+      );
     }
   }
   const { problems } = await arm.ask<{ problems: string[] }>({ type: "check", names });
@@ -120,7 +161,11 @@ async function main(): Promise<void> {
     const store: RunStore =
       STORE === "file"
         ? new FileStore({ dir })
-        : new TableRunStore({ table: TableClient.fromConnectionString(azurite.connectionString, `fanout${Date.now()}`, { allowInsecureConnection: true }) });
+        : new TableRunStore({
+            table: TableClient.fromConnectionString(azurite.connectionString, `fanout${Date.now()}`, {
+              allowInsecureConnection: true,
+            }),
+          });
     console.log(`journal store: ${STORE}`);
     const names = Array.from({ length: APPS }, (_, i) => `app-${String(i + 1).padStart(2, "0")}`);
 
@@ -128,7 +173,9 @@ async function main(): Promise<void> {
     const single: number[] = [];
     for (let i = 0; i < 3; i++) single.push(await release(arm, slots, store, names.slice(0, 1), 1));
     const one = single.sort((a, b) => a - b)[1] as number;
-    console.log(`one app (deploy + swap), median of 3: ${one.toFixed(0)} ms (${LATENCY_MS} ms per ARM call, 3 polls per swap)`);
+    console.log(
+      `one app (deploy + swap), median of 3: ${one.toFixed(0)} ms (${LATENCY_MS} ms per ARM call, 3 polls per swap)`,
+    );
     console.log(`| concurrency | wall (ms) | ideal ceil(${APPS}/c) × one app (ms) | ratio |`);
     console.log(`|---|---|---|---|`);
     for (const c of CONCURRENCY) {

@@ -19,9 +19,19 @@ import { TableRunStore } from "../../src/providers/azure/table-run-store.js";
 import { startAzurite } from "../../test/azure/fakes/azurite.js";
 
 const STEPS = Number(process.env.STEPS ?? 200);
-const noop = defineAction({ kind: "noop", summary: "nothing", with: z.object({}).strict(), idempotent: true, undo: "none", run: async () => ({}) }) as ActionDefinition<unknown>;
+const noop = defineAction({
+  kind: "noop",
+  summary: "nothing",
+  with: z.object({}).strict(),
+  idempotent: true,
+  undo: "none",
+  run: async () => ({}),
+}) as ActionDefinition<unknown>;
 
-function countingClient(connectionString: string, table: string): { client: TC; requests: { n: number; byMethod: Record<string, number> } } {
+function countingClient(
+  connectionString: string,
+  table: string,
+): { client: TC; requests: { n: number; byMethod: Record<string, number> } } {
   const requests = { n: 0, byMethod: {} as Record<string, number> };
   const client = TableClient.fromConnectionString(connectionString, table, {
     allowInsecureConnection: true,
@@ -49,7 +59,11 @@ async function main(): Promise<void> {
   try {
     const { client, requests } = countingClient(azurite.connectionString, `bench${Date.now()}`);
     const store = new TableRunStore({ table: client });
-    const playbook = PlaybookSchema.parse({ version: 1, name: "bench", steps: Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, action: "noop" })) });
+    const playbook = PlaybookSchema.parse({
+      version: 1,
+      name: "bench",
+      steps: Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, action: "noop" })),
+    });
     const steps = plannedSteps(buildPlan(playbook.steps, {}));
     const by = { user: "bench", host: os.hostname(), pid: process.pid };
     const runId = `bench-${Date.now()}`;
@@ -57,14 +71,37 @@ async function main(): Promise<void> {
     const lease = await store.acquireLease({ environment: "bench", holder: "bench", runId, ttlMs: 120_000 });
     const fence = { environment: "bench", token: lease.token };
     const beforeCreate = requests.n;
-    const journal = await Journal.create(store, runId, { type: "run.started", playbook: { name: "bench", file: "-", hash: "-" }, environment: "bench", params: {}, secretParams: [], steps, by, cutoverVersion: "bench" }, fence);
+    const journal = await Journal.create(
+      store,
+      runId,
+      {
+        type: "run.started",
+        playbook: { name: "bench", file: "-", hash: "-" },
+        environment: "bench",
+        params: {},
+        secretParams: [],
+        steps,
+        by,
+        cutoverVersion: "bench",
+      },
+      fence,
+    );
     const startCost = requests.n - beforeCreate;
 
     requests.n = 0;
     requests.byMethod = {};
     const runner = new Runner({
-      journal, playbook, baseDir: ".", stateDir: ".", findAction: () => noop, provider: async () => undefined,
-      actor: by, env: {}, params: {}, secret: () => undefined, redactor: new Redactor(),
+      journal,
+      playbook,
+      baseDir: ".",
+      stateDir: ".",
+      findAction: () => noop,
+      provider: async () => undefined,
+      actor: by,
+      env: {},
+      params: {},
+      secret: () => undefined,
+      redactor: new Redactor(),
     });
     const t0 = performance.now();
     const state = await runner.drive();
@@ -72,9 +109,14 @@ async function main(): Promise<void> {
     if (state.status !== "succeeded") throw new Error(`run ended ${state.status}`);
     const events = state.lastSeq - 1;
     console.log(`steps: ${STEPS}, events appended by the runner: ${events} (incl. run.finished)`);
-    console.log(`round trips during the run: ${requests.n} → ${(requests.n / STEPS).toFixed(2)} per step, ${(requests.n / events).toFixed(2)} per append`);
+    console.log(
+      `round trips during the run: ${requests.n} → ${(requests.n / STEPS).toFixed(2)} per step, ` +
+        `${(requests.n / events).toFixed(2)} per append`,
+    );
     console.log(`requests by kind: ${JSON.stringify(requests.byMethod)}`);
-    console.log(`run start (index upsert + fenced first append incl. lease check + table create): ${startCost} round trips`);
+    console.log(
+      `run start (index upsert + fenced first append incl. lease check + table create): ${startCost} round trips`,
+    );
     console.log(`wall: ${ms.toFixed(0)} ms, ${(ms / STEPS).toFixed(2)} ms per step on Azurite`);
 
     // A second agent resuming the run: its first append has no cached head.
@@ -85,7 +127,10 @@ async function main(): Promise<void> {
     await other.append(runId, [{ type: "run.resumed", by }], last);
     const first = r2.n;
     await other.append(runId, [{ type: "step.started", stepId: "x", attempt: 1 }], last + 1);
-    console.log(`another agent resuming (unfenced): first append ${first} round trips (reads the head once), next ${r2.n - first}`);
+    console.log(
+      `another agent resuming (unfenced): first append ${first} round trips (reads the head once), next ` +
+        `${r2.n - first}`,
+    );
   } finally {
     await azurite.stop();
   }

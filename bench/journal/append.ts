@@ -25,7 +25,11 @@ import type { RunEventBody } from "../../src/engine/events.js";
 import { FileRunStore } from "../../src/providers/file/run-store.js";
 
 const { values } = parseArgs({
-  options: { appends: { type: "string", default: "2000" }, dir: { type: "string" }, "read-events": { type: "string", default: "10000" } },
+  options: {
+    appends: { type: "string", default: "2000" },
+    dir: { type: "string" },
+    "read-events": { type: "string", default: "10000" },
+  },
 });
 const appends = Number(values.appends);
 const readEvents = Number(values["read-events"]);
@@ -37,7 +41,10 @@ const started: RunEventBody = {
   params: { version: "v2" },
   secretParams: [],
   // Every step id the bench writes events for: a journal holds events of planned steps only.
-  steps: Array.from({ length: Math.max(appends, readEvents) + 21 }, (_, i) => ({ id: `step-${i}`, stepId: `step-${i}` })),
+  steps: Array.from({ length: Math.max(appends, readEvents) + 21 }, (_, i) => ({
+    id: `step-${i}`,
+    stepId: `step-${i}`,
+  })),
   by: { user: "bench", host: os.hostname(), pid: process.pid },
   cutoverVersion: "bench",
 };
@@ -61,7 +68,10 @@ function percentile(sorted: number[], p: number): number {
 function summary(label: string, samples: number[]): string {
   const sorted = [...samples].sort((a, b) => a - b);
   const fmt = (n: number) => n.toFixed(3).padStart(8);
-  return `${label.padEnd(34)} n=${String(samples.length).padStart(5)}  median ${fmt(percentile(sorted, 50))} ms  p99 ${fmt(percentile(sorted, 99))} ms  max ${fmt(sorted.at(-1)!)} ms`;
+  return (
+    `${label.padEnd(34)} n=${String(samples.length).padStart(5)}  median ${fmt(percentile(sorted, 50))} ms  p99 ` +
+    `${fmt(percentile(sorted, 99))} ms  max ${fmt(sorted.at(-1)!)} ms`
+  );
 }
 
 type Fence = { environment: string; token: number };
@@ -96,7 +106,8 @@ async function rawAppender(dir: string): Promise<{ step(samples: number[]): Prom
 /** Run `fn` with fdatasync as a no-op, to see the store's own cost without the disk's. */
 async function withoutFsync<T>(fn: () => Promise<T>): Promise<T> {
   const real = fs.fdatasync;
-  fs.fdatasync = ((_fd: number, callback: (e: NodeJS.ErrnoException | null) => void) => process.nextTick(callback, null)) as typeof fs.fdatasync;
+  fs.fdatasync = ((_fd: number, callback: (e: NodeJS.ErrnoException | null) => void) =>
+    process.nextTick(callback, null)) as typeof fs.fdatasync;
   try {
     return await fn();
   } finally {
@@ -109,8 +120,14 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(base, "cutover-bench-journal-"));
   try {
     const store = new FileRunStore({ dir });
-    const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
-    console.log(`file store journal bench: ${appends} appends, dir ${dir}, node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, load ${load}`);
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
+    console.log(
+      `file store journal bench: ${appends} appends, dir ${dir}, node ${process.version}, ${os.cpus().length} x ` +
+        `${os.cpus()[0]?.model ?? "cpu"}, load ${load}`,
+    );
 
     const lease = await store.acquireLease({ environment: "bench", holder: "bench", ttlMs: 600_000 });
     const fence = { environment: "bench", token: lease.token };
@@ -119,7 +136,12 @@ async function main(): Promise<void> {
       { label: "raw write + fdatasync (floor)", step: raw.step, samples: [] as number[] },
       { label: "append, 1 event, fsync", step: appender(store, "plain"), samples: [] as number[] },
       { label: "append, 1 event, fsync, fenced", step: appender(store, "fenced", fence), samples: [] as number[] },
-      { label: "append, fenced, fsync stubbed out", step: appender(store, "nosync", fence), samples: [] as number[], stub: true },
+      {
+        label: "append, fenced, fsync stubbed out",
+        step: appender(store, "nosync", fence),
+        samples: [] as number[],
+        stub: true,
+      },
     ];
     // Interleaved in blocks of 50, so every kind sees the same background load.
     for (let done = 0; done < appends; done += 50) {
@@ -136,9 +158,13 @@ async function main(): Promise<void> {
     // A long journal: written in batches, then measured cold (fresh store, no cache).
     const big = new FileRunStore({ dir });
     await big.append("big", [started], 0);
-    for (let seq = 1; seq < readEvents; ) {
+    for (let seq = 1; seq < readEvents;) {
       const n = Math.min(1_000, readEvents - seq);
-      await big.append("big", Array.from({ length: n }, (_, i) => succeeded(seq + i)), seq);
+      await big.append(
+        "big",
+        Array.from({ length: n }, (_, i) => succeeded(seq + i)),
+        seq,
+      );
       seq += n;
     }
     const firstAppend: number[] = [];

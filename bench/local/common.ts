@@ -30,8 +30,13 @@ export function median(values: number[]): number {
 
 /** What the benchmark ran on, for RESULTS.md. */
 export function machine(): string {
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
-  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}, load average ${load} at start`;
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+  return (
+    `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ` + `Node ${process.version}, load average ${load} at start`
+  );
 }
 
 export function hasProgram(name: string): boolean {

@@ -72,7 +72,8 @@ export class LoadGenerator {
 
   constructor(private readonly opts: LoadOptions) {
     const host = new URL(opts.url).hostname;
-    if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1") throw new Error(`load generator is loopback only, not ${host}`);
+    if (host !== "127.0.0.1" && host !== "localhost" && host !== "::1")
+      throw new Error(`load generator is loopback only, not ${host}`);
     // Idle sockets are closed by us well before the server's keep-alive timeout (no close race).
     this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.keepAliveWorkers, timeout: 4000 });
   }
@@ -104,7 +105,9 @@ export class LoadGenerator {
       this.issued++;
       n++;
       // Deterministic mix: every worker spreads its writes evenly.
-      const write = this.opts.writeRatio > 0 && Math.floor((n + index) * this.opts.writeRatio) !== Math.floor((n + index - 1) * this.opts.writeRatio);
+      const write =
+        this.opts.writeRatio > 0 &&
+        Math.floor((n + index) * this.opts.writeRatio) !== Math.floor((n + index - 1) * this.opts.writeRatio);
       this.samples.push(await this.request(write ? "write" : "read", conn));
       if (this.opts.pauseMs) await new Promise((r) => setTimeout(r, this.opts.pauseMs));
     }
@@ -121,7 +124,11 @@ export class LoadGenerator {
     return first.sample;
   }
 
-  private once(kind: Sample["kind"], conn: Sample["conn"], start: number): Promise<{ sample: Sample; idleReset: boolean }> {
+  private once(
+    kind: Sample["kind"],
+    conn: Sample["conn"],
+    start: number,
+  ): Promise<{ sample: Sample; idleReset: boolean }> {
     const path = kind === "write" ? (this.opts.writePath ?? "/orders") : (this.opts.readPath ?? "/orders?limit=5");
     const body = kind === "write" ? JSON.stringify({ attendee: "load", seatType: "general", quantity: 1 }) : undefined;
     return new Promise((resolve) => {
@@ -144,10 +151,20 @@ export class LoadGenerator {
           res.on("end", () => {
             const slot = res.headers["x-cutover-slot"];
             const m = /"version":"([^"]+)"/.exec(text);
-            const sample: Sample = { kind, conn, start, end: now(), status: res.statusCode ?? 0, slot: typeof slot === "string" ? slot : undefined, version: m?.[1] };
+            const sample: Sample = {
+              kind,
+              conn,
+              start,
+              end: now(),
+              status: res.statusCode ?? 0,
+              slot: typeof slot === "string" ? slot : undefined,
+              version: m?.[1],
+            };
             resolve({ sample, idleReset: false });
           });
-          res.on("error", (e) => resolve({ sample: { kind, conn, start, end: now(), status: 0, error: e.message }, idleReset: false }));
+          res.on("error", (e) =>
+            resolve({ sample: { kind, conn, start, end: now(), status: 0, error: e.message }, idleReset: false }),
+          );
         },
       );
       req.on("timeout", () => req.destroy(new Error("timeout")));
@@ -162,9 +179,22 @@ export class LoadGenerator {
 
 function summarise(samples: Sample[], durationMs: number): LoadReport {
   const connectionErrors = samples.filter((s) => s.status === 0);
-  const failed = samples.filter((s) => s.status === 0 || (s.status >= 500 && !(s.kind === "write" && s.status === 503)) || (s.kind === "read" && s.status !== 200));
+  const failed = samples.filter(
+    (s) =>
+      s.status === 0 ||
+      (s.status >= 500 && !(s.kind === "write" && s.status === 503)) ||
+      (s.kind === "read" && s.status !== 200),
+  );
   const retriedIdleResets = samples.filter((s) => s.retried).length;
-  return { samples, total: samples.length, durationMs, requestsPerSecond: (samples.length * 1000) / durationMs, failed, connectionErrors, retriedIdleResets };
+  return {
+    samples,
+    total: samples.length,
+    durationMs,
+    requestsPerSecond: (samples.length * 1000) / durationMs,
+    failed,
+    connectionErrors,
+    retriedIdleResets,
+  };
 }
 
 /** The p-th percentile (0..100) of request latencies in ms. */

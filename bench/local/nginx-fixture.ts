@@ -34,13 +34,20 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 /** Start nginx (daemonised, pid file in `dir`) routing to `initialServers`. */
-export async function startNginx(dir: string, initialServers: string[], initialSlot: "blue" | "green"): Promise<NginxFixture> {
+export async function startNginx(
+  dir: string,
+  initialServers: string[],
+  initialSlot: "blue" | "green",
+): Promise<NginxFixture> {
   const port = await freeLoopbackPort();
   const conf = path.join(dir, "nginx.conf");
   const upstreamFile = path.join(dir, "upstream.conf");
   const pidFile = path.join(dir, "nginx.pid");
   for (const sub of ["logs", "tmp"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
-  fs.writeFileSync(upstreamFile, `# cutover: live=${initialSlot}\n${initialServers.map((s) => `server ${s};`).join("\n")}\n`);
+  fs.writeFileSync(
+    upstreamFile,
+    `# cutover: live=${initialSlot}\n${initialServers.map((s) => `server ${s};`).join("\n")}\n`,
+  );
   const user = process.getuid?.() === 0 ? "user root;\n" : "";
   fs.writeFileSync(
     conf,

@@ -22,9 +22,24 @@ interface Event {
 
 function runRelease(stateDir: string): Promise<{ code: number | null; events: Event[] }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, "dist/src/cli/main.js"), "--state-dir", stateDir, "--output", "json", "run", path.join(root, "playbooks/local-demo.yaml"), "--yes", "-p", "grace=2s"], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(root, "dist/src/cli/main.js"),
+        "--state-dir",
+        stateDir,
+        "--output",
+        "json",
+        "run",
+        path.join(root, "playbooks/local-demo.yaml"),
+        "--yes",
+        "-p",
+        "grace=2s",
+      ],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     const events: Event[] = [];
     let buf = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -47,14 +62,22 @@ const within = (samples: Sample[], from: number, to: number) => samples.filter((
 
 await withLocalEnvironment(async (status, stateDir) => {
   console.log(`machine: ${machine()}`);
-  const load = new LoadGenerator({ url: status.publicUrl, keepAliveWorkers: 8, freshWorkers: 2, writeRatio: 0.2, maxRequests: requests, maxDurationMs: 180_000 }).start();
+  const load = new LoadGenerator({
+    url: status.publicUrl,
+    keepAliveWorkers: 8,
+    freshWorkers: 2,
+    writeRatio: 0.2,
+    maxRequests: requests,
+    maxDurationMs: 180_000,
+  }).start();
   const steadyFrom = performance.timeOrigin + performance.now();
   await new Promise((r) => setTimeout(r, 3000));
   const steadyTo = performance.timeOrigin + performance.now();
   const release = await runRelease(stateDir);
   const report = await load.finished();
 
-  const at = (type: string, step: string) => Date.parse(release.events.find((e) => e.type === type && e.stepId === step)?.at ?? "");
+  const at = (type: string, step: string) =>
+    Date.parse(release.events.find((e) => e.type === type && e.stepId === step)?.at ?? "");
   const swapFrom = at("step.started", "swap") - 500;
   const swapTo = at("step.succeeded", "swap") + 500;
   const steady = within(report.samples, steadyFrom, steadyTo).filter((s) => s.kind === "read");
@@ -64,9 +87,21 @@ await withLocalEnvironment(async (status, stateDir) => {
   const failedWrites = report.samples.filter((s) => s.kind === "write" && s.status !== 201 && s.status !== 503).length;
 
   console.log(`release exit code: ${release.code}`);
-  console.log(`requests: ${report.total} in ${(report.durationMs / 1000).toFixed(1)} s (${report.requestsPerSecond.toFixed(0)}/s); 8 keep-alive + 2 new-connection workers, 20% writes`);
-  console.log(`failed: ${report.failed.length} (connection errors ${report.connectionErrors.length}, failed reads ${failedReads}, failed writes ${failedWrites})`);
+  console.log(
+    `requests: ${report.total} in ${(report.durationMs / 1000).toFixed(1)} s ` +
+      `(${report.requestsPerSecond.toFixed(0)}/s); 8 keep-alive + 2 new-connection workers, 20% writes`,
+  );
+  console.log(
+    `failed: ${report.failed.length} (connection errors ${report.connectionErrors.length}, failed reads ` +
+      `${failedReads}, failed writes ${failedWrites})`,
+  );
   console.log(`writes refused with 503 during the maintenance window: ${refused}`);
-  console.log(`read latency, steady state (${steady.length} reads): p50 ${ms(percentile(steady, 50))}, p99 ${ms(percentile(steady, 99))}`);
-  console.log(`read latency, swap ±500 ms (${swap.length} reads): p50 ${ms(percentile(swap, 50))}, p99 ${ms(percentile(swap, 99))}`);
+  console.log(
+    `read latency, steady state (${steady.length} reads): p50 ${ms(percentile(steady, 50))}, p99 ` +
+      `${ms(percentile(steady, 99))}`,
+  );
+  console.log(
+    `read latency, swap ±500 ms (${swap.length} reads): p50 ${ms(percentile(swap, 50))}, p99 ` +
+      `${ms(percentile(swap, 99))}`,
+  );
 });

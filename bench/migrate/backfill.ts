@@ -39,13 +39,24 @@ async function main(): Promise<void> {
     await c.end();
 
     // 2. migrate.backfill's engine, same work on an identical table.
-    const client = createPgClient({ connectionString: db.url, schema: "cutover", settings: { lockTimeoutMs: 2000, statementTimeoutMs: 0 } });
+    const client = createPgClient({
+      connectionString: db.url,
+      schema: "cutover",
+      settings: { lockTimeoutMs: 2000, statementTimeoutMs: 0 },
+    });
     writer = startWriter(db.url, "users_b", ROWS);
     await new Promise((r) => setTimeout(r, 300));
     t0 = performance.now();
     const r = await runBackfill(client, {
-      name: "bench", table: "users_b", key: "id", set: "email_lower = lower(email)",
-      batchSize: 1000, maxBatchSize: 50_000, targetBatchMs: TARGET_BATCH_MS, sleepMs: 0, runId: "bench",
+      name: "bench",
+      table: "users_b",
+      key: "id",
+      set: "email_lower = lower(email)",
+      batchSize: 1000,
+      maxBatchSize: 50_000,
+      targetBatchMs: TARGET_BATCH_MS,
+      sleepMs: 0,
+      runId: "bench",
       log: { info: () => {}, warn: (m) => console.error(m) },
     });
     const backfillMs = performance.now() - t0;
@@ -55,17 +66,27 @@ async function main(): Promise<void> {
     const rate = (ms: number) => Math.round((ROWS * 1000) / ms);
     const result = {
       rows: ROWS,
-      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      machine:
+        `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ` +
+        `${process.version}`,
       targetBatchMs: TARGET_BATCH_MS,
       writerAlone: idleWriter,
       singleUpdate: { ms: Math.round(updateMs), rowsPerSec: rate(updateMs), writer: updateWriter },
-      backfill: { ms: Math.round(backfillMs), rowsPerSec: rate(backfillMs), batches: r.batches, writer: backfillWriter },
+      backfill: {
+        ms: Math.round(backfillMs),
+        rowsPerSec: rate(backfillMs),
+        batches: r.batches,
+        writer: backfillWriter,
+      },
       throughputRatio: +(updateMs / backfillMs).toFixed(2),
     };
     console.log(JSON.stringify(result, null, 2));
     console.log(
-      `backfill ${result.backfill.rowsPerSec} rows/s vs single UPDATE ${result.singleUpdate.rowsPerSec} rows/s = ${result.throughputRatio}× (target ≥ 0.5×); ` +
-        `writer max wait ${result.backfill.writer.maxMs.toFixed(1)} ms during backfill (target ≤ 100 ms) vs ${result.singleUpdate.writer.maxMs.toFixed(1)} ms during the single UPDATE (writer alone: max ${idleWriter.maxMs.toFixed(1)} ms, p99 ${idleWriter.p99Ms.toFixed(1)} ms)`,
+      `backfill ${result.backfill.rowsPerSec} rows/s vs single UPDATE ${result.singleUpdate.rowsPerSec} rows/s = ` +
+        `${result.throughputRatio}× (target ≥ 0.5×); ` +
+        `writer max wait ${result.backfill.writer.maxMs.toFixed(1)} ms during backfill (target ≤ 100 ms) vs ` +
+        `${result.singleUpdate.writer.maxMs.toFixed(1)} ms during the single UPDATE (writer alone: max ` +
+        `${idleWriter.maxMs.toFixed(1)} ms, p99 ${idleWriter.p99Ms.toFixed(1)} ms)`,
     );
   } finally {
     await db.drop();

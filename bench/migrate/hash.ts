@@ -19,7 +19,11 @@ async function main(): Promise<void> {
   const db = await createBenchDb();
   try {
     await createUsers(db.url, "users", ROWS);
-    const client = createPgClient({ connectionString: db.url, schema: "cutover", settings: { lockTimeoutMs: 2000, statementTimeoutMs: 0 } });
+    const client = createPgClient({
+      connectionString: db.url,
+      schema: "cutover",
+      settings: { lockTimeoutMs: 2000, statementTimeoutMs: 0 },
+    });
     const conn = await client.connect("bench");
     const baseline: number[] = [];
     const ours: number[] = [];
@@ -27,7 +31,9 @@ async function main(): Promise<void> {
     // Interleave the two so cache warmth and background noise hit both alike.
     for (let i = 0; i < RUNS; i++) {
       let t0 = performance.now();
-      await conn.query(`select md5(string_agg(row(id, email, created_at, email_lower)::text, '' order by id)) as h from users`);
+      await conn.query(
+        `select md5(string_agg(row(id, email, created_at, email_lower)::text, '' order by id)) as h from users`,
+      );
       baseline.push(performance.now() - t0);
       t0 = performance.now();
       const s = await snapshot(conn, client, { table: "users" });
@@ -47,7 +53,10 @@ async function main(): Promise<void> {
       ratio: +(b / o).toFixed(2),
     };
     console.log(JSON.stringify(result, null, 2));
-    console.log(`snapshot ${result.snapshotRowsPerSec} rows/s vs md5(string_agg) ${result.baselineRowsPerSec} rows/s = ${result.ratio}× (target ≥ 0.8×), median of ${RUNS}`);
+    console.log(
+      `snapshot ${result.snapshotRowsPerSec} rows/s vs md5(string_agg) ${result.baselineRowsPerSec} rows/s = ` +
+        `${result.ratio}× (target ≥ 0.8×), median of ${RUNS}`,
+    );
   } finally {
     await db.drop();
   }

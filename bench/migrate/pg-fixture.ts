@@ -26,8 +26,13 @@ export async function createBenchDb(): Promise<{ url: string; drop(): Promise<vo
 export async function createUsers(url: string, table: string, rows: number): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  await c.query(`create table ${table} (id bigint primary key, email text not null, created_at timestamptz not null default now(), email_lower text)`);
-  await c.query(`insert into ${table} (id, email) select i, 'User' || i || '@Example.COM' from generate_series(1, ${rows}) as i`);
+  await c.query(
+    `create table ${table} (id bigint primary key, email text not null, created_at timestamptz not null default ` +
+      `now(), email_lower text)`,
+  );
+  await c.query(
+    `insert into ${table} (id, email) select i, 'User' || i || '@Example.COM' from generate_series(1, ${rows}) as i`,
+  );
   await c.query(`vacuum analyze ${table}`);
   await c.end();
 }
@@ -37,7 +42,11 @@ export async function createUsers(url: string, table: string, rows: number): Pro
  * with a short pause, recording how long each waited. Returns the stop
  * function, which resolves with the latency figures.
  */
-export function startWriter(url: string, table: string, rows: number): { stop(): Promise<{ count: number; maxMs: number; p99Ms: number }> } {
+export function startWriter(
+  url: string,
+  table: string,
+  rows: number,
+): { stop(): Promise<{ count: number; maxMs: number; p99Ms: number }> } {
   let running = true;
   const latencies: number[] = [];
   const done = (async () => {

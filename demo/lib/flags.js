@@ -35,7 +35,9 @@ export function watchFlags(env = process.env) {
 
   return {
     get: (name) => state.flags[name],
-    get rev() { return state.rev; },
+    get rev() {
+      return state.rev;
+    },
     stop: () => controller.abort(),
   };
 }
@@ -44,7 +46,9 @@ function parseInitial(text) {
   try {
     const v = JSON.parse(text ?? "");
     if (v && typeof v.rev === "number" && v.flags && typeof v.flags === "object") return v;
-  } catch { /* no initial flags: start empty */ }
+  } catch {
+    /* no initial flags: start empty */
+  }
   return { rev: 0, flags: {} };
 }
 

@@ -10,7 +10,12 @@ export function parseOrder(body) {
 }
 
 export function recentOrders(db, limit) {
-  return db.prepare("SELECT id, seat_type AS seatType, quantity, attendee, created_at AS createdAt FROM orders ORDER BY id DESC LIMIT ?").all(limit);
+  return db
+    .prepare(
+      "SELECT id, seat_type AS seatType, quantity, attendee, created_at AS createdAt FROM orders ORDER BY id " +
+        "DESC LIMIT ?",
+    )
+    .all(limit);
 }
 
 export function readLimit(url) {

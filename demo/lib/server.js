@@ -20,7 +20,14 @@ export function serve(app, env = process.env) {
     const maintenance = isOn(flags.get("MaintenanceMode"));
     try {
       if (url.pathname === "/health") {
-        return send(res, 200, { status: "ok", version: app.version, slot, schema: app.schema(), maintenance, flagsRev: flags.rev });
+        return send(res, 200, {
+          status: "ok",
+          version: app.version,
+          slot,
+          schema: app.schema(),
+          maintenance,
+          flagsRev: flags.rev,
+        });
       }
       if (url.pathname === "/version") return send(res, 200, { version: app.version, slot });
       const route = app.routes[`${req.method} ${url.pathname}`];
@@ -81,7 +88,11 @@ function readJson(req) {
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
       if (!text) return resolve({});
-      try { resolve(JSON.parse(text)); } catch { reject(Object.assign(new Error("invalid JSON"), { status: 400 })); }
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(Object.assign(new Error("invalid JSON"), { status: 400 }));
+      }
     });
     req.on("error", reject);
   });

@@ -14,7 +14,10 @@ serve({
   version: "v1",
   schema: () => schemaVersion(db),
   routes: {
-    "GET /orders": (_req, _body, url) => ({ status: 200, body: { version: "v1", orders: recentOrders(db, readLimit(url)) } }),
+    "GET /orders": (_req, _body, url) => ({
+      status: 200,
+      body: { version: "v1", orders: recentOrders(db, readLimit(url)) },
+    }),
     "POST /orders": (_req, body) => {
       const order = parseOrder(body);
       if (!seatType.get(order.seatType)) throw httpError(400, `unknown seat type ${order.seatType}`);

@@ -21,7 +21,10 @@ const placeOrder = db.transaction((order) => {
   const info = db
     .prepare("INSERT INTO orders (seat_type, quantity, attendee, created_at, status) VALUES (?, ?, ?, ?, 'confirmed')")
     .run(order.seatType, order.quantity, order.attendee, new Date().toISOString());
-  db.prepare("UPDATE seats_remaining SET remaining = remaining - ? WHERE seat_type = ?").run(order.quantity, order.seatType);
+  db.prepare("UPDATE seats_remaining SET remaining = remaining - ? WHERE seat_type = ?").run(
+    order.quantity,
+    order.seatType,
+  );
   return Number(info.lastInsertRowid);
 });
 
@@ -29,7 +32,10 @@ serve({
   version: "v2",
   schema: () => schemaVersion(db),
   routes: {
-    "GET /orders": (_req, _body, url) => ({ status: 200, body: { version: "v2", orders: recentOrders(db, readLimit(url)) } }),
+    "GET /orders": (_req, _body, url) => ({
+      status: 200,
+      body: { version: "v2", orders: recentOrders(db, readLimit(url)) },
+    }),
     "GET /seats": () => {
       if (!migrated()) throw httpError(503, "seat availability is being migrated");
       const seats = db.prepare("SELECT seat_type AS seatType, remaining FROM seats_remaining ORDER BY seat_type").all();

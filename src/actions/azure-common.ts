@@ -21,9 +21,21 @@ export const appserviceTargetField = z
   .string()
   .default(DEFAULT_APPSERVICE_TARGET)
   .describe("The environment entry of the web app(s) (a provider of kind azure-appservice).");
-export const appField = z.string().min(1).optional().describe("The web app; defaults to the environment entry's `app`. In a matrix step: `${{ matrix.app }}`.");
-export const slotField = z.string().min(1).optional().describe("The deployment slot; defaults to the environment entry's `slot` (usually `staging`).");
-export const targetSlotField = z.string().min(1).default(PRODUCTION).describe("The slot to swap with (default `production`).");
+export const appField = z
+  .string()
+  .min(1)
+  .optional()
+  .describe("The web app; defaults to the environment entry's `app`. In a matrix step: `${{ matrix.app }}`.");
+export const slotField = z
+  .string()
+  .min(1)
+  .optional()
+  .describe("The deployment slot; defaults to the environment entry's `slot` (usually `staging`).");
+export const targetSlotField = z
+  .string()
+  .min(1)
+  .default(PRODUCTION)
+  .describe("The slot to swap with (default `production`).");
 
 async function appservice(ctx: Pick<ActionContext, "provider">, target: string): Promise<AppServiceSlots> {
   return ctx.provider(target, AppService);
@@ -35,7 +47,10 @@ export interface SlotRef {
   slot: string;
 }
 
-export async function resolveSlot(ctx: Pick<ActionContext, "provider">, input: { target: string; app?: string; slot?: string }): Promise<SlotRef> {
+export async function resolveSlot(
+  ctx: Pick<ActionContext, "provider">,
+  input: { target: string; app?: string; slot?: string },
+): Promise<SlotRef> {
   const client = await appservice(ctx, input.target);
   let app: string;
   try {
@@ -76,10 +91,16 @@ export async function waitForSwapToLand(
     if (landed && !state.inProgressOperationId) return state;
     idle = state.inProgressOperationId || landed ? 0 : idle + 1;
     if (idle >= 3) {
-      throw new CutoverError(ErrorCode.Provider, `${ref.app}: the swap of ${ref.slot}↔${other} that was running ended without landing`, {
-        hint: "The swap failed (see the web app's Activity log); the slots may be left prepared for swap: `cutover abort` resets them, or retry the step.",
-        retryable: true,
-      });
+      throw new CutoverError(
+        ErrorCode.Provider,
+        `${ref.app}: the swap of ${ref.slot}↔${other} that was running ended without landing`,
+        {
+          hint:
+            "The swap failed (see the web app's Activity log); the slots may be left prepared for swap: `cutover " +
+            "abort` resets them, or retry the step.",
+          retryable: true,
+        },
+      );
     }
     ctx.log.progress(`waiting for the swap of ${ref.app} ${ref.slot}↔${other} already in progress`);
     await sleep(interval, ctx.signal);
@@ -106,7 +127,11 @@ function fingerprint(value: string): string {
 }
 
 /** The journal-safe form of an app setting's value. */
-export function journalValue(name: string, value: string | null, redact: (t: string) => string): string | null | Withheld {
+export function journalValue(
+  name: string,
+  value: string | null,
+  redact: (t: string) => string,
+): string | null | Withheld {
   if (value === null) return null;
   const looksSecret = SECRET_NAME.test(name) || /[?&]sig=/i.test(value) || redact(value) !== value;
   return looksSecret ? { withheld: true, sha256: fingerprint(value) } : value;

@@ -19,7 +19,17 @@
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, isWithheld, journalValue, resolveSlot, slotField, type Withheld, slotLabel, appserviceProvider } from "./azure-common.js";
+import {
+  appField,
+  appserviceTargetField,
+  isWithheld,
+  journalValue,
+  resolveSlot,
+  slotField,
+  type Withheld,
+  slotLabel,
+  appserviceProvider,
+} from "./azure-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const PACKAGE_SETTING = "WEBSITE_RUN_FROM_PACKAGE";
@@ -33,12 +43,18 @@ const AzureDeployWith = z
       .string()
       .url()
       .optional()
-      .describe("URL of the zip package to run (sets WEBSITE_RUN_FROM_PACKAGE; the slot restarts). A SAS URL should come from `${{ secrets.X }}`."),
+      .describe(
+        "URL of the zip package to run (sets WEBSITE_RUN_FROM_PACKAGE; the slot restarts). A SAS URL should come " +
+          "from `${{ secrets.X }}`.",
+      ),
     image: z
       .string()
       .min(1)
       .optional()
-      .describe("Container image, e.g. myacr.azurecr.io/shop:42 (sets linuxFxVersion to DOCKER|<image>; a value already starting with DOCKER| or COMPOSE| is used as is)."),
+      .describe(
+        "Container image, e.g. myacr.azurecr.io/shop:42 (sets linuxFxVersion to DOCKER|<image>; a value already " +
+          "starting with DOCKER| or COMPOSE| is used as is).",
+      ),
     settings: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .default({})
@@ -46,40 +62,57 @@ const AzureDeployWith = z
     removeSettings: z.array(z.string()).default([]).describe("App settings to remove from the slot."),
   })
   .strict()
-  .refine((w) => w.package !== undefined || w.image !== undefined || Object.keys(w.settings).length > 0 || w.removeSettings.length > 0, {
-    message: "give at least one of package, image, settings or removeSettings",
-  });
+  .refine(
+    (w) =>
+      w.package !== undefined ||
+      w.image !== undefined ||
+      Object.keys(w.settings).length > 0 ||
+      w.removeSettings.length > 0,
+    {
+      message: "give at least one of package, image, settings or removeSettings",
+    },
+  );
 
 type Previous = Record<string, string | null | Withheld>;
 const Recorded = z.object({
   app: z.string(),
   slot: z.string(),
-  settings: z.record(z.string(), z.union([z.string(), z.null(), z.object({ withheld: z.literal(true), sha256: z.string() })])),
+  settings: z.record(
+    z.string(),
+    z.union([z.string(), z.null(), z.object({ withheld: z.literal(true), sha256: z.string() })]),
+  ),
   image: z.string().nullable(),
 });
 
 function imageToLinuxFx(image: string): string {
-  return /^(DOCKER|COMPOSE|KUBE|SITECONTAINERS)\|/i.test(image) || image === "SITECONTAINERS" ? image : `DOCKER|${image}`;
+  return /^(DOCKER|COMPOSE|KUBE|SITECONTAINERS)\|/i.test(image) || image === "SITECONTAINERS"
+    ? image
+    : `DOCKER|${image}`;
 }
 
 export const azureDeploy = defineAction({
   kind: "azure.deploy",
-  summary: "Deploy a package URL or container image (and app settings) to an App Service slot, keeping its other settings.",
+  summary:
+    "Deploy a package URL or container image (and app settings) to an App Service slot, keeping its other settings.",
   description:
-    "Reads the slot's app settings, changes only those named (`package` is WEBSITE_RUN_FROM_PACKAGE), and writes the whole set back; " +
-    "sets linuxFxVersion for `image`. Does nothing when the slot already holds these values. Undo restores the previous values it recorded " +
-    "(secret-looking values are not journaled and are left for a person to restore).",
+    "Reads the slot's app settings, changes only those named (`package` is WEBSITE_RUN_FROM_PACKAGE), and writes the " +
+    "whole set back; sets linuxFxVersion for `image`. Does nothing when the slot already holds these values. Undo " +
+    "restores the previous values it recorded (secret-looking " +
+    "values are not journaled and are left for a person to restore).",
   with: AzureDeployWith,
   idempotent: true,
   undo: "recorded",
   undoIncomplete: true,
   provider: appserviceProvider,
   describe: (input) =>
-    `deploy ${input.image ? `image ${input.image}` : input.package ? "a package" : "app settings"} to ${slotLabel(input)}`,
+    `deploy ${input.image ? `image ${input.image}` : input.package ? "a package" : "app settings"} to ` +
+    `${slotLabel(input)}`,
 
   async run(input, ctx): Promise<ActionResult> {
     const { client, app, slot } = await resolveSlot(ctx, input);
-    const want: Record<string, string> = Object.fromEntries(Object.entries(input.settings).map(([k, v]) => [k, String(v)]));
+    const want: Record<string, string> = Object.fromEntries(
+      Object.entries(input.settings).map(([k, v]) => [k, String(v)]),
+    );
     if (input.package) want[PACKAGE_SETTING] = input.package;
 
     const current = await client.listAppSettings(app, slot, ctx.signal);
@@ -93,7 +126,8 @@ export const azureDeploy = defineAction({
     const prior = Recorded.safeParse(ctx.priorCheckpoint);
     const earlier = prior.success && prior.data.app === app && prior.data.slot === slot ? prior.data : undefined;
     const previous: Previous = { ...(earlier?.settings ?? {}) };
-    for (const k of [...toSet, ...toRemove]) if (!(k in previous)) previous[k] = journalValue(k, current[k] ?? null, ctx.redact);
+    for (const k of [...toSet, ...toRemove])
+      if (!(k in previous)) previous[k] = journalValue(k, current[k] ?? null, ctx.redact);
     const image = earlier?.image ?? (imageChanges ? (currentFx ?? "") : null);
     const changedNames = [...toSet, ...toRemove].sort();
     const record = { app, slot, settings: previous, image } as Json;
@@ -104,7 +138,9 @@ export const azureDeploy = defineAction({
       for (const k of toSet) next[k] = want[k] as string;
       for (const k of toRemove) delete next[k];
       await client.replaceAppSettings(app, slot, next, ctx.signal);
-      ctx.log.info(`${app}/${slot}: set ${toSet.join(", ") || "-"}; removed ${toRemove.join(", ") || "-"} (the slot restarts)`);
+      ctx.log.info(
+        `${app}/${slot}: set ${toSet.join(", ") || "-"}; removed ${toRemove.join(", ") || "-"} (the slot restarts)`,
+      );
     }
     if (imageChanges && fx !== undefined) {
       await client.setLinuxFxVersion(app, slot, fx, ctx.signal);
@@ -113,7 +149,12 @@ export const azureDeploy = defineAction({
     if (changedNames.length === 0 && !imageChanges) ctx.log.info(`${app}/${slot} already holds these values`);
 
     return {
-      outputs: { app, slot, changed: Object.keys(previous).length > 0 || image !== null, changedSettings: Object.keys(previous).sort() },
+      outputs: {
+        app,
+        slot,
+        changed: Object.keys(previous).length > 0 || image !== null,
+        changedSettings: Object.keys(previous).sort(),
+      },
       recorded: record,
     };
   },
@@ -134,9 +175,13 @@ export const azureDeploy = defineAction({
         else if (v === null) delete next[k];
         else next[k] = v;
       }
-      if (names.some((k) => next[k] !== current[k])) await client.replaceAppSettings(rec.app, rec.slot, next, ctx.signal);
+      if (names.some((k) => next[k] !== current[k]))
+        await client.replaceAppSettings(rec.app, rec.slot, next, ctx.signal);
       if (manual.length > 0) {
-        ctx.log.warn(`${rec.app}/${rec.slot}: ${manual.join(", ")} held secret values, which are not journaled; restore them by hand if needed`);
+        ctx.log.warn(
+          `${rec.app}/${rec.slot}: ${manual.join(", ")} held secret values, which are not journaled; restore ` +
+            `them by hand if needed`,
+        );
       }
     }
     if (rec.image !== null) {

@@ -13,11 +13,19 @@ import { sleep } from "./support/abort.js";
 
 const AzureQueueDrainWith = z
   .object({
-    target: z.string().default("queue").describe("The environment entry of the queue (a provider of kind azure-queue)."),
+    target: z
+      .string()
+      .default("queue")
+      .describe("The environment entry of the queue (a provider of kind azure-queue)."),
     queue: z.string().min(1).optional().describe("Queue name; defaults to the environment entry's `queue`."),
     timeout: durationField("How long the queue may take to drain.").default("10m"),
     interval: durationField("Pause between readings of the queue depth.").default("5s"),
-    settle: z.number().int().min(1).default(2).describe("Consecutive readings of 0 required (the count is approximate)."),
+    settle: z
+      .number()
+      .int()
+      .min(1)
+      .default(2)
+      .describe("Consecutive readings of 0 required (the count is approximate)."),
   })
   .strict();
 
@@ -49,10 +57,13 @@ export const azureQueueDrain = defineAction({
       }
       ctx.log.progress(`queue ${queue}: ${count} message(s) left`);
       if (Date.now() + interval > deadline) {
-        throw new ActionFailure(`queue ${queue} still holds about ${count} message(s) after ${formatDuration(parseDuration(input.timeout))}`, {
-          hint: "Are its consumers running? Retry the step to wait longer.",
-          details: { queue, count },
-        });
+        throw new ActionFailure(
+          `queue ${queue} still holds about ${count} message(s) after ${formatDuration(parseDuration(input.timeout))}`,
+          {
+            hint: "Are its consumers running? Retry the step to wait longer.",
+            details: { queue, count },
+          },
+        );
       }
       await sleep(interval, ctx.signal);
     }

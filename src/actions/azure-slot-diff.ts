@@ -11,7 +11,15 @@
  */
 import { z } from "zod";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel, appserviceProvider } from "./azure-common.js";
+import {
+  appField,
+  appserviceTargetField,
+  resolveSlot,
+  slotField,
+  targetSlotField,
+  slotLabel,
+  appserviceProvider,
+} from "./azure-common.js";
 
 const AzureSlotDiffWith = z
   .object({
@@ -22,30 +30,59 @@ const AzureSlotDiffWith = z
     accept: z
       .array(z.string().min(1))
       .default([])
-      .describe("Names (or patterns with *) of moving settings expected to differ, e.g. [WEBSITE_RUN_FROM_PACKAGE, APP_VERSION]. Connection strings as `connectionString:<name>`, the container image as `linuxFxVersion`."),
-    requireSticky: z.array(z.string().min(1)).default([]).describe("Setting names that must be slot settings (sticky), e.g. [ASPNETCORE_ENVIRONMENT, DEPLOY_SLOT]."),
+      .describe(
+        "Names (or patterns with *) of moving settings expected to differ, e.g. [WEBSITE_RUN_FROM_PACKAGE, " +
+          "APP_VERSION]. Connection strings as `connectionString:<name>`, the container image as `linuxFxVersion`.",
+      ),
+    requireSticky: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Setting names that must be slot settings (sticky), e.g. [ASPNETCORE_ENVIRONMENT, DEPLOY_SLOT]."),
     requireMoving: z
       .array(z.string().min(1))
       .default(["WEBSITE_RUN_FROM_PACKAGE"])
       .describe("Setting names that must NOT be slot settings: the build itself has to move with the swap."),
-    failOnSurprise: z.boolean().default(true).describe("Fail the step on a surprise (false: report only, as a warning)."),
+    failOnSurprise: z
+      .boolean()
+      .default(true)
+      .describe("Fail the step on a surprise (false: report only, as a warning)."),
   })
   .strict();
 
 export interface SettingDifference {
   name: string;
-  /** added: only in the source (appears in the target); removed: only in the target (disappears from it); changed: both, different. */
+  /**
+   * added: only in the source (appears in the target); removed: only
+   * in the target (disappears from it); changed: both, different.
+   */
   change: "added" | "removed" | "changed";
 }
 
 function matches(name: string, patterns: string[]): boolean {
-  return patterns.some((p) => new RegExp("^" + p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$", "i").test(name));
+  return patterns.some((p) =>
+    new RegExp(
+      "^" +
+        p
+          .split("*")
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*") +
+        "$",
+      "i",
+    ).test(name),
+  );
 }
 
 /** Differences that move with a swap: names not sticky whose values differ between the slots. */
-function movingDifferences<T>(source: Record<string, T>, target: Record<string, T>, sticky: string[], prefix = ""): SettingDifference[] {
+function movingDifferences<T>(
+  source: Record<string, T>,
+  target: Record<string, T>,
+  sticky: string[],
+  prefix = "",
+): SettingDifference[] {
   const same = (a: T | undefined, b: T | undefined) => JSON.stringify(a) === JSON.stringify(b);
-  const names = [...new Set([...Object.keys(source), ...Object.keys(target)])].filter((n) => !sticky.includes(n)).sort();
+  const names = [...new Set([...Object.keys(source), ...Object.keys(target)])]
+    .filter((n) => !sticky.includes(n))
+    .sort();
   const out: SettingDifference[] = [];
   for (const n of names) {
     if (same(source[n], target[n])) continue;
@@ -58,7 +95,8 @@ export const azureSlotDiff = defineAction({
   kind: "azure.slot-diff",
   summary: "Compare two slots' settings as a swap will move them; block on differences the playbook did not accept.",
   description:
-    "Outputs `moving` (names that will change in the target slot), `accepted`, `surprises`, `sticky`. Values are never shown. Nothing to undo.",
+    "Outputs `moving` (names that will change in the target slot), `accepted`, `surprises`, `sticky`. Values are " +
+    "never shown. Nothing to undo.",
   with: AzureSlotDiffWith,
   idempotent: true,
   undo: "none",
@@ -83,12 +121,16 @@ export const azureSlotDiff = defineAction({
       ...(srcFx !== tgtFx ? [{ name: "linuxFxVersion", change: "changed" as const }] : []),
     ];
     const accepted = moving.filter((d) => matches(d.name, input.accept));
-    const surprises: string[] = moving.filter((d) => !matches(d.name, input.accept)).map((d) => `${d.name} (${d.change}, moves into ${input.targetSlot})`);
+    const surprises: string[] = moving
+      .filter((d) => !matches(d.name, input.accept))
+      .map((d) => `${d.name} (${d.change}, moves into ${input.targetSlot})`);
     for (const name of input.requireSticky) {
-      if (!sticky.appSettingNames.includes(name)) surprises.push(`${name} (must be a slot setting but is not: it would move with the swap)`);
+      if (!sticky.appSettingNames.includes(name))
+        surprises.push(`${name} (must be a slot setting but is not: it would move with the swap)`);
     }
     for (const name of input.requireMoving) {
-      if (sticky.appSettingNames.includes(name)) surprises.push(`${name} (is a slot setting: it would stay behind, and the swap would not move the build)`);
+      if (sticky.appSettingNames.includes(name))
+        surprises.push(`${name} (is a slot setting: it would stay behind, and the swap would not move the build)`);
     }
     const stickyDiffering = sticky.appSettingNames.filter((n) => srcSettings[n] !== tgtSettings[n]).sort();
     const outputs = {
@@ -98,14 +140,19 @@ export const azureSlotDiff = defineAction({
       sticky: stickyDiffering,
     };
     ctx.log.info(
-      `${app}: ${slot}→${input.targetSlot}: ${moving.length} moving difference(s), ${accepted.length} accepted; ${stickyDiffering.length} sticky setting(s) stay per slot`,
+      `${app}: ${slot}→${input.targetSlot}: ${moving.length} moving difference(s), ${accepted.length} accepted; ` +
+        `${stickyDiffering.length} sticky setting(s) stay per slot`,
     );
     if (surprises.length > 0) {
-      const message = `${app}: settings would change unexpectedly when swapping ${slot} into ${input.targetSlot}: ${surprises.join("; ")}`;
+      const message =
+        `${app}: settings would change unexpectedly when swapping ${slot} into ${input.targetSlot}: ` +
+        `${surprises.join("; ")}`;
       if (input.failOnSurprise) {
         throw new ActionFailure(message, {
           retryable: false,
-          hint: "Fix the slot's settings, mark slot-specific ones as slot settings, or list expected differences under `accept:`; then retry the step.",
+          hint:
+            "Fix the slot's settings, mark slot-specific ones as slot settings, or list expected differences under " +
+            "`accept:`; then retry the step.",
           details: { surprises },
         });
       }

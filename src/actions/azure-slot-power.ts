@@ -9,7 +9,14 @@
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel, appserviceProvider } from "./azure-common.js";
+import {
+  appField,
+  appserviceTargetField,
+  resolveSlot,
+  slotField,
+  slotLabel,
+  appserviceProvider,
+} from "./azure-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
 
 const SlotPowerWith = z
@@ -29,7 +36,9 @@ export function defineSlotStateAction(op: "start" | "stop") {
   const reverse = op === "start" ? "stop" : "start";
   return defineAction({
     kind: `azure.${op}-slot`,
-    summary: `${op === "start" ? "Start" : "Stop"} an App Service slot; undo ${reverse}s it again if it was ${wantedState[reverse]}.`,
+    summary:
+      `${op === "start" ? "Start" : "Stop"} an App Service slot; undo ${reverse}s it again if it was ` +
+      `${wantedState[reverse]}.`,
     description: `Does nothing if the slot is already ${wantedState[op]}. Outputs \`state\` and \`changed\`.`,
     with: SlotPowerWith,
     idempotent: true,
@@ -44,15 +53,25 @@ export function defineSlotStateAction(op: "start" | "stop") {
       const already = state.state.toLowerCase() === wantedState[op];
       // An earlier attempt may have changed it already: its checkpoint holds the state it found.
       const prior = Recorded.safeParse(ctx.priorCheckpoint);
-      const previousState = prior.success && prior.data.app === app && prior.data.slot === slot ? prior.data.previousState : state.state;
+      const previousState =
+        prior.success && prior.data.app === app && prior.data.slot === slot ? prior.data.previousState : state.state;
       const record = { app, slot, previousState } as Json;
       if (!already) {
         await ctx.checkpoint(record);
         await client.power(app, slot, op, ctx.signal);
       }
-      ctx.log.info(already ? `${app}/${slot} is already ${wantedState[op]}` : `${app}/${slot}: ${op} requested (was ${state.state})`);
+      ctx.log.info(
+        already
+          ? `${app}/${slot} is already ${wantedState[op]}`
+          : `${app}/${slot}: ${op} requested (was ${state.state})`,
+      );
       return {
-        outputs: { app, slot, state: op === "start" ? "Running" : "Stopped", changed: previousState.toLowerCase() !== wantedState[op] },
+        outputs: {
+          app,
+          slot,
+          state: op === "start" ? "Running" : "Stopped",
+          changed: previousState.toLowerCase() !== wantedState[op],
+        },
         recorded: record,
       };
     },

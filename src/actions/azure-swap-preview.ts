@@ -11,7 +11,15 @@
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, targetSlotField, slotLabel, appserviceProvider } from "./azure-common.js";
+import {
+  appField,
+  appserviceTargetField,
+  resolveSlot,
+  slotField,
+  targetSlotField,
+  slotLabel,
+  appserviceProvider,
+} from "./azure-common.js";
 
 const AzureSwapPreviewWith = z
   .object({
@@ -28,7 +36,8 @@ export const azureSwapPreview = defineAction({
   kind: "azure.swap-preview",
   summary: "Apply production's slot settings to a slot (phase 1 of a swap with preview); undo resets it.",
   description:
-    "Complete the swap with `azure.swap` after validating the slot; abort (or undo) resets the preview. Outputs `applied` (false when it was already applied).",
+    "Complete the swap with `azure.swap` after validating the slot; abort (or undo) resets the preview. Outputs " +
+    "`applied` (false when it was already applied).",
   with: AzureSwapPreviewWith,
   idempotent: true,
   undo: "recorded",
@@ -50,7 +59,10 @@ export const azureSwapPreview = defineAction({
     const already = pending === input.targetSlot.toLowerCase();
     if (!already) {
       await client.applySlotConfig(app, slot, input.targetSlot, ctx.signal);
-      ctx.log.info(`${app}/${slot} now runs with ${input.targetSlot}'s slot settings (restarting); validate it, then azure.swap completes the swap`);
+      ctx.log.info(
+        `${app}/${slot} now runs with ${input.targetSlot}'s slot settings (restarting); validate it, then ` +
+          `azure.swap completes the swap`,
+      );
     } else {
       ctx.log.info(`${app}/${slot}: the swap preview towards ${input.targetSlot} is already applied`);
     }

@@ -22,7 +22,19 @@ import type { Json } from "../core/json.js";
 import type { SlotInfo } from "../providers/azure/appservice-types.js";
 import { translateAzureError } from "../providers/azure/errors.js";
 import { defineAction, type ActionContext, type ActionResult, type UndoContext } from "../core/action.js";
-import { appField, appserviceTargetField, isSwapRunning, resolveSlot, slotField, swappedSince, targetSlotField, waitForSwapToLand, slotLabel, type SlotRef, appserviceProvider } from "./azure-common.js";
+import {
+  appField,
+  appserviceTargetField,
+  isSwapRunning,
+  resolveSlot,
+  slotField,
+  swappedSince,
+  targetSlotField,
+  waitForSwapToLand,
+  slotLabel,
+  type SlotRef,
+  appserviceProvider,
+} from "./azure-common.js";
 
 const AzureSwapWith = z
   .object({
@@ -42,7 +54,12 @@ const Checkpoint = z.object({
 });
 type Checkpoint = z.infer<typeof Checkpoint>;
 
-const Recorded = z.object({ app: z.string(), source: z.string(), target: z.string(), swappedAt: z.string().nullable() });
+const Recorded = z.object({
+  app: z.string(),
+  source: z.string(),
+  target: z.string(),
+  swappedAt: z.string().nullable(),
+});
 
 type SwapCtx = Pick<ActionContext, "signal" | "log" | "checkpoint">;
 
@@ -52,7 +69,13 @@ type SwapCtx = Pick<ActionContext, "signal" | "log" | "checkpoint">;
  * answer) is waited for; any other 409 (another operation, a slot prepared
  * for swap) fails at once with its reason.
  */
-async function swapOnce(ref: SlotRef, other: string, baseline: string | null, ctx: SwapCtx, saved: Omit<Checkpoint, "poller"> | undefined): Promise<SlotInfo> {
+async function swapOnce(
+  ref: SlotRef,
+  other: string,
+  baseline: string | null,
+  ctx: SwapCtx,
+  saved: Omit<Checkpoint, "poller"> | undefined,
+): Promise<SlotInfo> {
   const { client, app, slot } = ref;
   const poller = client.beginSwap(app, slot, other, ctx.signal);
   try {
@@ -80,11 +103,13 @@ function result(ref: SlotRef, other: string, state: SlotInfo, swapped: boolean):
 
 export const azureSwap = defineAction({
   kind: "azure.swap",
-  summary: "Swap an App Service slot into production (or another slot) as a resumable long-running operation; undo swaps back.",
+  summary:
+    "Swap an App Service slot into production (or another slot) as a resumable long-running operation; undo " +
+    "swaps back.",
   description:
-    "Checkpoints the operation's poller so a resumed run continues the same swap, and detects a swap that already landed from the slot's " +
-    "last-swap status, so it never swaps twice. Completes a pending swap with preview. Undo swaps the slots back if the last swap is still this one. " +
-    "Outputs `swapped`, `swappedAt`.",
+    "Checkpoints the operation's poller so a resumed run continues the same swap, and detects a swap that already " +
+    "landed from the slot's last-swap status, so it never swaps twice. Completes a pending swap with preview. Undo " +
+    "swaps the slots back if the last swap is still this one. Outputs `swapped`, `swappedAt`.",
   with: AzureSwapWith,
   idempotent: true,
   undo: "recorded",
@@ -97,25 +122,36 @@ export const azureSwap = defineAction({
     const { client, app, slot } = ref;
     const other = input.targetSlot;
     const prior = Checkpoint.safeParse(ctx.priorCheckpoint);
-    const mine = prior.success && prior.data.app === app && prior.data.source === slot && prior.data.target === other ? prior.data : undefined;
+    const mine =
+      prior.success && prior.data.app === app && prior.data.source === slot && prior.data.target === other
+        ? prior.data
+        : undefined;
 
     if (mine?.poller) {
       ctx.log.info(`${app}: continuing the swap ${slot}→${other} started by an earlier attempt`);
       try {
         const restored = client.restoreSwap(mine.poller, ctx.signal);
-        await client.call(`swap ${slot} into ${other}`, app, slot, () => restored.pollUntilDone({ abortSignal: ctx.signal }));
+        await client.call(`swap ${slot} into ${other}`, app, slot, () =>
+          restored.pollUntilDone({ abortSignal: ctx.signal }),
+        );
         return result(ref, other, await client.getSwapView(app, slot, other, ctx.signal), true);
       } catch (e) {
         if (ctx.signal.aborted) throw e;
         // The saved operation failed or is gone: the slot's state decides below.
-        ctx.log.warn(`${app}: the earlier swap operation did not complete (${(translateAzureError(e, { service: "App Service", operation: "swap", resource: app }) as Error).message})`);
+        ctx.log.warn(
+          `${app}: the earlier swap operation did not complete (` +
+            `${(translateAzureError(e, { service: "App Service", operation: "swap", resource: app }) as Error).message})`,
+        );
       }
     }
 
     const state = await client.getSwapView(app, slot, other, ctx.signal);
     const baseline = mine ? mine.baseline : (state.slotSwapStatus?.timestampUtc ?? null);
     if (mine && swappedSince(state, baseline, slot, other) && !state.inProgressOperationId) {
-      ctx.log.info(`${app}: ${slot} was already swapped into ${other} at ${state.slotSwapStatus?.timestampUtc} (by an earlier attempt)`);
+      ctx.log.info(
+        `${app}: ${slot} was already swapped into ${other} at ${state.slotSwapStatus?.timestampUtc} (by an ` +
+          `earlier attempt)`,
+      );
       return result(ref, other, state, true);
     }
     const saved = { app, source: slot, target: other, baseline };
@@ -136,7 +172,9 @@ export const azureSwap = defineAction({
     if (state.inProgressOperationId) state = await waitForSwapToLand(ref, rec.target, rec.swappedAt, ctx);
     if (state.slotSwapStatus?.timestampUtc !== rec.swappedAt) {
       ctx.log.warn(
-        `${rec.app}: ${rec.source} and ${rec.target} were swapped after this step (at ${state.slotSwapStatus?.timestampUtc ?? "unknown"}), by an earlier undo attempt or by someone else; not swapping again`,
+        `${rec.app}: ${rec.source} and ${rec.target} were swapped after this step (at ` +
+          `${state.slotSwapStatus?.timestampUtc ?? "unknown"}), by an earlier undo attempt or by someone else; not ` +
+          `swapping again`,
       );
       return;
     }
@@ -153,7 +191,10 @@ const UndoCheckpoint = z.object({ landedAt: z.string().nullable() });
  * before anything is swapped back, so a resumed undo compares the slot's last
  * swap with OUR swap, not with a swap back of its own.
  */
-async function landedSwap(input: z.infer<typeof AzureSwapWith>, ctx: UndoContext): Promise<z.infer<typeof Recorded> | undefined> {
+async function landedSwap(
+  input: z.infer<typeof AzureSwapWith>,
+  ctx: UndoContext,
+): Promise<z.infer<typeof Recorded> | undefined> {
   const cp = Checkpoint.safeParse(ctx.lastCheckpoint);
   if (!cp.success) {
     ctx.log.info("the interrupted swap never started: nothing to undo");
@@ -172,7 +213,9 @@ async function landedSwap(input: z.infer<typeof AzureSwapWith>, ctx: UndoContext
       // A swap that failed part-way leaves the slots prepared for swap: every settings write (the undo of
       // the deploy before it) gets 409 until the slot configuration is reset.
       await ref.client.resetSlotConfig(app, source, ctx.signal);
-      ctx.log.info(`${app}: the swap of ${source} into ${target} never landed and left the slots prepared for swap: reset them`);
+      ctx.log.info(
+        `${app}: the swap of ${source} into ${target} never landed and left the slots prepared for swap: reset them`,
+      );
       return undefined;
     }
     ctx.log.info(`${app}: the interrupted swap of ${source} into ${target} never landed: nothing to undo`);

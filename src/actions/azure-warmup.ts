@@ -11,7 +11,14 @@ import { formatDuration, parseDuration } from "../playbook/duration.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { durationField } from "./support/schemas.js";
 import { sleep, throwIfAborted } from "./support/abort.js";
-import { appField, appserviceTargetField, resolveSlot, slotField, slotLabel, appserviceProvider } from "./azure-common.js";
+import {
+  appField,
+  appserviceTargetField,
+  resolveSlot,
+  slotField,
+  slotLabel,
+  appserviceProvider,
+} from "./azure-common.js";
 import { siteGet } from "./azure-site-request.js";
 
 const AzureWarmupWith = z
@@ -20,13 +27,26 @@ const AzureWarmupWith = z
     app: appField,
     slot: slotField,
     path: z.string().startsWith("/").default("/").describe("Path requested on the slot's hostname, e.g. /health."),
-    expectStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]).describe("Statuses that count as warm."),
+    expectStatus: z
+      .array(z.number().int().min(100).max(599))
+      .min(1)
+      .default([200])
+      .describe("Statuses that count as warm."),
     bodyContains: z.string().optional().describe("Text the answer must contain (e.g. the version just deployed)."),
-    successes: z.number().int().min(1).default(1).describe("Consecutive good answers required (more than one spreads over instances)."),
+    successes: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe("Consecutive good answers required (more than one spreads over instances)."),
     timeout: durationField("How long the slot may take to warm up.").default("5m"),
     interval: durationField("Pause between requests.").default("2s"),
     requestTimeout: durationField("Timeout of one request (cold starts can be slow).").default("30s"),
-    url: z.string().url().optional().describe("Request this URL instead of https://<slot hostname><path> (a custom domain bound to the slot)."),
+    url: z
+      .string()
+      .url()
+      .optional()
+      .describe("Request this URL instead of https://<slot hostname><path> (a custom domain bound to the slot)."),
   })
   .strict();
 
@@ -44,7 +64,10 @@ export const azureWarmup = defineAction({
     const { client, app, slot } = await resolveSlot(ctx, input);
     const state = await client.getSlot(app, slot, ctx.signal);
     if (state.state.toLowerCase() === "stopped") {
-      throw new ActionFailure(`${app}/${slot} is stopped; it cannot warm up`, { retryable: false, hint: "Start the slot first (azure.start-slot)." });
+      throw new ActionFailure(`${app}/${slot} is stopped; it cannot warm up`, {
+        retryable: false,
+        hint: "Start the slot first (azure.start-slot).",
+      });
     }
     const url = input.url ?? `https://${state.defaultHostName}${input.path}`;
     const deadline = Date.now() + parseDuration(input.timeout);
@@ -57,7 +80,10 @@ export const azureWarmup = defineAction({
       attempts++;
       const a = await siteGet(url, client.options.tlsCa, parseDuration(input.requestTimeout), ctx.signal);
       throwIfAborted(ctx.signal);
-      const ok = a.status !== undefined && input.expectStatus.includes(a.status) && (input.bodyContains === undefined || a.body.includes(input.bodyContains));
+      const ok =
+        a.status !== undefined &&
+        input.expectStatus.includes(a.status) &&
+        (input.bodyContains === undefined || a.body.includes(input.bodyContains));
       if (ok) {
         good++;
         if (good >= input.successes) {
@@ -70,9 +96,13 @@ export const azureWarmup = defineAction({
         ctx.log.progress(`${app}/${slot}: ${last}`);
       }
       if (Date.now() + interval > deadline) {
-        throw new ActionFailure(`${app}/${slot} did not warm up on ${input.path} within ${formatDuration(parseDuration(input.timeout))} (last: ${last})`, {
-          hint: "Look at the slot's logs (log stream / Kudu); a retry of the step waits again.",
-        });
+        throw new ActionFailure(
+          `${app}/${slot} did not warm up on ${input.path} within ` +
+            `${formatDuration(parseDuration(input.timeout))} (last: ${last})`,
+          {
+            hint: "Look at the slot's logs (log stream / Kudu); a retry of the step waits again.",
+          },
+        );
       }
       await sleep(interval, ctx.signal);
     }

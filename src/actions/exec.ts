@@ -23,7 +23,10 @@ const FAILURE_LINES = 10;
 
 const ExecWith = z
   .object({
-    command: argvField('The program and its arguments, e.g. ["./deploy.sh", "--slot", "green"]. Run without a shell; a relative program path is relative to `cwd`.'),
+    command: argvField(
+      'The program and its arguments, e.g. ["./deploy.sh", "--slot", "green"]. Run without a shell; a relative ' +
+        "program path is relative to `cwd`.",
+    ),
     env: envField.optional(),
     inheritEnv: z
       .boolean()
@@ -35,13 +38,16 @@ const ExecWith = z
     cwd: z.string().optional().describe("Working directory, relative to the playbook's directory (the default)."),
     input: z.string().optional().describe("Text written to the command's stdin (stdin is closed empty otherwise)."),
     successCodes: z.array(z.number().int()).min(1).default([0]).describe("Exit codes that count as success."),
-    killAfter: durationField("On cancellation or step timeout the command's process group gets SIGTERM, then SIGKILL after this grace period.").default(
-      "10s",
-    ),
+    killAfter: durationField(
+      "On cancellation or step timeout the command's process group gets SIGTERM, then SIGKILL after this grace period.",
+    ).default("10s"),
     parseJson: z
       .boolean()
       .default(false)
-      .describe("Read outputs from the last non-empty stdout line, which must be a JSON object: each of its keys becomes a step output."),
+      .describe(
+        "Read outputs from the last non-empty stdout line, which must be a JSON object: each of its keys becomes " +
+          "a step output.",
+      ),
   })
   .strict();
 
@@ -50,8 +56,8 @@ export const exec = defineAction({
   summary: "Run a program (argv array, no shell); capture and redact its output.",
   description:
     "Runs `command` with `env`, `cwd` and optional stdin `input`. Each output line is logged live, redacted. " +
-    "Succeeds when the exit code is in `successCodes`; otherwise fails with the exit code and the last lines of stderr. " +
-    "Not idempotent: after a crash mid-step the step's `resume:` policy decides (rerun, pause, skip, fail).",
+    "Succeeds when the exit code is in `successCodes`; otherwise fails with the exit code and the last lines of " +
+    "stderr. Not idempotent: after a crash mid-step the step's `resume:` policy decides (rerun, pause, skip, fail).",
   with: ExecWith,
   idempotent: false,
   undo: "none",
@@ -92,7 +98,11 @@ export const exec = defineAction({
 
     const stdout = ctx.redact(result.stdout.value.trim());
     const outputs: Record<string, Json> = {};
-    if (input.parseJson) Object.assign(outputs, jsonOutputs(stdout, ctx.redact, (m) => ctx.log.warn(m)));
+    if (input.parseJson)
+      Object.assign(
+        outputs,
+        jsonOutputs(stdout, ctx.redact, (m) => ctx.log.warn(m)),
+      );
     outputs.exitCode = result.exitCode;
     outputs.stdout = stdout;
     return { outputs };
@@ -110,27 +120,43 @@ function refuseSecondCopy(prior: unknown, warn: (m: string) => void): void {
   const running = stillRunning(started.data);
   const pid = started.data.pid;
   if (running === true) {
-    throw new ActionFailure(`the command an earlier attempt started (pid ${pid}) is still running; not starting a second copy`, {
-      retryable: false,
-      hint: `Let it finish (or stop it: kill -TERM -${pid}), then \`cutover retry\`; or \`cutover skip\` if it did the job.`,
-      details: { pid },
-    });
+    throw new ActionFailure(
+      `the command an earlier attempt started (pid ${pid}) is still running; not starting a second copy`,
+      {
+        retryable: false,
+        hint:
+          `Let it finish (or stop it: kill -TERM -${pid}), then ` +
+          `\`cutover retry\`; or \`cutover skip\` if it did the job.`,
+        details: { pid },
+      },
+    );
   }
-  if (running === "unknown") warn(`an earlier attempt started pid ${pid}; cannot tell whether that program is still running`);
+  if (running === "unknown")
+    warn(`an earlier attempt started pid ${pid}; cannot tell whether that program is still running`);
 }
 
 /** The `parseJson` mechanism: the last non-empty stdout line, a JSON object, becomes outputs. */
 function jsonOutputs(stdout: string, redact: (t: string) => string, warn: (m: string) => void): Record<string, Json> {
-  const last = stdout.split(/\r?\n/).filter((l) => l.trim() !== "").pop() ?? "";
+  const last =
+    stdout
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== "")
+      .pop() ?? "";
   const parsed = tryParseJson(last.trim());
   if (parsed === undefined || parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new ActionFailure(`parseJson: the last stdout line is not a JSON object: ${last ? clip(last, 160) : "(no output)"}`, {
-      retryable: false,
-      hint: 'Print the outputs as one JSON object on the last line, e.g. {"version": "2.1.0"}, or set parseJson: false.',
-    });
+    throw new ActionFailure(
+      `parseJson: the last stdout line is not a JSON object: ${last ? clip(last, 160) : "(no output)"}`,
+      {
+        retryable: false,
+        hint:
+          "Print the outputs as one JSON object on the last line, " +
+          'e.g. {"version": "2.1.0"}, or set parseJson: false.',
+      },
+    );
   }
   for (const reserved of ["exitCode", "stdout"]) {
-    if (Object.hasOwn(parsed, reserved)) warn(`parseJson: the key "${reserved}" is reserved; the output keeps cutover's value`);
+    if (Object.hasOwn(parsed, reserved))
+      warn(`parseJson: the key "${reserved}" is reserved; the output keeps cutover's value`);
   }
   // JSON.parse keeps "__proto__" as an own key; copied with Object.assign it would replace the outputs' prototype.
   const own = parsed as Record<string, Json>;

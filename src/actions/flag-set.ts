@@ -25,10 +25,16 @@ const DEFAULT_TARGET = "flags";
 
 const FlagSetWith = z
   .object({
-    target: z.string().default(DEFAULT_TARGET).describe("The environment entry holding the flags (a provider with the `flags` capability)."),
+    target: z
+      .string()
+      .default(DEFAULT_TARGET)
+      .describe("The environment entry holding the flags (a provider with the `flags` capability)."),
     name: z.string().min(1).describe("The flag's name, e.g. MaintenanceMode."),
-    value: z.json().describe("The value to set: any JSON (true, 3, \"read-only\", {...})."),
-    restoreOnUndo: z.boolean().default(true).describe("Whether abort puts the previous value back (or removes a flag that did not exist)."),
+    value: z.json().describe('The value to set: any JSON (true, 3, "read-only", {...}).'),
+    restoreOnUndo: z
+      .boolean()
+      .default(true)
+      .describe("Whether abort puts the previous value back (or removes a flag that did not exist)."),
     force: z
       .boolean()
       .default(false)
@@ -45,8 +51,8 @@ export const flagSet = defineAction({
   kind: "flag.set",
   summary: "Set a flag in a flag store; undo restores its previous value.",
   description:
-    "Observes the flag first and writes only if it differs, conditionally on the observed version. " +
-    "Records the previous value (checkpointed before the write, so a crash right after it loses nothing) and undo restores it, " +
+    "Observes the flag first and writes only if it differs, conditionally on the observed version. Records the " +
+    "previous value (checkpointed before the write, so a crash right after it loses nothing) and undo restores it, " +
     "refusing if someone else changed the flag since, unless `force: true`.",
   with: FlagSetWith,
   idempotent: true,
@@ -75,20 +81,28 @@ export const flagSet = defineAction({
       await store.set(input.name, value, { ifEtag: current.etag, signal: ctx.signal });
       ctx.log.info(`set ${input.name} from ${describeCurrent(original)} to ${preview(value)}`);
     } else {
-      ctx.log.info(`${input.name} is already ${preview(value)}${changed ? ` (set by an earlier attempt; it was ${describeCurrent(original)})` : ""}`);
+      ctx.log.info(
+        `${input.name} is already ` +
+          `${preview(value)}${changed ? ` (set by an earlier attempt; it was ${describeCurrent(original)})` : ""}`,
+      );
     }
     return { outputs, recorded: { ...original, value } };
   },
 
   async undoRun(input, ctx) {
     const interrupted = ctx.recorded === null;
-    const parsed = interrupted ? Recorded.safeParse(interruptedRecord(input.value as Json, ctx.lastCheckpoint)) : Recorded.safeParse(ctx.recorded);
+    const parsed = interrupted
+      ? Recorded.safeParse(interruptedRecord(input.value as Json, ctx.lastCheckpoint))
+      : Recorded.safeParse(ctx.recorded);
     if (interrupted && !parsed.success) {
       ctx.log.info(`the interrupted step wrote nothing: ${input.name} is as it was`);
       return;
     }
     if (!parsed.success) {
-      throw new ActionFailure(`flag.set cannot undo: the recorded state is not what it expects`, { retryable: false, details: { recorded: ctx.recorded } });
+      throw new ActionFailure(`flag.set cannot undo: the recorded state is not what it expects`, {
+        retryable: false,
+        details: { recorded: ctx.recorded },
+      });
     }
     const rec = parsed.data;
     const wrote = rec.value as Json;
@@ -102,31 +116,49 @@ export const flagSet = defineAction({
     }
     const store = await ctx.provider(input.target, Flags);
     const current = await store.get(rec.name, { signal: ctx.signal });
-    const restored = rec.existed ? current.value !== undefined && jsonEqual(current.value, rec.previous as Json) : current.value === undefined;
+    const restored = rec.existed
+      ? current.value !== undefined && jsonEqual(current.value, rec.previous as Json)
+      : current.value === undefined;
     if (restored) {
       ctx.log.info(`${rec.name} is already back to ${describeCurrent(rec)}`);
       return;
     }
     const ours = current.value !== undefined && jsonEqual(current.value, wrote);
     if (interrupted && !ours) {
-      ctx.log.info(`the interrupted step's write of ${rec.name} is not in place (it is ${describeCurrent({ ...rec, existed: current.value !== undefined, previous: current.value ?? null })}): nothing to undo`);
+      ctx.log.info(
+        `the interrupted step's write of ${rec.name} is not in place (it is ` +
+          `${describeCurrent({ ...rec, existed: current.value !== undefined, previous: current.value ?? null })}): ` +
+          `nothing to undo`,
+      );
       return;
     }
     if (!ours && !input.force) {
       throw new ActionFailure(
-        `flag ${rec.name} was changed by someone else since this step set it to ${preview(wrote)}: it is now ${preview(current.value)}; ` +
+        `flag ${rec.name} was changed by someone else since this step set it to ${preview(wrote)}: it is now ` +
+          `${preview(current.value)}; ` +
           `it was ${describeCurrent(rec)} before. Not restoring over someone else's change.`,
-        { retryable: false, hint: "Restore it by hand, or set `force: true` on the step to restore regardless.", details: { flag: rec.name } },
+        {
+          retryable: false,
+          hint: "Restore it by hand, or set `force: true` on the step to restore regardless.",
+          details: { flag: rec.name },
+        },
       );
     }
     if (rec.existed) await store.set(rec.name, rec.previous as Json, { ifEtag: current.etag, signal: ctx.signal });
     else await store.delete(rec.name, { ifEtag: current.etag, signal: ctx.signal });
     const forced = ours ? "" : ` (forced over ${preview(current.value)})`;
-    ctx.log.info(rec.existed ? `restored ${rec.name} to ${describeCurrent(rec)}${forced}` : `removed ${rec.name}, which did not exist before${forced}`);
+    ctx.log.info(
+      rec.existed
+        ? `restored ${rec.name} to ${describeCurrent(rec)}${forced}`
+        : `removed ${rec.name}, which did not exist before${forced}`,
+    );
   },
 });
 
-/** The record an interrupted step would have made: its checkpoint (written just before the write) plus the value it meant to set. */
+/**
+ * The record an interrupted step would have made: its checkpoint
+ * (written just before the write) plus the value it meant to set.
+ */
 function interruptedRecord(value: Json, checkpoint: Json | undefined): unknown {
   const original = Original.safeParse(checkpoint);
   return original.success ? { ...original.data, value } : undefined;

@@ -9,15 +9,22 @@ import { DURATION_RANGES, durationSchema } from "../core/duration.js";
 
 const With = z
   .object({
-    message: z.string().default("Continue?").describe("What the approver is asked; shown by status and in the pause message."),
+    message: z
+      .string()
+      .default("Continue?")
+      .describe("What the approver is asked; shown by status and in the pause message."),
     expiresAfter: durationSchema(
-      "How long the gate waits, from when the run first paused at it. Enforced when the run is next touched: an expired gate can no longer be approved.",
+      "How long the gate waits, from when the run first paused at it. Enforced when the run is next touched: an " +
+        "expired gate can no longer be approved.",
       DURATION_RANGES.gateExpiry,
     ).optional(),
     onExpiry: z
       .enum(["fail", "abort", "approve"])
       .default("fail")
-      .describe("What an expired gate does: fail (the step's onFailure applies), abort (undo the run), approve (continue, journaled as an automatic approval)."),
+      .describe(
+        "What an expired gate does: fail (the step's onFailure applies), abort (undo the run), approve " +
+          "(continue, journaled as an automatic approval).",
+      ),
   })
   .strict();
 
@@ -25,7 +32,9 @@ export const gateApproval = defineAction({
   kind: "gate.approval",
   summary: "Pause until a person approves with `cutover approve`",
   description:
-    "The run pauses before this step and the process exits with code 3. `cutover approve <run-id> [<step-id>] [--note text]` records the approval (who, from which host, a note) and continues the run. `cutover run --approve <step-id>` approves a gate in advance, for pipelines that gate outside cutover.",
+    "The run pauses before this step and the process exits with code 3. `cutover approve <run-id> [<step-id>] " +
+    "[--note text]` records the approval (who, from which host, a note) and continues the run. `cutover run " +
+    "--approve <step-id>` approves a gate in advance, for pipelines that gate outside cutover.",
   with: With,
   idempotent: true,
   undo: "none",

@@ -17,10 +17,15 @@ import { durationField, headersField, httpBodyField, httpMethodField, jsonPathFi
 import { OUTPUT_LIMIT } from "./support/output-capture.js";
 
 const JsonExpectation = z
-  .object({ path: jsonPathField("Where the value is in the JSON body, e.g. $.status or $.checks[0].state."), ...conditionOperators })
+  .object({
+    path: jsonPathField("Where the value is in the JSON body, e.g. $.status or $.checks[0].state."),
+    ...conditionOperators,
+  })
   .strict()
   .superRefine(exactlyOneOperator)
-  .describe("A JSON value the body must hold: a path and exactly one operator, e.g. { path: $.status, equals: Healthy }.");
+  .describe(
+    "A JSON value the body must hold: a path and exactly one operator, e.g. { path: $.status, equals: Healthy }.",
+  );
 
 const Expect = z
   .object({
@@ -42,12 +47,17 @@ const HttpCheckWith = z
     body: httpBodyField.optional(),
     expect: Expect.default({}),
     interval: durationField("Pause between attempts.").default("1s"),
-    deadline: durationField("Keep trying until this much time has passed since the first attempt; 0 means a single attempt.").default("30s"),
+    deadline: durationField(
+      "Keep trying until this much time has passed since the first attempt; 0 means a single attempt.",
+    ).default("30s"),
     requestTimeout: durationField("Longest wait for one response.").default("10s"),
     outputs: z
       .record(z.string(), jsonPathField("JSON path"))
       .optional()
-      .describe("Step outputs read from the JSON body of the good response: { name: $.path }. A missing path fails the attempt."),
+      .describe(
+        "Step outputs read from the JSON body of the good response: " +
+          "{ name: $.path }. A missing path fails the attempt.",
+      ),
   })
   .strict()
   .refine((w) => w.body === undefined || (w.method !== "GET" && w.method !== "HEAD"), {
@@ -80,7 +90,14 @@ export const httpCheck = defineAction({
     const started = Date.now();
     let last: Extract<Verdict, { ok: false }> | undefined;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await httpRequest({ url: input.url, method: input.method, headers: input.headers, body: input.body as Json | undefined, timeoutMs, signal: ctx.signal });
+      const outcome = await httpRequest({
+        url: input.url,
+        method: input.method,
+        headers: input.headers,
+        body: input.body as Json | undefined,
+        timeoutMs,
+        signal: ctx.signal,
+      });
       const verdict = judge(input, outcome, ctx.redact);
       if (verdict.ok) {
         ctx.log.info(`${what}: ${outcome.ok ? outcome.status : ""} as expected (attempt ${attempt})`);
@@ -89,11 +106,18 @@ export const httpCheck = defineAction({
       last = verdict;
       const elapsed = Date.now() - started;
       const left = deadlineMs - elapsed;
-      ctx.log.progress(`attempt ${attempt}: ${verdict.seen}, want ${verdict.why} (${formatDuration(Math.max(0, left))} left)`, deadlineMs > 0 ? Math.min(1, elapsed / deadlineMs) : undefined);
+      ctx.log.progress(
+        `attempt ${attempt}: ${verdict.seen}, want ${verdict.why} (${formatDuration(Math.max(0, left))} left)`,
+        deadlineMs > 0 ? Math.min(1, elapsed / deadlineMs) : undefined,
+      );
       if (left <= 0) {
         throw new ActionFailure(
-          `${what}: expected ${describeExpectation(input)}; last seen after ${attempt} attempt${attempt === 1 ? "" : "s"} in ${formatDuration(elapsed)}: ${last.seen} (${last.why} not met)`,
-          { details: { attempts: attempt, lastSeen: last.seen }, hint: "Raise `deadline` if the service needs longer to become ready." },
+          `${what}: expected ${describeExpectation(input)}; last seen after ${attempt} ` +
+            `attempt${attempt === 1 ? "" : "s"} in ${formatDuration(elapsed)}: ${last.seen} (${last.why} not met)`,
+          {
+            details: { attempts: attempt, lastSeen: last.seen },
+            hint: "Raise `deadline` if the service needs longer to become ready.",
+          },
         );
       }
       await sleep(Math.min(intervalMs, left), ctx.signal);
@@ -115,7 +139,8 @@ function describeStatus(input: HttpCheckInput): string {
 
 function describeExpectation(input: HttpCheckInput): string {
   const parts = [describeStatus(input)];
-  if (input.expect.bodyContains !== undefined) parts.push(`body containing ${JSON.stringify(input.expect.bodyContains)}`);
+  if (input.expect.bodyContains !== undefined)
+    parts.push(`body containing ${JSON.stringify(input.expect.bodyContains)}`);
   for (const j of input.expect.json ?? []) parts.push(`${j.path} ${describeCondition(j)}`);
   return parts.join(" and ");
 }
@@ -124,14 +149,19 @@ function judge(input: HttpCheckInput, outcome: HttpOutcome, redact: (t: string) 
   if (!outcome.ok) return { ok: false, seen: redact(outcome.error), why: describeStatus(input) };
   const seenStatus = `got ${outcome.status}`;
   const bodyPreview = () => (outcome.text ? `, body ${JSON.stringify(clip(redact(outcome.text), 200))}` : "");
-  if (!statusWanted(input, outcome.status)) return { ok: false, seen: seenStatus + bodyPreview(), why: describeStatus(input) };
+  if (!statusWanted(input, outcome.status))
+    return { ok: false, seen: seenStatus + bodyPreview(), why: describeStatus(input) };
   const needle = input.expect.bodyContains;
   if (needle !== undefined && !outcome.text.includes(needle)) {
     return { ok: false, seen: seenStatus + bodyPreview(), why: `body containing ${JSON.stringify(needle)}` };
   }
   const needsJson = (input.expect.json?.length ?? 0) > 0 || Object.keys(input.outputs ?? {}).length > 0;
   if (needsJson && outcome.json === undefined) {
-    return { ok: false, seen: `${seenStatus}, body is not JSON${outcome.truncated ? " (too large)" : ""}${bodyPreview()}`, why: "a JSON body" };
+    return {
+      ok: false,
+      seen: `${seenStatus}, body is not JSON${outcome.truncated ? " (too large)" : ""}${bodyPreview()}`,
+      why: "a JSON body",
+    };
   }
   for (const j of input.expect.json ?? []) {
     const found = readJsonPath(outcome.json, j.path);
@@ -146,7 +176,8 @@ function judge(input: HttpCheckInput, outcome: HttpOutcome, redact: (t: string) 
   };
   for (const [name, path] of Object.entries(input.outputs ?? {})) {
     const found = readJsonPath(outcome.json, path);
-    if (!found.found) return { ok: false, seen: `${seenStatus}, no value at ${path}`, why: `a value at ${path} for output ${name}` };
+    if (!found.found)
+      return { ok: false, seen: `${seenStatus}, no value at ${path}`, why: `a value at ${path} for output ${name}` };
     outputs[name] = redactJson(found.value, redact);
   }
   return { ok: true, outputs };

@@ -19,7 +19,9 @@ export const localTargetField = z
 
 export const slotRefField = z
   .enum(["blue", "green", "live", "idle"])
-  .describe("A slot: `blue` or `green`, or relative to the slot that is live when the step first runs (`live`, `idle`).");
+  .describe(
+    "A slot: `blue` or `green`, or relative to the slot that is live when the step first runs (`live`, `idle`).",
+  );
 
 export type SlotRef = z.infer<typeof slotRefField>;
 
@@ -31,13 +33,19 @@ export function resolveSlot(ref: SlotRef, status: LocalStatus): SlotName {
 
 /** The `provider` of local.deploy and local.stop, and how they reach it. */
 export const slotsProvider = { capability: LocalSlots, defaultTarget: DEFAULT_TARGET };
-export function localSlots(ctx: Pick<ActionContext, "provider">, target: string | undefined): Promise<LocalSlotsClient> {
+export function localSlots(
+  ctx: Pick<ActionContext, "provider">,
+  target: string | undefined,
+): Promise<LocalSlotsClient> {
   return ctx.provider(target ?? DEFAULT_TARGET, LocalSlots);
 }
 
 /** The `provider` of local.swap and local.drain, and how they reach it. */
 export const proxyProvider = { capability: LocalProxy, defaultTarget: DEFAULT_TARGET };
-export function localProxy(ctx: Pick<ActionContext, "provider">, target: string | undefined): Promise<LocalProxyClient> {
+export function localProxy(
+  ctx: Pick<ActionContext, "provider">,
+  target: string | undefined,
+): Promise<LocalProxyClient> {
   return ctx.provider(target ?? DEFAULT_TARGET, LocalProxy);
 }
 
@@ -55,7 +63,8 @@ export function probe(url: string, signal: AbortSignal): Promise<Got> {
       res.on("end", () => {
         const status = res.statusCode ?? 0;
         const slot = res.headers["x-cutover-slot"];
-        if (status >= 200 && status < 300) resolve({ ok: true, status, slot: typeof slot === "string" ? slot : undefined, body });
+        if (status >= 200 && status < 300)
+          resolve({ ok: true, status, slot: typeof slot === "string" ? slot : undefined, body });
         else resolve({ ok: false, error: `HTTP ${status} ${body.slice(0, 200)}` });
       });
       res.on("error", (e) => resolve({ ok: false, error: e.message }));

@@ -23,11 +23,32 @@ import { recordOrCheckpoint } from "./support/undo-source.js";
 const LocalDeployWith = z
   .object({
     target: localTargetField,
-    slot: z.enum(["idle", "blue", "green"]).default("idle").describe("Where to deploy: `idle` (the slot not serving, the default), or `blue`/`green`. Deploying into the live slot is refused."),
-    version: z.string().min(1).describe("Label of what is deployed (shown by `status`, used by undo), e.g. v2 or a git sha."),
-    command: argvField('The app\'s argv, e.g. ["node", "../demo/v2/server.js"]. `node` means the Node binary running cutover. The app must listen on 127.0.0.1:$PORT.'),
-    cwd: z.string().optional().describe("Working directory of the app, relative to the playbook's directory (the default)."),
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe("Environment variables for the app. Values may come from `${{ secrets.X }}`: they are passed to the app, never shown or journaled."),
+    slot: z
+      .enum(["idle", "blue", "green"])
+      .default("idle")
+      .describe(
+        "Where to deploy: `idle` (the slot not serving, the default), or `blue`/`green`. Deploying into the live " +
+          "slot is refused.",
+      ),
+    version: z
+      .string()
+      .min(1)
+      .describe("Label of what is deployed (shown by `status`, used by undo), e.g. v2 or a git sha."),
+    command: argvField(
+      'The app\'s argv, e.g. ["node", "../demo/v2/server.js"]. `node` means the Node binary running cutover. The ' +
+        "app must listen on 127.0.0.1:$PORT.",
+    ),
+    cwd: z
+      .string()
+      .optional()
+      .describe("Working directory of the app, relative to the playbook's directory (the default)."),
+    env: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe(
+        "Environment variables for the app. Values may come from `${{ secrets.X }}`: they are passed to the app, " +
+          "never shown or journaled.",
+      ),
     healthPath: z.string().default("/health").describe("Path that answers 2xx when the app is ready."),
     healthTimeout: durationField("How long the app may take to become healthy.").default("30s"),
   })
@@ -40,16 +61,18 @@ export const localDeploy = defineAction({
   kind: "local.deploy",
   summary: "Start a version of the app in the idle slot of the local environment and wait until it is healthy.",
   description:
-    "Starts the local environment if needed, then runs `command` in the slot with `PORT`, `CUTOVER_SLOT`, `CUTOVER_LOCAL_DIR` and the flag-store variables set, " +
-    "and waits until `healthPath` answers 2xx. Outputs `slot`, `port`, `url` (the slot's own address, for warm-up checks), `live` (the slot serving when it ran), " +
-    "`publicUrl`, `version` and `dir`. Undo brings back the slot's previous deployment, or stops the slot if it had none.",
+    "Starts the local environment if needed, then runs `command` in the slot with `PORT`, `CUTOVER_SLOT`, " +
+    "`CUTOVER_LOCAL_DIR` and the flag-store variables set, and waits until `healthPath` answers 2xx. Outputs `slot`, " +
+    "`port`, `url` (the slot's own address, for warm-up checks), `live` (the slot serving when it ran), `publicUrl`, " +
+    "`version` and `dir`. Undo brings back the slot's previous deployment, or stops the slot if it had none.",
   with: LocalDeployWith,
   idempotent: true,
   undo: "recorded",
   // Interrupted while starting the app: abort still takes the idle slot back to what it ran (the checkpoint says what).
   undoIncomplete: true,
   provider: slotsProvider,
-  describe: (input) => `deploy ${input.version} into the ${input.slot} slot of ${input.target ?? "app"} and wait for ${input.healthPath}`,
+  describe: (input) =>
+    `deploy ${input.version} into the ${input.slot} slot of ${input.target ?? "app"} and wait for ${input.healthPath}`,
 
   records: z.object({ slot: SlotNameSchema, version: z.string(), previous: Previous }),
   checkpoints: z.object({ slot: SlotNameSchema, live: SlotNameSchema, previous: Previous }),
@@ -78,7 +101,8 @@ export const localDeploy = defineAction({
     try {
       out = await client.deploy(slot, spec, ctx.signal);
     } catch (e) {
-      if (isCutoverError(e, ErrorCode.Provider)) throw new ActionFailure(ctx.redact(e.message), { retryable: e.retryable, hint: e.hint, cause: e });
+      if (isCutoverError(e, ErrorCode.Provider))
+        throw new ActionFailure(ctx.redact(e.message), { retryable: e.retryable, hint: e.hint, cause: e });
       throw e;
     }
     ctx.log.info(`${input.version} ${out.changed ? "started" : "already running"} in ${slot} on ${out.status.url}`);
@@ -98,7 +122,8 @@ export const localDeploy = defineAction({
   },
 
   async undoRun(_input, ctx) {
-    // Completed: what it recorded. Interrupted: the checkpoint written before it touched the slot (none: it touched nothing).
+    // Completed: what it recorded. Interrupted: the checkpoint
+    // written before it touched the slot (none: it touched nothing).
     const rec = recordOrCheckpoint(ctx);
     if (!rec) return;
     const slot = rec.slot;

@@ -19,9 +19,15 @@ const LocalDrainWith = z
   .object({
     target: localTargetField,
     slot: slotRefField.default("idle"),
-    requests: z.enum(["all", "writes"]).default("all").describe("Which requests to wait for: `all`, or only `writes` (methods other than GET, HEAD, OPTIONS)."),
+    requests: z
+      .enum(["all", "writes"])
+      .default("all")
+      .describe("Which requests to wait for: `all`, or only `writes` (methods other than GET, HEAD, OPTIONS)."),
     timeout: durationField("Longest wait for the drain.").default("5m"),
-    onTimeout: z.enum(["fail", "continue"]).default("fail").describe("When requests are still in flight at `timeout`: fail the step (the default) or go on."),
+    onTimeout: z
+      .enum(["fail", "continue"])
+      .default("fail")
+      .describe("When requests are still in flight at `timeout`: fail the step (the default) or go on."),
   })
   .strict();
 
@@ -29,19 +35,24 @@ export const localDrain = defineAction({
   kind: "local.drain",
   summary: "Wait until the requests in flight on a slot of the local environment have ended.",
   description:
-    "Outputs `slot`, `drained`, `pendingAtStart` (requests in flight when it began), `waitedMs` and `lastEndedAt` (epoch ms when the last of them ended).",
+    "Outputs `slot`, `drained`, `pendingAtStart` (requests in flight when it began), `waitedMs` and " +
+    "`lastEndedAt` (epoch ms when the last of them ended).",
   with: LocalDrainWith,
   idempotent: true,
   undo: "none",
   provider: proxyProvider,
-  describe: (input) => `wait until ${input.requests === "writes" ? "writes" : "requests"} in flight on the ${input.slot} slot have ended (at most ${input.timeout})`,
+  describe: (input) =>
+    `wait until ${input.requests === "writes" ? "writes" : "requests"} in flight on the ${input.slot} slot have ` +
+    `ended (at most ${input.timeout})`,
 
   async run(input, ctx): Promise<ActionResult> {
     const client = await localProxy(ctx, input.target);
     const status = await client.status(ctx.signal);
     const slot = resolveSlot(input.slot, status);
     const counts = status.slots[slot];
-    ctx.log.progress(`draining ${slot}: ${input.requests === "writes" ? counts.inFlightWrites : counts.inFlight} in flight`);
+    ctx.log.progress(
+      `draining ${slot}: ${input.requests === "writes" ? counts.inFlightWrites : counts.inFlight} in flight`,
+    );
     const timeoutMs = parseDuration(input.timeout);
     const out = await client.waitDrained(slot, { writesOnly: input.requests === "writes", timeoutMs }, ctx.signal);
     if (!out.drained && input.onTimeout === "fail") {

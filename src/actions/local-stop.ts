@@ -19,9 +19,16 @@ import { recordOrCheckpoint } from "./support/undo-source.js";
 const LocalStopWith = z
   .object({
     target: localTargetField,
-    slot: z.enum(["idle", "blue", "green"]).default("idle").describe("The slot to stop: `idle` (the default) or `blue`/`green`. Stopping the live slot is refused."),
-    after: durationField("Grace period before stopping, e.g. to let background work of the old version finish.").default("0s"),
-    drainTimeout: durationField("Longest wait for its in-flight requests to end before the app is signalled.").default("30s"),
+    slot: z
+      .enum(["idle", "blue", "green"])
+      .default("idle")
+      .describe("The slot to stop: `idle` (the default) or `blue`/`green`. Stopping the live slot is refused."),
+    after: durationField(
+      "Grace period before stopping, e.g. to let background work of the old version finish.",
+    ).default("0s"),
+    drainTimeout: durationField("Longest wait for its in-flight requests to end before the app is signalled.").default(
+      "30s",
+    ),
     killAfter: durationField("Time between SIGTERM and SIGKILL.").default("10s"),
   })
   .strict();
@@ -32,14 +39,19 @@ const StopRecord = z.object({ slot: SlotNameSchema, version: z.string().nullable
 export const localStop = defineAction({
   kind: "local.stop",
   summary: "Stop a slot of the local environment after a grace period and a drain (SIGTERM, then SIGKILL).",
-  description: "Outputs `slot`, `version` and `changed`. Undo starts the same deployment again in that slot and waits until it is healthy.",
+  description:
+    "Outputs `slot`, `version` and `changed`. Undo starts the same deployment again in that slot and waits until " +
+    "it is healthy.",
   with: LocalStopWith,
   idempotent: true,
   undo: "recorded",
-  // Interrupted in its grace period or while stopping: abort must still bring the old version back before swapping to it.
+  // Interrupted in its grace period or while stopping: abort
+  // must still bring the old version back before swapping to it.
   undoIncomplete: true,
   provider: slotsProvider,
-  describe: (input) => `stop the ${input.slot} slot of ${input.target ?? "app"}${parseDuration(input.after) > 0 ? ` after ${input.after}` : ""}`,
+  describe: (input) =>
+    `stop the ${input.slot} slot of ` +
+    `${input.target ?? "app"}${parseDuration(input.after) > 0 ? ` after ${input.after}` : ""}`,
 
   records: StopRecord,
   checkpoints: StopRecord,
@@ -48,12 +60,16 @@ export const localStop = defineAction({
     const client = await localSlots(ctx, input.target);
     const status = await client.status(ctx.signal);
     const slot = ctx.priorCheckpoint?.slot ?? resolveSlot(input.slot, status);
-    if (slot === status.live) throw new ActionFailure(`slot ${slot} is live; swap before stopping it`, { retryable: false });
+    if (slot === status.live)
+      throw new ActionFailure(`slot ${slot} is live; swap before stopping it`, { retryable: false });
     const now = status.slots[slot];
     const version = ctx.priorCheckpoint?.version ?? (now.running ? now.version : undefined);
     if (!now.running) {
       ctx.log.info(`${slot} is already stopped`);
-      return { outputs: { slot, version: version ?? null, changed: false }, recorded: { slot, version: version ?? null } };
+      return {
+        outputs: { slot, version: version ?? null, changed: false },
+        recorded: { slot, version: version ?? null },
+      };
     }
     await ctx.checkpoint({ slot, version: version ?? null });
     const afterMs = parseDuration(input.after);
@@ -61,9 +77,19 @@ export const localStop = defineAction({
       ctx.log.progress(`${slot} (${version}) stops in ${formatDuration(afterMs)}`);
       await sleep(afterMs, ctx.signal);
     }
-    const out = await client.stop(slot, { drainTimeoutMs: parseDuration(input.drainTimeout), killAfterMs: parseDuration(input.killAfter) }, ctx.signal);
-    ctx.log.info(`${slot} (${version}) stopped${out.drain?.pendingAtStart ? ` after draining ${out.drain.pendingAtStart} request(s)` : ""}`);
-    return { outputs: { slot, version: version ?? null, changed: out.changed }, recorded: { slot, version: version ?? null } };
+    const out = await client.stop(
+      slot,
+      { drainTimeoutMs: parseDuration(input.drainTimeout), killAfterMs: parseDuration(input.killAfter) },
+      ctx.signal,
+    );
+    ctx.log.info(
+      `${slot} (${version}) ` +
+        `stopped${out.drain?.pendingAtStart ? ` after draining ${out.drain.pendingAtStart} request(s)` : ""}`,
+    );
+    return {
+      outputs: { slot, version: version ?? null, changed: out.changed },
+      recorded: { slot, version: version ?? null },
+    };
   },
 
   async undoRun(input, ctx) {

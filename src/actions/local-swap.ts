@@ -29,7 +29,10 @@ const Verify = z
 const LocalSwapWith = z
   .object({
     target: localTargetField,
-    to: z.enum(["idle", "blue", "green"]).default("idle").describe("The slot to make live: `idle` (the other one, the default) or `blue`/`green`."),
+    to: z
+      .enum(["idle", "blue", "green"])
+      .default("idle")
+      .describe("The slot to make live: `idle` (the other one, the default) or `blue`/`green`."),
     verify: Verify.default({ path: "/health", timeout: "10s" }),
   })
   .strict();
@@ -38,7 +41,8 @@ type VerifyInput = z.infer<typeof Verify>;
 
 export const localSwap = defineAction({
   kind: "local.swap",
-  summary: "Switch the local environment's proxy to another slot, atomically, and verify it answers through the public port.",
+  summary:
+    "Switch the local environment's proxy to another slot, atomically, and verify it answers through the public port.",
   description: "Outputs `live`, `previous`, `publicUrl`. Undo makes `previous` live again (and verifies it).",
   with: LocalSwapWith,
   idempotent: true,
@@ -46,7 +50,8 @@ export const localSwap = defineAction({
   // A swap interrupted between its switch and its checkpointed success may have landed: abort puts `from` back.
   undoIncomplete: true,
   provider: proxyProvider,
-  describe: (input) => `make the ${input.to} slot of ${input.target ?? "app"} live and check ${input.verify.path} through the public port`,
+  describe: (input) =>
+    `make the ${input.to} slot of ${input.target ?? "app"} live and check ${input.verify.path} through the public port`,
 
   records: z.object({ previous: SlotNameSchema, live: SlotNameSchema }),
   checkpoints: z.object({ from: SlotNameSchema, to: SlotNameSchema }),
@@ -58,7 +63,10 @@ export const localSwap = defineAction({
     const to = ctx.priorCheckpoint?.to ?? resolveSlot(input.to, status);
     if (from === to) {
       ctx.log.info(`${to} is already live`);
-      return { outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: false }, recorded: { previous: from, live: to } };
+      return {
+        outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: false },
+        recorded: { previous: from, live: to },
+      };
     }
     await ctx.checkpoint({ from, to });
     await client.setLive(to, status.live === from ? from : undefined, ctx.signal);
@@ -71,7 +79,10 @@ export const localSwap = defineAction({
     }
     const label = (slot: SlotName) => `${status.slots[slot].version ?? "?"} (${slot})`;
     ctx.log.info(`${label(to)} now serves ${status.publicUrl}; was ${label(from)}`);
-    return { outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: true }, recorded: { previous: from, live: to } };
+    return {
+      outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: true },
+      recorded: { previous: from, live: to },
+    };
   },
 
   async undoRun(input, ctx) {
@@ -82,7 +93,9 @@ export const localSwap = defineAction({
     const client = await localProxy(ctx, input.target);
     const status = await client.status(ctx.signal);
     if (interrupted && status.live !== ctx.lastCheckpoint?.to) {
-      ctx.log.info(`the interrupted swap did not leave ${ctx.lastCheckpoint?.to} live (${status.live} is): nothing to undo`);
+      ctx.log.info(
+        `the interrupted swap did not leave ${ctx.lastCheckpoint?.to} live (${status.live} is): nothing to undo`,
+      );
       return;
     }
     if (status.live !== previous) await client.setLive(previous, undefined, ctx.signal);
@@ -92,15 +105,24 @@ export const localSwap = defineAction({
 });
 
 /** Request the public URL until a 2xx answer comes from `slot` (the proxy marks answers with x-cutover-slot). */
-async function verifyServes(publicUrl: string, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">): Promise<void> {
+async function verifyServes(
+  publicUrl: string,
+  slot: SlotName,
+  verify: VerifyInput,
+  ctx: Pick<ActionContext, "signal">,
+): Promise<void> {
   const deadline = Date.now() + parseDuration(verify.timeout);
   let last = "no answer";
   while (true) {
     const got = await probe(`${publicUrl}${verify.path}`, ctx.signal);
-    if (got.ok && got.slot === slot && (verify.bodyContains === undefined || got.body.includes(verify.bodyContains))) return;
+    if (got.ok && got.slot === slot && (verify.bodyContains === undefined || got.body.includes(verify.bodyContains)))
+      return;
     last = got.ok ? `answer from ${got.slot ?? "?"}: ${got.status} ${got.body.slice(0, 200)}` : got.error;
     if (Date.now() > deadline) {
-      throw new ActionFailure(`${slot} did not answer ${verify.path} through ${publicUrl} within ${formatDuration(parseDuration(verify.timeout))} (last: ${last})`);
+      throw new ActionFailure(
+        `${slot} did not answer ${verify.path} through ${publicUrl} within ` +
+          `${formatDuration(parseDuration(verify.timeout))} (last: ${last})`,
+      );
     }
     await sleep(100, ctx.signal);
   }

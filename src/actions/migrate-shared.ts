@@ -15,25 +15,39 @@ export const sqlProvider = { capability: Sql, defaultTarget: DEFAULT_DB_TARGET }
 
 export const inlineCheck = z
   .object({
-    code: z.string().regex(/^[A-Z][A-Z0-9_]*$/, "an upper-case code such as E_NULL_EMAIL").describe("Stable code of the check; what `acknowledge` names."),
+    code: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, "an upper-case code such as E_NULL_EMAIL")
+      .describe("Stable code of the check; what `acknowledge` names."),
     message: z.string().min(1).describe("What the operator must change when the check finds rows."),
     query: z.string().min(1).describe("A read-only SELECT returning the offending rows (no rows = pass)."),
   })
   .strict()
   .describe("A compatibility check run before any change.");
 
-export const targetField = z.string().min(1).optional().describe(`Environment entry of the database (provider postgres or sqlite). Default: \`${DEFAULT_DB_TARGET}\`.`);
+export const targetField = z
+  .string()
+  .min(1)
+  .optional()
+  .describe(`Environment entry of the database (provider postgres or sqlite). Default: \`${DEFAULT_DB_TARGET}\`.`);
 
 export const sessionFields = {
   lockTimeout: durationSchema(
-    "lock_timeout of the migration session (overrides the provider's): a DDL waiting longer for a lock gives way and is retried.",
+    "lock_timeout of the migration session (overrides the provider's): a DDL waiting longer for a lock gives way " +
+      "and is retried.",
     DURATION_RANGES.sqlSession,
   ).optional(),
   statementTimeout: durationSchema(
     "statement_timeout of the migration session (overrides the provider's).",
     DURATION_RANGES.sqlSession,
   ).optional(),
-  lockRetries: z.number().int().min(0).max(50).default(5).describe("Retries of a script whose lock wait timed out (SQLSTATE 55P03), with exponential backoff and jitter."),
+  lockRetries: z
+    .number()
+    .int()
+    .min(0)
+    .max(50)
+    .default(5)
+    .describe("Retries of a script whose lock wait timed out (SQLSTATE 55P03), with exponential backoff and jitter."),
   leaseTtl: durationSchema(
     "How long the migration lease lives without a heartbeat; a crashed runner's lease expires after this.",
     DURATION_RANGES.leaseTtl,
@@ -64,7 +78,16 @@ function sessionOverrides(input: { lockTimeout?: number | string; statementTimeo
 }
 
 /** The session fields every leased operation takes, from a step's inputs and context. */
-export function leasedSession(input: { lockTimeout?: number | string; statementTimeout?: number | string; lockRetries: number; leaseTtl: number | string; leaseWait: number | string }, ctx: { runId: string; log: ActionContext["log"]; signal: AbortSignal }) {
+export function leasedSession(
+  input: {
+    lockTimeout?: number | string;
+    statementTimeout?: number | string;
+    lockRetries: number;
+    leaseTtl: number | string;
+    leaseWait: number | string;
+  },
+  ctx: { runId: string; log: ActionContext["log"]; signal: AbortSignal },
+) {
   return {
     runId: ctx.runId,
     settings: sessionOverrides(input),

@@ -13,9 +13,21 @@ import { defineAction, type ActionResult } from "../core/action.js";
 const migrateValidateWith = z
   .object({
     target: targetField,
-    mode: z.enum(["snapshot", "compare"]).describe("`snapshot`: hash the data now (kept on re-run). `compare`: hash again and fail if anything differs from the snapshot."),
-    label: z.string().regex(/^[a-z0-9-]+$/).default("default").describe("Pairs a compare with its snapshot when a playbook has several."),
-    preserve: z.array(preserveSpec).min(1).describe("Tables, columns or queries that must not change between the snapshot and the compare."),
+    mode: z
+      .enum(["snapshot", "compare"])
+      .describe(
+        "`snapshot`: hash the data now (kept on re-run). `compare`: hash again and fail if anything differs from " +
+          "the snapshot.",
+      ),
+    label: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .default("default")
+      .describe("Pairs a compare with its snapshot when a playbook has several."),
+    preserve: z
+      .array(preserveSpec)
+      .min(1)
+      .describe("Tables, columns or queries that must not change between the snapshot and the compare."),
     leaseTtl: sessionFields.leaseTtl,
     leaseWait: sessionFields.leaseWait,
   })

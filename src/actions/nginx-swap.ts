@@ -25,10 +25,14 @@ const MAX_RECORDED_FILE = 64 * 1024;
 const Verify = z
   .object({
     path: z.string().default("/").describe("Path requested through `publicUrl`."),
-    bodyContains: z.string().optional().describe("Text the answer must contain once the new slot serves (e.g. its version). Without it any 2xx passes."),
+    bodyContains: z
+      .string()
+      .optional()
+      .describe("Text the answer must contain once the new slot serves (e.g. its version). Without it any 2xx passes."),
     timeout: durationField("How long the new slot may take to answer through nginx.").default("10s"),
     settle: durationField(
-      "How long the check must keep passing, on new connections, before the swap counts as done: right after a reload, old workers may still accept a few connections.",
+      "How long the check must keep passing, on new connections, before the swap counts as done: right after a " +
+        "reload, old workers may still accept a few connections.",
     ).default("500ms"),
   })
   .strict()
@@ -36,8 +40,14 @@ const Verify = z
 
 const NginxSwapWith = z
   .object({
-    target: z.string().min(1).optional().describe("The environment entry of the nginx load balancer (`provider: nginx`). Default: `lb`."),
-    to: z.enum(["blue", "green", "idle"]).describe("The slot to route to: `blue`, `green`, or `idle` (the one the include file does not point at now)."),
+    target: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The environment entry of the nginx load balancer (`provider: nginx`). Default: `lb`."),
+    to: z
+      .enum(["blue", "green", "idle"])
+      .describe("The slot to route to: `blue`, `green`, or `idle` (the one the include file does not point at now)."),
     verify: Verify.default({ path: "/", timeout: "10s", settle: "500ms" }),
   })
   .strict();
@@ -46,8 +56,10 @@ type VerifyInput = z.infer<typeof Verify>;
 
 export const nginxSwap = defineAction({
   kind: "nginx.swap",
-  summary: "Rewrite an nginx upstream include file to another slot, test the configuration, reload gracefully and verify.",
-  description: "Outputs `live` and `previous`. Undo restores the previous include file, tests, reloads and verifies again.",
+  summary:
+    "Rewrite an nginx upstream include file to another slot, test the configuration, reload gracefully and verify.",
+  description:
+    "Outputs `live` and `previous`. Undo restores the previous include file, tests, reloads and verifies again.",
   with: NginxSwapWith,
   idempotent: true,
   undo: "recorded",
@@ -57,7 +69,11 @@ export const nginxSwap = defineAction({
   describe: (input) => `route nginx (${input.target ?? "lb"}) to the ${input.to} slot and reload`,
 
   records: z.object({ previous: SlotNameSchema.nullable(), previousText: z.string().nullable() }),
-  checkpoints: z.object({ to: SlotNameSchema, previous: SlotNameSchema.nullable(), previousText: z.string().nullable() }),
+  checkpoints: z.object({
+    to: SlotNameSchema,
+    previous: SlotNameSchema.nullable(),
+    previousText: z.string().nullable(),
+  }),
 
   async run(input, ctx): Promise<ActionResult> {
     const nginx = await ctx.provider(input.target ?? "lb", NginxUpstream);
@@ -68,7 +84,10 @@ export const nginxSwap = defineAction({
     const previous = prior ? prior.previous : (current.live ?? null);
     const next = nginx.render(to);
     if (previousText !== null && previousText.length > MAX_RECORDED_FILE) {
-      throw new ActionFailure(`${nginx.options.upstreamFile} is larger than ${MAX_RECORDED_FILE} bytes; it should hold only server lines`, { retryable: false });
+      throw new ActionFailure(
+        `${nginx.options.upstreamFile} is larger than ${MAX_RECORDED_FILE} bytes; it should hold only server lines`,
+        { retryable: false },
+      );
     }
     await ctx.checkpoint({ to, previous, previousText });
 
@@ -79,7 +98,10 @@ export const nginxSwap = defineAction({
       } catch (e) {
         // Never leave a file nginx refuses: the next reload (anyone's) would fail.
         await restore(nginx, previousText);
-        throw new ActionFailure(`nginx refused the new upstream file: ${(e as Error).message}`, { retryable: false, cause: e });
+        throw new ActionFailure(`nginx refused the new upstream file: ${(e as Error).message}`, {
+          retryable: false,
+          cause: e,
+        });
       }
     }
     await nginx.reload(ctx.signal);
@@ -108,7 +130,10 @@ export const nginxSwap = defineAction({
     const current = await nginx.read();
     const to = ctx.lastCheckpoint?.to;
     if (interrupted && (!to || current.text !== nginx.render(to))) {
-      ctx.log.info(`the interrupted swap's file is not in place (${nginx.options.upstreamFile} routes to ${current.live ?? "?"}): nothing to undo`);
+      ctx.log.info(
+        `the interrupted swap's file is not in place (${nginx.options.upstreamFile} routes to ` +
+          `${current.live ?? "?"}): nothing to undo`,
+      );
       return;
     }
     if (current.text !== previousText) {
@@ -117,7 +142,8 @@ export const nginxSwap = defineAction({
     }
     await nginx.reload(ctx.signal);
     // nginx gives no sign of which slot answered: the answer must no longer carry the new slot's text.
-    if (previous) await verifyServes(nginx, previous, { ...input.verify, bodyContains: undefined }, ctx, input.verify.bodyContains);
+    if (previous)
+      await verifyServes(nginx, previous, { ...input.verify, bodyContains: undefined }, ctx, input.verify.bodyContains);
   },
 });
 
@@ -126,7 +152,13 @@ async function restore(nginx: NginxUpstreamClient, previousText: string | null):
   else await nginx.write("# cutover: no upstream servers yet\n");
 }
 
-async function verifyServes(nginx: NginxUpstreamClient, slot: SlotName, verify: VerifyInput, ctx: Pick<ActionContext, "signal">, bodyLacks?: string): Promise<void> {
+async function verifyServes(
+  nginx: NginxUpstreamClient,
+  slot: SlotName,
+  verify: VerifyInput,
+  ctx: Pick<ActionContext, "signal">,
+  bodyLacks?: string,
+): Promise<void> {
   const url = `${nginx.publicUrl}${verify.path}`;
   const timeoutMs = parseDuration(verify.timeout);
   const settleMs = parseDuration(verify.settle);
@@ -144,7 +176,10 @@ async function verifyServes(nginx: NginxUpstreamClient, slot: SlotName, verify: 
       passingSince = undefined;
       last = got.ok ? `${got.status} ${got.body.slice(0, 200)}` : got.error;
     }
-    if (Date.now() > deadline) throw new ActionFailure(`${slot} did not answer ${url} steadily within ${formatDuration(timeoutMs)} (last: ${last})`);
+    if (Date.now() > deadline)
+      throw new ActionFailure(
+        `${slot} did not answer ${url} steadily within ${formatDuration(timeoutMs)} (last: ${last})`,
+      );
     await sleep(passingSince === undefined ? 100 : 25, ctx.signal);
   }
 }

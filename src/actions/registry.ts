@@ -37,7 +37,8 @@ import { azureRestartSlot } from "./azure-restart-slot.js";
 import { azureQueueDrain } from "./azure-queue-drain.js";
 import { azureBake } from "./azure-bake.js";
 
-export const actions: ActionDefinition<any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action has its own input type
+export const actions: ActionDefinition<any>[] = [
   exec,
   httpCheck,
   waitUntil,

@@ -17,15 +17,28 @@ import { checkUrl, httpRequest } from "./support/http-request.js";
 import { readJsonPath, type PathLookup } from "./support/json-path.js";
 import { clip, preview, redactJson, tryParseJson } from "./support/json.js";
 import { runCommand } from "./support/run-command.js";
-import { argvField, asText, durationField, headersField, httpBodyField, httpMethodField, jsonPathField } from "./support/schemas.js";
+import {
+  argvField,
+  asText,
+  durationField,
+  headersField,
+  httpBodyField,
+  httpMethodField,
+  jsonPathField,
+} from "./support/schemas.js";
 
 const HttpSource = z
   .object({
-    url: z.string().min(1).describe("Absolute http(s) URL; a 2xx response is required, anything else counts as a failed poll."),
+    url: z
+      .string()
+      .min(1)
+      .describe("Absolute http(s) URL; a 2xx response is required, anything else counts as a failed poll."),
     method: httpMethodField,
     headers: headersField.optional(),
     body: httpBodyField.optional(),
-    path: jsonPathField("The value to test in the JSON body; `$` (the default) is the whole body, or the text of a non-JSON body.").default("$"),
+    path: jsonPathField(
+      "The value to test in the JSON body; `$` (the default) is the whole body, or the text of a non-JSON body.",
+    ).default("$"),
   })
   .strict()
   .describe("Poll an HTTP endpoint.");
@@ -33,14 +46,19 @@ const HttpSource = z
 const WaitUntilWith = z
   .object({
     http: HttpSource.optional(),
-    command: argvField("Poll a command (argv, no shell, run in the playbook's directory): its trimmed stdout, parsed as JSON when it is JSON, is the value. A nonzero exit is a failed poll.").optional(),
+    command: argvField(
+      "Poll a command (argv, no shell, run in the playbook's directory): its trimmed stdout, parsed as JSON when " +
+        "it is JSON, is the value. A nonzero exit is a failed poll.",
+    ).optional(),
     condition: Condition,
     interval: durationField("Pause between polls.").default("1s"),
     deadline: durationField("Give up when the condition has not held for this long.").default("5m"),
     pollTimeout: durationField("Longest wait for one HTTP response or one command run.").default("10s"),
   })
   .strict()
-  .refine((w) => (w.http === undefined) !== (w.command === undefined), { message: "give exactly one source: `http` or `command`" });
+  .refine((w) => (w.http === undefined) !== (w.command === undefined), {
+    message: "give exactly one source: `http` or `command`",
+  });
 
 type WaitUntilInput = z.infer<typeof WaitUntilWith>;
 
@@ -51,12 +69,14 @@ export const waitUntil = defineAction({
   kind: "wait.until",
   summary: "Poll an HTTP JSON value or a command until a condition holds, or a deadline passes.",
   description:
-    "Polls every `interval`; failed polls (connection refused, non-2xx, nonzero exit) are reported and polling goes on. " +
-    "Outputs the value that satisfied the condition. Read-only: idempotent, nothing to undo.",
+    "Polls every `interval`; failed polls (connection refused, non-2xx, nonzero exit) are reported and polling goes " +
+    "on. Outputs the value that satisfied the condition. Read-only: idempotent, nothing to undo.",
   with: WaitUntilWith,
   idempotent: true,
   undo: "none",
-  describe: (input) => `wait until ${sourceLabel(input, (t) => t)} ${describeCondition(input.condition)} (at most ${formatDuration(parseDuration(input.deadline))})`,
+  describe: (input) =>
+    `wait until ${sourceLabel(input, (t) => t)} ${describeCondition(input.condition)} (at most ` +
+    `${formatDuration(parseDuration(input.deadline))})`,
 
   async run(input, ctx): Promise<ActionResult> {
     if (input.http) checkUrl(input.http.url, ctx.redact);
@@ -77,12 +97,19 @@ export const waitUntil = defineAction({
       }
       const left = deadlineMs - elapsed;
       const seen = "error" in last ? last.error : `${label} = ${last.shown}`;
-      ctx.log.progress(`poll ${poll}: ${seen} (want ${want}), ${formatDuration(Math.max(0, left))} left`, deadlineMs > 0 ? Math.min(1, elapsed / deadlineMs) : undefined);
+      ctx.log.progress(
+        `poll ${poll}: ${seen} (want ${want}), ${formatDuration(Math.max(0, left))} left`,
+        deadlineMs > 0 ? Math.min(1, elapsed / deadlineMs) : undefined,
+      );
       if (left <= 0) {
-        throw new ActionFailure(`${label} ${want} did not hold within ${formatDuration(deadlineMs)} (${poll} poll${poll === 1 ? "" : "s"}); last: ${seen}`, {
-          details: { polls: poll, last: seen },
-          hint: "Raise `deadline` if it needs longer, or check the condition against what the source reports.",
-        });
+        throw new ActionFailure(
+          `${label} ${want} did not hold within ${formatDuration(deadlineMs)} (${poll} ` +
+            `poll${poll === 1 ? "" : "s"}); last: ${seen}`,
+          {
+            details: { polls: poll, last: seen },
+            hint: "Raise `deadline` if it needs longer, or check the condition against what the source reports.",
+          },
+        );
       }
       await sleep(Math.min(intervalMs, left), ctx.signal);
     }
@@ -97,9 +124,17 @@ function sourceLabel(input: WaitUntilInput, redact: (t: string) => string): stri
 async function observe(input: WaitUntilInput, ctx: ActionContext, timeoutMs: number): Promise<Observation> {
   if (input.http) {
     const { url, method, headers, body, path } = input.http;
-    const res = await httpRequest({ url, method, headers, body: body as Json | undefined, timeoutMs, signal: ctx.signal });
+    const res = await httpRequest({
+      url,
+      method,
+      headers,
+      body: body as Json | undefined,
+      timeoutMs,
+      signal: ctx.signal,
+    });
     if (!res.ok) return { error: ctx.redact(res.error) };
-    if (res.status < 200 || res.status > 299) return { error: `got ${res.status}${res.text ? ` ${JSON.stringify(clip(ctx.redact(res.text), 120))}` : ""}` };
+    if (res.status < 200 || res.status > 299)
+      return { error: `got ${res.status}${res.text ? ` ${JSON.stringify(clip(ctx.redact(res.text), 120))}` : ""}` };
     // A non-JSON body is plain text: usable as the whole value (`$`), with nothing under any deeper path.
     const doc: Json | undefined = res.json !== undefined ? res.json : path === "$" ? res.text.trim() : undefined;
     if (doc === undefined) return { error: `body is not JSON: ${JSON.stringify(clip(ctx.redact(res.text), 120))}` };

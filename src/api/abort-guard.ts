@@ -55,7 +55,7 @@ export async function guardAbort(session: Session, loaded: LoadedPlaybook, opts:
     );
   }
   if (!opts.reason?.trim()) {
-    throw new CutoverError(ErrorCode.Usage, "--accept-data-loss needs --reason \"<why>\" (journaled with who)", {
+    throw new CutoverError(ErrorCode.Usage, '--accept-data-loss needs --reason "<why>" (journaled with who)', {
       hint: `${command} --accept-data-loss --reason "<why>"`,
     });
   }

@@ -47,7 +47,8 @@ export async function openRunOf(store: RunStore, environment: string): Promise<R
 
 /** Where an open run stands, in words: "paused at step gate", "interrupted at step migrate". */
 export function whereItStands(s: RunState): string {
-  const step = s.pause?.stepId ?? s.order.find((id) => s.steps[id]?.status === "running" || s.steps[id]?.status === "failed");
+  const step =
+    s.pause?.stepId ?? s.order.find((id) => s.steps[id]?.status === "running" || s.steps[id]?.status === "failed");
   return `${s.status}${step ? ` at step ${step}` : ""}`;
 }
 
@@ -62,14 +63,28 @@ function leftChanged(state: RunState): string[] {
  * Decide whether a new run of `file` may start on `environment`; throws ENV_LOCKED (exit 4) naming the
  * open run, its step and the two ways out, or USAGE (exit 2) for a `--supersede` that names another run.
  */
-export async function admit(store: RunStore, environment: string, file: string, supersede?: string): Promise<Admission> {
+export async function admit(
+  store: RunStore,
+  environment: string,
+  file: string,
+  supersede?: string,
+): Promise<Admission> {
   const { latest, count } = await environmentHistory(store, environment);
-  const admitted: AdmittedBody = { type: "run.admitted", generation: count + 1, ...(latest ? { follows: latest.runId } : {}) };
+  const admitted: AdmittedBody = {
+    type: "run.admitted",
+    generation: count + 1,
+    ...(latest ? { follows: latest.runId } : {}),
+  };
   if (!latest || !isOpen(latest)) {
     if (supersede !== undefined) {
-      throw new CutoverError(ErrorCode.Usage, `--supersede ${supersede}: environment ${environment} has no open run to supersede${latest ? ` (its latest, ${latest.runId}, ${latest.status})` : ""}`, {
-        hint: `run it without --supersede: cutover run ${file}`,
-      });
+      throw new CutoverError(
+        ErrorCode.Usage,
+        `--supersede ${supersede}: environment ${environment} has no open run to ` +
+          `supersede${latest ? ` (its latest, ${latest.runId}, ${latest.status})` : ""}`,
+        {
+          hint: `run it without --supersede: cutover run ${file}`,
+        },
+      );
     }
     return { admitted };
   }
@@ -82,19 +97,29 @@ export async function admit(store: RunStore, environment: string, file: string, 
     const what = changed.length ? `it left changed: ${changed.join(", ")}` : "it left nothing that abort would undo";
     const message =
       supersede === undefined
-        ? `environment ${environment} has an open run: ${latest.runId} is ${whereItStands(latest)}${abandoned} (${what})${holder}`
-        : `--supersede ${supersede}: the open run of environment ${environment} is ${latest.runId} (${whereItStands(latest)}), not ${supersede}`;
+        ? `environment ${environment} has an open run: ${latest.runId} is ${whereItStands(latest)}${abandoned} ` +
+          `(${what})${holder}`
+        : `--supersede ${supersede}: the open run of environment ${environment} is ${latest.runId} ` +
+          `(${whereItStands(latest)}), not ${supersede}`;
     throw new CutoverError(ErrorCode.Locked, message, {
       hint:
         `finish it: cutover resume ${latest.runId}, or undo it: cutover abort ${latest.runId}; ` +
-        `or start anew on top of what it left: cutover run ${file} --supersede ${latest.runId} (journaled in both runs)`,
+        `or start anew on top of what it left: cutover run ${file} --supersede ${latest.runId} (journaled in ` +
+        `both runs)`,
     });
   }
   return { admitted: { ...admitted, supersedes: latest.runId, leftChanged: changed }, superseded: latest };
 }
 
 /** Journal the supersede in the old run, under the new run's lease (same environment, same fencing token). */
-export async function recordSupersede(store: RunStore, fence: Fence, old: RunState, newRunId: string, by: Actor, changed: string[]): Promise<void> {
+export async function recordSupersede(
+  store: RunStore,
+  fence: Fence,
+  old: RunState,
+  newRunId: string,
+  by: Actor,
+  changed: string[],
+): Promise<void> {
   const j = await Journal.open(store, old.runId);
   j.fence = fence;
   await j.append({ type: "run.superseded", by, supersededBy: newRunId, leftChanged: changed });
@@ -112,14 +137,26 @@ export async function assertLatestOrForced(
 ): Promise<string | undefined> {
   const [latest] = await store.listRuns({ environment: state.environment, limit: 1 });
   if (!latest || latest.runId === state.runId) return undefined;
-  const superseded = state.supersededBy ? ` (superseded by ${state.supersededBy.by.user} at ${state.supersededBy.at})` : "";
+  const superseded = state.supersededBy
+    ? ` (superseded by ${state.supersededBy.by.user} at ${state.supersededBy.at})`
+    : "";
   if (!force.force) {
-    throw new CutoverError(ErrorCode.RunState, `run ${state.runId} is not the latest run of environment ${state.environment}: ${latest.runId} is newer${superseded}`, {
-      hint: `act on the newer run (cutover status ${latest.runId}); or, if you are sure, cutover ${command} ${state.runId} --force --reason "<why>" (journaled)`,
-    });
+    throw new CutoverError(
+      ErrorCode.RunState,
+      `run ${state.runId} is not the latest run of environment ${state.environment}: ${latest.runId} is ` +
+        `newer${superseded}`,
+      {
+        hint:
+          `act on the newer run (cutover status ${latest.runId}); or, if you are sure, cutover ${command} ` +
+          `${state.runId} --force --reason "<why>" (journaled)`,
+      },
+    );
   }
   if (!force.reason?.trim()) {
-    throw new CutoverError(ErrorCode.Usage, `--force on run ${state.runId} needs --reason "<why>" (journaled with who forced it)`);
+    throw new CutoverError(
+      ErrorCode.Usage,
+      `--force on run ${state.runId} needs --reason "<why>" (journaled with who forced it)`,
+    );
   }
   return latest.runId;
 }

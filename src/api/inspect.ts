@@ -31,13 +31,19 @@ export interface LocateOptions {
 }
 
 /** The store a command should read: the given playbook's state provider, or the local file store. */
-export async function openStore(opts: LocateOptions): Promise<{ store: RunStore; loaded?: LoadedPlaybook; close(): Promise<void> }> {
+export async function openStore(
+  opts: LocateOptions,
+): Promise<{ store: RunStore; loaded?: LoadedPlaybook; close(): Promise<void> }> {
   if (!opts.playbook) {
     const store = new FileStore({ dir: opts.stateDir });
     return { store, close: async () => undefined };
   }
   const loaded = loadPlaybook(opts.playbook, registries);
-  const providers = new ProviderSet(loaded, { stateDir: opts.stateDir, env: opts.env ?? process.env, redactor: new Redactor() });
+  const providers = new ProviderSet(loaded, {
+    stateDir: opts.stateDir,
+    env: opts.env ?? process.env,
+    redactor: new Redactor(),
+  });
   return { store: await providers.store(), loaded, close: () => providers.close() };
 }
 
@@ -53,9 +59,15 @@ export async function readRun(
       events = await store.read(runId);
     } catch (e) {
       if (isCutoverError(e, ErrorCode.RunNotFound) || isCutoverError(e, ErrorCode.Usage)) {
-        throw new CutoverError(ErrorCode.RunNotFound, `no run ${runId}${opts.playbook ? ` in the state store of ${opts.playbook}` : ` in ${opts.stateDir}`}`, {
-          hint: opts.playbook ? "list runs with `cutover runs --playbook <file>`" : "list runs with `cutover runs`; a run kept elsewhere (Azure Table Storage) needs --playbook <file>",
-        });
+        throw new CutoverError(
+          ErrorCode.RunNotFound,
+          `no run ${runId}${opts.playbook ? ` in the state store of ${opts.playbook}` : ` in ${opts.stateDir}`}`,
+          {
+            hint: opts.playbook
+              ? "list runs with `cutover runs --playbook <file>`"
+              : "list runs with `cutover runs`; a run kept elsewhere (Azure Table Storage) needs --playbook <file>",
+          },
+        );
       }
       throw e;
     }
@@ -98,7 +110,9 @@ export interface RunOverview extends RunSummary {
  * finished, paused, running or abandoned. One damaged journal is listed as
  * damaged; it never hides the others.
  */
-export async function listRunOverviews(opts: LocateOptions & { environment?: string; limit?: number }): Promise<RunOverview[]> {
+export async function listRunOverviews(
+  opts: LocateOptions & { environment?: string; limit?: number },
+): Promise<RunOverview[]> {
   const { store, close } = await openStore(opts);
   try {
     const runs = await store.listRuns({ environment: opts.environment, limit: opts.limit });
@@ -114,8 +128,15 @@ export async function listRunOverviews(opts: LocateOptions & { environment?: str
         continue;
       }
       if (!leases.has(state.environment)) leases.set(state.environment, await store.readLease(state.environment));
-      const step = state.pause?.stepId ?? state.order.find((id) => state.steps[id]?.status === "running" || state.steps[id]?.status === "failed");
-      out.push({ ...r, status: state.status, ...(step ? { step } : {}), driverGone: driverGone(state, leases.get(state.environment)) });
+      const step =
+        state.pause?.stepId ??
+        state.order.find((id) => state.steps[id]?.status === "running" || state.steps[id]?.status === "failed");
+      out.push({
+        ...r,
+        status: state.status,
+        ...(step ? { step } : {}),
+        driverGone: driverGone(state, leases.get(state.environment)),
+      });
     }
     return out;
   } finally {
@@ -154,7 +175,10 @@ function undoKind(spec: { action?: string; undo?: unknown; with?: unknown }): Un
 }
 
 /** What the playbook would do, in order, without doing anything. */
-export function planPlaybook(file: string, opts: { params?: Record<string, string>; env?: NodeJS.ProcessEnv }): { loaded: LoadedPlaybook; entries: PlanEntry[] } {
+export function planPlaybook(
+  file: string,
+  opts: { params?: Record<string, string>; env?: NodeJS.ProcessEnv },
+): { loaded: LoadedPlaybook; entries: PlanEntry[] } {
   const loaded = loadPlaybook(file, registries);
   const params = resolveParams(loaded.playbook.params, opts.params ?? {}, opts.env ?? process.env);
   assertMatricesFit(loaded.source, loaded.playbook.steps, params.all);
@@ -162,18 +186,30 @@ export function planPlaybook(file: string, opts: { params?: Record<string, strin
   const planScope: Scope = { params: params.all, steps: {}, env: {}, secrets: () => undefined, run: { id: "" } };
   const entries: PlanEntry[] = [];
   const envEntries: Record<string, { provider: string }> = {};
-  for (const [k, v] of Object.entries(loaded.playbook.environment)) if (v && typeof v === "object") envEntries[k] = v as { provider: string };
+  for (const [k, v] of Object.entries(loaded.playbook.environment))
+    if (v && typeof v === "object") envEntries[k] = v as { provider: string };
   const walk = (nodes: PlanNode[], depth: number) => {
     for (const n of nodes) {
       if (n.kind === "group") {
-        entries.push({ id: n.spec.id, depth, kind: "group", summary: n.spec.description ?? (n.parallel ? "parallel group" : "group"), parallel: n.parallel, maxParallel: Number.isFinite(n.maxParallel) ? n.maxParallel : undefined, when: n.spec.when, pointOfNoReturn: false });
+        entries.push({
+          id: n.spec.id,
+          depth,
+          kind: "group",
+          summary: n.spec.description ?? (n.parallel ? "parallel group" : "group"),
+          parallel: n.parallel,
+          maxParallel: Number.isFinite(n.maxParallel) ? n.maxParallel : undefined,
+          when: n.spec.when,
+          pointOfNoReturn: false,
+        });
         walk(n.children, depth + 1);
         continue;
       }
       const def = registries.findAction(n.spec.action!)!;
       let summary = n.spec.description ?? def.summary;
       // Inputs that read only params are known now: describe the step with them.
-      const withBlock = isStaticallyKnown(n.spec.with ?? {}, params.secretNames) ? resolveValue(n.spec.with ?? {}, planScope) : undefined;
+      const withBlock = isStaticallyKnown(n.spec.with ?? {}, params.secretNames)
+        ? resolveValue(n.spec.with ?? {}, planScope)
+        : undefined;
       if (def.describe && withBlock !== undefined) {
         try {
           summary = def.describe(def.with.parse(withBlock), { baseDir: loaded.baseDir, environment: envEntries });
@@ -192,7 +228,7 @@ export function planPlaybook(file: string, opts: { params?: Record<string, strin
         maxParallel: n.spec.matrix ? n.maxParallel : undefined,
         when: n.spec.when,
         idempotent: def.idempotent,
-        resume: def.idempotent ? undefined : n.spec.resume ?? loaded.playbook.defaults?.resume ?? "pause",
+        resume: def.idempotent ? undefined : (n.spec.resume ?? loaded.playbook.defaults?.resume ?? "pause"),
         onFailure: n.spec.onFailure ?? loaded.playbook.defaults?.onFailure ?? "pause",
         undo,
         pointOfNoReturn: undo === "irreversible",
@@ -222,8 +258,15 @@ export function abortPreview(state: RunState, loaded?: LoadedPlaybook): AbortPre
     .map((st) => {
       const spec = specs.get(st.stepId);
       if (!spec) return { id: st.id, action: "?", undo: "none" as const };
-      // Inputs that read only params resolve as the abort would see them (a templated `reversible`, a list from a param).
-      const scope: Scope = { params: state.params, steps: {}, env: {}, secrets: () => undefined, run: { id: state.runId } };
+      // Inputs that read only params resolve as the abort would
+      // see them (a templated `reversible`, a list from a param).
+      const scope: Scope = {
+        params: state.params,
+        steps: {},
+        env: {},
+        secrets: () => undefined,
+        run: { id: state.runId },
+      };
       let withBlock = spec.with;
       try {
         if (isStaticallyKnown(spec.with ?? {}, state.secretParams)) withBlock = resolveValue(spec.with ?? {}, scope);
@@ -242,8 +285,14 @@ export function tryLoad(file: string): LoadedPlaybook | undefined {
   }
 }
 
-/** The playbook's `summary:` line for a finished run, resolved against its outputs (secrets are not available to it). */
-export function runSummaryLine(loaded: LoadedPlaybook, state: RunState, env: NodeJS.ProcessEnv = process.env): string | undefined {
+/**
+ * The playbook's `summary:` line for a finished run, resolved against its outputs (secrets are not available to it).
+ */
+export function runSummaryLine(
+  loaded: LoadedPlaybook,
+  state: RunState,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const template = loaded.playbook.summary;
   if (!template) return undefined;
   try {

@@ -24,9 +24,14 @@ function missingForRun(loaded: LoadedPlaybook, params: Record<string, Json>, env
 export function assertRunnable(loaded: LoadedPlaybook, params: Record<string, Json>, env: NodeJS.ProcessEnv): void {
   const missing = missingForRun(loaded, params, env);
   if (missing.length === 0) return;
-  throw new CutoverError(ErrorCode.Usage, `run of ${loaded.playbook.name} needs what is not there (nothing was changed):\n${missing.map((m) => `  - ${m}`).join("\n")}`, {
-    hint: "provide each of them, then run again",
-  });
+  throw new CutoverError(
+    ErrorCode.Usage,
+    `run of ${loaded.playbook.name} needs what is not there (nothing was changed):\n` +
+      `${missing.map((m) => `  - ${m}`).join("\n")}`,
+    {
+      hint: "provide each of them, then run again",
+    },
+  );
 }
 
 function missingSecrets(loaded: LoadedPlaybook, env: NodeJS.ProcessEnv): string[] {
@@ -60,7 +65,8 @@ function fileRefs(loaded: LoadedPlaybook, params: Record<string, Json>): FileRef
     const cwd = typeof block.cwd === "string" && !hasExpression(block.cwd) ? block.cwd : undefined;
     for (const field of ["dir", "cwd"]) {
       const v = block[field];
-      if (typeof v === "string" && !hasExpression(v)) refs.push({ step, field: `${where}.${field}`, value: v, kind: "folder" });
+      if (typeof v === "string" && !hasExpression(v))
+        refs.push({ step, field: `${where}.${field}`, value: v, kind: "folder" });
     }
     const cmd = Array.isArray(block.command) ? (block.command[0] as unknown) : undefined;
     if (typeof cmd === "string" && cmd.includes("/") && !hasExpression(cmd)) {
@@ -85,7 +91,11 @@ function missingFiles(loaded: LoadedPlaybook, params: Record<string, Json>): str
       stat = undefined;
     }
     const ok = stat && (r.kind === "folder" ? stat.isDirectory() : stat.isFile());
-    if (!ok) out.push(`${r.kind} ${r.value} of step ${r.step} (${r.field}): ${stat ? `not a ${r.kind}` : "no such " + r.kind}: ${full}`);
+    if (!ok)
+      out.push(
+        `${r.kind} ${r.value} of step ${r.step} (${r.field}): ` +
+          `${stat ? `not a ${r.kind}` : "no such " + r.kind}: ${full}`,
+      );
   }
   return out;
 }

@@ -51,29 +51,46 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   const runId = opts.runId ?? newRunId();
   const actor = currentActor(env);
   let admittedEvent: RunEvent | undefined;
-  const session = await Session.open(loaded, opts, params, async (store, fence) => {
-    // Again under the lease: another `run` may have been admitted meanwhile.
-    const admission = await admit(store, loaded.environment, file, opts.supersede);
-    const journal = await Journal.create(store, runId, {
-      type: "run.started",
-      playbook: { name: loaded.playbook.name, file: path.resolve(file), hash: loaded.hash },
-      environment: loaded.environment,
-      params: params.journaled,
-      secretParams: params.secretNames,
-      steps,
-      by: actor,
-      cutoverVersion: CUTOVER_VERSION,
-    }, fence);
-    admittedEvent = await journal.append(admission.admitted);
-    if (admission.superseded) await recordSupersede(store, fence, admission.superseded, runId, actor, admission.admitted.leftChanged ?? []);
-    if (link) await journal.append(link);
-    return journal;
-  }, runId);
+  const session = await Session.open(
+    loaded,
+    opts,
+    params,
+    async (store, fence) => {
+      // Again under the lease: another `run` may have been admitted meanwhile.
+      const admission = await admit(store, loaded.environment, file, opts.supersede);
+      const journal = await Journal.create(
+        store,
+        runId,
+        {
+          type: "run.started",
+          playbook: { name: loaded.playbook.name, file: path.resolve(file), hash: loaded.hash },
+          environment: loaded.environment,
+          params: params.journaled,
+          secretParams: params.secretNames,
+          steps,
+          by: actor,
+          cutoverVersion: CUTOVER_VERSION,
+        },
+        fence,
+      );
+      admittedEvent = await journal.append(admission.admitted);
+      if (admission.superseded)
+        await recordSupersede(store, fence, admission.superseded, runId, actor, admission.admitted.leftChanged ?? []);
+      if (link) await journal.append(link);
+      return journal;
+    },
+    runId,
+  );
   // Appended before the session's observers were attached: show it now (what a supersede leaves changed).
   if (admittedEvent) opts.onEvent?.(admittedEvent, session.journal.state);
   for (const id of opts.approve ?? []) {
     for (const s of steps.filter((x) => x.stepId === id)) {
-      await session.journal.append({ type: "gate.approved", stepId: s.id, by: actor, note: "approved in advance with --approve" });
+      await session.journal.append({
+        type: "gate.approved",
+        stepId: s.id,
+        by: actor,
+        note: "approved in advance with --approve",
+      });
     }
   }
   return session;
@@ -101,29 +118,50 @@ export interface ContinueOptions extends SessionOptions {
  * playbook is unchanged (or the change is accepted), re-reads secret params
  * from the environment, and takes the lease.
  */
-export async function continueRun(runId: string, opts: ContinueOptions): Promise<{ session: Session; loaded: LoadedPlaybook }> {
+export async function continueRun(
+  runId: string,
+  opts: ContinueOptions,
+): Promise<{ session: Session; loaded: LoadedPlaybook }> {
   const { state, file } = await readRun(runId, opts);
   if (isFinished(state) && !(opts.rollback && state.status === "succeeded")) {
     throw new CutoverError(ErrorCode.RunState, `run ${runId} has already finished: ${state.status}`, {
-      hint: state.status === "succeeded" ? `to undo a release that succeeded, run: cutover abort ${runId} --rollback` : "start a new run with `cutover run`",
+      hint:
+        state.status === "succeeded"
+          ? `to undo a release that succeeded, run: cutover abort ${runId} --rollback`
+          : "start a new run with `cutover run`",
     });
   }
   if (opts.rollback) await assertLatestRun(state, opts);
   const located = await openStore(opts);
-  const newer = opts.rollback ? undefined : await assertLatestOrForced(located.store, state, opts.command ?? "resume", opts).finally(() => located.close());
+  const newer = opts.rollback
+    ? undefined
+    : await assertLatestOrForced(located.store, state, opts.command ?? "resume", opts).finally(() => located.close());
   const loaded = loadPlaybook(file, registries);
   const changed = loaded.hash !== state.playbook.hash;
   if (changed && !opts.allowChangedPlaybook) {
-    throw new CutoverError(ErrorCode.PlaybookChanged, `the playbook ${file} changed since run ${runId} started (sha256 ${state.playbook.hash.slice(0, 12)} then, ${loaded.hash.slice(0, 12)} now)`, {
-      hint: "restore the original file, or pass --allow-changed-playbook to continue with the new one (the change is journaled)",
-    });
+    throw new CutoverError(
+      ErrorCode.PlaybookChanged,
+      `the playbook ${file} changed since run ${runId} started (sha256 ${state.playbook.hash.slice(0, 12)} then, ` +
+        `${loaded.hash.slice(0, 12)} now)`,
+      {
+        hint:
+          "restore the original file, or pass --allow-changed-playbook to continue with the new one (the change is " +
+          "journaled)",
+      },
+    );
   }
   const env = opts.env ?? process.env;
   const params = mergeParams(state, loaded, env);
   const session = await Session.open(loaded, opts, params, (store) => Journal.open(store, runId), runId);
   if (newer) {
     const by = currentActor(env);
-    await session.journal.append({ type: "run.forced", by, command: opts.command ?? "resume", newerRun: newer, reason: opts.reason });
+    await session.journal.append({
+      type: "run.forced",
+      by,
+      command: opts.command ?? "resume",
+      newerRun: newer,
+      reason: opts.reason,
+    });
   }
   if (changed) {
     // The new plan's steps join the run (the journal names every step it may hold events of).
@@ -135,11 +173,20 @@ export async function continueRun(runId: string, opts: ContinueOptions): Promise
 
 /** Undoing an older release after a newer one changed the same environment would undo the wrong things. */
 async function assertLatestRun(state: RunState, opts: ContinueOptions): Promise<void> {
-  const [latest] = await listRuns({ stateDir: opts.stateDir, playbook: opts.playbook, environment: state.environment, limit: 1 });
+  const [latest] = await listRuns({
+    stateDir: opts.stateDir,
+    playbook: opts.playbook,
+    environment: state.environment,
+    limit: 1,
+  });
   if (latest && latest.runId !== state.runId) {
-    throw new CutoverError(ErrorCode.RunState, `run ${state.runId} is not the latest run of environment ${state.environment} (${latest.runId} is)`, {
-      hint: "roll back the latest run first, or release the previous version with a new run",
-    });
+    throw new CutoverError(
+      ErrorCode.RunState,
+      `run ${state.runId} is not the latest run of environment ${state.environment} (${latest.runId} is)`,
+      {
+        hint: "roll back the latest run first, or release the previous version with a new run",
+      },
+    );
   }
 }
 
@@ -148,7 +195,11 @@ function mergeParams(state: RunState, loaded: LoadedPlaybook, env: NodeJS.Proces
   for (const name of state.secretParams) {
     const v = env[`CUTOVER_PARAM_${name.toUpperCase()}`];
     if (v === undefined) {
-      throw new CutoverError(ErrorCode.Usage, `run ${state.runId} needs the secret param ${name} again (secrets are never journaled)`, { hint: `export CUTOVER_PARAM_${name.toUpperCase()}=...` });
+      throw new CutoverError(
+        ErrorCode.Usage,
+        `run ${state.runId} needs the secret param ${name} again (secrets are never journaled)`,
+        { hint: `export CUTOVER_PARAM_${name.toUpperCase()}=...` },
+      );
     }
     all[name] = v;
   }
@@ -157,7 +208,11 @@ function mergeParams(state: RunState, loaded: LoadedPlaybook, env: NodeJS.Proces
 }
 
 /** Record an operator's decision on a paused run, then drive it. */
-export async function decide(runId: string, decision: Decision | "approve", opts: ContinueOptions & { stepId?: string; note?: string; noContinue?: boolean; ahead?: boolean }): Promise<Session> {
+export async function decide(
+  runId: string,
+  decision: Decision | "approve",
+  opts: ContinueOptions & { stepId?: string; note?: string; noContinue?: boolean; ahead?: boolean },
+): Promise<Session> {
   const { session, loaded } = await continueRun(runId, { command: decision, ...opts });
   try {
     const s = session.journal.state;
@@ -169,36 +224,63 @@ export async function decide(runId: string, decision: Decision | "approve", opts
       if (!s.abortRequested) await session.journal.append({ type: "abort.requested", by: actor, reason: opts.reason });
       return session;
     }
-    if (!stepId) throw new CutoverError(ErrorCode.RunState, `run ${runId} is not paused at a step; name one`, { hint: `cutover ${decision} ${runId} <step-id>` });
+    if (!stepId)
+      throw new CutoverError(ErrorCode.RunState, `run ${runId} is not paused at a step; name one`, {
+        hint: `cutover ${decision} ${runId} <step-id>`,
+      });
     const step = s.steps[stepId];
-    if (!step) throw new CutoverError(ErrorCode.Usage, `run ${runId} has no step ${stepId}`, { hint: `steps: ${s.order.join(", ")}` });
+    if (!step)
+      throw new CutoverError(ErrorCode.Usage, `run ${runId} has no step ${stepId}`, {
+        hint: `steps: ${s.order.join(", ")}`,
+      });
     if (decision === "approve") {
-      if (step.approvedBy) throw new CutoverError(ErrorCode.RunState, `step ${stepId} was already approved by ${step.approvedBy.user}`);
+      if (step.approvedBy)
+        throw new CutoverError(ErrorCode.RunState, `step ${stepId} was already approved by ${step.approvedBy.user}`);
       const waiting = s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId === stepId;
       if (!waiting) {
         // Approving a gate the run has not reached yet would let it pass in 0 ms later: only on purpose.
         if (leafSpecs(buildPlan(loaded.playbook.steps, s.params)).get(step.stepId)?.action !== "gate.approval") {
-          throw new CutoverError(ErrorCode.Usage, `step ${stepId} of run ${runId} is not a gate (gate.approval); there is nothing to approve`);
+          throw new CutoverError(
+            ErrorCode.Usage,
+            `step ${stepId} of run ${runId} is not a gate (gate.approval); there is nothing to approve`,
+          );
         }
         if (!opts.ahead) {
-          throw new CutoverError(ErrorCode.RunState, `run ${runId} is not waiting at gate ${stepId} (it is ${s.pause?.stepId ? `${s.status} at step ${s.pause.stepId}` : s.status})`, {
-            hint: `approve it when the run waits there; or approve it ahead, on purpose: cutover approve ${runId} ${stepId} --ahead (journaled as a pre-approval)`,
-          });
+          throw new CutoverError(
+            ErrorCode.RunState,
+            `run ${runId} is not waiting at gate ${stepId} (it is ` +
+              `${s.pause?.stepId ? `${s.status} at step ${s.pause.stepId}` : s.status})`,
+            {
+              hint:
+                `approve it when the run waits there; or approve it ahead, on purpose: cutover approve ${runId} ` +
+                `${stepId} --ahead (journaled as a pre-approval)`,
+            },
+          );
         }
         await session.journal.append({ type: "gate.preapproved", stepId, by: actor, note: opts.note });
         return session;
       }
       const expiry = gateExpiry(s, stepId);
       if (isExpired(expiry)) {
-        throw new CutoverError(ErrorCode.RunState, `gate ${stepId} expired at ${new Date(expiry.expiresAt).toISOString()}; it can no longer be approved`, {
-          hint: `cutover resume ${runId} applies its onExpiry (${expiry.onExpiry}); or abort the run`,
-        });
+        throw new CutoverError(
+          ErrorCode.RunState,
+          `gate ${stepId} expired at ${new Date(expiry.expiresAt).toISOString()}; it can no longer be approved`,
+          {
+            hint: `cutover resume ${runId} applies its onExpiry (${expiry.onExpiry}); or abort the run`,
+          },
+        );
       }
       await session.journal.append({ type: "gate.approved", stepId, by: actor, note: opts.note });
     } else {
-      const ok = decision === "skip" ? step.status !== "succeeded" && step.status !== "skipped" : step.status === "failed" || step.status === "running" || s.abortRequested;
+      const ok =
+        decision === "skip"
+          ? step.status !== "succeeded" && step.status !== "skipped"
+          : step.status === "failed" || step.status === "running" || s.abortRequested;
       if (!ok && !(decision === "skip" && s.abortRequested)) {
-        throw new CutoverError(ErrorCode.RunState, `step ${stepId} is ${step.status}; ${decision} applies to a failed or interrupted step`);
+        throw new CutoverError(
+          ErrorCode.RunState,
+          `step ${stepId} is ${step.status}; ${decision} applies to a failed or interrupted step`,
+        );
       }
       await session.journal.append({ type: "run.decision", decision, stepId, by: actor, note: opts.note });
     }

@@ -51,7 +51,9 @@ function leaseRequest(actor: Actor, runId: string, environment: string, ttlMs: n
   return { environment, holder: formatHolder(by), by, runId, ttlMs };
 }
 
-/** True when the lease's holder is a process on this host that no longer exists (crashed): safe to take over at once. */
+/**
+ * True when the lease's holder is a process on this host that no longer exists (crashed): safe to take over at once.
+ */
 export function holderIsDeadLocalProcess(lease: LeaseInfo, host: string): boolean {
   const holder = holderOf(lease);
   return holder !== undefined && holder.host === host && isGoneFromThisHost(holder.host, holder.pid);
@@ -118,7 +120,12 @@ export class Session {
         if (journal.created) opts.onEvent(journal.created, journal.state);
       }
       if (forcedFrom) {
-        await journal.append({ type: "lease.forced", environment: loaded.environment, by: actor, previousHolder: `${forcedFrom.holder} (process gone)` });
+        await journal.append({
+          type: "lease.forced",
+          environment: loaded.environment,
+          by: actor,
+          previousHolder: `${forcedFrom.holder} (process gone)`,
+        });
       }
       for (const name of journal.state.secretParams) redactor.add(params.all[name]);
       const runner = new Runner({

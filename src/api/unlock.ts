@@ -11,7 +11,10 @@ import { currentActor } from "../runtime.js";
 import { openStore, type LocateOptions } from "./inspect.js";
 import { holderIsDeadLocalProcess } from "./session.js";
 
-export async function unlock(environment: string, opts: LocateOptions & { force?: boolean }): Promise<{ released?: LeaseInfo; journaledIn?: string }> {
+export async function unlock(
+  environment: string,
+  opts: LocateOptions & { force?: boolean },
+): Promise<{ released?: LeaseInfo; journaledIn?: string }> {
   const actor = currentActor(opts.env);
   const { store, close } = await openStore(opts);
   try {
@@ -21,18 +24,31 @@ export async function unlock(environment: string, opts: LocateOptions & { force?
     } catch (e) {
       // A damaged lease record is exactly what --force is for: the store's forceLease replaces it.
       if (!opts.force || !isCutoverError(e, ErrorCode.JournalCorrupt)) throw e;
-      const { lease } = await store.forceLease({ environment, holder: `${actor.user}@${actor.host} pid ${actor.pid} unlock`, ttlMs: 30_000 });
+      const { lease } = await store.forceLease({
+        environment,
+        holder: `${actor.user}@${actor.host} pid ${actor.pid} unlock`,
+        ttlMs: 30_000,
+      });
       await store.releaseLease(lease);
       return { released: { environment, holder: "(damaged lease record)", token: 0, acquiredAt: "", expiresAt: "" } };
     }
     if (!current) return {};
     const stale = !isLeaseLive(current) || holderIsDeadLocalProcess(current, actor.host);
     if (!stale && !opts.force) {
-      throw new CutoverError(ErrorCode.Locked, `environment ${environment} is locked by ${current.holder} until ${current.expiresAt}, and that holder looks alive`, {
-        hint: `if you are sure it is stuck, take it with: cutover unlock ${environment} --force (journaled)`,
-      });
+      throw new CutoverError(
+        ErrorCode.Locked,
+        `environment ${environment} is locked by ${current.holder} until ${current.expiresAt}, and that holder ` +
+          `looks alive`,
+        {
+          hint: `if you are sure it is stuck, take it with: cutover unlock ${environment} --force (journaled)`,
+        },
+      );
     }
-    const { lease } = await store.forceLease({ environment, holder: `${actor.user}@${actor.host} pid ${actor.pid} unlock`, ttlMs: 30_000 });
+    const { lease } = await store.forceLease({
+      environment,
+      holder: `${actor.user}@${actor.host} pid ${actor.pid} unlock`,
+      ttlMs: 30_000,
+    });
     let journaledIn: string | undefined;
     if (current.runId) {
       try {

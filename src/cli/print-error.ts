@@ -10,7 +10,15 @@ export function printError(io: CliIO, e: unknown): ExitCode {
   const code = exitCodeFor(e);
   if (io.json) {
     const base = isCutoverError(e)
-      ? { code: e.code, message: cutLongValues(e.message), hint: e.hint, problems: e instanceof PlaybookInvalidError ? e.problems.map((p) => ({ ...p, message: cutLongValues(p.message) })) : undefined }
+      ? {
+          code: e.code,
+          message: cutLongValues(e.message),
+          hint: e.hint,
+          problems:
+            e instanceof PlaybookInvalidError
+              ? e.problems.map((p) => ({ ...p, message: cutLongValues(p.message) }))
+              : undefined,
+        }
       : { code: "INTERNAL", message: cutLongValues(e instanceof Error ? e.message : String(e)) };
     io.out(JSON.stringify({ type: "error", exitCode: code, ...base }));
   } else {
@@ -19,7 +27,8 @@ export function printError(io: CliIO, e: unknown): ExitCode {
     const message = cutLongValues(e instanceof Error ? e.message : String(e));
     io.err(`${io.c.red("error")} ${io.c.dim(`[${label}]`)} ${message}`);
     if (isCutoverError(e) && e.hint) io.err(`${io.c.dim("hint:")} ${e.hint}`);
-    if (!isCutoverError(e) && !io.verbose) io.err(io.c.dim("this looks like a bug in cutover; run again with --verbose for the stack trace and report it"));
+    if (!isCutoverError(e) && !io.verbose)
+      io.err(io.c.dim("this looks like a bug in cutover; run again with --verbose for the stack trace and report it"));
   }
   if (io.verbose && e instanceof Error && e.stack) io.err(e.stack);
   return code;

@@ -22,13 +22,25 @@ export function buildProgram(): Command {
   const program = new Command("cutover")
     .description("blue/green releases as checkpointed, resumable playbooks")
     .version(CUTOVER_VERSION)
-    .addOption(new Option("-o, --output <format>", "output format: text, or json (one JSON object per line)").choices(["text", "json"]).default("text"))
+    .addOption(
+      new Option("-o, --output <format>", "output format: text, or json (one JSON object per line)")
+        .choices(["text", "json"])
+        .default("text"),
+    )
     .option("-y, --yes", "never prompt (implied when CI=true)")
     .option("-v, --verbose", "show stack traces and debug details")
     .option("--state-dir <dir>", "project-local state directory (default: .cutover, or $CUTOVER_STATE_DIR)")
     .option("--no-color", "no colours (NO_COLOR is honoured too)")
-    .addOption(new Option("--auth <mode>", "Azure identity for providers whose playbook entry sets no auth.mode (sets CUTOVER_AZURE_AUTH)").choices(["default", "cli", "managed-identity", "environment", "workload-identity"]))
-    .option("--client-id <id>", "Azure client id for --auth managed-identity or workload-identity (sets CUTOVER_AZURE_CLIENT_ID)")
+    .addOption(
+      new Option(
+        "--auth <mode>",
+        "Azure identity for providers whose playbook entry sets no auth.mode (sets CUTOVER_AZURE_AUTH)",
+      ).choices(["default", "cli", "managed-identity", "environment", "workload-identity"]),
+    )
+    .option(
+      "--client-id <id>",
+      "Azure client id for --auth managed-identity or workload-identity (sets CUTOVER_AZURE_CLIENT_ID)",
+    )
     .option("--tenant-id <id>", "Azure tenant id (sets CUTOVER_AZURE_TENANT_ID)")
     .hook("preAction", (cmd) => {
       // Providers read these when they build their credential; flags beat the environment.
@@ -40,7 +52,8 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run cutover help for the list of commands)")
     // Under -o json a usage error is one {"type":"error"} line on stdout, and nothing else.
     .configureOutput({
-      outputError: (str, write) => (wantsJson(argsOf(program)) ? process.stdout.write(usageErrorLine(str)) : write(cutLongValues(str))),
+      outputError: (str, write) =>
+        wantsJson(argsOf(program)) ? process.stdout.write(usageErrorLine(str)) : write(cutLongValues(str)),
       writeErr: (str) => (wantsJson(argsOf(program)) ? undefined : process.stderr.write(str)),
     })
     .exitOverride();

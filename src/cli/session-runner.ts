@@ -50,7 +50,16 @@ export async function driveSession(io: CliIO, renderer: Renderer, first: Session
     renderer.close(state);
     const code = exitCodeForState(state);
     const line = state.status === "succeeded" ? runSummaryLine(session.loaded, state) : undefined;
-    if (io.json) io.out(JSON.stringify({ type: "result", runId: state.runId, status: state.status, exitCode: code, ...(line ? { summary: line } : {}) }));
+    if (io.json)
+      io.out(
+        JSON.stringify({
+          type: "result",
+          runId: state.runId,
+          status: state.status,
+          exitCode: code,
+          ...(line ? { summary: line } : {}),
+        }),
+      );
     else io.err(summary(io, state) + (line ? `\n  ${line}` : ""));
     return code;
   }
@@ -90,8 +99,15 @@ function summary(io: CliIO, s: RunState): string {
     case "paused": {
       const p = s.pause;
       const lines = [c.yellow(`⏸ run ${id} is paused: ${p?.message ?? ""}`)];
-      if (s.abortRequested) lines.push(`  retry the abort: cutover abort ${id}    leave it in place: cutover skip ${id}${p?.stepId ? ` ${p.stepId}` : ""}`);
-      else if (p?.reason === "approval") lines.push(`  approve: cutover approve ${id}${p.stepId ? ` ${p.stepId}` : ""}    or abort: cutover abort ${id}`);
+      if (s.abortRequested)
+        lines.push(
+          `  retry the abort: cutover abort ${id}    leave it in place: cutover skip ` +
+            `${id}${p?.stepId ? ` ${p.stepId}` : ""}`,
+        );
+      else if (p?.reason === "approval")
+        lines.push(
+          `  approve: cutover approve ${id}${p.stepId ? ` ${p.stepId}` : ""}    or abort: cutover abort ${id}`,
+        );
       else lines.push(`  choose: cutover retry ${id}  |  cutover skip ${id}  |  cutover abort ${id}`);
       return lines.join("\n");
     }

@@ -10,7 +10,10 @@ const STATELESS = new Set(["validate", "schema"]);
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function onFailureOption(): Option {
-  return new Option("--on-failure <policy>", "default onFailure for steps that set none (the playbook's defaults.onFailure is overridden)").choices(["pause", "abort", "continue"]);
+  return new Option(
+    "--on-failure <policy>",
+    "default onFailure for steps that set none (the playbook's defaults.onFailure is overridden)",
+  ).choices(["pause", "abort", "continue"]);
 }
 
 export interface ContinueFlags {
@@ -20,7 +23,11 @@ export interface ContinueFlags {
 
 export function continueOptions(cmd: Command): Command {
   return cmd
-    .option("-f, --playbook <file>", "the playbook (default: the file the run started from); also tells where a run kept in a remote state store lives")
+    .option(
+      "-f, --playbook <file>",
+      "the playbook (default: the file the run started from); also tells where a run kept in a remote state " +
+        "store lives",
+    )
     .option("--allow-changed-playbook", "continue even though the playbook changed since the run started (journaled)");
 }
 

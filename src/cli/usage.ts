@@ -44,17 +44,31 @@ export function checkStateDir(dir: string): string | undefined {
   let mode: number;
   try {
     const st = statSync(dir);
-    if (!st.isDirectory()) throw new CutoverError(ErrorCode.Usage, `the state directory ${dir} is ${st.isFile() ? "a file" : fileKind(st)}, not a directory`, { hint: stateDirHint });
+    if (!st.isDirectory())
+      throw new CutoverError(
+        ErrorCode.Usage,
+        `the state directory ${dir} is ${st.isFile() ? "a file" : fileKind(st)}, not a directory`,
+        { hint: stateDirHint },
+      );
     mode = st.mode & 0o777;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
-    if (code === "ENOTDIR") throw new CutoverError(ErrorCode.Usage, `the state directory ${dir} is inside a file, not a directory`, { hint: stateDirHint });
-    if (code === "EACCES") throw new CutoverError(ErrorCode.Usage, `the state directory ${dir} cannot be read (permission denied)`, { hint: stateDirHint });
+    if (code === "ENOTDIR")
+      throw new CutoverError(ErrorCode.Usage, `the state directory ${dir} is inside a file, not a directory`, {
+        hint: stateDirHint,
+      });
+    if (code === "EACCES")
+      throw new CutoverError(ErrorCode.Usage, `the state directory ${dir} cannot be read (permission denied)`, {
+        hint: stateDirHint,
+      });
     throw e;
   }
   if (mode & 0o022) {
-    return `the state directory ${dir} is writable by other users (mode ${mode.toString(8).padStart(4, "0")}); anyone who can write there can alter runs: chmod 700 ${dir}`;
+    return (
+      `the state directory ${dir} is writable by other users (mode ${mode.toString(8).padStart(4, "0")}); anyone ` +
+      `who can write there can alter runs: chmod 700 ${dir}`
+    );
   }
   return undefined;
 }

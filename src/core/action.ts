@@ -29,7 +29,9 @@ export interface ActionLogger {
 /** `C`: the shape of what `run` checkpoints (the action's `checkpoints` schema; Json when it declares none). */
 export interface ActionContext<C = Json> {
   runId: string;
-  /** The open run this run superseded (`run --supersede`): its measurements are this run's baseline (migrate.validate). */
+  /**
+   * The open run this run superseded (`run --supersede`): its measurements are this run's baseline (migrate.validate).
+   */
   supersedes?: string;
   /** The planned step id (`deploy` or `deploy[eastus]`). */
   stepId: string;
@@ -168,7 +170,10 @@ export interface ActionDefinition<W = unknown, R = Json, C = Json> {
 
 /** A legitimate negative outcome ("health check says no"): not an unexpected error. */
 export class ActionFailure extends CutoverError {
-  constructor(message: string, options: { hint?: string; retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { hint?: string; retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
     super(ErrorCode.StepFailed, message, { retryable: options.retryable ?? true, ...options });
   }
 }

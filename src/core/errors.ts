@@ -139,7 +139,8 @@ export function exitCodeFor(e: unknown): ExitCode {
 
 /** Normalise anything thrown into `{code, message}` for journal events (no stacks, no secrets). */
 export function toErrorInfo(e: unknown): { code: string; message: string; retryable: boolean; hint?: string } {
-  if (isCutoverError(e)) return { code: e.code, message: e.message, retryable: e.retryable, ...(e.hint ? { hint: e.hint } : {}) };
+  if (isCutoverError(e))
+    return { code: e.code, message: e.message, retryable: e.retryable, ...(e.hint ? { hint: e.hint } : {}) };
   if (e instanceof Error) {
     if (e.name === "AbortError") return { code: ErrorCode.Cancelled, message: e.message, retryable: false };
     return { code: ErrorCode.Internal, message: e.message, retryable: true };

@@ -17,7 +17,10 @@ export interface FlagValue {
  */
 export interface FlagStore {
   get(name: string, options?: { signal?: AbortSignal }): Promise<FlagValue>;
-  /** Write `value`; with `ifEtag`, only if unchanged since read (else JOURNAL_CONFLICT-like Provider error). Returns the new etag. */
+  /**
+   * Write `value`; with `ifEtag`, only if unchanged since read (else
+   * JOURNAL_CONFLICT-like Provider error). Returns the new etag.
+   */
   set(name: string, value: Json, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<string | undefined>;
   /** Remove the flag (restoring "did not exist"). Succeeds if already absent. */
   delete(name: string, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<void>;

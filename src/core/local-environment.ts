@@ -28,7 +28,15 @@ export interface LocalSlotsClient {
 export interface LocalProxyClient {
   status(signal?: AbortSignal): Promise<LocalStatus>;
   /** Make `slot` live; with `ifLive`, only if that slot is still the live one. */
-  setLive(slot: SlotName, ifLive?: SlotName, signal?: AbortSignal): Promise<{ previous: SlotName; live: SlotName; changed: boolean }>;
+  setLive(
+    slot: SlotName,
+    ifLive?: SlotName,
+    signal?: AbortSignal,
+  ): Promise<{ previous: SlotName; live: SlotName; changed: boolean }>;
   /** Resolves the moment the last request that was in flight on `slot` ends (or at `timeoutMs`). */
-  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number }, signal?: AbortSignal): Promise<DrainResult>;
+  waitDrained(
+    slot: SlotName,
+    opts: { writesOnly: boolean; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<DrainResult>;
 }

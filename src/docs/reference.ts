@@ -21,7 +21,10 @@ function jsonSchema(s: z.ZodType): JsonSchema {
 }
 
 /** File name (inside docs/reference/) → content. */
-export function generateReference(actions: ActionDefinition<unknown>[], providers: ProviderDefinition<unknown, unknown>[]): Record<string, string> {
+export function generateReference(
+  actions: ActionDefinition<unknown>[],
+  providers: ProviderDefinition<unknown, unknown>[],
+): Record<string, string> {
   return {
     "playbook.md": playbookReference(),
     "actions.md": actionsReference(actions),
@@ -38,10 +41,14 @@ function playbookReference(): string {
     HEADER("the zod schema in src/playbook/schema.ts"),
     "# Playbook reference",
     "",
-    "Every field of a playbook, generated from the schema that validates it. The guide is [../playbook.md](../playbook.md);",
-    "each action's `with:` fields are in [actions.md](actions.md), each provider's fields in [providers.md](providers.md).",
-    "`<name>` stands for a name you choose (a param, an environment entry). A **duration** is whole milliseconds or text",
-    "such as `500ms`, `30s`, `1m30s`, `2h`, `1d`, in the range shown beside it ([../playbook.md#durations](../playbook.md#durations)).",
+    "Every field of a playbook, generated from the schema that validates it. The guide is " +
+      "[../playbook.md](../playbook.md);",
+    "each action's `with:` fields are in [actions.md](actions.md), each provider's fields in " +
+      "[providers.md](providers.md).",
+    "`<name>` stands for a name you choose (a param, an environment " +
+      "entry). A **duration** is whole milliseconds or text",
+    "such as `500ms`, `30s`, `1m30s`, `2h`, `1d`, in the range shown beside it " +
+      "([../playbook.md#durations](../playbook.md#durations)).",
     "Strings may hold `${{ }}` expressions where the guide says so.",
     "",
     renderTables(tables, 2, title),
@@ -53,14 +60,22 @@ function actionsReference(actions: ActionDefinition<unknown>[]): string {
     HEADER("the action registry (src/actions/registry.ts) and each action's zod `with` schema"),
     "# Actions reference",
     "",
-    "Every action kind a step's `action:` may name, with its `with:` fields. **Idempotent** actions converge when re-run after a crash;",
-    "the others follow the step's `resume:` policy. **Undo** says what `abort` does: `recorded` restores what the step recorded,",
-    "`none` has nothing to undo, `irreversible` is a point of no return. **Provider** is the capability the action needs from",
-    "the environment entry named by `with.target` (default shown). Guides per area: [../actions.md](../actions.md) and the other pages in [../](../).",
+    "Every action kind a step's `action:` may name, with its `with:` fields. **Idempotent** actions converge " +
+      "when re-run after a crash;",
+    "the others follow the step's `resume:` policy. **Undo** says what `abort` does: `recorded` restores what " +
+      "the step recorded,",
+    "`none` has nothing to undo, `irreversible` is a point of no return. **Provider** is the capability the " +
+      "action needs from",
+    "the environment entry named by `with.target` (default shown). Guides per area: " +
+      "[../actions.md](../actions.md) and the other pages in [../](../).",
     "",
     "| Action | Summary | Idempotent | Undo | Provider |",
     "|---|---|---|---|---|",
-    ...actions.map((a) => `| [\`${a.kind}\`](#${anchor(a.kind)}) | ${cell(a.summary)} | ${a.idempotent ? "yes" : "no"} | ${a.undo} | ${providerText(a)} |`),
+    ...actions.map(
+      (a) =>
+        `| [\`${a.kind}\`](#${anchor(a.kind)}) | ${cell(a.summary)} | ${a.idempotent ? "yes" : "no"} | ${a.undo} ` +
+        `| ${providerText(a)} |`,
+    ),
     "",
   ];
   for (const a of actions) {
@@ -88,12 +103,17 @@ function providersReference(providers: ProviderDefinition<unknown, unknown>[]): 
     HEADER("the provider registry (src/providers/registry.ts) and each provider's zod config schema"),
     "# Providers reference",
     "",
-    "Every provider kind an `environment:` entry may name (`app: { provider: local }`), the capabilities it offers to actions,",
+    "Every provider kind an `environment:` entry may name (`app: { provider: local }`), the capabilities it " +
+      "offers to actions,",
     "and its fields. Values may use `${{ params.x }}`, `${{ env.X }}` and `${{ secrets.X }}`.",
     "",
     "| Provider | Capabilities | Summary |",
     "|---|---|---|",
-    ...providers.map((p) => `| [\`${p.kind}\`](#${anchor(p.kind)}) | ${p.capabilities.map((c) => "`" + c + "`").join(", ")} | ${cell(p.summary)} |`),
+    ...providers.map(
+      (p) =>
+        `| [\`${p.kind}\`](#${anchor(p.kind)}) | ${p.capabilities.map((c) => "`" + c + "`").join(", ")} | ` +
+        `${cell(p.summary)} |`,
+    ),
     "",
   ];
   for (const p of providers) {
@@ -102,7 +122,11 @@ function providersReference(providers: ProviderDefinition<unknown, unknown>[]): 
     // `provider` itself is the kind, said in the heading.
     for (const t of tables.slice(0, 1)) t.rows = t.rows.filter((r) => r.field !== "provider");
     out.push(`<a id="${anchor(p.kind)}"></a>`, "", `## \`${p.kind}\``, "", cell(p.summary), "");
-    out.push(`- **Capabilities:** ${p.capabilities.map((c) => "`" + c + "`").join(", ")}`, `- **Entry:** \`{ provider: ${p.kind}, ... }\``, "");
+    out.push(
+      `- **Capabilities:** ${p.capabilities.map((c) => "`" + c + "`").join(", ")}`,
+      `- **Entry:** \`{ provider: ${p.kind}, ... }\``,
+      "",
+    );
     const top = tables[0];
     if (!top || top.rows.length === 0) out.push("No other fields.", "");
     else out.push(renderTables(tables, 3, (t) => "`" + t.path + "`"));

@@ -49,7 +49,12 @@ export class SchemaDoc {
   }
 
   private anchorOf(path: string): string {
-    const slug = path.replace(/\[\]/g, "").replace(/<[^>]*>/g, "x").replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").toLowerCase();
+    const slug = path
+      .replace(/\[\]/g, "")
+      .replace(/<[^>]*>/g, "x")
+      .replace(/[^A-Za-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .toLowerCase();
     return `${this.anchorPrefix}${slug || "top-level"}`;
   }
 
@@ -66,7 +71,8 @@ export class SchemaDoc {
       const child = this.resolve(raw);
       for (const [obj, sub, ref] of this.objectsIn(raw, childPath)) {
         if (ref && here.has(ref)) {
-          this.named.set(sub, this.named.get(ref) ?? ref); // recursion (a group's steps): link back instead of repeating
+          // recursion (a group's steps): link back instead of repeating
+          this.named.set(sub, this.named.get(ref) ?? ref);
           continue;
         }
         if (ref) {
@@ -95,8 +101,10 @@ export class SchemaDoc {
     const out: [JsonSchema, string, string | undefined][] = [];
     if (isObj(node.properties) && Object.keys(node.properties).length) out.push([node, path, ref]);
     if (isObj(node.items)) out.push(...this.objectsIn(node.items, `${path}[]`, depth + 1));
-    if (isObj(node.additionalProperties)) out.push(...this.objectsIn(node.additionalProperties, `${path}.<name>`, depth + 1));
-    for (const k of ["anyOf", "oneOf"]) if (Array.isArray(node[k])) for (const b of node[k]) out.push(...this.objectsIn(b, path, depth + 1));
+    if (isObj(node.additionalProperties))
+      out.push(...this.objectsIn(node.additionalProperties, `${path}.<name>`, depth + 1));
+    for (const k of ["anyOf", "oneOf"])
+      if (Array.isArray(node[k])) for (const b of node[k]) out.push(...this.objectsIn(b, path, depth + 1));
     return out;
   }
 
@@ -145,13 +153,21 @@ export class SchemaDoc {
 }
 
 /** Render tables as Markdown; `level` is the heading level of each table. */
-export function renderTables(tables: FieldTable[], level: number, title = (t: FieldTable) => "`" + t.path + "`"): string {
+export function renderTables(
+  tables: FieldTable[],
+  level: number,
+  title = (t: FieldTable) => "`" + t.path + "`",
+): string {
   const out: string[] = [];
   for (const t of tables) {
     out.push(`<a id="${t.anchor}"></a>`, "", `${"#".repeat(level)} ${title(t)}`, "");
     if (t.description) out.push(cell(t.description), "");
     out.push("| Field | Type | Required | Default | Description |", "|---|---|---|---|---|");
-    for (const r of t.rows) out.push(`| \`${r.field}\` | ${r.type} | ${r.required ? "yes" : ""} | ${r.default ? cell(r.default) : ""} | ${cell(r.description)} |`);
+    for (const r of t.rows)
+      out.push(
+        `| \`${r.field}\` | ${r.type} | ${r.required ? "yes" : ""} | ${r.default ? cell(r.default) : ""} | ` +
+          `${cell(r.description)} |`,
+      );
     out.push("");
   }
   return out.join("\n");
@@ -165,7 +181,8 @@ export function cell(s: string): string {
 function pointer(root: JsonSchema, ref: string): unknown {
   if (!ref.startsWith("#")) return undefined;
   let node: unknown = root;
-  for (const part of ref.slice(1).split("/").filter(Boolean)) node = isObj(node) ? node[part.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
+  for (const part of ref.slice(1).split("/").filter(Boolean))
+    node = isObj(node) ? node[part.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
   return node;
 }
 
@@ -197,7 +214,8 @@ function group(t: string): string {
 
 function constraints(n: JsonSchema): string {
   const parts: string[] = [];
-  if (typeof n.minLength === "number" && n.minLength > 0) parts.push(n.minLength === 1 ? "non-empty" : `at least ${n.minLength} characters`);
+  if (typeof n.minLength === "number" && n.minLength > 0)
+    parts.push(n.minLength === 1 ? "non-empty" : `at least ${n.minLength} characters`);
   if (typeof n.maxLength === "number") parts.push(`at most ${n.maxLength} characters`);
   if (typeof n.pattern === "string") parts.push("matching `" + n.pattern + "`");
   if (typeof n.format === "string") parts.push(n.format);
@@ -206,11 +224,26 @@ function constraints(n: JsonSchema): string {
 
 function range(n: JsonSchema): string {
   // zod writes the safe-integer bounds on every int(); they say nothing to a reader.
-  const min = typeof n.minimum === "number" && n.minimum > Number.MIN_SAFE_INTEGER ? n.minimum : typeof n.exclusiveMinimum === "number" ? `>${n.exclusiveMinimum}` : undefined;
-  const max = typeof n.maximum === "number" && n.maximum < Number.MAX_SAFE_INTEGER ? n.maximum : typeof n.exclusiveMaximum === "number" ? `<${n.exclusiveMaximum}` : undefined;
+  const min =
+    typeof n.minimum === "number" && n.minimum > Number.MIN_SAFE_INTEGER
+      ? n.minimum
+      : typeof n.exclusiveMinimum === "number"
+        ? `>${n.exclusiveMinimum}`
+        : undefined;
+  const max =
+    typeof n.maximum === "number" && n.maximum < Number.MAX_SAFE_INTEGER
+      ? n.maximum
+      : typeof n.exclusiveMaximum === "number"
+        ? `<${n.exclusiveMaximum}`
+        : undefined;
   if (min === undefined && max === undefined) return "";
-  if (min !== undefined && max !== undefined && typeof min === "number" && typeof max === "number") return ` (${min}–${max})`;
-  return ` (${min !== undefined ? (typeof min === "number" ? `≥ ${min}` : min) : ""}${min !== undefined && max !== undefined ? ", " : ""}${max !== undefined ? (typeof max === "number" ? `≤ ${max}` : max) : ""})`;
+  if (min !== undefined && max !== undefined && typeof min === "number" && typeof max === "number")
+    return ` (${min}–${max})`;
+  return (
+    ` (${min !== undefined ? (typeof min === "number" ? `≥ ${min}` : min) : ""}` +
+    `${min !== undefined && max !== undefined ? ", " : ""}` +
+    `${max !== undefined ? (typeof max === "number" ? `≤ ${max}` : max) : ""})`
+  );
 }
 
 function orList(xs: string[]): string {

@@ -23,7 +23,12 @@ import type { MemberControl, MemberResult } from "./member.js";
 import { undoOrder, type RunState, type StepState } from "./reducer.js";
 import { buildScope, resolveValue } from "./resolve.js";
 
-export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<string, StepSpec>, reason?: string): Promise<MemberResult> {
+export async function runAbort(
+  deps: EngineDeps,
+  ctl: MemberControl,
+  specs: Map<string, StepSpec>,
+  reason?: string,
+): Promise<MemberResult> {
   const j = deps.journal;
   if (!j.state.abortRequested) await j.append({ type: "abort.requested", by: deps.actor, reason });
   const barriers = passedBarriers(j.state, specs, deps.findAction);
@@ -51,7 +56,11 @@ export async function runAbort(deps: EngineDeps, ctl: MemberControl, specs: Map<
  * which is written for a completed step), or their `undo:` override says
  * `alsoWhenFailed`. Most recently started first.
  */
-export function incompleteUndoable(state: RunState, specs: Map<string, StepSpec>, findAction: (kind: string) => ActionDefinition | undefined): StepState[] {
+export function incompleteUndoable(
+  state: RunState,
+  specs: Map<string, StepSpec>,
+  findAction: (kind: string) => ActionDefinition | undefined,
+): StepState[] {
   return Object.values(state.steps)
     .filter((st) => {
       if (st.status !== "failed" && st.status !== "running") return false;
@@ -72,7 +81,14 @@ async function undoOne(
 ): Promise<MemberResult> {
   const j = deps.journal;
   const skip = (reason: UndoSkipReason) =>
-    j.append({ type: "undo.skipped", stepId: st.id, reason, by: reason === "operator" ? j.state.pendingDecision?.by ?? deps.actor : undefined }).then(() => "ok" as const);
+    j
+      .append({
+        type: "undo.skipped",
+        stepId: st.id,
+        reason,
+        by: reason === "operator" ? (j.state.pendingDecision?.by ?? deps.actor) : undefined,
+      })
+      .then(() => "ok" as const);
   if (j.state.pendingDecision?.stepId === st.id && j.state.pendingDecision.decision === "skip") return skip("operator");
   if (!spec) return skip("no-undo");
   const def = deps.findAction(spec.action!);
@@ -81,7 +97,8 @@ async function undoOne(
   const undoDef = override ? deps.findAction(override.action) : def;
   if (!undoDef) return skip("no-undo");
   if (!override) {
-    // Judged on the resolved inputs: a templated field (a list from a param, `reversible` itself) fails the raw schema and would read as the default kind.
+    // Judged on the resolved inputs: a templated field (a list from a param,
+    // `reversible` itself) fails the raw schema and would read as the default kind.
     const kind = undoKindOf(undoDef, resolvedOrRaw(deps, st, spec.with));
     if (kind === "none") return skip("nothing-to-undo");
     if (kind === "irreversible") return skip("point-of-no-return");
@@ -93,7 +110,14 @@ async function undoOne(
   let failures = 0;
   while (true) {
     const attempt = (j.state.steps[st.id]?.undo.attempts ?? 0) + 1;
-    const scope = buildScope({ state: j.state, params: deps.params, env: deps.env, secret: deps.secret, matrix: st.matrix, redactor: deps.redactor });
+    const scope = buildScope({
+      state: j.state,
+      params: deps.params,
+      env: deps.env,
+      secret: deps.secret,
+      matrix: st.matrix,
+      redactor: deps.redactor,
+    });
     const inputs = resolveInputs(deps, undoDef, override ? override.with : spec.with, scope, st.id);
     if (!inputs.ok) return undoFailed(deps, st, attempt, inputs.error, 0);
     await j.append({ type: "undo.started", stepId: st.id, attempt });
@@ -142,28 +166,49 @@ async function undoOne(
 }
 
 /** `error` is redacted already (attempt.ts). */
-async function undoFailed(deps: EngineDeps, st: StepState, attempt: number, error: ErrorInfo, durationMs: number): Promise<MemberResult> {
+async function undoFailed(
+  deps: EngineDeps,
+  st: StepState,
+  attempt: number,
+  error: ErrorInfo,
+  durationMs: number,
+): Promise<MemberResult> {
   await deps.journal.append({ type: "undo.failed", stepId: st.id, attempt, error, durationMs });
   await deps.journal.append({
     type: "run.paused",
     reason: "failure",
     stepId: st.id,
-    message: `undo of ${st.id} failed: ${error.message}. Fix the cause and run \`cutover abort\` again to retry it, or \`cutover skip ${st.id}\` to leave it in place`,
+    message:
+      `undo of ${st.id} failed: ${error.message}. Fix the cause and run \`cutover abort\` again to retry it, or ` +
+      `\`cutover skip ${st.id}\` to leave it in place`,
   });
   return "stop";
 }
 
-/** The step's inputs resolved as the undo would see them; the raw block if they cannot be resolved now (the undo then reports why). */
+/**
+ * The step's inputs resolved as the undo would see them; the raw
+ * block if they cannot be resolved now (the undo then reports why).
+ */
 function resolvedOrRaw(deps: EngineDeps, st: StepState, withBlock: unknown): unknown {
   try {
-    const scope = buildScope({ state: deps.journal.state, params: deps.params, env: deps.env, secret: deps.secret, matrix: st.matrix, redactor: deps.redactor });
+    const scope = buildScope({
+      state: deps.journal.state,
+      params: deps.params,
+      env: deps.env,
+      secret: deps.secret,
+      matrix: st.matrix,
+      redactor: deps.redactor,
+    });
     return resolveValue(withBlock ?? {}, scope);
   } catch {
     return withBlock;
   }
 }
 
-/** The undo kind of a step, asking the action when it depends on the inputs (resolved when the caller can, raw otherwise). */
+/**
+ * The undo kind of a step, asking the action when it depends
+ * on the inputs (resolved when the caller can, raw otherwise).
+ */
 export function undoKindOf(def: ActionDefinition<unknown>, withBlock: unknown): "recorded" | "none" | "irreversible" {
   if (!def.undoFor) return def.undo;
   const parsed = def.with.safeParse(withBlock ?? {});

@@ -23,14 +23,22 @@ import type { Scope } from "../playbook/expressions.js";
 export type Inputs = { ok: true; input: unknown } | { ok: false; error: ErrorInfo };
 
 /** Resolve a `with` block in `scope` and parse it with the action's schema; a failure says which field, redacted. */
-export function resolveInputs(deps: EngineDeps, def: ActionDefinition<unknown>, withBlock: unknown, scope: Scope, id: string): Inputs {
+export function resolveInputs(
+  deps: EngineDeps,
+  def: ActionDefinition<unknown>,
+  withBlock: unknown,
+  scope: Scope,
+  id: string,
+): Inputs {
   try {
     return { ok: true, input: def.with.parse(resolveValue(withBlock ?? {}, scope)) };
   } catch (e) {
     const info: ErrorInfo = isZodError(e)
       ? {
           code: ErrorCode.PlaybookInvalid,
-          message: `step ${id}: its inputs, once resolved, are invalid: ${e.issues.map((i) => `with.${i.path.map(String).join(".")}: ${i.message}`).join("; ")}`,
+          message:
+            `step ${id}: its inputs, once resolved, are invalid: ` +
+            `${e.issues.map((i) => `with.${i.path.map(String).join(".")}: ${i.message}`).join("; ")}`,
           retryable: false,
         }
       : toErrorInfo(e);
@@ -51,8 +59,7 @@ export interface AttemptRequest {
 }
 
 export type AttemptOutcome<T> =
-  | { ok: true; value: T; durationMs: number }
-  | { ok: false; cancelled: boolean; error: ErrorInfo; durationMs: number };
+  { ok: true; value: T; durationMs: number } | { ok: false; cancelled: boolean; error: ErrorInfo; durationMs: number };
 
 /** Run one attempt: `fn` gets the context every action sees; the outcome is classified, never thrown. */
 export async function runAttempt<T>(
@@ -98,9 +105,16 @@ export async function runAttempt<T>(
   } catch (e) {
     const durationMs = clock.now() - started;
     if (ctl.cancelSignal.aborted) {
-      return { ok: false, cancelled: true, error: { code: ErrorCode.Cancelled, message: "cancelled by a second interrupt" }, durationMs };
+      return {
+        ok: false,
+        cancelled: true,
+        error: { code: ErrorCode.Cancelled, message: "cancelled by a second interrupt" },
+        durationMs,
+      };
     }
-    const info: ErrorInfo = timedOut.signal.aborted ? { code: ErrorCode.StepTimeout, message: req.timeoutMessage, retryable: true } : toErrorInfo(e);
+    const info: ErrorInfo = timedOut.signal.aborted
+      ? { code: ErrorCode.StepTimeout, message: req.timeoutMessage, retryable: true }
+      : toErrorInfo(e);
     return { ok: false, cancelled: false, error: redactInfo(deps, info), durationMs };
   } finally {
     done.abort();
@@ -151,11 +165,17 @@ function actionFence(deps: EngineDeps): ActionFence | undefined {
       const current = await deps.journal.store.readLease(environment);
       if (current?.token === token) return;
       const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
-      throw new CutoverError(ErrorCode.LeaseLost, `lease on environment ${environment} (token ${token}) is no longer ours: ${now}; ` +
-        "the side effect was not made", {
-        hint: "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status`",
-        details: { environment, token, currentToken: current?.token },
-      });
+      throw new CutoverError(
+        ErrorCode.LeaseLost,
+        `lease on environment ${environment} (token ${token}) is no longer ours: ${now}; ` +
+          "the side effect was not made",
+        {
+          hint:
+            "another run took the environment over (after expiry " +
+            "or `cutover unlock --force`); check `cutover status`",
+          details: { environment, token, currentToken: current?.token },
+        },
+      );
     },
   };
 }

@@ -76,7 +76,13 @@ export async function sleep(ms: number, signal: AbortSignal, options: { ref?: bo
 }
 
 /** Exponential backoff with full jitter over the upper half (so retries of many members spread out). */
-export function backoffMs(failures: number, delay: number, maxDelay: number, factor: number, random = Math.random): number {
+export function backoffMs(
+  failures: number,
+  delay: number,
+  maxDelay: number,
+  factor: number,
+  random = Math.random,
+): number {
   const base = Math.min(maxDelay, delay * Math.pow(factor, Math.max(0, failures - 1)));
   return Math.round(base / 2 + random() * (base / 2));
 }

@@ -61,7 +61,14 @@ export type OnExpiry = z.infer<typeof OnExpiry>;
  * no-undo: the step has effects but no undo (left in place); nothing-to-undo: checks and waits;
  * barrier: it succeeded before a data barrier the run passed, so its undo would lose what users wrote since.
  */
-export const UndoSkipReason = z.enum(["no-undo", "nothing-to-undo", "point-of-no-return", "operator", "not-completed", "barrier"]);
+export const UndoSkipReason = z.enum([
+  "no-undo",
+  "nothing-to-undo",
+  "point-of-no-return",
+  "operator",
+  "not-completed",
+  "barrier",
+]);
 export type UndoSkipReason = z.infer<typeof UndoSkipReason>;
 
 /** A leaf unit the runner executes: a step, or one member of a matrix step. */
@@ -80,7 +87,8 @@ export type PlannedStep = z.infer<typeof PlannedStep>;
 const stepId = z.string();
 const attempt = z.number();
 const durationMs = z.number();
-const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), ...shape });
+const event = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.strictObject({ type: z.literal(type), ...shape });
 
 /** One schema per event type (the body an engine appends; stores add runId, seq and at). */
 const EventBodies = [

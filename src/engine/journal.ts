@@ -32,8 +32,16 @@ export class Journal {
     public state: RunState,
   ) {}
 
-  /** Start a new run: its first event is `run.started`, appended at sequence 0, with the journal format it is written in. */
-  static async create(store: RunStore, runId: string, started: Extract<RunEventBody, { type: "run.started" }>, fence?: Fence): Promise<Journal> {
+  /**
+   * Start a new run: its first event is `run.started`, appended
+   * at sequence 0, with the journal format it is written in.
+   */
+  static async create(
+    store: RunStore,
+    runId: string,
+    started: Extract<RunEventBody, { type: "run.started" }>,
+    fence?: Fence,
+  ): Promise<Journal> {
     const [e] = await store.append(runId, [{ ...started, formatVersion: JOURNAL_FORMAT_VERSION }], 0, fence);
     const j = new Journal(store, runId, foldRun([e!]));
     j.fence = fence;
@@ -67,7 +75,12 @@ export class Journal {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const events = await this.store.append(this.runId, batch.map((p) => p.body), this.state.lastSeq, this.fence);
+          const events = await this.store.append(
+            this.runId,
+            batch.map((p) => p.body),
+            this.state.lastSeq,
+            this.fence,
+          );
           events.forEach((e, i) => {
             applyEvent(this.state, e);
             for (const l of this.listeners) l(e, this.state);

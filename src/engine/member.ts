@@ -15,7 +15,10 @@ import type { StepState } from "./reducer.js";
 import { buildScope, resolveCondition } from "./resolve.js";
 import { gateExpiry, gatePause, isExpired } from "./gate.js";
 
-/** ok: done with it (succeeded, skipped, or failed with onFailure continue); stop: pause or interrupt; abort: start undoing. */
+/**
+ * ok: done with it (succeeded, skipped, or failed with onFailure
+ * continue); stop: pause or interrupt; abort: start undoing.
+ */
 export type MemberResult = "ok" | "stop" | "abort";
 
 export interface MemberControl {
@@ -25,7 +28,12 @@ export interface MemberControl {
   cancelSignal: AbortSignal;
 }
 
-export async function runMember(deps: EngineDeps, ctl: MemberControl, member: PlannedStep, spec: StepSpec): Promise<MemberResult> {
+export async function runMember(
+  deps: EngineDeps,
+  ctl: MemberControl,
+  member: PlannedStep,
+  spec: StepSpec,
+): Promise<MemberResult> {
   const j = deps.journal;
   const st = (): StepState | undefined => j.state.steps[member.id];
   const cur = st();
@@ -34,19 +42,39 @@ export async function runMember(deps: EngineDeps, ctl: MemberControl, member: Pl
   const decision = j.state.pendingDecision?.stepId === member.id ? j.state.pendingDecision : undefined;
   const pending = decision?.decision;
   if (decision?.decision === "skip") {
-    await j.append({ type: "step.skipped", stepId: member.id, reason: "operator", by: decision.by, note: decision.note });
+    await j.append({
+      type: "step.skipped",
+      stepId: member.id,
+      reason: "operator",
+      by: decision.by,
+      note: decision.note,
+    });
     return "ok";
   }
   const defaults = deps.playbook.defaults ?? {};
   const onFailure = spec.onFailure ?? deps.onFailure ?? defaults.onFailure ?? "pause";
-  const interrupted = cur?.status === "running" || (cur?.status === "failed" && cur.error?.code === ErrorCode.Cancelled);
+  const interrupted =
+    cur?.status === "running" || (cur?.status === "failed" && cur.error?.code === ErrorCode.Cancelled);
   if (cur?.status === "failed" && !interrupted && !pending && cur.retryInMs === undefined) {
     if (onFailure === "continue") return "ok";
-    await j.append({ type: "run.paused", reason: "failure", stepId: member.id, message: `step ${member.id} failed: ${cur.error?.message ?? "unknown error"}` });
+    await j.append({
+      type: "run.paused",
+      reason: "failure",
+      stepId: member.id,
+      message: `step ${member.id} failed: ${cur.error?.message ?? "unknown error"}`,
+    });
     return "stop";
   }
 
-  const scope = () => buildScope({ state: j.state, params: deps.params, env: deps.env, secret: deps.secret, matrix: member.matrix, redactor: deps.redactor });
+  const scope = () =>
+    buildScope({
+      state: j.state,
+      params: deps.params,
+      env: deps.env,
+      secret: deps.secret,
+      matrix: member.matrix,
+      redactor: deps.redactor,
+    });
   if (!cur || cur.status === "pending") {
     let run: boolean;
     try {
@@ -55,26 +83,48 @@ export async function runMember(deps: EngineDeps, ctl: MemberControl, member: Pl
       return finalFailure(deps, member, toErrorInfo(e), onFailure);
     }
     if (!run) {
-      await j.append({ type: "step.skipped", stepId: member.id, reason: "condition", note: typeof spec.when === "string" ? spec.when : undefined });
+      await j.append({
+        type: "step.skipped",
+        stepId: member.id,
+        reason: "condition",
+        note: typeof spec.when === "string" ? spec.when : undefined,
+      });
       return "ok";
     }
   }
 
   const def = deps.findAction(spec.action!);
-  if (!def) return finalFailure(deps, member, { code: ErrorCode.PlaybookInvalid, message: `unknown action ${spec.action}` }, onFailure);
+  if (!def)
+    return finalFailure(
+      deps,
+      member,
+      { code: ErrorCode.PlaybookInvalid, message: `unknown action ${spec.action}` },
+      onFailure,
+    );
 
   if (interrupted && !def.idempotent && !pending) {
     const policy = spec.resume ?? defaults.resume ?? "pause";
     const what = `step ${member.id} (${def.kind}, not idempotent) was interrupted while running`;
     if (policy === "pause") {
-      await j.append({ type: "run.paused", reason: "resume-policy", stepId: member.id, message: `${what}; it may or may not have taken effect` });
+      await j.append({
+        type: "run.paused",
+        reason: "resume-policy",
+        stepId: member.id,
+        message: `${what}; it may or may not have taken effect`,
+      });
       return "stop";
     }
     if (policy === "skip") {
       await j.append({ type: "step.skipped", stepId: member.id, reason: "resume-policy", note: what });
       return "ok";
     }
-    if (policy === "fail") return finalFailure(deps, member, { code: ErrorCode.StepFailed, message: `${what}; resume policy is fail` }, onFailure);
+    if (policy === "fail")
+      return finalFailure(
+        deps,
+        member,
+        { code: ErrorCode.StepFailed, message: `${what}; resume policy is fail` },
+        onFailure,
+      );
   }
 
   if (def.gate && !st()?.approvedBy) {
@@ -85,7 +135,11 @@ export async function runMember(deps: EngineDeps, ctl: MemberControl, member: Pl
         const note = `approved automatically: the gate expired at ${when} (onExpiry: approve)`;
         await j.append({ type: "gate.approved", stepId: member.id, by: deps.actor, note });
       } else {
-        const error = { code: ErrorCode.StepTimeout, message: `gate ${member.id} expired at ${when} without an approval`, retryable: false };
+        const error = {
+          code: ErrorCode.StepTimeout,
+          message: `gate ${member.id} expired at ${when} without an approval`,
+          retryable: false,
+        };
         return finalFailure(deps, member, error, expiry.onExpiry === "abort" ? "abort" : onFailure);
       }
     } else {
@@ -167,7 +221,14 @@ async function attempts(
     }
     const failures = (j.state.steps[member.id]?.failures ?? 0) + 1;
     if (mayRetry(error, failures, policy)) {
-      await j.append({ type: "step.failed", stepId: member.id, attempt, error, durationMs, retryInMs: policy.delayMs(failures) });
+      await j.append({
+        type: "step.failed",
+        stepId: member.id,
+        attempt,
+        error,
+        durationMs,
+        retryInMs: policy.delayMs(failures),
+      });
       continue;
     }
     await j.append({ type: "step.failed", stepId: member.id, attempt, error, durationMs });
@@ -175,18 +236,37 @@ async function attempts(
   }
 }
 
-async function finalFailure(deps: EngineDeps, member: PlannedStep, error: ErrorInfo, onFailure: "pause" | "abort" | "continue"): Promise<MemberResult> {
+async function finalFailure(
+  deps: EngineDeps,
+  member: PlannedStep,
+  error: ErrorInfo,
+  onFailure: "pause" | "abort" | "continue",
+): Promise<MemberResult> {
   const attempt = deps.journal.state.steps[member.id]?.attempts ?? 0;
   await deps.journal.append({ type: "step.failed", stepId: member.id, attempt, error, durationMs: 0 });
   return afterFailure(deps, member, error, onFailure);
 }
 
-async function afterFailure(deps: EngineDeps, member: PlannedStep, error: ErrorInfo, onFailure: "pause" | "abort" | "continue"): Promise<MemberResult> {
+async function afterFailure(
+  deps: EngineDeps,
+  member: PlannedStep,
+  error: ErrorInfo,
+  onFailure: "pause" | "abort" | "continue",
+): Promise<MemberResult> {
   if (onFailure === "continue") return "ok";
   if (onFailure === "abort") {
-    await deps.journal.append({ type: "abort.requested", by: deps.actor, reason: `step ${member.id} failed: ${error.message}` });
+    await deps.journal.append({
+      type: "abort.requested",
+      by: deps.actor,
+      reason: `step ${member.id} failed: ${error.message}`,
+    });
     return "abort";
   }
-  await deps.journal.append({ type: "run.paused", reason: "failure", stepId: member.id, message: `step ${member.id} failed: ${error.message}${error.hint ? ` (${error.hint})` : ""}` });
+  await deps.journal.append({
+    type: "run.paused",
+    reason: "failure",
+    stepId: member.id,
+    message: `step ${member.id} failed: ${error.message}${error.hint ? ` (${error.hint})` : ""}`,
+  });
   return "stop";
 }

@@ -39,16 +39,27 @@ function buildNode(spec: StepSpec, params: Record<string, Json>, inheritedOnFail
   // Sized before expanding: three lists of 1,000 values must not build a billion members first.
   const size = matrixSize(values.map((v) => v.length));
   if (size > MAX_MATRIX_MEMBERS) {
-    throw new CutoverError(ErrorCode.PlaybookInvalid, `step ${s.id}: the matrix has ${size} members, more than ${MAX_MATRIX_MEMBERS}`);
+    throw new CutoverError(
+      ErrorCode.PlaybookInvalid,
+      `step ${s.id}: the matrix has ${size} members, more than ${MAX_MATRIX_MEMBERS}`,
+    );
   }
   let combos: Record<string, Json>[] = [{}];
   for (let i = 0; i < keys.length; i++) {
     combos = combos.flatMap((c) => values[i]!.map((v) => ({ ...c, [keys[i]!]: v })));
   }
-  const members = combos.map((m) => ({ id: `${s.id}[${keys.map((k) => String(m[k])).join(",")}]`, stepId: s.id, matrix: m }));
+  const members = combos.map((m) => ({
+    id: `${s.id}[${keys.map((k) => String(m[k])).join(",")}]`,
+    stepId: s.id,
+    matrix: m,
+  }));
   const seen = new Set<string>();
   for (const m of members) {
-    if (seen.has(m.id)) throw new CutoverError(ErrorCode.PlaybookInvalid, `step ${s.id}: the matrix has the member ${m.id} twice; its values must be unique`);
+    if (seen.has(m.id))
+      throw new CutoverError(
+        ErrorCode.PlaybookInvalid,
+        `step ${s.id}: the matrix has the member ${m.id} twice; its values must be unique`,
+      );
     seen.add(m.id);
   }
   return { kind: "step", spec: s, members, maxParallel: s.maxParallel ?? 1 };
@@ -59,9 +70,14 @@ function matrixValues(stepId: string, key: string, v: unknown, params: Record<st
   const m = typeof v === "string" ? MATRIX_PARAM.exec(v) : null;
   const list = m ? params[m[1]!] : undefined;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new CutoverError(ErrorCode.Usage, `step ${stepId}: matrix.${key} needs a non-empty list${m ? `, but params.${m[1]} is ${JSON.stringify(list)}` : ""}`, {
-      hint: m ? `give it with --param ${m[1]}=a,b,c` : undefined,
-    });
+    throw new CutoverError(
+      ErrorCode.Usage,
+      `step ${stepId}: matrix.${key} needs a non-empty ` +
+        `list${m ? `, but params.${m[1]} is ${JSON.stringify(list)}` : ""}`,
+      {
+        hint: m ? `give it with --param ${m[1]}=a,b,c` : undefined,
+      },
+    );
   }
   return list;
 }

@@ -55,7 +55,14 @@ export interface RunState {
   cutoverVersion: string;
   order: string[];
   steps: Record<string, StepState>;
-  pause?: { reason: PauseReason; stepId?: string; message: string; at: string; expiresAt?: string; onExpiry?: OnExpiry };
+  pause?: {
+    reason: PauseReason;
+    stepId?: string;
+    message: string;
+    at: string;
+    expiresAt?: string;
+    onExpiry?: OnExpiry;
+  };
   /** Decisions waiting to be acted on (retry/skip of a paused step). */
   pendingDecision?: { decision: "retry" | "skip"; stepId?: string; by: Actor; note?: string };
   abortRequested?: { by: Actor; reason?: string; at: string };
@@ -106,7 +113,17 @@ function initial(e: Extract<RunEvent, { type: "run.started" }>): RunState {
 }
 
 function newStep(s: PlannedStep): StepState {
-  return { id: s.id, stepId: s.stepId, matrix: s.matrix, status: "pending", attempts: 0, failures: 0, durationMs: 0, outputs: {}, undo: { status: "pending", attempts: 0 } };
+  return {
+    id: s.id,
+    stepId: s.stepId,
+    matrix: s.matrix,
+    status: "pending",
+    attempts: 0,
+    failures: 0,
+    durationMs: 0,
+    outputs: {},
+    undo: { status: "pending", attempts: 0 },
+  };
 }
 
 /**
@@ -162,7 +179,8 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case "step.skipped": {
       const st = step(e.stepId);
       st.status = "skipped";
-      st.skipReason = e.reason === "operator" ? `skipped by ${e.by?.user ?? "operator"}${e.note ? `: ${e.note}` : ""}` : e.reason;
+      st.skipReason =
+        e.reason === "operator" ? `skipped by ${e.by?.user ?? "operator"}${e.note ? `: ${e.note}` : ""}` : e.reason;
       st.finishedAt = e.at;
       if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
       break;
@@ -182,7 +200,8 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       if (e.decision === "retry" && e.stepId && s.steps[e.stepId]) s.steps[e.stepId]!.failures = 0;
       break;
     case "run.resumed":
-      // A changed playbook's steps: those it added join the run (after the steps it had; the plan decides what runs when).
+      // A changed playbook's steps: those it added join the run
+      // (after the steps it had; the plan decides what runs when).
       for (const p of e.steps ?? []) {
         if (s.steps[p.id]) continue;
         s.steps[p.id] = newStep(p);
@@ -202,7 +221,11 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       const st = step(e.stepId);
       if (s.pendingDecision?.stepId === e.stepId) s.pendingDecision = undefined;
       // A retried undo keeps what earlier attempts checkpointed.
-      st.undo = { status: "running", attempts: e.attempt, ...(st.undo.checkpoint === undefined ? {} : { checkpoint: st.undo.checkpoint }) };
+      st.undo = {
+        status: "running",
+        attempts: e.attempt,
+        ...(st.undo.checkpoint === undefined ? {} : { checkpoint: st.undo.checkpoint }),
+      };
       s.status = "aborting";
       break;
     }
@@ -226,7 +249,12 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
     }
     case "run.admitted":
-      s.admission = { generation: e.generation, follows: e.follows, supersedes: e.supersedes, leftChanged: e.leftChanged };
+      s.admission = {
+        generation: e.generation,
+        follows: e.follows,
+        supersedes: e.supersedes,
+        leftChanged: e.leftChanged,
+      };
       break;
     case "run.superseded":
       s.supersededBy = { runId: e.supersededBy, by: e.by, at: e.at };
@@ -258,7 +286,9 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       break;
     default: {
       const unknown: never = e;
-      throw new Error(`unknown event type ${JSON.stringify((unknown as { type?: unknown }).type)} (seq ${(unknown as RunEvent).seq})`);
+      throw new Error(
+        `unknown event type ${JSON.stringify((unknown as { type?: unknown }).type)} (seq ${(unknown as RunEvent).seq})`,
+      );
     }
   }
   return s;

@@ -55,11 +55,17 @@ export function buildScope(i: ScopeInputs): Scope {
       steps[st.stepId] = { outputs: st.outputs, status: st.status };
       continue;
     }
-    // A matrix step: outputs per member (`steps.deploy.outputs.eastus.url`); status succeeded only when every member did.
+    // A matrix step: outputs per member (`steps.deploy.outputs.eastus.url`);
+    // status succeeded only when every member did.
     const member = st.id.slice(st.stepId.length + 1, -1);
     const agg = (steps[st.stepId] ??= { outputs: Object.create(null) as Record<string, unknown>, status: st.status });
     agg.outputs[member] = st.outputs;
-    if (agg.status !== st.status) agg.status = [agg.status, st.status].includes("failed") ? "failed" : [agg.status, st.status].includes("running") ? "running" : "pending";
+    if (agg.status !== st.status)
+      agg.status = [agg.status, st.status].includes("failed")
+        ? "failed"
+        : [agg.status, st.status].includes("running")
+          ? "running"
+          : "pending";
   }
   return {
     params: i.params,
@@ -68,7 +74,9 @@ export function buildScope(i: ScopeInputs): Scope {
     secrets: (name) => {
       const v = i.secret(name);
       if (v === undefined) {
-        throw new CutoverError(ErrorCode.Expression, `secret ${name} is not set`, { hint: `set the environment variable ${name} (or CUTOVER_SECRET_${name}) before running` });
+        throw new CutoverError(ErrorCode.Expression, `secret ${name} is not set`, {
+          hint: `set the environment variable ${name} (or CUTOVER_SECRET_${name}) before running`,
+        });
       }
       i.redactor.add(v);
       return v;

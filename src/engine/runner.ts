@@ -53,11 +53,18 @@ export class Runner {
     const s = j.state;
     if (isFinished(s)) return s;
     if (s.status === "paused" && s.pause?.reason !== "approval" && !s.pendingDecision && !s.abortRequested) return s;
-    if (s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId && !s.steps[s.pause.stepId]?.approvedBy && !s.abortRequested) {
+    if (
+      s.status === "paused" &&
+      s.pause?.reason === "approval" &&
+      s.pause.stepId &&
+      !s.steps[s.pause.stepId]?.approvedBy &&
+      !s.abortRequested
+    ) {
       // An unapproved gate keeps the run paused, unless it has expired: then its onExpiry applies.
       if (!isExpired(gateExpiry(s, s.pause.stepId), clockOf(this.deps).now())) return s;
     }
-    if (s.status === "paused" || s.status === "interrupted") await j.append({ type: "run.resumed", by: this.deps.actor });
+    if (s.status === "paused" || s.status === "interrupted")
+      await j.append({ type: "run.resumed", by: this.deps.actor });
 
     let result: MemberResult;
     if (j.state.abortRequested) result = "abort";
@@ -72,7 +79,12 @@ export class Runner {
   }
 
   private async runNodes(nodes: PlanNode[], parallel: boolean, limit: number): Promise<MemberResult> {
-    return runLimited(nodes, parallel ? limit : 1, (n) => this.runNode(n), () => this.stopRequested);
+    return runLimited(
+      nodes,
+      parallel ? limit : 1,
+      (n) => this.runNode(n),
+      () => this.stopRequested,
+    );
   }
 
   private async runNode(n: PlanNode): Promise<MemberResult> {
@@ -80,23 +92,41 @@ export class Runner {
       if (n.spec.when !== undefined && !(await this.groupRuns(n))) return "ok";
       return this.runNodes(n.children, n.parallel, n.maxParallel);
     }
-    return runLimited(n.members, n.maxParallel, (m: PlannedStep) => runMember(this.deps, this.ctl, m, n.spec), () => this.stopRequested);
+    return runLimited(
+      n.members,
+      n.maxParallel,
+      (m: PlannedStep) => runMember(this.deps, this.ctl, m, n.spec),
+      () => this.stopRequested,
+    );
   }
 
   /** A group whose condition is false skips every step inside it that has not run (journaled per step). */
   private async groupRuns(n: Extract<PlanNode, { kind: "group" }>): Promise<boolean> {
     const j = this.deps.journal;
-    const scope = buildScope({ state: j.state, params: this.deps.params, env: this.deps.env, secret: this.deps.secret, redactor: this.deps.redactor });
+    const scope = buildScope({
+      state: j.state,
+      params: this.deps.params,
+      env: this.deps.env,
+      secret: this.deps.secret,
+      redactor: this.deps.redactor,
+    });
     let run: boolean;
     try {
       run = resolveCondition(n.spec.when, scope);
     } catch {
-      run = true; // an unresolvable condition: let each step report it (its own `when` is evaluated with the same scope)
+      // an unresolvable condition: let each step report it (its own `when` is evaluated with the same scope)
+      run = true;
     }
     if (run) return true;
     for (const m of plannedSteps(n.children)) {
       const st = j.state.steps[m.id];
-      if (!st || st.status === "pending") await j.append({ type: "step.skipped", stepId: m.id, reason: "condition", note: `group ${n.spec.id}: ${String(n.spec.when)}` });
+      if (!st || st.status === "pending")
+        await j.append({
+          type: "step.skipped",
+          stepId: m.id,
+          reason: "condition",
+          note: `group ${n.spec.id}: ${String(n.spec.when)}`,
+        });
     }
     return false;
   }
@@ -106,7 +136,12 @@ export class Runner {
  * Run `fn` over items with at most `limit` at once, in order. After a "stop"
  * or "abort" no new item starts; running ones finish. The worst result wins.
  */
-async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<MemberResult>, stopping: () => boolean): Promise<MemberResult> {
+async function runLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<MemberResult>,
+  stopping: () => boolean,
+): Promise<MemberResult> {
   let next = 0;
   let worst: MemberResult = "ok";
   const rank = { ok: 0, stop: 1, abort: 2 } as const;

@@ -23,7 +23,12 @@ type Ty = "string" | "number" | "boolean" | "list" | "null" | "any";
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-export function checkExpressions(source: PlaybookSource, doc: Record<string, unknown>, steps: StepVisibility[], allIds: Set<string>): Problem[] {
+export function checkExpressions(
+  source: PlaybookSource,
+  doc: Record<string, unknown>,
+  steps: StepVisibility[],
+  allIds: Set<string>,
+): Problem[] {
   const problems: Problem[] = [];
   const params = isObj(doc.params) ? doc.params : {};
   const paramType = (name: string): Ty | undefined => {
@@ -36,10 +41,18 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
     return isObj(spec) && spec.secret === true;
   };
 
-  // Groups have no outputs of their own, and matrix members' outputs are not in scope (see engine/resolve.ts buildScope).
-  const groups = new Set(steps.filter((s) => isObj(getAt(doc, s.path)) && Array.isArray((getAt(doc, s.path) as Record<string, unknown>).steps)).map((s) => s.id));
-  // A matrix step's outputs are per member: steps.<id>.outputs.<member>.<name>. Members are known here when the matrix lists them.
-  const matrices = new Map(steps.filter((s) => s.matrixKeys.length > 0).map((s) => [s.id, memberKeys(getAt(doc, [...s.path, "matrix"]))]));
+  // Groups have no outputs of their own, and matrix members'
+  // outputs are not in scope (see engine/resolve.ts buildScope).
+  const groups = new Set(
+    steps
+      .filter((s) => isObj(getAt(doc, s.path)) && Array.isArray((getAt(doc, s.path) as Record<string, unknown>).steps))
+      .map((s) => s.id),
+  );
+  // A matrix step's outputs are per member: steps.<id>.outputs.<member>.<name>.
+  // Members are known here when the matrix lists them.
+  const matrices = new Map(
+    steps.filter((s) => s.matrixKeys.length > 0).map((s) => [s.id, memberKeys(getAt(doc, [...s.path, "matrix"]))]),
+  );
 
   for (const step of steps) {
     const raw = getAt(doc, step.path);
@@ -51,16 +64,19 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
         try {
           parts = parseTemplate(value);
         } catch (e) {
-          if (e instanceof ExpressionSyntaxError) problems.push(source.problem(at, e.message, { offsetInValue: e.offset }));
+          if (e instanceof ExpressionSyntaxError)
+            problems.push(source.problem(at, e.message, { offsetInValue: e.offset }));
           else throw e;
           return;
         }
         for (const part of parts) {
           if (!("expr" in part)) continue;
           // Point at the `${{` that opens the expression (part.offset is just past it).
-          const err = (msg: string) => problems.push(source.problem(at, `\${{ ${part.source} }}: ${msg}`, { offsetInValue: part.offset - 3 }));
+          const err = (msg: string) =>
+            problems.push(source.problem(at, `\${{ ${part.source} }}: ${msg}`, { offsetInValue: part.offset - 3 }));
           const ty = typeOf(part.expr, { step, allIds, groups, matrices, paramType, secretParam, err, where });
-          if (where === "matrix" && ty !== "list" && ty !== "any") err("a matrix takes a list; use a param of type list");
+          if (where === "matrix" && ty !== "list" && ty !== "any")
+            err("a matrix takes a list; use a param of type list");
           const secret = secretSource(part.expr, secretParam);
           if (where === "matrix" && secret) {
             err(
@@ -80,7 +96,9 @@ export function checkExpressions(source: PlaybookSource, doc: Record<string, unk
     visit(raw.with, [...step.path, "with"], "with");
     visit(raw.when, [...step.path, "when"], "when");
     if (isObj(raw.undo)) visit(raw.undo.with, [...step.path, "undo", "with"], "undo");
-    if (isObj(raw.matrix)) for (const [k, v] of Object.entries(raw.matrix)) if (typeof v === "string") visit(v, [...step.path, "matrix", k], "matrix");
+    if (isObj(raw.matrix))
+      for (const [k, v] of Object.entries(raw.matrix))
+        if (typeof v === "string") visit(v, [...step.path, "matrix", k], "matrix");
   }
   return problems;
 }
@@ -111,7 +129,11 @@ function typeOf(e: Expr, c: Ctx): Ty {
       e.args.forEach((a) => typeOf(a, c));
       // coalesce() hands a secret back unchanged (still masked); any other function makes a new text from it.
       if (e.fn !== "coalesce") e.args.forEach((a) => refuseSecret(a, c, `${e.fn}() of`));
-      return e.fn === "contains" || e.fn === "startsWith" || e.fn === "endsWith" ? "boolean" : e.fn === "coalesce" ? "any" : "string";
+      return e.fn === "contains" || e.fn === "startsWith" || e.fn === "endsWith"
+        ? "boolean"
+        : e.fn === "coalesce"
+          ? "any"
+          : "string";
     case "bin": {
       const l = typeOf(e.left, c);
       const r = typeOf(e.right, c);
@@ -122,7 +144,8 @@ function typeOf(e: Expr, c: Ctx): Ty {
         if (prim(l) && prim(r) && l !== r) c.err(`compares a ${l} with a ${r}: this is never equal`);
         return "boolean";
       }
-      for (const t of [l, r]) if (t !== "any" && t !== "number") c.err(`'${e.op}' orders numbers, but one side is a ${t}`);
+      for (const t of [l, r])
+        if (t !== "any" && t !== "number") c.err(`'${e.op}' orders numbers, but one side is a ${t}`);
       return "boolean";
     }
     case "ref":
@@ -134,26 +157,40 @@ function refType(p: (string | number)[], c: Ctx): Ty {
   const [root, a, b, k] = p;
   switch (root) {
     case "params": {
-      if (a === undefined) { c.err("name a param: params.<name>"); return "any"; }
+      if (a === undefined) {
+        c.err("name a param: params.<name>");
+        return "any";
+      }
       const t = c.paramType(String(a));
       if (!t) c.err(`unknown param "${a}"; declare it under params:`);
       if (p.length > 2 && t !== "list") c.err(`params.${a} is a ${t ?? "value"}, it has no fields`);
-      return p.length > 2 ? "string" : t ?? "any";
+      return p.length > 2 ? "string" : (t ?? "any");
     }
     case "steps": {
-      if (a === undefined) { c.err("name a step: steps.<id>.outputs.<name>"); return "any"; }
+      if (a === undefined) {
+        c.err("name a step: steps.<id>.outputs.<name>");
+        return "any";
+      }
       const id = String(a);
       if (id === c.step.id) {
         if (c.where !== "undo") c.err("a step cannot use its own outputs (its undo can)");
-        else if (c.matrices.has(id)) c.err(`"${id}" has a matrix: its members' outputs are not visible, not even to its undo`);
+        else if (c.matrices.has(id))
+          c.err(`"${id}" has a matrix: its members' outputs are not visible, not even to its undo`);
       } else if (!c.allIds.has(id)) c.err(`unknown step "${id}"`);
-      else if (!c.step.visible.has(id)) c.err(`step "${id}" has not finished when "${c.step.id}" runs (it comes later or runs in parallel)`);
-      else if (c.groups.has(id)) c.err(`"${id}" is a group: it has no outputs or status of its own; name one of its steps`);
+      else if (!c.step.visible.has(id))
+        c.err(`step "${id}" has not finished when "${c.step.id}" runs (it comes later or runs in parallel)`);
+      else if (c.groups.has(id))
+        c.err(`"${id}" is a group: it has no outputs or status of its own; name one of its steps`);
       else if (c.matrices.has(id) && b === "outputs") {
         const members = c.matrices.get(id);
         const member = k === undefined ? undefined : String(k);
-        if (member === undefined || p.length < 5) c.err(`"${id}" has a matrix: write steps.${id}.outputs.<member>.<name>${members ? ` (members: ${members.join(", ")})` : ""}`);
-        else if (members && !members.includes(member)) c.err(`"${id}" has no member "${member}"; its members: ${members.join(", ")}`);
+        if (member === undefined || p.length < 5)
+          c.err(
+            `"${id}" has a matrix: write ` +
+              `steps.${id}.outputs.<member>.<name>${members ? ` (members: ${members.join(", ")})` : ""}`,
+          );
+        else if (members && !members.includes(member))
+          c.err(`"${id}" has no member "${member}"; its members: ${members.join(", ")}`);
         return "any";
       }
       if (b !== "outputs" && b !== "status") c.err(`write steps.${id}.outputs.<name> or steps.${id}.status`);
@@ -163,12 +200,20 @@ function refType(p: (string | number)[], c: Ctx): Ty {
     case "env":
     case "secrets":
       if (a === undefined || p.length > 2) c.err(`write ${root}.<NAME>`);
-      if (root === "secrets" && c.where === "when") c.err("secrets cannot decide whether a step runs; they may only be passed to actions");
+      if (root === "secrets" && c.where === "when")
+        c.err("secrets cannot decide whether a step runs; they may only be passed to actions");
       return "string";
     case "matrix":
-      if (a === undefined) { c.err("name a matrix key: matrix.<key>"); return "any"; }
+      if (a === undefined) {
+        c.err("name a matrix key: matrix.<key>");
+        return "any";
+      }
       if (!c.step.matrixKeys.includes(String(a))) {
-        c.err(c.step.matrixKeys.length ? `unknown matrix key "${a}"; this step's keys: ${c.step.matrixKeys.join(", ")}` : "matrix values exist only in a step with a matrix");
+        c.err(
+          c.step.matrixKeys.length
+            ? `unknown matrix key "${a}"; this step's keys: ${c.step.matrixKeys.join(", ")}`
+            : "matrix values exist only in a step with a matrix",
+        );
       }
       return "any";
     case "run":
@@ -180,8 +225,10 @@ function refType(p: (string | number)[], c: Ctx): Ty {
   }
 }
 
-
-/** Member keys of a matrix written as lists (`eastus`, or `eastus,app-1` for several keys); undefined when a list comes from a param. */
+/**
+ * Member keys of a matrix written as lists (`eastus`, or `eastus,app-1`
+ * for several keys); undefined when a list comes from a param.
+ */
 function memberKeys(matrix: unknown): string[] | undefined {
   if (!isObj(matrix)) return undefined;
   const lists = Object.values(matrix);

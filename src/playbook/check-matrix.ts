@@ -29,17 +29,39 @@ function memberIds(stepId: string, lists: unknown[][]): string[] {
  * list is not known yet, a param before the run, is left out). Located at the
  * matrix; `origin` says where lists from params came from.
  */
-export function matrixProblems(source: PlaybookSource, at: Path, stepId: string, lists: [string, unknown[]][], complete: boolean, origin = ""): Problem[] {
+export function matrixProblems(
+  source: PlaybookSource,
+  at: Path,
+  stepId: string,
+  lists: [string, unknown[]][],
+  complete: boolean,
+  origin = "",
+): Problem[] {
   const size = matrixSize(lists.map(([, v]) => v.length));
   if (size > MAX_MATRIX_MEMBERS) {
     const product = lists.map(([k, v]) => `${k}: ${v.length}`).join(" × ");
-    return [source.problem(at, `the matrix has ${size > 1e15 ? "more than 10^15" : size} members (${product})${origin}, more than the ${MAX_MATRIX_MEMBERS} allowed`)];
+    return [
+      source.problem(
+        at,
+        `the matrix has ${size > 1e15 ? "more than 10^15" : size} members (${product})${origin}, more than the ` +
+          `${MAX_MATRIX_MEMBERS} allowed`,
+      ),
+    ];
   }
   if (!complete) return [];
   const seen = new Set<string>();
-  for (const id of memberIds(stepId, lists.map(([, v]) => v))) {
+  for (const id of memberIds(
+    stepId,
+    lists.map(([, v]) => v),
+  )) {
     if (seen.has(id)) {
-      return [source.problem(at, `two members of the matrix get the same id ${cut(id)}${origin}: values joined with "," must differ per member (avoid "," in values)`)];
+      return [
+        source.problem(
+          at,
+          `two members of the matrix get the same id ${cut(id)}${origin}: values joined with "," must differ per ` +
+            `member (avoid "," in values)`,
+        ),
+      ];
     }
     seen.add(id);
   }
@@ -64,14 +86,20 @@ interface MatrixStep {
  * the run expands them: refused with the matrix's location (exit 2), where the
  * engine would otherwise build every member first.
  */
-function matrixProblemsWithParams(source: PlaybookSource, steps: MatrixStep[], params: Record<string, unknown>): Problem[] {
+function matrixProblemsWithParams(
+  source: PlaybookSource,
+  steps: MatrixStep[],
+  params: Record<string, unknown>,
+): Problem[] {
   const out: Problem[] = [];
   const walk = (list: MatrixStep[], base: Path) =>
     list.forEach((s, i) => {
       const at = [...base, i];
       if (s.steps) walk(s.steps, [...at, "steps"]);
       if (!s.matrix) return;
-      const fromParams = Object.values(s.matrix).map(matrixParam).filter((p): p is string => p !== undefined);
+      const fromParams = Object.values(s.matrix)
+        .map(matrixParam)
+        .filter((p): p is string => p !== undefined);
       if (fromParams.length === 0) return; // literal lists were checked by validate
       const lists: [string, unknown[]][] = [];
       for (const [k, v] of Object.entries(s.matrix)) {
@@ -80,7 +108,16 @@ function matrixProblemsWithParams(source: PlaybookSource, steps: MatrixStep[], p
         if (!Array.isArray(value)) return; // an empty or missing list is the engine's to explain
         lists.push([k, value]);
       }
-      out.push(...matrixProblems(source, [...at, "matrix"], s.id, lists, true, ` with params.${fromParams.join(", params.")} as given`));
+      out.push(
+        ...matrixProblems(
+          source,
+          [...at, "matrix"],
+          s.id,
+          lists,
+          true,
+          ` with params.${fromParams.join(", params.")} as given`,
+        ),
+      );
     });
   walk(steps, ["steps"]);
   return out;

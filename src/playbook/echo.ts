@@ -15,7 +15,9 @@ export function cut(text: string, max = MAX_ECHO): string {
 /** A value as a message quotes it: JSON-quoted, cut. */
 export function quote(value: unknown): string {
   const s = typeof value === "string" ? value : String(value);
-  return s.length <= MAX_ECHO ? JSON.stringify(s) : `${JSON.stringify(s.slice(0, MAX_ECHO)).slice(0, -1)}…" (${s.length - MAX_ECHO} more characters)`;
+  return s.length <= MAX_ECHO
+    ? JSON.stringify(s)
+    : `${JSON.stringify(s.slice(0, MAX_ECHO)).slice(0, -1)}…" (${s.length - MAX_ECHO} more characters)`;
 }
 
 /**

@@ -17,7 +17,10 @@ export type Expr =
 type BinOp = "&&" | "||" | "==" | "!=" | "<" | "<=" | ">" | ">=";
 
 export class ExpressionSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -48,7 +51,10 @@ function tokenize(src: string): Tok[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (/[0-9]/.test(c) || (c === "-" && /[0-9]/.test(src[i + 1] ?? ""))) {
       const m = matchAt(NUMBER, src, i);
       out.push({ t: "num", v: m, pos: i });
@@ -60,7 +66,11 @@ function tokenize(src: string): Tok[] {
       let s = "";
       while (j < src.length && (src[j] !== c || src[j + 1] === c)) {
         // A doubled quote ('' inside '...') is an escaped quote, as in GitHub Actions; so is a backslash escape.
-        if (src[j] === c || (src[j] === "\\" && j + 1 < src.length)) { s += src[j + 1]; j += 2; continue; }
+        if (src[j] === c || (src[j] === "\\" && j + 1 < src.length)) {
+          s += src[j + 1];
+          j += 2;
+          continue;
+        }
         s += src[j];
         j++;
       }
@@ -85,10 +95,16 @@ function tokenize(src: string): Tok[] {
 }
 
 const FUNCTIONS: Record<string, { arity: [number, number]; fn: (...a: unknown[]) => unknown }> = {
-  contains: { arity: [2, 2], fn: (a, b) => (Array.isArray(a) ? a.includes(b) : String(a ?? "").includes(String(b ?? ""))) },
+  contains: {
+    arity: [2, 2],
+    fn: (a, b) => (Array.isArray(a) ? a.includes(b) : String(a ?? "").includes(String(b ?? ""))),
+  },
   startsWith: { arity: [2, 2], fn: (a, b) => String(a ?? "").startsWith(String(b ?? "")) },
   endsWith: { arity: [2, 2], fn: (a, b) => String(a ?? "").endsWith(String(b ?? "")) },
-  join: { arity: [1, 2], fn: (a, sep) => (Array.isArray(a) ? a.join(sep === undefined ? "," : String(sep)) : String(a ?? "")) },
+  join: {
+    arity: [1, 2],
+    fn: (a, sep) => (Array.isArray(a) ? a.join(sep === undefined ? "," : String(sep)) : String(a ?? "")),
+  },
   toJSON: { arity: [1, 1], fn: (a) => JSON.stringify(a ?? null) },
   lower: { arity: [1, 1], fn: (a) => String(a ?? "").toLowerCase() },
   upper: { arity: [1, 1], fn: (a) => String(a ?? "").toUpperCase() },
@@ -106,7 +122,11 @@ export function parseExpression(src: string): Expr {
   // Depth of each node built so far, and how deep the parser has recursed: both bounded by MAX_EXPRESSION_DEPTH.
   const depths = new Map<Expr, number>();
   const tooDeep = (pos: number) =>
-    new ExpressionSyntaxError(`the expression is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (parentheses, !, calls and chained operators each add one); split it`, pos);
+    new ExpressionSyntaxError(
+      `the expression is nested more than ${MAX_EXPRESSION_DEPTH} levels deep (parentheses, !, calls and chained ` +
+        `operators each add one); split it`,
+      pos,
+    );
   const node = (e: Expr, children: Expr[], pos: number): Expr => {
     const d = 1 + Math.max(0, ...children.map((c) => depths.get(c) ?? 1));
     if (d > MAX_EXPRESSION_DEPTH) throw tooDeep(pos);
@@ -126,7 +146,8 @@ export function parseExpression(src: string): Expr {
   const next = () => toks[k++]!;
   const expectOp = (v: string) => {
     const t = next();
-    if (t.t !== "op" || t.v !== v) throw new ExpressionSyntaxError(`expected '${v}' but found ${t.t === "end" ? "the end" : `'${t.v}'`}`, t.pos);
+    if (t.t !== "op" || t.v !== v)
+      throw new ExpressionSyntaxError(`expected '${v}' but found ${t.t === "end" ? "the end" : `'${t.v}'`}`, t.pos);
   };
   const binary = (ops: BinOp[], sub: () => Expr) => (): Expr => {
     let left = sub();
@@ -156,15 +177,26 @@ export function parseExpression(src: string): Expr {
       if (peek().t === "op" && peek().v === "(") {
         next();
         const fn = findFunction(t.v);
-        if (!fn) throw new ExpressionSyntaxError(`unknown function ${t.v}(); known: ${Object.keys(FUNCTIONS).join(", ")}`, t.pos);
+        if (!fn)
+          throw new ExpressionSyntaxError(
+            `unknown function ${t.v}(); known: ${Object.keys(FUNCTIONS).join(", ")}`,
+            t.pos,
+          );
         const args: Expr[] = [];
         if (!(peek().t === "op" && peek().v === ")")) {
           args.push(nested(t.pos, or));
-          while (peek().t === "op" && peek().v === ",") { next(); args.push(nested(t.pos, or)); }
+          while (peek().t === "op" && peek().v === ",") {
+            next();
+            args.push(nested(t.pos, or));
+          }
         }
         expectOp(")");
         const [lo, hi] = fn.arity;
-        if (args.length < lo || args.length > hi) throw new ExpressionSyntaxError(`${t.v}() takes ${lo === hi ? lo : `${lo} to ${hi}`} argument(s), got ${args.length}`, t.pos);
+        if (args.length < lo || args.length > hi)
+          throw new ExpressionSyntaxError(
+            `${t.v}() takes ${lo === hi ? lo : `${lo} to ${hi}`} argument(s), got ${args.length}`,
+            t.pos,
+          );
         return node({ kind: "call", fn: t.v, args }, args, t.pos);
       }
       const path: (string | number)[] = [t.v];
@@ -191,7 +223,8 @@ export function parseExpression(src: string): Expr {
   const and = binary(["&&"], eq);
   const or = binary(["||"], and);
   const e = or();
-  if (peek().t !== "end") throw new ExpressionSyntaxError(`unexpected '${peek().v}' after the end of the expression`, peek().pos);
+  if (peek().t !== "end")
+    throw new ExpressionSyntaxError(`unexpected '${peek().v}' after the end of the expression`, peek().pos);
   return e;
 }
 
@@ -211,13 +244,15 @@ export function parseTemplate(s: string): TemplatePart[] {
     try {
       parts.push({ expr: parseExpression(inner), source: inner.trim(), offset });
     } catch (e) {
-      if (e instanceof ExpressionSyntaxError) throw new ExpressionSyntaxError(`in \${{${cut(inner, 80)}}}: ${e.message}`, offset + e.offset);
+      if (e instanceof ExpressionSyntaxError)
+        throw new ExpressionSyntaxError(`in \${{${cut(inner, 80)}}}: ${e.message}`, offset + e.offset);
       throw e;
     }
     last = m.index! + m[0].length;
   }
   if (last < s.length) parts.push({ text: s.slice(last) });
-  if (s.includes("${{") && !parts.some((p) => "expr" in p)) throw new ExpressionSyntaxError("'${{' is not closed by '}}'", s.indexOf("${{"));
+  if (s.includes("${{") && !parts.some((p) => "expr" in p))
+    throw new ExpressionSyntaxError("'${{' is not closed by '}}'", s.indexOf("${{"));
   return parts;
 }
 
@@ -244,17 +279,29 @@ export function evaluate(e: Expr, scope: Scope): unknown {
     case "call":
       return findFunction(e.fn)!.fn(...e.args.map((a) => evaluate(a, scope)));
     case "bin": {
-      if (e.op === "&&") { const l = evaluate(e.left, scope); return truthy(l) ? evaluate(e.right, scope) : l; }
-      if (e.op === "||") { const l = evaluate(e.left, scope); return truthy(l) ? l : evaluate(e.right, scope); }
+      if (e.op === "&&") {
+        const l = evaluate(e.left, scope);
+        return truthy(l) ? evaluate(e.right, scope) : l;
+      }
+      if (e.op === "||") {
+        const l = evaluate(e.left, scope);
+        return truthy(l) ? l : evaluate(e.right, scope);
+      }
       const l = evaluate(e.left, scope);
       const r = evaluate(e.right, scope);
       switch (e.op) {
-        case "==": return looseEquals(l, r);
-        case "!=": return !looseEquals(l, r);
-        case "<": return (l as number) < (r as number);
-        case "<=": return (l as number) <= (r as number);
-        case ">": return (l as number) > (r as number);
-        case ">=": return (l as number) >= (r as number);
+        case "==":
+          return looseEquals(l, r);
+        case "!=":
+          return !looseEquals(l, r);
+        case "<":
+          return (l as number) < (r as number);
+        case "<=":
+          return (l as number) <= (r as number);
+        case ">":
+          return (l as number) > (r as number);
+        case ">=":
+          return (l as number) >= (r as number);
       }
       return undefined;
     }

@@ -15,7 +15,10 @@ function toSchema(s: z.ZodType): JsonSchema {
   return z.toJSONSchema(s, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
 }
 
-export function playbookJsonSchema(actions: ActionDefinition<unknown>[], providers: ProviderDefinition<unknown, unknown>[]): JsonSchema {
+export function playbookJsonSchema(
+  actions: ActionDefinition<unknown>[],
+  providers: ProviderDefinition<unknown, unknown>[],
+): JsonSchema {
   const root = toSchema(PlaybookSchema);
   root.$id = "https://cutover.dev/schema/playbook-v1.json";
   root.title = "cutover playbook";
@@ -72,7 +75,8 @@ const isObj = (v: unknown): v is JsonSchema => typeof v === "object" && v !== nu
 function embed(s: JsonSchema, prefix: string, rootDefs: Record<string, JsonSchema>): JsonSchema {
   const renamed = renameRefs(stripMeta(s), prefix) as JsonSchema;
   const { $defs, ...body } = allowTemplates(renamed) as JsonSchema;
-  if (isObj($defs)) for (const [k, v] of Object.entries($defs)) rootDefs[k] = v as JsonSchema; // keys already carry the prefix
+  // keys already carry the prefix
+  if (isObj($defs)) for (const [k, v] of Object.entries($defs)) rootDefs[k] = v as JsonSchema;
   return body;
 }
 
@@ -82,7 +86,8 @@ function renameRefs(node: unknown, prefix: string): unknown {
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === "$ref" && typeof v === "string" && v.startsWith("#/$defs/")) out[k] = `#/$defs/${prefix}${v.slice(8)}`;
-    else if (k === "$defs" && isObj(v)) out[k] = Object.fromEntries(Object.entries(v).map(([d, x]) => [prefix + d, renameRefs(x, prefix)]));
+    else if (k === "$defs" && isObj(v))
+      out[k] = Object.fromEntries(Object.entries(v).map(([d, x]) => [prefix + d, renameRefs(x, prefix)]));
     else out[k] = renameRefs(v, prefix);
   }
   return out;
@@ -93,10 +98,13 @@ function allowTemplates(node: unknown): unknown {
   if (!isObj(node)) return node;
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(node)) {
-    if (k === "properties" && isObj(v)) out[k] = Object.fromEntries(Object.entries(v).map(([f, x]) => [f, orTemplate(allowTemplates(x))]));
-    else if ((k === "items" || k === "additionalProperties") && isObj(v) && Object.keys(v).length) out[k] = orTemplate(allowTemplates(v));
+    if (k === "properties" && isObj(v))
+      out[k] = Object.fromEntries(Object.entries(v).map(([f, x]) => [f, orTemplate(allowTemplates(x))]));
+    else if ((k === "items" || k === "additionalProperties") && isObj(v) && Object.keys(v).length)
+      out[k] = orTemplate(allowTemplates(v));
     else if ((k === "anyOf" || k === "oneOf" || k === "allOf") && Array.isArray(v)) out[k] = v.map(allowTemplates);
-    else if (k === "$defs" && isObj(v)) out[k] = Object.fromEntries(Object.entries(v).map(([d, x]) => [d, allowTemplates(x)]));
+    else if (k === "$defs" && isObj(v))
+      out[k] = Object.fromEntries(Object.entries(v).map(([d, x]) => [d, allowTemplates(x)]));
     else out[k] = v;
   }
   return out;
@@ -104,11 +112,16 @@ function allowTemplates(node: unknown): unknown {
 
 function orTemplate(node: unknown): unknown {
   if (!isObj(node)) return node;
-  const plainString = node.type === "string" && Object.keys(node).every((k) => k === "type" || k === "description" || k === "default");
+  const plainString =
+    node.type === "string" && Object.keys(node).every((k) => k === "type" || k === "description" || k === "default");
   if (plainString) return node;
   // Keep the annotations outside, where editors show them on hover.
   const { description, default: dflt, ...rest } = node;
-  return { ...(description !== undefined ? { description } : {}), ...(dflt !== undefined ? { default: dflt } : {}), anyOf: [rest, { $ref: "#/$defs/templated" }] };
+  return {
+    ...(description !== undefined ? { description } : {}),
+    ...(dflt !== undefined ? { default: dflt } : {}),
+    anyOf: [rest, { $ref: "#/$defs/templated" }],
+  };
 }
 
 /** Action kind → its input schema, for `cutover schema --actions` and docs. */

@@ -28,7 +28,8 @@ function jsonSchemaOf(schema: z.ZodType): JsonSchema | null {
 function resolveRef(root: JsonSchema, ref: string): unknown {
   if (!ref.startsWith("#")) return undefined;
   let node: unknown = root;
-  for (const part of ref.slice(1).split("/").filter(Boolean)) node = isObj(node) ? node[part.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
+  for (const part of ref.slice(1).split("/").filter(Boolean))
+    node = isObj(node) ? node[part.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
   return node;
 }
 

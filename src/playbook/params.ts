@@ -30,20 +30,32 @@ export function parseParamArgs(args: string[]): Record<string, string> {
   return out;
 }
 
-export function resolveParams(specs: Record<string, ParamSpecT>, given: Record<string, string>, env: NodeJS.ProcessEnv): ResolvedParams {
+export function resolveParams(
+  specs: Record<string, ParamSpecT>,
+  given: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+): ResolvedParams {
   const problems: string[] = [];
   const all = emptyRecord<Json>();
   const journaled = emptyRecord<Json>();
   const secretNames: string[] = [];
   for (const name of Object.keys(given)) {
-    if (!own(specs, name)) problems.push(`unknown param "${name}"; the playbook declares: ${Object.keys(specs).join(", ") || "none"}`);
-    else if (specs[name]!.secret) problems.push(`param "${name}" is secret: give it through the environment variable CUTOVER_PARAM_${name.toUpperCase()}, not on the command line`);
+    if (!own(specs, name))
+      problems.push(`unknown param "${name}"; the playbook declares: ${Object.keys(specs).join(", ") || "none"}`);
+    else if (specs[name]!.secret)
+      problems.push(
+        `param "${name}" is secret: give it through the environment variable ` +
+          `CUTOVER_PARAM_${name.toUpperCase()}, not on the command line`,
+      );
   }
   for (const [name, spec] of Object.entries(specs)) {
     const fromEnv = env[`CUTOVER_PARAM_${name.toUpperCase()}`];
-    const raw: unknown = spec.secret ? fromEnv : own(given, name) ?? fromEnv ?? spec.default;
+    const raw: unknown = spec.secret ? fromEnv : (own(given, name) ?? fromEnv ?? spec.default);
     if (raw === undefined) {
-      if (spec.required) problems.push(`param "${name}" is required${spec.description ? ` (${spec.description})` : ""}: give --param ${name}=...`);
+      if (spec.required)
+        problems.push(
+          `param "${name}" is required${spec.description ? ` (${spec.description})` : ""}: give --param ${name}=...`,
+        );
       continue;
     }
     const v = coerce(name, spec, raw, problems);
@@ -58,7 +70,8 @@ export function resolveParams(specs: Record<string, ParamSpecT>, given: Record<s
 
 function coerce(name: string, spec: ParamSpecT, raw: unknown, problems: string[]): Json | undefined {
   // A secret param's value is never echoed in a message: only what was wrong with it.
-  const got = (value: unknown) => (spec.secret ? "got something else (not shown: the param is secret)" : `got "${String(value)}"`);
+  const got = (value: unknown) =>
+    spec.secret ? "got something else (not shown: the param is secret)" : `got "${String(value)}"`;
   let v: Json | undefined;
   switch (spec.type) {
     case "string":
@@ -77,7 +90,12 @@ function coerce(name: string, spec: ParamSpecT, raw: unknown, problems: string[]
       else problems.push(`param "${name}" must be true or false, ${got(raw)}`);
       break;
     case "list":
-      v = Array.isArray(raw) ? raw.map(String) : String(raw).split(",").map((s) => s.trim()).filter(Boolean);
+      v = Array.isArray(raw)
+        ? raw.map(String)
+        : String(raw)
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean);
       break;
   }
   if (v !== undefined && spec.allowed) {

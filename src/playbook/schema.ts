@@ -13,7 +13,10 @@ const EXPR_ONLY = /^\s*\$\{\{[\s\S]*\}\}\s*$/;
 
 const Id = z
   .string()
-  .regex(ID_PATTERN, "must be lower-case letters, digits and dashes, starting with a letter or digit (e.g. deploy-green)")
+  .regex(
+    ID_PATTERN,
+    "must be lower-case letters, digits and dashes, starting with a letter or digit (e.g. deploy-green)",
+  )
   .max(63, "must be at most 63 characters");
 
 const Expression = z
@@ -23,8 +26,16 @@ const Expression = z
 
 const RetryPolicy = z
   .object({
-    maxRetries: z.number().int().min(0).max(100).default(0).describe("How many times to try again after the first failure."),
-    delay: durationSchema("Wait before the first retry; doubles on each further retry.", DURATION_RANGES.pause).default("1s"),
+    maxRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe("How many times to try again after the first failure."),
+    delay: durationSchema("Wait before the first retry; doubles on each further retry.", DURATION_RANGES.pause).default(
+      "1s",
+    ),
     maxDelay: durationSchema("The longest wait between two retries.", DURATION_RANGES.pause).default("1m"),
     factor: z.number().min(1).max(10).default(2).describe("How much the delay grows per retry."),
   })
@@ -34,13 +45,17 @@ const RetryPolicy = z
 const OnFailure = z
   .enum(["pause", "abort", "continue"])
   .describe(
-    "What the run does when the step has failed all its attempts. pause: stop and wait for `cutover retry|skip|abort` (exit 3). abort: undo completed steps in reverse order. continue: record the failure and go on.",
+    "What the run does when the step has failed all its attempts. pause: stop and wait for `cutover " +
+      "retry|skip|abort` (exit 3). abort: undo completed steps " +
+      "in reverse order. continue: record the failure and go on.",
   );
 
 const ResumePolicy = z
   .enum(["rerun", "pause", "skip", "fail"])
   .describe(
-    "For actions that are not idempotent (exec): what `resume` does when the run was interrupted while this step was running. rerun: run it again. pause: ask a person (exit 3). skip: mark it skipped. fail: treat it as failed (onFailure applies).",
+    "For actions that are not idempotent (exec): what `resume` does when the run was interrupted while this step " +
+      "was running. rerun: run it again. pause: ask a person (exit 3). skip: mark it skipped. fail: treat it as " +
+      "failed (onFailure applies).",
   );
 
 const UndoOverride = z
@@ -62,7 +77,8 @@ const UndoOverride = z
       .strict(),
   ])
   .describe(
-    "Override the action's own undo. false: this step is not undone on abort (reported as left in place). An object: run this action instead.",
+    "Override the action's own undo. false: this step is not undone on abort (reported as left in place). An " +
+      "object: run this action instead.",
   );
 
 const Barrier = z
@@ -80,9 +96,14 @@ const Barrier = z
 
 const Requires = z
   .object({
-    playbook: Id.describe("The name of the playbook whose run this one depends on (e.g. the release a cleanup finishes)."),
+    playbook: Id.describe(
+      "The name of the playbook whose run this one depends on (e.g. the release a cleanup finishes).",
+    ),
     environment: Id.optional().describe("The environment that run is in. Default: this playbook's environment."),
-    status: z.literal("succeeded").default("succeeded").describe("What that run must be: succeeded (and not rolled back)."),
+    status: z
+      .literal("succeeded")
+      .default("succeeded")
+      .describe("What that run must be: succeeded (and not rolled back)."),
   })
   .strict()
   .describe(
@@ -92,36 +113,62 @@ const Requires = z
 
 export const ParamSpec = z
   .object({
-    type: z.enum(["string", "number", "boolean", "list"]).default("string").describe("Value type. A list is given on the command line as a,b,c."),
+    type: z
+      .enum(["string", "number", "boolean", "list"])
+      .default("string")
+      .describe("Value type. A list is given on the command line as a,b,c."),
     required: z.boolean().default(false).describe("The run refuses to start without it."),
-    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional().describe("Value used when none is given."),
+    default: z
+      .union([z.string(), z.number(), z.boolean(), z.array(z.string())])
+      .optional()
+      .describe("Value used when none is given."),
     description: z.string().optional().describe("What it is for; shown by `plan`."),
-    secret: z.boolean().default(false).describe("Never printed or journaled; give it through the environment variable CUTOVER_PARAM_<NAME>."),
-    allowed: z.array(z.union([z.string(), z.number()])).optional().describe("The only values accepted."),
+    secret: z
+      .boolean()
+      .default(false)
+      .describe("Never printed or journaled; give it through the environment variable CUTOVER_PARAM_<NAME>."),
+    allowed: z
+      .array(z.union([z.string(), z.number()]))
+      .optional()
+      .describe("The only values accepted."),
   })
   .strict();
 
 const ProviderEntry = z
-  .object({ provider: z.string().min(1).describe("The provider kind: file, local, nginx, postgres, sqlite, azure-appservice, ...") })
+  .object({
+    provider: z
+      .string()
+      .min(1)
+      .describe("The provider kind: file, local, nginx, postgres, sqlite, azure-appservice, ..."),
+  })
   .passthrough()
   .describe("A named provider and its configuration; other fields depend on the provider.");
 
 const EnvironmentSpec = z
   .object({
-    name: Id.optional().describe("The environment's name: the key of its lease (one active run per environment). Default: the playbook name."),
+    name: Id.optional().describe(
+      "The environment's name: the key of its lease (one active run per environment). Default: the playbook name.",
+    ),
   })
   .catchall(ProviderEntry)
   .describe(
-    "Named providers and their configuration. `state` holds the journal and lease (default: the file store in .cutover/); `flags` is the default flag store.",
+    "Named providers and their configuration. `state` holds the journal and lease (default: the file store in " +
+      ".cutover/); `flags` is the default flag store.",
   );
 
 /** Entries a playbook may leave out: the embedded file store holds state and flags. */
-export const IMPLICIT_ENVIRONMENT: Readonly<Record<string, { provider: string }>> = { state: { provider: "file" }, flags: { provider: "file" } };
+export const IMPLICIT_ENVIRONMENT: Readonly<Record<string, { provider: string }>> = {
+  state: { provider: "file" },
+  flags: { provider: "file" },
+};
 
 const StepCommon = {
   id: Id.describe("Unique id of the step in the playbook."),
   description: z.string().optional().describe("What the step is for, shown by plan and status."),
-  when: z.union([Expression, z.boolean()]).optional().describe("Run the step only if this is true; otherwise it is skipped."),
+  when: z
+    .union([Expression, z.boolean()])
+    .optional()
+    .describe("Run the step only if this is true; otherwise it is skipped."),
 };
 
 export interface StepSpec {
@@ -146,36 +193,76 @@ const StepSchema: z.ZodType<StepSpec> = z
   .object({
     ...StepCommon,
     action: z.string().optional().describe("The action kind (see docs/actions.md). A step has either action or steps."),
-    with: z.record(z.string(), z.unknown()).optional().describe("The action's inputs; strings may hold ${{ }} expressions."),
-    timeout: durationSchema("Time limit of one attempt; the action is cancelled through its AbortSignal.", DURATION_RANGES.timeout)
-      .optional(),
+    with: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("The action's inputs; strings may hold ${{ }} expressions."),
+    timeout: durationSchema(
+      "Time limit of one attempt; the action is cancelled through its AbortSignal.",
+      DURATION_RANGES.timeout,
+    ).optional(),
     retry: RetryPolicy.optional(),
     onFailure: OnFailure.optional(),
     undo: UndoOverride.optional(),
     resume: ResumePolicy.optional(),
     barrier: Barrier.optional(),
     matrix: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "matrix keys are identifiers"), z.union([z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), Expression]))
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "matrix keys are identifiers"),
+        z.union([z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), Expression]),
+      )
       .optional()
-      .describe("Run the action once per value (or per combination of several keys); each member is journaled on its own, e.g. swap[eastus]. Values: a list, or ${{ params.<list param> }}."),
-    maxParallel: z.number().int().min(1).max(256).optional().describe("How many matrix members or parallel group members run at once. Default: 1 for a matrix, unlimited for a parallel group."),
-    parallel: z.boolean().optional().describe("For a group: run its steps at the same time (bounded by maxParallel) instead of in order."),
+      .describe(
+        "Run the action once per value (or per combination of several keys); each member is journaled on its " +
+          "own, e.g. swap[eastus]. Values: a list, or ${{ params.<list param> }}.",
+      ),
+    maxParallel: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        "How many matrix members or parallel group members run at once. Default: 1 for a matrix, unlimited for a " +
+          "parallel group.",
+      ),
+    parallel: z
+      .boolean()
+      .optional()
+      .describe("For a group: run its steps at the same time (bounded by maxParallel) instead of in order."),
     get steps() {
-      return z.array(StepSchema).min(1).optional().describe("A group of steps, run in order or (parallel: true) at once.");
+      return z
+        .array(StepSchema)
+        .min(1)
+        .optional()
+        .describe("A group of steps, run in order or (parallel: true) at once.");
     },
   })
   .strict()
   .superRefine((s, ctx) => {
     const isGroup = s.steps !== undefined;
     if (isGroup === (s.action !== undefined)) {
-      ctx.addIssue({ code: "custom", path: isGroup ? ["action"] : [], message: "a step needs exactly one of `action` (a step) or `steps` (a group)" });
+      ctx.addIssue({
+        code: "custom",
+        path: isGroup ? ["action"] : [],
+        message: "a step needs exactly one of `action` (a step) or `steps` (a group)",
+      });
     }
     if (isGroup) {
       for (const f of ["with", "timeout", "retry", "undo", "resume", "matrix", "barrier"] as const) {
-        if (s[f] !== undefined) ctx.addIssue({ code: "custom", path: [f], message: `\`${f}\` belongs on a step with an action, not on a group` });
+        if (s[f] !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [f],
+            message: `\`${f}\` belongs on a step with an action, not on a group`,
+          });
       }
     } else if (s.parallel !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["parallel"], message: "`parallel` belongs on a group (a step with `steps`)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["parallel"],
+        message: "`parallel` belongs on a group (a step with `steps`)",
+      });
     }
   }) as unknown as z.ZodType<StepSpec>;
 
@@ -187,11 +274,17 @@ export const PlaybookSchema = z
     summary: z
       .string()
       .optional()
-      .describe("One line printed when a run succeeds, e.g. which version serves where: `${{ steps.swap.outputs.version }} serves ${{ steps.swap.outputs.url }}`. Expressions see every step."),
+      .describe(
+        "One line printed when a run succeeds, e.g. which version serves where: `${{ steps.swap.outputs.version " +
+          "}} serves ${{ steps.swap.outputs.url }}`. Expressions see every step.",
+      ),
     environment: EnvironmentSpec.default({}),
     requires: Requires.optional(),
     params: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "param names are identifiers (letters, digits, _)"), ParamSpec)
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "param names are identifiers (letters, digits, _)"),
+        ParamSpec,
+      )
       .default({})
       .describe("Inputs of the run, given with --param name=value."),
     defaults: z

@@ -22,7 +22,10 @@ export class PlaybookSource {
     private readonly lines: LineCounter,
   ) {}
 
-  /** Position of the node at `path`; falls back to the nearest existing parent. `key: true` points at the key of the last segment. */
+  /**
+   * Position of the node at `path`; falls back to the nearest existing
+   * parent. `key: true` points at the key of the last segment.
+   */
   locate(path: Path, opts: { key?: boolean } = {}): { line: number; column: number } {
     let node: unknown = this.doc.contents;
     let offset = rangeStart(node) ?? 0;
@@ -32,7 +35,7 @@ export class PlaybookSource {
         const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
         if (!pair) break;
         const last = i === path.length - 1;
-        offset = (last && opts.key ? rangeStart(pair.key) : rangeStart(pair.value) ?? rangeStart(pair.key)) ?? offset;
+        offset = (last && opts.key ? rangeStart(pair.key) : (rangeStart(pair.value) ?? rangeStart(pair.key))) ?? offset;
         node = pair.value;
       } else if (isSeq(node) && typeof seg === "number") {
         const item = node.items[seg];
@@ -83,7 +86,15 @@ function formatPath(path: Path): string {
 /** Parse YAML text; every syntax problem becomes a located Problem. */
 export function parsePlaybookText(file: string, text: string): { source: PlaybookSource; value: unknown } {
   if (Buffer.byteLength(text) > MAX_PLAYBOOK_BYTES) {
-    throw new PlaybookInvalidError([{ file, line: 1, column: 1, path: "", message: `the file is larger than ${MAX_PLAYBOOK_BYTES} bytes; split it or trim it` }]);
+    throw new PlaybookInvalidError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: "",
+        message: `the file is larger than ${MAX_PLAYBOOK_BYTES} bytes; split it or trim it`,
+      },
+    ]);
   }
   // Measured before composing: the composer recurses once per level and would exhaust the stack.
   const tooDeep = depthProblem(file, text);
@@ -102,11 +113,20 @@ export function parsePlaybookText(file: string, text: string): { source: Playboo
     value = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
     throw new PlaybookInvalidError([
-      { file, line: 1, column: 1, path: "", message: `YAML: ${(e as Error).message} (aliases are limited to ${MAX_ALIASES} expansions to refuse alias bombs)` },
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: "",
+        message:
+          `YAML: ${(e as Error).message} (aliases are limited ` + `to ${MAX_ALIASES} expansions to refuse alias bombs)`,
+      },
     ]);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new PlaybookInvalidError([{ file, line: 1, column: 1, path: "", message: "a playbook is a YAML mapping with version, name and steps" }]);
+    throw new PlaybookInvalidError([
+      { file, line: 1, column: 1, path: "", message: "a playbook is a YAML mapping with version, name and steps" },
+    ]);
   }
   return { source, value };
 }

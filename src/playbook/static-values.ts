@@ -33,7 +33,11 @@ export function isStaticallyKnown(value: unknown, secretParams: readonly string[
   if (typeof value === "string") {
     if (!hasExpression(value)) return true;
     try {
-      return parseTemplate(value).every((p) => !("expr" in p) || references(p.expr).every((path) => path[0] === "params" && !secretParams.includes(String(path[1]))));
+      return parseTemplate(value).every(
+        (p) =>
+          !("expr" in p) ||
+          references(p.expr).every((path) => path[0] === "params" && !secretParams.includes(String(path[1]))),
+      );
     } catch {
       return false;
     }

@@ -19,8 +19,6 @@ import { quote } from "./echo.js";
 import { RunState } from "../core/capabilities.js";
 import { offers } from "../core/provider.js";
 
-;
-
 export interface Registries {
   findAction(kind: string): ActionDefinition<unknown> | undefined;
   findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined;
@@ -47,7 +45,8 @@ export function validatePlaybookText(file: string, text: string, reg: Registries
   const { source, value } = parsePlaybookText(file, text);
   const problems: Problem[] = [];
   const parsed = PlaybookSchema.safeParse(value);
-  if (!parsed.success) problems.push(...zodProblems(source, [], parsed.error.issues, { schema: PlaybookSchema, root: value }));
+  if (!parsed.success)
+    problems.push(...zodProblems(source, [], parsed.error.issues, { schema: PlaybookSchema, root: value }));
   problems.push(...checkReferences(source, value as Record<string, unknown>, reg));
   if (problems.length) throw new PlaybookInvalidError(dedupe(problems));
   const playbook = parsed.data!;
@@ -84,19 +83,37 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
     if (name === "name" || !isObj(entry) || typeof entry.provider !== "string") continue;
     const def = reg.findProvider(entry.provider);
     if (!def) {
-      problems.push(source.problem(["environment", name, "provider"], `unknown provider ${quote(entry.provider)}${suggest(entry.provider, reg.providerKinds())}; known: ${reg.providerKinds().join(", ")}`));
+      problems.push(
+        source.problem(
+          ["environment", name, "provider"],
+          `unknown provider ${quote(entry.provider)}${suggest(entry.provider, reg.providerKinds())}; known: ` +
+            `${reg.providerKinds().join(", ")}`,
+        ),
+      );
       continue;
     }
     envEntries[name] = { provider: entry.provider };
     if (name === "state" && !offers(def, RunState)) {
       // The session opens the journal and lease here before any step: check it now, not at run time.
       const fit = providersOffering(reg, RunState);
-      problems.push(source.problem(["environment", name, "provider"], `environment.state holds the journal and lease, but provider ${entry.provider} does not provide state; use one of: ${fit.join(", ")}`));
+      problems.push(
+        source.problem(
+          ["environment", name, "provider"],
+          `environment.state holds the journal and lease, but provider ${entry.provider} does not provide state; ` +
+            `use one of: ${fit.join(", ")}`,
+        ),
+      );
     }
     const { provider: _p, ...config } = entry;
     const r = def.config.safeParse(config);
     if (!r.success) {
-      problems.push(...zodProblems(source, ["environment", name], r.error.issues, { skip: (p) => hasExpression(getAt(doc, p)), schema: def.config, root: doc }));
+      problems.push(
+        ...zodProblems(source, ["environment", name], r.error.issues, {
+          skip: (p) => hasExpression(getAt(doc, p)),
+          schema: def.config,
+          root: doc,
+        }),
+      );
     }
   }
 
@@ -109,7 +126,13 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
       if (!isObj(s)) return;
       const p = [...base, i];
       if (typeof s.id === "string") {
-        if (ids.has(s.id)) problems.push(source.problem([...p, "id"], `duplicate step id "${s.id}" (first used at line ${source.locate([...ids.get(s.id)!, "id"]).line})`));
+        if (ids.has(s.id))
+          problems.push(
+            source.problem(
+              [...p, "id"],
+              `duplicate step id "${s.id}" (first used at line ${source.locate([...ids.get(s.id)!, "id"]).line})`,
+            ),
+          );
         else ids.set(s.id, p);
       }
       if (Array.isArray(s.steps)) collect(s.steps, [...p, "steps"]);
@@ -123,7 +146,8 @@ function checkReferences(source: PlaybookSource, doc: Record<string, unknown>, r
       if (!isObj(s)) return;
       const p = [...base, i];
       const own = new Set(visible);
-      if (typeof s.id === "string") visibility.push({ id: s.id, path: p, visible: own, matrixKeys: isObj(s.matrix) ? Object.keys(s.matrix) : [] });
+      if (typeof s.id === "string")
+        visibility.push({ id: s.id, path: p, visible: own, matrixKeys: isObj(s.matrix) ? Object.keys(s.matrix) : [] });
       if (typeof s.action === "string") checkAction(source, doc, s, p, reg, envEntries, problems);
       if (isObj(s.matrix)) checkMatrixValues(source, s.id, s.matrix, [...p, "matrix"], problems);
       if (Array.isArray(s.steps)) walk(s.steps, [...p, "steps"], own, s.parallel === true);
@@ -143,8 +167,17 @@ function checkParamDefaults(source: PlaybookSource, doc: Record<string, unknown>
     const spec = ParamSpec.safeParse(raw);
     if (!spec.success || spec.data.default === undefined) continue;
     const at = ["params", name, "default"];
-    if (spec.data.secret) out.push(source.problem(at, `param "${name}" is secret: a default would put its value in the playbook; give it through CUTOVER_PARAM_${name.toUpperCase()}`));
-    else for (const msg of paramValueProblems(name, spec.data, spec.data.default)) out.push(source.problem(at, `the default does not fit: ${msg}`));
+    if (spec.data.secret)
+      out.push(
+        source.problem(
+          at,
+          `param "${name}" is secret: a default would put its value in the playbook; give it through ` +
+            `CUTOVER_PARAM_${name.toUpperCase()}`,
+        ),
+      );
+    else
+      for (const msg of paramValueProblems(name, spec.data, spec.data.default))
+        out.push(source.problem(at, `the default does not fit: ${msg}`));
   }
   return out;
 }
@@ -153,7 +186,13 @@ function checkParamDefaults(source: PlaybookSource, doc: Record<string, unknown>
  * Matrix members are named by their values (deploy[eastus]): a repeated value would make two members one,
  * and so would values with "," across keys (a,b × c and a × b,c). The size is bounded before anything expands.
  */
-function checkMatrixValues(source: PlaybookSource, stepId: unknown, matrix: Record<string, unknown>, at: Path, problems: Problem[]) {
+function checkMatrixValues(
+  source: PlaybookSource,
+  stepId: unknown,
+  matrix: Record<string, unknown>,
+  at: Path,
+  problems: Problem[],
+) {
   let repeated = false;
   const lists: [string, unknown[]][] = [];
   for (const [key, values] of Object.entries(matrix)) {
@@ -163,7 +202,9 @@ function checkMatrixValues(source: PlaybookSource, stepId: unknown, matrix: Reco
     values.forEach((v, i) => {
       if (seen.has(String(v))) {
         repeated = true;
-        problems.push(source.problem([...at, key, i], `matrix.${key} lists ${quote(v)} twice; each member needs its own value`));
+        problems.push(
+          source.problem([...at, key, i], `matrix.${key} lists ${quote(v)} twice; each member needs its own value`),
+        );
       }
       seen.add(String(v));
     });
@@ -190,21 +231,40 @@ function checkAction(
   const check = (kind: string, withBlock: unknown, at: Path) => {
     const def = reg.findAction(kind);
     if (!def) {
-      problems.push(source.problem([...at, "action"], `unknown action ${quote(kind)}${suggest(kind, reg.actionKinds())}; see \`cutover schema --actions\` or docs/actions.md`));
+      problems.push(
+        source.problem(
+          [...at, "action"],
+          `unknown action ${quote(kind)}${suggest(kind, reg.actionKinds())}; see \`cutover schema --actions\` or ` +
+            `docs/actions.md`,
+        ),
+      );
       return;
     }
     const w = withBlock === undefined ? {} : withBlock;
     const r = def.with.safeParse(w);
     // A value written as an expression is checked again, resolved, when the step runs.
     // A `with` that is not a mapping at all was reported by the playbook schema already.
-    if (!r.success && isObj(w)) problems.push(...zodProblems(source, [...at, "with"], r.error.issues, { skip: (q) => insideExpression(doc, q), schema: def.with, root: doc }));
+    if (!r.success && isObj(w))
+      problems.push(
+        ...zodProblems(source, [...at, "with"], r.error.issues, {
+          skip: (q) => insideExpression(doc, q),
+          schema: def.with,
+          root: doc,
+        }),
+      );
     if (def.provider && isObj(w)) {
       const target = typeof w.target === "string" ? w.target : def.provider.defaultTarget;
       if (hasExpression(target)) return;
       const entry = Object.hasOwn(env, target) ? env[target] : undefined;
       const where = typeof w.target === "string" ? [...at, "with", "target"] : [...at, "action"];
       if (!entry) {
-        problems.push(source.problem(where, `action ${kind} needs an environment entry "${target}" providing ${def.provider.capability}; add environment.${target}: { provider: ... }${typeof w.target === "string" ? "" : " or set with.target"}`));
+        problems.push(
+          source.problem(
+            where,
+            `action ${kind} needs an environment entry "${target}" providing ${def.provider.capability}; add ` +
+              `environment.${target}: { provider: ... }${typeof w.target === "string" ? "" : " or set with.target"}`,
+          ),
+        );
       } else {
         const prov = reg.findProvider(entry.provider);
         const needs = def.provider.capability;
@@ -213,7 +273,8 @@ function checkAction(
           problems.push(
             source.problem(
               where,
-              `environment entry "${target}" (provider ${entry.provider}) does not provide ${needs}, which ${kind} needs; ` +
+              `environment entry "${target}" (provider ${entry.provider}) does not provide ${needs}, which ` +
+                `${kind} needs; ` +
                 `providers that do: ${fit.join(", ") || "none"}`,
             ),
           );
@@ -225,13 +286,10 @@ function checkAction(
   if (isObj(s.undo) && typeof s.undo.action === "string") check(s.undo.action, s.undo.with, [...p, "undo"]);
 }
 
-
 function insideExpression(doc: unknown, p: Path): boolean {
   for (let i = p.length; i > 0; i--) if (hasExpression(getAt(doc, p.slice(0, i)))) return true;
   return false;
 }
-
-;
 
 /** The provider kinds whose clients offer `capability`, for "use one of" hints. */
 function providersOffering(reg: Registries, capability: string): string[] {

@@ -50,7 +50,13 @@ export function depthProblem(file: string, text: string): Problem | undefined {
   const at = tooDeepAt(text, lines);
   if (at === undefined) return undefined;
   const p = lines.linePos(at);
-  return { file, line: p.line, column: p.col, path: "", message: `YAML is nested more than ${MAX_YAML_DEPTH} levels deep here; a playbook never needs that many` };
+  return {
+    file,
+    line: p.line,
+    column: p.col,
+    path: "",
+    message: `YAML is nested more than ${MAX_YAML_DEPTH} levels deep here; a playbook never needs that many`,
+  };
 }
 
 /** Explicit non-core tags and `__proto__` keys, each located. */
@@ -64,7 +70,11 @@ export function tagAndKeyProblems(file: string, text: string, doc: Document, lin
     Node(_key, node) {
       if (node.tag && !CORE_TAGS.has(node.tag)) {
         const shown = node.tag.replace(/^tag:yaml\.org,2002:/, "!!");
-        at(tagStart(text, node.range?.[0] ?? 0), `YAML tag ${shown} is not supported: a playbook holds plain strings, numbers, booleans, null, lists and mappings; remove the tag`);
+        at(
+          tagStart(text, node.range?.[0] ?? 0),
+          `YAML tag ${shown} is not supported: a playbook holds plain strings, numbers, booleans, null, lists ` +
+            `and mappings; remove the tag`,
+        );
       }
     },
     Pair(_key, pair) {

@@ -20,7 +20,12 @@ export interface ZodProblemOptions {
   relBase?: Path;
 }
 
-export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$ZodIssue[], opts: ZodProblemOptions = {}): Problem[] {
+export function zodProblems(
+  source: PlaybookSource,
+  base: Path,
+  issues: z.core.$ZodIssue[],
+  opts: ZodProblemOptions = {},
+): Problem[] {
   const out: Problem[] = [];
   for (const issue of issues) {
     const rel = [...(opts.relBase ?? []), ...(issue.path as (string | number)[])];
@@ -28,19 +33,33 @@ export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$
     if (opts.skip?.(p)) continue;
     if (issue.code === "unrecognized_keys") {
       const known = opts.schema ? knownKeys(opts.schema, rel) : [];
-      for (const k of issue.keys) out.push(source.problem([...p, k], `unknown field ${quote(k)}${suggest(k, known)}`, { key: true }));
+      for (const k of issue.keys)
+        out.push(source.problem([...p, k], `unknown field ${quote(k)}${suggest(k, known)}`, { key: true }));
     } else if (issue.code === "invalid_key") {
-      // A bad record key (a param name): point at the key and say what a key must be, not zod's "Invalid key in record".
+      // A bad record key (a param name): point at the key and say
+      // what a key must be, not zod's "Invalid key in record".
       const why = issue.issues[0]?.message ?? issue.message;
       out.push(source.problem(p, `${why}: ${quote(String(p[p.length - 1]))}`, { key: true }));
-    } else if ((issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union") && opts.root !== undefined && isMissing(opts.root, p)) {
+    } else if (
+      (issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_union") &&
+      opts.root !== undefined &&
+      isMissing(opts.root, p)
+    ) {
       // A union's message names only its first branch: say what is missing, not a misleading type.
-      const expected = issue.code === "invalid_union" ? "" : ` (${yamlWords(issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, ""))})`;
+      const expected =
+        issue.code === "invalid_union"
+          ? ""
+          : ` (${yamlWords(issue.message.replace(/^Invalid (input|option): /, "").replace(/, received undefined$/, ""))})`;
       out.push(source.problem(p, `missing required field "${String(p[p.length - 1])}"${expected}`));
     } else if (issue.code === "invalid_union" && Array.isArray(issue.errors) && issue.errors.length > 0) {
       out.push(...unionProblems(source, p, rel, issue.errors as z.core.$ZodIssue[][], opts));
     } else {
-      out.push(source.problem(p, issue.code === "invalid_type" ? yamlWords(issue.message.replace(/^Invalid input: /, "")) : issue.message));
+      out.push(
+        source.problem(
+          p,
+          issue.code === "invalid_type" ? yamlWords(issue.message.replace(/^Invalid input: /, "")) : issue.message,
+        ),
+      );
     }
   }
   return out;
@@ -52,15 +71,38 @@ export function zodProblems(source: PlaybookSource, base: Path, issues: z.core.$
  * received boolean"); otherwise report the problems of the branch that got
  * furthest into the value, where they are.
  */
-function unionProblems(source: PlaybookSource, p: Path, rel: Path, branches: z.core.$ZodIssue[][], opts: ZodProblemOptions): Problem[] {
-  const typeOnly = (i: z.core.$ZodIssue) => (i.code === "invalid_type" || i.code === "invalid_value") && i.path.length === 0;
+function unionProblems(
+  source: PlaybookSource,
+  p: Path,
+  rel: Path,
+  branches: z.core.$ZodIssue[][],
+  opts: ZodProblemOptions,
+): Problem[] {
+  const typeOnly = (i: z.core.$ZodIssue) =>
+    (i.code === "invalid_type" || i.code === "invalid_value") && i.path.length === 0;
   if (branches.every((b) => b.length > 0 && b.every(typeOnly))) {
-    const expected = [...new Set(branches.flat().map((i) => (i.code === "invalid_value" ? i.values.map((v) => JSON.stringify(v)).join(" or ") : i.code === "invalid_type" ? i.expected : "")))];
+    const expected = [
+      ...new Set(
+        branches
+          .flat()
+          .map((i) =>
+            i.code === "invalid_value"
+              ? i.values.map((v) => JSON.stringify(v)).join(" or ")
+              : i.code === "invalid_type"
+                ? i.expected
+                : "",
+          ),
+      ),
+    ];
     const received = /received (\w+)$/.exec(branches.flat().find((i) => i.code === "invalid_type")?.message ?? "");
-    return [source.problem(p, yamlWords(`expected ${expected.join(" or ")}${received ? `, received ${received[1]}` : ""}`))];
+    return [
+      source.problem(p, yamlWords(`expected ${expected.join(" or ")}${received ? `, received ${received[1]}` : ""}`)),
+    ];
   }
   // Further = deeper paths; at equal depth a branch whose type matched (a failed check) beats a type mismatch.
-  const score = (b: z.core.$ZodIssue[]) => 2 * Math.max(0, ...b.map((i) => i.path.length + (i.code === "unrecognized_keys" ? 1 : 0))) + (b.every(typeOnly) ? 0 : 1);
+  const score = (b: z.core.$ZodIssue[]) =>
+    2 * Math.max(0, ...b.map((i) => i.path.length + (i.code === "unrecognized_keys" ? 1 : 0))) +
+    (b.every(typeOnly) ? 0 : 1);
   const best = branches.reduce((a, b) => (score(b) > score(a) ? b : a));
   return zodProblems(source, p, best, { ...opts, relBase: rel });
 }
@@ -84,7 +126,10 @@ export function suggest(word: string, candidates: string[]): string {
   let bestD = 3;
   for (const c of candidates) {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { bestD = d; best = c; }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
   }
   return best ? `; did you mean "${best}"?` : "";
 }

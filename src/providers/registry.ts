@@ -16,9 +16,15 @@ import { nginxProvider } from "./nginx/index.js";
 import { postgresProvider, sqliteProvider } from "./sql/provider.js";
 
 // Azure (issue 5).
-import { azureAppServiceProvider, azureAppConfigProvider, azureTableProvider, azureQueueProvider } from "./azure/index.js";
+import {
+  azureAppServiceProvider,
+  azureAppConfigProvider,
+  azureTableProvider,
+  azureQueueProvider,
+} from "./azure/index.js";
 
-export const providers: ProviderDefinition<any, any>[] = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each provider has its own config and client types
+export const providers: ProviderDefinition<any, any>[] = [
   fileProvider,
   localProvider,
   nginxProvider,

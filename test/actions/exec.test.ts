@@ -21,7 +21,11 @@ describe("exec", () => {
   it("runs argv without a shell and returns exit code and trimmed stdout", async () => {
     const { ctx, seen } = makeContext();
     // `$HOME` and `;` would be expanded by a shell; passed as argv they arrive verbatim.
-    const r = await runAction(exec, { command: nodeScript("console.log(JSON.stringify(process.argv.slice(1)))", "$HOME; echo hi") }, ctx);
+    const r = await runAction(
+      exec,
+      { command: nodeScript("console.log(JSON.stringify(process.argv.slice(1)))", "$HOME; echo hi") },
+      ctx,
+    );
     expect(r.outputs?.exitCode).toBe(0);
     expect(r.outputs?.stdout).toBe('["$HOME; echo hi"]');
     expect(seen.info).toContain('["$HOME; echo hi"]');
@@ -29,7 +33,11 @@ describe("exec", () => {
 
   it("passes numbers and booleans from whole-string expressions as text", async () => {
     const { ctx } = makeContext();
-    const r = await runAction(exec, { command: [...nodeScript("console.log(JSON.stringify(process.argv.slice(1)))"), 3, true] }, ctx);
+    const r = await runAction(
+      exec,
+      { command: [...nodeScript("console.log(JSON.stringify(process.argv.slice(1)))"), 3, true] },
+      ctx,
+    );
     expect(r.outputs?.stdout).toBe('["3","true"]');
   });
 
@@ -54,10 +62,20 @@ describe("exec", () => {
   it("sets env over the inherited environment, or over PATH alone with inheritEnv: false", async () => {
     process.env.CUTOVER_TEST_INHERITED = "from-parent";
     try {
-      const script = "console.log(JSON.stringify([process.env.CUTOVER_TEST_INHERITED ?? null, process.env.MY_PORT, !!process.env.PATH]))";
-      const inherited = await runAction(exec, { command: nodeScript(script), env: { MY_PORT: 8080 } }, makeContext().ctx);
+      const script =
+        "console.log(JSON.stringify([process.env.CUTOVER_TEST_INHERITED ?? null, process.env.MY_PORT, " +
+        "!!process.env.PATH]))";
+      const inherited = await runAction(
+        exec,
+        { command: nodeScript(script), env: { MY_PORT: 8080 } },
+        makeContext().ctx,
+      );
       expect(JSON.parse(inherited.outputs?.stdout as string)).toEqual(["from-parent", "8080", true]);
-      const clean = await runAction(exec, { command: nodeScript(script), env: { MY_PORT: "1" }, inheritEnv: false }, makeContext().ctx);
+      const clean = await runAction(
+        exec,
+        { command: nodeScript(script), env: { MY_PORT: "1" }, inheritEnv: false },
+        makeContext().ctx,
+      );
       expect(JSON.parse(clean.outputs?.stdout as string)).toEqual([null, "1", true]);
     } finally {
       delete process.env.CUTOVER_TEST_INHERITED;
@@ -67,13 +85,16 @@ describe("exec", () => {
   it("runs in cwd relative to the playbook directory and feeds stdin", async () => {
     await mkdir(path.join(dir, "sub"), { recursive: true });
     const { ctx } = makeContext({ baseDir: dir });
-    const script = "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(process.cwd()+'|'+s.toUpperCase()))";
+    const script =
+      "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(process.cwd()+'|'+s.toUpperCase()))";
     const r = await runAction(exec, { command: nodeScript(script), cwd: "sub", input: "hello" }, ctx);
     expect(r.outputs?.stdout).toBe(`${path.join(dir, "sub")}|HELLO`);
   });
 
   it("refuses a missing cwd before starting anything", async () => {
-    const e = await failureOf(runAction(exec, { command: nodeScript("0"), cwd: "nope" }, makeContext({ baseDir: dir }).ctx));
+    const e = await failureOf(
+      runAction(exec, { command: nodeScript("0"), cwd: "nope" }, makeContext({ baseDir: dir }).ctx),
+    );
     expect(e.message).toContain("does not exist");
     expect(e.retryable).toBe(false);
   });
@@ -88,14 +109,19 @@ describe("exec", () => {
   it("redacts secrets in logged lines, outputs and failure messages", async () => {
     const secret = "s3cr3t-Token-42";
     const { ctx, seen } = makeContext({ secrets: [secret] });
-    const script = "console.log('token=' + process.env.TOKEN); console.error('bad ' + process.env.TOKEN); process.exit(1)";
+    const script =
+      "console.log('token=' + process.env.TOKEN); console.error('bad ' + process.env.TOKEN); process.exit(1)";
     const e = await failureOf(runAction(exec, { command: nodeScript(script), env: { TOKEN: secret } }, ctx));
     expect(e.message).toContain("bad ***");
     expect(e.message).not.toContain(secret);
     expect(seen.info).toEqual(expect.arrayContaining(["token=***", "bad ***"]));
     expect(JSON.stringify(seen)).not.toContain(secret);
 
-    const ok = await runAction(exec, { command: nodeScript("console.log('a ' + process.argv[1])", secret) }, makeContext({ secrets: [secret] }).ctx);
+    const ok = await runAction(
+      exec,
+      { command: nodeScript("console.log('a ' + process.argv[1])", secret) },
+      makeContext({ secrets: [secret] }).ctx,
+    );
     expect(ok.outputs?.stdout).toBe("a ***");
   });
 
@@ -111,13 +137,17 @@ describe("exec", () => {
 
   it("reads outputs from a JSON object on the last stdout line with parseJson", async () => {
     const secret = "hunter2hunter2";
-    const script = `console.log('building'); console.log(JSON.stringify({ version: '2.1.0', count: 3, token: '${secret}', exitCode: 99 }))`;
+    const script =
+      `console.log('building'); console.log(JSON.stringify({ version: '2.1.0', count: 3, token: '${secret}', ` +
+      `exitCode: 99 }))`;
     const { ctx, seen } = makeContext({ secrets: [secret] });
     const r = await runAction(exec, { command: nodeScript(script), parseJson: true }, ctx);
     expect(r.outputs).toMatchObject({ version: "2.1.0", count: 3, token: "***", exitCode: 0 });
     expect(seen.warn.join()).toContain('"exitCode" is reserved');
 
-    const bad = await failureOf(runAction(exec, { command: nodeScript("console.log('done')"), parseJson: true }, makeContext().ctx));
+    const bad = await failureOf(
+      runAction(exec, { command: nodeScript("console.log('done')"), parseJson: true }, makeContext().ctx),
+    );
     expect(bad.message).toContain("not a JSON object: done");
   });
 
@@ -137,7 +167,8 @@ describe("exec", () => {
     // The program ignores SIGTERM and has a child of its own; both must be gone after the abort.
     const script = [
       "process.on('SIGTERM', () => console.log('ignoring SIGTERM'));",
-      "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });",
+      "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { " +
+        "stdio: 'ignore' });",
       "console.log('pids ' + process.pid + ' ' + c.pid);",
       "setInterval(() => {}, 1000);",
     ].join("\n");

@@ -6,7 +6,14 @@ import type { Json } from "../../src/core/json.js";
 import { flagSet } from "../../src/actions/flag-set.js";
 import { FileFlagStore } from "../../src/providers/file/flag-store.js";
 import type { FlagStore } from "../../src/core/flag-store.js";
-import { failureOf, makeContext, makeUndoContext, runAction, undoAction, type ContextOptions } from "../support/context.js";
+import {
+  failureOf,
+  makeContext,
+  makeUndoContext,
+  runAction,
+  undoAction,
+  type ContextOptions,
+} from "../support/context.js";
 import { MemoryFlagStore } from "./memory-flag-store.js";
 
 const providers = (client: FlagStore, target = "flags") => ({ [target]: { capabilities: ["flags"], client } });
@@ -63,26 +70,31 @@ describe("flag.set", () => {
     expect((await store.get("Mode")).value).toBe("someone else's");
   });
 
-  it("after a crash between the write and the success event, the resumed attempt records the true original", async () => {
-    const store = new MemoryFlagStore({ MaintenanceMode: false });
-    const first = ctxFor(store);
-    store.afterWrite = () => {
-      throw new Error("process killed");
-    };
-    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow("process killed");
-    expect((await store.get("MaintenanceMode")).value).toBe(true);
-    store.afterWrite = undefined;
+  it(
+    "after a crash between the write and the success " + "event, the resumed attempt records the true original",
+    async () => {
+      const store = new MemoryFlagStore({ MaintenanceMode: false });
+      const first = ctxFor(store);
+      store.afterWrite = () => {
+        throw new Error("process killed");
+      };
+      await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow(
+        "process killed",
+      );
+      expect((await store.get("MaintenanceMode")).value).toBe(true);
+      store.afterWrite = undefined;
 
-    // The engine hands the resumed attempt the last checkpoint of the step.
-    const second = ctxFor(store, { attempt: 2, priorCheckpoint: first.seen.checkpoints.at(-1) });
-    const r = await runAction(flagSet, { name: "MaintenanceMode", value: true }, second.ctx);
-    expect(store.writes).toBe(1);
-    expect(r.recorded).toEqual({ name: "MaintenanceMode", existed: true, previous: false, value: true });
-    expect(r.outputs?.changed).toBe(true);
+      // The engine hands the resumed attempt the last checkpoint of the step.
+      const second = ctxFor(store, { attempt: 2, priorCheckpoint: first.seen.checkpoints.at(-1) });
+      const r = await runAction(flagSet, { name: "MaintenanceMode", value: true }, second.ctx);
+      expect(store.writes).toBe(1);
+      expect(r.recorded).toEqual({ name: "MaintenanceMode", existed: true, previous: false, value: true });
+      expect(r.outputs?.changed).toBe(true);
 
-    await undoAction(flagSet, { name: "MaintenanceMode", value: true }, undoCtxFor(store, r.recorded!).ctx);
-    expect((await store.get("MaintenanceMode")).value).toBe(false);
-  });
+      await undoAction(flagSet, { name: "MaintenanceMode", value: true }, undoCtxFor(store, r.recorded!).ctx);
+      expect((await store.get("MaintenanceMode")).value).toBe(false);
+    },
+  );
 
   it("after a crash between the checkpoint and the write, the resumed attempt writes", async () => {
     const store = new MemoryFlagStore({ MaintenanceMode: false });
@@ -91,10 +103,16 @@ describe("flag.set", () => {
       first.seen.checkpoints.push(data);
       throw new Error("process killed");
     };
-    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow("process killed");
+    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow(
+      "process killed",
+    );
     expect(store.writes).toBe(0);
 
-    const r = await runAction(flagSet, { name: "MaintenanceMode", value: true }, ctxFor(store, { priorCheckpoint: first.seen.checkpoints.at(-1) }).ctx);
+    const r = await runAction(
+      flagSet,
+      { name: "MaintenanceMode", value: true },
+      ctxFor(store, { priorCheckpoint: first.seen.checkpoints.at(-1) }).ctx,
+    );
     expect(store.writes).toBe(1);
     expect(r.recorded).toMatchObject({ existed: true, previous: false });
   });
@@ -110,9 +128,15 @@ describe("flag.set", () => {
     store.afterWrite = () => {
       throw new Error("process killed");
     };
-    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow("process killed");
+    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow(
+      "process killed",
+    );
     store.afterWrite = undefined;
-    await undoAction(flagSet, { name: "MaintenanceMode", value: true }, interrupted(store, first.seen.checkpoints.at(-1)).ctx);
+    await undoAction(
+      flagSet,
+      { name: "MaintenanceMode", value: true },
+      interrupted(store, first.seen.checkpoints.at(-1)).ctx,
+    );
     expect((await store.get("MaintenanceMode")).value).toBe(false);
 
     // Killed between the checkpoint and the write: nothing of ours to undo, and a later edit by a person is left alone.
@@ -122,7 +146,9 @@ describe("flag.set", () => {
       early.seen.checkpoints.push(data);
       throw new Error("process killed");
     };
-    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, early.ctx)).rejects.toThrow("process killed");
+    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, early.ctx)).rejects.toThrow(
+      "process killed",
+    );
     untouched.edit("MaintenanceMode", "set by hand");
     const undo = interrupted(untouched, early.seen.checkpoints.at(-1));
     await undoAction(flagSet, { name: "MaintenanceMode", value: true }, undo.ctx);
@@ -144,7 +170,11 @@ describe("flag.set", () => {
     store.afterWrite = undefined;
     store.edit("Level", 5);
 
-    const r = await runAction(flagSet, { name: "Level", value: 2 }, ctxFor(store, { priorCheckpoint: first.seen.checkpoints.at(-1) }).ctx);
+    const r = await runAction(
+      flagSet,
+      { name: "Level", value: 2 },
+      ctxFor(store, { priorCheckpoint: first.seen.checkpoints.at(-1) }).ctx,
+    );
     expect(r.recorded).toMatchObject({ existed: true, previous: 5, value: 2 });
     await undoAction(flagSet, { name: "Level", value: 2 }, undoCtxFor(store, r.recorded!).ctx);
     expect((await store.get("Level")).value).toBe(5);
@@ -170,26 +200,38 @@ describe("flag.set", () => {
     const store = new MemoryFlagStore({ MaintenanceMode: false });
     const r = await runAction(flagSet, { name: "MaintenanceMode", value: true }, ctxFor(store).ctx);
     store.edit("MaintenanceMode", "manual");
-    const e = await failureOf(undoAction(flagSet, { name: "MaintenanceMode", value: true }, undoCtxFor(store, r.recorded!).ctx));
+    const e = await failureOf(
+      undoAction(flagSet, { name: "MaintenanceMode", value: true }, undoCtxFor(store, r.recorded!).ctx),
+    );
     expect(e.message).toContain("changed by someone else");
     expect(e.message).toContain('it is now "manual"');
     expect(e.retryable).toBe(false);
     expect((await store.get("MaintenanceMode")).value).toBe("manual");
 
-    await undoAction(flagSet, { name: "MaintenanceMode", value: true, force: true }, undoCtxFor(store, r.recorded!).ctx);
+    await undoAction(
+      flagSet,
+      { name: "MaintenanceMode", value: true, force: true },
+      undoCtxFor(store, r.recorded!).ctx,
+    );
     expect((await store.get("MaintenanceMode")).value).toBe(false);
   });
 
   it("leaves the flag alone on undo with restoreOnUndo: false", async () => {
     const store = new MemoryFlagStore({ Version: "v1" });
     const r = await runAction(flagSet, { name: "Version", value: "v2", restoreOnUndo: false }, ctxFor(store).ctx);
-    await undoAction(flagSet, { name: "Version", value: "v2", restoreOnUndo: false }, undoCtxFor(store, r.recorded!).ctx);
+    await undoAction(
+      flagSet,
+      { name: "Version", value: "v2", restoreOnUndo: false },
+      undoCtxFor(store, r.recorded!).ctx,
+    );
     expect((await store.get("Version")).value).toBe("v2");
   });
 
   it("uses the named target and needs the flags capability there", async () => {
     const store = new MemoryFlagStore();
-    const { ctx } = makeContext({ providers: { appconfig: { capabilities: ["flags"], client: store }, app: { capabilities: ["app"], client: {} } } });
+    const { ctx } = makeContext({
+      providers: { appconfig: { capabilities: ["flags"], client: store }, app: { capabilities: ["app"], client: {} } },
+    });
     await runAction(flagSet, { target: "appconfig", name: "A", value: 1 }, ctx);
     expect((await store.get("A")).value).toBe(1);
     await expect(runAction(flagSet, { target: "app", name: "A", value: 1 }, ctx)).rejects.toThrow(/capability/);
@@ -208,9 +250,15 @@ describe("flag.set", () => {
       delete: (n, o) => store.delete(n, o),
     };
     const first = ctxFor(crashing);
-    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow("process killed");
+    await expect(runAction(flagSet, { name: "MaintenanceMode", value: true }, first.ctx)).rejects.toThrow(
+      "process killed",
+    );
 
-    const r = await runAction(flagSet, { name: "MaintenanceMode", value: true }, ctxFor(store, { priorCheckpoint: first.seen.checkpoints.at(-1) }).ctx);
+    const r = await runAction(
+      flagSet,
+      { name: "MaintenanceMode", value: true },
+      ctxFor(store, { priorCheckpoint: first.seen.checkpoints.at(-1) }).ctx,
+    );
     expect(r.recorded).toMatchObject({ existed: true, previous: false, value: true });
     expect((await new FileFlagStore(path.join(dir, "flags.json")).get("MaintenanceMode")).value).toBe(true);
 

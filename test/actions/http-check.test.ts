@@ -33,7 +33,13 @@ describe("http.check", () => {
       httpCheck,
       {
         url: server.url,
-        expect: { status: 200, json: [{ path: "$.status", in: ["Healthy", "Degraded"] }, { path: "$.checks[0].ok", equals: true }] },
+        expect: {
+          status: 200,
+          json: [
+            { path: "$.status", in: ["Healthy", "Degraded"] },
+            { path: "$.checks[0].ok", equals: true },
+          ],
+        },
         outputs: { version: "$.version", db: "$.checks[0]" },
         interval: "10ms",
       },
@@ -46,7 +52,17 @@ describe("http.check", () => {
   it("sends method, headers and a JSON body", async () => {
     server = await startServer([{ status: 201, body: "created" }]);
     const { ctx } = makeContext();
-    await runAction(httpCheck, { url: server.url, method: "POST", headers: { authorization: "Bearer t", "x-replicas": 3 }, body: { a: 1 }, expect: { status: [201, 202], bodyContains: "created" } }, ctx);
+    await runAction(
+      httpCheck,
+      {
+        url: server.url,
+        method: "POST",
+        headers: { authorization: "Bearer t", "x-replicas": 3 },
+        body: { a: 1 },
+        expect: { status: [201, 202], bodyContains: "created" },
+      },
+      ctx,
+    );
     const req = server.requests[0]!;
     expect(req.headers["x-replicas"]).toBe("3");
     expect(req.method).toBe("POST");
@@ -59,10 +75,19 @@ describe("http.check", () => {
     server = await startServer([{ status: 200, body: { status: "Draining" } }]);
     const { ctx } = makeContext();
     const e = await failureOf(
-      runAction(httpCheck, { url: server.url, expect: { json: [{ path: "$.status", equals: "Healthy" }] }, interval: "20ms", deadline: "500ms" }, ctx),
+      runAction(
+        httpCheck,
+        {
+          url: server.url,
+          expect: { json: [{ path: "$.status", equals: "Healthy" }] },
+          interval: "20ms",
+          deadline: "500ms",
+        },
+        ctx,
+      ),
     );
     expect(e.message).toContain('expected status 2xx and $.status == "Healthy"');
-    expect(e.message).toContain('last seen after');
+    expect(e.message).toContain("last seen after");
     expect(e.message).toContain('$.status = "Draining"');
     expect(e.retryable).toBe(true);
     expect(server.requests.length).toBeGreaterThanOrEqual(2);
@@ -79,7 +104,10 @@ describe("http.check", () => {
   });
 
   it("counts a slow response as a failed attempt (requestTimeout)", async () => {
-    server = await startServer([{ status: 200, delayMs: 2_000 }, { status: 200, body: "fast" }]);
+    server = await startServer([
+      { status: 200, delayMs: 2_000 },
+      { status: 200, body: "fast" },
+    ]);
     const { ctx, seen } = makeContext();
     const r = await runAction(httpCheck, { url: server.url, requestTimeout: "100ms", interval: "10ms" }, ctx);
     expect(r.outputs?.body).toBe("fast");
@@ -112,7 +140,12 @@ describe("http.check", () => {
     const e = await failureOf(runAction(httpCheck, { url: "localhost:8080/health" }, makeContext().ctx));
     expect(e.retryable).toBe(false);
     expect(httpCheck.with.safeParse({ url: "http://x", body: "b" }).success).toBe(false);
-    expect(httpCheck.with.safeParse({ url: "http://x", expect: { json: [{ path: "status", equals: 1 }] } }).success).toBe(false);
-    expect(httpCheck.with.safeParse({ url: "http://x", expect: { json: [{ path: "$.a", equals: 1, exists: true }] } }).success).toBe(false);
+    expect(
+      httpCheck.with.safeParse({ url: "http://x", expect: { json: [{ path: "status", equals: 1 }] } }).success,
+    ).toBe(false);
+    expect(
+      httpCheck.with.safeParse({ url: "http://x", expect: { json: [{ path: "$.a", equals: 1, exists: true }] } })
+        .success,
+    ).toBe(false);
   });
 });

@@ -6,7 +6,16 @@ import { jsonEqual, redactJson } from "../../src/actions/support/json.js";
 import { commandEnv, displayArgv } from "../../src/actions/support/command-env.js";
 
 describe("JSON path subset", () => {
-  const doc = { status: "Healthy", checks: [{ name: "db", ok: true }, { name: "queue", ok: false }], "content-type": "json", "a.b": 1, nothing: null };
+  const doc = {
+    status: "Healthy",
+    checks: [
+      { name: "db", ok: true },
+      { name: "queue", ok: false },
+    ],
+    "content-type": "json",
+    "a.b": 1,
+    nothing: null,
+  };
 
   it("reads properties, indexes (negative from the end) and quoted keys", () => {
     expect(readJsonPath(doc, "$")).toEqual({ found: true, value: doc });
@@ -70,7 +79,9 @@ describe("conditions", () => {
     const none = Condition.safeParse({});
     expect(none.success).toBe(false);
     expect(none.error?.issues[0]?.message).toMatch(/^give one of equals/);
-    expect(Condition.safeParse({ equals: 1, in: [1] }).error?.issues[0]?.message).toBe("give exactly one operator, not equals and in");
+    expect(Condition.safeParse({ equals: 1, in: [1] }).error?.issues[0]?.message).toBe(
+      "give exactly one operator, not equals and in",
+    );
     expect(Condition.safeParse({ eq: 1 }).success).toBe(false);
   });
 });
@@ -111,13 +122,18 @@ describe("json helpers and command environment", () => {
     expect(jsonEqual({ a: 1, b: [true, null] }, { b: [true, null], a: 1 })).toBe(true);
     expect(jsonEqual([1, 2], [2, 1])).toBe(false);
     expect(jsonEqual({ a: 1 }, { a: 1, b: 2 })).toBe(false);
-    expect(redactJson({ k: ["pw=hunter2", 3], hunter2: "x" }, (t) => t.replaceAll("hunter2", "***"))).toEqual({ k: ["pw=***", 3], "***": "x" });
+    expect(redactJson({ k: ["pw=hunter2", 3], hunter2: "x" }, (t) => t.replaceAll("hunter2", "***"))).toEqual({
+      k: ["pw=***", 3],
+      "***": "x",
+    });
   });
 
   it("builds the child's environment and shows argv redacted", () => {
     const clean = commandEnv({ A: 1, B: true }, false);
     expect(Object.keys(clean).sort()).toEqual(["A", "B", ...(process.env.PATH ? ["PATH"] : [])].sort());
     expect(clean.B).toBe("true");
-    expect(displayArgv(["deploy", "--token", "abc", "two words"], (t) => t.replace("abc", "***"))).toBe('deploy --token *** "two words"');
+    expect(displayArgv(["deploy", "--token", "abc", "two words"], (t) => t.replace("abc", "***"))).toBe(
+      'deploy --token *** "two words"',
+    );
   });
 });

@@ -28,12 +28,18 @@ describe("driverGone", () => {
 
   it("is true when the holder on this host is gone, the lease expired or is free, or another run holds it", () => {
     expect(driverGone(run("running"), lease(`me@${host} pid ${deadPid} run r1`))).toBe(true);
-    expect(driverGone(run("aborting"), lease(`me@${host} pid ${process.pid} run r1`, { expiresAt: new Date(Date.now() - 1000).toISOString() }))).toBe(true);
+    expect(
+      driverGone(
+        run("aborting"),
+        lease(`me@${host} pid ${process.pid} run r1`, { expiresAt: new Date(Date.now() - 1000).toISOString() }),
+      ),
+    ).toBe(true);
     expect(driverGone(run("running"), undefined)).toBe(true);
     expect(driverGone(run("running"), lease(`me@${host} pid ${process.pid} run r2`, { runId: "r2" }))).toBe(true);
   });
 
   it("does not apply to a run that is paused, interrupted or finished", () => {
-    for (const status of ["paused", "interrupted", "succeeded", "aborted", "failed"] as const) expect(driverGone(run(status), undefined)).toBe(false);
+    for (const status of ["paused", "interrupted", "succeeded", "aborted", "failed"] as const)
+      expect(driverGone(run(status), undefined)).toBe(false);
   });
 });

@@ -30,7 +30,10 @@ async function flagStore(extra: Record<string, unknown> = {}): Promise<AppConfig
     retry: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 5 },
     ...extra,
   });
-  return azureAppConfigProvider.create(config, providerContext({ APPCONFIG_CS: fake.connectionString })) as Promise<AppConfigFlagStore>;
+  return azureAppConfigProvider.create(
+    config,
+    providerContext({ APPCONFIG_CS: fake.connectionString }),
+  ) as Promise<AppConfigFlagStore>;
 }
 
 /** What an app using Microsoft.FeatureManagement sees right now. */
@@ -67,7 +70,11 @@ describe("azure-appconfig flag store", () => {
     const res = await runAction(flagSet, { name: "Maint", value: true }, first.ctx);
     expect((await flags.get("Maint")).value).toBe(true);
     // A resumed attempt after a crash between the write and the success event records the true original.
-    const again = await runAction(flagSet, { name: "Maint", value: true }, makeContext({ providers, priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 }).ctx);
+    const again = await runAction(
+      flagSet,
+      { name: "Maint", value: true },
+      makeContext({ providers, priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 }).ctx,
+    );
     expect(again.recorded).toEqual(res.recorded);
     await undoAction(flagSet, { name: "Maint", value: true }, makeUndoContext(res.recorded as Json, { providers }).ctx);
     expect((await flags.get("Maint")).value).toBe(false);
@@ -77,7 +84,12 @@ describe("azure-appconfig flag store", () => {
     const flags = await flagStore();
     fake.put(
       featureFlagPrefix + "Beta",
-      JSON.stringify({ id: "Beta", description: "keep me", enabled: false, conditions: { client_filters: [{ name: "Microsoft.Percentage", parameters: { Value: 50 } }] } }),
+      JSON.stringify({
+        id: "Beta",
+        description: "keep me",
+        enabled: false,
+        conditions: { client_filters: [{ name: "Microsoft.Percentage", parameters: { Value: 50 } }] },
+      }),
       { contentType: "application/vnd.microsoft.appconfig.ff+json;charset=utf-8" },
     );
     await flags.set("Beta", true);
@@ -110,7 +122,10 @@ describe("azure-appconfig flag store", () => {
   it("key-value mode writes a labelled plain key", async () => {
     const flags = await flagStore({ mode: "key-value", label: "production", keyPrefix: "Shop:" });
     await flags.set("MaintenanceMode", true);
-    expect(fake.get("Shop:MaintenanceMode", "production")).toMatchObject({ value: "true", content_type: "application/json" });
+    expect(fake.get("Shop:MaintenanceMode", "production")).toMatchObject({
+      value: "true",
+      content_type: "application/json",
+    });
     expect(fake.get("Shop:MaintenanceMode", null)).toBeUndefined();
     expect((await flags.get("MaintenanceMode")).value).toBe(true); // round-trips as the same value
     await flags.set("MaintenanceMode", "off");
@@ -130,7 +145,9 @@ describe("azure-appconfig flag store", () => {
   });
 
   it("a hung request times out and is retried", async () => {
-    const flags = await flagStore({ retry: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 1, requestTimeoutMs: 150 } });
+    const flags = await flagStore({
+      retry: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 1, requestTimeoutMs: 150 },
+    });
     fake.faults.add({ method: "GET", path: /^\/kv\//, fault: { kind: "hang" } });
     expect(await flags.get("Hung")).toEqual({ value: undefined });
     expect(fake.faults.injected).toBe(1);

@@ -74,7 +74,10 @@ describe("a locked App Configuration key", () => {
       label: "production",
       retry: { maxRetries: 0 },
     });
-    return azureAppConfigProvider.create(config, providerContext({ APPCONFIG_CS: fake.connectionString })) as Promise<AppConfigFlagStore>;
+    return azureAppConfigProvider.create(
+      config,
+      providerContext({ APPCONFIG_CS: fake.connectionString }),
+    ) as Promise<AppConfigFlagStore>;
   }
 
   it("is reported as locked, not as changed by someone else, and is not retryable", async () => {

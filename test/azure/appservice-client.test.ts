@@ -15,7 +15,13 @@ beforeEach(() => {
   fake.apps.clear();
   fake.faults.clear();
   fake.requests.length = 0;
-  fake.addApp("shop", { sticky: ["SLOT_NAME"], settings: { production: { APP_VERSION: "v1", SLOT_NAME: "prod" }, staging: { APP_VERSION: "v2", SLOT_NAME: "staging" } } });
+  fake.addApp("shop", {
+    sticky: ["SLOT_NAME"],
+    settings: {
+      production: { APP_VERSION: "v1", SLOT_NAME: "prod" },
+      staging: { APP_VERSION: "v2", SLOT_NAME: "staging" },
+    },
+  });
 });
 
 describe("App Service slots client (real SDK against the fake ARM server)", () => {
@@ -72,7 +78,11 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
 
   it("retries 429 (Retry-After), 503 and connection resets", async () => {
     const slots = await armSlots(fake);
-    fake.faults.add({ method: "GET", path: /slots\/staging$/, fault: { kind: "status", status: 429, retryAfterMs: 5 } });
+    fake.faults.add({
+      method: "GET",
+      path: /slots\/staging$/,
+      fault: { kind: "status", status: 429, retryAfterMs: 5 },
+    });
     fake.faults.add({ method: "GET", path: /slots\/staging$/, fault: { kind: "status", status: 503 } });
     fake.faults.add({ method: "GET", path: /slots\/staging$/, fault: { kind: "reset" } });
     expect((await slots.getSlot("shop", "staging")).state).toBe("Running");
@@ -81,7 +91,11 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
 
   it("honours a Retry-After in seconds on throttling", async () => {
     const slots = await armSlots(fake, { retry: { maxRetries: 1, retryDelayMs: 1, maxRetryDelayMs: 1 } });
-    fake.faults.add({ method: "GET", path: /slots\/staging$/, fault: { kind: "status", status: 429, retryAfterSeconds: 1 } });
+    fake.faults.add({
+      method: "GET",
+      path: /slots\/staging$/,
+      fault: { kind: "status", status: 429, retryAfterSeconds: 1 },
+    });
     const t0 = Date.now();
     await slots.getSlot("shop", "staging");
     // The retry waited for the service's Retry-After, not our 1 ms backoff.
@@ -89,10 +103,16 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
   });
 
   it("a hung request times out and is retried", async () => {
-    const slots = await armSlots(fake, { retry: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 1, requestTimeoutMs: 150 } });
+    const slots = await armSlots(fake, {
+      retry: { maxRetries: 2, retryDelayMs: 1, maxRetryDelayMs: 1, requestTimeoutMs: 150 },
+    });
     fake.faults.add({ method: "GET", path: /slots\/staging$/, fault: { kind: "hang" } });
     expect((await slots.getSlot("shop", "staging")).state).toBe("Running");
-    expect(fake.requests.filter((r) => r === `GET /subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Web/sites/shop/slots/staging`)).toHaveLength(2);
+    expect(
+      fake.requests.filter(
+        (r) => r === `GET /subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Web/sites/shop/slots/staging`,
+      ),
+    ).toHaveLength(2);
   });
 
   it("a hung request is cancelled through the abort signal", async () => {
@@ -109,11 +129,15 @@ describe("App Service slots client (real SDK against the fake ARM server)", () =
     const denied = await slots.listAppSettings("shop", "staging").catch((e: unknown) => e);
     expect(isCutoverError(denied, ErrorCode.Provider) && denied.message).toMatch(/Website Contributor/);
     const missing = await slots.getSlot("nope", "staging").catch((e: unknown) => e);
-    expect(isCutoverError(missing, ErrorCode.Provider) && missing.message).toMatch(/web app nope slot staging .*does not exist/);
+    expect(isCutoverError(missing, ErrorCode.Provider) && missing.message).toMatch(
+      /web app nope slot staging .*does not exist/,
+    );
     const p = slots.beginSwap("shop", "staging", "production");
     await p.submitted();
     const busy = await slots.applySlotConfig("shop", "staging", "production").catch((e: unknown) => e);
-    expect(isCutoverError(busy, ErrorCode.Provider) && busy.message).toMatch(/another operation is in progress on the site \(SwapSiteSlots\)/);
+    expect(isCutoverError(busy, ErrorCode.Provider) && busy.message).toMatch(
+      /another operation is in progress on the site \(SwapSiteSlots\)/,
+    );
     await p.pollUntilDone();
   });
 });

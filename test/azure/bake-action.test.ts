@@ -20,7 +20,8 @@ beforeEach(() => {
   fake.addApp("shop", { settings: { production: { APP_VERSION: "v2" } } });
 });
 
-const ctx = (extra: Parameters<typeof makeContext>[0] = {}) => makeContext({ providers: { app: { capabilities: ["appservice"], client: slots } }, ...extra });
+const ctx = (extra: Parameters<typeof makeContext>[0] = {}) =>
+  makeContext({ providers: { app: { capabilities: ["appservice"], client: slots } }, ...extra });
 
 describe("azure.bake", () => {
   it("passes when production answers well for the whole window, checkpointing the window's end", async () => {
@@ -35,14 +36,18 @@ describe("azure.bake", () => {
 
   it("fails at once after too many bad answers in a row", async () => {
     fake.slot("shop", "production").warmup.failFirst = 1000;
-    const e = await runAction(azureBake, { duration: "1m", interval: 1, maxConsecutiveFailures: 3 }, ctx().ctx).catch((x: unknown) => x);
+    const e = await runAction(azureBake, { duration: "1m", interval: 1, maxConsecutiveFailures: 3 }, ctx().ctx).catch(
+      (x: unknown) => x,
+    );
     expect(isCutoverError(e, ErrorCode.StepFailed) && e.message).toMatch(/badly 3 times in a row .*HTTP 503/);
     expect(fake.slot("shop", "production").warmup.requests).toBe(3);
   });
 
   it("fails at the end when too large a share of answers was bad", async () => {
     fake.slot("shop", "production").warmup.failFirst = 1; // 1 bad of a few: over a 10 % budget
-    const e = await runAction(azureBake, { duration: 60, interval: 10, maxFailureRate: 0.1 }, ctx().ctx).catch((x: unknown) => x);
+    const e = await runAction(azureBake, { duration: 60, interval: 10, maxFailureRate: 0.1 }, ctx().ctx).catch(
+      (x: unknown) => x,
+    );
     expect(isCutoverError(e, ErrorCode.StepFailed) && e.message).toMatch(/1 of \d+ answers were bad/);
     const ok = await runAction(azureBake, { duration: 30, interval: 10, maxFailureRate: 0.9 }, ctx().ctx);
     expect(ok.outputs?.failures).toBe(0);

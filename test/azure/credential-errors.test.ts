@@ -1,7 +1,20 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AzureCliCredential, DefaultAzureCredential, EnvironmentCredential, ManagedIdentityCredential, WorkloadIdentityCredential } from "@azure/identity";
+import {
+  AzureCliCredential,
+  DefaultAzureCredential,
+  EnvironmentCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
+} from "@azure/identity";
 import { RestError } from "@azure/core-rest-pipeline";
-import { defaultCredentialFactory, getCredential, resolveAuthMode, setCredentialFactory, staticTokenCredential, type CredentialFactory } from "../../src/providers/azure/credential.js";
+import {
+  defaultCredentialFactory,
+  getCredential,
+  resolveAuthMode,
+  setCredentialFactory,
+  staticTokenCredential,
+  type CredentialFactory,
+} from "../../src/providers/azure/credential.js";
 import { translateAzureError } from "../../src/providers/azure/errors.js";
 import { azureAppServiceProvider } from "../../src/providers/azure/appservice-provider.js";
 import { azureTableProvider } from "../../src/providers/azure/table-provider.js";
@@ -25,9 +38,13 @@ describe("identity", () => {
   it("maps each mode to one credential class (constructing none of them probes anything)", () => {
     expect(defaultCredentialFactory({ mode: "cli" })).toBeInstanceOf(AzureCliCredential);
     expect(defaultCredentialFactory({ mode: "environment" })).toBeInstanceOf(EnvironmentCredential);
-    expect(defaultCredentialFactory({ mode: "managed-identity", clientId: "11111111-1111-1111-1111-111111111111" })).toBeInstanceOf(ManagedIdentityCredential);
+    expect(
+      defaultCredentialFactory({ mode: "managed-identity", clientId: "11111111-1111-1111-1111-111111111111" }),
+    ).toBeInstanceOf(ManagedIdentityCredential);
     process.env.AZURE_FEDERATED_TOKEN_FILE = "/nonexistent/token"; // read at getToken, not here
-    expect(defaultCredentialFactory({ mode: "workload-identity", clientId: "c", tenantId: "t" })).toBeInstanceOf(WorkloadIdentityCredential);
+    expect(defaultCredentialFactory({ mode: "workload-identity", clientId: "c", tenantId: "t" })).toBeInstanceOf(
+      WorkloadIdentityCredential,
+    );
     expect(defaultCredentialFactory({ mode: "default" })).toBeInstanceOf(DefaultAzureCredential);
   });
 
@@ -47,9 +64,16 @@ describe("identity", () => {
   it("provider configs take `auth: <mode>` or `auth: { mode, clientId, tenantId }`", () => {
     const base = { subscriptionId: "s", resourceGroup: "rg", app: "a" };
     expect(azureAppServiceProvider.config.parse({ ...base, auth: "cli" }).auth).toBe("cli");
-    expect(azureAppServiceProvider.config.parse({ ...base, auth: { mode: "managed-identity", clientId: "c" } }).auth).toEqual({ mode: "managed-identity", clientId: "c" });
+    expect(
+      azureAppServiceProvider.config.parse({ ...base, auth: { mode: "managed-identity", clientId: "c" } }).auth,
+    ).toEqual({ mode: "managed-identity", clientId: "c" });
     expect(azureAppServiceProvider.config.safeParse({ ...base, auth: "password" }).success).toBe(false);
-    expect(azureTableProvider.config.safeParse({ endpoint: "https://a.table.core.windows.net", auth: { mode: "cli", extra: 1 } }).success).toBe(false);
+    expect(
+      azureTableProvider.config.safeParse({
+        endpoint: "https://a.table.core.windows.net",
+        auth: { mode: "cli", extra: 1 },
+      }).success,
+    ).toBe(false);
   });
 
   it("an injected factory is used, once per option set", () => {
@@ -82,7 +106,11 @@ describe("identity", () => {
 });
 
 describe("error translation", () => {
-  const ctx = { service: "Table Storage" as const, operation: "append to the journal", resource: "run r1 in table cutover" };
+  const ctx = {
+    service: "Table Storage" as const,
+    operation: "append to the journal",
+    resource: "run r1 in table cutover",
+  };
   const rest = (status: number, code?: string) => new RestError(`boom ${status}`, { statusCode: status, code });
   const t = (e: unknown) => translateAzureError(e, ctx) as CutoverError;
 
@@ -91,7 +119,10 @@ describe("error translation", () => {
     const denied = t(rest(403, "AuthorizationPermissionMismatch"));
     expect(denied.message).toMatch(/missing the role Storage Table Data Contributor/);
     expect(denied.message).toContain("AuthorizationPermissionMismatch");
-    expect(translateAzureError(rest(403), { ...ctx, service: "App Configuration" })).toHaveProperty("message", expect.stringMatching(/App Configuration Data Owner/));
+    expect(translateAzureError(rest(403), { ...ctx, service: "App Configuration" })).toHaveProperty(
+      "message",
+      expect.stringMatching(/App Configuration Data Owner/),
+    );
   });
 
   it("404 names the resource; 409/412 say someone else changed it (retryable)", () => {
@@ -114,7 +145,12 @@ describe("error translation", () => {
   it("keeps CutoverErrors and aborts as they are, and shortens odata JSON messages", () => {
     const abort = Object.assign(new Error("aborted"), { name: "AbortError" });
     expect(translateAzureError(abort, ctx)).toBe(abort);
-    const odata = new RestError(JSON.stringify({ "odata.error": { code: "X", message: { value: "The specified entity already exists.\nRequestId:1" } } }), { statusCode: 409 });
+    const odata = new RestError(
+      JSON.stringify({
+        "odata.error": { code: "X", message: { value: "The specified entity already exists.\nRequestId:1" } },
+      }),
+      { statusCode: 409 },
+    );
     expect(t(odata).message).toContain("The specified entity already exists.");
     expect(t(odata).message).not.toContain("RequestId");
   });

@@ -70,15 +70,27 @@ export function resetApp(world: AzureWorld): void {
   world.arm.addApp(APP, {
     sticky: ["DEPLOY_SLOT"],
     settings: {
-      production: { APP_VERSION: "v1", DEPLOY_SLOT: "production", WEBSITE_RUN_FROM_PACKAGE: "https://stshop.blob.core.windows.net/builds/shop-v1.zip" },
-      staging: { APP_VERSION: "v1", DEPLOY_SLOT: "staging", WEBSITE_RUN_FROM_PACKAGE: "https://stshop.blob.core.windows.net/builds/shop-v1.zip" },
+      production: {
+        APP_VERSION: "v1",
+        DEPLOY_SLOT: "production",
+        WEBSITE_RUN_FROM_PACKAGE: "https://stshop.blob.core.windows.net/builds/shop-v1.zip",
+      },
+      staging: {
+        APP_VERSION: "v1",
+        DEPLOY_SLOT: "staging",
+        WEBSITE_RUN_FROM_PACKAGE: "https://stshop.blob.core.windows.net/builds/shop-v1.zip",
+      },
     },
   });
   world.appConfig.settings.clear();
-  world.appConfig.put(".appconfig.featureflag/MaintenanceMode", JSON.stringify({ id: "MaintenanceMode", enabled: false, conditions: { client_filters: [] } }), {
-    label: "production",
-    contentType: "application/vnd.microsoft.appconfig.ff+json;charset=utf-8",
-  });
+  world.appConfig.put(
+    ".appconfig.featureflag/MaintenanceMode",
+    JSON.stringify({ id: "MaintenanceMode", enabled: false, conditions: { client_filters: [] } }),
+    {
+      label: "production",
+      contentType: "application/vnd.microsoft.appconfig.ff+json;charset=utf-8",
+    },
+  );
 }
 
 export function flagEnabled(world: AzureWorld): boolean | undefined {
@@ -86,7 +98,16 @@ export function flagEnabled(world: AzureWorld): boolean | undefined {
   return s?.value ? (JSON.parse(s.value) as { enabled: boolean }).enabled : undefined;
 }
 
-export const fastParams = ["--param", "version=v2", "--param", "pollIntervalMs=5", "--param", "checkInterval=10ms", "--param", "bakeFor=50ms"];
+export const fastParams = [
+  "--param",
+  "version=v2",
+  "--param",
+  "pollIntervalMs=5",
+  "--param",
+  "checkInterval=10ms",
+  "--param",
+  "bakeFor=50ms",
+];
 
 /** The built CLI in the world's directory and environment (asynchronous: the fakes answer from this process). */
 export function cli(world: AzureWorld, args: string[]): CliProcess {

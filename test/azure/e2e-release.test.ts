@@ -1,7 +1,21 @@
-/** playbooks/azure-appservice.yaml end to end through the built CLI, against Azurite and the fake ARM / App Configuration servers. */
+/**
+ * playbooks/azure-appservice.yaml end to end through the built CLI,
+ * against Azurite and the fake ARM / App Configuration servers.
+ */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TableClient } from "@azure/data-tables";
-import { APP, PLAYBOOK, SECRET_SIG, cli, fastParams, flagEnabled, resetApp, runIdOf, startWorld, type AzureWorld } from "./e2e-helpers.js";
+import {
+  APP,
+  PLAYBOOK,
+  SECRET_SIG,
+  cli,
+  fastParams,
+  flagEnabled,
+  resetApp,
+  runIdOf,
+  startWorld,
+  type AzureWorld,
+} from "./e2e-helpers.js";
 
 let world: AzureWorld;
 beforeAll(async () => {
@@ -26,9 +40,12 @@ describe("azure-appservice playbook through the CLI", () => {
     expect(flagEnabled(world)).toBe(false);
     // The SAS token reaches neither the output nor the journal in Table Storage.
     expect(r.stdout + r.stderr).not.toContain(SECRET_SIG);
-    const journal = TableClient.fromConnectionString(world.azurite.connectionString, "cutover", { allowInsecureConnection: true });
+    const journal = TableClient.fromConnectionString(world.azurite.connectionString, "cutover", {
+      allowInsecureConnection: true,
+    });
     const stored: string[] = [];
-    for await (const e of journal.listEntities()) stored.push(JSON.stringify(e, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
+    for await (const e of journal.listEntities())
+      stored.push(JSON.stringify(e, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v)));
     expect(stored.some((s) => s.includes("run.succeeded") || s.includes("run.finished"))).toBe(true);
     expect(stored.join("\n")).not.toContain(SECRET_SIG);
     expect(world.appConfig.authFailures).toBe(0);
@@ -70,7 +87,8 @@ describe("azure-appservice playbook through the CLI", () => {
 
   it("production turning bad while baking aborts the release on its own: swapped back, flag restored", async () => {
     world.arm.slot(APP, "production").warmup.goodAnswersLeft = 3; // enough for verify-production, then 503s
-    const r = await cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams, "--param", "bakeFor=1m"]).done;
+    const r = await cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams, "--param", "bakeFor=1m"])
+      .done;
     expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(1);
     expect(r.stdout).toMatch(/badly 3 times in a row/);
     expect(swaps()).toBe(2);
@@ -80,13 +98,32 @@ describe("azure-appservice playbook through the CLI", () => {
 
   it("a failed verification pauses; abort swaps back and restores the maintenance flag", async () => {
     world.arm.slot(APP, "production").warmup.failFirst = 1_000_000;
-    const r = await cli(world, ["run", PLAYBOOK, "--yes", "--output", "json", ...fastParams, "--param", "warmupTimeout=200ms"]).done;
+    const r = await cli(world, [
+      "run",
+      PLAYBOOK,
+      "--yes",
+      "--output",
+      "json",
+      ...fastParams,
+      "--param",
+      "warmupTimeout=200ms",
+    ]).done;
     expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(3);
     expect(version("production")).toBe("v2");
     expect(flagEnabled(world)).toBe(true);
     const runId = runIdOf(r.stdout) as string;
 
-    const a = await cli(world, ["abort", runId, "-f", PLAYBOOK, "--yes", "--output", "json", "--reason", "production did not verify"]).done;
+    const a = await cli(world, [
+      "abort",
+      runId,
+      "-f",
+      PLAYBOOK,
+      "--yes",
+      "--output",
+      "json",
+      "--reason",
+      "production did not verify",
+    ]).done;
     expect(a.code, a.stderr + a.stdout.slice(-3000)).toBe(1);
     expect(version("production")).toBe("v1");
     expect(swaps()).toBe(2);

@@ -68,10 +68,15 @@ console.log(JSON.stringify(marks));
 
 function runNode(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: root, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", script],
+      { cwd: root, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -81,7 +86,8 @@ describe("Azure SDKs load lazily", () => {
   let afterCreate: string[];
 
   beforeAll(async () => {
-    if (!existsSync(fileURLToPath(dist("src/cli/program.js")))) throw new Error("dist/ is missing: run `npm run build` before this test");
+    if (!existsSync(fileURLToPath(dist("src/cli/program.js"))))
+      throw new Error("dist/ is missing: run `npm run build` before this test");
     dir = await mkdtemp(path.join(os.tmpdir(), "cutover-lazy-load-"));
     const log = path.join(dir, "resolved.txt");
     const out = await runNode(childScript(log));
@@ -96,7 +102,8 @@ describe("Azure SDKs load lazily", () => {
   });
 
   it("importing the CLI program and the registries loads no @azure/* module", () => {
-    expect(startup.some((u) => u.includes("/dist/src/providers/azure/"))).toBe(true); // the Azure providers are registered...
+    // the Azure providers are registered...
+    expect(startup.some((u) => u.includes("/dist/src/providers/azure/"))).toBe(true);
     expect(startup.filter((u) => u.includes(AZURE))).toEqual([]); // ...without their SDKs
   });
 

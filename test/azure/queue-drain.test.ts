@@ -49,7 +49,9 @@ describe("azure.queue-drain (Azurite)", () => {
     const q = new QueueClient(azurite.connectionString, "stuck");
     await q.createIfNotExists();
     await q.sendMessage("x");
-    const e = await runAction(azureQueueDrain, { queue: "stuck", interval: 5, timeout: 40 }, ctx().ctx).catch((x: unknown) => x);
+    const e = await runAction(azureQueueDrain, { queue: "stuck", interval: 5, timeout: 40 }, ctx().ctx).catch(
+      (x: unknown) => x,
+    );
     expect(isCutoverError(e, ErrorCode.StepFailed) && e.message).toMatch(/stuck still holds about 1 message/);
   });
 

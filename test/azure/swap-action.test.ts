@@ -22,7 +22,13 @@ beforeEach(() => {
   fake.requests.length = 0;
   fake.options.pollsPerSwap = 3;
   fake.options.swapCompletesAfterMs = 20_000;
-  fake.addApp("shop", { sticky: ["SLOT_NAME"], settings: { production: { APP_VERSION: "v1", SLOT_NAME: "prod" }, staging: { APP_VERSION: "v2", SLOT_NAME: "staging" } } });
+  fake.addApp("shop", {
+    sticky: ["SLOT_NAME"],
+    settings: {
+      production: { APP_VERSION: "v1", SLOT_NAME: "prod" },
+      staging: { APP_VERSION: "v2", SLOT_NAME: "staging" },
+    },
+  });
 });
 
 const providers = () => ({ app: { capabilities: ["appservice"], client: slots } });
@@ -69,21 +75,28 @@ describe("azure.swap", () => {
     expect(version("production")).toBe("v2");
   });
 
-  it("a crash after the POST but before the poller checkpoint waits for the running swap (409), not a second one", async () => {
-    fake.options.pollsPerSwap = 1000;
-    fake.options.swapCompletesAfterMs = 150;
-    const first = makeContext({ providers: providers() });
-    first.ctx.checkpoint = async (data) => {
-      if ((data as { poller?: string }).poller) throw new Error("process died before the checkpoint was durable");
-      first.seen.checkpoints.push(structuredClone(data));
-    };
-    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow(/process died/);
-    const second = makeContext({ providers: providers(), priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 });
-    await runAction(azureSwap, {}, second.ctx);
-    expect(fake.apps.get("shop")?.swaps).toBe(1);
-    expect(version("production")).toBe("v2");
-    expect(second.seen.warn.join("\n")).toMatch(/already in progress/);
-  });
+  it(
+    "a crash after the POST but before the poller checkpoint " + "waits for the running swap (409), not a second one",
+    async () => {
+      fake.options.pollsPerSwap = 1000;
+      fake.options.swapCompletesAfterMs = 150;
+      const first = makeContext({ providers: providers() });
+      first.ctx.checkpoint = async (data) => {
+        if ((data as { poller?: string }).poller) throw new Error("process died before the checkpoint was durable");
+        first.seen.checkpoints.push(structuredClone(data));
+      };
+      await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow(/process died/);
+      const second = makeContext({
+        providers: providers(),
+        priorCheckpoint: first.seen.checkpoints[0] as Json,
+        attempt: 2,
+      });
+      await runAction(azureSwap, {}, second.ctx);
+      expect(fake.apps.get("shop")?.swaps).toBe(1);
+      expect(version("production")).toBe("v2");
+      expect(second.seen.warn.join("\n")).toMatch(/already in progress/);
+    },
+  );
 
   it("a resumed attempt that finds the swap already landed does not swap again", async () => {
     const first = makeContext({ providers: providers() });
@@ -97,79 +110,102 @@ describe("azure.swap", () => {
     fake.options.swapCompletesAfterMs = 0;
     await slots.getSlot("shop", "staging");
     expect(fake.apps.get("shop")?.swaps).toBe(1);
-    const second = makeContext({ providers: providers(), priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 });
+    const second = makeContext({
+      providers: providers(),
+      priorCheckpoint: first.seen.checkpoints[0] as Json,
+      attempt: 2,
+    });
     const res = await runAction(azureSwap, {}, second.ctx);
     expect(res.outputs?.swapped).toBe(true);
     expect(fake.apps.get("shop")?.swaps).toBe(1);
     expect(second.seen.info.join("\n")).toMatch(/already swapped/);
   });
 
-  it("abort of an interrupted swap that landed without us swaps back once, even when the abort itself is resumed", async () => {
-    const first = makeContext({ providers: providers() });
-    first.ctx.checkpoint = async (data) => {
-      first.seen.checkpoints.push(structuredClone(data));
-      if ((data as { poller?: string }).poller) throw new Error("died");
-    };
-    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
-    fake.options.swapCompletesAfterMs = 0;
-    await slots.getSlot("shop", "staging");
-    expect(version("production")).toBe("v2");
-    // The step never succeeded: abort has only its checkpoint (the baseline).
-    const interrupted = (prior?: Json) => {
-      const u = makeUndoContext(null, { providers: providers() });
-      return { ...u, ctx: { ...u.ctx, lastCheckpoint: first.seen.checkpoints[0] as Json, ...(prior === undefined ? {} : { priorUndoCheckpoint: prior }) } };
-    };
-    const undo = interrupted();
-    await undoAction(azureSwap, {}, undo.ctx);
-    expect(version("production")).toBe("v1");
-    expect(fake.apps.get("shop")?.swaps).toBe(2);
-    // Resumed with what the first undo checkpointed (the time our swap landed): the slot's last swap is now the swap back, so no third.
-    expect(undo.seen.checkpoints).toHaveLength(1);
-    await undoAction(azureSwap, {}, interrupted(undo.seen.checkpoints[0] as Json).ctx);
-    expect(fake.apps.get("shop")?.swaps).toBe(2);
-    expect(version("production")).toBe("v1");
-  });
+  it(
+    "abort of an interrupted swap that landed without us " + "swaps back once, even when the abort itself is resumed",
+    async () => {
+      const first = makeContext({ providers: providers() });
+      first.ctx.checkpoint = async (data) => {
+        first.seen.checkpoints.push(structuredClone(data));
+        if ((data as { poller?: string }).poller) throw new Error("died");
+      };
+      await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
+      fake.options.swapCompletesAfterMs = 0;
+      await slots.getSlot("shop", "staging");
+      expect(version("production")).toBe("v2");
+      // The step never succeeded: abort has only its checkpoint (the baseline).
+      const interrupted = (prior?: Json) => {
+        const u = makeUndoContext(null, { providers: providers() });
+        return {
+          ...u,
+          ctx: {
+            ...u.ctx,
+            lastCheckpoint: first.seen.checkpoints[0] as Json,
+            ...(prior === undefined ? {} : { priorUndoCheckpoint: prior }),
+          },
+        };
+      };
+      const undo = interrupted();
+      await undoAction(azureSwap, {}, undo.ctx);
+      expect(version("production")).toBe("v1");
+      expect(fake.apps.get("shop")?.swaps).toBe(2);
+      // Resumed with what the first undo checkpointed (the time our swap
+      // landed): the slot's last swap is now the swap back, so no third.
+      expect(undo.seen.checkpoints).toHaveLength(1);
+      await undoAction(azureSwap, {}, interrupted(undo.seen.checkpoints[0] as Json).ctx);
+      expect(fake.apps.get("shop")?.swaps).toBe(2);
+      expect(version("production")).toBe("v1");
+    },
+  );
 
-  it("abort of an interrupted swap that never landed changes nothing; one still running is let land, then swapped back", async () => {
-    const baseline = { app: "shop", source: "staging", target: "production", baseline: null };
-    const undo = makeUndoContext(null, { providers: providers() });
-    await undoAction(azureSwap, {}, { ...undo.ctx, lastCheckpoint: baseline });
-    expect(fake.apps.get("shop")?.swaps).toBe(0);
-    expect(undo.seen.info.join("\n")).toMatch(/never landed/);
+  it(
+    "abort of an interrupted swap that never landed changes " +
+      "nothing; one still running is let land, then swapped back",
+    async () => {
+      const baseline = { app: "shop", source: "staging", target: "production", baseline: null };
+      const undo = makeUndoContext(null, { providers: providers() });
+      await undoAction(azureSwap, {}, { ...undo.ctx, lastCheckpoint: baseline });
+      expect(fake.apps.get("shop")?.swaps).toBe(0);
+      expect(undo.seen.info.join("\n")).toMatch(/never landed/);
 
-    fake.options.pollsPerSwap = 1000;
-    fake.options.swapCompletesAfterMs = 150;
-    const first = makeContext({ providers: providers() });
-    first.ctx.checkpoint = async (data) => {
-      first.seen.checkpoints.push(structuredClone(data));
-      if ((data as { poller?: string }).poller) throw new Error("died");
-    };
-    await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
-    const running = makeUndoContext(null, { providers: providers() });
-    await undoAction(azureSwap, {}, { ...running.ctx, lastCheckpoint: first.seen.checkpoints[0] as Json });
-    expect(fake.apps.get("shop")?.swaps).toBe(2);
-    expect(version("production")).toBe("v1");
-  });
+      fake.options.pollsPerSwap = 1000;
+      fake.options.swapCompletesAfterMs = 150;
+      const first = makeContext({ providers: providers() });
+      first.ctx.checkpoint = async (data) => {
+        first.seen.checkpoints.push(structuredClone(data));
+        if ((data as { poller?: string }).poller) throw new Error("died");
+      };
+      await expect(runAction(azureSwap, {}, first.ctx)).rejects.toThrow();
+      const running = makeUndoContext(null, { providers: providers() });
+      await undoAction(azureSwap, {}, { ...running.ctx, lastCheckpoint: first.seen.checkpoints[0] as Json });
+      expect(fake.apps.get("shop")?.swaps).toBe(2);
+      expect(version("production")).toBe("v1");
+    },
+  );
 
-  it("swap with preview: apply (idempotent), complete with azure.swap; undo of the preview then has nothing to reset", async () => {
-    const prod = fake.slot("shop", "production");
-    prod.appSettings.DB = "prod-db";
-    fake.slot("shop", "staging").appSettings.DB = "staging-db";
-    fake.apps.get("shop")!.sticky.appSettingNames.push("DB");
-    const a = makeContext({ providers: providers() });
-    const applied = await runAction(azureSwapPreview, {}, a.ctx);
-    expect(applied.outputs?.applied).toBe(true);
-    expect(fake.slot("shop", "staging").appSettings.DB).toBe("prod-db");
-    const again = await runAction(azureSwapPreview, {}, makeContext({ providers: providers() }).ctx);
-    expect(again.outputs?.applied).toBe(false);
-    await runAction(azureSwap, {}, makeContext({ providers: providers() }).ctx);
-    expect(fake.apps.get("shop")?.swaps).toBe(1);
-    expect(prod.appSettings).toMatchObject({ APP_VERSION: "v2", DB: "prod-db" });
-    expect(fake.slot("shop", "staging").appSettings).toMatchObject({ APP_VERSION: "v1", DB: "staging-db" });
-    const u = makeUndoContext(applied.recorded as Json, { providers: providers() });
-    await undoAction(azureSwapPreview, {}, u.ctx);
-    expect(u.seen.info.join()).toMatch(/nothing to reset/);
-  });
+  it(
+    "swap with preview: apply (idempotent), complete with " +
+      "azure.swap; undo of the preview then has nothing to reset",
+    async () => {
+      const prod = fake.slot("shop", "production");
+      prod.appSettings.DB = "prod-db";
+      fake.slot("shop", "staging").appSettings.DB = "staging-db";
+      fake.apps.get("shop")!.sticky.appSettingNames.push("DB");
+      const a = makeContext({ providers: providers() });
+      const applied = await runAction(azureSwapPreview, {}, a.ctx);
+      expect(applied.outputs?.applied).toBe(true);
+      expect(fake.slot("shop", "staging").appSettings.DB).toBe("prod-db");
+      const again = await runAction(azureSwapPreview, {}, makeContext({ providers: providers() }).ctx);
+      expect(again.outputs?.applied).toBe(false);
+      await runAction(azureSwap, {}, makeContext({ providers: providers() }).ctx);
+      expect(fake.apps.get("shop")?.swaps).toBe(1);
+      expect(prod.appSettings).toMatchObject({ APP_VERSION: "v2", DB: "prod-db" });
+      expect(fake.slot("shop", "staging").appSettings).toMatchObject({ APP_VERSION: "v1", DB: "staging-db" });
+      const u = makeUndoContext(applied.recorded as Json, { providers: providers() });
+      await undoAction(azureSwapPreview, {}, u.ctx);
+      expect(u.seen.info.join()).toMatch(/nothing to reset/);
+    },
+  );
 
   it("undo of a pending preview resets the slot to its own settings", async () => {
     fake.slot("shop", "production").appSettings.DB = "prod-db";
@@ -221,7 +257,11 @@ describe("azure.swap", () => {
     const op = fake.apps.get("shop")?.operation;
     if (op) op.status = "Failed";
     fake.apps.get("shop")!.operation = undefined;
-    const second = makeContext({ providers: providers(), priorCheckpoint: first.seen.checkpoints.at(-1) as Json, attempt: 2 });
+    const second = makeContext({
+      providers: providers(),
+      priorCheckpoint: first.seen.checkpoints.at(-1) as Json,
+      attempt: 2,
+    });
     await runAction(azureSwap, {}, second.ctx);
     expect(second.seen.warn.join()).toMatch(/did not complete/);
     expect(fake.apps.get("shop")?.swaps).toBe(1);

@@ -29,7 +29,13 @@ beforeEach(() => {
   fake.requests.length = 0;
   fake.options.pollsPerSwap = 3;
   fake.options.swapCompletesAfterMs = 20_000;
-  fake.addApp("shop", { sticky: ["SLOT_NAME"], settings: { production: { APP_VERSION: "v1", SLOT_NAME: "prod" }, staging: { APP_VERSION: "v1", SLOT_NAME: "staging" } } });
+  fake.addApp("shop", {
+    sticky: ["SLOT_NAME"],
+    settings: {
+      production: { APP_VERSION: "v1", SLOT_NAME: "prod" },
+      staging: { APP_VERSION: "v1", SLOT_NAME: "staging" },
+    },
+  });
 });
 
 const providers = () => ({ app: { capabilities: ["appservice"], client: slots } });
@@ -76,7 +82,11 @@ describe("never swaps twice when only the target slot records the swap", () => {
     await slots.getSlot("shop", "production"); // Azure finishes the swap without us
     expect(swaps()).toBe(1);
     expect(fake.slot("shop", "staging").slotSwapStatus).toBeUndefined();
-    const second = makeContext({ providers: providers(), priorCheckpoint: first.seen.checkpoints[0] as Json, attempt: 2 });
+    const second = makeContext({
+      providers: providers(),
+      priorCheckpoint: first.seen.checkpoints[0] as Json,
+      attempt: 2,
+    });
     const res = await runAction(azureSwap, {}, second.ctx);
     expect(swaps()).toBe(1);
     expect(version("production")).toBe("v2");
@@ -91,7 +101,11 @@ describe("never swaps twice when only the target slot records the swap", () => {
 describe("abort after a failed swap", () => {
   it("resets the slots prepared for swap, so the deploy's undo can write the settings back", async () => {
     fake.apps.get("shop")!.failSwaps = 1;
-    const deployed = await runAction(azureDeploy, { settings: { APP_VERSION: "v2" } }, makeContext({ providers: providers() }).ctx);
+    const deployed = await runAction(
+      azureDeploy,
+      { settings: { APP_VERSION: "v2" } },
+      makeContext({ providers: providers() }).ctx,
+    );
     const swap = makeContext({ providers: providers() });
     await expect(runAction(azureSwap, {}, swap.ctx)).rejects.toThrow(/swap/i);
     expect(swaps()).toBe(0);
@@ -103,7 +117,11 @@ describe("abort after a failed swap", () => {
     expect(fake.slot("shop", "staging").targetSwapSlot).toBeUndefined();
     expect(fake.slot("shop", "production").targetSwapSlot).toBeUndefined();
     expect(undoSwap.seen.info.join("\n")).toMatch(/prepared for swap/);
-    await undoAction(azureDeploy, { settings: { APP_VERSION: "v2" } }, makeUndoContext(deployed.recorded as Json, { providers: providers() }).ctx);
+    await undoAction(
+      azureDeploy,
+      { settings: { APP_VERSION: "v2" } },
+      makeUndoContext(deployed.recorded as Json, { providers: providers() }).ctx,
+    );
     expect(version("staging")).toBe("v1");
     expect(fake.slot("shop", "staging").appSettings.SLOT_NAME).toBe("staging");
     expect(swaps()).toBe(0);
@@ -112,7 +130,11 @@ describe("abort after a failed swap", () => {
   it("a settings write to a slot prepared for swap says so and how to reset it", async () => {
     fake.apps.get("shop")!.failSwaps = 1;
     await expect(runAction(azureSwap, {}, makeContext({ providers: providers() }).ctx)).rejects.toThrow();
-    const err = await runAction(azureDeploy, { settings: { APP_VERSION: "v3" } }, makeContext({ providers: providers() }).ctx).catch((e: unknown) => e);
+    const err = await runAction(
+      azureDeploy,
+      { settings: { APP_VERSION: "v3" } },
+      makeContext({ providers: providers() }).ctx,
+    ).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/prepared for swap/);
     expect((err as { hint?: string }).hint).toMatch(/reset/);
     expect((err as { retryable?: boolean }).retryable).toBe(false);

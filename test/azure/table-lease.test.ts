@@ -33,7 +33,10 @@ const first: RunEventBody = startedEvent("prod");
 const req = (holder: string, runId?: string) => ({ environment: "prod", holder, runId, ttlMs: 60_000 });
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   return isCutoverError(e) ? e.code : e === undefined ? undefined : String(e);
 }
 
@@ -117,22 +120,29 @@ describe("TableRunStore lease", () => {
     expect(await codeOf(b.append("fresh", [first], 0, lb))).toBe(ErrorCode.LeaseLost);
   });
 
-  it("a mark left by a takeover that lost its race does not stop the holder, and does not reopen the fast path", async () => {
-    const { stores, table } = agents(2);
-    const [a, b] = stores as [TableRunStore, TableRunStore];
-    const la = await a.acquireLease(req("alice", "r"));
-    await a.append("r", [first], 0, la);
-    // Bob poisoned the run, then lost the lease race to alice's renew: the lease is still alice's.
-    await table.updateEntity({ partitionKey: runPartition("r"), rowKey: HEAD_ROW, fenceToken: int64(la.token + 1) }, "Merge", { etag: "*" });
-    await a.append("r", [ev], 1, la);
-    await a.append("r", [ev], 2, la);
-    const head = await table.getEntity<Record<string, unknown>>(runPartition("r"), HEAD_ROW);
-    expect(toNumber(head.fenceToken)).toBe(la.token + 1);
-    // A real takeover later still fences alice.
-    const { lease: lb } = await b.forceLease(req("bob", "other"));
-    expect(lb.token).toBe(la.token + 1);
-    expect(await codeOf(a.append("r", [ev], 3, la))).toBe(ErrorCode.LeaseLost);
-  });
+  it(
+    "a mark left by a takeover that lost its race does " + "not stop the holder, and does not reopen the fast path",
+    async () => {
+      const { stores, table } = agents(2);
+      const [a, b] = stores as [TableRunStore, TableRunStore];
+      const la = await a.acquireLease(req("alice", "r"));
+      await a.append("r", [first], 0, la);
+      // Bob poisoned the run, then lost the lease race to alice's renew: the lease is still alice's.
+      await table.updateEntity(
+        { partitionKey: runPartition("r"), rowKey: HEAD_ROW, fenceToken: int64(la.token + 1) },
+        "Merge",
+        { etag: "*" },
+      );
+      await a.append("r", [ev], 1, la);
+      await a.append("r", [ev], 2, la);
+      const head = await table.getEntity<Record<string, unknown>>(runPartition("r"), HEAD_ROW);
+      expect(toNumber(head.fenceToken)).toBe(la.token + 1);
+      // A real takeover later still fences alice.
+      const { lease: lb } = await b.forceLease(req("bob", "other"));
+      expect(lb.token).toBe(la.token + 1);
+      expect(await codeOf(a.append("r", [ev], 3, la))).toBe(ErrorCode.LeaseLost);
+    },
+  );
 
   it("stores the token as Int64 and reads it back", async () => {
     const { stores, table } = agents(1);

@@ -41,7 +41,10 @@ const started = (env = "prod"): RunEventBody => ({
 const stepStarted = (attempt = 1): RunEventBody => ({ type: "step.started", stepId: "a", attempt });
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(isCutoverError(e, code as never), `expected ${code}, got ${String(e)}`).toBe(true);
 }
 
@@ -50,7 +53,11 @@ describe("TableRunStore journal", () => {
     const { store } = freshStore();
     const a = await store.append("r1", [started()], 0);
     expect(a.map((e) => e.seq)).toEqual([1]);
-    const b = await store.append("r1", [stepStarted(), { type: "step.checkpoint", stepId: "a", attempt: 1, data: { x: 1 } }], 1);
+    const b = await store.append(
+      "r1",
+      [stepStarted(), { type: "step.checkpoint", stepId: "a", attempt: 1, data: { x: 1 } }],
+      1,
+    );
     expect(b.map((e) => e.seq)).toEqual([2, 3]);
     const all = await store.read("r1");
     expect(all.map((e) => [e.seq, e.type, e.runId])).toEqual([
@@ -81,7 +88,8 @@ describe("TableRunStore journal", () => {
     const stores = Array.from({ length: 6 }, () => new TableRunStore({ table }));
     const results = await Promise.allSettled(stores.map((s, i) => s.append("race", [stepStarted(i + 1)], 1)));
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    for (const r of results) if (r.status === "rejected") expect(isCutoverError(r.reason, ErrorCode.JournalConflict)).toBe(true);
+    for (const r of results)
+      if (r.status === "rejected") expect(isCutoverError(r.reason, ErrorCode.JournalConflict)).toBe(true);
     expect((await store.read("race")).map((e) => e.seq)).toEqual([1, 2]);
   });
 
@@ -90,7 +98,9 @@ describe("TableRunStore journal", () => {
     const table = TableClient.fromConnectionString(azurite.connectionString, `rt${Date.now()}x${n++}`, {
       allowInsecureConnection: true,
       retryOptions: { maxRetries: 0 },
-      additionalPolicies: [{ position: "perRetry", policy: { name: "count", sendRequest: (req, next) => (requests++, next(req)) } }],
+      additionalPolicies: [
+        { position: "perRetry", policy: { name: "count", sendRequest: (req, next) => (requests++, next(req)) } },
+      ],
     });
     const store = new TableRunStore({ table });
     await store.append("rt", [started()], 0);
@@ -111,7 +121,10 @@ describe("TableRunStore journal", () => {
     await store.append("big", [{ type: "step.checkpoint", stepId: "a", attempt: 1, data }], 1);
     const [, ev] = await store.read("big");
     expect(ev?.type === "step.checkpoint" && ev.data).toBe(data);
-    await expectCode(store.append("big", [{ type: "step.checkpoint", stepId: "a", attempt: 1, data: "y".repeat(600_000) }], 2), ErrorCode.Provider);
+    await expectCode(
+      store.append("big", [{ type: "step.checkpoint", stepId: "a", attempt: 1, data: "y".repeat(600_000) }], 2),
+      ErrorCode.Provider,
+    );
     expect((await store.read("big")).length).toBe(2);
   });
 

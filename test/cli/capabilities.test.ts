@@ -34,7 +34,8 @@ describe("an action whose target offers another interface", () => {
   it("validate refuses it at the step's target, saying what was expected and who offers it", () => {
     const r = runCli(["validate", "playbook.yaml"], { cwd: p.dir });
     expect(r.code).toBe(2);
-    // file:line:col of `target: lb` (line 12, column 21), the field path, what local.swap needs and which providers offer it.
+    // file:line:col of `target: lb` (line 12, column 21), the field
+    // path, what local.swap needs and which providers offer it.
     expect(r.stderr).toContain("playbook.yaml:12:21");
     expect(r.stderr).toContain("steps[0].with.target");
     expect(r.stderr).toMatch(/provider nginx\) does not provide local-proxy, which local\.swap needs/);

@@ -57,7 +57,9 @@ describe("crash safety", () => {
         const seen = await runAndKillAfter(p.dir, n);
         expect(seen.length, `kill after event ${n}`).toBeGreaterThanOrEqual(n);
         const runId = seen[0]!.runId as string;
-        const completedBeforeKill = new Set(seen.filter((e) => e.type === "step.succeeded").map((e) => e.stepId as string));
+        const completedBeforeKill = new Set(
+          seen.filter((e) => e.type === "step.succeeded").map((e) => e.stepId as string),
+        );
 
         const r = runCli(["resume", runId, "-o", "json"], { cwd: p.dir });
         expect(r.code, `resume after kill at event ${n}: ${r.stderr}`).toBe(0);

@@ -48,7 +48,12 @@ describe("cutover CLI", () => {
     const plan = runCli(["plan", "playbook.yaml", "-p", "version=2.0", "-o", "json"], { cwd: p.dir, env: env });
     expect(plan.code).toBe(0);
     const out = jsonLines(plan.stdout)[0] as { steps: { id: string; undo: string; idempotent: boolean }[] };
-    expect(out.steps.map((s) => [s.id, s.undo])).toEqual([["build", "none"], ["maintenance-on", "recorded"], ["swap-ok", "none"], ["done", "none"]]);
+    expect(out.steps.map((s) => [s.id, s.undo])).toEqual([
+      ["build", "none"],
+      ["maintenance-on", "recorded"],
+      ["swap-ok", "none"],
+      ["done", "none"],
+    ]);
     expect(readdirSync(p.dir)).not.toContain(".cutover");
   });
 
@@ -88,7 +93,9 @@ describe("cutover CLI", () => {
     expect(r.stdout).toContain("PAUSED");
     expect(r.stdout).toContain("swap-ok waits for approval: swap?");
     expect(r.stdout).toMatch(/abort would undo, in this order: maintenance-on → build \(nothing to undo\)/);
-    const json = jsonLines(runCli(["status", runId, "-o", "json"], { cwd: p.dir }).stdout)[0] as { state: { steps: Record<string, { status: string }> } };
+    const json = jsonLines(runCli(["status", runId, "-o", "json"], { cwd: p.dir }).stdout)[0] as {
+      state: { steps: Record<string, { status: string }> };
+    };
     expect(json.state.steps["maintenance-on"]!.status).toBe("succeeded");
   });
 
@@ -111,7 +118,11 @@ describe("cutover CLI", () => {
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
     expect(lines.find((l) => l.type === "gate.approved")).toMatchObject({ stepId: "swap-ok", note: "looks good" });
-    expect(lines.at(-1)).toMatchObject({ status: "succeeded", exitCode: 0, summary: "released 2.0 (last exit code 0)" });
+    expect(lines.at(-1)).toMatchObject({
+      status: "succeeded",
+      exitCode: 0,
+      summary: "released 2.0 (last exit code 0)",
+    });
     // Approving a finished run is a usage error.
     expect(runCli(["approve", runId], { cwd: p.dir, env: env }).code).toBe(2);
   });
@@ -124,7 +135,9 @@ describe("cutover CLI", () => {
     expect(a.code).toBe(1);
     expect(a.stdout).toContain("maintenance-on: undone");
     expect(a.stderr).toContain("aborted");
-    const flags = JSON.parse(readFileSync(path.join(p.dir, ".cutover", "flags.json"), "utf8")) as { flags: Record<string, { value: unknown }> };
+    const flags = JSON.parse(readFileSync(path.join(p.dir, ".cutover", "flags.json"), "utf8")) as {
+      flags: Record<string, { value: unknown }>;
+    };
     // The first run left MaintenanceMode=true; this run's undo restored exactly that previous value.
     expect(flags.flags.MaintenanceMode?.value).toBe(true);
     const runs = jsonLines(runCli(["runs", "-o", "json"], { cwd: p.dir }).stdout);
@@ -136,7 +149,14 @@ describe("cutover CLI", () => {
     const leaseFile = path.join(p.dir, ".cutover", "leases", "e2e.json");
     const now = Date.now();
     // Forge a live lease held by a process on another host: unlock without --force must refuse.
-    const lease = { environment: "e2e", holder: "ci@other-host pid 1 run " + runId, runId, token: 99, acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now + 600_000).toISOString() };
+    const lease = {
+      environment: "e2e",
+      holder: "ci@other-host pid 1 run " + runId,
+      runId,
+      token: 99,
+      acquiredAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 600_000).toISOString(),
+    };
     writeFileSync(leaseFile, JSON.stringify({ lastToken: 99, lease }), { mode: 0o600 });
     const refused = runCli(["unlock", "e2e"], { cwd: p.dir });
     expect(refused.code).toBe(4);
@@ -170,8 +190,10 @@ steps:
 `,
     });
     try {
-      const first = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!.runId as string;
-      const second = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!.runId as string;
+      const first = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!
+        .runId as string;
+      const second = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!
+        .runId as string;
       const plain = runCli(["abort", second], { cwd: q.dir });
       expect(plain.code).toBe(2);
       expect(plain.stderr).toContain("--rollback");
@@ -182,9 +204,13 @@ steps:
       expect(r.code).toBe(1);
       expect(r.stdout).toContain("flag: undone");
       // The second run found Live already "v2" (set by the first): its undo restores exactly that.
-      const flags = JSON.parse(readFileSync(path.join(q.dir, ".cutover", "flags.json"), "utf8")) as { flags: Record<string, { value: unknown }> };
+      const flags = JSON.parse(readFileSync(path.join(q.dir, ".cutover", "flags.json"), "utf8")) as {
+        flags: Record<string, { value: unknown }>;
+      };
       expect(flags.flags.Live?.value).toBe("v2");
-      const st = jsonLines(runCli(["status", second, "-o", "json"], { cwd: q.dir }).stdout)[0] as { state: { status: string } };
+      const st = jsonLines(runCli(["status", second, "-o", "json"], { cwd: q.dir }).stdout)[0] as {
+        state: { status: string };
+      };
       expect(st.state.status).toBe("aborted");
     } finally {
       q.cleanup();
@@ -194,9 +220,13 @@ steps:
   it("schema prints a JSON Schema that knows every action's inputs", () => {
     const r = runCli(["schema"], { cwd: p.dir });
     expect(r.code).toBe(0);
-    const schema = JSON.parse(r.stdout) as { $defs: { actionInputs: { allOf: { if: { properties: { action: { const: string } } } }[] } } };
+    const schema = JSON.parse(r.stdout) as {
+      $defs: { actionInputs: { allOf: { if: { properties: { action: { const: string } } } }[] } };
+    };
     const kinds = schema.$defs.actionInputs.allOf.map((x) => x.if.properties.action.const);
-    expect(kinds).toEqual(expect.arrayContaining(["exec", "http.check", "wait.until", "wait.duration", "flag.set", "gate.approval"]));
+    expect(kinds).toEqual(
+      expect.arrayContaining(["exec", "http.check", "wait.until", "wait.duration", "flag.set", "gate.approval"]),
+    );
   });
 
   it("unknown commands and runs are usage errors (exit 2)", () => {

@@ -1,4 +1,7 @@
-/** Real signals to the real CLI: a first SIGTERM/SIGINT finishes the step and checkpoints (exit 130); a second cancels it. */
+/**
+ * Real signals to the real CLI: a first SIGTERM/SIGINT finishes
+ * the step and checkpoints (exit 130); a second cancels it.
+ */
 import { describe, expect, it } from "vitest";
 import { jsonLines, runCli, startCli, tmpProject } from "../support/cli.js";
 
@@ -46,11 +49,17 @@ describe("signals", () => {
       child.kill("SIGINT");
       expect(await exit).toBe(130);
       const events = jsonLines(output());
-      expect(events.find((e) => e.type === "step.failed" && e.stepId === "slow")).toMatchObject({ error: { code: "CANCELLED" } });
+      expect(events.find((e) => e.type === "step.failed" && e.stepId === "slow")).toMatchObject({
+        error: { code: "CANCELLED" },
+      });
       const runId = events[0]!.runId as string;
       const r = runCli(["resume", runId, "-o", "json"], { cwd: p.dir });
       expect(r.code).toBe(0);
-      expect(jsonLines(r.stdout).filter((e) => e.type === "step.succeeded").map((e) => e.stepId)).toEqual(["slow", "next"]);
+      expect(
+        jsonLines(r.stdout)
+          .filter((e) => e.type === "step.succeeded")
+          .map((e) => e.stepId),
+      ).toEqual(["slow", "next"]);
     } finally {
       p.cleanup();
     }

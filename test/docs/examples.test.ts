@@ -48,7 +48,10 @@ const examples = docs.flatMap((d) => yamlBlocks(d, fs.readFileSync(path.join(ROO
 
 /** Problems located in the doc itself: block line + problem line - 1. */
 function located(e: Example, err: unknown): string {
-  if (err instanceof PlaybookInvalidError) return err.problems.map((p) => `${e.doc}:${e.line + p.line - 1}:${p.column}: ${p.path ? p.path + ": " : ""}${p.message}`).join("\n");
+  if (err instanceof PlaybookInvalidError)
+    return err.problems
+      .map((p) => `${e.doc}:${e.line + p.line - 1}:${p.column}: ${p.path ? p.path + ": " : ""}${p.message}`)
+      .join("\n");
   return `${e.doc}:${e.line}: ${err instanceof Error ? err.message : String(err)}`;
 }
 
@@ -68,7 +71,8 @@ describe("YAML examples in the docs", () => {
     try {
       params = resolveParams(loaded.playbook.params, {}, {});
     } catch (err) {
-      if (isCutoverError(err, "USAGE")) return; // a required param without a default: nothing more to check without a value
+      // a required param without a default: nothing more to check without a value
+      if (isCutoverError(err, "USAGE")) return;
       throw err;
     }
     try {

@@ -22,7 +22,8 @@ describe.each(GUIDES)("%s", (guide) => {
   const links = [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
 
   it("links to headings that exist", () => {
-    for (const l of links.filter((x) => x.startsWith("#"))) expect(anchors.has(l.slice(1)), `${guide} links to ${l}`).toBe(true);
+    for (const l of links.filter((x) => x.startsWith("#")))
+      expect(anchors.has(l.slice(1)), `${guide} links to ${l}`).toBe(true);
   });
 
   it("links to files that exist", () => {

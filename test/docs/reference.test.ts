@@ -19,7 +19,10 @@ describe("docs/reference/", () => {
     const file = path.join(OUT, name);
     const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "(missing)";
     if (current !== files[name]) {
-      expect.fail(`docs/reference/${name} is out of date with the schemas and registries: run \`${REGENERATE}\` and commit docs/reference/`);
+      expect.fail(
+        `docs/reference/${name} is out of date with the schemas and registries: run \`${REGENERATE}\` and commit ` +
+          `docs/reference/`,
+      );
     }
   });
 
@@ -34,8 +37,23 @@ describe("docs/reference/", () => {
 
   it("documents every top-level and step field of the playbook", () => {
     const md = files["playbook.md"]!;
-    for (const f of ["version", "name", "description", "environment", "params", "defaults", "lease", "steps"]) expect(md).toContain(`| \`${f}\` |`);
-    for (const f of ["id", "action", "with", "timeout", "retry", "onFailure", "undo", "when", "resume", "matrix", "maxParallel", "parallel"]) expect(md).toContain(`| \`${f}\` |`);
+    for (const f of ["version", "name", "description", "environment", "params", "defaults", "lease", "steps"])
+      expect(md).toContain(`| \`${f}\` |`);
+    for (const f of [
+      "id",
+      "action",
+      "with",
+      "timeout",
+      "retry",
+      "onFailure",
+      "undo",
+      "when",
+      "resume",
+      "matrix",
+      "maxParallel",
+      "parallel",
+    ])
+      expect(md).toContain(`| \`${f}\` |`);
     expect(md).toMatch(/\| `onFailure` \| `"pause"` \\\| `"abort"` \\\| `"continue"` \|/);
     expect(md).toMatch(/\| `maxRetries` \| integer \(0–100\) \| {2}\| `0` \| How many times/);
   });
@@ -46,8 +64,12 @@ describe("docs/reference/", () => {
 
   it("has a JSON Schema whose every $ref resolves, with each action's inputs hooked to the steps", () => {
     const text = files["playbook.schema.json"]!;
-    const schema = JSON.parse(text) as { $defs: Record<string, { allOf?: unknown[] }>; properties: { steps: { items: { $ref: string } } } };
-    for (const m of text.matchAll(/"\$ref": "#\/\$defs\/([^"]+)"/g)) expect(schema.$defs[m[1]!], `dangling $ref ${m[1]}`).toBeDefined();
+    const schema = JSON.parse(text) as {
+      $defs: Record<string, { allOf?: unknown[] }>;
+      properties: { steps: { items: { $ref: string } } };
+    };
+    for (const m of text.matchAll(/"\$ref": "#\/\$defs\/([^"]+)"/g))
+      expect(schema.$defs[m[1]!], `dangling $ref ${m[1]}`).toBeDefined();
     const step = schema.$defs[schema.properties.steps.items.$ref.replace("#/$defs/", "")]!;
     expect(step.allOf).toEqual([{ $ref: "#/$defs/actionInputs" }]);
   });

@@ -13,11 +13,21 @@ describe("SchemaDoc", () => {
         name: z.string().min(1).describe("The name."),
         mode: z.enum(["fast", "safe"]).default("safe").describe("How."),
         wait: durationSchema("How long.", DURATION_RANGES.pause).optional(),
-        tags: z.array(z.union([z.string(), z.number()])).min(1).optional().describe("Tags."),
+        tags: z
+          .array(z.union([z.string(), z.number()]))
+          .min(1)
+          .optional()
+          .describe("Tags."),
         env: z.record(z.string(), z.string()).optional().describe("Variables."),
         value: z.json().optional().describe("Anything."),
-        nested: z.object({ depth: z.number().int().min(0).max(9).describe("How deep.") }).optional().describe("A nested block."),
-        flag: z.union([z.literal(false), z.object({ on: z.boolean().describe("On?") })]).optional().describe("Off, or settings."),
+        nested: z
+          .object({ depth: z.number().int().min(0).max(9).describe("How deep.") })
+          .optional()
+          .describe("A nested block."),
+        flag: z
+          .union([z.literal(false), z.object({ on: z.boolean().describe("On?") })])
+          .optional()
+          .describe("Off, or settings."),
       })
       .describe("The root."),
   );
@@ -25,7 +35,13 @@ describe("SchemaDoc", () => {
 
   it("renders each field's type, requiredness, default and description", () => {
     const rows = Object.fromEntries(tables[0]!.rows.map((r) => [r.field, r]));
-    expect(rows.name).toEqual({ field: "name", type: "string (non-empty)", required: true, default: undefined, description: "The name." });
+    expect(rows.name).toEqual({
+      field: "name",
+      type: "string (non-empty)",
+      required: true,
+      default: undefined,
+      description: "The name.",
+    });
     expect(rows.mode).toMatchObject({ type: '`"fast"` \\| `"safe"`', required: false, default: '`"safe"`' });
     expect(rows.wait!.type).toBe("duration (0ms–1d)");
     expect(rows.tags!.type).toBe("list of (string or number) (at least 1)");
@@ -61,8 +77,20 @@ describe("SchemaDoc", () => {
 
 describe("renderTables", () => {
   it("writes an anchor, a heading and a table, escaping pipes and newlines", () => {
-    const md = renderTables([{ path: "with", anchor: "a-with", rows: [{ field: "f", type: "string", required: true, description: "a | b\nc" }] }], 3);
-    expect(md).toBe('<a id="a-with"></a>\n\n### `with`\n\n| Field | Type | Required | Default | Description |\n|---|---|---|---|---|\n| `f` | string | yes |  | a \\| b c |\n');
+    const md = renderTables(
+      [
+        {
+          path: "with",
+          anchor: "a-with",
+          rows: [{ field: "f", type: "string", required: true, description: "a | b\nc" }],
+        },
+      ],
+      3,
+    );
+    expect(md).toBe(
+      '<a id="a-with"></a>\n\n### `with`\n\n| Field | Type | Required | Default | Description |\n' +
+        "|---|---|---|---|---|\n| `f` | string | yes |  | a \\| b c |\n",
+    );
     expect(cell("x|y")).toBe("x\\|y");
   });
 });

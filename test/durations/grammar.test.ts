@@ -28,7 +28,24 @@ const ACCEPTED: [string | number, number][] = [
   ["1d12h", 129_600_000],
   ["0.0005s", 1],
 ];
-const REFUSED = ["", "5 s", " 5s", "5s ", "1m 30s", "5 minutes", "5x", "1s2", "s", "-1s", "30s1m", "1h1h", "1e3", "1M", "1.s", ".5s"];
+const REFUSED = [
+  "",
+  "5 s",
+  " 5s",
+  "5s ",
+  "1m 30s",
+  "5 minutes",
+  "5x",
+  "1s2",
+  "s",
+  "-1s",
+  "30s1m",
+  "1h1h",
+  "1e3",
+  "1M",
+  "1.s",
+  ".5s",
+];
 
 describe("parseDuration", () => {
   it.each(ACCEPTED)("%j → %i ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
@@ -126,18 +143,33 @@ steps:
 describe("the JSON Schema pattern editors get", () => {
   const schema = JSON.stringify(playbookJsonSchema(actions, providers));
   it("is the parser's grammar, the same for every duration field", () => {
-    const durationFields = [...schema.matchAll(/\{"type":"number","minimum":\d+,"maximum":\d+\},\{"type":"string","pattern":"([^"]*)"/g)];
+    const durationFields = [
+      ...schema.matchAll(/\{"type":"number","minimum":\d+,"maximum":\d+\},\{"type":"string","pattern":"([^"]*)"/g),
+    ];
     expect(durationFields.length).toBeGreaterThan(20);
-    expect(new Set(durationFields.map((m) => JSON.parse(`"${m[1]}"`) as string))).toEqual(new Set([DURATION_PATTERN.source]));
+    expect(new Set(durationFields.map((m) => JSON.parse(`"${m[1]}"`) as string))).toEqual(
+      new Set([DURATION_PATTERN.source]),
+    );
   });
 
   // The parser checks text against DURATION_PATTERN, so these properties test the pattern itself against the grammar.
-  const UNITS = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1_000], ["ms", 1]] as const;
-  const parts = fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 999 })), { minLength: 1, maxLength: 5 });
+  const UNITS = [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1_000],
+    ["ms", 1],
+  ] as const;
+  const parts = fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 999 })), {
+    minLength: 1,
+    maxLength: 5,
+  });
   const text = (ps: [number, number][]) => ps.map(([u, n]) => `${n}${UNITS[u]![0]}`).join("");
 
   it("accepts every composition with units largest first, each once, and sums it", () => {
-    const ordered = parts.map((ps) => [...new Map(ps.map(([u, n]) => [u, n] as [number, number])).entries()].sort((a, b) => a[0] - b[0]));
+    const ordered = parts.map((ps) =>
+      [...new Map(ps.map(([u, n]) => [u, n] as [number, number])).entries()].sort((a, b) => a[0] - b[0]),
+    );
     fc.assert(
       fc.property(ordered, (ps) => {
         expect(parseDuration(text(ps))).toBe(ps.reduce((sum, [u, n]) => sum + n * UNITS[u]![1], 0));
@@ -158,12 +190,18 @@ describe("the JSON Schema pattern editors get", () => {
 
   it("refuses units out of order or repeated, and any space", () => {
     const disordered = parts.filter((ps) => ps.some(([u], i) => i > 0 && u <= ps[i - 1]![0]));
-    fc.assert(fc.property(disordered, (ps) => !parses(text(ps))), { seed: 7, numRuns: 2_000 });
+    fc.assert(
+      fc.property(disordered, (ps) => !parses(text(ps))),
+      { seed: 7, numRuns: 2_000 },
+    );
     const spaced = fc.tuple(parts, fc.nat()).map(([ps, at]) => {
       const t = text(ps);
       const i = at % (t.length + 1);
       return t.slice(0, i) + " " + t.slice(i);
     });
-    fc.assert(fc.property(spaced, (t) => !parses(t)), { seed: 7, numRuns: 2_000 });
+    fc.assert(
+      fc.property(spaced, (t) => !parses(t)),
+      { seed: 7, numRuns: 2_000 },
+    );
   });
 });

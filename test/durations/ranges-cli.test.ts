@@ -28,20 +28,60 @@ function playbook(o: { step?: string; wait?: string; top?: string }): string {
 }
 
 const CASES: { name: string; yaml: string; at: string; message: RegExp }[] = [
-  { name: "timeout: 600h", yaml: playbook({ step: "timeout: 600h" }), at: "7:14: steps[0].timeout", message: /600h is out of range: must be at most 7d/ },
-  { name: "timeout: 2000h", yaml: playbook({ step: "timeout: 2000h" }), at: "7:14: steps[0].timeout", message: /must be at most 7d/ },
-  { name: "timeout: 0.5", yaml: playbook({ step: "timeout: 0.5" }), at: "7:14: steps[0].timeout", message: /whole number of milliseconds/ },
-  { name: "timeout: 1e10", yaml: playbook({ step: "timeout: 1e10" }), at: "7:14: steps[0].timeout", message: /must be at most 7d/ },
-  { name: "timeout: 0", yaml: playbook({ step: "timeout: 0" }), at: "7:14: steps[0].timeout", message: /must be at least 1ms/ },
-  { name: "lease.ttl: 10000h", yaml: playbook({ top: "lease: { ttl: 10000h }" }), at: "3:15: lease.ttl", message: /must be at most 1d/ },
-  { name: "lease.ttl: 1s", yaml: playbook({ top: "lease: { ttl: 1s }" }), at: "3:15: lease.ttl", message: /must be at least 5s/ },
+  {
+    name: "timeout: 600h",
+    yaml: playbook({ step: "timeout: 600h" }),
+    at: "7:14: steps[0].timeout",
+    message: /600h is out of range: must be at most 7d/,
+  },
+  {
+    name: "timeout: 2000h",
+    yaml: playbook({ step: "timeout: 2000h" }),
+    at: "7:14: steps[0].timeout",
+    message: /must be at most 7d/,
+  },
+  {
+    name: "timeout: 0.5",
+    yaml: playbook({ step: "timeout: 0.5" }),
+    at: "7:14: steps[0].timeout",
+    message: /whole number of milliseconds/,
+  },
+  {
+    name: "timeout: 1e10",
+    yaml: playbook({ step: "timeout: 1e10" }),
+    at: "7:14: steps[0].timeout",
+    message: /must be at most 7d/,
+  },
+  {
+    name: "timeout: 0",
+    yaml: playbook({ step: "timeout: 0" }),
+    at: "7:14: steps[0].timeout",
+    message: /must be at least 1ms/,
+  },
+  {
+    name: "lease.ttl: 10000h",
+    yaml: playbook({ top: "lease: { ttl: 10000h }" }),
+    at: "3:15: lease.ttl",
+    message: /must be at most 1d/,
+  },
+  {
+    name: "lease.ttl: 1s",
+    yaml: playbook({ top: "lease: { ttl: 1s }" }),
+    at: "3:15: lease.ttl",
+    message: /must be at least 5s/,
+  },
   {
     name: "retry.delay: 2000h",
     yaml: playbook({ step: "retry: { maxRetries: 1, delay: 2000h }" }),
     at: "7:36: steps[0].retry.delay",
     message: /must be at most 1d/,
   },
-  { name: "wait.duration: 2000h", yaml: playbook({ wait: "2000h" }), at: "6:23: steps[0].with.duration", message: /must be at most 7d/ },
+  {
+    name: "wait.duration: 2000h",
+    yaml: playbook({ wait: "2000h" }),
+    at: "6:23: steps[0].with.duration",
+    message: /must be at most 7d/,
+  },
 ];
 
 describe.each(CASES)("$name", ({ yaml, at, message }) => {
@@ -75,8 +115,18 @@ describe("the largest durations each field allows", () => {
 });
 
 describe("a duration that comes from a param", () => {
-  const yaml = ["version: 1", "name: durations", "params:", "  wait: { type: string }", "steps:", "  - id: soak",
-    "    action: wait.duration", "    with: { duration: '${{ params.wait }}' }", "    onFailure: abort", ""].join("\n");
+  const yaml = [
+    "version: 1",
+    "name: durations",
+    "params:",
+    "  wait: { type: string }",
+    "steps:",
+    "  - id: soak",
+    "    action: wait.duration",
+    "    with: { duration: '${{ params.wait }}' }",
+    "    onFailure: abort",
+    "",
+  ].join("\n");
 
   it("is checked against the same range when the step resolves it, as a failed step, never an internal error", () => {
     project = tmpProject({ "playbook.yaml": yaml });

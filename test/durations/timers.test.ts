@@ -12,16 +12,19 @@ afterEach(() => {
 });
 
 describe("timerDelay", () => {
-  it.each([MAX_TIMER_MS + 1, 2000 * 3_600_000, -1, Number.NaN, Number.POSITIVE_INFINITY])("refuses %d with a CONFIG_INVALID error naming the field", (ms) => {
-    let caught: unknown;
-    try {
-      timerDelay(ms, "lease.ttl");
-    } catch (e) {
-      caught = e;
-    }
-    expect(isCutoverError(caught, "CONFIG_INVALID")).toBe(true);
-    expect((caught as Error).message).toMatch(/^lease\.ttl: .+ is not a delay a timer can hold \(0ms to 24d20h\)$/);
-  });
+  it.each([MAX_TIMER_MS + 1, 2000 * 3_600_000, -1, Number.NaN, Number.POSITIVE_INFINITY])(
+    "refuses %d with a CONFIG_INVALID error naming the field",
+    (ms) => {
+      let caught: unknown;
+      try {
+        timerDelay(ms, "lease.ttl");
+      } catch (e) {
+        caught = e;
+      }
+      expect(isCutoverError(caught, "CONFIG_INVALID")).toBe(true);
+      expect((caught as Error).message).toMatch(/^lease\.ttl: .+ is not a delay a timer can hold \(0ms to 24d20h\)$/);
+    },
+  );
 
   it("rounds what it accepts to a whole millisecond", () => {
     expect([0, 1.4, 1.6, MAX_TIMER_MS].map((ms) => timerDelay(ms, "x"))).toEqual([0, 1, 2, MAX_TIMER_MS]);
@@ -34,17 +37,20 @@ describe("timerDelay", () => {
 });
 
 describe("sleep", () => {
-  it("holds a wait longer than a timer can (it used to fire after 1 ms), and an abort ends it with the reason", async () => {
-    const ac = new AbortController();
-    const long = sleep(MAX_TIMER_MS + 10_000, ac.signal).then(() => "resolved");
-    // A timer that overflowed would fire after 1 ms, before this one.
-    const first = await Promise.race([long, sleep(30).then(() => "still waiting")]);
-    expect(first).toBe("still waiting");
-    const reason = new Error("step timed out");
-    ac.abort(reason);
-    await expect(long).rejects.toBe(reason);
-    expect(warnings.map((w) => w.name)).not.toContain("TimeoutOverflowWarning");
-  });
+  it(
+    "holds a wait longer than a timer can (it used to " + "fire after 1 ms), and an abort ends it with the reason",
+    async () => {
+      const ac = new AbortController();
+      const long = sleep(MAX_TIMER_MS + 10_000, ac.signal).then(() => "resolved");
+      // A timer that overflowed would fire after 1 ms, before this one.
+      const first = await Promise.race([long, sleep(30).then(() => "still waiting")]);
+      expect(first).toBe("still waiting");
+      const reason = new Error("step timed out");
+      ac.abort(reason);
+      await expect(long).rejects.toBe(reason);
+      expect(warnings.map((w) => w.name)).not.toContain("TimeoutOverflowWarning");
+    },
+  );
 
   it("leaves no abort listener behind, however many waits share one signal", async () => {
     const ac = new AbortController();

@@ -47,7 +47,13 @@ function testActions(world: World): ActionDefinition<unknown>[] {
   const work = defineAction({
     kind: "test.work",
     summary: "counts its runs; fails the first failTimes attempts",
-    with: z.object({ block: z.boolean().default(false), retryable: z.boolean().default(true), value: z.unknown().optional() }).strict(),
+    with: z
+      .object({
+        block: z.boolean().default(false),
+        retryable: z.boolean().default(true),
+        value: z.unknown().optional(),
+      })
+      .strict(),
     idempotent: true,
     undo: "recorded",
     async run(w, ctx) {
@@ -57,10 +63,14 @@ function testActions(world: World): ActionDefinition<unknown>[] {
         if (w.block) {
           await new Promise<void>((resolve, reject) => {
             world.blocked.set(ctx.stepId, resolve);
-            ctx.signal.addEventListener("abort", () => {
-              world.blocked.delete(ctx.stepId);
-              reject(ctx.signal.reason);
-            }, { once: true });
+            ctx.signal.addEventListener(
+              "abort",
+              () => {
+                world.blocked.delete(ctx.stepId);
+                reject(ctx.signal.reason);
+              },
+              { once: true },
+            );
           });
         }
         count(ctx.stepId);
@@ -110,7 +120,8 @@ function testActions(world: World): ActionDefinition<unknown>[] {
       world.undone.push(`${ctx.stepId}${ctx.recorded === null ? " (partial)" : ""}`);
     },
   });
-  // An undo in two halves: the first attempt checkpoints its first half, then fails; a resumed undo must see that checkpoint.
+  // An undo in two halves: the first attempt checkpoints its first
+  // half, then fails; a resumed undo must see that checkpoint.
   const halves = defineAction({
     kind: "test.halves",
     summary: "its undo checkpoints halfway and fails once",
@@ -194,13 +205,24 @@ export function harness(yaml: string, world = newWorld()): Harness {
   };
   let n = 0;
   return {
-    dir, clock, store, loaded, world, events,
+    dir,
+    clock,
+    store,
+    loaded,
+    world,
+    events,
     async start(params = {}) {
       const runId = `test-${++n}`;
       const steps = plannedSteps(buildPlan(loaded.playbook.steps, params as never));
       const journal = await Journal.create(store, runId, {
-        type: "run.started", playbook: { name: loaded.playbook.name, file: loaded.file, hash: loaded.hash }, environment: loaded.environment,
-        params: params as never, secretParams: [], steps, by: { user: "tester", host: "test", pid: process.pid }, cutoverVersion: "test",
+        type: "run.started",
+        playbook: { name: loaded.playbook.name, file: loaded.file, hash: loaded.hash },
+        environment: loaded.environment,
+        params: params as never,
+        secretParams: [],
+        steps,
+        by: { user: "tester", host: "test", pid: process.pid },
+        cutoverVersion: "test",
       });
       events.push(journal.created!);
       return { journal, runner: runnerFor(journal, params) };

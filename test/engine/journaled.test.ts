@@ -46,7 +46,10 @@ describe("journaled records and checkpoints", () => {
   });
 
   it("parses a real action's record and checkpoint; refuses a wrong one with a typed error naming the step", () => {
-    expect(parseRecorded(localSwap, "swap", { previous: "blue", live: "green" })).toEqual({ previous: "blue", live: "green" });
+    expect(parseRecorded(localSwap, "swap", { previous: "blue", live: "green" })).toEqual({
+      previous: "blue",
+      live: "green",
+    });
     expect(parseRecorded(localSwap, "swap", null)).toBeNull();
     expect(parseCheckpoint(localSwap, "swap", undefined)).toBeUndefined();
     expect(parseCheckpoint(localSwap, "swap", { from: "green", to: "blue" })).toEqual({ from: "green", to: "blue" });

@@ -4,7 +4,10 @@ import { foldRun, isFinished, undoOrder } from "../../src/engine/reducer.js";
 
 const by = { user: "u", host: "h", pid: 1 };
 function events(...bodies: RunEventBody[]): RunEvent[] {
-  return bodies.map((b, i) => ({ ...b, runId: "r1", seq: i + 1, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }) as RunEvent);
+  return bodies.map(
+    (b, i) =>
+      ({ ...b, runId: "r1", seq: i + 1, at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }) as RunEvent,
+  );
 }
 const started: RunEventBody = {
   type: "run.started",
@@ -38,19 +41,47 @@ describe("foldRun", () => {
       events(
         started,
         { type: "step.started", stepId: "a", attempt: 1 },
-        { type: "step.failed", stepId: "a", attempt: 1, error: { code: "X", message: "boom" }, durationMs: 5, retryInMs: 100 },
+        {
+          type: "step.failed",
+          stepId: "a",
+          attempt: 1,
+          error: { code: "X", message: "boom" },
+          durationMs: 5,
+          retryInMs: 100,
+        },
         { type: "step.started", stepId: "a", attempt: 2 },
         { type: "step.checkpoint", stepId: "a", attempt: 2, data: { op: "123" } },
-        { type: "step.succeeded", stepId: "a", attempt: 2, outputs: { slot: "green" }, recorded: { prev: "blue" }, durationMs: 7 },
+        {
+          type: "step.succeeded",
+          stepId: "a",
+          attempt: 2,
+          outputs: { slot: "green" },
+          recorded: { prev: "blue" },
+          durationMs: 7,
+        },
       ),
     );
     const a = s.steps.a!;
-    expect(a).toMatchObject({ status: "succeeded", attempts: 2, failures: 1, durationMs: 12, outputs: { slot: "green" }, recorded: { prev: "blue" }, checkpoint: { op: "123" } });
+    expect(a).toMatchObject({
+      status: "succeeded",
+      attempts: 2,
+      failures: 1,
+      durationMs: 12,
+      outputs: { slot: "green" },
+      recorded: { prev: "blue" },
+      checkpoint: { op: "123" },
+    });
     expect(a.error).toBeUndefined();
   });
 
   it("does not count a cancellation against the retry budget", () => {
-    const s = foldRun(events(started, { type: "step.started", stepId: "a", attempt: 1 }, { type: "step.failed", stepId: "a", attempt: 1, error: { code: "CANCELLED", message: "c" }, durationMs: 1 }));
+    const s = foldRun(
+      events(
+        started,
+        { type: "step.started", stepId: "a", attempt: 1 },
+        { type: "step.failed", stepId: "a", attempt: 1, error: { code: "CANCELLED", message: "c" }, durationMs: 1 },
+      ),
+    );
     expect(s.steps.a!.failures).toBe(0);
   });
 
@@ -66,7 +97,12 @@ describe("foldRun", () => {
     expect(s.status).toBe("paused");
     expect(s.pendingDecision).toMatchObject({ decision: "retry", stepId: "a" });
     expect(s.steps.a!.failures).toBe(0);
-    s = foldRun([...evs, ...events(started, { type: "run.resumed", by }, { type: "step.started", stepId: "a", attempt: 2 }).slice(1).map((e, i) => ({ ...e, seq: evs.length + i + 1 }))]);
+    s = foldRun([
+      ...evs,
+      ...events(started, { type: "run.resumed", by }, { type: "step.started", stepId: "a", attempt: 2 })
+        .slice(1)
+        .map((e, i) => ({ ...e, seq: evs.length + i + 1 })),
+    ]);
     expect(s.status).toBe("running");
     expect(s.pendingDecision).toBeUndefined();
     expect(s.pause).toBeUndefined();
@@ -88,20 +124,31 @@ describe("foldRun", () => {
     expect(s.status).toBe("aborting");
     expect(s.steps.a!.undo.status).toBe("succeeded");
     expect(isFinished(s)).toBe(false);
-    s = foldRun([...evs, { type: "run.finished", outcome: "aborted", runId: "r1", seq: evs.length + 1, at: "2026-01-01T01:00:00.000Z" }]);
+    s = foldRun([
+      ...evs,
+      { type: "run.finished", outcome: "aborted", runId: "r1", seq: evs.length + 1, at: "2026-01-01T01:00:00.000Z" },
+    ]);
     expect(s.status).toBe("aborted");
     expect(isFinished(s)).toBe(true);
   });
 
   it("is pure: folding the same events twice gives equal states", () => {
-    const evs = events(started, { type: "step.started", stepId: "a", attempt: 1 }, { type: "gate.approved", stepId: "c", by });
+    const evs = events(
+      started,
+      { type: "step.started", stepId: "a", attempt: 1 },
+      { type: "gate.approved", stepId: "c", by },
+    );
     expect(foldRun(evs)).toEqual(foldRun(evs));
     expect(foldRun(evs).steps.c!.approvedBy).toEqual(by);
   });
 
   it("never ignores what it cannot place: an unknown event type or an unplanned step throws", () => {
-    expect(() => foldRun(events(started, { type: "step.teleported", stepId: "a" } as never))).toThrow(/unknown event type "step.teleported"/);
-    expect(() => foldRun(events(started, { type: "step.started", stepId: "zz", attempt: 1 }))).toThrow(/step zz, which run r1 never planned/);
+    expect(() => foldRun(events(started, { type: "step.teleported", stepId: "a" } as never))).toThrow(
+      /unknown event type "step.teleported"/,
+    );
+    expect(() => foldRun(events(started, { type: "step.started", stepId: "zz", attempt: 1 }))).toThrow(
+      /step zz, which run r1 never planned/,
+    );
   });
 
   it("a changed playbook's run.resumed adds the steps it plans, in order, keeping what the journal knows", () => {
@@ -109,7 +156,16 @@ describe("foldRun", () => {
       events(
         started,
         { type: "step.started", stepId: "a", attempt: 1 },
-        { type: "run.resumed", by, playbookChanged: true, steps: [{ id: "a", stepId: "a" }, { id: "a2", stepId: "a2" }, { id: "b", stepId: "b" }] },
+        {
+          type: "run.resumed",
+          by,
+          playbookChanged: true,
+          steps: [
+            { id: "a", stepId: "a" },
+            { id: "a2", stepId: "a2" },
+            { id: "b", stepId: "b" },
+          ],
+        },
         { type: "step.started", stepId: "a2", attempt: 1 },
       ),
     );

@@ -21,7 +21,14 @@ steps:
     const { runner, journal } = await h.start();
     const s = await runner.drive();
     expect(s.status).toBe("succeeded");
-    expect(types(h)).toEqual(["run.started", "step.started:a", "step.succeeded:a", "step.started:b", "step.succeeded:b", "run.finished"]);
+    expect(types(h)).toEqual([
+      "run.started",
+      "step.started:a",
+      "step.succeeded:a",
+      "step.started:b",
+      "step.succeeded:b",
+      "run.finished",
+    ]);
     expect(s.steps.b!.outputs.value).toBe("a-next");
     expect(h.events[0]).toMatchObject({ type: "run.started", formatVersion: JOURNAL_FORMAT_VERSION });
     // The folded journal on disk equals the live state.
@@ -133,7 +140,9 @@ steps:
     expect(s.status).toBe("succeeded");
     expect(h.world.maxActive).toBe(2);
     const afterStart = h.events.findIndex((e) => e.type === "step.started" && e.stepId === "after");
-    const lastWarm = Math.max(...h.events.map((e, i) => (e.type === "step.succeeded" && e.stepId.startsWith("w") ? i : -1)));
+    const lastWarm = Math.max(
+      ...h.events.map((e, i) => (e.type === "step.succeeded" && e.stepId.startsWith("w") ? i : -1)),
+    );
     expect(afterStart).toBeGreaterThan(lastWarm);
   });
 

@@ -62,7 +62,10 @@ describe("file lock", () => {
 
   it("never robs a live holder on this host that renews its lock, however long it holds it", async () => {
     await plantLock({ pid: process.pid, at: Date.now() - 1_000 });
-    await expectCode(withFileLock(lockPath, async () => undefined, { timeoutMs: 200, staleMs: 1 }), ErrorCode.Provider);
+    await expectCode(
+      withFileLock(lockPath, async () => undefined, { timeoutMs: 200, staleMs: 1 }),
+      ErrorCode.Provider,
+    );
   });
 
   it("takes the lock from a live holder on this host that stopped renewing it (SIGSTOP, ^Z)", async () => {
@@ -74,7 +77,10 @@ describe("file lock", () => {
 
   it("breaks a lock from another host after staleMs, not before", async () => {
     await plantLock({ pid: 1, host: "some-other-host", at: Date.now() });
-    await expectCode(withFileLock(lockPath, async () => undefined, { timeoutMs: 200, staleMs: 60_000 }), ErrorCode.Provider);
+    await expectCode(
+      withFileLock(lockPath, async () => undefined, { timeoutMs: 200, staleMs: 60_000 }),
+      ErrorCode.Provider,
+    );
     await plantLock({ pid: 1, host: "some-other-host", at: Date.now() - 60_000 });
     await withFileLock(lockPath, async () => undefined, { timeoutMs: 1_000, staleMs: 30_000 });
   });
@@ -101,7 +107,10 @@ describe("file lock", () => {
     const held = await acquireFileLock(lockPath);
     await plantLock({ pid: process.pid, at: Date.now() }); // someone broke ours and took it
     await held.release();
-    await expectCode(withFileLock(lockPath, async () => undefined, { timeoutMs: 100 }), ErrorCode.Provider);
+    await expectCode(
+      withFileLock(lockPath, async () => undefined, { timeoutMs: 100 }),
+      ErrorCode.Provider,
+    );
   });
 
   it("releases the lock when the critical section throws", async () => {

@@ -10,7 +10,9 @@ export async function tempDir(prefix = "cutover-file-store-"): Promise<{ dir: st
 }
 
 /** A file store in a fresh temp directory (its `.cutover` subfolder, to check it gets created). */
-export async function tempStore(options: Partial<FileStoreOptions> = {}): Promise<{ store: FileStore; root: string; cleanup(): Promise<void> }> {
+export async function tempStore(
+  options: Partial<FileStoreOptions> = {},
+): Promise<{ store: FileStore; root: string; cleanup(): Promise<void> }> {
   const { dir, cleanup } = await tempDir();
   const store = new FileStore({ dir: path.join(dir, ".cutover"), ...options });
   return { store, root: dir, cleanup };

@@ -25,7 +25,10 @@ afterEach(() => cleanup?.());
 
 function newProject(): { dir: string } {
   // Two environments: an environment holds one open release, and these tests need two paused runs side by side.
-  const p = tmpProject({ "playbook.yaml": playbook, "other.yaml": playbook.replace("name: damage", "name: damage-other") });
+  const p = tmpProject({
+    "playbook.yaml": playbook,
+    "other.yaml": playbook.replace("name: damage", "name: damage-other"),
+  });
   cleanup = p.cleanup;
   return p;
 }

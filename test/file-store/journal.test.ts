@@ -58,7 +58,10 @@ describe("file journal layout", () => {
       await expectCode(store.acquireLease({ environment: bad, holder: "me", ttlMs: 1_000 }), ErrorCode.Config);
       await expectCode(store.readLease(bad), ErrorCode.Config);
     }
-    await expectCode(store.append("ok", [startedEvent("prod")], 0, { environment: "../x", token: 1 }), ErrorCode.Config);
+    await expectCode(
+      store.append("ok", [startedEvent("prod")], 0, { environment: "../x", token: 1 }),
+      ErrorCode.Config,
+    );
     expect(await store.listRuns()).toEqual([]);
   });
 });
@@ -79,7 +82,17 @@ describe("torn last line", () => {
 
   it("treats a complete-looking last line without its newline as not yet written", async () => {
     const file = await twoEvents("r1");
-    await appendFile(file, JSON.stringify({ seq: 3, at: new Date().toISOString(), runId: "r1", type: "step.started", stepId: "x", attempt: 1 }));
+    await appendFile(
+      file,
+      JSON.stringify({
+        seq: 3,
+        at: new Date().toISOString(),
+        runId: "r1",
+        type: "step.started",
+        stepId: "x",
+        attempt: 1,
+      }),
+    );
     expect(await store.read("r1")).toHaveLength(2);
     await expectCode(store.append("r1", [stepStarted("y")], 3), ErrorCode.JournalConflict);
     expect((await store.append("r1", [stepStarted("y")], 2))[0]?.seq).toBe(3);
@@ -181,13 +194,22 @@ describe("listRuns on the file store", () => {
   });
 
   it("handles a first event larger than the head chunk and a journal longer than the tail chunk", async () => {
-    const steps = [{ id: "s", stepId: "s" }, ...Array.from({ length: 2_000 }, (_, i) => ({ id: `step-${i}`, stepId: `step-${i}` }))];
+    const steps = [
+      { id: "s", stepId: "s" },
+      ...Array.from({ length: 2_000 }, (_, i) => ({ id: `step-${i}`, stepId: `step-${i}` })),
+    ];
     const huge = { ...startedEvent("prod"), steps };
     await store.append("big", [huge as never], 0);
     const pad = "y".repeat(20_000);
-    const checkpoints = Array.from({ length: 10 }, (_, i) => ({ type: "step.checkpoint" as const, stepId: "s", attempt: i, data: { pad } }));
+    const checkpoints = Array.from({ length: 10 }, (_, i) => ({
+      type: "step.checkpoint" as const,
+      stepId: "s",
+      attempt: i,
+      data: { pad },
+    }));
     await store.append("big", checkpoints, 1);
-    await appendFile(store.journalFile("big"), `{"seq":12,"pad":"${pad}`); // a torn line longer than a chunk boundary allows
+    // a torn line longer than a chunk boundary allows
+    await appendFile(store.journalFile("big"), `{"seq":12,"pad":"${pad}`);
     const [summary] = await store.listRuns();
     expect(summary).toMatchObject({ runId: "big", playbook: "contract-demo", lastEvent: "step.checkpoint" });
     expect(await store.read("big")).toHaveLength(11);
@@ -196,7 +218,14 @@ describe("listRuns on the file store", () => {
   it("refuses to start a journal with anything but run.started, and lists such a journal as damaged", async () => {
     await twoEvents("r1");
     await expectCode(store.append("odd", [stepStarted("x")], 0), ErrorCode.Internal);
-    const line = JSON.stringify({ seq: 1, at: new Date().toISOString(), runId: "odd", type: "step.started", stepId: "x", attempt: 1 });
+    const line = JSON.stringify({
+      seq: 1,
+      at: new Date().toISOString(),
+      runId: "odd",
+      type: "step.started",
+      stepId: "x",
+      attempt: 1,
+    });
     await writeFile(store.journalFile("odd"), line + "\n");
     await writeFile(path.join(store.runsDir, "notes.txt"), "hello");
     await writeFile(path.join(store.runsDir, ".hidden.jsonl"), "");
@@ -210,7 +239,11 @@ describe("listRuns on the file store", () => {
 
   it("refuses to append an event its reader would refuse, writing nothing", async () => {
     await twoEvents("r1");
-    const bad = [{ type: "step.started", stepId: "deploy" }, { type: "step.teleported", stepId: "deploy" }, { type: "run.started" }];
+    const bad = [
+      { type: "step.started", stepId: "deploy" },
+      { type: "step.teleported", stepId: "deploy" },
+      { type: "run.started" },
+    ];
     for (const body of bad) await expectCode(store.append("r1", [body as never], 2), ErrorCode.Internal);
     expect(await store.read("r1")).toHaveLength(2);
   });

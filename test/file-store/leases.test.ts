@@ -58,7 +58,10 @@ describe("file leases", () => {
     const { lease, previous } = await store.forceLease(req("breaker"));
     expect(previous).toBeUndefined();
     expect(lease.token).toBeGreaterThan(a.token);
-    await expectCode(store.append("r1", [startedEvent("prod")], 0, { environment: "prod", token: a.token }), ErrorCode.LeaseLost);
+    await expectCode(
+      store.append("r1", [startedEvent("prod")], 0, { environment: "prod", token: a.token }),
+      ErrorCode.LeaseLost,
+    );
     await store.append("r1", [startedEvent("prod")], 0, { environment: "prod", token: lease.token });
   });
 

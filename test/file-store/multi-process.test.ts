@@ -136,7 +136,10 @@ describe("file store across processes", () => {
     await store.append("race", [startedEvent("prod")], 0);
     // Start from a lock left by a dead process: the racers must also agree on breaking it.
     const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
-    await writeFile(path.join(dir, "locks", "run-race.lock"), JSON.stringify({ pid: dead, host: os.hostname(), at: Date.now(), nonce: "dead" }));
+    await writeFile(
+      path.join(dir, "locks", "run-race.lock"),
+      JSON.stringify({ pid: dead, host: os.hostname(), at: Date.now(), nonce: "dead" }),
+    );
     const target = 120;
     const outputs = await race(scripts.appender, (i) => [dir, "race", `p${i}`, String(target)], 4);
     const results = outputs.map((o) => JSON.parse(o) as { me: string; wins: number[]; conflicts: number });
@@ -148,7 +151,8 @@ describe("file store across processes", () => {
     const events = await new FileStore({ dir }).read("race"); // a fresh reader checks every line
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: target }, (_, i) => i + 1));
     for (const r of results) {
-      for (const seq of r.wins) expect(events[seq - 1]).toMatchObject({ seq, type: "step.started", stepId: r.me, attempt: seq });
+      for (const seq of r.wins)
+        expect(events[seq - 1]).toMatchObject({ seq, type: "step.started", stepId: r.me, attempt: seq });
     }
   });
 
@@ -160,7 +164,10 @@ describe("file store across processes", () => {
     await holder.waitFor("locked");
 
     // While the holder lives, appenders wait and then give up, naming it.
-    const e = await expectCode(store.append("r1", [{ type: "step.started", stepId: "after", attempt: 1 }], 1), ErrorCode.Provider);
+    const e = await expectCode(
+      store.append("r1", [{ type: "step.started", stepId: "after", attempt: 1 }], 1),
+      ErrorCode.Provider,
+    );
     expect(e.message).toContain(`pid ${holder.proc.pid}`);
 
     holder.proc.kill("SIGKILL");
@@ -189,7 +196,9 @@ describe("file store across processes", () => {
   it("gives an environment's lease to exactly one of several racing processes", async () => {
     const dir = path.join(work.dir, "lease");
     const outputs = await race(scripts.leaser, (i) => [dir, "prod", `p${i}`], 4);
-    const results = outputs.map((o) => JSON.parse(o) as { me: string; token?: number; error?: string; message?: string });
+    const results = outputs.map(
+      (o) => JSON.parse(o) as { me: string; token?: number; error?: string; message?: string },
+    );
     const winners = results.filter((r) => r.token !== undefined);
     expect(winners).toHaveLength(1);
     for (const loser of results.filter((r) => r.token === undefined)) {

@@ -17,7 +17,12 @@ afterEach(async () => {
 });
 
 function context(name = "state") {
-  return { stateDir: path.join(root, "cwd", ".cutover"), baseDir: path.join(root, "playbooks"), name, secret: () => undefined };
+  return {
+    stateDir: path.join(root, "cwd", ".cutover"),
+    baseDir: path.join(root, "playbooks"),
+    name,
+    secret: () => undefined,
+  };
 }
 
 describe("provider: file", () => {

@@ -41,7 +41,10 @@ describe("the CLI names a malformed connection string", () => {
   });
 
   it("runs and status name it too", () => {
-    for (const args of [["runs", "-f", "azure.yaml"], ["status", "-f", "azure.yaml"]]) {
+    for (const args of [
+      ["runs", "-f", "azure.yaml"],
+      ["status", "-f", "azure.yaml"],
+    ]) {
       const r = cli(p.dir, args, { env: { MY_STORAGE: `AccountName=acct;AccountKey=${SENTINEL}` } });
       expectRefused(r, "environment.state: the connection string in MY_STORAGE is malformed");
       expect(r.stdout + r.stderr).not.toContain(SENTINEL);
@@ -51,18 +54,31 @@ describe("the CLI names a malformed connection string", () => {
 
 describe("every Azure connection string kind", async () => {
   const { chooseConnection, connectionStringProblem } = await import("../../src/providers/azure/connection-options.js");
-  const ctx = (value: string): ProviderContext => ({ stateDir: ".cutover", baseDir: ".", name: "flags", secret: () => value });
+  const ctx = (value: string): ProviderContext => ({
+    stateDir: ".cutover",
+    baseDir: ".",
+    name: "flags",
+    secret: () => value,
+  });
   it("App Configuration needs Endpoint, Id and Secret", () => {
     expect(connectionStringProblem(`Endpoint=https://s.azconfig.io;Id=x`, "azure-appconfig")).toBe("it lacks Secret");
-    expect(connectionStringProblem(`Endpoint=https://s.azconfig.io;Id=x;Secret=${SENTINEL}`, "azure-appconfig")).toBeUndefined();
+    expect(
+      connectionStringProblem(`Endpoint=https://s.azconfig.io;Id=x;Secret=${SENTINEL}`, "azure-appconfig"),
+    ).toBeUndefined();
     let err: unknown;
     try {
-      chooseConnection(ctx(`Endpoint=nope;Id=x;Secret=${SENTINEL}`), { connectionStringSecret: "MY_AC" }, "azure-appconfig");
+      chooseConnection(
+        ctx(`Endpoint=nope;Id=x;Secret=${SENTINEL}`),
+        { connectionStringSecret: "MY_AC" },
+        "azure-appconfig",
+      );
     } catch (e) {
       err = e;
     }
     expect(isCutoverError(err, "CONFIG_INVALID")).toBe(true);
-    expect((err as Error).message).toBe("environment.flags: the connection string in MY_AC is malformed: Endpoint is not an http(s) URL");
+    expect((err as Error).message).toBe(
+      "environment.flags: the connection string in MY_AC is malformed: Endpoint is not an http(s) URL",
+    );
   });
   it("queues accept the forms the SDK accepts", () => {
     for (const ok of [
@@ -73,7 +89,11 @@ describe("every Azure connection string kind", async () => {
     ]) {
       expect(connectionStringProblem(ok, "azure-queue"), ok).toBeUndefined();
     }
-    expect(connectionStringProblem("QueueEndpoint=https://a;SharedAccessSignature", "azure-queue")).toBe("part 2 of 2 is not name=value");
-    expect(connectionStringProblem("TableEndpoint=https://a;SharedAccessSignature=x", "azure-queue")).toBe("a SharedAccessSignature needs QueueEndpoint");
+    expect(connectionStringProblem("QueueEndpoint=https://a;SharedAccessSignature", "azure-queue")).toBe(
+      "part 2 of 2 is not name=value",
+    );
+    expect(connectionStringProblem("TableEndpoint=https://a;SharedAccessSignature=x", "azure-queue")).toBe(
+      "a SharedAccessSignature needs QueueEndpoint",
+    );
   });
 });

@@ -14,7 +14,9 @@ beforeAll(() => {
   requireBuilt();
   p = project({
     "gate.yaml": playbook({ step: gate }),
-    "tags.yaml": playbook({ step: '  - id: t\n    action: exec\n    with: { command: [node, !!js/function "function () {}", !custom y] }' }),
+    "tags.yaml": playbook({
+      step: '  - id: t\n    action: exec\n    with: { command: [node, !!js/function "function () {}", !custom y] }',
+    }),
     "a-file": "not a directory\n",
   });
 });
@@ -42,19 +44,33 @@ describe("-o json usage errors are one JSON object", () => {
 
 describe("option values", () => {
   it.each(["abc", "-1", "1e999", "0", "2.5"])("runs --limit %s exits 2", (limit) => {
-    expectRefused(cli(p.dir, ["runs", "--limit", limit, "--state-dir", "state"]), "give a whole number from 1 to 100000");
+    expectRefused(
+      cli(p.dir, ["runs", "--limit", limit, "--state-dir", "state"]),
+      "give a whole number from 1 to 100000",
+    );
   });
 
   it("run --dry-run --approve of an unknown step exits 2, like run does", () => {
     for (const args of [["--dry-run"], []]) {
-      expectRefused(cli(p.dir, ["run", "gate.yaml", ...args, "--approve", "nope", "--state-dir", "state"]), "the playbook has no step");
+      expectRefused(
+        cli(p.dir, ["run", "gate.yaml", ...args, "--approve", "nope", "--state-dir", "state"]),
+        "the playbook has no step",
+      );
     }
-    expect(cli(p.dir, ["run", "gate.yaml", "--dry-run", "--approve", "approve-swap", "--state-dir", "state"]).code).toBe(0);
+    expect(
+      cli(p.dir, ["run", "gate.yaml", "--dry-run", "--approve", "approve-swap", "--state-dir", "state"]).code,
+    ).toBe(0);
   });
 
   it("--state-dir naming a file is a clear usage error", () => {
-    expectRefused(cli(p.dir, ["runs", "--state-dir", "a-file"]), "the state directory a-file is a file, not a directory");
-    expectRefused(cli(p.dir, ["run", "gate.yaml", "--state-dir", "a-file/sub"]), "the state directory a-file/sub is inside a file");
+    expectRefused(
+      cli(p.dir, ["runs", "--state-dir", "a-file"]),
+      "the state directory a-file is a file, not a directory",
+    );
+    expectRefused(
+      cli(p.dir, ["run", "gate.yaml", "--state-dir", "a-file/sub"]),
+      "the state directory a-file/sub is inside a file",
+    );
   });
 
   it("a state directory others can write to is used with a warning", () => {

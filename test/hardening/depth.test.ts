@@ -9,10 +9,12 @@ import { evaluate, parseExpression } from "../../src/playbook/expressions.js";
 import { requireBuilt } from "../support/cli.js";
 import { cli, expectRefused, playbook, project } from "./helpers.js";
 
-const withValue = (x: string) => playbook({ step: `  - id: deep\n    action: exec\n    with: { command: ["node", "-e", "1", ${x}] }` });
+const withValue = (x: string) =>
+  playbook({ step: `  - id: deep\n    action: exec\n    with: { command: ["node", "-e", "1", ${x}] }` });
 const expr = (inner: string) => JSON.stringify(`\${{ ${inner} }}`);
 const blockNest = (levels: number) => {
-  let s = "version: 1\nname: deep\nsteps:\n  - id: deep\n    action: exec\n    with:\n      command: [node]\n      env:\n";
+  let s =
+    "version: 1\nname: deep\nsteps:\n  - id: deep\n    action: exec\n    with:\n      command: [node]\n      env:\n";
   for (let i = 0; i < levels; i++) s += `${" ".repeat(8 + 2 * i)}k:\n`;
   return s + `${" ".repeat(8 + 2 * levels)}v\n`;
 };
@@ -39,7 +41,11 @@ afterAll(() => p?.cleanup());
 describe("expression depth", () => {
   it.each(["parens", "chain", "nots", "calls"])("%s: refused with a located message, not a stack overflow", (name) => {
     const r = cli(p.dir, ["validate", `${name}.yaml`]);
-    expectRefused(r, `the expression is nested more than ${MAX_EXPRESSION_DEPTH} levels deep`, new RegExp(`${name}\\.yaml:6:\\d+: steps\\[0\\]\\.with\\.command\\[3\\]`));
+    expectRefused(
+      r,
+      `the expression is nested more than ${MAX_EXPRESSION_DEPTH} levels deep`,
+      new RegExp(`${name}\\.yaml:6:\\d+: steps\\[0\\]\\.with\\.command\\[3\\]`),
+    );
     expect(r.stderr.length).toBeLessThan(4000); // the 100 KB expression is not echoed
   });
 

@@ -44,7 +44,8 @@ describe("a journal must be a regular file", () => {
   it("a FIFO in a journal's place is named, not waited on; `runs` lists it as damaged", () => {
     const ran = cli(p.dir, ["run", "ok.yaml", "--state-dir", "state", "-o", "json"]);
     expect(ran.code).toBe(0);
-    const runId = (JSON.parse(ran.stdout.split("\n").find((l) => l.includes('"run.started"'))!) as { runId: string }).runId;
+    const runId = (JSON.parse(ran.stdout.split("\n").find((l) => l.includes('"run.started"'))!) as { runId: string })
+      .runId;
     const journal = path.join(p.dir, "state", "runs", `${runId}.jsonl`);
     fs.rmSync(journal);
     execFileSync("mkfifo", [journal]);

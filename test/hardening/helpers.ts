@@ -32,7 +32,11 @@ export function cli(cwd: string, args: string[], o: { env?: NodeJS.ProcessEnv; t
 }
 
 /** A temp directory with `files` (name → text); removed by `cleanup`. */
-export function project(files: Record<string, string> = {}): { dir: string; file(name: string): string; cleanup(): void } {
+export function project(files: Record<string, string> = {}): {
+  dir: string;
+  file(name: string): string;
+  cleanup(): void;
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-hardening-"));
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return { dir, file: (name) => path.join(dir, name), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };

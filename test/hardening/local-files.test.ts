@@ -15,7 +15,8 @@ const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 /** Polls until `file` exists (the demo app creates its database when it starts). */
 async function appears(file: string, ms = 20_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (fs.existsSync(file)) return true;
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
+    if (fs.existsSync(file)) return true;
   return false;
 }
 

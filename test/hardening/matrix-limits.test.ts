@@ -13,24 +13,34 @@ import { cli, expectRefused, playbook, project } from "./helpers.js";
 
 const values = (prefix: string, n: number) => `[${Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(", ")}]`;
 const matrixStep = (matrix: string) =>
-  `  - id: fan\n    action: exec\n    with: { command: ["node", "-e", "require('fs').writeFileSync('ran-marker', '')"] }\n    matrix: ${matrix}`;
+  `  - id: fan\n    action: exec\n    with: { command: ["node", "-e", "require('fs').writeFileSync('ran-marker', ` +
+  `'')"] }\n    matrix: ${matrix}`;
 
 let p: ReturnType<typeof project>;
 beforeAll(() => {
   requireBuilt();
   p = project({
     "over.yaml": playbook({ step: matrixStep(`{ r: ${values("v", 1001)} }`) }),
-    "cube.yaml": playbook({ step: matrixStep(`{ a: ${values("a", 1000)}, b: ${values("b", 1000)}, c: ${values("c", 1000)} }`) }),
+    "cube.yaml": playbook({
+      step: matrixStep(`{ a: ${values("a", 1000)}, b: ${values("b", 1000)}, c: ${values("c", 1000)} }`),
+    }),
     "collide.yaml": playbook({ step: matrixStep(`{ r: ["a,b", a], s: [c, "b,c"] }`) }),
     "at-limit.yaml": playbook({ step: matrixStep(`{ a: ${values("a", 10)}, b: ${values("b", 100)} }`) }),
-    "param.yaml": playbook({ params: "  regions: { type: list }", step: matrixStep(`{ r: "${"$"}{{ params.regions }}", s: [x, y] }`) }),
+    "param.yaml": playbook({
+      params: "  regions: { type: list }",
+      step: matrixStep(`{ r: "${"$"}{{ params.regions }}", s: [x, y] }`),
+    }),
   });
 });
 afterAll(() => p?.cleanup());
 
 describe("matrix limits at validation", () => {
   it("refuses 1,001 members, located at the matrix", () => {
-    expectRefused(cli(p.dir, ["validate", "over.yaml"]), "the matrix has 1001 members (r: 1001), more than the 1000 allowed", "over.yaml:7:13: steps[0].matrix");
+    expectRefused(
+      cli(p.dir, ["validate", "over.yaml"]),
+      "the matrix has 1001 members (r: 1001), more than the 1000 allowed",
+      "over.yaml:7:13: steps[0].matrix",
+    );
   });
 
   it("refuses 3 × 1,000 values from their sizes, without expanding a billion members", () => {
@@ -40,7 +50,11 @@ describe("matrix limits at validation", () => {
   });
 
   it("refuses member ids that collide across keys", () => {
-    expectRefused(cli(p.dir, ["validate", "collide.yaml"]), "two members of the matrix get the same id fan[a,b,c]", "collide.yaml:7:13");
+    expectRefused(
+      cli(p.dir, ["validate", "collide.yaml"]),
+      "two members of the matrix get the same id fan[a,b,c]",
+      "collide.yaml:7:13",
+    );
   });
 
   it("accepts exactly 1,000 members", () => {

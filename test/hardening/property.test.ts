@@ -33,7 +33,8 @@ afterAll(() => p?.cleanup());
 
 /** What a refusal must look like in-process: a typed error that exits 2, each playbook problem located. */
 function checkRefusal(e: unknown, file: string): void {
-  if (!isCutoverError(e)) throw new Error(`not a typed error (would print [INTERNAL]): ${(e as Error)?.stack ?? String(e)}`);
+  if (!isCutoverError(e))
+    throw new Error(`not a typed error (would print [INTERNAL]): ${(e as Error)?.stack ?? String(e)}`);
   expect(exitCodeFor(e), `${e.code}: ${e.message}`).toBe(2);
   if (e instanceof PlaybookInvalidError) {
     expect(e.problems.length).toBeGreaterThan(0);
@@ -70,22 +71,41 @@ describe("generated playbooks and params", () => {
 
   it(`${CLI_CASES} cases through the built CLI: exit 2 located and nothing done, or a clean run`, async () => {
     const cases = fc.sample(fc.tuple(playbookText, paramArgs, runFlags), { seed: SEED, numRuns: CLI_CASES });
-    const results = await mapLimit(cases.map((c, i) => [i, ...c] as const), 2, async ([i, text, args, flags]) => {
-      const dir = path.join(p.dir, `cli-${i}`);
-      fs.mkdirSync(dir);
-      fs.writeFileSync(path.join(dir, "p.yaml"), text);
-      const argv = ["-o", "json", "run", "p.yaml", "--state-dir", "state", ...args.flatMap((a) => ["-p", a]), ...flags];
-      return { dir, argv, text, r: cli(dir, argv, { timeoutMs: 30_000 }) };
-    });
+    const results = await mapLimit(
+      cases.map((c, i) => [i, ...c] as const),
+      2,
+      async ([i, text, args, flags]) => {
+        const dir = path.join(p.dir, `cli-${i}`);
+        fs.mkdirSync(dir);
+        fs.writeFileSync(path.join(dir, "p.yaml"), text);
+        const argv = [
+          "-o",
+          "json",
+          "run",
+          "p.yaml",
+          "--state-dir",
+          "state",
+          ...args.flatMap((a) => ["-p", a]),
+          ...flags,
+        ];
+        return { dir, argv, text, r: cli(dir, argv, { timeoutMs: 30_000 }) };
+      },
+    );
     for (const { dir, argv, text, r } of results) {
-      const context = `cutover ${argv.join(" ")}\n--- p.yaml\n${text}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+      const context =
+        `cutover ${argv.join(" ")}\n--- p.yaml\n${text}\n` + `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
       expect(r.code, context).not.toBe("timeout");
       expect(r.stdout + r.stderr, context).not.toContain("INTERNAL");
       expect([0, 2, 3], context).toContain(r.code);
       if (r.code !== 2) continue;
-      const last = JSON.parse(r.stdout.trim().split("\n").pop()!) as { type: string; code: string; problems?: { line: number; column: number }[] };
+      const last = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+        type: string;
+        code: string;
+        problems?: { line: number; column: number }[];
+      };
       expect(last.type, context).toBe("error");
-      if (last.code === "PLAYBOOK_INVALID") for (const pr of last.problems ?? []) expect(pr.line * pr.column, context).toBeGreaterThan(0);
+      if (last.code === "PLAYBOOK_INVALID")
+        for (const pr of last.problems ?? []) expect(pr.line * pr.column, context).toBeGreaterThan(0);
       else expect(["USAGE", "CONFIG_INVALID"], context).toContain(last.code);
       // Nothing happened: no journal, no lease, no marker from an exec step.
       expect(fs.existsSync(path.join(dir, "state", "runs")), context).toBe(false);

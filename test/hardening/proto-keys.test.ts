@@ -12,7 +12,8 @@ import { requireBuilt } from "../support/cli.js";
 import { cli, expectRefused, playbook, project } from "./helpers.js";
 
 const echoStep = (refs: string[]) =>
-  `  - id: echo\n    action: exec\n    with: { command: ["node", "-e", "console.log('got:' + process.argv.slice(1).join('|'))", ${refs.map((r) => `"=\${{ ${r} }}"`).join(", ")}] }`;
+  `  - id: echo\n    action: exec\n    with: { command: ["node", "-e", "console.log('got:' + ` +
+  `process.argv.slice(1).join('|'))", ${refs.map((r) => `"=\${{ ${r} }}"`).join(", ")}] }`;
 
 beforeAll(() => requireBuilt());
 
@@ -20,7 +21,9 @@ describe("params named after Object.prototype members", () => {
   it("resolve to their own values: defaults, --param, or empty when unset", () => {
     const q = project({
       "p.yaml": playbook({
-        params: "  constructor: { type: string, default: from-default }\n  toString: { type: string }\n  hasOwnProperty: { type: string }\n  valueOf: { type: number, default: 7 }",
+        params:
+          "  constructor: { type: string, default: from-default }\n  toString: { type: string }\n  " +
+          "hasOwnProperty: { type: string }\n  valueOf: { type: number, default: 7 }",
         step: echoStep(["params.constructor", "params.toString", "params.hasOwnProperty", "params.valueOf"]),
       }),
     });
@@ -38,7 +41,10 @@ describe("params named after Object.prototype members", () => {
   it("refuses -p __proto__=x as an unknown param instead of ignoring it", () => {
     const q = project({ "p.yaml": playbook({ params: "  version: { type: string }" }) });
     try {
-      expectRefused(cli(q.dir, ["run", "p.yaml", "-p", "__proto__=x", "--state-dir", "s"]), 'unknown param "__proto__"');
+      expectRefused(
+        cli(q.dir, ["run", "p.yaml", "-p", "__proto__=x", "--state-dir", "s"]),
+        'unknown param "__proto__"',
+      );
     } finally {
       q.cleanup();
     }
@@ -66,7 +72,9 @@ describe("params named after Object.prototype members", () => {
 
   it("an environment entry named constructor is not found on Object.prototype", () => {
     const q = project({
-      "p.yaml": playbook({ step: "  - id: flag\n    action: flag.set\n    with: { name: M, value: true, target: constructor }" }),
+      "p.yaml": playbook({
+        step: "  - id: flag\n    action: flag.set\n    with: { name: M, value: true, target: constructor }",
+      }),
     });
     try {
       expectRefused(cli(q.dir, ["validate", "p.yaml"]), 'needs an environment entry "constructor"', "p.yaml:6:");
@@ -77,7 +85,13 @@ describe("params named after Object.prototype members", () => {
 });
 
 describe("in-process", () => {
-  const scope = (params: Record<string, unknown>): Scope => ({ params, steps: {}, env: { PATH: "/bin" }, secrets: () => undefined, run: { id: "r" } });
+  const scope = (params: Record<string, unknown>): Scope => ({
+    params,
+    steps: {},
+    env: { PATH: "/bin" },
+    secrets: () => undefined,
+    run: { id: "r" },
+  });
   it("references read own properties only", () => {
     const ev = (src: string, params: Record<string, unknown> = {}) => evaluate(parseExpression(src), scope(params));
     expect(ev("params.constructor")).toBeUndefined();
@@ -106,7 +120,8 @@ describe("a step named constructor", () => {
         step: [
           "  - id: constructor",
           "    action: exec",
-          `    with: { command: ["node", "-e", "console.log(JSON.stringify({ toString: 'out-' + process.argv[1] }))", "\${{ matrix.r }}"], parseJson: true }`,
+          `    with: { command: ["node", "-e", "console.log(JSON.stringify({ toString: 'out-' + process.argv[1] ` +
+            `}))", "\${{ matrix.r }}"], parseJson: true }`,
           "    matrix: { r: [a, b] }",
           echoStep(["steps.constructor.outputs.b.toString", "steps.constructor.status"]),
         ].join("\n"),

@@ -22,19 +22,29 @@ export function abortAtEachStep(steps: string[]): void {
       const stateDir = newStateDir();
       const { status, load, client } = await startEnvironment(stateDir);
       for (const step of steps) {
-        const held = await drive(await startRun(demoPlaybook(stateDir, { holdAfter: step }), { stateDir, params: { grace: "0s" } }));
+        const held = await drive(
+          await startRun(demoPlaybook(stateDir, { holdAfter: step }), { stateDir, params: { grace: "0s" } }),
+        );
         expect(held.status, `run held after ${step}`).toBe("paused");
-        // Past the demo's data barrier (maintenance-off) abort is refused until the loss is accepted (docs/operations.md).
+        // Past the demo's data barrier (maintenance-off) abort is
+        // refused until the loss is accepted (docs/operations.md).
         const pastBarrier = PAST_BARRIER.has(step);
         if (pastBarrier) expect((await startCli(["abort", held.runId], { stateDir, json: true }).done).code).toBe(2);
         const accept = pastBarrier ? ["--accept-data-loss"] : [];
-        const abort = startCli(["abort", held.runId, ...accept, "--reason", `test: abort after ${step}`], { stateDir, json: true });
+        const abort = startCli(["abort", held.runId, ...accept, "--reason", `test: abort after ${step}`], {
+          stateDir,
+          json: true,
+        });
         expect((await abort.done).code, `abort after ${step}`).toBe(1);
         expect(abort.events.find((e) => e.type === "run.finished")?.outcome).toBe("aborted");
 
         const now = await client.status();
         expect(now.live, `live after aborting at ${step}`).toBe("blue");
-        expect(now.slots.blue, `blue after aborting at ${step}`).toMatchObject({ version: "v1", health: "healthy", running: true });
+        expect(now.slots.blue, `blue after aborting at ${step}`).toMatchObject({
+          version: "v1",
+          health: "healthy",
+          running: true,
+        });
         expect(now.slots.green.running, `green after aborting at ${step}`).toBe(false);
         expect(now.flags.MaintenanceMode, `maintenance after aborting at ${step}`).toBeUndefined();
         expect(schemaVersion(stateDir), `schema after aborting at ${step}`).toBe(1);

@@ -45,7 +45,14 @@ describe("local.* actions", () => {
 
   it("a resumed local.deploy goes to the slot its first attempt chose and undo restores what was there", async () => {
     // Green runs v1 first; the release replaces it with v2.
-    await client.deploy("green", { version: "v1", command: ["node", "demo/v1/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 });
+    await client.deploy("green", {
+      version: "v1",
+      command: ["node", "demo/v1/server.js"],
+      cwd: ROOT,
+      env: {},
+      healthPath: "/health",
+      healthTimeoutMs: 15_000,
+    });
     const first = ctx();
     await runActionParsed(localDeploy, v2, first.ctx);
     expect(first.seen.checkpoints).toEqual([{ slot: "green", live: "blue", previous: { version: "v1" } }]);
@@ -58,8 +65,14 @@ describe("local.* actions", () => {
   });
 
   it("local.deploy of an app that dies on start fails with its log, and leaves the live slot serving", async () => {
-    const crashing = { version: "broken", command: ["node", "-e", "console.error('cannot open config'); process.exit(3)"], slot: "green" };
-    await expect(runActionParsed(localDeploy, crashing, ctx().ctx)).rejects.toThrow(/exited with code 3 before becoming healthy[\s\S]*cannot open config/);
+    const crashing = {
+      version: "broken",
+      command: ["node", "-e", "console.error('cannot open config'); process.exit(3)"],
+      slot: "green",
+    };
+    await expect(runActionParsed(localDeploy, crashing, ctx().ctx)).rejects.toThrow(
+      /exited with code 3 before becoming healthy[\s\S]*cannot open config/,
+    );
     const status = await client.status();
     expect(status.live).toBe("blue");
     expect(status.slots.green).toMatchObject({ version: "broken", running: false });
@@ -86,11 +99,22 @@ describe("local.* actions", () => {
     expect((await client.status()).live).toBe("blue");
   });
   it("undoes an interrupted local.stop from its checkpoint: the old version runs again", async () => {
-    await client.deploy("green", { version: "v1", command: ["node", "demo/v1/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 });
+    await client.deploy("green", {
+      version: "v1",
+      command: ["node", "demo/v1/server.js"],
+      cwd: ROOT,
+      env: {},
+      healthPath: "/health",
+      healthTimeoutMs: 15_000,
+    });
     const first = ctx();
     await runActionParsed(localStop, { slot: "green" }, first.ctx);
     expect((await client.status()).slots.green.running).toBe(false);
-    await undoAction(localStop, { slot: "green" }, { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
+    await undoAction(
+      localStop,
+      { slot: "green" },
+      { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] },
+    );
     expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
     await client.stop("green", { drainTimeoutMs: 1000, killAfterMs: 2000 });
   });
@@ -100,7 +124,11 @@ describe("local.* actions", () => {
     await runActionParsed(localDeploy, { ...v2, slot: "green" }, first.ctx);
     expect((await client.status()).slots.green.running).toBe(true);
     // The journal has the checkpoint (slot, live, previous) but not the success.
-    await undoAction(localDeploy, { ...v2, slot: "green" }, { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] });
+    await undoAction(
+      localDeploy,
+      { ...v2, slot: "green" },
+      { ...ctx().ctx, recorded: null, lastCheckpoint: first.seen.checkpoints[0] },
+    );
     expect((await client.status()).slots.green.running).toBe(false);
     await localDeploy.undoRun!(localDeploy.with.parse({ ...v2, slot: "green" }), { ...ctx().ctx, recorded: null });
     expect((await client.status()).slots.green.running).toBe(false);
@@ -110,11 +138,19 @@ describe("local.* actions", () => {
     await runActionParsed(localDeploy, { ...v2, slot: "green" }, ctx().ctx);
     // The switch landed, then cutover died before journaling success: abort puts blue back.
     await client.setLive("green");
-    await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...ctx().ctx, recorded: null, lastCheckpoint: { from: "blue", to: "green" } });
+    await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), {
+      ...ctx().ctx,
+      recorded: null,
+      lastCheckpoint: { from: "blue", to: "green" },
+    });
     expect((await client.status()).live).toBe("blue");
     // It died before the switch: nothing to undo, and blue stays live.
     const early = ctx();
-    await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), { ...early.ctx, recorded: null, lastCheckpoint: { from: "blue", to: "green" } });
+    await localSwap.undoRun!(localSwap.with.parse({ to: "green" }), {
+      ...early.ctx,
+      recorded: null,
+      lastCheckpoint: { from: "blue", to: "green" },
+    });
     expect((await client.status()).live).toBe("blue");
     expect(early.seen.lines.join("\n")).toMatch(/did not leave green live/);
     // No checkpoint at all: it changed nothing.
@@ -125,8 +161,16 @@ describe("local.* actions", () => {
   it("local.deploy into a slot swapped out a moment ago lets its requests finish first", async () => {
     // An app that dies at once on SIGTERM: only the drain before the stop saves its request.
     const abrupt =
-      "require('http').createServer((q, s) => (q.url === '/slow' ? setTimeout(() => s.end('done'), 700) : s.end('ok'))).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))";
-    await client.deploy("green", { version: "abrupt", command: ["node", "-e", abrupt], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 15_000 });
+      "require('http').createServer((q, s) => (q.url === '/slow' ? setTimeout(() => s.end('done'), 700) : " +
+      "s.end('ok'))).listen(Number(process.env.PORT), '127.0.0.1'); process.on('SIGTERM', () => process.exit(0))";
+    await client.deploy("green", {
+      version: "abrupt",
+      command: ["node", "-e", abrupt],
+      cwd: ROOT,
+      env: {},
+      healthPath: "/",
+      healthTimeoutMs: 15_000,
+    });
     await client.setLive("green");
     const status = await client.status();
     const slow = fetch(`${status.publicUrl}/slow`).then(async (r) => `${r.status} ${await r.text()}`);

@@ -31,8 +31,14 @@ describe("cutover local", () => {
 
     const json = cutover("--output", "json", "local", "status");
     expect(json.code).toBe(0);
-    const report = JSON.parse(json.out) as { running: boolean; status: { live: string; slots: { blue: { version: string; health: string } } } };
-    expect(report).toMatchObject({ running: true, status: { live: "blue", slots: { blue: { version: "v1", health: "healthy" } } } });
+    const report = JSON.parse(json.out) as {
+      running: boolean;
+      status: { live: string; slots: { blue: { version: string; health: string } } };
+    };
+    expect(report).toMatchObject({
+      running: true,
+      status: { live: "blue", slots: { blue: { version: "v1", health: "healthy" } } },
+    });
 
     const down = cutover("local", "down");
     expect(down.code).toBe(0);

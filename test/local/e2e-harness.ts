@@ -34,7 +34,15 @@ export function e2eSuite(): () => string {
 
 export async function startEnvironment(stateDir: string) {
   const { status } = await localUp({ dir: path.join(stateDir, "local") });
-  const load = new LoadGenerator({ url: status.publicUrl, keepAliveWorkers: 3, freshWorkers: 1, writeRatio: 0.2, maxRequests: 500_000, maxDurationMs: 60_000, pauseMs: 2 }).start();
+  const load = new LoadGenerator({
+    url: status.publicUrl,
+    keepAliveWorkers: 3,
+    freshWorkers: 1,
+    writeRatio: 0.2,
+    maxRequests: 500_000,
+    maxDurationMs: 60_000,
+    pauseMs: 2,
+  }).start();
   return { status, load, client: new LocalClient({ dir: path.join(stateDir, "local") }) };
 }
 

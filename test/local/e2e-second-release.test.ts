@@ -32,14 +32,22 @@ describe("a second release", () => {
     expect(first.status).toBe("succeeded");
     expect((await client.status()).live).toBe("green");
 
-    const held = await drive(await startRun(demoPlaybook(stateDir, { holdAfter: "swap", name: "again" }), { stateDir, params: { grace: "0s" } }));
+    const held = await drive(
+      await startRun(demoPlaybook(stateDir, { holdAfter: "swap", name: "again" }), {
+        stateDir,
+        params: { grace: "0s" },
+      }),
+    );
     expect(held.status).toBe("paused");
-    expect((await client.status())).toMatchObject({ live: "blue", slots: { blue: { version: "v2" } } });
+    expect(await client.status()).toMatchObject({ live: "blue", slots: { blue: { version: "v2" } } });
 
     const abort = startCli(["abort", held.runId], { stateDir, json: true });
     expect((await abort.done).code).toBe(1);
     const now = await client.status();
-    expect(now).toMatchObject({ live: "green", slots: { green: { version: "v2", health: "healthy" }, blue: { running: false } } });
+    expect(now).toMatchObject({
+      live: "green",
+      slots: { green: { version: "v2", health: "healthy" }, blue: { running: false } },
+    });
     expect(now.flags).toEqual({ MaintenanceMode: false });
     const db = new Database(path.join(stateDir, "local", "demo.sqlite"), { readonly: true });
     try {

@@ -10,7 +10,8 @@ import { e2eSuite, expectReadsNeverFailed, schemaVersion, startEnvironment } fro
 
 const newStateDir = e2eSuite();
 
-const at = (events: CliEvent[], type: string, stepId: string) => Date.parse(events.find((e) => e.type === type && e.stepId === stepId)!.at!);
+const at = (events: CliEvent[], type: string, stepId: string) =>
+  Date.parse(events.find((e) => e.type === type && e.stepId === stepId)!.at!);
 
 describe("cutover run playbooks/local-demo.yaml", () => {
   it("releases v2 under load: reads never fail, writes are refused only in maintenance", async () => {
@@ -32,7 +33,8 @@ describe("cutover run playbooks/local-demo.yaml", () => {
     expect(refused.length).toBeGreaterThan(0);
     // Event times have millisecond resolution: allow the 1 ms rounding at the edges.
     for (const s of refused) expect(s.end >= onStart - 1 && s.start <= offEnd + 1).toBe(true);
-    for (const s of writes.filter((w) => w.status === 201)) expect(s.start < onEnd + 1 || s.end > offStart - 1).toBe(true);
+    for (const s of writes.filter((w) => w.status === 201))
+      expect(s.start < onEnd + 1 || s.end > offStart - 1).toBe(true);
 
     const after = await client.status();
     expect(after.live).toBe("green");

@@ -21,7 +21,11 @@ export function ensureBuilt(): void {
   const newest = Math.max(...fs.readdirSync(srcDir).map((f) => fs.statSync(path.join(srcDir, f)).mtimeMs));
   if (built >= newest) return;
   try {
-    execFileSync(process.execPath, [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")], { stdio: "ignore" });
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json")],
+      { stdio: "ignore" },
+    );
   } catch {
     // tsc exits non-zero when any file in the tree has type errors but still emits.
   }
@@ -37,7 +41,8 @@ export async function destroyLocal(dir: string): Promise<void> {
   await localDown({ dir, timeoutMs: 10_000 }).catch(() => undefined);
   try {
     const state = JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")) as LocalState;
-    for (const slot of Object.values(state.slots)) if (slot.pid && isPidAlive(slot.pid)) process.kill(slot.pid, "SIGKILL");
+    for (const slot of Object.values(state.slots))
+      if (slot.pid && isPidAlive(slot.pid)) process.kill(slot.pid, "SIGKILL");
   } catch {
     // No state: nothing was started.
   }

@@ -27,7 +27,10 @@ async function upstream(version: string): Promise<string> {
     req.resume();
     req.on("end", () => {
       const body = JSON.stringify({ version });
-      res.writeHead(req.method === "POST" ? 201 : 200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.writeHead(req.method === "POST" ? 201 : 200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+      });
       res.end(body);
     });
   });
@@ -86,7 +89,11 @@ describe("nginx.swap", () => {
     }).start();
     await sleep(300);
     const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    const { input, result } = await runActionParsed(nginxSwap, { to: "green", verify: { path: "/", bodyContains: "v2" } }, ctx);
+    const { input, result } = await runActionParsed(
+      nginxSwap,
+      { to: "green", verify: { path: "/", bodyContains: "v2" } },
+      ctx,
+    );
     expect(result.outputs).toEqual({ live: "green", previous: "blue" });
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toContain(`server ${green};`);
     await sleep(400);
@@ -114,24 +121,40 @@ describe("nginx.swap", () => {
   });
 
   it("reloads by SIGHUP to the master when given its pid file", async () => {
-    const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ pidFile: nginx.pidFile, reload: ["false"] }) });
+    const { ctx } = makeContext({
+      stateDir: dir,
+      baseDir: dir,
+      environment: environment({ pidFile: nginx.pidFile, reload: ["false"] }),
+    });
     const { input, result } = await runActionParsed(nginxSwap, { to: "idle", verify: { bodyContains: "v2" } }, ctx);
     expect(result.outputs).toEqual({ live: "green", previous: "blue" });
     await undoParsedAction(nginxSwap, input, result.recorded as Json, ctx);
     expect(await (await fetch(nginx.publicUrl)).json()).toEqual({ version: "v1" });
   });
 
-  it("resumed after a crash between its write and its success, still records and restores the file it replaced", async () => {
-    const blueText = fs.readFileSync(nginx.upstreamFile, "utf8");
-    const first = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
-    await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
-    // The journal never saw the success: the step runs again with its checkpoint.
-    const again = makeContext({ stateDir: dir, baseDir: dir, environment: environment(), priorCheckpoint: first.seen.checkpoints[0] });
-    const { input, result } = await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, again.ctx);
-    expect(result.recorded).toEqual({ previous: "blue", previousText: blueText });
-    await undoParsedAction(nginxSwap, input, result.recorded as Json, again.ctx);
-    expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
-  });
+  it(
+    "resumed after a crash between its write and its " + "success, still records and restores the file it replaced",
+    async () => {
+      const blueText = fs.readFileSync(nginx.upstreamFile, "utf8");
+      const first = makeContext({ stateDir: dir, baseDir: dir, environment: environment() });
+      await runActionParsed(nginxSwap, { to: "green", verify: { bodyContains: "v2" } }, first.ctx);
+      // The journal never saw the success: the step runs again with its checkpoint.
+      const again = makeContext({
+        stateDir: dir,
+        baseDir: dir,
+        environment: environment(),
+        priorCheckpoint: first.seen.checkpoints[0],
+      });
+      const { input, result } = await runActionParsed(
+        nginxSwap,
+        { to: "green", verify: { bodyContains: "v2" } },
+        again.ctx,
+      );
+      expect(result.recorded).toEqual({ previous: "blue", previousText: blueText });
+      await undoParsedAction(nginxSwap, input, result.recorded as Json, again.ctx);
+      expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(blueText);
+    },
+  );
 
   it("aborted after a crash between its write and its success, puts back the file it checkpointed", async () => {
     const blueText = fs.readFileSync(nginx.upstreamFile, "utf8");
@@ -152,8 +175,14 @@ describe("nginx.swap", () => {
 
   it("keeps the previous file when nginx -t refuses the new one", async () => {
     const before = fs.readFileSync(nginx.upstreamFile, "utf8");
-    const { ctx } = makeContext({ stateDir: dir, baseDir: dir, environment: environment({ serverParams: "weight=0" }) });
-    await expect(runActionParsed(nginxSwap, { to: "green" }, ctx)).rejects.toThrow(/nginx refused the new upstream file/);
+    const { ctx } = makeContext({
+      stateDir: dir,
+      baseDir: dir,
+      environment: environment({ serverParams: "weight=0" }),
+    });
+    await expect(runActionParsed(nginxSwap, { to: "green" }, ctx)).rejects.toThrow(
+      /nginx refused the new upstream file/,
+    );
     expect(fs.readFileSync(nginx.upstreamFile, "utf8")).toBe(before);
     const res = await fetch(nginx.publicUrl);
     expect(await res.json()).toEqual({ version: "v1" });

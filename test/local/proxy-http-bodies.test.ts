@@ -140,48 +140,56 @@ describe("ReverseProxy: request bodies", () => {
     expect(result.digest).toMatchObject({ bytes: body.length, sha256: sha256(body) });
   });
 
-  it("passes an answer the app gives before reading the body (413), drops the rest of the body, and keeps serving", async () => {
-    let seen = 0;
-    f.use(
-      await f.app((req, res) => {
-        seen++;
-        // Answers without reading, after its socket buffers (and then the proxy's writes to it) have filled up.
-        if (req.url === "/too-big")
-          return void sleep(300).then(() => res.writeHead(413, { "content-type": "text/plain" }).end("too big"));
-        digestApp()(req, res);
-      }),
-    );
-    // Big enough that the proxy is held back by the app when the answer comes (it must then resume reading the client).
-    const body = pattern(16 * 1024 * 1024, 9);
-    const c = await f.client();
-    c.write(POST("/too-big", body.length));
-    c.write(body);
-    const r = await c.next();
-    expect(r.status).toBe(413);
-    expect(r.body.toString()).toBe("too big");
-    // The rest of the body is read and dropped: the same connection still works afterwards...
-    c.write("GET /same-connection HTTP/1.1\r\nHost: a\r\n\r\n");
-    expect(digestOf((await c.next()).body).url).toBe("/same-connection");
-    // ...and so does a new one, and nothing is left counted in flight.
-    expect(digestOf((await request(f.port, { path: "/new" })).body).url).toBe("/new");
-    expect(seen).toBe(3);
-    expect(f.proxy.counts("blue")).toEqual({ inFlight: 0, inFlightWrites: 0 });
-  }, 20_000);
+  it(
+    "passes an answer the app gives before reading the body " + "(413), drops the rest of the body, and keeps serving",
+    async () => {
+      let seen = 0;
+      f.use(
+        await f.app((req, res) => {
+          seen++;
+          // Answers without reading, after its socket buffers (and then the proxy's writes to it) have filled up.
+          if (req.url === "/too-big")
+            return void sleep(300).then(() => res.writeHead(413, { "content-type": "text/plain" }).end("too big"));
+          digestApp()(req, res);
+        }),
+      );
+      // Big enough that the proxy is held back by the app when the
+      // answer comes (it must then resume reading the client).
+      const body = pattern(16 * 1024 * 1024, 9);
+      const c = await f.client();
+      c.write(POST("/too-big", body.length));
+      c.write(body);
+      const r = await c.next();
+      expect(r.status).toBe(413);
+      expect(r.body.toString()).toBe("too big");
+      // The rest of the body is read and dropped: the same connection still works afterwards...
+      c.write("GET /same-connection HTTP/1.1\r\nHost: a\r\n\r\n");
+      expect(digestOf((await c.next()).body).url).toBe("/same-connection");
+      // ...and so does a new one, and nothing is left counted in flight.
+      expect(digestOf((await request(f.port, { path: "/new" })).body).url).toBe("/new");
+      expect(seen).toBe(3);
+      expect(f.proxy.counts("blue")).toEqual({ inFlight: 0, inFlightWrites: 0 });
+    },
+    20_000,
+  );
 
-  it("answers 503 to a POST when the live slot has no process, reads its body, and serves the next request", async () => {
-    f.use(undefined, "green");
-    const c = await f.client();
-    c.write(`${POST("/nobody", 100_000)}`);
-    c.write(pattern(100_000));
-    const r = await c.next();
-    expect(r.status).toBe(503);
-    expect(r.headers["retry-after"]).toBe("1");
-    expect(r.headers["x-cutover-slot"]).toBe("green");
-    f.use(digestPort);
-    c.write(POST("/then", 2));
-    c.write("ok");
-    expect(digestOf((await c.next()).body)).toMatchObject({ url: "/then", bytes: 2, name: "blue" });
-  });
+  it(
+    "answers 503 to a POST when the live slot has no " + "process, reads its body, and serves the next request",
+    async () => {
+      f.use(undefined, "green");
+      const c = await f.client();
+      c.write(`${POST("/nobody", 100_000)}`);
+      c.write(pattern(100_000));
+      const r = await c.next();
+      expect(r.status).toBe(503);
+      expect(r.headers["retry-after"]).toBe("1");
+      expect(r.headers["x-cutover-slot"]).toBe("green");
+      f.use(digestPort);
+      c.write(POST("/then", 2));
+      c.write("ok");
+      expect(digestOf((await c.next()).body)).toMatchObject({ url: "/then", bytes: 2, name: "blue" });
+    },
+  );
 
   it("when the client gives up mid-body, closes the app's request and counts nothing in flight", async () => {
     let closed = false;

@@ -24,29 +24,33 @@ async function closedPort(): Promise<number> {
 }
 
 describe("ReverseProxy: failures part way", () => {
-  it("when the client disconnects mid-response, closes the app's side, counts nothing in flight, and serves the next request", async () => {
-    let appSawClose = false;
-    f.use(
-      await f.app((req, res) => {
-        if (req.url !== "/endless") return void res.end("fine");
-        res.writeHead(200, { "content-type": "application/octet-stream" });
-        const timer = setInterval(() => res.write(pattern(64 * 1024)), 2);
-        res.on("close", () => {
-          clearInterval(timer);
-          appSawClose = true;
-        });
-      }),
-    );
-    const c = await f.client();
-    c.write(GET("/endless"));
-    await waitFor(() => c.unread > 300_000, "part of the response");
-    expect(f.proxy.counts("blue").inFlight).toBe(1);
-    c.socket.destroy();
-    await waitFor(() => appSawClose && f.proxy.counts("blue").inFlight === 0, "the app's response to close");
-    const next = await f.client();
-    next.write(GET("/"));
-    expect((await next.next()).body.toString()).toBe("fine");
-  });
+  it(
+    "when the client disconnects mid-response, closes the app's side, counts nothing in flight, and serves the " +
+      "next request",
+    async () => {
+      let appSawClose = false;
+      f.use(
+        await f.app((req, res) => {
+          if (req.url !== "/endless") return void res.end("fine");
+          res.writeHead(200, { "content-type": "application/octet-stream" });
+          const timer = setInterval(() => res.write(pattern(64 * 1024)), 2);
+          res.on("close", () => {
+            clearInterval(timer);
+            appSawClose = true;
+          });
+        }),
+      );
+      const c = await f.client();
+      c.write(GET("/endless"));
+      await waitFor(() => c.unread > 300_000, "part of the response");
+      expect(f.proxy.counts("blue").inFlight).toBe(1);
+      c.socket.destroy();
+      await waitFor(() => appSawClose && f.proxy.counts("blue").inFlight === 0, "the app's response to close");
+      const next = await f.client();
+      next.write(GET("/"));
+      expect((await next.next()).body.toString()).toBe("fine");
+    },
+  );
 
   it.each([
     ["content-length", "content-length: 1000000\r\n\r\n", "partial body"],
@@ -73,46 +77,52 @@ describe("ReverseProxy: failures part way", () => {
     },
   );
 
-  it("answers 502 with Retry-After when the app closes without answering, answers garbage, or a head over 64 KiB", async () => {
-    f.use(
-      await f.rawHttp(({ head }, socket) => {
-        if (head.startsWith("GET /garbage ")) socket.write("SSH-2.0-OpenSSH\r\n\r\n");
-        else if (head.startsWith("GET /huge-head "))
-          socket.write(`HTTP/1.1 200 OK\r\nx-big: ${"x".repeat(70_000)}\r\n`);
-        else socket.destroy();
-      }),
-    );
-    const cases = [
-      ["/hangup", "other side closed"],
-      ["/garbage", "does not match the HTTP/1.1 protocol"],
-      ["/huge-head", "UND_ERR_HEADERS_OVERFLOW"],
-    ];
-    for (const [path, reason] of cases) {
+  it(
+    "answers 502 with Retry-After when the app closes " + "without answering, answers garbage, or a head over 64 KiB",
+    async () => {
+      f.use(
+        await f.rawHttp(({ head }, socket) => {
+          if (head.startsWith("GET /garbage ")) socket.write("SSH-2.0-OpenSSH\r\n\r\n");
+          else if (head.startsWith("GET /huge-head "))
+            socket.write(`HTTP/1.1 200 OK\r\nx-big: ${"x".repeat(70_000)}\r\n`);
+          else socket.destroy();
+        }),
+      );
+      const cases = [
+        ["/hangup", "other side closed"],
+        ["/garbage", "does not match the HTTP/1.1 protocol"],
+        ["/huge-head", "UND_ERR_HEADERS_OVERFLOW"],
+      ];
+      for (const [path, reason] of cases) {
+        const c = await f.client();
+        c.write(GET(path!));
+        const r = await c.next();
+        expect(r.status).toBe(502);
+        expect(r.headers["retry-after"]).toBe("1");
+        expect(r.body.toString()).toContain(reason);
+      }
+      expect(f.proxy.counts("blue").inFlight).toBe(0);
+    },
+  );
+
+  it(
+    "answers 502 with Retry-After when the app refuses " + "connections (HTTP/1.1 and 1.0), keeping the connection",
+    async () => {
+      f.use(await closedPort(), "green");
       const c = await f.client();
-      c.write(GET(path!));
+      c.write(GET("/refused"));
       const r = await c.next();
       expect(r.status).toBe(502);
       expect(r.headers["retry-after"]).toBe("1");
-      expect(r.body.toString()).toContain(reason);
-    }
-    expect(f.proxy.counts("blue").inFlight).toBe(0);
-  });
-
-  it("answers 502 with Retry-After when the app refuses connections (HTTP/1.1 and 1.0), keeping the connection", async () => {
-    f.use(await closedPort(), "green");
-    const c = await f.client();
-    c.write(GET("/refused"));
-    const r = await c.next();
-    expect(r.status).toBe(502);
-    expect(r.headers["retry-after"]).toBe("1");
-    expect(r.headers["x-cutover-slot"]).toBe("green");
-    expect(r.body.toString()).toContain("ECONNREFUSED");
-    c.write(GET("/refused-too", "1.0"));
-    const old = await c.next();
-    expect(old.status).toBe(502);
-    expect(old.headers["retry-after"]).toBe("1");
-    expect(f.proxy.counts("green").inFlight).toBe(0);
-  });
+      expect(r.headers["x-cutover-slot"]).toBe("green");
+      expect(r.body.toString()).toContain("ECONNREFUSED");
+      c.write(GET("/refused-too", "1.0"));
+      const old = await c.next();
+      expect(old.status).toBe(502);
+      expect(old.headers["retry-after"]).toBe("1");
+      expect(f.proxy.counts("green").inFlight).toBe(0);
+    },
+  );
 });
 
 describe("ReverseProxy: unusual requests", () => {
@@ -191,42 +201,46 @@ describe("ReverseProxy: unusual requests", () => {
 });
 
 describe("ReverseProxy: routing pipelined requests", () => {
-  it("routes a request sent after a swap to the new slot, though an earlier one on the connection is still on the old", async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let blueGotFirst = false;
-    f.proxy.setUpstream(
-      "blue",
-      await f.app((req, res) => {
-        if (req.url !== "/first") return void res.end(`blue ${req.url}`);
-        blueGotFirst = true;
-        void held.then(() => res.end("blue /first"));
-      }),
-    );
-    let greenAnswered = false;
-    f.proxy.setUpstream(
-      "green",
-      await f.app((req, res) => {
-        greenAnswered = true;
-        res.end(`green ${req.url}`);
-      }),
-    );
-    f.proxy.setLive("blue");
-    const c = await f.client();
-    c.write(GET("/first"));
-    await waitFor(() => blueGotFirst, "blue to get /first");
-    f.proxy.setLive("green");
-    c.write(GET("/second"));
-    // Green answers at once (the client gets the answers in order, so /second's waits behind /first's).
-    await waitFor(() => greenAnswered && f.proxy.counts("green").inFlight === 0, "green to answer /second");
-    expect(f.proxy.counts("blue").inFlight).toBe(1);
-    const drained = f.proxy.waitDrained("blue", { writesOnly: false, timeoutMs: 10_000 });
-    release();
-    const [first, second] = [await c.next(), await c.next()];
-    expect([first.body.toString(), second.body.toString()]).toEqual(["blue /first", "green /second"]);
-    expect([first.headers["x-cutover-slot"], second.headers["x-cutover-slot"]]).toEqual(["blue", "green"]);
-    expect((await drained).drained).toBe(true);
-  });
+  it(
+    "routes a request sent after a swap to the new slot, " +
+      "though an earlier one on the connection is still on the old",
+    async () => {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let blueGotFirst = false;
+      f.proxy.setUpstream(
+        "blue",
+        await f.app((req, res) => {
+          if (req.url !== "/first") return void res.end(`blue ${req.url}`);
+          blueGotFirst = true;
+          void held.then(() => res.end("blue /first"));
+        }),
+      );
+      let greenAnswered = false;
+      f.proxy.setUpstream(
+        "green",
+        await f.app((req, res) => {
+          greenAnswered = true;
+          res.end(`green ${req.url}`);
+        }),
+      );
+      f.proxy.setLive("blue");
+      const c = await f.client();
+      c.write(GET("/first"));
+      await waitFor(() => blueGotFirst, "blue to get /first");
+      f.proxy.setLive("green");
+      c.write(GET("/second"));
+      // Green answers at once (the client gets the answers in order, so /second's waits behind /first's).
+      await waitFor(() => greenAnswered && f.proxy.counts("green").inFlight === 0, "green to answer /second");
+      expect(f.proxy.counts("blue").inFlight).toBe(1);
+      const drained = f.proxy.waitDrained("blue", { writesOnly: false, timeoutMs: 10_000 });
+      release();
+      const [first, second] = [await c.next(), await c.next()];
+      expect([first.body.toString(), second.body.toString()]).toEqual(["blue /first", "green /second"]);
+      expect([first.headers["x-cutover-slot"], second.headers["x-cutover-slot"]]).toEqual(["blue", "green"]);
+      expect((await drained).drained).toBe(true);
+    },
+  );
 
   it("routes pipelined requests when their heads are read, not when their turn to be answered comes", async () => {
     let release!: () => void;

@@ -203,33 +203,36 @@ describe("ReverseProxy", () => {
     }
   });
 
-  it("tunnels an Upgrade (WebSocket) connection to the slot live when it opened, counted in flight until it closes", async () => {
-    const ws = http.createServer();
-    ws.on("upgrade", (req, socket) => {
-      socket.write("HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: Upgrade\r\n\r\n");
-      socket.on("data", (d: Buffer) => socket.write(`${req.headers["x-forwarded-proto"]}:${d.toString()}`));
-      socket.on("end", () => socket.end());
-    });
-    proxy.setUpstream("green", await listen(ws));
-    proxy.setLive("green");
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const req = http.request(base, { headers: { connection: "Upgrade", upgrade: "echo" } });
-      req.on("upgrade", (res, sock) =>
-        res.statusCode === 101 ? resolve(sock) : reject(new Error(String(res.statusCode))),
-      );
-      req.on("error", reject);
-      req.end();
-    });
-    proxy.setLive("blue");
-    expect(proxy.counts("green").inFlight).toBe(1);
-    const echoed = new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString())));
-    socket.write("ping");
-    expect(await echoed).toBe("http:ping");
-    const drained = proxy.waitDrained("green", { writesOnly: false, timeoutMs: 5000 });
-    socket.end();
-    expect((await drained).drained).toBe(true);
-    expect(proxy.counts("green").inFlight).toBe(0);
-  });
+  it(
+    "tunnels an Upgrade (WebSocket) connection to the slot " + "live when it opened, counted in flight until it closes",
+    async () => {
+      const ws = http.createServer();
+      ws.on("upgrade", (req, socket) => {
+        socket.write("HTTP/1.1 101 Switching Protocols\r\nupgrade: echo\r\nconnection: Upgrade\r\n\r\n");
+        socket.on("data", (d: Buffer) => socket.write(`${req.headers["x-forwarded-proto"]}:${d.toString()}`));
+        socket.on("end", () => socket.end());
+      });
+      proxy.setUpstream("green", await listen(ws));
+      proxy.setLive("green");
+      const socket = await new Promise<net.Socket>((resolve, reject) => {
+        const req = http.request(base, { headers: { connection: "Upgrade", upgrade: "echo" } });
+        req.on("upgrade", (res, sock) =>
+          res.statusCode === 101 ? resolve(sock) : reject(new Error(String(res.statusCode))),
+        );
+        req.on("error", reject);
+        req.end();
+      });
+      proxy.setLive("blue");
+      expect(proxy.counts("green").inFlight).toBe(1);
+      const echoed = new Promise<string>((r) => socket.once("data", (d: Buffer) => r(d.toString())));
+      socket.write("ping");
+      expect(await echoed).toBe("http:ping");
+      const drained = proxy.waitDrained("green", { writesOnly: false, timeoutMs: 5000 });
+      socket.end();
+      expect((await drained).drained).toBe(true);
+      expect(proxy.counts("green").inFlight).toBe(0);
+    },
+  );
 
   it("replaces client-sent X-Forwarded-* headers on an Upgrade request, as on a plain one", async () => {
     let seen: string[] = [];

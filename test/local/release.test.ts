@@ -24,7 +24,8 @@ const environment: Record<string, EnvEntry> = {
   // The demo apps' database, where the local environment keeps it.
   db: { def: sqliteProvider as EnvEntry["def"], config: { path: path.join(stateDir, "local", "demo.sqlite") } },
 };
-const ctxFor = (stepId: string, priorCheckpoint?: Json) => makeContext({ stateDir, baseDir: ROOT, environment, stepId, priorCheckpoint });
+const ctxFor = (stepId: string, priorCheckpoint?: Json) =>
+  makeContext({ stateDir, baseDir: ROOT, environment, stepId, priorCheckpoint });
 const client = new LocalClient({ dir: path.join(stateDir, "local") });
 
 beforeAll(() => ensureBuilt());
@@ -42,19 +43,38 @@ describe("local release under load", () => {
     expect(out.live).toBe("blue");
     const publicUrl = String(out.publicUrl);
 
-    const load = new LoadGenerator({ url: publicUrl, keepAliveWorkers: 4, freshWorkers: 2, writeRatio: 0.25, maxRequests: 200_000, maxDurationMs: 30_000 }).start();
+    const load = new LoadGenerator({
+      url: publicUrl,
+      keepAliveWorkers: 4,
+      freshWorkers: 2,
+      writeRatio: 0.25,
+      maxRequests: 200_000,
+      maxDurationMs: 30_000,
+    }).start();
     await sleep(300);
 
     const maintenanceOnStart = Date.now();
     await client.set("MaintenanceMode", true);
     const maintenanceOnEnd = Date.now();
-    const { result: drained } = await runActionParsed(localDrain, { slot: "blue", requests: "writes", timeout: "10s" }, ctxFor("drain").ctx);
+    const { result: drained } = await runActionParsed(
+      localDrain,
+      { slot: "blue", requests: "writes", timeout: "10s" },
+      ctxFor("drain").ctx,
+    );
     expect(drained.outputs!.drained).toBe(true);
 
-    const { result: migrated } = await runActionParsed(migrateRun, { dir: "examples/migrations/local-demo", phase: "migrate", reversible: true }, ctxFor("migrate").ctx);
+    const { result: migrated } = await runActionParsed(
+      migrateRun,
+      { dir: "examples/migrations/local-demo", phase: "migrate", reversible: true },
+      ctxFor("migrate").ctx,
+    );
     expect(migrated.outputs!.applied).toBe(3);
     await sleep(200);
-    const { input: swapIn, result: swapped } = await runActionParsed(localSwap, { to: "green", verify: { path: "/version", bodyContains: "v2" } }, ctxFor("swap").ctx);
+    const { input: swapIn, result: swapped } = await runActionParsed(
+      localSwap,
+      { to: "green", verify: { path: "/version", bodyContains: "v2" } },
+      ctxFor("swap").ctx,
+    );
     expect(swapped.recorded).toEqual({ previous: "blue", live: "green" });
     await sleep(200);
 
@@ -90,7 +110,12 @@ describe("local release under load", () => {
     expect(accepted.some((s) => s.start > maintenanceOffEnd)).toBe(true);
 
     // Undo in reverse order brings blue back: stop -> restart v1; swap -> blue live.
-    await undoParsedAction(localStop, localStop.with.parse({ slot: "blue" }), stopped.recorded as Json, ctxFor("stop").ctx);
+    await undoParsedAction(
+      localStop,
+      localStop.with.parse({ slot: "blue" }),
+      stopped.recorded as Json,
+      ctxFor("stop").ctx,
+    );
     await undoParsedAction(localSwap, swapIn, swapped.recorded as Json, ctxFor("swap").ctx);
     const status = await client.status();
     expect(status.live).toBe("blue");
@@ -103,7 +128,14 @@ describe("local release under load", () => {
     const status = await client.status();
     const live = status.live;
     const idle = live === "blue" ? "green" : "blue";
-    await client.deploy(idle, { version: "v2", command: ["node", "demo/v2/server.js"], cwd: ROOT, env: {}, healthPath: "/health", healthTimeoutMs: 20_000 });
+    await client.deploy(idle, {
+      version: "v2",
+      command: ["node", "demo/v2/server.js"],
+      cwd: ROOT,
+      env: {},
+      healthPath: "/health",
+      healthTimeoutMs: 20_000,
+    });
     // First attempt: checkpointed, swapped, then "crashed" before its success was journaled.
     const first = ctxFor("swap");
     await runActionParsed(localSwap, { to: "idle" }, first.ctx);

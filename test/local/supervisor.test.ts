@@ -44,7 +44,11 @@ describe("local supervisor", () => {
     const noToken = await fetch(`${first.status.adminUrl}/v1/status`);
     expect(noToken.status).toBe(401);
     const appsToken = fs.readFileSync(paths.appsToken, "utf8").trim();
-    const wrongToken = await fetch(`${first.status.adminUrl}/v1/live`, { method: "PUT", headers: { authorization: `Bearer ${appsToken}` }, body: "{}" });
+    const wrongToken = await fetch(`${first.status.adminUrl}/v1/live`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${appsToken}` },
+      body: "{}",
+    });
     expect(wrongToken.status).toBe(401);
 
     const res = await fetch(`${first.status.publicUrl}/version`);
@@ -67,9 +71,14 @@ describe("local supervisor", () => {
 
   it("outlives the process that started it (killing cutover never kills traffic)", async () => {
     const dir = newDir();
-    const script = `import("${pathToModule("src/providers/local/lifecycle.js")}").then(async (m) => { const o = await m.localUp({ dir: ${JSON.stringify(dir)} }); console.log(JSON.stringify(o.status)); setInterval(() => {}, 1000); })`;
+    const script =
+      `import("${pathToModule("src/providers/local/lifecycle.js")}").then(async (m) => { const o = await ` +
+      `m.localUp({ dir: ${JSON.stringify(dir)} }); ` +
+      `console.log(JSON.stringify(o.status)); setInterval(() => {}, 1000); })`;
     const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-    const line = await new Promise<string>((resolve) => child.stdout.once("data", (d: Buffer) => resolve(d.toString())));
+    const line = await new Promise<string>((resolve) =>
+      child.stdout.once("data", (d: Buffer) => resolve(d.toString())),
+    );
     const started = JSON.parse(line) as { publicUrl: string; supervisorPid: number };
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
@@ -118,8 +127,16 @@ describe("local supervisor", () => {
     const dir = newDir();
     await localUp({ dir });
     const client = new LocalClient({ dir });
-    const plain = "require('http').createServer((q, s) => s.end('plain')).listen(Number(process.env.PORT), '127.0.0.1')";
-    const out = await client.deploy("green", { version: "plain-1", command: ["node", "-e", plain], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 10_000 });
+    const plain =
+      "require('http').createServer((q, s) => s.end('plain')).listen(Number(process.env.PORT), '127.0.0.1')";
+    const out = await client.deploy("green", {
+      version: "plain-1",
+      command: ["node", "-e", plain],
+      cwd: ROOT,
+      env: {},
+      healthPath: "/",
+      healthTimeoutMs: 10_000,
+    });
     expect(out.status).toMatchObject({ version: "plain-1", health: "healthy" });
     // Blue (the demo app) confirms flags; green never polls them and is not waited for.
     await expect(client.set("MaintenanceMode", true)).resolves.toBeDefined();
@@ -132,8 +149,19 @@ describe("local supervisor", () => {
     const dir = newDir();
     const { status } = await localUp({ dir });
     const client = new LocalClient({ dir });
-    const slowStart = "setTimeout(() => require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1'), 20000)";
-    const deploying = client.deploy("green", { version: "slow", command: ["node", "-e", slowStart], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 30_000 }).catch((e: Error) => e);
+    const slowStart =
+      "setTimeout(() => require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), " +
+      "'127.0.0.1'), 20000)";
+    const deploying = client
+      .deploy("green", {
+        version: "slow",
+        command: ["node", "-e", slowStart],
+        cwd: ROOT,
+        env: {},
+        healthPath: "/",
+        healthTimeoutMs: 30_000,
+      })
+      .catch((e: Error) => e);
     let starting: number | undefined;
     for (let i = 0; i < 200 && !starting; i++) {
       await new Promise((r) => setTimeout(r, 20));
@@ -166,8 +194,18 @@ describe("local supervisor", () => {
     const mark = path.join(dir, "mark");
     fs.writeFileSync(mark, "");
     // Starts only when the mark exists; a failed start creates it for the next attempt.
-    const flaky = `const fs = require('fs'); const f = ${JSON.stringify(mark)}; if (!fs.existsSync(f)) { fs.writeFileSync(f, ''); process.exit(1); } require('http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')`;
-    const out = await client.deploy("green", { version: "flaky", command: ["node", "-e", flaky], cwd: ROOT, env: {}, healthPath: "/", healthTimeoutMs: 10_000 });
+    const flaky =
+      `const fs = require('fs'); const f = ${JSON.stringify(mark)}; if (!fs.existsSync(f)) { fs.writeFileSync(f, ` +
+      `''); process.exit(1); } require('http').createServer((q, s) => ` +
+      `s.end('ok')).listen(Number(process.env.PORT), '127.0.0.1')`;
+    const out = await client.deploy("green", {
+      version: "flaky",
+      command: ["node", "-e", flaky],
+      cwd: ROOT,
+      env: {},
+      healthPath: "/",
+      healthTimeoutMs: 10_000,
+    });
     const pid = out.status.pid!;
     fs.rmSync(mark);
     process.kill(-pid, "SIGKILL");
@@ -177,7 +215,9 @@ describe("local supervisor", () => {
       now = await client.status();
     }
     expect(now.slots.green).toMatchObject({ version: "flaky", health: "healthy", running: true });
-    expect(fs.readFileSync(localPaths(dir).supervisorLog, "utf8")).toMatch(/exited with code 1 before becoming healthy/);
+    expect(fs.readFileSync(localPaths(dir).supervisorLog, "utf8")).toMatch(
+      /exited with code 1 before becoming healthy/,
+    );
   });
 
   it("restarts an app that dies while it should be running", async () => {

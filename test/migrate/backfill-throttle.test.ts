@@ -26,11 +26,25 @@ describe.each(DBS)("a throttled backfill on %s", (_name, create) => {
 
   it("waits between its batches without leaving an abort listener behind on the step's signal", async () => {
     await qexec(db, "create table th_users (id integer primary key, email text, email_lower text)");
-    await qexec(db, `insert into th_users (id, email) with recursive n(i) as (select 1 union all select i + 1 from n where i < ${ROWS}) select i, 'U' || i from n`);
+    await qexec(
+      db,
+      `insert into th_users (id, email) with recursive n(i) as (select 1 union all select i + 1 from n where i < ` +
+        `${ROWS}) select i, 'U' || i from n`,
+    );
     const step = new AbortController();
     const out = await runBackfill(scoped(db, "th1"), {
-      name: "lower", table: "th_users", key: "id", set: "email_lower = lower(email)", where: "email_lower is null",
-      batchSize: BATCH, maxBatchSize: BATCH, targetBatchMs: 0, sleepMs: 1, runId: "r-throttle", log: testLog(), signal: step.signal,
+      name: "lower",
+      table: "th_users",
+      key: "id",
+      set: "email_lower = lower(email)",
+      where: "email_lower is null",
+      batchSize: BATCH,
+      maxBatchSize: BATCH,
+      targetBatchMs: 0,
+      sleepMs: 1,
+      runId: "r-throttle",
+      log: testLog(),
+      signal: step.signal,
     });
     expect(out).toMatchObject({ rowsDone: ROWS, batches: ROWS / BATCH });
     expect(Number((await q(db, "select count(*) as n from th_users where email_lower is null"))[0]?.n)).toBe(0);

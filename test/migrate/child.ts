@@ -10,7 +10,9 @@ import os from "node:os";
 import path from "node:path";
 import { transpileClosure } from "../support/transpile.js";
 
-/** The child's entry: reads a JSON job from argv, runs it, prints `started` / `done <json>` / `error <code> <message>`. */
+/**
+ * The child's entry: reads a JSON job from argv, runs it, prints `started` / `done <json>` / `error <code> <message>`.
+ */
 const CHILD_MAIN = `
 import { createPgClient } from "./src/providers/sql/pg-driver.js";
 import { createSqliteClient } from "./src/providers/sql/sqlite-driver.js";
@@ -52,18 +54,30 @@ export class ChildEngine {
 
   constructor() {
     this.dir = mkdtempSync(path.join(os.tmpdir(), "cutover-migrate-child-"));
-    transpileClosure(["src/providers/sql/apply.ts", "src/providers/sql/backfill.ts", "src/providers/sql/pg-driver.ts", "src/providers/sql/sqlite-driver.ts"], this.dir);
+    transpileClosure(
+      [
+        "src/providers/sql/apply.ts",
+        "src/providers/sql/backfill.ts",
+        "src/providers/sql/pg-driver.ts",
+        "src/providers/sql/sqlite-driver.ts",
+      ],
+      this.dir,
+    );
     writeFileSync(path.join(this.dir, "main.js"), CHILD_MAIN);
   }
 
   spawn(job: Record<string, unknown>): EngineChild {
-    const proc = spawn(process.execPath, [path.join(this.dir, "main.js"), JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [path.join(this.dir, "main.js"), JSON.stringify(job)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.children.push(proc);
     let out = "";
     let err = "";
     proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
     proc.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | string>((resolve) => proc.on("exit", (code, signal) => resolve(code ?? signal ?? -1)));
+    const exited = new Promise<number | string>((resolve) =>
+      proc.on("exit", (code, signal) => resolve(code ?? signal ?? -1)),
+    );
     return {
       proc,
       stdout: () => out + err,
@@ -71,7 +85,8 @@ export class ChildEngine {
       waitFor: async (text, timeoutMs = 20_000) => {
         const until = Date.now() + timeoutMs;
         while (!out.includes(text)) {
-          if (Date.now() > until || proc.exitCode !== null) throw new Error(`child never printed ${JSON.stringify(text)}:\n${out}${err}`);
+          if (Date.now() > until || proc.exitCode !== null)
+            throw new Error(`child never printed ${JSON.stringify(text)}:\n${out}${err}`);
           await new Promise((r) => setTimeout(r, 20));
         }
       },

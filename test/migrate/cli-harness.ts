@@ -3,7 +3,10 @@ import { Command } from "commander";
 import { register } from "../../src/cli/commands/migrate.js";
 
 export async function cli(args: string[]): Promise<{ out: string; code: number }> {
-  const program = new Command("cutover").option("-o, --output <format>", "", "text").option("--state-dir <dir>").exitOverride();
+  const program = new Command("cutover")
+    .option("-o, --output <format>", "", "text")
+    .option("--state-dir <dir>")
+    .exitOverride();
   register(program);
   let out = "";
   const write = process.stdout.write.bind(process.stdout);

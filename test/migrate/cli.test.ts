@@ -12,7 +12,10 @@ describe("cutover migrate (CLI)", () => {
   let dir: string;
   beforeAll(async () => {
     db = await createSqliteDb();
-    dir = writeFolder({ "0001_a.expand.sql": "create table c1 (id integer);", "0002_b.expand.sql": "create index c1_id on c1 (id);" });
+    dir = writeFolder({
+      "0001_a.expand.sql": "create table c1 (id integer);",
+      "0002_b.expand.sql": "create index c1_id on c1 (id);",
+    });
   });
   afterAll(async () => {
     await db.drop();
@@ -26,10 +29,22 @@ describe("cutover migrate (CLI)", () => {
     expect(plan.out).toContain("would apply 2 scripts");
     expect(plan.out).toMatch(/heavy-lock \(statement 1\): CREATE INDEX without CONCURRENTLY/);
 
-    await runMigrations(db.client(), { folder: loadScriptFolder(dir), phase: "expand", runId: "r1", release: "v2", log: testLog() });
+    await runMigrations(db.client(), {
+      folder: loadScriptFolder(dir),
+      phase: "expand",
+      runId: "r1",
+      release: "v2",
+      log: testLog(),
+    });
     const status = await cli(["-o", "json", "migrate", "status", ...target]);
-    const parsed = JSON.parse(status.out) as { scripts: { state: string; release: string }[]; lease: { live: boolean } };
-    expect(parsed.scripts.map((s) => [s.state, s.release])).toEqual([["applied", "v2"], ["applied", "v2"]]);
+    const parsed = JSON.parse(status.out) as {
+      scripts: { state: string; release: string }[];
+      lease: { live: boolean };
+    };
+    expect(parsed.scripts.map((s) => [s.state, s.release])).toEqual([
+      ["applied", "v2"],
+      ["applied", "v2"],
+    ]);
     expect(parsed.lease.live).toBe(false);
 
     rewriteFile(dir, "0002_b.expand.sql", "create index c1_id on c1 (id); -- same index, now with a comment");
@@ -42,7 +57,9 @@ describe("cutover migrate (CLI)", () => {
     expect(ok.out).toMatch(/drift accepted by .+: comment only/);
     expect((await cli(["migrate", "status", ...target])).out).toMatch(/0002 applied\s+0002_b/);
     const history = await cli(["migrate", "status", "--history", ...target]);
-    expect(history.out).toMatch(/0002 accepted_drift\s+0002_b\.expand\.sql run admin:.+ — drift accepted by .+: comment only/);
+    expect(history.out).toMatch(
+      /0002 accepted_drift\s+0002_b\.expand\.sql run admin:.+ — drift accepted by .+: comment only/,
+    );
     const notDirty = await cli(["migrate", "resolve", "1", ...target, "--mark", "failed", "--reason", "x"]);
     expect(notDirty.code).toBe(2);
     expect(notDirty.out).toMatch(/only a dirty \(running\) or failed script can be resolved/);
@@ -64,7 +81,11 @@ describe("cutover migrate (CLI)", () => {
     const { writeFileSync } = await import("node:fs");
     const path = await import("node:path");
     const file = path.join(dir, "pb.yaml");
-    writeFileSync(file, `version: 1\nname: pb\nenvironment:\n  main-db: { provider: sqlite, path: ${JSON.stringify(db.location)} }\nsteps:\n  - id: m\n    action: migrate.run\n    with: { target: main-db, dir: ., phase: expand }\n`);
+    writeFileSync(
+      file,
+      `version: 1\nname: pb\nenvironment:\n  main-db: { provider: sqlite, path: ${JSON.stringify(db.location)} ` +
+        `}\nsteps:\n  - id: m\n    action: migrate.run\n    with: { target: main-db, dir: ., phase: expand }\n`,
+    );
     const r = await cli(["-o", "json", "migrate", "status", "-f", file, "-t", "main-db", "--dir", dir]);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { target: string }).target).toBe(`sqlite:${db.location}`);

@@ -1,4 +1,7 @@
-/** The example script folders (examples/migrations/) as a whole release: PostgreSQL Tick/Tock rename, and the local demo on SQLite. */
+/**
+ * The example script folders (examples/migrations/) as a whole
+ * release: PostgreSQL Tick/Tock rename, and the local demo on SQLite.
+ */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,16 +24,45 @@ describe("examples/migrations/users-rename on PostgreSQL", () => {
     const ctx = (runId: string) => sqlContext(client, { runId, baseDir: EXAMPLES });
     // v1 is live with its table and data, one name too long for the new column.
     await qexec(db, "create table users (id bigint primary key, name text not null, email text)");
-    await qexec(db, `insert into users select i, 'user ' || i, 'u' || i || '@x' from generate_series(1, 500) i; insert into users values (501, repeat('x', 300), null)`);
-    const expand = migrateRun.with.parse({ dir: "users-rename", phase: "expand", release: "v2", preserve: [{ table: "users", columns: ["id", "email"] }] });
-    await expect(migrateRun.run(expand, ctx("release-v2"))).rejects.toThrow(/E_NAME_TOO_LONG: full_name is varchar\(200\)[\s\S]*"id":"501"/);
+    await qexec(
+      db,
+      `insert into users select i, 'user ' || i, 'u' || i || '@x' from generate_series(1, 500) i; insert into ` +
+        `users values (501, repeat('x', 300), null)`,
+    );
+    const expand = migrateRun.with.parse({
+      dir: "users-rename",
+      phase: "expand",
+      release: "v2",
+      preserve: [{ table: "users", columns: ["id", "email"] }],
+    });
+    await expect(migrateRun.run(expand, ctx("release-v2"))).rejects.toThrow(
+      /E_NAME_TOO_LONG: full_name is varchar\(200\)[\s\S]*"id":"501"/,
+    );
     await qexec(db, "update users set name = 'x' where id = 501");
     const out = await migrateRun.run(expand, ctx("release-v2"));
-    expect(out.outputs?.scripts).toEqual(["0001_create_users.expand.sql", "0002_add_full_name.expand.sql", "0003_sync_full_name.expand.sql", "0004_index_full_name.expand.sql"]);
-    const bf = await migrateBackfill.run(migrateBackfill.with.parse({ table: "users", key: "id", set: "full_name = name", where: "full_name is null", batchSize: 100 }), ctx("release-v2"));
+    expect(out.outputs?.scripts).toEqual([
+      "0001_create_users.expand.sql",
+      "0002_add_full_name.expand.sql",
+      "0003_sync_full_name.expand.sql",
+      "0004_index_full_name.expand.sql",
+    ]);
+    const bf = await migrateBackfill.run(
+      migrateBackfill.with.parse({
+        table: "users",
+        key: "id",
+        set: "full_name = name",
+        where: "full_name is null",
+        batchSize: 100,
+      }),
+      ctx("release-v2"),
+    );
     expect(bf.outputs).toMatchObject({ rowsDone: 501, rowsTotal: 501 });
     // v1 still writes `name`; v2 writes `full_name`: the trigger keeps both in step.
-    await qexec(db, "insert into users (id, name) values (600, 'old app'); insert into users (id, name, full_name) values (601, 'new app', 'new app'); update users set full_name = 'renamed' where id = 1");
+    await qexec(
+      db,
+      "insert into users (id, name) values (600, 'old app'); insert into users (id, name, full_name) values " +
+        "(601, 'new app', 'new app'); update users set full_name = 'renamed' where id = 1",
+    );
     expect(await q(db, "select id, name, full_name from users where id in (1, 600, 601) order by id")).toEqual([
       { id: "1", name: "renamed", full_name: "renamed" },
       { id: "600", name: "old app", full_name: "old app" },
@@ -62,7 +94,12 @@ describe("examples/migrations/local-demo on SQLite", () => {
        INSERT INTO orders (seat_type, quantity, attendee, created_at) VALUES ('general', 3, 'a', 'now'), ('workshop', 2, 'b', 'now'), ('general', 1, 'c', 'now');
        PRAGMA user_version = 1;`,
     );
-    const w = migrateRun.with.parse({ dir: "local-demo", phase: "migrate", release: "v2", preserve: [{ table: "orders" }] });
+    const w = migrateRun.with.parse({
+      dir: "local-demo",
+      phase: "migrate",
+      release: "v2",
+      preserve: [{ table: "orders" }],
+    });
     const out = await migrateRun.run(w, sqlContext(db.client(), { runId: "demo", baseDir: EXAMPLES }));
     expect(out.outputs?.applied).toBe(3);
     expect(await q(db, "select seat_type, remaining from seats_remaining order by seat_type")).toEqual([

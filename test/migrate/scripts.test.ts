@@ -36,47 +36,62 @@ describe("script folder", () => {
     expect(message).not.toContain("README");
   });
 
-  it("pairs undo scripts with their scripts by name; an undo without its script and a bad undo are reported with the other problems", () => {
-    const dir = folder({
-      "0001_a.expand.sql": "create table a (id int);",
-      "0001_a.expand.undo.sql": "\uFEFFdrop table a;\r\n",
-      "0002_b.expand.sql": "create table b (id int);",
-      "0002_b.migrate.undo.sql": "drop table b;",
-      "0003_c.contract.sql": "alter table a drop column x;",
-      "0003_c.contract.undo.sql": "-- cutover:no-transacton\nbegin;\nalter table a add column x int;",
-      "0007_gone.expand.undo.sql": "drop table gone;",
-      "0008_i.expand.sql": "select 1;",
-      "0008_i.expand.undo.sql": "drop index concurrently i;",
-    });
-    let message = "";
-    try {
-      loadScriptFolder(dir);
-    } catch (e) {
-      message = (e as Error).message;
-    }
-    expect(message).toContain("0002_b.migrate.undo.sql: undo script without its script 0002_b.migrate.sql (number 2 is 0002_b.expand.sql); name it after the script it takes back (0002_b.expand.undo.sql), or delete it");
-    expect(message).toContain("0007_gone.expand.undo.sql: undo script without its script 0007_gone.expand.sql; name it after the script it takes back");
-    expect(message).toContain("0003_c.contract.undo.sql: unknown directive '-- cutover:no-transacton'");
-    expect(message).toContain("0003_c.contract.undo.sql: statement 1 controls the transaction");
-    expect(message).toContain("0008_i.expand.undo.sql: statement 1 cannot run inside a transaction");
-    expect(message).toMatch(/numbers jump from 3 to 8/);
-    expect(message).not.toContain("0001_a");
+  it(
+    "pairs undo scripts with their scripts by name; an undo without its script and a bad undo are reported with " +
+      "the other problems",
+    () => {
+      const dir = folder({
+        "0001_a.expand.sql": "create table a (id int);",
+        "0001_a.expand.undo.sql": "\uFEFFdrop table a;\r\n",
+        "0002_b.expand.sql": "create table b (id int);",
+        "0002_b.migrate.undo.sql": "drop table b;",
+        "0003_c.contract.sql": "alter table a drop column x;",
+        "0003_c.contract.undo.sql": "-- cutover:no-transacton\nbegin;\nalter table a add column x int;",
+        "0007_gone.expand.undo.sql": "drop table gone;",
+        "0008_i.expand.sql": "select 1;",
+        "0008_i.expand.undo.sql": "drop index concurrently i;",
+      });
+      let message = "";
+      try {
+        loadScriptFolder(dir);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toContain(
+        "0002_b.migrate.undo.sql: undo script without its script 0002_b.migrate.sql (number 2 is " +
+          "0002_b.expand.sql); name it after the script it takes back (0002_b.expand.undo.sql), or delete it",
+      );
+      expect(message).toContain(
+        "0007_gone.expand.undo.sql: undo script without its script 0007_gone.expand.sql; name it after the script " +
+          "it takes back",
+      );
+      expect(message).toContain("0003_c.contract.undo.sql: unknown directive '-- cutover:no-transacton'");
+      expect(message).toContain("0003_c.contract.undo.sql: statement 1 controls the transaction");
+      expect(message).toContain("0008_i.expand.undo.sql: statement 1 cannot run inside a transaction");
+      expect(message).toMatch(/numbers jump from 3 to 8/);
+      expect(message).not.toContain("0001_a");
 
-    const ok = folder({
-      "0001_a.expand.sql": "create table a (id int);",
-      "0001_a.expand.undo.sql": "\uFEFFdrop table a;\r\n",
-      "0002_i.expand.sql": "-- cutover:no-transaction\ncreate index concurrently i on a (id)",
-      "0002_i.expand.undo.sql": "-- cutover:no-transaction\ndrop index concurrently i",
-      "0003_plain.expand.sql": "select 1;",
-    });
-    const [a, i, plain] = loadScriptFolder(ok).scripts;
-    // Same checksum rules as a script: a BOM and CRLF are transport noise.
-    expect(a?.undo).toMatchObject({ name: "0001_a.expand.undo.sql", transactional: true, checksum: scriptChecksum("drop table a;") });
-    // Lint warnings apply to undo scripts too (an undo drops what its script added: destructive, never "breaking in an expand").
-    expect(a?.undo?.risks.map((r) => r.kind)).toEqual(["destructive"]);
-    expect(i?.undo?.transactional).toBe(false);
-    expect(plain?.undo).toBeUndefined();
-  });
+      const ok = folder({
+        "0001_a.expand.sql": "create table a (id int);",
+        "0001_a.expand.undo.sql": "\uFEFFdrop table a;\r\n",
+        "0002_i.expand.sql": "-- cutover:no-transaction\ncreate index concurrently i on a (id)",
+        "0002_i.expand.undo.sql": "-- cutover:no-transaction\ndrop index concurrently i",
+        "0003_plain.expand.sql": "select 1;",
+      });
+      const [a, i, plain] = loadScriptFolder(ok).scripts;
+      // Same checksum rules as a script: a BOM and CRLF are transport noise.
+      expect(a?.undo).toMatchObject({
+        name: "0001_a.expand.undo.sql",
+        transactional: true,
+        checksum: scriptChecksum("drop table a;"),
+      });
+      // Lint warnings apply to undo scripts too (an undo drops what
+      // its script added: destructive, never "breaking in an expand").
+      expect(a?.undo?.risks.map((r) => r.kind)).toEqual(["destructive"]);
+      expect(i?.undo?.transactional).toBe(false);
+      expect(plain?.undo).toBeUndefined();
+    },
+  );
 
   it("orders numerically, reads the no-transaction header and normalises only transport noise in checksums", () => {
     const dir = folder({
@@ -86,7 +101,11 @@ describe("script folder", () => {
       "checks/nulls.sql": "-- cutover:check E_NULLS\n-- cutover:message Fill the column.\nselect 1 where false;",
     });
     const f = loadScriptFolder(dir);
-    expect(f.scripts.map((s) => [s.seq, s.transactional])).toEqual([[9, true], [10, true], [11, false]]);
+    expect(f.scripts.map((s) => [s.seq, s.transactional])).toEqual([
+      [9, true],
+      [10, true],
+      [11, false],
+    ]);
     expect(f.checks).toEqual([expect.objectContaining({ code: "E_NULLS", message: "Fill the column." })]);
     expect(scriptChecksum("\uFEFFselect 1;\r\n")).toBe(scriptChecksum("select 1;"));
     expect(scriptChecksum("select 1;")).not.toBe(scriptChecksum("select 2;"));
@@ -123,9 +142,13 @@ describe("script folder", () => {
   });
 
   it("splits statements around quotes, dollar bodies and comments", () => {
-    const s = splitStatements("create function f() returns int as $$ select 1; $$ language sql; select ';' /* ; */; select 2 -- ;\n");
+    const s = splitStatements(
+      "create function f() returns int as $$ select 1; $$ language sql; select ';' /* ; */; select 2 -- ;\n",
+    );
     expect(s.map((x) => x.text.split(/\s+/)[0])).toEqual(["create", "select", "select"]);
-    const trigger = splitStatements("create trigger t after insert on a begin insert into b values (1); update c set n = n + 1; end; select 1;");
+    const trigger = splitStatements(
+      "create trigger t after insert on a begin insert into b values (1); update c set n = n + 1; end; select 1;",
+    );
     expect(trigger.map((x) => x.text.split(/\s+/)[0])).toEqual(["create", "select"]);
   });
 });

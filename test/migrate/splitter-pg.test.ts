@@ -60,7 +60,9 @@ describe("PostgreSQL scripts that psql runs", () => {
   it("are valid SQL: psql runs each file", () => {
     const dir = folder(SCRIPTS);
     for (const name of Object.keys(SCRIPTS)) {
-      execFileSync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", viaPsql.location, "-f", path.join(dir, name)], { stdio: "pipe" });
+      execFileSync("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", viaPsql.location, "-f", path.join(dir, name)], {
+        stdio: "pipe",
+      });
     }
   });
 
@@ -69,11 +71,23 @@ describe("PostgreSQL scripts that psql runs", () => {
     expect(loaded.scripts.map((s) => s.statements.length)).toEqual([4, 2, 1]);
     expect(loaded.scripts[2]!.statements[0]!.text).toMatch(/create function twice[\s\S]*\$body_2\$ language plpgsql$/);
 
-    const out = await runMigrations(viaCutover.client(), { folder: loaded, phase: "expand", runId: "r-split", log: testLog() });
+    const out = await runMigrations(viaCutover.client(), {
+      folder: loaded,
+      phase: "expand",
+      runId: "r-split",
+      log: testLog(),
+    });
     expect(out.applied.map((a) => a.seq)).toEqual([1, 2, 3]);
-    expect(await q(viaCutover, "select add_one(1) as a, sign_word(-3) as s, twice(21) as t")).toEqual([{ a: 2, s: "negative", t: 42 }]);
+    expect(await q(viaCutover, "select add_one(1) as a, sign_word(-3) as s, twice(21) as t")).toEqual([
+      { a: 2, s: "negative", t: 42 },
+    ]);
     await q(viaCutover, "call log_twice('hi')");
     await q(viaCutover, "insert into readings (v) values (500)");
-    expect((await q(viaCutover, "select msg from audit order by msg")).map((r) => r.msg)).toEqual(["big", "hi", "hi again", "very big"]);
+    expect((await q(viaCutover, "select msg from audit order by msg")).map((r) => r.msg)).toEqual([
+      "big",
+      "hi",
+      "hi again",
+      "very big",
+    ]);
   });
 });

@@ -40,7 +40,10 @@ function setUp(scripts: Record<string, string>): string {
   mkdirSync(path.join(dir, "scripts"));
   for (const [name, text] of Object.entries(scripts)) writeFileSync(path.join(dir, "scripts", name), text);
   const db = new Database(path.join(dir, "app.db"));
-  db.exec("create table users (id integer primary key, email text); insert into users values (1, 'a@x'); pragma user_version = 1;");
+  db.exec(
+    "create table users (id integer primary key, email text); insert into users values (1, 'a@x'); pragma " +
+      "user_version = 1;",
+  );
   db.close();
   return dir;
 }
@@ -53,8 +56,20 @@ const read = <T>(dir: string, fn: (db: Database.Database) => T): T => {
     db.close();
   }
 };
-const columns = (dir: string) => read(dir, (db) => (db.prepare("select name from pragma_table_info('users')").all() as { name: string }[]).map((r) => r.name));
-const journal = (dir: string) => read(dir, (db) => db.prepare("select seq, status, run_id as runId from cutover_migration_journal order by id").all() as { seq: number; status: string; runId: string }[]);
+const columns = (dir: string) =>
+  read(dir, (db) =>
+    (db.prepare("select name from pragma_table_info('users')").all() as { name: string }[]).map((r) => r.name),
+  );
+const journal = (dir: string) =>
+  read(
+    dir,
+    (db) =>
+      db.prepare("select seq, status, run_id as runId from cutover_migration_journal order by id").all() as {
+        seq: number;
+        status: string;
+        runId: string;
+      }[],
+  );
 
 describe("reversible migrate.run through the engine", () => {
   const dirs: string[] = [];
@@ -68,19 +83,28 @@ describe("reversible migrate.run through the engine", () => {
     dirs.push(dir);
   });
 
-  it("plan says abort can undo the step (and describe says reversible); without reversible an expand has nothing to undo", () => {
-    const { entries } = planPlaybook(path.join(dir, "release.yaml"), {});
-    const expand = entries.find((e) => e.id === "expand");
-    expect(expand).toMatchObject({ undo: "recorded", pointOfNoReturn: false });
-    expect(expand?.summary).toMatch(/^apply pending 'expand' scripts from scripts \(1 in the folder\); reversible: abort runs the undo scripts$/);
-    expect(undoKindOf(migrateRun, { dir: "x", phase: "contract", reversible: true })).toBe("recorded");
-    expect(undoKindOf(migrateRun, { dir: "x", phase: "contract" })).toBe("irreversible");
-    expect(undoKindOf(migrateRun, { dir: "x", phase: "expand" })).toBe("none");
-  });
+  it(
+    "plan says abort can undo the step (and describe says " +
+      "reversible); without reversible an expand has nothing to undo",
+    () => {
+      const { entries } = planPlaybook(path.join(dir, "release.yaml"), {});
+      const expand = entries.find((e) => e.id === "expand");
+      expect(expand).toMatchObject({ undo: "recorded", pointOfNoReturn: false });
+      expect(expand?.summary).toMatch(
+        /^apply pending 'expand' scripts from scripts \(1 in the folder\); reversible: abort runs the undo scripts$/,
+      );
+      expect(undoKindOf(migrateRun, { dir: "x", phase: "contract", reversible: true })).toBe("recorded");
+      expect(undoKindOf(migrateRun, { dir: "x", phase: "contract" })).toBe("irreversible");
+      expect(undoKindOf(migrateRun, { dir: "x", phase: "expand" })).toBe("none");
+    },
+  );
 
   it("a failing later step aborts the run: the undo scripts take the schema back, journaled", async () => {
     const events: RunEvent[] = [];
-    const session = await startRun(path.join(dir, "release.yaml"), { stateDir: path.join(dir, ".cutover"), onEvent: (e) => events.push(e) });
+    const session = await startRun(path.join(dir, "release.yaml"), {
+      stateDir: path.join(dir, ".cutover"),
+      onEvent: (e) => events.push(e),
+    });
     const runId = session.journal.runId;
     const state = await drive(session);
     expect(state.status).toBe("aborted");
@@ -91,36 +115,55 @@ describe("reversible migrate.run through the engine", () => {
       { seq: 1, status: "succeeded", runId },
       { seq: 1, status: "undone", runId },
     ]);
-    const status = await cli(["migrate", "status", "--sqlite", path.join(dir, "app.db"), "--dir", path.join(dir, "scripts")]);
+    const status = await cli([
+      "migrate",
+      "status",
+      "--sqlite",
+      path.join(dir, "app.db"),
+      "--dir",
+      path.join(dir, "scripts"),
+    ]);
     expect(status.out).toMatch(/1 pending \(1 undone\)/);
     expect(status.out).toMatch(/0001 undone\s+0001_email_lower\.expand\.sql\s+undone by run /);
   });
 
-  it("a reversible step that fails halfway is undone too: the scripts it applied before the failure are taken back", async () => {
-    const d = setUp({
-      "0001_a.expand.sql": "alter table users add column a text;",
-      "0001_a.expand.undo.sql": "alter table users drop column a;",
-      "0002_b.expand.sql": "alter table users add column b text;\ninsert into no_such_table values (1);",
-      "0002_b.expand.undo.sql": "alter table users drop column b;",
-    });
-    dirs.push(d);
-    // The migration step itself aborts the run when it fails.
-    writeFileSync(path.join(d, "release.yaml"), PLAYBOOK.replace("acknowledge: \"${{ params.acknowledge }}\" }", "acknowledge: \"${{ params.acknowledge }}\" }\n    onFailure: abort"));
-    const events: RunEvent[] = [];
-    const session = await startRun(path.join(d, "release.yaml"), { stateDir: path.join(d, ".cutover"), onEvent: (e) => events.push(e) });
-    const runId = session.journal.runId;
-    const state = await drive(session);
-    expect(state.status).toBe("aborted");
-    expect(state.steps.expand?.status).toBe("failed");
-    expect(state.steps.expand?.undo.status).toBe("succeeded");
-    expect(events.some((e) => e.type === "step.started" && (e as { stepId: string }).stepId === "smoke")).toBe(false);
-    expect(columns(d)).toEqual(["id", "email"]);
-    expect(journal(d)).toEqual([
-      { seq: 1, status: "succeeded", runId },
-      { seq: 2, status: "failed", runId },
-      { seq: 1, status: "undone", runId },
-    ]);
-  });
+  it(
+    "a reversible step that fails halfway is undone too: " + "the scripts it applied before the failure are taken back",
+    async () => {
+      const d = setUp({
+        "0001_a.expand.sql": "alter table users add column a text;",
+        "0001_a.expand.undo.sql": "alter table users drop column a;",
+        "0002_b.expand.sql": "alter table users add column b text;\ninsert into no_such_table values (1);",
+        "0002_b.expand.undo.sql": "alter table users drop column b;",
+      });
+      dirs.push(d);
+      // The migration step itself aborts the run when it fails.
+      writeFileSync(
+        path.join(d, "release.yaml"),
+        PLAYBOOK.replace(
+          'acknowledge: "${{ params.acknowledge }}" }',
+          'acknowledge: "${{ params.acknowledge }}" }\n    onFailure: abort',
+        ),
+      );
+      const events: RunEvent[] = [];
+      const session = await startRun(path.join(d, "release.yaml"), {
+        stateDir: path.join(d, ".cutover"),
+        onEvent: (e) => events.push(e),
+      });
+      const runId = session.journal.runId;
+      const state = await drive(session);
+      expect(state.status).toBe("aborted");
+      expect(state.steps.expand?.status).toBe("failed");
+      expect(state.steps.expand?.undo.status).toBe("succeeded");
+      expect(events.some((e) => e.type === "step.started" && (e as { stepId: string }).stepId === "smoke")).toBe(false);
+      expect(columns(d)).toEqual(["id", "email"]);
+      expect(journal(d)).toEqual([
+        { seq: 1, status: "succeeded", runId },
+        { seq: 2, status: "failed", runId },
+        { seq: 1, status: "undone", runId },
+      ]);
+    },
+  );
 
   it("an abort whose undo failed is resumed by aborting again, without repeating the undo that succeeded", async () => {
     const d = setUp({
@@ -140,7 +183,9 @@ describe("reversible migrate.run through the engine", () => {
     expect(first.steps.expand?.undo.error?.message).toMatch(/undo of script 1 \(expand\) failed/);
     expect(columns(d)).toEqual(["id", "email", "a"]);
     // `cutover status` tells the on-call what another abort would do: undo the expand.
-    expect(abortPreview(first, tryLoad(path.join(d, "release.yaml"))).find((e) => e.id === "expand")?.undo).toBe("recorded");
+    expect(abortPreview(first, tryLoad(path.join(d, "release.yaml"))).find((e) => e.id === "expand")?.undo).toBe(
+      "recorded",
+    );
 
     const db = new Database(path.join(d, "app.db"));
     db.exec("create table undo_gate (n integer)");

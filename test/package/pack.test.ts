@@ -55,7 +55,8 @@ function localPrebuilds(): string {
   const dir = path.join(work, "prebuilds");
   const pkgDir = path.join(ROOT, "node_modules", "better-sqlite3");
   const { version } = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")) as { version: string };
-  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const name =
+    `better-sqlite3-v${version}-node-v${process.versions.modules}` + `-${process.platform}-${process.arch}.tar.gz`;
   fs.mkdirSync(dir);
   execFileSync("tar", ["-czf", path.join(dir, name), "-C", pkgDir, "build/Release/better_sqlite3.node"]);
   return dir;

@@ -1,10 +1,20 @@
 /** `${{ }}` expressions: parsing (with error offsets), templates, evaluation. */
 import { describe, expect, it } from "vitest";
-import { evaluate, ExpressionSyntaxError, parseExpression, parseTemplate, truthy, type Scope } from "../../src/playbook/expressions.js";
+import {
+  evaluate,
+  ExpressionSyntaxError,
+  parseExpression,
+  parseTemplate,
+  truthy,
+  type Scope,
+} from "../../src/playbook/expressions.js";
 
 const scope = (over: Partial<Scope> = {}): Scope => ({
   params: { version: "v2", replicas: 3, dryRun: false, regions: ["eastus", "westus"], empty: "" },
-  steps: { deploy: { outputs: { url: "http://127.0.0.1:8081", slot: "green", count: 2 }, status: "succeeded" }, "deploy-green": { outputs: { ok: true }, status: "succeeded" } },
+  steps: {
+    deploy: { outputs: { url: "http://127.0.0.1:8081", slot: "green", count: 2 }, status: "succeeded" },
+    "deploy-green": { outputs: { ok: true }, status: "succeeded" },
+  },
   env: { HOME: "/home/me" },
   secrets: (name) => (name === "TOKEN" ? "s3cret" : undefined),
   matrix: { region: "eastus" },
@@ -64,7 +74,10 @@ describe("references", () => {
   });
 
   it("parses a reference into its path", () => {
-    expect(parseExpression("steps.deploy.outputs['a b'][0]")).toEqual({ kind: "ref", path: ["steps", "deploy", "outputs", "a b", 0] });
+    expect(parseExpression("steps.deploy.outputs['a b'][0]")).toEqual({
+      kind: "ref",
+      path: ["steps", "deploy", "outputs", "a b", 0],
+    });
   });
 });
 
@@ -128,7 +141,10 @@ describe("functions", () => {
   it("checks arity and names when parsing", () => {
     expect(errorAt("lower()").message).toMatch(/lower\(\) takes 1 argument/);
     expect(errorAt("join(a, b, c)").message).toMatch(/join\(\) takes 1 to 2 argument/);
-    expect(errorAt("  trim(a)")).toMatchObject({ offset: 2, message: expect.stringMatching(/unknown function trim\(\); known: contains/) });
+    expect(errorAt("  trim(a)")).toMatchObject({
+      offset: 2,
+      message: expect.stringMatching(/unknown function trim\(\); known: contains/),
+    });
   });
 });
 

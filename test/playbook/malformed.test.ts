@@ -23,7 +23,13 @@ import { filesUnder, tempDir } from "../support/files.js";
 const FIXTURES = path.join(ROOT, "test/fixtures/malformed");
 const MARKER = "ran-marker";
 const BIG_FILE = "over-one-mib.yaml";
-const SPAWNED = new Set(["yaml-syntax-error.yaml", "alias-bomb.yaml", "several-problems.yaml", "flag-target-without-flags.yaml", BIG_FILE]);
+const SPAWNED = new Set([
+  "yaml-syntax-error.yaml",
+  "alias-bomb.yaml",
+  "several-problems.yaml",
+  "flag-target-without-flags.yaml",
+  BIG_FILE,
+]);
 
 interface Expectation {
   line: number;
@@ -54,11 +60,15 @@ function parseExpectations(text: string): Expectation[] {
 
 /** A playbook over the 1 MiB limit whose steps are otherwise valid: refused before it is parsed. */
 function bigPlaybook(): string {
-  const head = 'version: 1\nname: big\nsteps:\n  - id: marker\n    action: exec\n    with: { command: ["touch", "ran-marker"] }\n';
+  const head =
+    'version: 1\nname: big\nsteps:\n  - id: marker\n    action: exec\n    with: { command: ["touch", "ran-marker"] }\n';
   return head + `# ${"x".repeat(120)}\n`.repeat(9000);
 }
 
-const fixtureNames = fs.readdirSync(FIXTURES).filter((f) => f.endsWith(".yaml")).sort();
+const fixtureNames = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 const root = tempDir("malformed");
 const cases: Case[] = [...fixtureNames, BIG_FILE].map((name) => {
   const dir = path.join(root, name.replace(/\.yaml$/, ""));
@@ -98,11 +108,17 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** The located problem lines of the text output, e.g. `x.yaml:9:5: steps[0].retrys: unknown field "retrys"`. */
 function problemLines(stderr: string, file: string): string[] {
-  return stderr.split("\n").map((l) => l.trim()).filter((l) => l.startsWith(`${file}:`));
+  return stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(`${file}:`));
 }
 
 function matches(line: string, file: string, e: Expectation): boolean {
-  const at = e.column === undefined ? new RegExp(`^${escape(file)}:${e.line}:\\d+: `) : new RegExp(`^${escape(file)}:${e.line}:${e.column}: `);
+  const at =
+    e.column === undefined
+      ? new RegExp(`^${escape(file)}:${e.line}:\\d+: `)
+      : new RegExp(`^${escape(file)}:${e.line}:${e.column}: `);
   return at.test(line) && line.includes(e.fragment);
 }
 
@@ -121,7 +137,10 @@ describe("malformed playbooks", () => {
       const lines = problemLines(r.stderr, c.name);
       expect(r.stderr).toContain(`${c.expects.length} problem${c.expects.length === 1 ? "" : "s"} in the playbook`);
       for (const e of c.expects) {
-        expect(lines.some((l) => matches(l, c.name, e)), `expected ${e.line}:${e.column ?? "*"} "${e.fragment}" in:\n${r.stderr}`).toBe(true);
+        expect(
+          lines.some((l) => matches(l, c.name, e)),
+          `expected ${e.line}:${e.column ?? "*"} "${e.fragment}" in:\n${r.stderr}`,
+        ).toBe(true);
       }
       expect(r.stderr, "a stack trace without --verbose").not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
       expect(r.stdout, "no run id: no run started").toBe("");
@@ -129,15 +148,16 @@ describe("malformed playbooks", () => {
       expect(filesUnder(stateDir(c)), "a journal, lease or lock was written").toEqual([]);
     });
 
-    if (SPAWNED.has(c.name)) it("run through the real binary: the same output, exit 2, nothing ran", () => {
-      const r = c.spawned!;
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toBe(c.run!.stderr);
-      expect(r.stderr, "a stack trace without --verbose").not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-      expect(r.stdout).toBe("");
-      expect(fs.existsSync(path.join(c.dir, MARKER)), "the exec step ran").toBe(false);
-      expect(filesUnder(spawnedStateDir(c))).toEqual([]);
-    });
+    if (SPAWNED.has(c.name))
+      it("run through the real binary: the same output, exit 2, nothing ran", () => {
+        const r = c.spawned!;
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toBe(c.run!.stderr);
+        expect(r.stderr, "a stack trace without --verbose").not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+        expect(r.stdout).toBe("");
+        expect(fs.existsSync(path.join(c.dir, MARKER)), "the exec step ran").toBe(false);
+        expect(filesUnder(spawnedStateDir(c))).toEqual([]);
+      });
 
     it("validate: exit 2, the same problems", () => {
       const v = c.validate!;
@@ -151,10 +171,17 @@ describe("malformed playbooks", () => {
       expect(j.code, j.stderr).toBe(2);
       const lines = j.stdout.split("\n").filter(Boolean);
       expect(lines).toHaveLength(1);
-      const event = JSON.parse(lines[0]!) as { type: string; code: string; exitCode: number; problems: { file: string; line: number; column: number; path: string; message: string }[] };
+      const event = JSON.parse(lines[0]!) as {
+        type: string;
+        code: string;
+        exitCode: number;
+        problems: { file: string; line: number; column: number; path: string; message: string }[];
+      };
       expect(event).toMatchObject({ type: "error", code: "PLAYBOOK_INVALID", exitCode: 2 });
       expect(event.problems).toHaveLength(c.expects.length);
-      const asText = event.problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ": " : ""}${p.message}`);
+      const asText = event.problems.map(
+        (p) => `${p.file}:${p.line}:${p.column}: ${p.path ? p.path + ": " : ""}${p.message}`,
+      );
       expect(asText).toEqual(problemLines(c.run!.stderr, c.name));
       expect(j.stderr).toBe("");
     });
@@ -178,7 +205,11 @@ describe("the harness itself", () => {
   it("sees the marker and the journal when a playbook is valid", async () => {
     const dir = path.join(root, "control");
     fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, "ok.yaml"), 'version: 1\nname: control\nsteps:\n  - id: marker\n    action: exec\n    with: { command: ["touch", "ran-marker"] }\n');
+    fs.writeFileSync(
+      path.join(dir, "ok.yaml"),
+      'version: 1\nname: control\nsteps:\n  - id: marker\n    action: exec\n    with: { command: ["touch", ' +
+        '"ran-marker"] }\n',
+    );
     const r = await startCli(["run", "ok.yaml", "--state-dir", path.join(dir, "state")], { cwd: dir }).done;
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(path.join(dir, MARKER))).toBe(true);
@@ -186,7 +217,7 @@ describe("the harness itself", () => {
   });
 
   it("reads several expectations per fixture", () => {
-    expect(parseExpectations("# expect: 7:5 unknown field \"x\"\n# expect: 9 YAML\nversion: 1\n")).toEqual([
+    expect(parseExpectations('# expect: 7:5 unknown field "x"\n# expect: 9 YAML\nversion: 1\n')).toEqual([
       { line: 7, column: 5, fragment: 'unknown field "x"' },
       { line: 9, column: undefined, fragment: "YAML" },
     ]);

@@ -5,7 +5,8 @@ import { paramValueProblems, parseParamArgs, resolveParams } from "../../src/pla
 import { ParamSpec, type ParamSpecT } from "../../src/playbook/schema.js";
 
 const spec = (s: Record<string, unknown>): ParamSpecT => ParamSpec.parse(s);
-const specs = (m: Record<string, Record<string, unknown>>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, spec(v)]));
+const specs = (m: Record<string, Record<string, unknown>>) =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [k, spec(v)]));
 
 /** The problems a failing resolution reports. */
 function problemsOf(fn: () => unknown): string[] {
@@ -13,22 +14,35 @@ function problemsOf(fn: () => unknown): string[] {
     fn();
   } catch (e) {
     expect(isCutoverError(e, "USAGE")).toBe(true);
-    return ((e as { details: { problems: string[] } }).details.problems);
+    return (e as { details: { problems: string[] } }).details.problems;
   }
   throw new Error("resolved without a problem");
 }
 
 describe("parseParamArgs", () => {
   it("splits at the first =", () => {
-    expect(parseParamArgs(["version=v2", "url=http://x/?a=b", "empty="])).toEqual({ version: "v2", url: "http://x/?a=b", empty: "" });
+    expect(parseParamArgs(["version=v2", "url=http://x/?a=b", "empty="])).toEqual({
+      version: "v2",
+      url: "http://x/?a=b",
+      empty: "",
+    });
   });
-  it.each(["novalue", "=v"])("refuses %j", (a) => expect(() => parseParamArgs([a])).toThrow(/write --param name=value/));
+  it.each(["novalue", "=v"])("refuses %j", (a) =>
+    expect(() => parseParamArgs([a])).toThrow(/write --param name=value/),
+  );
 });
 
 describe("resolveParams", () => {
   it("coerces each type", () => {
     const r = resolveParams(
-      specs({ s: {}, n: { type: "number" }, f: { type: "number" }, b: { type: "boolean" }, y: { type: "boolean" }, l: { type: "list" } }),
+      specs({
+        s: {},
+        n: { type: "number" },
+        f: { type: "number" },
+        b: { type: "boolean" },
+        y: { type: "boolean" },
+        l: { type: "list" },
+      }),
       { s: "42", n: "3", f: "-1.5", b: "false", y: "yes", l: "a, b,,c" },
       {},
     );
@@ -48,7 +62,9 @@ describe("resolveParams", () => {
   });
 
   it("keeps list defaults as lists", () => {
-    expect(resolveParams(specs({ regions: { type: "list", default: ["a", "b"] } }), {}, {}).all).toEqual({ regions: ["a", "b"] });
+    expect(resolveParams(specs({ regions: { type: "list", default: ["a", "b"] } }), {}, {}).all).toEqual({
+      regions: ["a", "b"],
+    });
   });
 
   it("reports every problem at once", () => {
@@ -59,7 +75,9 @@ describe("resolveParams", () => {
       tier: { allowed: ["basic", "premium"] },
       token: { secret: true },
     });
-    const problems = problemsOf(() => resolveParams(s, { replicas: "many", canary: "maybe", tier: "gold", token: "x", extra: "1" }, {}));
+    const problems = problemsOf(() =>
+      resolveParams(s, { replicas: "many", canary: "maybe", tier: "gold", token: "x", extra: "1" }, {}),
+    );
     expect(problems).toEqual([
       'param "token" is secret: give it through the environment variable CUTOVER_PARAM_TOKEN, not on the command line',
       'unknown param "extra"; the playbook declares: version, replicas, canary, tier, token',
@@ -71,11 +89,15 @@ describe("resolveParams", () => {
   });
 
   it("joins the problems in the error message", () => {
-    expect(() => resolveParams(specs({ a: { required: true }, b: { required: true } }), {}, {})).toThrow(/"a" is required[\s\S]*\n.*"b" is required/);
+    expect(() => resolveParams(specs({ a: { required: true }, b: { required: true } }), {}, {})).toThrow(
+      /"a" is required[\s\S]*\n.*"b" is required/,
+    );
   });
 
   it("refuses an empty number", () => {
-    expect(problemsOf(() => resolveParams(specs({ n: { type: "number" } }), { n: " " }, {}))).toEqual(['param "n" must be a number, got " "']);
+    expect(problemsOf(() => resolveParams(specs({ n: { type: "number" } }), { n: " " }, {}))).toEqual([
+      'param "n" must be a number, got " "',
+    ]);
   });
 
   it("checks allowed values of a number by their text", () => {
@@ -85,7 +107,9 @@ describe("resolveParams", () => {
   it("checks allowed values of a list item by item", () => {
     const s = specs({ regions: { type: "list", allowed: ["eastus", "westus", "north"] } });
     expect(resolveParams(s, { regions: "eastus,westus" }, {}).all).toEqual({ regions: ["eastus", "westus"] });
-    expect(problemsOf(() => resolveParams(s, { regions: "eastus,mars,moon" }, {}))).toEqual(['param "regions" must be one of eastus, westus, north, got "mars,moon"']);
+    expect(problemsOf(() => resolveParams(s, { regions: "eastus,mars,moon" }, {}))).toEqual([
+      'param "regions" must be one of eastus, westus, north, got "mars,moon"',
+    ]);
   });
 
   describe("secrets", () => {
@@ -100,7 +124,10 @@ describe("resolveParams", () => {
 
     it("are refused on the command line, even with the environment set", () => {
       const problems = problemsOf(() => resolveParams(s, { token: "on-argv" }, { CUTOVER_PARAM_TOKEN: "s3cret" }));
-      expect(problems).toEqual(['param "token" is secret: give it through the environment variable CUTOVER_PARAM_TOKEN, not on the command line']);
+      expect(problems).toEqual([
+        'param "token" is secret: give it through the environment variable CUTOVER_PARAM_TOKEN, not on the ' +
+          "command line",
+      ]);
     });
 
     it("are required like any param, and the message never names a value", () => {
@@ -113,8 +140,12 @@ describe("resolveParams", () => {
 describe("paramValueProblems (validation of defaults)", () => {
   it("accepts a value that fits and explains one that does not", () => {
     expect(paramValueProblems("n", spec({ type: "number" }), 3)).toEqual([]);
-    expect(paramValueProblems("n", spec({ type: "number" }), "three")).toEqual(['param "n" must be a number, got "three"']);
+    expect(paramValueProblems("n", spec({ type: "number" }), "three")).toEqual([
+      'param "n" must be a number, got "three"',
+    ]);
     expect(paramValueProblems("t", spec({ allowed: ["a"] }), "b")).toEqual(['param "t" must be one of a, got "b"']);
-    expect(paramValueProblems("l", spec({ type: "list", allowed: ["a", "b"] }), ["a", "c"])).toEqual(['param "l" must be one of a, b, got "c"']);
+    expect(paramValueProblems("l", spec({ type: "list", allowed: ["a", "b"] }), ["a", "c"])).toEqual([
+      'param "l" must be one of a, b, got "c"',
+    ]);
   });
 });

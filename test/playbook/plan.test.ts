@@ -4,7 +4,12 @@ import { buildPlan, leafSpecs, MAX_MATRIX_MEMBERS, plannedSteps } from "../../sr
 import { isCutoverError } from "../../src/core/errors.js";
 import type { StepSpec } from "../../src/playbook/schema.js";
 
-const step = (id: string, extra: Partial<StepSpec> = {}): StepSpec => ({ id, action: "exec", with: { command: ["true"] }, ...extra });
+const step = (id: string, extra: Partial<StepSpec> = {}): StepSpec => ({
+  id,
+  action: "exec",
+  with: { command: ["true"] },
+  ...extra,
+});
 
 function errorOf(fn: () => unknown): { code: string; message: string; hint?: string } {
   try {
@@ -19,7 +24,9 @@ function errorOf(fn: () => unknown): { code: string; message: string; hint?: str
 describe("buildPlan", () => {
   it("keeps a plain step as one member with its own id", () => {
     const plan = buildPlan([step("deploy")], {});
-    expect(plan).toEqual([{ kind: "step", spec: step("deploy"), members: [{ id: "deploy", stepId: "deploy" }], maxParallel: 1 }]);
+    expect(plan).toEqual([
+      { kind: "step", spec: step("deploy"), members: [{ id: "deploy", stepId: "deploy" }], maxParallel: 1 },
+    ]);
   });
 
   it("expands a matrix into one member per value, in order, named by the value", () => {
@@ -38,12 +45,23 @@ describe("buildPlan", () => {
   });
 
   it("crosses several keys, the first key varying slowest", () => {
-    const ids = plannedSteps(buildPlan([step("deploy", { matrix: { region: ["eu", "us"], app: ["web", "api", "worker"] } })], {})).map((m) => m.id);
-    expect(ids).toEqual(["deploy[eu,web]", "deploy[eu,api]", "deploy[eu,worker]", "deploy[us,web]", "deploy[us,api]", "deploy[us,worker]"]);
+    const ids = plannedSteps(
+      buildPlan([step("deploy", { matrix: { region: ["eu", "us"], app: ["web", "api", "worker"] } })], {}),
+    ).map((m) => m.id);
+    expect(ids).toEqual([
+      "deploy[eu,web]",
+      "deploy[eu,api]",
+      "deploy[eu,worker]",
+      "deploy[us,web]",
+      "deploy[us,api]",
+      "deploy[us,worker]",
+    ]);
   });
 
   it("takes a matrix from a list param", () => {
-    const members = plannedSteps(buildPlan([step("swap", { matrix: { region: "${{ params.regions }}" } })], { regions: ["eastus", "westus"] }));
+    const members = plannedSteps(
+      buildPlan([step("swap", { matrix: { region: "${{ params.regions }}" } })], { regions: ["eastus", "westus"] }),
+    );
     expect(members).toEqual([
       { id: "swap[eastus]", stepId: "swap", matrix: { region: "eastus" } },
       { id: "swap[westus]", stepId: "swap", matrix: { region: "westus" } },
@@ -71,7 +89,9 @@ describe("buildPlan", () => {
     expect(e.code).toBe("PLAYBOOK_INVALID");
     expect(e.message).toContain("the member swap[a] twice");
     // Values that print alike collide too: member ids are text.
-    expect(errorOf(() => buildPlan([step("swap", { matrix: { n: [1, "1"] } })], {})).message).toContain("swap[1] twice");
+    expect(errorOf(() => buildPlan([step("swap", { matrix: { n: [1, "1"] } })], {})).message).toContain(
+      "swap[1] twice",
+    );
   });
 
   it(`refuses a matrix over ${MAX_MATRIX_MEMBERS} members`, () => {
@@ -84,7 +104,14 @@ describe("buildPlan", () => {
     const plan = buildPlan(
       [
         { id: "seq", steps: [step("a"), step("b")] },
-        { id: "par", parallel: true, steps: [step("c"), { id: "inner", parallel: true, maxParallel: 2, steps: [step("d"), step("e", { matrix: { x: [1, 2] } })] }] },
+        {
+          id: "par",
+          parallel: true,
+          steps: [
+            step("c"),
+            { id: "inner", parallel: true, maxParallel: 2, steps: [step("d"), step("e", { matrix: { x: [1, 2] } })] },
+          ],
+        },
       ],
       {},
     );

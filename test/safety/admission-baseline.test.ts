@@ -34,10 +34,16 @@ afterEach(() => p?.cleanup());
 it("a run that supersedes an unfinished one inherits its baseline and catches the data it corrupted", () => {
   p = tmpProject({ "edfi.yaml": playbook });
   mkdirSync(path.join(p.dir, "scripts"));
-  writeFileSync(path.join(p.dir, "scripts", "0001_bad.expand.sql"), "update students set name = 'corrupted' where id <= 50;");
+  writeFileSync(
+    path.join(p.dir, "scripts", "0001_bad.expand.sql"),
+    "update students set name = 'corrupted' where id <= 50;",
+  );
   writeFileSync(path.join(p.dir, "scripts", "0002_audit.expand.sql"), "insert into audit (note) values ('v2');");
   const db = new Database(path.join(p.dir, "app.db"));
-  db.exec("create table students (id integer primary key, name text); with recursive n(i) as (select 1 union all select i + 1 from n where i < 100) insert into students select i, 'S' || i from n;");
+  db.exec(
+    "create table students (id integer primary key, name text); with recursive n(i) as (select 1 union all " +
+      "select i + 1 from n where i < 100) insert into students select i, 'S' || i from n;",
+  );
   db.close();
 
   const first = runCli(["run", "edfi.yaml", "-o", "json"], { cwd: p.dir });
@@ -55,8 +61,11 @@ it("a run that supersedes an unfinished one inherits its baseline and catches th
   // and, superseding it, measured against the old run's snapshot: the 50 corrupted rows are caught.
   const sup = runCli(["run", "edfi.yaml", "--supersede", old, "-o", "json"], { cwd: p.dir });
   const events = jsonLines(sup.stdout);
-  expect(events.some((e) => e.type === "step.log" && String(e.message).includes(`inherited from superseded run ${old}`))).toBe(true);
-  const failed = events.find((e) => e.type === "step.failed" && e.stepId === "compare") as { error?: { message: string } } | undefined;
+  expect(
+    events.some((e) => e.type === "step.log" && String(e.message).includes(`inherited from superseded run ${old}`)),
+  ).toBe(true);
+  const failed = events.find((e) => e.type === "step.failed" && e.stepId === "compare") as
+    { error?: { message: string } } | undefined;
   expect(failed?.error?.message).toContain("students");
   expect(sup.code).toBe(3);
 });

@@ -72,26 +72,49 @@ describe("one open release per environment (case 1)", () => {
     expect(sup.stdout).toContain(`supersedes run ${old}`);
     expect(sup.stdout).toContain("left changed, not undone: maintenance-on");
     const newer = /run (r\S+) started/.exec(sup.stdout)![1]!;
-    expect(journal(newer)[1]).toMatchObject({ type: "run.admitted", generation: 2, follows: old, supersedes: old, leftChanged: ["maintenance-on"] });
-    expect(journal(old).at(-1)).toMatchObject({ type: "run.superseded", supersededBy: newer, leftChanged: ["maintenance-on"] });
+    expect(journal(newer)[1]).toMatchObject({
+      type: "run.admitted",
+      generation: 2,
+      follows: old,
+      supersedes: old,
+      leftChanged: ["maintenance-on"],
+    });
+    expect(journal(old).at(-1)).toMatchObject({
+      type: "run.superseded",
+      supersededBy: newer,
+      leftChanged: ["maintenance-on"],
+    });
   });
 
-  it("a run that is not the environment's latest refuses resume/abort/approve unless --force --reason (journaled)", () => {
-    p = tmpProject({ "shop.yaml": release });
-    const old = runIdOf(cli(["run", "shop.yaml", "-o", "json"]).stdout);
-    const newer = runIdOf(cli(["run", "shop.yaml", "--supersede", old, "-o", "json"]).stdout);
-    for (const args of [["resume", old], ["abort", old], ["approve", old], ["retry", old, "swap-ok"], ["skip", old, "swap-ok"]]) {
-      const r = cli(args);
-      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toContain(`run ${old} is not the latest run of environment shop: ${newer} is newer`);
-    }
-    expect(cli(["abort", old, "--force"]).code).toBe(2); // --force needs a reason
-    const forced = cli(["abort", old, "--force", "--reason", "put the flag back by hand first"]);
-    expect(forced.code).toBe(1); // aborted
-    expect(journal(old).find((e) => e.type === "run.forced")).toMatchObject({ command: "abort", newerRun: newer, reason: "put the flag back by hand first" });
-    // abort --rollback keeps its own rule: the latest succeeded run only.
-    expect(cli(["abort", old, "--rollback"]).code).toBe(2);
-  });
+  it(
+    "a run that is not the environment's latest refuses " + "resume/abort/approve unless --force --reason (journaled)",
+    () => {
+      p = tmpProject({ "shop.yaml": release });
+      const old = runIdOf(cli(["run", "shop.yaml", "-o", "json"]).stdout);
+      const newer = runIdOf(cli(["run", "shop.yaml", "--supersede", old, "-o", "json"]).stdout);
+      for (const args of [
+        ["resume", old],
+        ["abort", old],
+        ["approve", old],
+        ["retry", old, "swap-ok"],
+        ["skip", old, "swap-ok"],
+      ]) {
+        const r = cli(args);
+        expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toContain(`run ${old} is not the latest run of environment shop: ${newer} is newer`);
+      }
+      expect(cli(["abort", old, "--force"]).code).toBe(2); // --force needs a reason
+      const forced = cli(["abort", old, "--force", "--reason", "put the flag back by hand first"]);
+      expect(forced.code).toBe(1); // aborted
+      expect(journal(old).find((e) => e.type === "run.forced")).toMatchObject({
+        command: "abort",
+        newerRun: newer,
+        reason: "put the flag back by hand first",
+      });
+      // abort --rollback keeps its own rule: the latest succeeded run only.
+      expect(cli(["abort", old, "--rollback"]).code).toBe(2);
+    },
+  );
 });
 
 describe("a run after its holder died on this host (case 8)", () => {
@@ -114,35 +137,48 @@ describe("a run after its holder died on this host (case 8)", () => {
     const sup = cli(["run", "shop.yaml", "--supersede", old, "-o", "json"]);
     expect(sup.code).toBe(3); // the lease (TTL 10m) was taken over at once, not after the TTL
     const events = jsonLines(sup.stdout);
-    expect(events.some((e) => e.type === "lease.forced" && String(e.previousHolder).includes("process gone"))).toBe(true);
+    expect(events.some((e) => e.type === "lease.forced" && String(e.previousHolder).includes("process gone"))).toBe(
+      true,
+    );
   });
 });
 
 describe("gates (case 5)", () => {
-  it("refuses to approve a gate the run is not waiting at, unless --ahead; the pause message is resolved and redacted", () => {
-    // A run paused at a failed step before its gate (settle fails while FAIL is set).
-    const settle = "action: wait.duration\n    with: { duration: \"${{ params.version == 'slow' && '10m' || '1ms' }}\" }";
-    const failing = 'action: exec\n    resume: rerun\n    with: { command: ["node", "-e", "process.exit(process.env.FAIL ? 1 : 0)"] }';
-    expect(release).toContain(settle);
-    p = tmpProject({ "shop.yaml": release.replace(settle, failing) });
-    const failed = runCli(["run", "shop.yaml", "-o", "json"], { cwd: p.dir, env: { ...env, FAIL: "1" } });
-    expect(failed.code).toBe(3);
-    const runId = runIdOf(failed.stdout);
-    const early = cli(["approve", runId, "swap-ok"]);
-    expect(early.code).toBe(2);
-    expect(early.stderr).toContain(`run ${runId} is not waiting at gate swap-ok`);
-    expect(early.stderr).toContain("--ahead");
-    expect(journal(runId).some((e) => e.type === "gate.approved" || e.type === "gate.preapproved")).toBe(false);
+  it(
+    "refuses to approve a gate the run is not waiting at, " +
+      "unless --ahead; the pause message is resolved and redacted",
+    () => {
+      // A run paused at a failed step before its gate (settle fails while FAIL is set).
+      const settle =
+        "action: wait.duration\n    with: { duration: \"${{ params.version == 'slow' && '10m' || '1ms' }}\" }";
+      const failing =
+        "action: exec\n    resume: rerun\n    with: { command: " +
+        '["node", "-e", "process.exit(process.env.FAIL ? 1 : 0)"] }';
+      expect(release).toContain(settle);
+      p = tmpProject({ "shop.yaml": release.replace(settle, failing) });
+      const failed = runCli(["run", "shop.yaml", "-o", "json"], { cwd: p.dir, env: { ...env, FAIL: "1" } });
+      expect(failed.code).toBe(3);
+      const runId = runIdOf(failed.stdout);
+      const early = cli(["approve", runId, "swap-ok"]);
+      expect(early.code).toBe(2);
+      expect(early.stderr).toContain(`run ${runId} is not waiting at gate swap-ok`);
+      expect(early.stderr).toContain("--ahead");
+      expect(journal(runId).some((e) => e.type === "gate.approved" || e.type === "gate.preapproved")).toBe(false);
 
-    const ahead = cli(["approve", runId, "swap-ok", "--ahead", "--note", "CAB said yes"]);
-    expect(ahead.code).toBe(0);
-    expect(journal(runId).at(-1)).toMatchObject({ type: "gate.preapproved", stepId: "swap-ok", note: "CAB said yes" });
-    expect(cli(["status", runId]).stdout).toMatch(/swap-ok .*approved ahead by/);
+      const ahead = cli(["approve", runId, "swap-ok", "--ahead", "--note", "CAB said yes"]);
+      expect(ahead.code).toBe(0);
+      expect(journal(runId).at(-1)).toMatchObject({
+        type: "gate.preapproved",
+        stepId: "swap-ok",
+        note: "CAB said yes",
+      });
+      expect(cli(["status", runId]).stdout).toMatch(/swap-ok .*approved ahead by/);
 
-    const retried = cli(["retry", runId, "settle", "-o", "json"]);
-    expect(retried.code).toBe(0);
-    expect(jsonLines(retried.stdout).some((e) => e.type === "run.paused")).toBe(false);
-  });
+      const retried = cli(["retry", runId, "settle", "-o", "json"]);
+      expect(retried.code).toBe(0);
+      expect(jsonLines(retried.stdout).some((e) => e.type === "run.paused")).toBe(false);
+    },
+  );
 
   it("shows a templated gate message resolved, with secrets redacted", () => {
     p = tmpProject({ "shop.yaml": release });

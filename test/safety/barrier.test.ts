@@ -59,7 +59,11 @@ describe("data barriers (issue 9 case 2)", () => {
     expect(r.stderr).toContain("writes resume on the clone");
     expect(r.stderr).toContain("clone");
     expect(r.stderr).toContain("--accept-data-loss");
-    expect(readFileSync(rows, "utf8").split("\n").filter((l) => l.startsWith("user row"))).toHaveLength(60);
+    expect(
+      readFileSync(rows, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("user row")),
+    ).toHaveLength(60);
     const status = runCli(["status", runId, "-o", "json"], { cwd: p.dir });
     expect(jsonLines(status.stdout).at(-1)).toMatchObject({ type: "status", state: { status: "succeeded" } });
     expect(runCli(["status", runId], { cwd: p.dir }).stdout).toContain("data barrier read-only-off passed");
@@ -71,9 +75,12 @@ describe("data barriers (issue 9 case 2)", () => {
     const noReason = runCli(["abort", runId, "--rollback", "--accept-data-loss"], { cwd: p.dir });
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain("--reason");
-    const r = runCli(["abort", runId, "--rollback", "--accept-data-loss", "--reason", "the clone is corrupt", "-o", "json"], {
-      cwd: p.dir,
-    });
+    const r = runCli(
+      ["abort", runId, "--rollback", "--accept-data-loss", "--reason", "the clone is corrupt", "-o", "json"],
+      {
+        cwd: p.dir,
+      },
+    );
     expect(r.code, r.stderr).toBe(1); // an aborted run exits 1 (README, exit codes)
     const accepted = jsonLines(r.stdout).find((e) => e.type === "abort.data-loss-accepted");
     expect(accepted).toMatchObject({ reason: "the clone is corrupt", barriers: [{ stepId: "read-only-off" }] });
@@ -81,28 +88,32 @@ describe("data barriers (issue 9 case 2)", () => {
     expect(existsSync(path.join(p.dir, "clone"))).toBe(false);
   });
 
-  it("an abort the engine starts itself (onFailure: abort) leaves the undos behind the barrier in place, saying why", () => {
-    const failing = playbook.replace(
-      `with: { command: ["node", "-e", "console.log('ok')"] }`,
-      `with: { command: ["node", "-e", "require('fs').appendFileSync('clone/rows.txt', 'user row'); process.exit(1)"] }
+  it(
+    "an abort the engine starts itself (onFailure: abort) " +
+      "leaves the undos behind the barrier in place, saying why",
+    () => {
+      const failing = playbook.replace(
+        `with: { command: ["node", "-e", "console.log('ok')"] }`,
+        `with: { command: ["node", "-e", "require('fs').appendFileSync('clone/rows.txt', 'user row'); process.exit(1)"] }
     onFailure: abort`,
-    );
-    const q = tmpProject({ "playbook.yaml": failing });
-    try {
-      const r = runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir });
-      expect(r.code, r.stderr).toBe(1);
-      const skipped = jsonLines(r.stdout).filter((e) => e.type === "undo.skipped");
-      expect(skipped).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ stepId: "read-only-off", reason: "barrier" }),
-          expect.objectContaining({ stepId: "clone", reason: "barrier" }),
-        ]),
       );
-      expect(readFileSync(path.join(q.dir, "clone", "rows.txt"), "utf8")).toContain("user row");
-    } finally {
-      q.cleanup();
-    }
-  });
+      const q = tmpProject({ "playbook.yaml": failing });
+      try {
+        const r = runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir });
+        expect(r.code, r.stderr).toBe(1);
+        const skipped = jsonLines(r.stdout).filter((e) => e.type === "undo.skipped");
+        expect(skipped).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ stepId: "read-only-off", reason: "barrier" }),
+            expect.objectContaining({ stepId: "clone", reason: "barrier" }),
+          ]),
+        );
+        expect(readFileSync(path.join(q.dir, "clone", "rows.txt"), "utf8")).toContain("user row");
+      } finally {
+        q.cleanup();
+      }
+    },
+  );
 
   it("plan shows where abort stops being free", () => {
     const r = runCli(["plan", "playbook.yaml", "-o", "json"], { cwd: p.dir });

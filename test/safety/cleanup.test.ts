@@ -47,13 +47,16 @@ describe("cleanup of a failed step (issue 9 case 7)", () => {
     expect(events.some((e) => e.type === "undo.succeeded" && e.stepId === "create-tables")).toBe(true);
     expect(events.some((e) => e.type === "undo.skipped" && e.stepId === "create-tables")).toBe(false);
     expect(existsSync(path.join(p.dir, "new-tables"))).toBe(false);
-    expect(readFileSync(path.join(p.dir, "order.log"), "utf8")).toBe("mark-start ran;new tables deleted;mark-start undone;");
+    expect(readFileSync(path.join(p.dir, "order.log"), "utf8")).toBe(
+      "mark-start ran;new tables deleted;mark-start undone;",
+    );
   });
 
   it("without alsoWhenFailed the failed step is passed over, and abort says why", () => {
     const q = tmpProject({ "playbook.yaml": playbook.replace("      alsoWhenFailed: true\n", "") });
     try {
-      const runId = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!.runId as string;
+      const runId = jsonLines(runCli(["run", "playbook.yaml", "-o", "json"], { cwd: q.dir }).stdout)[0]!
+        .runId as string;
       const a = runCli(["abort", runId], { cwd: q.dir });
       expect(a.stdout + a.stderr).toContain("create-tables: did not complete");
       expect(existsSync(path.join(q.dir, "new-tables"))).toBe(true);

@@ -41,11 +41,16 @@ describe("the action context's fence", () => {
     } as unknown as EngineDeps;
     const ctl = { stopping: () => false, cancelSignal: new AbortController().signal };
     const seen: { client?: Target; ctx?: ActionContext } = {};
-    const out = await runAttempt(deps, ctl, { id: "s", attempt: 1, timeoutMessage: "", checkpoint: async () => undefined }, async (ctx) => {
-      seen.ctx = ctx;
-      seen.client = await ctx.provider("app", "x" as never);
-      await ctx.fence!.assertHeld();
-    });
+    const out = await runAttempt(
+      deps,
+      ctl,
+      { id: "s", attempt: 1, timeoutMessage: "", checkpoint: async () => undefined },
+      async (ctx) => {
+        seen.ctx = ctx;
+        seen.client = await ctx.provider("app", "x" as never);
+        await ctx.fence!.assertHeld();
+      },
+    );
     expect(out.ok).toBe(true);
     expect(seen.client?.token).toBe(lease.token);
     expect(seen.ctx?.fence).toMatchObject({ environment: "shop", token: lease.token });

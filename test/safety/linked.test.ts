@@ -77,7 +77,11 @@ describe("linked runs (issue 9 case 3)", () => {
     const status = jsonLines(runCli(["status", v2.runId, "-o", "json"], { cwd: p.dir }).stdout).at(-1);
     expect(status).toMatchObject({ state: { status: "succeeded" } });
     const linked = jsonLines(runCli(["status", c.runId, "-o", "json"], { cwd: p.dir }).stdout).at(-1);
-    expect(linked).toMatchObject({ state: { linked: { requires: v2.runId, playbook: "shop-v2", environment: "shop" } } });
-    expect(runCli(["status", c.runId], { cwd: p.dir }).stdout).toContain(`depends on run ${v2.runId} (shop-v2 in shop)`);
+    expect(linked).toMatchObject({
+      state: { linked: { requires: v2.runId, playbook: "shop-v2", environment: "shop" } },
+    });
+    expect(runCli(["status", c.runId], { cwd: p.dir }).stdout).toContain(
+      `depends on run ${v2.runId} (shop-v2 in shop)`,
+    );
   });
 });

@@ -42,7 +42,11 @@ afterAll(() => p.cleanup());
 
 describe("a stopped process holding the lease lock", () => {
   it("loses the lock: unlock --force works, and the stopped run's later writes are refused", async () => {
-    const run = startCli(["run", "playbook.yaml"], { cwd: p.dir, json: true, env: { CUTOVER_TEST_STOP_IN_LOCK: "lease-frozen.lock#3" } });
+    const run = startCli(["run", "playbook.yaml"], {
+      cwd: p.dir,
+      json: true,
+      env: { CUTOVER_TEST_STOP_IN_LOCK: "lease-frozen.lock#3" },
+    });
     const pid = run.child.pid!;
     try {
       await waitFor(() => processState(pid) === "T", 20_000);

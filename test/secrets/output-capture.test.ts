@@ -12,7 +12,11 @@ function capture(chunks: string[]): { lines: string[]; value: string } {
   const r = new Redactor();
   r.add(SECRET);
   const lines: string[] = [];
-  const c = new TailCapture(64 * 1024, (l) => lines.push(r.redact(l)), (t) => r.redact(t));
+  const c = new TailCapture(
+    64 * 1024,
+    (l) => lines.push(r.redact(l)),
+    (t) => r.redact(t),
+  );
   for (const ch of chunks) c.push(ch);
   c.flush();
   return { lines, value: r.redact(c.value) };

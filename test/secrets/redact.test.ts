@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Redactor } from "../../src/engine/redact.js";
 
-const SECRET = "pa$$ w/rd:\"q\"+ü-7Zx";
+const SECRET = 'pa$$ w/rd:"q"+ü-7Zx';
 
 function redactorWith(...values: Parameters<Redactor["add"]>[0][]): Redactor {
   const r = new Redactor();

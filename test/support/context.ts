@@ -60,7 +60,11 @@ function redactor(secrets: string[]): (text: string) => string {
 }
 
 /** What a provider's `create` receives; secrets come from `secrets`, then the environment. */
-export function providerContext(secrets: Record<string, string> = {}, name = "test", dirs: { stateDir?: string; baseDir?: string } = {}): ProviderContext {
+export function providerContext(
+  secrets: Record<string, string> = {},
+  name = "test",
+  dirs: { stateDir?: string; baseDir?: string } = {},
+): ProviderContext {
   return {
     stateDir: dirs.stateDir ?? os.tmpdir(),
     baseDir: dirs.baseDir ?? process.cwd(),
@@ -81,7 +85,10 @@ export function makeContext(options: ContextOptions = {}): TestContext {
     if (!entry || !offers(entry.def, capability)) return undefined;
     if (!created.has(target)) {
       const config = entry.def.config.parse(entry.config);
-      created.set(target, Promise.resolve(entry.def.create(config, { stateDir, baseDir, name: target, secret: () => undefined })));
+      created.set(
+        target,
+        Promise.resolve(entry.def.create(config, { stateDir, baseDir, name: target, secret: () => undefined })),
+      );
     }
     return created.get(target);
   };
@@ -93,13 +100,15 @@ export function makeContext(options: ContextOptions = {}): TestContext {
     log: {
       info: (m) => void (seen.info.push(m), seen.lines.push(`info: ${m}`)),
       warn: (m) => void (seen.warn.push(m), seen.lines.push(`warn: ${m}`)),
-      progress: (message, fraction) => void (seen.progress.push({ message, fraction }), seen.lines.push(`progress: ${message}`)),
+      progress: (message, fraction) =>
+        void (seen.progress.push({ message, fraction }), seen.lines.push(`progress: ${message}`)),
     },
     stateDir,
     baseDir,
     async provider<T>(target: string, capability: string): Promise<T> {
       const found = client(target, capability);
-      if (!found) throw new CutoverError(ErrorCode.Config, `no environment entry "${target}" with capability "${capability}"`);
+      if (!found)
+        throw new CutoverError(ErrorCode.Config, `no environment entry "${target}" with capability "${capability}"`);
       return (await found) as T;
     },
     async checkpoint(data) {
@@ -122,9 +131,18 @@ export function makeUndoContext(recorded: Json, options: ContextOptions = {}): {
  * A context whose `db` target is `client` (capability `sql`), for the migrate.* actions, with the
  * log lines and checkpoints on the context itself. Each call gets its own run id unless given one.
  */
-export function sqlContext(client: SqlClient, options: ContextOptions = {}): ActionContext & { log: { lines: string[] }; checkpoints: Json[] } {
+export function sqlContext(
+  client: SqlClient,
+  options: ContextOptions = {},
+): ActionContext & { log: { lines: string[] }; checkpoints: Json[] } {
   const runId = options.runId ?? `run-${Math.random().toString(36).slice(2, 8)}`;
-  const { ctx, seen } = makeContext({ stepId: "migrate", baseDir: os.tmpdir(), ...options, runId, providers: { db: { capabilities: ["sql"], client } } });
+  const { ctx, seen } = makeContext({
+    stepId: "migrate",
+    baseDir: os.tmpdir(),
+    ...options,
+    runId,
+    providers: { db: { capabilities: ["sql"], client } },
+  });
   return { ...ctx, log: { ...ctx.log, lines: seen.lines }, checkpoints: seen.checkpoints };
 }
 
@@ -132,7 +150,11 @@ export function sqlContext(client: SqlClient, options: ContextOptions = {}): Act
  * Validate `with` through the action's schema (as the engine does after resolving expressions), then run it
  * with its prior checkpoint parsed by the action's `checkpoints` schema (as the engine does).
  */
-export async function runAction<W>(action: ActionDefinition<W>, withInput: unknown, ctx: ActionContext): Promise<ActionResult> {
+export async function runAction<W>(
+  action: ActionDefinition<W>,
+  withInput: unknown,
+  ctx: ActionContext,
+): Promise<ActionResult> {
   return action.run(action.with.parse(withInput), withPriorParsed(action, ctx));
 }
 
@@ -143,11 +165,19 @@ function withPriorParsed<W>(action: ActionDefinition<W>, ctx: ActionContext): Ac
 /** An undo context with its record and checkpoint parsed by the action's schemas, as abort does. */
 function undoParsed<W>(action: ActionDefinition<W>, ctx: UndoContext): UndoContext {
   const lastCheckpoint = parseCheckpoint(action, ctx.stepId, ctx.lastCheckpoint);
-  return { ...ctx, recorded: parseRecorded(action, ctx.stepId, ctx.recorded), ...(lastCheckpoint === undefined ? {} : { lastCheckpoint }) };
+  return {
+    ...ctx,
+    recorded: parseRecorded(action, ctx.stepId, ctx.recorded),
+    ...(lastCheckpoint === undefined ? {} : { lastCheckpoint }),
+  };
 }
 
 /** runAction, also handing back the parsed input (for a later undoParsedAction). */
-export async function runActionParsed<W>(action: ActionDefinition<W>, withInput: unknown, ctx: ActionContext): Promise<{ input: W; result: ActionResult }> {
+export async function runActionParsed<W>(
+  action: ActionDefinition<W>,
+  withInput: unknown,
+  ctx: ActionContext,
+): Promise<{ input: W; result: ActionResult }> {
   const input = action.with.parse(withInput);
   return { input, result: await action.run(input, withPriorParsed(action, ctx)) };
 }
@@ -158,7 +188,12 @@ export async function undoAction<W>(action: ActionDefinition<W>, withInput: unkn
 }
 
 /** Undo with an already parsed input and what its run recorded, in a run context turned into an undo context. */
-export async function undoParsedAction<W>(action: ActionDefinition<W>, input: W, recorded: Json | undefined, ctx: ActionContext): Promise<void> {
+export async function undoParsedAction<W>(
+  action: ActionDefinition<W>,
+  input: W,
+  recorded: Json | undefined,
+  ctx: ActionContext,
+): Promise<void> {
   if (!action.undoRun) throw new Error(`${action.kind} has no undoRun`);
   const { priorCheckpoint: _ignored, ...rest } = ctx;
   return action.undoRun(input, undoParsed(action, { ...rest, recorded: recorded ?? null }));

@@ -21,17 +21,26 @@ export interface TestServer {
  * A loopback HTTP server answering from `replies`: the n-th request gets the
  * n-th reply (the last one repeats), or a function computes it.
  */
-export async function startServer(replies: Reply[] | ((n: number, req: http.IncomingMessage) => Reply)): Promise<TestServer> {
+export async function startServer(
+  replies: Reply[] | ((n: number, req: http.IncomingMessage) => Reply),
+): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const n = requests.length;
-      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
-      const reply = typeof replies === "function" ? replies(n, req) : (replies[Math.min(n, replies.length - 1)] ?? { status: 500 });
+      requests.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
+      const reply =
+        typeof replies === "function" ? replies(n, req) : (replies[Math.min(n, replies.length - 1)] ?? { status: 500 });
       const send = () => {
-        const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+        const body =
+          reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
         const type = typeof reply.body === "object" ? "application/json" : "text/plain";
         res.writeHead(reply.status, { "content-type": type, ...reply.headers });
         res.end(body);

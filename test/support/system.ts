@@ -34,7 +34,8 @@ function findExecutable(name: string, dirs: string[] = []): string | undefined {
 /** The path of `name`, or a MissingComponentError naming the Debian package that provides it. */
 export function requireExecutable(name: string, debianPackage: string, dirs: string[] = []): string {
   const file = findExecutable(name, dirs);
-  if (!file) throw new MissingComponentError(`${name} is not installed`, `${HOW}, or: apt-get install ${debianPackage}`);
+  if (!file)
+    throw new MissingComponentError(`${name} is not installed`, `${HOW}, or: apt-get install ${debianPackage}`);
   return file;
 }
 

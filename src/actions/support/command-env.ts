@@ -37,7 +37,10 @@ export function commandEnv(
   return base;
 }
 
-/** Resolve `cwd` against the playbook's directory and check it is a directory (spawn's own error would blame the program). */
+/**
+ * Resolve `cwd` against the playbook's directory and check it
+ * is a directory (spawn's own error would blame the program).
+ */
 export async function commandCwd(baseDir: string, cwd: string | undefined): Promise<string> {
   const dir = path.resolve(baseDir, cwd ?? ".");
   const info = await stat(dir).catch(() => undefined);

@@ -26,8 +26,7 @@ export interface HttpRequestSpec {
 }
 
 export type HttpOutcome =
-  | { ok: true; status: number; text: string; truncated: boolean; json: Json | undefined }
-  | { ok: false; error: string };
+  { ok: true; status: number; text: string; truncated: boolean; json: Json | undefined } | { ok: false; error: string };
 
 /** Check the URL up front: a typo is not something to retry for 5 minutes. */
 export function checkUrl(url: string, redact: (t: string) => string): URL {
@@ -35,10 +34,16 @@ export function checkUrl(url: string, redact: (t: string) => string): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ActionFailure(`not a valid URL: ${redact(url)}`, { retryable: false, hint: "Write an absolute URL such as http://127.0.0.1:8080/health." });
+    throw new ActionFailure(`not a valid URL: ${redact(url)}`, {
+      retryable: false,
+      hint: "Write an absolute URL such as http://127.0.0.1:8080/health.",
+    });
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new ActionFailure(`unsupported URL scheme ${parsed.protocol} in ${redact(url)}`, { retryable: false, hint: "Use http:// or https://." });
+    throw new ActionFailure(`unsupported URL scheme ${parsed.protocol} in ${redact(url)}`, {
+      retryable: false,
+      hint: "Use http:// or https://.",
+    });
   }
   return parsed;
 }
@@ -88,7 +93,9 @@ async function fetchFollowing(
   for (let hop = 0; ; hop++) {
     // Across origins only the body's content type is kept.
     const sameOrigin = new URL(current).origin === origin;
-    const keep = sameOrigin ? configured : configured.filter(([k]) => body !== undefined && k.toLowerCase() === "content-type");
+    const keep = sameOrigin
+      ? configured
+      : configured.filter(([k]) => body !== undefined && k.toLowerCase() === "content-type");
     const headers = new Headers(keep);
     if (body !== undefined && contentType && !headers.has("content-type")) headers.set("content-type", contentType);
     const res = await fetch(current, { method, headers, body, signal, redirect: "manual" });

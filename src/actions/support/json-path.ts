@@ -78,14 +78,18 @@ export function isJsonPath(path: string): boolean {
 
 export type PathLookup = { found: true; value: Json } | { found: false };
 
-/** Read the value at `path` in `doc`. A missing key, an index out of range or indexing a non-container is `found: false`. */
+/**
+ * Read the value at `path` in `doc`. A missing key, an index
+ * out of range or indexing a non-container is `found: false`.
+ */
 export function readJsonPath(doc: Json | undefined, path: string | PathSegment[]): PathLookup {
   const segments = typeof path === "string" ? parseJsonPath(path) : path;
   if (doc === undefined) return { found: false };
   let cur: Json = doc;
   for (const seg of segments) {
     if ("key" in seg) {
-      if (cur === null || typeof cur !== "object" || Array.isArray(cur) || !Object.hasOwn(cur, seg.key)) return { found: false };
+      if (cur === null || typeof cur !== "object" || Array.isArray(cur) || !Object.hasOwn(cur, seg.key))
+        return { found: false };
       cur = cur[seg.key]!;
     } else {
       if (!Array.isArray(cur)) return { found: false };

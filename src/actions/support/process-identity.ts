@@ -4,4 +4,4 @@
  * (in its own process group) keeps running, and a resumed run must not start
  * a second copy next to it. One module answers this for all of cutover.
  */
-export { identify, stillRunning,  } from "../../core/process-identity.js";
+export { identify, stillRunning } from "../../core/process-identity.js";

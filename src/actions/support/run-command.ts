@@ -146,8 +146,10 @@ export function runCommand(spec: CommandSpec): Promise<CommandResult> {
 function spawnFailure(e: unknown, display: string): ActionFailure {
   const code = (e as NodeJS.ErrnoException).code;
   const base = `cannot start ${display}: ${code ?? (e as Error).message}`;
-  let hint = "The command is an argv array run without a shell: check the program name, that it is installed and on PATH.";
+  let hint =
+    "The command is an argv array run without a shell: check the program name, that it is installed and on PATH.";
   if (code === "ENOENT") hint += ' For shell features (pipes, globs, &&) write ["sh", "-c", "..."].';
-  if (code === "EACCES") hint = "The program is not executable: chmod +x it, or run it through its interpreter ([\"bash\", \"script.sh\"]).";
+  if (code === "EACCES")
+    hint = 'The program is not executable: chmod +x it, or run it through its interpreter (["bash", "script.sh"]).';
   return new ActionFailure(base, { retryable: false, hint, cause: e, details: { errno: code } });
 }

@@ -25,15 +25,15 @@ export function asText(items: readonly (string | number | boolean)[]): string[] 
 
 /** An argv array: the program, then its arguments (numbers and booleans are stringified). Never a shell line. */
 export function argvField(description: string) {
-  return z
-    .array(textLike)
-    .min(1, "give at least the program, e.g. [\"./deploy.sh\", \"v2\"]")
-    .describe(description);
+  return z.array(textLike).min(1, 'give at least the program, e.g. ["./deploy.sh", "v2"]').describe(description);
 }
 
 /** A JSON path in the supported subset (`$.a.b[0]["c-d"]`). */
 export function jsonPathField(description: string) {
-  return z.string().refine(isJsonPath, { message: 'expected a JSON path such as $.status or $.items[0].state' }).describe(description);
+  return z
+    .string()
+    .refine(isJsonPath, { message: "expected a JSON path such as $.status or $.items[0].state" })
+    .describe(description);
 }
 
 /** HTTP header map. Values may hold secrets: they are sent, never logged. */
@@ -48,9 +48,15 @@ export const httpMethodField = z
 
 export const httpBodyField = z
   .union([z.string(), z.json()])
-  .describe("Request body: a string is sent as is; anything else is sent as JSON with `content-type: application/json` unless a header says otherwise.");
+  .describe(
+    "Request body: a string is sent as is; anything else is sent as JSON with `content-type: application/json` " +
+      "unless a header says otherwise.",
+  );
 
 /** Environment variable values: expressions may yield numbers or booleans, which are stringified. */
 export const envField = z
   .record(z.string(), textLike)
-  .describe("Environment variables for the command, set over the inherited ones. Values may come from `${{ secrets.X }}`; they are never logged.");
+  .describe(
+    "Environment variables for the command, set over the inherited ones. Values may come from `${{ secrets.X " +
+      "}}`; they are never logged.",
+  );

@@ -1,4 +1,7 @@
-/** `cutover approve | retry | skip | abort <run-id> [step-id]`: record a person's decision (journaled, with who) and continue. */
+/**
+ * `cutover approve | retry | skip | abort <run-id> [step-id]`:
+ * record a person's decision (journaled, with who) and continue.
+ */
 import type { Command } from "commander";
 import { decide } from "../../api/run.js";
 import { ExitCode } from "../../core/errors.js";
@@ -17,18 +20,35 @@ export function register(program: Command): void {
   for (const verb of Object.keys(VERBS) as (keyof typeof VERBS)[]) {
     const cmd = program.command(verb).description(VERBS[verb]).argument("<run-id>", "the run");
     if (verb !== "abort") cmd.argument("[step-id]", "the step (default: the one the run is paused at)");
-    if (verb === "abort") cmd.option("--reason <text>", "why (journaled)").option("--rollback", "undo a run that already succeeded (only the environment's latest run)")
-        .option("--accept-data-loss", "undo past the run's data barriers, losing what users wrote since (needs --reason)");
+    if (verb === "abort")
+      cmd
+        .option("--reason <text>", "why (journaled)")
+        .option("--rollback", "undo a run that already succeeded (only the environment's latest run)")
+        .option(
+          "--accept-data-loss",
+          "undo past the run's data barriers, losing what users wrote since (needs --reason)",
+        );
     else cmd.option("--note <text>", "a note for the journal").option("--reason <text>", "why --force (journaled)");
     cmd.option("--force", "act on a run that is no longer its environment's latest (needs --reason; journaled)");
     if (verb === "approve") {
       cmd.option("--no-continue", "only record the approval; continue later with `cutover resume`");
-      cmd.option("--ahead", "approve a gate the run is not waiting at yet (journaled as a pre-approval, shown by status)");
+      cmd.option(
+        "--ahead",
+        "approve a gate the run is not waiting at yet (journaled as a pre-approval, shown by status)",
+      );
     }
     continueOptions(cmd).action(
       withIO(async (io, runId: string, ...rest: unknown[]) => {
         const stepId = verb === "abort" ? undefined : (rest[0] as string | undefined);
-        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & { note?: string; reason?: string; continue?: boolean; rollback?: boolean; acceptDataLoss?: boolean; force?: boolean; ahead?: boolean };
+        const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & {
+          note?: string;
+          reason?: string;
+          continue?: boolean;
+          rollback?: boolean;
+          acceptDataLoss?: boolean;
+          force?: boolean;
+          ahead?: boolean;
+        };
         const renderer = makeRenderer(io);
         const session = await decide(runId, verb, {
           stateDir: io.stateDir,
@@ -45,11 +65,13 @@ export function register(program: Command): void {
           onLog: (id, level, m, f) => renderer.log(id, level, m, f),
         });
         const s = session.journal.state;
-        const atThisGate = s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId === (stepId ?? s.pause.stepId);
+        const atThisGate =
+          s.status === "paused" && s.pause?.reason === "approval" && s.pause.stepId === (stepId ?? s.pause.stepId);
         if (verb === "approve" && opts.ahead && !atThisGate) {
           // A pre-approval only records; the run continues when someone resumes it.
           await session.close();
-          if (!io.json) io.err(`pre-approval of ${stepId ?? "the gate"} recorded (status shows it); the run is ${s.status}`);
+          if (!io.json)
+            io.err(`pre-approval of ${stepId ?? "the gate"} recorded (status shows it); the run is ${s.status}`);
           return ExitCode.ok;
         }
         if (opts.continue === false) {

@@ -23,14 +23,21 @@ function dirOf(io: CliIO, opts: DirOption): string {
 export function register(program: Command): void {
   const local = program
     .command("local")
-    .description("the local blue/green environment: two app slots, a reverse proxy and a flag store, run in the background");
+    .description(
+      "the local blue/green environment: two app slots, a reverse proxy and a flag store, run in the background",
+    );
   const dirHelp = "directory of the environment (default: <state-dir>/local)";
 
   local
     .command("up")
-    .description("start the environment in the background (blue runs the demo app v1 the first time); does nothing if it runs")
+    .description(
+      "start the environment in the background (blue runs the demo app v1 the first time); does nothing if it runs",
+    )
     .option("--dir <dir>", dirHelp)
-    .option("--port <port>", "public port of a new environment (default: any free port; an existing one keeps its port)")
+    .option(
+      "--port <port>",
+      "public port of a new environment (default: any free port; an existing one keeps its port)",
+    )
     .action(
       withIO(async (io, opts: DirOption & { port?: string }) => {
         const publicPort = opts.port === undefined ? undefined : Number(opts.port);
@@ -58,7 +65,9 @@ export function register(program: Command): void {
 
   local
     .command("status")
-    .description("what serves where: live slot, versions, ports, health, requests in flight, flags (exit 1 when not running)")
+    .description(
+      "what serves where: live slot, versions, ports, health, requests in flight, flags (exit 1 when not running)",
+    )
     .option("--dir <dir>", dirHelp)
     .action(
       withIO(async (io, opts: DirOption) => {
@@ -68,7 +77,10 @@ export function register(program: Command): void {
           return report.running ? ExitCode.ok : ExitCode.failed;
         }
         if (!report.running) {
-          io.out(`local environment in ${report.dir} is not running${report.state ? ` (last live slot: ${report.state.live})` : ""}`);
+          io.out(
+            `local environment in ${report.dir} is not ` +
+              `running${report.state ? ` (last live slot: ${report.state.live})` : ""}`,
+          );
           io.out("start it with `cutover local up`");
           return ExitCode.failed;
         }
@@ -84,7 +96,10 @@ function printStatus(io: CliIO, s: LocalStatus): void {
   for (const slot of [s.slots.blue, s.slots.green]) io.out(slotLine(io, slot));
   const flags = Object.entries(s.flags).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   io.out(`  flags      ${flags.length ? flags.join(" ") : "(none)"}   rev ${s.flagsRev}`);
-  io.out(`  supervisor pid ${s.supervisorPid} since ${s.startedAt}, admin ${s.adminUrl}, ${s.requestsServed} requests proxied`);
+  io.out(
+    `  supervisor pid ${s.supervisorPid} since ${s.startedAt}, ` +
+      `admin ${s.adminUrl}, ${s.requestsServed} requests proxied`,
+  );
   io.out(`  dir        ${s.dir}`);
 }
 
@@ -94,5 +109,8 @@ function slotLine(io: CliIO, s: SlotStatus): string {
   const colour = { healthy: c.green, unhealthy: c.red, starting: c.yellow, stopped: c.dim }[s.health];
   const name = (s.live ? `${s.slot} (live)` : s.slot).padEnd(13);
   const pid = s.pid ? `pid ${s.pid}` : "";
-  return `  ${s.live ? c.bold(name) : name}${(s.version ?? "-").padEnd(8)} ${colour(s.health.padEnd(9))} ${(s.port ? s.url : "-").padEnd(22)} ${pid.padEnd(10)} in flight ${s.inFlight} (${s.inFlightWrites} writes)`;
+  return (
+    `  ${s.live ? c.bold(name) : name}${(s.version ?? "-").padEnd(8)} ${colour(s.health.padEnd(9))} ` +
+    `${(s.port ? s.url : "-").padEnd(22)} ${pid.padEnd(10)} in flight ${s.inFlight} (${s.inFlightWrites} writes)`
+  );
 }

@@ -22,18 +22,34 @@ const UNDO_TEXT = {
 export function register(program: Command): void {
   program
     .command("plan")
-    .description("show what a run would do, step by step, which steps abort can undo and the points of no return; changes nothing")
+    .description(
+      "show what a run would do, step by step, which steps abort can undo and the points of no return; changes nothing",
+    )
     .argument("<playbook>", "the playbook YAML file")
     .option("-p, --param <name=value>", "a param value (repeatable)", collect, [])
-    .action(withIO(async (io, file: string, opts: { param: string[] }) => printPlan(io, file, parseParamArgs(opts.param), false)));
+    .action(
+      withIO(async (io, file: string, opts: { param: string[] }) =>
+        printPlan(io, file, parseParamArgs(opts.param), false),
+      ),
+    );
 }
 
-export async function printPlan(io: CliIO, file: string, params: Record<string, string>, dryRun: boolean, approve: string[] = []): Promise<void> {
+export async function printPlan(
+  io: CliIO,
+  file: string,
+  params: Record<string, string>,
+  dryRun: boolean,
+  approve: string[] = [],
+): Promise<void> {
   const { loaded, entries } = planPlaybook(file, { params });
-  // `run --dry-run --approve x` refuses what `run --approve x` refuses (src/api/run.ts), not print a plan that looks fine.
+  // `run --dry-run --approve x` refuses what `run --approve x`
+  // refuses (src/api/run.ts), not print a plan that looks fine.
   for (const id of approve) {
     const step = entries.find((e) => e.kind !== "group" && e.id === id);
-    if (!step) throw new CutoverError(ErrorCode.Usage, `--approve ${quote(id)}: the playbook has no step ${quote(id)}`, { hint: gatesHint(entries) });
+    if (!step)
+      throw new CutoverError(ErrorCode.Usage, `--approve ${quote(id)}: the playbook has no step ${quote(id)}`, {
+        hint: gatesHint(entries),
+      });
   }
   let lease;
   let leaseError: string | undefined;
@@ -47,29 +63,67 @@ export async function printPlan(io: CliIO, file: string, params: Record<string, 
     leaseError = e instanceof Error ? e.message.split("\n")[0] : String(e);
   }
   if (io.json) {
-    io.out(JSON.stringify({ type: "plan", dryRun, playbook: loaded.playbook.name, environment: loaded.environment, hash: loaded.hash, lease: isLeaseLive(lease) ? lease : null, leaseError: leaseError ?? null, openRun: open ? { runId: open.runId, status: open.status, at: whereItStands(open) } : null, steps: entries }));
+    io.out(
+      JSON.stringify({
+        type: "plan",
+        dryRun,
+        playbook: loaded.playbook.name,
+        environment: loaded.environment,
+        hash: loaded.hash,
+        lease: isLeaseLive(lease) ? lease : null,
+        leaseError: leaseError ?? null,
+        openRun: open ? { runId: open.runId, status: open.status, at: whereItStands(open) } : null,
+        steps: entries,
+      }),
+    );
     return;
   }
   const c = io.c;
-  io.out(c.bold(`${dryRun ? "dry run" : "plan"}: ${loaded.playbook.name} → environment ${loaded.environment}`) + (loaded.playbook.description ? c.dim(`  ${loaded.playbook.description}`) : ""));
-  if (leaseError) io.out(c.yellow(`  the environment's lease is unknown: the state store could not be read (${leaseError})`));
+  io.out(
+    c.bold(`${dryRun ? "dry run" : "plan"}: ${loaded.playbook.name} → environment ${loaded.environment}`) +
+      (loaded.playbook.description ? c.dim(`  ${loaded.playbook.description}`) : ""),
+  );
+  if (leaseError)
+    io.out(c.yellow(`  the environment's lease is unknown: the state store could not be read (${leaseError})`));
   else if (open) {
     // A new run is refused while this one is open (src/api/admission.ts): say so before anyone tries.
-    io.out(c.yellow(`  the environment has an open run: ${open.runId} is ${whereItStands(open)}; a new run is refused until it is`));
-    io.out(c.yellow(`  resumed or aborted (cutover resume|abort ${open.runId}), or superseded (cutover run ${file} --supersede ${open.runId})`));
-  } else io.out(isLeaseLive(lease) ? c.yellow(`  the environment is locked by ${lease.holder} until ${lease.expiresAt}`) : c.dim("  the environment is free"));
+    io.out(
+      c.yellow(
+        `  the environment has an open run: ${open.runId} is ${whereItStands(open)}; a new run is refused until it is`,
+      ),
+    );
+    io.out(
+      c.yellow(
+        `  resumed or aborted (cutover resume|abort ${open.runId}), or superseded (cutover run ${file} ` +
+          `--supersede ${open.runId})`,
+      ),
+    );
+  } else
+    io.out(
+      isLeaseLive(lease)
+        ? c.yellow(`  the environment is locked by ${lease.holder} until ${lease.expiresAt}`)
+        : c.dim("  the environment is free"),
+    );
   let n = 0;
   for (const e of entries) {
     const pad = "  ".repeat(e.depth + 1);
     if (e.kind === "group") {
-      io.out(`${pad}${c.bold(e.id)} ${c.dim(e.parallel ? `(parallel${e.maxParallel ? `, ${e.maxParallel} at a time` : ""})` : "(in order)")}${e.when !== undefined ? c.dim(` when ${String(e.when)}`) : ""}`);
+      io.out(
+        `${pad}${c.bold(e.id)} ` +
+          `${c.dim(e.parallel ? `(parallel${e.maxParallel ? `, ${e.maxParallel} at a time` : ""})` : "(in order)")}` +
+          `${e.when !== undefined ? c.dim(` when ${String(e.when)}`) : ""}`,
+      );
       continue;
     }
     n++;
     const flag = (e.pointOfNoReturn ? c.red(" ⚠") : "") + (e.barrier ? c.red(" ⛔") : "");
     io.out(`${pad}${String(n).padStart(2)}. ${c.bold(e.id)}${flag} ${c.dim(`[${e.action}]`)} ${e.summary}`);
     const notes: string[] = [UNDO_TEXT[e.undo!]];
-    if (e.members) notes.push(`${e.members.length} members, ${e.maxParallel} at a time: ${e.members.slice(0, 5).join(", ")}${e.members.length > 5 ? ", …" : ""}`);
+    if (e.members)
+      notes.push(
+        `${e.members.length} members, ${e.maxParallel} at a time: ` +
+          `${e.members.slice(0, 5).join(", ")}${e.members.length > 5 ? ", …" : ""}`,
+      );
     if (e.when !== undefined) notes.push(`only when ${String(e.when)}`);
     if (!e.idempotent) notes.push(`not idempotent: after a crash, resume will ${e.resume}`);
     notes.push(`on failure: ${e.onFailure}`);
@@ -79,7 +133,8 @@ export async function printPlan(io: CliIO, file: string, params: Record<string, 
   const ponr = entries.filter((e) => e.pointOfNoReturn);
   if (ponr.length) io.out(c.red(`points of no return: ${ponr.map((e) => e.id).join(", ")}`));
   const barriers = entries.filter((e) => e.barrier);
-  if (barriers.length) io.out(c.red(`abort stops being free after: ${barriers.map((e) => `${e.id} (${e.barrier})`).join(", ")}`));
+  if (barriers.length)
+    io.out(c.red(`abort stops being free after: ${barriers.map((e) => `${e.id} (${e.barrier})`).join(", ")}`));
   if (dryRun) io.out(c.dim("dry run: nothing was changed and no lease was taken"));
 }
 

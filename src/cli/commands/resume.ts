@@ -15,20 +15,26 @@ export function register(program: Command): void {
       .option("--force", "continue a run that is no longer its environment's latest (needs --reason; journaled)")
       .option("--reason <text>", "why --force (journaled)"),
   ).action(
-    withIO(async (io, runId: string, opts: ContinueFlags & { onFailure?: "pause" | "abort" | "continue"; force?: boolean; reason?: string }) => {
-      const renderer = makeRenderer(io);
-      const { session } = await continueRun(runId, {
-        stateDir: io.stateDir,
-        playbook: opts.playbook,
-        allowChangedPlaybook: opts.allowChangedPlaybook,
-        onFailure: opts.onFailure,
-        force: opts.force,
-        reason: opts.reason,
-        onEvent: (e, s) => renderer.event(e, s),
-        onLog: (id, level, m, f) => renderer.log(id, level, m, f),
-      });
-      if (!io.json) io.err(io.c.dim(`resuming run ${runId} (${session.journal.state.status})`));
-      return driveSession(io, renderer, session);
-    }),
+    withIO(
+      async (
+        io,
+        runId: string,
+        opts: ContinueFlags & { onFailure?: "pause" | "abort" | "continue"; force?: boolean; reason?: string },
+      ) => {
+        const renderer = makeRenderer(io);
+        const { session } = await continueRun(runId, {
+          stateDir: io.stateDir,
+          playbook: opts.playbook,
+          allowChangedPlaybook: opts.allowChangedPlaybook,
+          onFailure: opts.onFailure,
+          force: opts.force,
+          reason: opts.reason,
+          onEvent: (e, s) => renderer.event(e, s),
+          onLog: (id, level, m, f) => renderer.log(id, level, m, f),
+        });
+        if (!io.json) io.err(io.c.dim(`resuming run ${runId} (${session.journal.state.status})`));
+        return driveSession(io, renderer, session);
+      },
+    ),
   );
 }

@@ -13,7 +13,12 @@ export function register(program: Command): void {
     .option("-f, --playbook <file>", "list the runs in this playbook's state store (default: the local file store)")
     .action(
       withIO(async (io, opts: { environment?: string; limit: number; playbook?: string }) => {
-        const runs = await listRunOverviews({ stateDir: io.stateDir, playbook: opts.playbook, environment: opts.environment, limit: opts.limit });
+        const runs = await listRunOverviews({
+          stateDir: io.stateDir,
+          playbook: opts.playbook,
+          environment: opts.environment,
+          limit: opts.limit,
+        });
         if (io.json) {
           for (const r of runs) io.out(JSON.stringify({ type: "run", ...r }));
           return;
@@ -21,8 +26,12 @@ export function register(program: Command): void {
         if (runs.length === 0) io.out("no runs yet");
         for (const r of runs) {
           const where = r.step ? ` at ${r.step}` : "";
-          const state = r.driverGone ? io.c.yellow(`${r.status}${where}, but nothing runs it (resume or abort)`) : `${r.status}${where}`;
-          io.out(`${r.runId}  ${r.playbook.padEnd(20)} ${r.environment.padEnd(16)} ${r.startedAt.slice(0, 19)}  ${state}`);
+          const state = r.driverGone
+            ? io.c.yellow(`${r.status}${where}, but nothing runs it (resume or abort)`)
+            : `${r.status}${where}`;
+          io.out(
+            `${r.runId}  ${r.playbook.padEnd(20)} ${r.environment.padEnd(16)} ${r.startedAt.slice(0, 19)}  ${state}`,
+          );
         }
       }),
     );

@@ -8,7 +8,10 @@ import { buildPlan, plannedSteps } from "../../engine/plan.js";
 export function register(program: Command): void {
   program
     .command("validate")
-    .description("check a playbook: YAML, schema, actions and their inputs, providers, step references and expressions; changes nothing")
+    .description(
+      "check a playbook: YAML, schema, actions and their inputs, providers, step references and expressions; " +
+        "changes nothing",
+    )
     .argument("<playbook...>", "one or more playbook files")
     .action(
       withIO(async (io, files: string[]) => {
@@ -20,8 +23,21 @@ export function register(program: Command): void {
           } catch {
             steps = undefined; // a matrix over a param: its size is known only at run time
           }
-          if (io.json) io.out(JSON.stringify({ type: "valid", file, name: loaded.playbook.name, environment: loaded.environment, hash: loaded.hash }));
-          else io.out(`${io.c.green("✔")} ${file}: playbook ${loaded.playbook.name}, environment ${loaded.environment}, ${loaded.playbook.steps.length} top-level steps${steps ? ` (${steps.length} to run)` : ""}`);
+          if (io.json)
+            io.out(
+              JSON.stringify({
+                type: "valid",
+                file,
+                name: loaded.playbook.name,
+                environment: loaded.environment,
+                hash: loaded.hash,
+              }),
+            );
+          else
+            io.out(
+              `${io.c.green("✔")} ${file}: playbook ${loaded.playbook.name}, environment ${loaded.environment}, ` +
+                `${loaded.playbook.steps.length} top-level steps${steps ? ` (${steps.length} to run)` : ""}`,
+            );
         }
       }),
     );

@@ -5,13 +5,19 @@ import { formatDuration } from "../../playbook/duration.js";
 export function describeEvent(e: RunEvent): string | undefined {
   switch (e.type) {
     case "run.started":
-      return `run ${e.runId} started: playbook ${e.playbook.name}, environment ${e.environment}, ${e.steps.length} steps, by ${e.by.user}@${e.by.host}`;
+      return (
+        `run ${e.runId} started: playbook ${e.playbook.name}, environment ${e.environment}, ${e.steps.length} ` +
+        `steps, by ${e.by.user}@${e.by.host}`
+      );
     case "step.started":
       return `${e.stepId}: started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`;
     case "step.succeeded":
       return `${e.stepId}: succeeded in ${formatDuration(e.durationMs)}`;
     case "step.failed":
-      return `${e.stepId}: failed (attempt ${e.attempt}): [${e.error.code}] ${e.error.message}${e.retryInMs !== undefined ? `; retrying in ${formatDuration(e.retryInMs)}` : ""}`;
+      return (
+        `${e.stepId}: failed (attempt ${e.attempt}): [${e.error.code}] ` +
+        `${e.error.message}${e.retryInMs !== undefined ? `; retrying in ${formatDuration(e.retryInMs)}` : ""}`
+      );
     case "step.skipped":
       return `${e.stepId}: skipped (${e.reason}${e.by ? ` by ${e.by.user}` : ""}${e.note ? `: ${e.note}` : ""})`;
     case "step.checkpoint":
@@ -26,7 +32,10 @@ export function describeEvent(e: RunEvent): string | undefined {
     case "run.interrupted":
       return `interrupted by ${e.signal}; resume with: cutover resume ${e.runId}`;
     case "abort.requested":
-      return `abort requested by ${e.by.user}${e.reason ? `: ${e.reason}` : ""}; undoing completed steps in reverse order`;
+      return (
+        `abort requested by ${e.by.user}${e.reason ? `: ${e.reason}` : ""}; ` +
+        `undoing completed steps in reverse order`
+      );
     case "undo.started":
       return `${e.stepId}: undoing${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`;
     case "undo.succeeded":
@@ -44,16 +53,26 @@ export function describeEvent(e: RunEvent): string | undefined {
       return `depends on run ${e.requires} (playbook ${e.playbook}, environment ${e.environment})`;
     case "run.admitted":
       return e.supersedes
-        ? `supersedes run ${e.supersedes} (generation ${e.generation} of the environment); it left changed, not undone: ${e.leftChanged?.join(", ") || "nothing"}`
+        ? `supersedes run ${e.supersedes} (generation ${e.generation} of the environment); it left changed, not ` +
+            `undone: ${e.leftChanged?.join(", ") || "nothing"}`
         : undefined;
     case "run.superseded":
-      return `superseded by run ${e.supersededBy} (${e.by.user}@${e.by.host}); left changed: ${e.leftChanged.join(", ") || "nothing"}`;
+      return (
+        `superseded by run ${e.supersededBy} (${e.by.user}@${e.by.host}); left changed: ` +
+        `${e.leftChanged.join(", ") || "nothing"}`
+      );
     case "run.forced":
-      return `${e.command} forced by ${e.by.user}@${e.by.host} although ${e.newerRun} is newer${e.reason ? `: ${e.reason}` : ""}`;
+      return (
+        `${e.command} forced by ${e.by.user}@${e.by.host} although ${e.newerRun} is ` +
+        `newer${e.reason ? `: ${e.reason}` : ""}`
+      );
     case "gate.preapproved":
       return `${e.stepId}: approved ahead by ${e.by.user}@${e.by.host}${e.note ? `: ${e.note}` : ""}`;
     case "lease.forced":
-      return `lease of ${e.environment} taken over by ${e.by.user}@${e.by.host}${e.previousHolder ? ` from ${e.previousHolder}` : ""}`;
+      return (
+        `lease of ${e.environment} taken over by ` +
+        `${e.by.user}@${e.by.host}${e.previousHolder ? ` from ${e.previousHolder}` : ""}`
+      );
     case "run.resumed":
       return `resumed by ${e.by.user}@${e.by.host}${e.playbookChanged ? " with a CHANGED playbook" : ""}`;
     case "run.finished":

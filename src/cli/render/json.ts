@@ -9,7 +9,16 @@ export class JsonRenderer implements Renderer {
     this.io.out(JSON.stringify(e));
   }
   log(stepId: string, level: string, message: string, fraction?: number): void {
-    this.io.out(JSON.stringify({ type: "step.log", stepId, level, message, ...(fraction !== undefined ? { fraction } : {}), at: new Date().toISOString() }));
+    this.io.out(
+      JSON.stringify({
+        type: "step.log",
+        stepId,
+        level,
+        message,
+        ...(fraction !== undefined ? { fraction } : {}),
+        at: new Date().toISOString(),
+      }),
+    );
   }
   notice(message: string): void {
     this.io.out(JSON.stringify({ type: "notice", message, at: new Date().toISOString() }));

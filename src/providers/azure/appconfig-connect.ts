@@ -13,14 +13,26 @@ import { getCredential } from "./credential.js";
 
 export function connectAppConfigFlags(config: AzureAppConfigConfig, ctx: ProviderContext): AppConfigFlagStore {
   const { client, storeName } = createAppConfigClient(config, ctx);
-  return new AppConfigFlagStore({ client, mode: config.mode, label: config.label, keyPrefix: config.keyPrefix, storeName });
+  return new AppConfigFlagStore({
+    client,
+    mode: config.mode,
+    label: config.label,
+    keyPrefix: config.keyPrefix,
+    storeName,
+  });
 }
 
-function createAppConfigClient(config: AzureAppConfigConfig, ctx: ProviderContext): { client: AppConfigurationClient; storeName: string } {
+function createAppConfigClient(
+  config: AzureAppConfigConfig,
+  ctx: ProviderContext,
+): { client: AppConfigurationClient; storeName: string } {
   const how = chooseConnection(ctx, config, "azure-appconfig");
   if ("connectionString" in how) {
     const endpoint = connectionStringEndpoint(how.connectionString, "Endpoint") ?? "";
-    const client = new AppConfigurationClient(how.connectionString, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
+    const client = new AppConfigurationClient(
+      how.connectionString,
+      pipelineOptions(config.retry, config.caCertFile, ctx, endpoint),
+    );
     return { client, storeName: hostOf(endpoint) };
   }
   const client = new AppConfigurationClient(how.endpoint, getCredential(config.auth), {

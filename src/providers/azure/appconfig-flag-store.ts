@@ -40,11 +40,17 @@ export class AppConfigFlagStore implements FlagStore {
   constructor(private readonly o: AppConfigFlagStoreOptions) {}
 
   keyOf(name: string): string {
-    // @azure/app-configuration 1.12 (the last for Node 20) does not encode key paths: `?`, `#` and `%` would corrupt the key.
+    // @azure/app-configuration 1.12 (the last for Node 20) does not
+    // encode key paths: `?`, `#` and `%` would corrupt the key.
     if (/[?#%]/.test(name)) {
-      throw new CutoverError(ErrorCode.Config, `App Configuration: flag name ${JSON.stringify(name)} contains ?, # or %, which this SDK version cannot address`, {
-        hint: "Rename the flag (letters, digits, '.', '-', '_', ':' and '/' are safe).",
-      });
+      throw new CutoverError(
+        ErrorCode.Config,
+        `App Configuration: flag name ${JSON.stringify(name)} ` +
+          `contains ?, # or %, which this SDK version cannot address`,
+        {
+          hint: "Rename the flag (letters, digits, '.', '-', '_', ':' and '/' are safe).",
+        },
+      );
     }
     return this.o.mode === "feature-flag" ? featureFlagPrefix + name : (this.o.keyPrefix ?? "") + name;
   }
@@ -55,10 +61,17 @@ export class AppConfigFlagStore implements FlagStore {
 
   private async read(name: string, signal?: AbortSignal): Promise<ConfigurationSetting | undefined> {
     try {
-      return await this.o.client.getConfigurationSetting({ key: this.keyOf(name), label: this.o.label }, { abortSignal: signal });
+      return await this.o.client.getConfigurationSetting(
+        { key: this.keyOf(name), label: this.o.label },
+        { abortSignal: signal },
+      );
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
-      throw translateAzureError(e, { service: "App Configuration", operation: `read flag ${name}`, resource: this.where(name) });
+      throw translateAzureError(e, {
+        service: "App Configuration",
+        operation: `read flag ${name}`,
+        resource: this.where(name),
+      });
     }
   }
 
@@ -71,20 +84,31 @@ export class AppConfigFlagStore implements FlagStore {
   private valueOf(setting: ConfigurationSetting): Json {
     if (this.o.mode === "feature-flag") {
       const parsed = safeParse(setting.value);
-      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as { enabled?: unknown }).enabled === true : false;
+      return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as { enabled?: unknown }).enabled === true
+        : false;
     }
     if (setting.value === undefined) return null;
-    return setting.contentType && JSON_CONTENT.test(setting.contentType) ? ((safeParse(setting.value) as Json | undefined) ?? setting.value) : setting.value;
+    return setting.contentType && JSON_CONTENT.test(setting.contentType)
+      ? ((safeParse(setting.value) as Json | undefined) ?? setting.value)
+      : setting.value;
   }
 
-  async set(name: string, value: Json, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<string | undefined> {
+  async set(
+    name: string,
+    value: Json,
+    options: { ifEtag?: string; signal?: AbortSignal } = {},
+  ): Promise<string | undefined> {
     const current = await this.read(name, options.signal);
     if (options.ifEtag !== undefined && current?.etag !== options.ifEtag) throw this.changed(name);
     const next = this.o.mode === "feature-flag" ? this.featureFlagJson(name, value, current) : this.keyValue(value);
     const setting = { key: this.keyOf(name), label: this.o.label, ...next, tags: current?.tags };
     try {
       const res = current
-        ? await this.o.client.setConfigurationSetting({ ...setting, etag: current.etag }, { onlyIfUnchanged: true, abortSignal: options.signal })
+        ? await this.o.client.setConfigurationSetting(
+            { ...setting, etag: current.etag },
+            { onlyIfUnchanged: true, abortSignal: options.signal },
+          )
         : await this.o.client.addConfigurationSetting(setting, { abortSignal: options.signal });
       return res.etag;
     } catch (e) {
@@ -105,18 +129,35 @@ export class AppConfigFlagStore implements FlagStore {
   }
 
   /** Keep whatever the flag already holds; change only `enabled` (or take a whole flag object). */
-  private featureFlagJson(name: string, value: Json, current: ConfigurationSetting | undefined): { value: string; contentType: string } {
+  private featureFlagJson(
+    name: string,
+    value: Json,
+    current: ConfigurationSetting | undefined,
+  ): { value: string; contentType: string } {
     let flag: Record<string, unknown>;
     if (typeof value === "boolean") {
       const existing = safeParse(current?.value);
-      flag = typeof existing === "object" && existing !== null && !Array.isArray(existing) ? { ...(existing as Record<string, unknown>) } : {};
+      flag =
+        typeof existing === "object" && existing !== null && !Array.isArray(existing)
+          ? { ...(existing as Record<string, unknown>) }
+          : {};
       flag.enabled = value;
-    } else if (typeof value === "object" && value !== null && !Array.isArray(value) && typeof value.enabled === "boolean") {
+    } else if (
+      typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof value.enabled === "boolean"
+    ) {
       flag = { ...value };
     } else {
-      throw new CutoverError(ErrorCode.Config, `App Configuration: feature flag ${name} takes true/false (or a whole flag object with "enabled"), not ${JSON.stringify(value)}`, {
-        hint: "Use `mode: key-value` on the provider for string values.",
-      });
+      throw new CutoverError(
+        ErrorCode.Config,
+        `App Configuration: feature flag ${name} takes true/false (or a whole flag object with "enabled"), not ` +
+          `${JSON.stringify(value)}`,
+        {
+          hint: "Use `mode: key-value` on the provider for string values.",
+        },
+      );
     }
     flag.id = name;
     flag.conditions ??= { client_filters: [] };
@@ -142,25 +183,39 @@ export class AppConfigFlagStore implements FlagStore {
   private async writeFailure(name: string, e: unknown, verb: "set" | "delete", signal?: AbortSignal): Promise<unknown> {
     const status = statusOf(e);
     if (status !== 409 && status !== 412) {
-      return translateAzureError(e, { service: "App Configuration", operation: `${verb} flag ${name}`, resource: this.where(name) });
+      return translateAzureError(e, {
+        service: "App Configuration",
+        operation: `${verb} flag ${name}`,
+        resource: this.where(name),
+      });
     }
     const now = await this.read(name, signal).catch(() => undefined);
     if (status === 409 || now?.isReadOnly) {
-      return new CutoverError(ErrorCode.Provider, `App Configuration: flag ${name} (${this.where(name)}) is locked (read-only); cutover cannot ${verb} it`, {
-        hint: "Someone locked the key (portal: Configuration explorer → Unlock, or `az appconfig kv unlock`); unlock it, then retry the step.",
-        details: { status, locked: now?.isReadOnly ?? status === 409 },
-        retryable: false,
-      });
+      return new CutoverError(
+        ErrorCode.Provider,
+        `App Configuration: flag ${name} (${this.where(name)}) is locked (read-only); cutover cannot ${verb} it`,
+        {
+          hint:
+            "Someone locked the key (portal: Configuration explorer → Unlock, or `az appconfig kv unlock`); unlock " +
+            "it, then retry the step.",
+          details: { status, locked: now?.isReadOnly ?? status === 409 },
+          retryable: false,
+        },
+      );
     }
     return this.changed(name);
   }
 
   private changed(name: string): CutoverError {
-    return new CutoverError(ErrorCode.Provider, `App Configuration: flag ${name} (${this.where(name)}) was changed by someone else since cutover read it`, {
-      hint: "Check who changed it and its current value, then retry the step.",
-      details: { status: 412 },
-      retryable: true,
-    });
+    return new CutoverError(
+      ErrorCode.Provider,
+      `App Configuration: flag ${name} (${this.where(name)}) was changed by someone else since cutover read it`,
+      {
+        hint: "Check who changed it and its current value, then retry the step.",
+        details: { status: 412 },
+        retryable: true,
+      },
+    );
   }
 }
 

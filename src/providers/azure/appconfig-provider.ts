@@ -22,7 +22,8 @@ import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./conn
  */
 const URL_SAFE = /^[^&#?%]*$/;
 const UNSAFE_MESSAGE =
-  "must not contain &, #, ? or %: @azure/app-configuration 1.12 sends it unencoded and the store would file the key elsewhere";
+  "must not contain &, #, ? or %: @azure/app-configuration 1.12 sends it unencoded and the store would file the " +
+  "key elsewhere";
 
 export const AzureAppConfigConfig = z
   .object({
@@ -30,16 +31,24 @@ export const AzureAppConfigConfig = z
       .string()
       .url()
       .optional()
-      .describe("Store URL, e.g. https://<store>.azconfig.io, used with an Entra identity (role App Configuration Data Owner)."),
+      .describe(
+        "Store URL, e.g. https://<store>.azconfig.io, used with an Entra identity (role App Configuration Data Owner).",
+      ),
     connectionStringSecret: z
       .string()
       .min(1)
       .optional()
-      .describe("Name of the secret or environment variable holding the store's connection string (Endpoint=…;Id=…;Secret=…, signed with HMAC); used instead of endpoint + identity when it is set."),
+      .describe(
+        "Name of the secret or environment variable holding the store's connection string " +
+          "(Endpoint=…;Id=…;Secret=…, signed with HMAC); used instead of endpoint + identity when it is set.",
+      ),
     mode: z
       .enum(["feature-flag", "key-value"])
       .default("feature-flag")
-      .describe("`feature-flag`: `.appconfig.featureflag/<name>` in the Microsoft.FeatureManagement format (value true/false); `key-value`: a plain key."),
+      .describe(
+        "`feature-flag`: `.appconfig.featureflag/<name>` in the Microsoft.FeatureManagement format (value " +
+          "true/false); `key-value`: a plain key.",
+      ),
     label: z
       .string()
       .regex(URL_SAFE, UNSAFE_MESSAGE)
@@ -50,7 +59,11 @@ export const AzureAppConfigConfig = z
       .regex(URL_SAFE, UNSAFE_MESSAGE)
       .default("")
       .describe("Prefix of key-value flag keys, e.g. `MyApp:` (key-value mode only). No `&`, `#`, `?`, `%`."),
-    audience: z.string().url().optional().describe("Entra audience for sovereign clouds (default derived from the endpoint)."),
+    audience: z
+      .string()
+      .url()
+      .optional()
+      .describe("Entra audience for sovereign clouds (default derived from the endpoint)."),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),
     caCertFile: caCertFileField,
@@ -62,7 +75,9 @@ export type AzureAppConfigConfig = z.infer<typeof AzureAppConfigConfig>;
 
 export const azureAppConfigProvider: ProviderDefinition<AzureAppConfigConfig, AppConfigFlagStore> = {
   kind: "azure-appconfig",
-  summary: "Flags in Azure App Configuration (Microsoft.FeatureManagement feature flags or labelled key-values), ETag-conditional",
+  summary:
+    "Flags in Azure App Configuration (Microsoft.FeatureManagement feature flags or labelled key-values), " +
+    "ETag-conditional",
   config: AzureAppConfigConfig,
   capabilities: [Flags],
   async create(config, ctx) {

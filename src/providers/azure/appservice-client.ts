@@ -6,9 +6,15 @@
  */
 import { restorePoller, type WebSiteManagementClient } from "@azure/arm-appservice";
 import { azureCall } from "./errors.js";
-import { PRODUCTION, type AppServiceSlotsOptions, type SlotInfo, type StickyNames, type SwapPoller } from "./appservice-types.js";
+import {
+  PRODUCTION,
+  type AppServiceSlotsOptions,
+  type SlotInfo,
+  type StickyNames,
+  type SwapPoller,
+} from "./appservice-types.js";
 
-export {  type AppServiceSlotsOptions, type SlotInfo, type StickyNames, type SwapPoller,  } from "./appservice-types.js";
+export { type AppServiceSlotsOptions, type SlotInfo, type StickyNames, type SwapPoller } from "./appservice-types.js";
 
 export class AppServiceSlots {
   constructor(
@@ -34,7 +40,9 @@ export class AppServiceSlots {
 
   async getSlot(app: string, slot: string, signal?: AbortSignal): Promise<SlotInfo> {
     const site = await azureCall(this.ctx("read slot state", app, slot), () =>
-      slot === PRODUCTION ? this.arm.webApps.get(this.rg, app, { abortSignal: signal }) : this.arm.webApps.getSlot(this.rg, app, slot, { abortSignal: signal }),
+      slot === PRODUCTION
+        ? this.arm.webApps.get(this.rg, app, { abortSignal: signal })
+        : this.arm.webApps.getSlot(this.rg, app, slot, { abortSignal: signal }),
     );
     const s = site.slotSwapStatus;
     return {
@@ -43,7 +51,11 @@ export class AppServiceSlots {
       state: site.state ?? "Unknown",
       defaultHostName: site.defaultHostName ?? "",
       slotSwapStatus: s?.timestampUtc
-        ? { timestampUtc: new Date(s.timestampUtc).toISOString(), sourceSlotName: s.sourceSlotName ?? "", destinationSlotName: s.destinationSlotName ?? "" }
+        ? {
+            timestampUtc: new Date(s.timestampUtc).toISOString(),
+            sourceSlotName: s.sourceSlotName ?? "",
+            destinationSlotName: s.destinationSlotName ?? "",
+          }
         : undefined,
       targetSwapSlot: site.targetSwapSlot ?? undefined,
       inProgressOperationId: site.inProgressOperationId ?? undefined,
@@ -82,7 +94,12 @@ export class AppServiceSlots {
   }
 
   /** PUT replaces the whole set: callers read, modify, then write. */
-  async replaceAppSettings(app: string, slot: string, properties: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  async replaceAppSettings(
+    app: string,
+    slot: string,
+    properties: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await azureCall(this.ctx("write app settings", app, slot), () =>
       slot === PRODUCTION
         ? this.arm.webApps.updateApplicationSettings(this.rg, app, { properties }, { abortSignal: signal })
@@ -91,19 +108,26 @@ export class AppServiceSlots {
   }
 
   /** Connection strings by name; values are secrets and never leave the action. */
-  async listConnectionStrings(app: string, slot: string, signal?: AbortSignal): Promise<Record<string, { value: string; type: string }>> {
+  async listConnectionStrings(
+    app: string,
+    slot: string,
+    signal?: AbortSignal,
+  ): Promise<Record<string, { value: string; type: string }>> {
     const d = await azureCall(this.ctx("list connection strings", app, slot), () =>
       slot === PRODUCTION
         ? this.arm.webApps.listConnectionStrings(this.rg, app, { abortSignal: signal })
         : this.arm.webApps.listConnectionStringsSlot(this.rg, app, slot, { abortSignal: signal }),
     );
     const out: Record<string, { value: string; type: string }> = {};
-    for (const [k, v] of Object.entries(d.properties ?? {})) out[k] = { value: v.value ?? "", type: String(v.type ?? "") };
+    for (const [k, v] of Object.entries(d.properties ?? {}))
+      out[k] = { value: v.value ?? "", type: String(v.type ?? "") };
     return out;
   }
 
   async stickyNames(app: string, signal?: AbortSignal): Promise<StickyNames> {
-    const r = await azureCall(this.ctx("read slot setting names", app), () => this.arm.webApps.listSlotConfigurationNames(this.rg, app, { abortSignal: signal }));
+    const r = await azureCall(this.ctx("read slot setting names", app), () =>
+      this.arm.webApps.listSlotConfigurationNames(this.rg, app, { abortSignal: signal }),
+    );
     return { appSettingNames: r.appSettingNames ?? [], connectionStringNames: r.connectionStringNames ?? [] };
   }
 
@@ -128,34 +152,61 @@ export class AppServiceSlots {
     const o = { abortSignal: signal };
     const w = this.arm.webApps;
     await azureCall(this.ctx(`${op} the slot`, app, slot), () => {
-      if (slot === PRODUCTION) return op === "start" ? w.start(this.rg, app, o) : op === "stop" ? w.stop(this.rg, app, o) : w.restart(this.rg, app, o);
-      return op === "start" ? w.startSlot(this.rg, app, slot, o) : op === "stop" ? w.stopSlot(this.rg, app, slot, o) : w.restartSlot(this.rg, app, slot, o);
+      if (slot === PRODUCTION)
+        return op === "start"
+          ? w.start(this.rg, app, o)
+          : op === "stop"
+            ? w.stop(this.rg, app, o)
+            : w.restart(this.rg, app, o);
+      return op === "start"
+        ? w.startSlot(this.rg, app, slot, o)
+        : op === "stop"
+          ? w.stopSlot(this.rg, app, slot, o)
+          : w.restartSlot(this.rg, app, slot, o);
     });
   }
 
   /** Start a swap of `source` into `target`; the POST is sent before this returns a poller. */
   beginSwap(app: string, source: string, target: string, signal?: AbortSignal): SwapPoller {
-    // The slot-level endpoint covers production too: swapping staging into production is POST …/slots/staging/slotsswap {targetSlot: production}.
+    // The slot-level endpoint covers production too: swapping staging into
+    // production is POST …/slots/staging/slotsswap {targetSlot: production}.
     const [slot, other] = source === PRODUCTION ? [target, source] : [source, target];
-    return this.arm.webApps.swapSlot(this.rg, app, slot, { targetSlot: other, preserveVnet: this.options.preserveVnet }, {
+    return this.arm.webApps.swapSlot(
+      this.rg,
+      app,
+      slot,
+      { targetSlot: other, preserveVnet: this.options.preserveVnet },
+      {
+        updateIntervalInMs: this.options.pollIntervalMs,
+        abortSignal: signal,
+      },
+    );
+  }
+
+  /** Continue a swap from its serialized poller state (saved in the journal by a previous attempt). */
+  restoreSwap(serialized: string, signal?: AbortSignal): SwapPoller {
+    return restorePoller(this.arm, serialized, this.arm.webApps.swapSlot, {
       updateIntervalInMs: this.options.pollIntervalMs,
       abortSignal: signal,
     });
   }
 
-  /** Continue a swap from its serialized poller state (saved in the journal by a previous attempt). */
-  restoreSwap(serialized: string, signal?: AbortSignal): SwapPoller {
-    return restorePoller(this.arm, serialized, this.arm.webApps.swapSlot, { updateIntervalInMs: this.options.pollIntervalMs, abortSignal: signal });
-  }
-
   async applySlotConfig(app: string, slot: string, target: string, signal?: AbortSignal): Promise<void> {
     await azureCall(this.ctx(`apply ${target}'s slot settings (swap preview)`, app, slot), () =>
-      this.arm.webApps.applySlotConfigurationSlot(this.rg, app, slot, { targetSlot: target, preserveVnet: this.options.preserveVnet }, { abortSignal: signal }),
+      this.arm.webApps.applySlotConfigurationSlot(
+        this.rg,
+        app,
+        slot,
+        { targetSlot: target, preserveVnet: this.options.preserveVnet },
+        { abortSignal: signal },
+      ),
     );
   }
 
   async resetSlotConfig(app: string, slot: string, signal?: AbortSignal): Promise<void> {
-    await azureCall(this.ctx("reset the swap preview", app, slot), () => this.arm.webApps.resetSlotConfigurationSlot(this.rg, app, slot, { abortSignal: signal }));
+    await azureCall(this.ctx("reset the swap preview", app, slot), () =>
+      this.arm.webApps.resetSlotConfigurationSlot(this.rg, app, slot, { abortSignal: signal }),
+    );
   }
 
   /** Run an operation against this client with error translation (for the swap poller). */

@@ -15,7 +15,11 @@ export function connectAppService(config: AzureAppServiceConfig, ctx: ProviderCo
   const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
   // A sovereign cloud's ARM endpoint is also its token audience (https://management.chinacloudapi.cn/.default).
   const scopes = [`${new URL(endpoint).origin}/.default`];
-  const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, { ...pipeline, endpoint, credentials: { scopes } });
+  const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, {
+    ...pipeline,
+    endpoint,
+    credentials: { scopes },
+  });
   return new AppServiceSlots(arm, {
     subscriptionId: config.subscriptionId,
     resourceGroup: config.resourceGroup,

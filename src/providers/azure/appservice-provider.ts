@@ -17,22 +17,39 @@ import { DAY } from "../../core/duration.js";
 /** Capability `appservice`: the azure.* actions' web apps and slots. */
 export const AppService = capability<AppServiceSlots>("appservice");
 
-const nameField = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, "an App Service name is 1-60 letters, digits and hyphens");
+const nameField = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,59}$/, "an App Service name is 1-60 letters, digits and hyphens");
 
 export const AzureAppServiceConfig = z
   .object({
     subscriptionId: z.string().min(1).describe("Subscription id of the web app(s)."),
     resourceGroup: z.string().min(1).describe("Resource group of the web app(s)."),
     app: nameField.optional().describe("The web app actions address when a step names none."),
-    apps: z.array(nameField).optional().describe("Other web apps of this environment (documentation for matrix steps; steps pick one with `app`)."),
+    apps: z
+      .array(nameField)
+      .optional()
+      .describe("Other web apps of this environment (documentation for matrix steps; steps pick one with `app`)."),
     slot: z.string().min(1).default("staging").describe("The deployment slot actions use when a step names none."),
     endpoint: z
       .string()
       .url()
       .optional()
-      .describe("Azure Resource Manager endpoint (default https://management.azure.com); sovereign clouds or a local test server."),
-    pollIntervalMs: z.number().int().min(0).max(DAY, AT_MOST_A_DAY).default(2000).describe("Interval between polls of long-running operations (swap)."),
-    preserveVnet: z.boolean().default(true).describe("Keep the virtual network integration of each slot when swapping."),
+      .describe(
+        "Azure Resource Manager endpoint (default https://management.azure.com); sovereign clouds or a local " +
+          "test server.",
+      ),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(DAY, AT_MOST_A_DAY)
+      .default(2000)
+      .describe("Interval between polls of long-running operations (swap)."),
+    preserveVnet: z
+      .boolean()
+      .default(true)
+      .describe("Keep the virtual network integration of each slot when swapping."),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),
     caCertFile: caCertFileField,
@@ -43,7 +60,9 @@ export type AzureAppServiceConfig = z.infer<typeof AzureAppServiceConfig>;
 
 export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, AppServiceSlots> = {
   kind: "azure-appservice",
-  summary: "Azure App Service web apps and their deployment slots (deploy, settings, warm-up, swap, swap with preview, start/stop)",
+  summary:
+    "Azure App Service web apps and their deployment slots (deploy, settings, warm-up, swap, swap with preview, " +
+    "start/stop)",
   config: AzureAppServiceConfig,
   capabilities: [AppService],
   async create(config, ctx) {

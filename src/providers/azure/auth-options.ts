@@ -14,16 +14,21 @@ import { CutoverError, ErrorCode } from "../../core/errors.js";
 export const AuthMode = z
   .enum(["default", "cli", "managed-identity", "environment", "workload-identity"])
   .describe(
-    "How cutover signs in to Entra ID: `default` (DefaultAzureCredential; AZURE_TOKEN_CREDENTIALS narrows its chain), " +
-      "`cli` (the `az login` session), `managed-identity`, `environment` (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET " +
-      "or AZURE_CLIENT_CERTIFICATE_PATH), `workload-identity` (federated token, AZURE_FEDERATED_TOKEN_FILE).",
+    "How cutover signs in to Entra ID: `default` (DefaultAzureCredential; AZURE_TOKEN_CREDENTIALS narrows its " +
+      "chain), `cli` (the `az login` session), `managed-identity`, `environment` " +
+      "(AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH), `workload-identity` " +
+      "(federated token, AZURE_FEDERATED_TOKEN_FILE).",
   );
 export type AuthMode = z.infer<typeof AuthMode>;
 
 const AuthObject = z
   .object({
     mode: AuthMode.optional(),
-    clientId: z.string().min(1).optional().describe("Client id of a user-assigned managed identity or app registration."),
+    clientId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Client id of a user-assigned managed identity or app registration."),
     tenantId: z.string().min(1).optional().describe("Entra tenant id (cli, workload-identity)."),
   })
   .strict();
@@ -32,7 +37,10 @@ type AuthObject = z.infer<typeof AuthObject>;
 /** `auth: cli`, or `auth: { mode: managed-identity, clientId: ... }`. */
 export const AuthOptions = z
   .union([AuthMode, AuthObject])
-  .describe("Identity: a mode (`auth: cli`) or `{ mode, clientId, tenantId }`; without a mode, the CUTOVER_AZURE_AUTH environment variable, then `default`.");
+  .describe(
+    "Identity: a mode (`auth: cli`) or `{ mode, clientId, tenantId }`; without a mode, the CUTOVER_AZURE_AUTH " +
+      "environment variable, then `default`.",
+  );
 export type AuthOptions = z.infer<typeof AuthOptions>;
 
 function normalize(options: AuthOptions | undefined): AuthObject {
@@ -78,10 +86,14 @@ export function credentialFor(options: AuthOptions | undefined, fallback: Creden
       credential = (installed ?? fallback)({ mode, clientId, tenantId });
     } catch (e) {
       // e.g. workload-identity without AZURE_FEDERATED_TOKEN_FILE: the constructor refuses.
-      throw new CutoverError(ErrorCode.Config, `Azure identity (auth mode ${mode}) is not usable here: ${(e as Error).message}`, {
-        cause: e,
-        hint: "Choose another `auth.mode` (or CUTOVER_AZURE_AUTH), or provide what this mode needs.",
-      });
+      throw new CutoverError(
+        ErrorCode.Config,
+        `Azure identity (auth mode ${mode}) is not usable here: ${(e as Error).message}`,
+        {
+          cause: e,
+          hint: "Choose another `auth.mode` (or CUTOVER_AZURE_AUTH), or provide what this mode needs.",
+        },
+      );
     }
     cache.set(key, credential);
   }

@@ -66,7 +66,8 @@ function requestTimeoutPolicy(ms: number): PipelinePolicy {
       try {
         return await next(request);
       } catch (e) {
-        if (timedOut && !outer?.aborted) throw new RestError(`no answer within ${ms} ms`, { code: "ETIMEDOUT", request });
+        if (timedOut && !outer?.aborted)
+          throw new RestError(`no answer within ${ms} ms`, { code: "ETIMEDOUT", request });
         throw e;
       } finally {
         clearTimeout(timer);

@@ -15,16 +15,36 @@ export const AT_MOST_A_DAY = `must be at most ${DAY} (a day, in milliseconds)`;
 
 export const RetryConfig = z
   .object({
-    maxRetries: z.number().int().min(0).max(20).default(3).describe("Retries of a failed request (429, 408, 5xx, network errors) inside the SDK."),
-    retryDelayMs: z.number().int().min(0).max(DAY, AT_MOST_A_DAY).default(1000).describe("First backoff delay; doubles on each retry (with jitter). A Retry-After from the service wins."),
-    maxRetryDelayMs: z.number().int().min(0).max(DAY, AT_MOST_A_DAY).default(30_000).describe("Cap of the exponential backoff."),
+    maxRetries: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(3)
+      .describe("Retries of a failed request (429, 408, 5xx, network errors) inside the SDK."),
+    retryDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(DAY, AT_MOST_A_DAY)
+      .default(1000)
+      .describe("First backoff delay; doubles on each retry (with jitter). A Retry-After from the service wins."),
+    maxRetryDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(DAY, AT_MOST_A_DAY)
+      .default(30_000)
+      .describe("Cap of the exponential backoff."),
     requestTimeoutMs: z
       .number()
       .int()
       .min(1)
       .max(DAY, AT_MOST_A_DAY)
       .default(60_000)
-      .describe("Give up on one HTTP request after this long (it is then retried): a hung connection must not hang the step."),
+      .describe(
+        "Give up on one HTTP request after this long (it is then retried): a hung connection must not hang the step.",
+      ),
   })
   .strict()
   .describe("HTTP retry policy of the Azure SDK clients.");
@@ -34,7 +54,10 @@ export const caCertFileField = z
   .string()
   .min(1)
   .optional()
-  .describe("PEM file of an extra CA to trust for this service's endpoint (a private endpoint behind a TLS-inspecting proxy, or a local test server). Relative to the playbook.");
+  .describe(
+    "PEM file of an extra CA to trust for this service's endpoint (a private endpoint behind a TLS-inspecting " +
+      "proxy, or a local test server). Relative to the playbook.",
+  );
 
 export function isLoopbackHttp(url: string): boolean {
   try {
@@ -46,7 +69,10 @@ export function isLoopbackHttp(url: string): boolean {
 }
 
 /** The endpoint named in a storage connection string, for the loopback check. */
-export function connectionStringEndpoint(connectionString: string, key: "TableEndpoint" | "QueueEndpoint" | "Endpoint"): string | undefined {
+export function connectionStringEndpoint(
+  connectionString: string,
+  key: "TableEndpoint" | "QueueEndpoint" | "Endpoint",
+): string | undefined {
   const m = new RegExp(`(?:^|;)${key}=([^;]+)`, "i").exec(connectionString);
   return m?.[1];
 }
@@ -67,28 +93,48 @@ export function chooseConnection(
     const why = connectionStringProblem(cs, what);
     if (why) {
       // Never quote the string itself: it holds the account key.
-      throw new CutoverError(ErrorCode.Config, `environment.${ctx.name}: the connection string in ${config.connectionStringSecret} is malformed: ${why}`, {
-        hint: CONNECTION_STRING_HINT[what] ?? "copy the connection string again from the Azure portal (Access keys)",
-      });
+      throw new CutoverError(
+        ErrorCode.Config,
+        `environment.${ctx.name}: the connection string in ${config.connectionStringSecret} is malformed: ${why}`,
+        {
+          hint: CONNECTION_STRING_HINT[what] ?? "copy the connection string again from the Azure portal (Access keys)",
+        },
+      );
     }
     return { connectionString: cs };
   }
   if (config.endpoint) return { endpoint: config.endpoint };
-  throw new CutoverError(ErrorCode.Config, `${what}: the secret or environment variable ${config.connectionStringSecret ?? "(none named)"} (connectionStringSecret) is not set and no endpoint is configured`, {
-    hint: `Export ${config.connectionStringSecret ?? "the connection string"}, or configure \`endpoint\` and an Entra identity.`,
-  });
+  throw new CutoverError(
+    ErrorCode.Config,
+    `${what}: the secret or environment variable ${config.connectionStringSecret ?? "(none named)"} ` +
+      `(connectionStringSecret) is not set and no endpoint is configured`,
+    {
+      hint:
+        `Export ${config.connectionStringSecret ?? "the connection string"}, or configure \`endpoint\` and an ` +
+        `Entra identity.`,
+    },
+  );
 }
 
 /** The refinement every endpoint-or-connection-string provider shares. */
 export const endpointOrConnectionString = [
-  (c: { endpoint?: string; connectionStringSecret?: string }) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret),
-  { message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)" },
+  (c: { endpoint?: string; connectionStringSecret?: string }) =>
+    Boolean(c.endpoint) || Boolean(c.connectionStringSecret),
+  {
+    message:
+      "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)",
+  },
 ] as const;
 
 const CONNECTION_STRING_HINT: Record<string, string> = {
-  "azure-table": "expected DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net, TableEndpoint=…;SharedAccessSignature=…, or UseDevelopmentStorage=true",
-  "azure-queue": "expected DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net, QueueEndpoint=…;SharedAccessSignature=…, or UseDevelopmentStorage=true",
-  "azure-appconfig": "expected Endpoint=https://<store>.azconfig.io;Id=…;Secret=… (App Configuration → Access settings)",
+  "azure-table":
+    "expected DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net, " +
+    "TableEndpoint=…;SharedAccessSignature=…, or UseDevelopmentStorage=true",
+  "azure-queue":
+    "expected DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net, " +
+    "QueueEndpoint=…;SharedAccessSignature=…, or UseDevelopmentStorage=true",
+  "azure-appconfig":
+    "expected Endpoint=https://<store>.azconfig.io;Id=…;Secret=… (App Configuration → Access settings)",
 };
 
 /**
@@ -106,7 +152,8 @@ export function connectionStringProblem(cs: string, what: string): string | unde
     const name = seg.slice(0, eq).trim();
     const value = seg.slice(eq + 1).trim();
     // Only names are quoted, and only short plain ones: a value pasted in the wrong place stays unprinted.
-    if (/endpoint$/i.test(name) && !isHttpUrl(value)) return `${/^\w{1,40}$/.test(name) ? name : `part ${i + 1}`} is not an http(s) URL`;
+    if (/endpoint$/i.test(name) && !isHttpUrl(value))
+      return `${/^\w{1,40}$/.test(name) ? name : `part ${i + 1}`} is not an http(s) URL`;
     fields.set(name.toLowerCase(), value);
   }
   if (fields.size === 0) return "it is empty";
@@ -117,12 +164,15 @@ export function connectionStringProblem(cs: string, what: string): string | unde
   if (fields.get("usedevelopmentstorage")?.toLowerCase() === "true") return undefined;
   const endpointKey = what === "azure-queue" ? "queueendpoint" : "tableendpoint";
   const endpointName = what === "azure-queue" ? "QueueEndpoint" : "TableEndpoint";
-  if (fields.has("sharedaccesssignature")) return fields.get(endpointKey) ? undefined : `a SharedAccessSignature needs ${endpointName}`;
+  if (fields.has("sharedaccesssignature"))
+    return fields.get(endpointKey) ? undefined : `a SharedAccessSignature needs ${endpointName}`;
   const missing = ["AccountName", "AccountKey"].filter((k) => !fields.get(k.toLowerCase()));
-  if (missing.length) return `it lacks ${missing.join(" and ")} (or SharedAccessSignature, or UseDevelopmentStorage=true)`;
+  if (missing.length)
+    return `it lacks ${missing.join(" and ")} (or SharedAccessSignature, or UseDevelopmentStorage=true)`;
   if (!fields.get(endpointKey)) {
     const protocol = fields.get("defaultendpointsprotocol")?.toLowerCase();
-    if (protocol !== "https" && protocol !== "http") return `it needs ${endpointName}, or DefaultEndpointsProtocol=https (with EndpointSuffix)`;
+    if (protocol !== "https" && protocol !== "http")
+      return `it needs ${endpointName}, or DefaultEndpointsProtocol=https (with EndpointSuffix)`;
   }
   return undefined;
 }

@@ -18,7 +18,7 @@ import {
 import type { TokenCredential } from "@azure/identity";
 import { credentialFor, installCredentialFactory, type AuthOptions, type CredentialFactory } from "./auth-options.js";
 
-export {  AuthOptions, resolveAuthMode, staticTokenCredential, type CredentialFactory } from "./auth-options.js";
+export { AuthOptions, resolveAuthMode, staticTokenCredential, type CredentialFactory } from "./auth-options.js";
 
 /** The real factory: one credential class per mode. */
 export const defaultCredentialFactory: CredentialFactory = ({ mode, clientId, tenantId }) => {

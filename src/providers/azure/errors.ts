@@ -65,7 +65,12 @@ function isAbort(e: unknown): boolean {
 }
 
 function isCredentialError(e: unknown): boolean {
-  return e instanceof Error && (e.name === "CredentialUnavailableError" || e.name === "AuthenticationError" || e.name === "AggregateAuthenticationError");
+  return (
+    e instanceof Error &&
+    (e.name === "CredentialUnavailableError" ||
+      e.name === "AuthenticationError" ||
+      e.name === "AggregateAuthenticationError")
+  );
 }
 
 /** Keep the service's message short and single-line; raw odata JSON is common. */
@@ -85,10 +90,16 @@ export function translateAzureError(e: unknown, ctx: AzureErrorContext): unknown
   if (isCutoverError(e) || isAbort(e)) return e;
   const where = `${ctx.service}: ${ctx.operation} (${ctx.resource})`;
   if (isCredentialError(e)) {
-    return new CutoverError(ErrorCode.Config, `${where}: could not get an Entra ID token: ${shortMessage(e as Error)}`, {
-      cause: e,
-      hint: "Choose the identity with `auth.mode` (default | cli | managed-identity | environment | workload-identity) or CUTOVER_AZURE_AUTH; for `cli`, run `az login` first.",
-    });
+    return new CutoverError(
+      ErrorCode.Config,
+      `${where}: could not get an Entra ID token: ${shortMessage(e as Error)}`,
+      {
+        cause: e,
+        hint:
+          "Choose the identity with `auth.mode` (default | cli | managed-identity | environment | " +
+          "workload-identity) or CUTOVER_AZURE_AUTH; for `cli`, run `az login` first.",
+      },
+    );
   }
   const status = statusOf(e);
   if (status === undefined) {
@@ -103,19 +114,29 @@ export function translateAzureError(e: unknown, ctx: AzureErrorContext): unknown
     case status === 401:
       return new CutoverError(ErrorCode.Provider, `${where}: not authenticated (${detail})`, {
         cause: e,
-        hint: `Check the identity cutover runs as (auth.mode) and that it belongs to the right tenant; it needs ${requiredRole[ctx.service]}.`,
+        hint:
+          `Check the identity cutover runs as (auth.mode) and that it belongs to the right tenant; it needs ` +
+          `${requiredRole[ctx.service]}.`,
         details: { status, code },
       });
     case status === 403:
-      return new CutoverError(ErrorCode.Provider, `${where}: permission denied (${detail}); the identity is missing the role ${requiredRole[ctx.service]}`, {
-        cause: e,
-        hint: `Grant ${requiredRole[ctx.service]} to the identity cutover runs as (see infra/azure/README.md), then retry the step.`,
-        details: { status, code },
-      });
+      return new CutoverError(
+        ErrorCode.Provider,
+        `${where}: permission denied (${detail}); the identity is missing the role ${requiredRole[ctx.service]}`,
+        {
+          cause: e,
+          hint:
+            `Grant ${requiredRole[ctx.service]} to the identity cutover runs as (see infra/azure/README.md), then ` +
+            `retry the step.`,
+          details: { status, code },
+        },
+      );
     case status === 404:
       return new CutoverError(ErrorCode.Provider, `${where}: ${ctx.resource} does not exist (${detail})`, {
         cause: e,
-        hint: "Check the names in the playbook's environment block (subscription, resource group, app, slot, store, table).",
+        hint:
+          "Check the names in the playbook's environment block " +
+          "(subscription, resource group, app, slot, store, table).",
         details: { status, code },
       });
     case status === 409 && ctx.service === "App Service" && appServiceConflict(msg).kind !== "other":
@@ -123,7 +144,9 @@ export function translateAzureError(e: unknown, ctx: AzureErrorContext): unknown
     case status === 409 || status === 412:
       return new CutoverError(ErrorCode.Provider, `${where}: changed by someone else meanwhile (${detail}): ${msg}`, {
         cause: e,
-        hint: "Another operation or person changed it since cutover read it. Look at its current state, then `cutover retry` the step.",
+        hint:
+          "Another operation or person changed it since cutover read it. Look at its current state, then `cutover " +
+          "retry` the step.",
         details: { status, code },
         retryable: true,
       });
@@ -168,29 +191,53 @@ function appServiceConflict(message: string): AppServiceConflict {
 }
 
 /** The error a person reads for an App Service 409 of a known kind (the SDK's error is its cause). */
-function appServiceConflictError(c: AppServiceConflict, where: string, cause: unknown, details: { status: number; code?: string }): CutoverError {
+function appServiceConflictError(
+  c: AppServiceConflict,
+  where: string,
+  cause: unknown,
+  details: { status: number; code?: string },
+): CutoverError {
   switch (c.kind) {
     case "operation-in-progress":
-      return new CutoverError(ErrorCode.Provider, `${where}: another operation is in progress on the site${c.operationName ? ` (${c.operationName})` : ""}`, {
-        cause,
-        hint: "Wait for that operation to finish (Activity log / Deployment Center of the web app), then `cutover retry` the step.",
-        details: { ...details, conflict: c.kind, ...(c.operationName ? { operationName: c.operationName } : {}) },
-        retryable: true,
-      });
+      return new CutoverError(
+        ErrorCode.Provider,
+        `${where}: another operation is in progress on the site${c.operationName ? ` (${c.operationName})` : ""}`,
+        {
+          cause,
+          hint:
+            "Wait for that operation to finish (Activity log / Deployment Center of the web app), then `cutover " +
+            "retry` the step.",
+          details: { ...details, conflict: c.kind, ...(c.operationName ? { operationName: c.operationName } : {}) },
+          retryable: true,
+        },
+      );
     case "prepared-for-swap":
-      return new CutoverError(ErrorCode.Provider, `${where}: the slot is prepared for swap (a pending swap with preview, or a swap that failed part-way); its settings cannot change until the swap is completed or reset`, {
-        cause,
-        hint: "Complete the swap (azure.swap), or reset it: `cutover abort` resets it, or az webapp deployment slot swap --action reset --slot <slot>.",
-        details: { ...details, conflict: c.kind },
-        retryable: false,
-      });
+      return new CutoverError(
+        ErrorCode.Provider,
+        `${where}: the slot is prepared for swap (a pending swap with preview, or a swap that failed part-way); ` +
+          `its settings cannot change until the swap is completed or reset`,
+        {
+          cause,
+          hint:
+            "Complete the swap (azure.swap), or reset it: `cutover abort` resets it, or az webapp deployment slot " +
+            "swap --action reset --slot <slot>.",
+          details: { ...details, conflict: c.kind },
+          retryable: false,
+        },
+      );
     default:
-      return new CutoverError(ErrorCode.Provider, `${where}: swap with preview cannot be used while site authentication is enabled on one of the slots`, {
-        cause,
-        hint: "Use azure.swap without azure.swap-preview (warm the slot with azure.warmup before it), or turn site authentication off.",
-        details: { ...details, conflict: c.kind },
-        retryable: false,
-      });
+      return new CutoverError(
+        ErrorCode.Provider,
+        `${where}: swap with preview cannot be used while site authentication is enabled on one of the slots`,
+        {
+          cause,
+          hint:
+            "Use azure.swap without azure.swap-preview (warm the slot with azure.warmup before it), or turn site " +
+            "authentication off.",
+          details: { ...details, conflict: c.kind },
+          retryable: false,
+        },
+      );
   }
 }
 

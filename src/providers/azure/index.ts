@@ -5,8 +5,7 @@
  * demand, so commands that use no Azure provider start without it
  * (test/azure/lazy-load.test.ts keeps it that way).
  */
-export { azureAppServiceProvider,  } from "./appservice-provider.js";
+export { azureAppServiceProvider } from "./appservice-provider.js";
 export { azureAppConfigProvider } from "./appconfig-provider.js";
 export { azureTableProvider } from "./table-provider.js";
 export { azureQueueProvider } from "./queue-provider.js";
-;

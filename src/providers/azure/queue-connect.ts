@@ -27,7 +27,9 @@ export function createQueueDepthClient(config: AzureQueueConfig, ctx: ProviderCo
       c =
         "connectionString" in how
           ? new QueueClient(how.connectionString, queue, { retryOptions })
-          : new QueueClient(`${how.endpoint.replace(/\/+$/, "")}/${queue}`, getCredential(config.auth), { retryOptions });
+          : new QueueClient(`${how.endpoint.replace(/\/+$/, "")}/${queue}`, getCredential(config.auth), {
+              retryOptions,
+            });
       clients.set(queue, c);
     }
     return c;
@@ -35,8 +37,9 @@ export function createQueueDepthClient(config: AzureQueueConfig, ctx: ProviderCo
   return {
     defaultQueue: config.queue,
     async approximateCount(queue = config.queue, options = {}) {
-      const props = await azureCall({ service: "Queue Storage", operation: "read the queue depth", resource: `queue ${queue}` }, () =>
-        clientFor(queue).getProperties({ abortSignal: options.signal }),
+      const props = await azureCall(
+        { service: "Queue Storage", operation: "read the queue depth", resource: `queue ${queue}` },
+        () => clientFor(queue).getProperties({ abortSignal: options.signal }),
       );
       return props.approximateMessagesCount ?? 0;
     },

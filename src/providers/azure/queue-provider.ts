@@ -15,15 +15,37 @@ import { RetryConfig } from "./connection-options.js";
 
 export const AzureQueueConfig = z
   .object({
-    queue: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, "a queue name is 3-63 lower-case letters, digits and single hyphens").describe("Default queue name."),
-    endpoint: z.string().url().optional().describe("Queue service URL, e.g. https://<account>.queue.core.windows.net, used with an Entra identity (role Storage Queue Data Reader)."),
-    connectionStringSecret: z.string().min(1).optional().describe("Name of the secret or environment variable holding a storage connection string; used instead of endpoint + identity when it is set."),
+    queue: z
+      .string()
+      .regex(
+        /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/,
+        "a queue name is 3-63 lower-case letters, digits and single hyphens",
+      )
+      .describe("Default queue name."),
+    endpoint: z
+      .string()
+      .url()
+      .optional()
+      .describe(
+        "Queue service URL, e.g. https://<account>.queue.core.windows.net, used with an Entra identity (role " +
+          "Storage Queue Data Reader).",
+      ),
+    connectionStringSecret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Name of the secret or environment variable holding a storage connection string; used instead of " +
+          "endpoint + identity when it is set.",
+      ),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),
   })
   .strict()
   .refine((c) => Boolean(c.endpoint) || Boolean(c.connectionStringSecret), {
-    message: "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when its secret is set)",
+    message:
+      "set endpoint (with an Entra identity), connectionStringSecret, or both (the connection string wins when " +
+      "its secret is set)",
   })
   .describe("An Azure Storage queue to watch.");
 export type AzureQueueConfig = z.infer<typeof AzureQueueConfig>;

@@ -19,7 +19,16 @@ function createTableClient(config: AzureTableConfig, ctx: ProviderContext): Tabl
   const how = chooseConnection(ctx, config, "azure-table");
   if ("connectionString" in how) {
     const endpoint = connectionStringEndpoint(how.connectionString, "TableEndpoint");
-    return TableClient.fromConnectionString(how.connectionString, config.table, pipelineOptions(config.retry, config.caCertFile, ctx, endpoint));
+    return TableClient.fromConnectionString(
+      how.connectionString,
+      config.table,
+      pipelineOptions(config.retry, config.caCertFile, ctx, endpoint),
+    );
   }
-  return new TableClient(how.endpoint, config.table, getCredential(config.auth), pipelineOptions(config.retry, config.caCertFile, ctx, how.endpoint));
+  return new TableClient(
+    how.endpoint,
+    config.table,
+    getCredential(config.auth),
+    pipelineOptions(config.retry, config.caCertFile, ctx, how.endpoint),
+  );
 }

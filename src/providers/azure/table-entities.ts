@@ -35,8 +35,11 @@ export const LEASE_PARTITION = "lease";
 
 /** Keys may not contain / \ # ? or control characters; escape them reversibly. */
 export function encodeKey(s: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what the service forbids
-  return s.replace(/[%/\\#?\u0000-\u001f\u007f-\u009f]/g, (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0").toUpperCase());
+  return s.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what the service forbids
+    /[%/\\#?\u0000-\u001f\u007f-\u009f]/g,
+    (c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0").toUpperCase(),
+  );
 }
 
 export function runPartition(runId: string): string {
@@ -95,9 +98,12 @@ export function encodeEvent(partitionKey: string, event: RunEvent): EventEntity 
   if (bytes > LIMITS.entityBytes || Object.keys(entity).length > LIMITS.properties - 1) {
     throw new CutoverError(
       ErrorCode.Provider,
-      `Table Storage: event ${event.seq} (${event.type}) is ${Math.ceil(bytes / 1024)} KiB; an entity may hold at most 1 MiB`,
+      `Table Storage: event ${event.seq} (${event.type}) is ${Math.ceil(bytes / 1024)} KiB; an entity may hold ` +
+        `at most 1 MiB`,
       {
-        hint: "An action returned outputs or recorded data too large for the journal; keep them small (store big data elsewhere and record a reference).",
+        hint:
+          "An action returned outputs or recorded data too large for the journal; keep them small (store big data " +
+          "elsewhere and record a reference).",
         details: { seq: event.seq, bytes },
       },
     );
@@ -128,7 +134,10 @@ export function decodeEvents(entities: Record<string, unknown>[], runId: string,
     try {
       value = JSON.parse(json);
     } catch (e) {
-      throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: not valid JSON`, { cause: e, details: { runId, rowKey: entity.rowKey } });
+      throw new CutoverError(ErrorCode.JournalCorrupt, `${where}: not valid JSON`, {
+        cause: e,
+        details: { runId, rowKey: entity.rowKey },
+      });
     }
     const checked = checker.next(value);
     if (!checked.ok) {

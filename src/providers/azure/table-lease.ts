@@ -83,10 +83,20 @@ export class TableLeases {
       const current = await this.read(req.environment);
       const live = current && !current.released && Date.parse(current.info.expiresAt) > this.now().getTime();
       if (live && !force) {
-        throw new CutoverError(ErrorCode.Locked, `environment ${req.environment} is locked by ${current.info.holder} until ${current.info.expiresAt}`, {
-          hint: "Wait for that run to finish or its lease to expire, or take it over deliberately with `cutover unlock --force`.",
-          details: { holder: current.info.holder, runId: current.info.runId ?? null, expiresAt: current.info.expiresAt },
-        });
+        throw new CutoverError(
+          ErrorCode.Locked,
+          `environment ${req.environment} is locked by ${current.info.holder} until ${current.info.expiresAt}`,
+          {
+            hint:
+              "Wait for that run to finish or its lease to expire, or take it over deliberately with `cutover " +
+              "unlock --force`.",
+            details: {
+              holder: current.info.holder,
+              runId: current.info.runId ?? null,
+              expiresAt: current.info.expiresAt,
+            },
+          },
+        );
       }
       const token = (current?.info.token ?? 0) + 1;
       // Fence the previous holder's run before the lease changes hands (see the header comment).
@@ -101,7 +111,12 @@ export class TableLeases {
         acquiredAt: nowDate.toISOString(),
         expiresAt: new Date(nowDate.getTime() + req.ttlMs).toISOString(),
       };
-      const entity = { partitionKey: LEASE_PARTITION, rowKey: encodeKey(req.environment), ...this.props(info), released: false };
+      const entity = {
+        partitionKey: LEASE_PARTITION,
+        rowKey: encodeKey(req.environment),
+        ...this.props(info),
+        released: false,
+      };
       try {
         const res = current
           ? await this.table.updateEntity(entity, "Replace", { etag: current.etag })
@@ -123,9 +138,13 @@ export class TableLeases {
       }
     }
     const holder = (await this.read(req.environment))?.info.holder ?? "another agent";
-    throw new CutoverError(ErrorCode.Locked, `environment ${req.environment}: lost the race for the lease to ${holder}`, {
-      hint: "Another agent is taking the lease at the same moment; try again.",
-    });
+    throw new CutoverError(
+      ErrorCode.Locked,
+      `environment ${req.environment}: lost the race for the lease to ${holder}`,
+      {
+        hint: "Another agent is taking the lease at the same moment; try again.",
+      },
+    );
   }
 
   async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
@@ -165,7 +184,12 @@ export class TableLeases {
     if (!current || current.released || current.info.token !== lease.token) return;
     try {
       await this.table.updateEntity(
-        { partitionKey: LEASE_PARTITION, rowKey: encodeKey(lease.environment), released: true, expiresAt: this.now().toISOString() },
+        {
+          partitionKey: LEASE_PARTITION,
+          rowKey: encodeKey(lease.environment),
+          released: true,
+          expiresAt: this.now().toISOString(),
+        },
         "Merge",
         { etag: current.etag },
       );
@@ -179,7 +203,11 @@ export class TableLeases {
   /** Raise the run head's fence token so its old writer's next append is refused. */
   private async poisonRun(runId: string, token: number): Promise<void> {
     try {
-      await this.table.updateEntity({ partitionKey: runPartition(runId), rowKey: HEAD_ROW, fenceToken: int64(token) }, "Merge", { etag: "*" });
+      await this.table.updateEntity(
+        { partitionKey: runPartition(runId), rowKey: HEAD_ROW, fenceToken: int64(token) },
+        "Merge",
+        { etag: "*" },
+      );
     } catch (e) {
       if (statusOf(e) === 404) return; // that run never wrote anything
       throw this.translate(e, "fence the previous holder's run", runId);
@@ -190,7 +218,8 @@ export class TableLeases {
     this.held.delete(lease.environment);
     return new CutoverError(
       ErrorCode.LeaseLost,
-      `lease on ${lease.environment} (token ${lease.token}) is no longer ours` + (current ? `: now held by ${current.holder} (token ${current.token})` : ""),
+      `lease on ${lease.environment} (token ${lease.token}) is no longer ours` +
+        (current ? `: now held by ${current.holder} (token ${current.token})` : ""),
       { hint: "Another agent took the environment over; this process must stop. `cutover status` shows who holds it." },
     );
   }
@@ -211,7 +240,11 @@ export class TableLeases {
   }
 
   private translate(e: unknown, operation: string, resource: string): unknown {
-    return translateAzureError(e, { service: "Table Storage", operation, resource: `${resource} in table ${this.table.tableName}` });
+    return translateAzureError(e, {
+      service: "Table Storage",
+      operation,
+      resource: `${resource} in table ${this.table.tableName}`,
+    });
   }
 }
 

@@ -23,12 +23,18 @@ export const AzureTableConfig = z
       .string()
       .url()
       .optional()
-      .describe("Table service URL, e.g. https://<account>.table.core.windows.net, used with an Entra identity (role Storage Table Data Contributor)."),
+      .describe(
+        "Table service URL, e.g. https://<account>.table.core.windows.net, used with an Entra identity (role " +
+          "Storage Table Data Contributor).",
+      ),
     connectionStringSecret: z
       .string()
       .min(1)
       .optional()
-      .describe("Name of the secret or environment variable holding a storage connection string; used instead of endpoint + identity when it is set."),
+      .describe(
+        "Name of the secret or environment variable holding a storage connection string; used instead of " +
+          "endpoint + identity when it is set.",
+      ),
     auth: AuthOptions.optional(),
     retry: RetryConfig.optional(),
     caCertFile: caCertFileField,
@@ -40,7 +46,9 @@ export type AzureTableConfig = z.infer<typeof AzureTableConfig>;
 
 export const azureTableProvider: ProviderDefinition<AzureTableConfig, TableRunStore> = {
   kind: "azure-table",
-  summary: "Run journal and environment lease in Azure Table Storage (partition per run, ETag-conditional lease with fencing token)",
+  summary:
+    "Run journal and environment lease in Azure Table Storage (partition per run, ETag-conditional lease with " +
+    "fencing token)",
   config: AzureTableConfig,
   capabilities: [RunState],
   async create(config, ctx) {

@@ -19,7 +19,20 @@ import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../..
 import { assertWritable } from "../../engine/journal-check.js";
 import { serviceCodeOf, statusOf, translateAzureError } from "./errors.js";
 import { TableLeases } from "./table-lease.js";
-import { HEAD_ROW, INDEX_PARTITION, LIMITS, decodeEvents, encodeEvent, entityBytes, eventRow, indexRow, int64, rawJson, runPartition, toNumber } from "./table-entities.js";
+import {
+  HEAD_ROW,
+  INDEX_PARTITION,
+  LIMITS,
+  decodeEvents,
+  encodeEvent,
+  entityBytes,
+  eventRow,
+  indexRow,
+  int64,
+  rawJson,
+  runPartition,
+  toNumber,
+} from "./table-entities.js";
 
 export interface TableRunStoreOptions {
   /** A client for the journal table (its pipeline carries auth, retries, TLS). */
@@ -63,7 +76,11 @@ export class TableRunStore implements RunStore {
   async append(runId: string, bodies: RunEventBody[], expectedSeq: number, fence?: Fence): Promise<RunEvent[]> {
     if (bodies.length === 0) return [];
     if (bodies.length > MAX_EVENTS_PER_APPEND) {
-      throw new CutoverError(ErrorCode.Internal, `Table Storage: cannot append ${bodies.length} events at once (at most ${MAX_EVENTS_PER_APPEND} per transaction)`);
+      throw new CutoverError(
+        ErrorCode.Internal,
+        `Table Storage: cannot append ${bodies.length} events at once (at most ${MAX_EVENTS_PER_APPEND} per ` +
+          `transaction)`,
+      );
     }
     await this.ensureTable();
     const at = this.now().toISOString();
@@ -87,7 +104,8 @@ export class TableRunStore implements RunStore {
     const filter = odata`PartitionKey eq ${pk} and RowKey ge ${eventRow(first.seq)} and RowKey le ${eventRow(last.seq)}`;
     const stored: Record<string, unknown>[] = [];
     await this.call("read back an append", runId, async () => {
-      for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) stored.push(e);
+      for await (const e of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }))
+        stored.push(e);
     });
     if (stored.length !== events.length) return false;
     const same = events.every((ev, i) => rawJson(stored[i] as Record<string, unknown>) === JSON.stringify(ev));
@@ -95,13 +113,22 @@ export class TableRunStore implements RunStore {
     return same;
   }
 
-  private async appendEvents(runId: string, events: RunEvent[], expectedSeq: number, fence?: Fence): Promise<RunEvent[]> {
+  private async appendEvents(
+    runId: string,
+    events: RunEvent[],
+    expectedSeq: number,
+    fence?: Fence,
+  ): Promise<RunEvent[]> {
     const pk = runPartition(runId);
     const at = (events[0] as RunEvent).at;
     const eventEntities = events.map((ev) => encodeEvent(pk, ev));
     const batchBytes = eventEntities.reduce((n, e) => n + entityBytes(e), 0);
     if (batchBytes > LIMITS.batchBytes - 64 * 1024) {
-      throw new CutoverError(ErrorCode.Provider, `Table Storage: ${events.length} events of ${Math.ceil(batchBytes / 1024)} KiB exceed the 4 MiB transaction limit`);
+      throw new CutoverError(
+        ErrorCode.Provider,
+        `Table Storage: ${events.length} events of ${Math.ceil(batchBytes / 1024)} KiB exceed the 4 MiB ` +
+          `transaction limit`,
+      );
     }
     const last = events[events.length - 1] as RunEvent;
     const summary = { lastSeq: int64(last.seq), updatedAt: at, lastEvent: last.type };
@@ -112,15 +139,37 @@ export class TableRunStore implements RunStore {
       const started = events.find((e) => e.type === "run.started");
       const playbook = started?.type === "run.started" ? started.playbook.name : "";
       const environment = started?.type === "run.started" ? started.environment : (fence?.environment ?? "");
-      // The index goes first: a listed run whose head is missing is skipped, a run missing from the index would be invisible.
+      // The index goes first: a listed run whose head is missing is
+      // skipped, a run missing from the index would be invisible.
       await this.call("index the run", runId, () =>
         this.table.upsertEntity(
-          { partitionKey: INDEX_PARTITION, rowKey: indexRow(Date.parse(at), runId), runId, playbook, environment, startedAt: at },
+          {
+            partitionKey: INDEX_PARTITION,
+            rowKey: indexRow(Date.parse(at), runId),
+            runId,
+            playbook,
+            environment,
+            startedAt: at,
+          },
           "Replace",
         ),
       );
-      const head = { partitionKey: pk, rowKey: HEAD_ROW, ...summary, fenceToken: int64(fence?.token ?? 0), playbook, environment, startedAt: at };
-      await this.submit(runId, [["create", head], ...eventEntities.map((e): TransactionAction => ["create", e])], expectedSeq, last.seq, fence?.token ?? 0);
+      const head = {
+        partitionKey: pk,
+        rowKey: HEAD_ROW,
+        ...summary,
+        fenceToken: int64(fence?.token ?? 0),
+        playbook,
+        environment,
+        startedAt: at,
+      };
+      await this.submit(
+        runId,
+        [["create", head], ...eventEntities.map((e): TransactionAction => ["create", e])],
+        expectedSeq,
+        last.seq,
+        fence?.token ?? 0,
+      );
       return events;
     }
 
@@ -132,7 +181,10 @@ export class TableRunStore implements RunStore {
       const update = { partitionKey: pk, rowKey: HEAD_ROW, ...summary, fenceToken: int64(fenceToken) };
       const ok = await this.submit(
         runId,
-        [["update", update, "Merge", { etag: head.etag }], ...eventEntities.map((e): TransactionAction => ["create", e])],
+        [
+          ["update", update, "Merge", { etag: head.etag }],
+          ...eventEntities.map((e): TransactionAction => ["create", e]),
+        ],
         expectedSeq,
         last.seq,
         fenceToken,
@@ -144,10 +196,17 @@ export class TableRunStore implements RunStore {
   }
 
   /** Submit one transaction; false when only the head's ETag was stale (caller re-reads). */
-  private async submit(runId: string, actions: TransactionAction[], expectedSeq: number, lastSeq: number, fenceToken: number): Promise<boolean> {
+  private async submit(
+    runId: string,
+    actions: TransactionAction[],
+    expectedSeq: number,
+    lastSeq: number,
+    fenceToken: number,
+  ): Promise<boolean> {
     try {
       const res = await this.table.submitTransaction(actions);
-      // Sub-responses come in the order of the actions; the head is always the first action (an update's sub-response carries no rowKey).
+      // Sub-responses come in the order of the actions; the head is always
+      // the first action (an update's sub-response carries no rowKey).
       const headResponse = res.subResponses[0];
       if (headResponse?.etag) this.heads.set(runId, { lastSeq, fenceToken, etag: headResponse.etag });
       else this.heads.delete(runId);
@@ -168,9 +227,11 @@ export class TableRunStore implements RunStore {
     const head = await this.readHead(runId);
     if (!head || head.lastSeq !== expectedSeq) throw this.conflict(runId, expectedSeq, head?.lastSeq ?? 0);
     if (fence && fence.token < head.fenceToken) {
-      // A newer lease fenced this run, or a takeover that lost its race left a stale mark: the lease decides, every time.
+      // A newer lease fenced this run, or a takeover that lost its
+      // race left a stale mark: the lease decides, every time.
       const lease = await this.leases.read(fence.environment);
-      if (!lease || lease.released || lease.info.token !== fence.token) throw this.leases.lost({ ...fence, holder: "", acquiredAt: "", expiresAt: "" }, lease?.info);
+      if (!lease || lease.released || lease.info.token !== fence.token)
+        throw this.leases.lost({ ...fence, holder: "", acquiredAt: "", expiresAt: "" }, lease?.info);
     }
     this.heads.set(runId, head);
     return head;
@@ -209,7 +270,9 @@ export class TableRunStore implements RunStore {
     const filter = odata`PartitionKey eq ${pk} and RowKey gt ${eventRow(afterSeq)} and RowKey lt ${"e."}`;
     const entities: Record<string, unknown>[] = [];
     await this.call("read the journal", runId, async () => {
-      for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) {
+      for await (const page of this.table
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
+        .byPage({ maxPageSize: 1000 })) {
         entities.push(...page);
       }
     });
@@ -230,7 +293,9 @@ export class TableRunStore implements RunStore {
       : odata`PartitionKey eq ${INDEX_PARTITION}`;
     const rows: Record<string, unknown>[] = [];
     await this.call("list runs", this.table.tableName, async () => {
-      for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit * 2, 1000) })) {
+      for await (const page of this.table
+        .listEntities<Record<string, unknown>>({ queryOptions: { filter } })
+        .byPage({ maxPageSize: Math.min(limit * 2, 1000) })) {
         rows.push(...page);
         if (rows.length >= limit * 2) break;
       }
@@ -281,13 +346,18 @@ export class TableRunStore implements RunStore {
     this.heads.delete(runId);
     return new CutoverError(
       ErrorCode.JournalConflict,
-      `run ${runId}: another writer appended after sequence ${expectedSeq}` + (actual !== undefined ? ` (the journal is at ${actual})` : ""),
+      `run ${runId}: another writer appended after sequence ${expectedSeq}` +
+        (actual !== undefined ? ` (the journal is at ${actual})` : ""),
       { hint: "Another agent is driving this run; `cutover status` shows its state.", details: { runId, expectedSeq } },
     );
   }
 
   private translate(e: unknown, operation: string, resource: string): unknown {
-    return translateAzureError(e, { service: "Table Storage", operation, resource: `${resource} in table ${this.table.tableName}` });
+    return translateAzureError(e, {
+      service: "Table Storage",
+      operation,
+      resource: `${resource} in table ${this.table.tableName}`,
+    });
   }
 
   private async call<T>(operation: string, resource: string, fn: () => Promise<T>): Promise<T> {

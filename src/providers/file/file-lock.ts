@@ -83,7 +83,11 @@ const hostname = os.hostname();
 const localQueues = new Map<string, Promise<void>>();
 
 /** Run `fn` holding the lock at `lockPath`. */
-export async function withFileLock<T>(lockPath: string, fn: (lock: HeldLock) => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: (lock: HeldLock) => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
   const lock = await acquireFileLock(lockPath, options);
   try {
     stopHereIfTestAsks(lockPath);
@@ -145,11 +149,19 @@ async function acquireLockFile(lockPath: string, options: FileLockOptions): Prom
       continue;
     }
     if (Date.now() >= deadline) {
-      const who = seen.owner ? `pid ${seen.owner.pid} on ${seen.owner.host} since ${new Date(seen.owner.at).toISOString()}` : "an unknown process";
-      throw new CutoverError(ErrorCode.Provider, `timed out after ${timeoutMs} ms waiting for lock ${lockPath}, held by ${who}`, {
-        hint: "another cutover process is writing the same state; if it is gone and the lock stays, delete the lock file",
-        retryable: true,
-      });
+      const who = seen.owner
+        ? `pid ${seen.owner.pid} on ${seen.owner.host} since ${new Date(seen.owner.at).toISOString()}`
+        : "an unknown process";
+      throw new CutoverError(
+        ErrorCode.Provider,
+        `timed out after ${timeoutMs} ms waiting for lock ${lockPath}, held by ${who}`,
+        {
+          hint:
+            "another cutover process is writing the same state; " +
+            "if it is gone and the lock stays, delete the lock file",
+          retryable: true,
+        },
+      );
     }
     await sleep(delay + Math.random() * delay);
     delay = Math.min(delay * 2, 20);
@@ -170,7 +182,8 @@ function tryCreate(lockPath: string, content: string): LockIdentity | undefined 
     return identity;
   } catch (e) {
     if (isErrno(e, "EEXIST")) return undefined;
-    if (isErrno(e, "EPERM") || isErrno(e, "ENOTSUP") || isErrno(e, "EOPNOTSUPP")) return tryCreateExclusive(lockPath, content);
+    if (isErrno(e, "EPERM") || isErrno(e, "ENOTSUP") || isErrno(e, "EOPNOTSUPP"))
+      return tryCreateExclusive(lockPath, content);
     throw e;
   } finally {
     unlinkQuietly(tmp);
@@ -237,7 +250,8 @@ function inspect(lockPath: string, ttlMs: number, staleMs: number): Inspection {
 function parseOwner(raw: string): LockOwner | undefined {
   try {
     const v = JSON.parse(raw) as Partial<LockOwner>;
-    if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.host === "string" && typeof v.at === "number") return v as LockOwner;
+    if (Number.isInteger(v.pid) && (v.pid as number) > 0 && typeof v.host === "string" && typeof v.at === "number")
+      return v as LockOwner;
   } catch {
     // fall through
   }
@@ -295,11 +309,15 @@ function renew(lockPath: string, identity: LockIdentity): void {
 }
 
 function lockLost(lockPath: string, ttlMs: number): CutoverError {
-  return new CutoverError(ErrorCode.LeaseLost, `the lock ${lockPath} was taken over: this process did not renew it within ${ttlMs} ms ` +
-      "(stopped or frozen?); the write was refused", {
-    hint: "another cutover took the state over meanwhile; check `cutover status` before resuming",
-    details: { lock: lockPath },
-  });
+  return new CutoverError(
+    ErrorCode.LeaseLost,
+    `the lock ${lockPath} was taken over: this process did not renew it within ${ttlMs} ms ` +
+      "(stopped or frozen?); the write was refused",
+    {
+      hint: "another cutover took the state over meanwhile; check `cutover status` before resuming",
+      details: { lock: lockPath },
+    },
+  );
 }
 
 function stopHereIfTestAsks(lockPath: string): void {

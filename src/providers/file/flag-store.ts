@@ -60,7 +60,8 @@ export class FileFlagStore implements FlagStore, Fenceable<FileFlagStore> {
 
   async set(name: string, value: Json, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<string> {
     checkName(name);
-    if (value === undefined) throw new CutoverError(ErrorCode.Config, `flag ${name}: a value is required (use delete to remove a flag)`);
+    if (value === undefined)
+      throw new CutoverError(ErrorCode.Config, `flag ${name}: a value is required (use delete to remove a flag)`);
     options.signal?.throwIfAborted();
     return this.update(async (doc) => {
       checkEtag(name, doc.flags.get(name), options.ifEtag);
@@ -106,14 +107,17 @@ export class FileFlagStore implements FlagStore, Fenceable<FileFlagStore> {
 
   private async load(): Promise<FlagDocument> {
     const text = await readTextIfExists(this.file);
-    if (text === undefined || text.trim() === "") return { revision: 0, flags: new Map(), fences: Object.create(null) as Record<string, number> };
+    if (text === undefined || text.trim() === "")
+      return { revision: 0, flags: new Map(), fences: Object.create(null) as Record<string, number> };
     try {
       const raw = JSON.parse(text) as { revision?: unknown; flags?: unknown; fences?: unknown };
       const flags = new Map<string, StoredFlag>();
-      if (typeof raw.flags !== "object" || raw.flags === null || Array.isArray(raw.flags)) throw new Error(`"flags" must be an object`);
+      if (typeof raw.flags !== "object" || raw.flags === null || Array.isArray(raw.flags))
+        throw new Error(`"flags" must be an object`);
       let highest = 0;
       for (const [name, entry] of Object.entries(raw.flags as Record<string, unknown>)) {
-        if (typeof entry !== "object" || entry === null || !("value" in entry)) throw new Error(`flag ${name} has no "value"`);
+        if (typeof entry !== "object" || entry === null || !("value" in entry))
+          throw new Error(`flag ${name} has no "value"`);
         const e = entry as { value: Json; etag?: unknown };
         // A hand-edited entry without an etag gets one at the current revision.
         const etag = typeof e.etag === "string" ? e.etag : "0";
@@ -123,7 +127,8 @@ export class FileFlagStore implements FlagStore, Fenceable<FileFlagStore> {
       const revision = Math.max(typeof raw.revision === "number" ? raw.revision : 0, highest);
       const fences = Object.create(null) as Record<string, number>;
       if (raw.fences && typeof raw.fences === "object") {
-        for (const [env, token] of Object.entries(raw.fences)) if (Number.isSafeInteger(token)) fences[env] = token as number;
+        for (const [env, token] of Object.entries(raw.fences))
+          if (Number.isSafeInteger(token)) fences[env] = token as number;
       }
       return { revision, flags, fences };
     } catch (e) {
@@ -149,21 +154,29 @@ function admitFence(file: string, doc: FlagDocument, fence: Fence): void {
       ErrorCode.LeaseLost,
       `flag file ${file}: stale fencing token ${fence.token} for environment ${fence.environment} ` +
         `(token ${seen} has written since); the change was refused`,
-      { hint: "this run lost its lease to another run (abort, unlock --force); check `cutover status`", details: { file, ...fence, seen } },
+      {
+        hint: "this run lost its lease to another run (abort, unlock --force); check `cutover status`",
+        details: { file, ...fence, seen },
+      },
     );
   }
   doc.fences[fence.environment] = fence.token;
 }
 
 function checkName(name: string): void {
-  if (typeof name !== "string" || name.length === 0) throw new CutoverError(ErrorCode.Config, "a flag name must be a non-empty string");
+  if (typeof name !== "string" || name.length === 0)
+    throw new CutoverError(ErrorCode.Config, "a flag name must be a non-empty string");
 }
 
 function checkEtag(name: string, current: StoredFlag | undefined, ifEtag: string | undefined): void {
   if (ifEtag === undefined || current?.etag === ifEtag) return;
   const found = current ? `its etag is now ${current.etag}` : "it no longer exists";
-  throw new CutoverError(ErrorCode.Provider, `flag ${name} was changed by someone else since it was read (expected etag ${ifEtag}, ${found})`, {
-    hint: "read the flag again and decide whether your change still applies",
-    details: { flag: name, expectedEtag: ifEtag, currentEtag: current?.etag },
-  });
+  throw new CutoverError(
+    ErrorCode.Provider,
+    `flag ${name} was changed by someone else since it was read (expected etag ${ifEtag}, ${found})`,
+    {
+      hint: "read the flag again and decide whether your change still applies",
+      details: { flag: name, expectedEtag: ifEtag, currentEtag: current?.etag },
+    },
+  );
 }

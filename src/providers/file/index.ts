@@ -17,13 +17,18 @@ export const FileProviderConfig = z
       .min(1)
       .optional()
       .describe(
-        "The state directory holding runs/, leases/ and flags.json. Default: the CLI's state directory (`.cutover` in the working directory, or `--state-dir`). A relative path resolves against the playbook's directory.",
+        "The state directory holding runs/, leases/ and flags.json. Default: the CLI's state directory " +
+          "(`.cutover` in the working directory, or `--state-dir`). A relative path resolves against the " +
+          "playbook's directory.",
       ),
     flagsFile: z
       .string()
       .min(1)
       .optional()
-      .describe("The JSON file of flags for `flag.set`. Default: `flags.json` in the state directory. A relative path resolves against the playbook's directory."),
+      .describe(
+        "The JSON file of flags for `flag.set`. Default: `flags.json` in the state directory. A relative path " +
+          "resolves against the playbook's directory.",
+      ),
   })
   .strict()
   .describe("Journal, leases and flags in local files (the embedded default).");
@@ -32,7 +37,9 @@ export type FileProviderConfig = z.infer<typeof FileProviderConfig>;
 
 export const fileProvider: ProviderDefinition<FileProviderConfig, FileStore> = {
   kind: "file",
-  summary: "Run journals, environment leases and flags in a project-local directory (JSON lines, fsync'd, cross-process locks).",
+  summary:
+    "Run journals, environment leases and flags in a project-local " +
+    "directory (JSON lines, fsync'd, cross-process locks).",
   config: FileProviderConfig,
   capabilities: [RunState, Flags],
   create(config, ctx) {
@@ -42,6 +49,5 @@ export const fileProvider: ProviderDefinition<FileProviderConfig, FileStore> = {
   },
 };
 
-export { FileStore,  type FileStoreOptions } from "./file-store.js";
-;
+export { FileStore, type FileStoreOptions } from "./file-store.js";
 export { FileFlagStore } from "./flag-store.js";

@@ -83,8 +83,19 @@ export async function appendToJournal(
     if (known.size < st.size) fs.ftruncateSync(fd, known.size); // drop a torn tail
     writeAll(fd, bytes);
     await fdatasync(fd);
-    cache.set(file, { ino: st.ino, size: known.size + bytes.length, lastSeq: known.lastSeq + bodies.length, lines: known.lines + bodies.length });
-    return { events: lines.split("\n").slice(0, -1).map((line) => JSON.parse(line) as RunEvent), created };
+    cache.set(file, {
+      ino: st.ino,
+      size: known.size + bytes.length,
+      lastSeq: known.lastSeq + bodies.length,
+      lines: known.lines + bodies.length,
+    });
+    return {
+      events: lines
+        .split("\n")
+        .slice(0, -1)
+        .map((line) => JSON.parse(line) as RunEvent),
+      created,
+    };
   } finally {
     fs.closeSync(fd);
   }
@@ -108,7 +119,7 @@ function verifiedPrefix(fd: number, st: fs.Stats, file: string, runId: string, c
 }
 
 function readAll(fd: number, buf: Buffer, position: number): void {
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     const n = fs.readSync(fd, buf, off, buf.length - off, position + off);
     if (n === 0) throw new Error(`unexpected end of file at byte ${position + off}`);
     off += n;
@@ -116,7 +127,7 @@ function readAll(fd: number, buf: Buffer, position: number): void {
 }
 
 function writeAll(fd: number, buf: Buffer): void {
-  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off, null);
+  for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off, null);
 }
 
 /** One journal line. The position fields are set last so a body can never override them. */
@@ -127,8 +138,12 @@ function serialize(body: RunEventBody, runId: string, seq: number, at: string): 
 
 function checkExpected(runId: string, expectedSeq: number, lastSeq: number): void {
   if (lastSeq === expectedSeq) return;
-  throw new CutoverError(ErrorCode.JournalConflict, `run ${runId}: expected to append after seq ${expectedSeq}, but the journal ends at seq ${lastSeq}`, {
-    hint: "another process wrote to this run; re-read the journal",
-    details: { runId, expectedSeq, actualSeq: lastSeq },
-  });
+  throw new CutoverError(
+    ErrorCode.JournalConflict,
+    `run ${runId}: expected to append after seq ${expectedSeq}, but the journal ends at seq ${lastSeq}`,
+    {
+      hint: "another process wrote to this run; re-read the journal",
+      details: { runId, expectedSeq, actualSeq: lastSeq },
+    },
+  );
 }

@@ -61,7 +61,12 @@ export interface ParseStart extends CheckStart {
  * allows parsing only what was appended after a known-good prefix (the step
  * ids are then checked only if `start.steps` gives them).
  */
-export function parseJournal(buf: Buffer, file: string, runId: string, start: ParseStart = { lastSeq: 0, lines: 0 }): ParsedJournal {
+export function parseJournal(
+  buf: Buffer,
+  file: string,
+  runId: string,
+  start: ParseStart = { lastSeq: 0, lines: 0 },
+): ParsedJournal {
   const events: RunEvent[] = [];
   const checker = new JournalChecker(runId, start);
   let validLength = 0;
@@ -99,7 +104,12 @@ export interface JournalTail {
  * file (listing many runs must not read whole journals). Falls back to a full parse when
  * the tail looks damaged, so the error names the exact line.
  */
-export async function readJournalTail(handle: FileHandle, size: number, file: string, runId: string): Promise<JournalTail> {
+export async function readJournalTail(
+  handle: FileHandle,
+  size: number,
+  file: string,
+  runId: string,
+): Promise<JournalTail> {
   let chunk = TAIL_CHUNK;
   for (;;) {
     const from = Math.max(0, size - chunk);

@@ -146,12 +146,16 @@ export class LeaseFiles {
       const content = JSON.parse(text) as LeaseFileContent;
       content.lease ??= null; // a hand-written tombstone may leave it out
       if (typeof content.lastToken !== "number") throw new Error(`"lastToken" must be a number`);
-      if (typeof content.lease !== "object" || (content.lease && typeof content.lease.token !== "number")) throw new Error(`"lease" must be a lease or null`);
-      if (content.lease?.by !== undefined && !LeaseHolder.safeParse(content.lease.by).success) throw new Error(`"lease.by" must be { user, host, pid, runId? }`);
+      if (typeof content.lease !== "object" || (content.lease && typeof content.lease.token !== "number"))
+        throw new Error(`"lease" must be a lease or null`);
+      if (content.lease?.by !== undefined && !LeaseHolder.safeParse(content.lease.by).success)
+        throw new Error(`"lease.by" must be { user, host, pid, runId? }`);
       return content;
     } catch (e) {
       throw new CutoverError(ErrorCode.JournalCorrupt, `lease file ${file} is damaged: ${(e as Error).message}`, {
-        hint: `leases are replaced atomically, so something else wrote it; \`cutover unlock ${environment} --force\` takes the environment over even so`,
+        hint:
+          `leases are replaced atomically, so something else wrote it; \`cutover unlock ${environment} --force\` ` +
+          `takes the environment over even so`,
         details: { file },
       });
     }
@@ -175,18 +179,42 @@ function lockedError(current: LeaseInfo, now: Date): CutoverError {
   const left = formatDuration(Date.parse(current.expiresAt) - now.getTime());
   return new CutoverError(
     ErrorCode.Locked,
-    `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} (${left} from now, unless renewed)`,
+    `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} (${left} from ` +
+      `now, unless renewed)`,
     {
-      hint: `wait for that run to finish; if its process is gone, the lease frees itself at expiry, or take it now with \`cutover unlock ${current.environment} --force\` (journaled)`,
-      details: { environment: current.environment, holder: current.holder, runId: current.runId, token: current.token, expiresAt: current.expiresAt },
+      hint:
+        `wait for that run to finish; if its process is gone, the lease frees itself at expiry, or take it now ` +
+        `with \`cutover unlock ${current.environment} --force\` (journaled)`,
+      details: {
+        environment: current.environment,
+        holder: current.holder,
+        runId: current.runId,
+        token: current.token,
+        expiresAt: current.expiresAt,
+      },
     },
   );
 }
 
-function lostError(ours: Pick<LeaseInfo, "environment" | "token">, current: LeaseInfo | undefined, consequence = "stop writing"): CutoverError {
+function lostError(
+  ours: Pick<LeaseInfo, "environment" | "token">,
+  current: LeaseInfo | undefined,
+  consequence = "stop writing",
+): CutoverError {
   const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
-  return new CutoverError(ErrorCode.LeaseLost, `lease on environment ${ours.environment} (token ${ours.token}) is no longer ours: ${now}; ${consequence}`, {
-    hint: "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status` before resuming",
-    details: { environment: ours.environment, token: ours.token, currentToken: current?.token, currentHolder: current?.holder },
-  });
+  return new CutoverError(
+    ErrorCode.LeaseLost,
+    `lease on environment ${ours.environment} (token ${ours.token}) is no longer ours: ${now}; ${consequence}`,
+    {
+      hint:
+        "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status` " +
+        "before resuming",
+      details: {
+        environment: ours.environment,
+        token: ours.token,
+        currentToken: current?.token,
+        currentHolder: current?.holder,
+      },
+    },
+  );
 }

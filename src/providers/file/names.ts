@@ -15,7 +15,9 @@ export function isSafeName(name: string): boolean {
 export function assertRunId(runId: string): void {
   if (typeof runId !== "string" || !isSafeName(runId)) {
     throw new CutoverError(ErrorCode.Usage, `invalid run id ${JSON.stringify(runId)}`, {
-      hint: "run ids contain only letters, digits, '.', '_' and '-' (at most 128, not starting with '.'); `cutover runs` lists them",
+      hint:
+        "run ids contain only letters, digits, '.', '_' and '-' (at most 128, not starting with '.'); `cutover " +
+        "runs` lists them",
     });
   }
 }

@@ -82,15 +82,30 @@ export class FileRunStore implements RunStore {
     );
   }
 
-  private async appendLocked(file: string, runId: string, bodies: RunEventBody[], expectedSeq: number): Promise<RunEvent[]> {
+  private async appendLocked(
+    file: string,
+    runId: string,
+    bodies: RunEventBody[],
+    expectedSeq: number,
+  ): Promise<RunEvent[]> {
     try {
-      const { events, created } = await appendToJournal(file, runId, bodies, expectedSeq, this.clock().toISOString(), this.prefixes);
+      const { events, created } = await appendToJournal(
+        file,
+        runId,
+        bodies,
+        expectedSeq,
+        this.clock().toISOString(),
+        this.prefixes,
+      );
       if (created) await fsyncDir(this.runsDir); // the new file's directory entry must be durable too
       return events;
     } catch (e) {
       if (isCutoverError(e)) throw e;
       // Disk full, read-only filesystem, I/O error: say which file, let the engine retry.
-      throw new CutoverError(ErrorCode.Provider, `cannot write the journal ${file}: ${(e as Error).message}`, { cause: e, retryable: true });
+      throw new CutoverError(ErrorCode.Provider, `cannot write the journal ${file}: ${(e as Error).message}`, {
+        cause: e,
+        retryable: true,
+      });
     }
   }
 
@@ -109,7 +124,11 @@ export class FileRunStore implements RunStore {
       // Read at most the size we stat'ed, so the cache entry below describes what we parsed.
       // Lock-free: an appender may be writing the tail (ignored as torn) or cutting a torn one.
       const stat = await handle.stat();
-      if (!stat.isFile()) throw new CutoverError(ErrorCode.JournalCorrupt, `the journal ${file} is not a regular file (a FIFO, device or directory put in its place)`);
+      if (!stat.isFile())
+        throw new CutoverError(
+          ErrorCode.JournalCorrupt,
+          `the journal ${file} is not a regular file (a FIFO, device or directory put in its place)`,
+        );
       const buf = await readUpTo(handle, Buffer.alloc(stat.size), 0);
       parsed = parseJournal(buf, file, runId);
       const n = parsed.events.length;
@@ -129,11 +148,15 @@ export class FileRunStore implements RunStore {
       if (isErrno(e, "ENOENT")) return [];
       throw e;
     }
-    const runIds = names.filter((n) => n.endsWith(".jsonl")).map((n) => n.slice(0, -".jsonl".length)).filter(isSafeName);
+    const runIds = names
+      .filter((n) => n.endsWith(".jsonl"))
+      .map((n) => n.slice(0, -".jsonl".length))
+      .filter(isSafeName);
     const summaries: RunSummary[] = [];
     for (let i = 0; i < runIds.length; i += LIST_CONCURRENCY) {
       const batch = await Promise.all(runIds.slice(i, i + LIST_CONCURRENCY).map((id) => this.summarize(id)));
-      for (const s of batch) if (s && (options.environment === undefined || s.environment === options.environment)) summaries.push(s);
+      for (const s of batch)
+        if (s && (options.environment === undefined || s.environment === options.environment)) summaries.push(s);
     }
     summaries.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
     return options.limit !== undefined ? summaries.slice(0, Math.max(0, options.limit)) : summaries;
@@ -156,7 +179,15 @@ export class FileRunStore implements RunStore {
     try {
       const st = await handle.stat();
       const { size, mtime } = st;
-      if (!st.isFile()) return { runId, playbook: "?", environment: "?", startedAt: mtime.toISOString(), updatedAt: mtime.toISOString(), lastEvent: "damaged" };
+      if (!st.isFile())
+        return {
+          runId,
+          playbook: "?",
+          environment: "?",
+          startedAt: mtime.toISOString(),
+          updatedAt: mtime.toISOString(),
+          lastEvent: "damaged",
+        };
       if (size === 0) return undefined;
       const first = await readJournalHead(handle, size);
       if (first === undefined) return undefined;
@@ -207,7 +238,11 @@ export class FileRunStore implements RunStore {
       for (const d of [this.dir, this.runsDir, this.locksDir]) await ensureDir(d);
     })().catch((e: unknown) => {
       this.dirsReady = undefined;
-      throw new CutoverError(ErrorCode.Config, `cannot create the state directory ${this.dir}: ${(e as Error).message}`, { cause: e });
+      throw new CutoverError(
+        ErrorCode.Config,
+        `cannot create the state directory ${this.dir}: ${(e as Error).message}`,
+        { cause: e },
+      );
     });
     return this.dirsReady;
   }

@@ -19,12 +19,21 @@ export interface AdminCallOptions {
 export const FENCE_ENVIRONMENT_HEADER = "x-cutover-fence-environment";
 export const FENCE_TOKEN_HEADER = "x-cutover-fence-token";
 
-export async function adminCall<T>(dir: string, method: string, path: string, body?: unknown, opts: AdminCallOptions = {}): Promise<T> {
+export async function adminCall<T>(
+  dir: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: AdminCallOptions = {},
+): Promise<T> {
   const paths = localPaths(dir);
   const info = await readJsonFile<SupervisorInfo>(paths.supervisorInfo);
   const token = readTokenFile(paths.adminToken);
   if (!info || !token) {
-    throw new CutoverError(ErrorCode.Provider, `the local environment in ${dir} is not running`, { hint: "start it with `cutover local up`", retryable: true });
+    throw new CutoverError(ErrorCode.Provider, `the local environment in ${dir} is not running`, {
+      hint: "start it with `cutover local up`",
+      retryable: true,
+    });
   }
   const text = body === undefined ? undefined : JSON.stringify(body);
   return new Promise<T>((resolve, reject) => {
@@ -39,8 +48,12 @@ export async function adminCall<T>(dir: string, method: string, path: string, bo
         timeout: opts.timeoutMs,
         headers: {
           authorization: `Bearer ${token}`,
-          ...(opts.fence ? { [FENCE_ENVIRONMENT_HEADER]: opts.fence.environment, [FENCE_TOKEN_HEADER]: String(opts.fence.token) } : {}),
-          ...(text !== undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(text) } : {}),
+          ...(opts.fence
+            ? { [FENCE_ENVIRONMENT_HEADER]: opts.fence.environment, [FENCE_TOKEN_HEADER]: String(opts.fence.token) }
+            : {}),
+          ...(text !== undefined
+            ? { "content-type": "application/json", "content-length": Buffer.byteLength(text) }
+            : {}),
         },
       },
       (res) => {
@@ -60,9 +73,19 @@ export async function adminCall<T>(dir: string, method: string, path: string, bo
           const message = (parsed as { error?: string }).error ?? `HTTP ${status}`;
           // 409: the environment's state says no (not retryable); 5xx and 422 (start failed) may pass.
           if (status === 409 && message.startsWith("stale fencing token")) {
-            return reject(new CutoverError(ErrorCode.LeaseLost, `local supervisor: ${message}`, { retryable: false, details: { status } }));
+            return reject(
+              new CutoverError(ErrorCode.LeaseLost, `local supervisor: ${message}`, {
+                retryable: false,
+                details: { status },
+              }),
+            );
           }
-          reject(new CutoverError(ErrorCode.Provider, `local supervisor: ${message}`, { retryable: status !== 409 && status !== 400 && status !== 401, details: { status } }));
+          reject(
+            new CutoverError(ErrorCode.Provider, `local supervisor: ${message}`, {
+              retryable: status !== 409 && status !== 400 && status !== 401,
+              details: { status },
+            }),
+          );
         });
       },
     );
@@ -71,13 +94,19 @@ export async function adminCall<T>(dir: string, method: string, path: string, bo
       if (e.name === "AbortError" || opts.signal?.aborted) {
         // Rethrow the engine's own reason (a step timeout, an operator cancel) unchanged.
         const reason: unknown = opts.signal?.reason;
-        return reject(reason instanceof Error ? reason : new CutoverError(ErrorCode.Cancelled, `${method} ${path} cancelled`));
+        return reject(
+          reason instanceof Error ? reason : new CutoverError(ErrorCode.Cancelled, `${method} ${path} cancelled`),
+        );
       }
       reject(
-        new CutoverError(ErrorCode.Provider, `cannot reach the local supervisor on port ${info.adminPort}: ${e.code ?? e.message}`, {
-          hint: "check it with `cutover local status`; start it with `cutover local up`",
-          retryable: true,
-        }),
+        new CutoverError(
+          ErrorCode.Provider,
+          `cannot reach the local supervisor on port ${info.adminPort}: ${e.code ?? e.message}`,
+          {
+            hint: "check it with `cutover local status`; start it with `cutover local up`",
+            retryable: true,
+          },
+        ),
       );
     });
     req.end(text);

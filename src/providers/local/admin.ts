@@ -38,7 +38,14 @@ class HttpError extends Error {
 
 export function handleAdmin(sup: Supervisor, req: http.IncomingMessage, res: http.ServerResponse): void {
   route(sup, req, res).catch((e: unknown) => {
-    const status = e instanceof HttpError ? e.status : e instanceof Refused || e instanceof FlagConflict ? 409 : e instanceof SlotStartError ? 422 : 500;
+    const status =
+      e instanceof HttpError
+        ? e.status
+        : e instanceof Refused || e instanceof FlagConflict
+          ? 409
+          : e instanceof SlotStartError
+            ? 422
+            : 500;
     send(res, status, { error: (e as Error).message });
   });
 }
@@ -57,7 +64,9 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
     const pid = Number(q("pid") ?? 0);
     const since = Number(q("since") ?? -1);
     const waitMs = Math.min(Number(q("waitMs") ?? 25_000), 60_000);
-    const cancel = sup.flags.poll(isSlotName(slot) ? slot : undefined, pid || undefined, since, waitMs, (body) => send(res, 200, body));
+    const cancel = sup.flags.poll(isSlotName(slot) ? slot : undefined, pid || undefined, since, waitMs, (body) =>
+      send(res, 200, body),
+    );
     res.on("close", cancel);
     return;
   }
@@ -85,7 +94,10 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
     }
     case "DELETE slots": {
       const slot = slotParam(parts[2]);
-      const out = await sup.stop(slot, { drainTimeoutMs: num(q("drainTimeoutMs"), 30_000), killAfterMs: num(q("killAfterMs"), 10_000) });
+      const out = await sup.stop(slot, {
+        drainTimeoutMs: num(q("drainTimeoutMs"), 30_000),
+        killAfterMs: num(q("killAfterMs"), 10_000),
+      });
       return send(res, 200, out);
     }
     case "PUT live": {
@@ -97,12 +109,17 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
     case "GET drain": {
       const slot = slotParam(q("slot"));
       const ac = abortOnClose(req, res);
-      const out = await sup.proxy.waitDrained(slot, { writesOnly: q("writesOnly") === "true", timeoutMs: num(q("timeoutMs"), 60_000), signal: ac.signal });
+      const out = await sup.proxy.waitDrained(slot, {
+        writesOnly: q("writesOnly") === "true",
+        timeoutMs: num(q("timeoutMs"), 60_000),
+        signal: ac.signal,
+      });
       return send(res, 200, out);
     }
     case "GET flags": {
       const pending = await sup.flagsApplied();
-      if (pending.length) throw new HttpError(503, `slot ${pending.join(", ")} has not applied flag revision ${sup.flags.revision} yet`);
+      if (pending.length)
+        throw new HttpError(503, `slot ${pending.join(", ")} has not applied flag revision ${sup.flags.revision} yet`);
       const rec = sup.flags.get(flagName(parts[2]));
       return send(res, 200, rec ? { exists: true, value: rec.value, etag: String(rec.rev) } : { exists: false });
     }

@@ -39,7 +39,12 @@ export class LocalClient implements FlagStore, Fenceable<LocalClient> {
 
   /** Start the environment if it is not running (a release from a clean clone needs no separate `up`). */
   async ensureUp(signal?: AbortSignal): Promise<LocalStatus> {
-    const out = await localUp({ dir: this.dir, publicPort: this.options.publicPort, baseline: this.options.baseline, signal });
+    const out = await localUp({
+      dir: this.dir,
+      publicPort: this.options.publicPort,
+      baseline: this.options.baseline,
+      signal,
+    });
     return out.status;
   }
 
@@ -56,29 +61,51 @@ export class LocalClient implements FlagStore, Fenceable<LocalClient> {
     return adminCall(this.dir, "POST", `/v1/slots/${slot}/revive`, { version }, { signal, ...this.fence });
   }
 
-  stop(slot: SlotName, opts: { drainTimeoutMs: number; killAfterMs: number }, signal?: AbortSignal): Promise<{ changed: boolean; drain?: DrainResult }> {
+  stop(
+    slot: SlotName,
+    opts: { drainTimeoutMs: number; killAfterMs: number },
+    signal?: AbortSignal,
+  ): Promise<{ changed: boolean; drain?: DrainResult }> {
     const q = `drainTimeoutMs=${opts.drainTimeoutMs}&killAfterMs=${opts.killAfterMs}`;
     return adminCall(this.dir, "DELETE", `/v1/slots/${slot}?${q}`, undefined, { signal, ...this.fence });
   }
 
-  setLive(slot: SlotName, ifLive?: SlotName, signal?: AbortSignal): Promise<{ previous: SlotName; live: SlotName; changed: boolean }> {
+  setLive(
+    slot: SlotName,
+    ifLive?: SlotName,
+    signal?: AbortSignal,
+  ): Promise<{ previous: SlotName; live: SlotName; changed: boolean }> {
     return adminCall(this.dir, "PUT", "/v1/live", { slot, ifLive }, { signal, ...this.fence });
   }
 
   /** Long-poll: resolves the moment the last request that was in flight on `slot` ends. */
-  waitDrained(slot: SlotName, opts: { writesOnly: boolean; timeoutMs: number }, signal?: AbortSignal): Promise<DrainResult> {
+  waitDrained(
+    slot: SlotName,
+    opts: { writesOnly: boolean; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<DrainResult> {
     const q = `slot=${slot}&writesOnly=${opts.writesOnly}&timeoutMs=${opts.timeoutMs}`;
     return adminCall(this.dir, "GET", `/v1/drain?${q}`, undefined, { signal });
   }
 
   async get(name: string, options?: { signal?: AbortSignal }): Promise<FlagValue> {
-    const out = await adminCall<{ exists: boolean; value?: Json; etag?: string }>(this.dir, "GET", `/v1/flags/${encodeURIComponent(name)}`, undefined, {
-      signal: options?.signal,
-    });
+    const out = await adminCall<{ exists: boolean; value?: Json; etag?: string }>(
+      this.dir,
+      "GET",
+      `/v1/flags/${encodeURIComponent(name)}`,
+      undefined,
+      {
+        signal: options?.signal,
+      },
+    );
     return out.exists ? { value: out.value, etag: out.etag } : { value: undefined };
   }
 
-  async set(name: string, value: Json, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<string | undefined> {
+  async set(
+    name: string,
+    value: Json,
+    options?: { ifEtag?: string; signal?: AbortSignal },
+  ): Promise<string | undefined> {
     const out = await adminCall<{ etag: string; pending: SlotName[] }>(
       this.dir,
       "PUT",
@@ -92,19 +119,29 @@ export class LocalClient implements FlagStore, Fenceable<LocalClient> {
 
   async delete(name: string, options?: { ifEtag?: string; signal?: AbortSignal }): Promise<void> {
     const q = options?.ifEtag ? `?ifEtag=${encodeURIComponent(options.ifEtag)}` : "";
-    const out = await adminCall<{ pending: SlotName[] }>(this.dir, "DELETE", `/v1/flags/${encodeURIComponent(name)}${q}`, undefined, {
-      signal: options?.signal,
-      ...this.fence,
-    });
+    const out = await adminCall<{ pending: SlotName[] }>(
+      this.dir,
+      "DELETE",
+      `/v1/flags/${encodeURIComponent(name)}${q}`,
+      undefined,
+      {
+        signal: options?.signal,
+        ...this.fence,
+      },
+    );
     this.checkApplied(name, out.pending);
   }
 
   /** A flag is only "set" once every running app has applied it (no write slips past MaintenanceMode). */
   private checkApplied(name: string, pending: SlotName[]): void {
     if (pending.length === 0) return;
-    throw new CutoverError(ErrorCode.Provider, `flag ${name} was written but slot ${pending.join(", ")} has not applied it yet`, {
-      hint: "check the app's log in the local environment's logs/ directory",
-      retryable: true,
-    });
+    throw new CutoverError(
+      ErrorCode.Provider,
+      `flag ${name} was written but slot ${pending.join(", ")} has not applied it yet`,
+      {
+        hint: "check the app's log in the local environment's logs/ directory",
+        retryable: true,
+      },
+    );
   }
 }

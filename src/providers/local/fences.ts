@@ -29,7 +29,8 @@ export class FenceBook {
     if (token < seen) {
       throw new Refused(
         `stale fencing token ${token} for environment ${environment}: a run holding token ${seen} has acted since; ` +
-          `this run lost its lease, so its change was refused (if the state directory was recreated, delete ${this.file})`,
+          `this run lost its lease, so its change was refused (if the state directory was recreated, delete ` +
+          `${this.file})`,
       );
     }
     if (token === seen) return this.saving;

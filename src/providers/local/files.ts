@@ -12,7 +12,9 @@ import crypto from "node:crypto";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import { writeFileAtomic as atomicWrite } from "../../core/atomic-write.js";
 
-/** Write-then-rename, fsynced, so a crash leaves the old or the new file, never half of one (src/core/atomic-write.ts). */
+/**
+ * Write-then-rename, fsynced, so a crash leaves the old or the new file, never half of one (src/core/atomic-write.ts).
+ */
 export function writeFileAtomic(file: string, text: string, mode = 0o600): Promise<void> {
   return atomicWrite(file, text, { mode });
 }
@@ -81,12 +83,18 @@ export function ensurePrivateDir(dir: string, warn: Warn = toStderr): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(dir);
   if (st.isSymbolicLink() || !st.isDirectory()) {
-    throw new CutoverError(ErrorCode.Config, `${dir} must be a directory of its own, not ${st.isSymbolicLink() ? "a symbolic link" : "a file"}`);
+    throw new CutoverError(
+      ErrorCode.Config,
+      `${dir} must be a directory of its own, not ${st.isSymbolicLink() ? "a symbolic link" : "a file"}`,
+    );
   }
   const mode = st.mode & 0o777;
   if (mode & 0o077) {
     fs.chmodSync(dir, 0o700);
-    warn(`${dir} was open to other users (mode ${mode.toString(8).padStart(4, "0")}); it holds tokens, logs and the demo database: now 0700`);
+    warn(
+      `${dir} was open to other users (mode ${mode.toString(8).padStart(4, "0")}); it holds tokens, logs and the ` +
+        `demo database: now 0700`,
+    );
   }
 }
 
@@ -97,9 +105,18 @@ export function ensurePrivateDir(dir: string, warn: Warn = toStderr): void {
 export function openPrivateAppend(file: string): number {
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o600);
+    fd = fs.openSync(
+      file,
+      fs.constants.O_WRONLY |
+        fs.constants.O_APPEND |
+        fs.constants.O_CREAT |
+        fs.constants.O_NOFOLLOW |
+        fs.constants.O_NONBLOCK,
+      0o600,
+    );
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ELOOP") throw new CutoverError(ErrorCode.Config, `${file} is a symbolic link; refusing to write through it (remove it)`);
+    if ((e as NodeJS.ErrnoException).code === "ELOOP")
+      throw new CutoverError(ErrorCode.Config, `${file} is a symbolic link; refusing to write through it (remove it)`);
     throw e;
   }
   const st = fs.fstatSync(fd);

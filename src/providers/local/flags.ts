@@ -24,7 +24,10 @@ export class FlagBoard {
   private rev: number;
   private readonly pollers = new Set<Poller>();
   /** Revision each slot's current process confirmed, keyed by slot then pid. */
-  private readonly applied: Record<SlotName, { pid: number; rev: number } | undefined> = { blue: undefined, green: undefined };
+  private readonly applied: Record<SlotName, { pid: number; rev: number } | undefined> = {
+    blue: undefined,
+    green: undefined,
+  };
   private readonly ackWaiters = new Set<() => void>();
 
   constructor(
@@ -82,7 +85,13 @@ export class FlagBoard {
   }
 
   /** A slot's app asks for flags newer than `since` (which it has applied). */
-  poll(slot: SlotName | undefined, pid: number | undefined, since: number, waitMs: number, respond: (body: { rev: number; flags: Record<string, Json> }) => void): () => void {
+  poll(
+    slot: SlotName | undefined,
+    pid: number | undefined,
+    since: number,
+    waitMs: number,
+    respond: (body: { rev: number; flags: Record<string, Json> }) => void,
+  ): () => void {
     if (slot && pid) this.ack(slot, pid, since);
     let done = false;
     const poller: Poller = {

@@ -17,18 +17,26 @@ export function defaultLocalDir(stateDir: string): string {
 
 export const localProvider: ProviderDefinition<LocalProviderConfig, LocalClient> = {
   kind: "local",
-  summary: "Blue/green on this machine: two app slots, a reverse proxy, a flag store, kept running by a background supervisor.",
+  summary:
+    "Blue/green on this machine: two app slots, a reverse proxy, a flag store, kept running by a background " +
+    "supervisor.",
   config: LocalProviderConfig,
   capabilities: [LocalSlots, LocalProxy, Flags],
   create(config, ctx) {
     const dir = config.dir !== undefined ? path.resolve(ctx.baseDir, config.dir) : defaultLocalDir(ctx.stateDir);
     const b = config.baseline;
     const baseline = b
-      ? { version: b.version, command: b.command, cwd: path.resolve(ctx.baseDir, b.cwd ?? "."), env: b.env ?? {}, healthPath: b.healthPath, healthTimeoutMs: 15_000 }
+      ? {
+          version: b.version,
+          command: b.command,
+          cwd: path.resolve(ctx.baseDir, b.cwd ?? "."),
+          env: b.env ?? {},
+          healthPath: b.healthPath,
+          healthTimeoutMs: 15_000,
+        }
       : undefined;
     return new LocalClient({ dir, publicPort: config.publicPort, baseline });
   },
 };
 
 export { LocalClient } from "./client.js";
-;

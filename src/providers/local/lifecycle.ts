@@ -48,7 +48,14 @@ function supervisorEntry(): string {
 /** The demo app of this repository at `version` (v1 or v2). */
 export function demoSpec(version = "v1"): AppSpec {
   const root = packageRoot();
-  return { version, command: ["node", path.join(root, "demo", version, "server.js")], cwd: root, env: {}, healthPath: "/health", healthTimeoutMs: 15_000 };
+  return {
+    version,
+    command: ["node", path.join(root, "demo", version, "server.js")],
+    cwd: root,
+    env: {},
+    healthPath: "/health",
+    healthTimeoutMs: 15_000,
+  };
 }
 
 /** Start the environment unless it runs already. Idempotent. */
@@ -70,11 +77,18 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
     }
     const entry = supervisorEntry();
     if (!fs.existsSync(entry)) {
-      throw new CutoverError(ErrorCode.Config, `the local supervisor is not built (${entry} is missing)`, { hint: "run `npm run build`" });
+      throw new CutoverError(ErrorCode.Config, `the local supervisor is not built (${entry} is missing)`, {
+        hint: "run `npm run build`",
+      });
     }
     const log = openPrivateAppend(paths.supervisorLog);
     // A minimal environment, not cutover's own: the supervisor outlives this process (see minimalEnv).
-    const child = spawn(process.execPath, [entry, dir], { detached: true, stdio: ["ignore", log, log], cwd: dir, env: minimalEnv() });
+    const child = spawn(process.execPath, [entry, dir], {
+      detached: true,
+      stdio: ["ignore", log, log],
+      cwd: dir,
+      env: minimalEnv(),
+    });
     fs.closeSync(log);
     child.unref();
     const pid = child.pid;
@@ -86,7 +100,11 @@ export async function localUp(opts: LocalUpOptions): Promise<{ started: boolean;
       if (!isPidAlive(pid)) break;
       await sleep(100);
     }
-    const why = tail(paths.supervisorLog).split("\n").filter((l) => l.trim()).slice(-3).join(" | ");
+    const why = tail(paths.supervisorLog)
+      .split("\n")
+      .filter((l) => l.trim())
+      .slice(-3)
+      .join(" | ");
     throw new CutoverError(ErrorCode.Provider, `the local supervisor did not come up${why ? `: ${why}` : ""}`, {
       hint: `see ${paths.supervisorLog}`,
       retryable: true,
@@ -177,10 +195,16 @@ async function refuseIfHung(dir: string): Promise<void> {
     if (await runningStatus(dir)) return;
     if (!isSupervisorProcess(info.pid)) return;
   }
-  throw new CutoverError(ErrorCode.Provider, `the local supervisor (pid ${info.pid}) runs but does not answer on its admin port ${info.adminPort}`, {
-    hint: `see ${localPaths(dir).supervisorLog}; stop it with \`kill ${info.pid}\` and run \`cutover local up\` again`,
-    retryable: true,
-  });
+  throw new CutoverError(
+    ErrorCode.Provider,
+    `the local supervisor (pid ${info.pid}) runs but does not answer on its admin port ${info.adminPort}`,
+    {
+      hint:
+        `see ${localPaths(dir).supervisorLog}; stop it with ` +
+        `\`kill ${info.pid}\` and run \`cutover local up\` again`,
+      retryable: true,
+    },
+  );
 }
 
 /** The pid is alive and is a local supervisor (not an unrelated process that reused the pid). */
@@ -207,7 +231,9 @@ async function takeStartLock(dir: string): Promise<() => void> {
       else await sleep(100);
     }
   }
-  throw new CutoverError(ErrorCode.Provider, `another process is starting the local environment in ${dir}`, { retryable: true });
+  throw new CutoverError(ErrorCode.Provider, `another process is starting the local environment in ${dir}`, {
+    retryable: true,
+  });
 }
 
 function tail(file: string): string {

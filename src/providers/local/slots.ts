@@ -78,18 +78,22 @@ export async function startApp(
     child.once("spawn", () => resolve(undefined));
     child.once("error", (e) => resolve(e));
   });
-  if (spawnError || !child.pid) throw new SlotStartError(`slot ${slot}: cannot start ${cmd}: ${spawnError?.message ?? "no pid"}`);
+  if (spawnError || !child.pid)
+    throw new SlotStartError(`slot ${slot}: cannot start ${cmd}: ${spawnError?.message ?? "no pid"}`);
   const pid = child.pid;
   await onSpawn(pid);
 
   const deadline = Date.now() + spec.healthTimeoutMs;
   while (true) {
-    if (exited) throw new SlotStartError(`slot ${slot}: ${spec.version} ${exited} before becoming healthy\n${tail(logFile)}`);
+    if (exited)
+      throw new SlotStartError(`slot ${slot}: ${spec.version} ${exited} before becoming healthy\n${tail(logFile)}`);
     if (await isHealthy(port, spec.healthPath, 1000)) return { pid, port };
     if (signal?.aborted || Date.now() > deadline) {
       await stopApp(pid, 2000);
       const why = signal?.aborted ? "start cancelled" : `not healthy within ${spec.healthTimeoutMs} ms`;
-      throw new SlotStartError(`slot ${slot}: ${spec.version} ${why} (GET ${spec.healthPath} on port ${port})\n${tail(logFile)}`);
+      throw new SlotStartError(
+        `slot ${slot}: ${spec.version} ${why} (GET ${spec.healthPath} on port ${port})\n${tail(logFile)}`,
+      );
     }
     await sleep(50);
   }
@@ -160,7 +164,6 @@ function tail(file: string): string {
     return "";
   }
 }
-
 
 /** Listen on `port` (0 = any); a port held a moment longer by a dying predecessor is retried. */
 export async function listenRetrying(server: net.Server, port: number): Promise<number> {

@@ -8,7 +8,8 @@ import { PRIVATE_UMASK } from "./files.js";
 import { Supervisor } from "./supervisor.js";
 
 async function main(): Promise<void> {
-  // Everything it and the apps create (logs, the demo database, state) is the user's only: 0600 files, 0700 directories.
+  // Everything it and the apps create (logs, the demo database,
+  // state) is the user's only: 0600 files, 0700 directories.
   process.umask(PRIVATE_UMASK);
   const dir = process.argv[2];
   if (!dir) {
@@ -17,7 +18,10 @@ async function main(): Promise<void> {
   }
   const sup = await Supervisor.load(dir);
   const info = await sup.start(handleAdmin);
-  console.log(`${new Date().toISOString()} supervisor ${info.pid}: public http://127.0.0.1:${info.publicPort}, admin port ${info.adminPort}, live ${sup.state.live}`);
+  console.log(
+    `${new Date().toISOString()} supervisor ${info.pid}: public http://127.0.0.1:${info.publicPort}, admin port ` +
+      `${info.adminPort}, live ${sup.state.live}`,
+  );
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -30,8 +34,12 @@ async function main(): Promise<void> {
   // A detached daemon has no terminal: SIGHUP must not kill it.
   process.on("SIGHUP", () => undefined);
   // The supervisor carries live traffic: a stray error is logged, not fatal.
-  process.on("unhandledRejection", (e) => console.error(`${new Date().toISOString()} supervisor: unhandled rejection: ${String(e)}`));
-  process.on("uncaughtException", (e) => console.error(`${new Date().toISOString()} supervisor: uncaught exception: ${e.stack ?? String(e)}`));
+  process.on("unhandledRejection", (e) =>
+    console.error(`${new Date().toISOString()} supervisor: unhandled rejection: ${String(e)}`),
+  );
+  process.on("uncaughtException", (e) =>
+    console.error(`${new Date().toISOString()} supervisor: uncaught exception: ${e.stack ?? String(e)}`),
+  );
 }
 
 main().catch((e: unknown) => {

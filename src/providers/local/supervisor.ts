@@ -12,7 +12,14 @@ import { ensureTokenFile, isPidAlive, localPaths, readJsonFile, writeFileAtomic 
 import { ReverseProxy } from "./proxy.js";
 import { freePort, isHealthy, listenRetrying, startApp, stopApp } from "./slots.js";
 import { buildStatus } from "./status-report.js";
-import { SLOT_NAMES, type AppSpec, type DrainResult, type LocalStatus, type SlotHealth, type SlotName } from "../../core/slots.js";
+import {
+  SLOT_NAMES,
+  type AppSpec,
+  type DrainResult,
+  type LocalStatus,
+  type SlotHealth,
+  type SlotName,
+} from "../../core/slots.js";
 import { specsEqual, type LocalState, type SlotRecord } from "./types.js";
 
 /** Written by `local up` before the first start: what blue runs in a new environment. */
@@ -43,7 +50,10 @@ export class Supervisor {
   readonly startedAt = new Date().toISOString();
   adminServer?: http.Server;
   private readonly health: Record<SlotName, SlotHealth> = { blue: "stopped", green: "stopped" };
-  private restarts: Record<SlotName, { failures: number; notBefore: number }> = { blue: { failures: 0, notBefore: 0 }, green: { failures: 0, notBefore: 0 } };
+  private restarts: Record<SlotName, { failures: number; notBefore: number }> = {
+    blue: { failures: 0, notBefore: 0 },
+    green: { failures: 0, notBefore: 0 },
+  };
   private queue: Promise<unknown> = Promise.resolve();
   private monitor?: NodeJS.Timeout;
   private closing = false;
@@ -93,7 +103,9 @@ export class Supervisor {
    * start monitoring. Adopting first: a restarted supervisor whose public port answered before it knew
    * its apps would say 503 for the live slot although the app never stopped.
    */
-  async start(handler: (s: Supervisor, req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<SupervisorInfo> {
+  async start(
+    handler: (s: Supervisor, req: http.IncomingMessage, res: http.ServerResponse) => void,
+  ): Promise<SupervisorInfo> {
     const toStart: SlotName[] = [];
     for (const slot of SLOT_NAMES) if (!(await this.adopt(slot))) toStart.push(slot);
     this.state.publicPort = await listenRetrying(this.proxy.server, this.state.publicPort);
@@ -102,7 +114,12 @@ export class Supervisor {
     for (const slot of toStart) await this.startAgain(slot);
     await this.persist();
     this.monitor = setInterval(() => void this.checkSlots(), MONITOR_INTERVAL_MS);
-    const info: SupervisorInfo = { pid: process.pid, adminPort: this.state.adminPort, publicPort: this.state.publicPort, startedAt: this.startedAt };
+    const info: SupervisorInfo = {
+      pid: process.pid,
+      adminPort: this.state.adminPort,
+      publicPort: this.state.publicPort,
+      startedAt: this.startedAt,
+    };
     await writeFileAtomic(this.paths.supervisorInfo, JSON.stringify(info, null, 2) + "\n");
     return info;
   }
@@ -154,7 +171,15 @@ export class Supervisor {
       const app = await startApp(slot, spec, port, this.paths.logs, (s, p) => this.baseEnv(s, p), signal, onSpawn);
       // An app polls flags as it starts, before this record names its pid: look it up.
       const flagsConsumer = this.flags.appliedBy(slot, app.pid) !== undefined || undefined;
-      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: true, pid: app.pid, startedAt: new Date().toISOString(), flagsConsumer };
+      this.state.slots[slot] = {
+        port,
+        spec,
+        previousSpec: this.replaced(rec, spec),
+        running: true,
+        pid: app.pid,
+        startedAt: new Date().toISOString(),
+        flagsConsumer,
+      };
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, port);
     } catch (e) {
@@ -194,8 +219,10 @@ export class Supervisor {
     return this.serial(async () => {
       const rec = this.state.slots[slot];
       const alive = rec.running && isPidAlive(rec.pid) && rec.spec !== undefined;
-      if (alive && specsEqual(rec.spec, spec) && (await isHealthy(rec.port, spec.healthPath, 1000))) return { changed: false };
-      if (slot === this.state.live && alive) throw new Refused(`slot ${slot} is live: deploy into the idle slot, or swap first`);
+      if (alive && specsEqual(rec.spec, spec) && (await isHealthy(rec.port, spec.healthPath, 1000)))
+        return { changed: false };
+      if (slot === this.state.live && alive)
+        throw new Refused(`slot ${slot} is live: deploy into the idle slot, or swap first`);
       // A slot swapped out a moment ago may still finish requests: let them end first.
       await this.proxy.waitDrained(slot, { writesOnly: false, timeoutMs: 30_000, signal });
       if (rec.pid) await stopApp(rec.pid, 5000);
@@ -210,12 +237,16 @@ export class Supervisor {
    */
   async revive(slot: SlotName, version: string, signal?: AbortSignal): Promise<{ changed: boolean }> {
     const rec = this.state.slots[slot];
-    const spec = rec.spec?.version === version ? rec.spec : rec.previousSpec?.version === version ? rec.previousSpec : undefined;
+    const spec =
+      rec.spec?.version === version ? rec.spec : rec.previousSpec?.version === version ? rec.previousSpec : undefined;
     if (!spec) throw new Refused(`slot ${slot} has no deployment of ${version} to bring back`);
     return this.deploy(slot, spec, signal);
   }
 
-  stop(slot: SlotName, opts: { drainTimeoutMs: number; killAfterMs: number }): Promise<{ changed: boolean; drain?: DrainResult }> {
+  stop(
+    slot: SlotName,
+    opts: { drainTimeoutMs: number; killAfterMs: number },
+  ): Promise<{ changed: boolean; drain?: DrainResult }> {
     return this.serial(async () => {
       const rec = this.state.slots[slot];
       if (slot === this.state.live) throw new Refused(`slot ${slot} is live: swap before stopping it`);
@@ -251,7 +282,11 @@ export class Supervisor {
   }
 
   /** Write a flag and wait until every running app confirmed it. */
-  async setFlag(name: string, value: Json | undefined, ifEtag?: string): Promise<{ etag: string; pending: SlotName[] }> {
+  async setFlag(
+    name: string,
+    value: Json | undefined,
+    ifEtag?: string,
+  ): Promise<{ etag: string; pending: SlotName[] }> {
     const rev = value === undefined ? await this.flags.delete(name, ifEtag) : await this.flags.set(name, value, ifEtag);
     return { etag: String(rev), pending: await this.flagsApplied(rev) };
   }

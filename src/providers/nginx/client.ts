@@ -55,7 +55,9 @@ export class NginxClient implements Fenceable<NginxClient> {
   render(slot: SlotName): string {
     const params = this.options.serverParams.trim();
     const lines = this.options.slots[slot].map((s) => `server ${s}${params ? " " + params : ""};`);
-    return `# cutover: live=${slot} (written by cutover; edits are overwritten by the next swap)\n${lines.join("\n")}\n`;
+    return (
+      `# cutover: live=${slot} (written by cutover; edits are ` + `overwritten by the next swap)\n${lines.join("\n")}\n`
+    );
   }
 
   /**
@@ -70,7 +72,8 @@ export class NginxClient implements Fenceable<NginxClient> {
       if (this.fence.token < seen) {
         throw new CutoverError(
           ErrorCode.LeaseLost,
-          `${this.options.upstreamFile}: stale fencing token ${this.fence.token} for environment ${this.fence.environment} ` +
+          `${this.options.upstreamFile}: stale fencing token ${this.fence.token} for environment ` +
+            `${this.fence.environment} ` +
             `(token ${seen} has written it since); the write was refused`,
           { hint: "this run lost its lease to another run (abort, unlock --force); check `cutover status`" },
         );
@@ -98,11 +101,14 @@ export class NginxClient implements Fenceable<NginxClient> {
   async reload(signal?: AbortSignal): Promise<void> {
     if (this.options.pidFile) {
       const pid = Number((await fsp.readFile(this.options.pidFile, "utf8")).trim());
-      if (!Number.isInteger(pid) || pid <= 0) throw new CutoverError(ErrorCode.Provider, `no nginx pid in ${this.options.pidFile}`);
+      if (!Number.isInteger(pid) || pid <= 0)
+        throw new CutoverError(ErrorCode.Provider, `no nginx pid in ${this.options.pidFile}`);
       try {
         process.kill(pid, "SIGHUP");
       } catch (e) {
-        throw new CutoverError(ErrorCode.Provider, `cannot signal nginx (pid ${pid}): ${(e as Error).message}`, { retryable: true });
+        throw new CutoverError(ErrorCode.Provider, `cannot signal nginx (pid ${pid}): ${(e as Error).message}`, {
+          retryable: true,
+        });
       }
       return;
     }
@@ -121,7 +127,11 @@ function run(argv: string[], what: string, signal?: AbortSignal): Promise<void> 
       if (!err) return resolve();
       if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : err);
       const text = String(stderr).trim().split("\n").slice(-5).join("\n");
-      reject(new CutoverError(ErrorCode.Provider, `nginx ${what} failed (${argv.join(" ")}): ${text || err.message}`, { retryable: what === "reload" }));
+      reject(
+        new CutoverError(ErrorCode.Provider, `nginx ${what} failed (${argv.join(" ")}): ${text || err.message}`, {
+          retryable: what === "reload",
+        }),
+      );
     });
   });
 }

@@ -10,7 +10,8 @@ import { NginxProviderConfig } from "./config.js";
 
 export const nginxProvider: ProviderDefinition<NginxProviderConfig, NginxClient> = {
   kind: "nginx",
-  summary: "An nginx load balancer: switch the live slot by rewriting an upstream include file and reloading gracefully.",
+  summary:
+    "An nginx load balancer: switch the live slot by rewriting an upstream include file and reloading gracefully.",
   config: NginxProviderConfig,
   capabilities: [NginxUpstream],
   create(config, ctx) {

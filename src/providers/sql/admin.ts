@@ -21,7 +21,10 @@ export interface AuditInput {
   by?: string;
 }
 
-export async function migrationStatus(client: SqlClient, folder: ScriptFolder): Promise<{ status: MigrationStatus; lease?: LeaseState; journal: JournalRow[] }> {
+export async function migrationStatus(
+  client: SqlClient,
+  folder: ScriptFolder,
+): Promise<{ status: MigrationStatus; lease?: LeaseState; journal: JournalRow[] }> {
   const conn = await client.connect("status");
   try {
     const journal = await readJournal(conn, client.sql);
@@ -35,9 +38,13 @@ export async function migrationStatus(client: SqlClient, folder: ScriptFolder): 
 async function audited(
   client: SqlClient,
   input: AuditInput,
-  decide: (script: MigrationScript, status: MigrationStatus) => { status: JournalStatus; checksum: string; note: string },
+  decide: (
+    script: MigrationScript,
+    status: MigrationStatus,
+  ) => { status: JournalStatus; checksum: string; note: string },
 ): Promise<JournalRow> {
-  if (input.reason.trim() === "") throw new CutoverError(ErrorCode.Usage, "a --reason is required: it is recorded in the journal");
+  if (input.reason.trim() === "")
+    throw new CutoverError(ErrorCode.Usage, "a --reason is required: it is recorded in the journal");
   const script = input.folder.scripts.find((s) => s.seq === input.seq);
   if (!script) throw new CutoverError(ErrorCode.Usage, `no script numbered ${input.seq} in ${input.folder.dir}`);
   const by = input.by ?? describeHolder();
@@ -51,8 +58,21 @@ async function audited(
     const x = { client, conn, token: lease.token } as ExecContext;
     await fenced(x, () =>
       insertJournalRow(conn, client.sql, {
-        seq: script.seq, name: script.name, phase: script.phase, checksum: d.checksum, transactional: script.transactional, status: d.status,
-        durationMs: 0, runId, release: null, leaseToken: lease!.token, executedBy: by, error: null, acknowledged: [], note: d.note, finished: true,
+        seq: script.seq,
+        name: script.name,
+        phase: script.phase,
+        checksum: d.checksum,
+        transactional: script.transactional,
+        status: d.status,
+        durationMs: 0,
+        runId,
+        release: null,
+        leaseToken: lease!.token,
+        executedBy: by,
+        error: null,
+        acknowledged: [],
+        note: d.note,
+        finished: true,
       }),
     );
     const rows = await readJournal(conn, client.sql);
@@ -67,8 +87,18 @@ async function audited(
 export function acceptDrift(client: SqlClient, input: AuditInput): Promise<JournalRow> {
   return audited(client, input, (script, status) => {
     const s = status.scripts.find((x) => x.script.seq === script.seq);
-    if (s?.state !== "drift") throw new CutoverError(ErrorCode.Usage, `script ${script.name} has no checksum drift (state: ${s?.state ?? "unknown"})`);
-    return { status: "accepted_drift", checksum: script.checksum, note: `drift accepted by ${input.by ?? describeHolder()}: ${input.reason} (applied checksum was ${s.appliedChecksum})` };
+    if (s?.state !== "drift")
+      throw new CutoverError(
+        ErrorCode.Usage,
+        `script ${script.name} has no checksum drift (state: ${s?.state ?? "unknown"})`,
+      );
+    return {
+      status: "accepted_drift",
+      checksum: script.checksum,
+      note:
+        `drift accepted by ${input.by ?? describeHolder()}: ${input.reason} (applied checksum was ` +
+        `${s.appliedChecksum})`,
+    };
   });
 }
 
@@ -79,24 +109,40 @@ export function acceptDrift(client: SqlClient, input: AuditInput): Promise<Journ
  * settled with `undone` ("the undo took effect": pending again) or
  * `succeeded` ("it did not": the script is still applied).
  */
-export function resolveScript(client: SqlClient, input: AuditInput & { mark: "succeeded" | "failed" | "undone" }): Promise<JournalRow> {
+export function resolveScript(
+  client: SqlClient,
+  input: AuditInput & { mark: "succeeded" | "failed" | "undone" },
+): Promise<JournalRow> {
   return audited(client, input, (script, status) => {
     const s = status.scripts.find((x) => x.script.seq === script.seq);
     if (s?.state !== "running" && s?.state !== "failed") {
-      throw new CutoverError(ErrorCode.Usage, `script ${script.name} is ${s?.state ?? "unknown"}; only a dirty (running) or failed script can be resolved`);
+      throw new CutoverError(
+        ErrorCode.Usage,
+        `script ${script.name} is ${s?.state ?? "unknown"}; only a dirty (running) or failed script can be resolved`,
+      );
     }
     const dirtyUndo = s.latest?.status === "undo_running";
     if (dirtyUndo && input.mark === "failed") {
-      throw new CutoverError(ErrorCode.Usage, `the undo of ${script.name} is dirty: mark it undone (the undo took effect) or succeeded (it did not; the script is still applied)`);
+      throw new CutoverError(
+        ErrorCode.Usage,
+        `the undo of ${script.name} is dirty: mark it undone (the undo took effect) or succeeded (it did not; ` +
+          `the script is still applied)`,
+      );
     }
     if (!dirtyUndo && input.mark === "undone") {
-      throw new CutoverError(ErrorCode.Usage, `script ${script.name} is ${s.state}, not a dirty undo; mark it succeeded or failed`);
+      throw new CutoverError(
+        ErrorCode.Usage,
+        `script ${script.name} is ${s.state}, not a dirty undo; mark it succeeded or failed`,
+      );
     }
-    const outcome: JournalStatus = input.mark === "succeeded" ? "marked_succeeded" : input.mark === "failed" ? "marked_failed" : "marked_undone";
+    const outcome: JournalStatus =
+      input.mark === "succeeded" ? "marked_succeeded" : input.mark === "failed" ? "marked_failed" : "marked_undone";
     return {
       status: outcome,
       checksum: script.checksum,
-      note: `marked ${input.mark} by ${input.by ?? describeHolder()}: ${input.reason} (was ${dirtyUndo ? "a dirty undo" : s.state}${s.latest ? `, run ${s.latest.runId}` : ""})`,
+      note:
+        `marked ${input.mark} by ${input.by ?? describeHolder()}: ${input.reason} (was ` +
+        `${dirtyUndo ? "a dirty undo" : s.state}${s.latest ? `, run ${s.latest.runId}` : ""})`,
     };
   });
 }
@@ -105,18 +151,26 @@ export function resolveScript(client: SqlClient, input: AuditInput & { mark: "su
  * Release the migration lease: an expired one always; a live one only with
  * `force` (its holder's later journal writes are then refused by the token).
  */
-export async function unlockMigrations(client: SqlClient, o: { force?: boolean; by?: string }): Promise<LeaseState | undefined> {
+export async function unlockMigrations(
+  client: SqlClient,
+  o: { force?: boolean; by?: string },
+): Promise<LeaseState | undefined> {
   const conn = await client.connect("unlock");
   try {
     const before = await readLease(conn, client);
     if (!before?.holder) return before;
     if (before.live && !o.force) {
-      throw new CutoverError(ErrorCode.Locked, `the migration lease is live (held by ${before.holder}); use --force to break it`);
+      throw new CutoverError(
+        ErrorCode.Locked,
+        `the migration lease is live (held by ${before.holder}); use --force to break it`,
+      );
     }
     // Bumping the token fences the old holder out even if it is merely paused.
-    await conn.query(`update ${client.sql.tables.lease} set holder = null, run_id = $2, token = token + 1, expires_at = ${client.sql.now} where name = $1`, [
-      LEASE_NAME, `unlocked by ${o.by ?? describeHolder()}`,
-    ]);
+    await conn.query(
+      `update ${client.sql.tables.lease} set holder = null, run_id = $2, token = token + 1, expires_at = ` +
+        `${client.sql.now} where name = $1`,
+      [LEASE_NAME, `unlocked by ${o.by ?? describeHolder()}`],
+    );
     return before;
   } finally {
     await conn.close();

@@ -18,7 +18,16 @@ import { appliedBy, readJournal, type JournalRow } from "./journal.js";
 import { describeHolder } from "./lease.js";
 import { withMigrationLease, type LeasedSessionOptions } from "./leased-session.js";
 import { assertContractAllowed, selectForPhase } from "./phases.js";
-import { compareSnapshots, loadSnapshots, mismatchError, saveSnapshot, snapshot, specName, type PreserveSpec, type Snapshot } from "./preserve.js";
+import {
+  compareSnapshots,
+  loadSnapshots,
+  mismatchError,
+  saveSnapshot,
+  snapshot,
+  specName,
+  type PreserveSpec,
+  type Snapshot,
+} from "./preserve.js";
 import type { CompatCheck, Phase, ScriptFolder } from "./scripts.js";
 import { concurrentIndexName } from "./sql-lint.js";
 import { computeStatus, dirtyMessage, DRIFT_HINT, driftMessage, missingUndos, type MigrationStatus } from "./status.js";
@@ -64,7 +73,9 @@ export interface RunAppliedScript {
 export interface RunMigrationsResult {
   /** Applied by this attempt. */
   applied: AppliedScript[];
-  /** Every script of the phase applied by this run id (this and earlier attempts) and still applied, in number order. */
+  /**
+   * Every script of the phase applied by this run id (this and earlier attempts) and still applied, in number order.
+   */
   appliedByRun: RunAppliedScript[];
   /** Acknowledged codes recorded in the journal for this run. */
   acknowledged: string[];
@@ -80,7 +91,10 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
     for (const d of status.drift) problems.push(driftMessage(d));
     for (const f of status.future) o.log.warn(`journal has ${f.name} (seq ${f.seq}) from a newer release; tolerated`);
     for (const r of status.running) {
-      const cic = r.latest?.status === "running" && !r.script.transactional && concurrentIndexName(r.script.statements[0]?.code ?? "") !== undefined;
+      const cic =
+        r.latest?.status === "running" &&
+        !r.script.transactional &&
+        concurrentIndexName(r.script.statements[0]?.code ?? "") !== undefined;
       if (!cic) problems.push(dirtyMessage(r));
     }
     let selection: ReturnType<typeof selectForPhase> = { toRun: [] };
@@ -99,21 +113,42 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
       }
     }
     const x: ExecContext = {
-      client, conn, token: lease.token, runId: o.runId, release: o.release ?? null, executedBy: `${describeHolder()} token ${lease.token}`,
-      acknowledged, lockRetries: o.lockRetries ?? 5, lockRetryBaseMs: o.lockRetryBaseMs ?? 500, log: o.log, signal,
+      client,
+      conn,
+      token: lease.token,
+      runId: o.runId,
+      release: o.release ?? null,
+      executedBy: `${describeHolder()} token ${lease.token}`,
+      acknowledged,
+      lockRetries: o.lockRetries ?? 5,
+      lockRetryBaseMs: o.lockRetryBaseMs ?? 500,
+      log: o.log,
+      signal,
     };
     const before = await loadSnapshots(conn, client, o.runId, "before");
     const resumingPreserve = (o.preserve ?? []).length > 0 && before.size > 0;
     if (selection.toRun.length === 0 && problems.length === 0 && !resumingPreserve) {
       if (selection.note) o.log.info(`nothing to apply in phase '${o.phase}': ${selection.note}`);
-      return { applied: [], appliedByRun: byRun(o, rows, status, []), acknowledged: [], snapshots: [], note: selection.note ?? "nothing pending" };
+      return {
+        applied: [],
+        appliedByRun: byRun(o, rows, status, []),
+        acknowledged: [],
+        snapshots: [],
+        note: selection.note ?? "nothing pending",
+      };
     }
     if (selection.toRun.length > 0) {
       const checks = await runChecks(conn, client, [...o.folder.checks, ...(o.checks ?? [])], acknowledged);
       for (const f of checks.failures) problems.push(formatCheckResult(f));
       for (const b of checks.bypassed) o.log.warn(`acknowledged, proceeding: ${formatCheckResult(b)}`);
     }
-    if (problems.length > 0) throw preflightError(problems, status.drift.length > 0 ? DRIFT_HINT : "fix what is listed (or acknowledge a check's code), then resume: nothing was changed");
+    if (problems.length > 0)
+      throw preflightError(
+        problems,
+        status.drift.length > 0
+          ? DRIFT_HINT
+          : "fix what is listed (or acknowledge a check's code), then resume: nothing was changed",
+      );
 
     // Snapshots before the first script; a resumed run keeps its original ones.
     const preserve = o.preserve ?? [];
@@ -127,17 +162,23 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
 
     const applied: AppliedScript[] = [];
     for (const [i, s] of selection.toRun.entries()) {
-      if (signal.aborted) throw new CutoverError(ErrorCode.Cancelled, `cancelled before ${s.script.name}; resume continues from it`);
+      if (signal.aborted)
+        throw new CutoverError(ErrorCode.Cancelled, `cancelled before ${s.script.name}; resume continues from it`);
       lease.assertHeld();
       await lease.beat();
       o.log.progress?.(`${s.script.name} (${i + 1}/${selection.toRun.length})`, i / selection.toRun.length);
       const retrying = s.state === "failed" || s.state === "running";
       let durationMs: number;
       try {
-        durationMs = s.script.transactional ? await runTransactional(x, s.script) : await runNonTransactional(x, s.script, retrying);
+        durationMs = s.script.transactional
+          ? await runTransactional(x, s.script)
+          : await runNonTransactional(x, s.script, retrying);
       } catch (e) {
         // A cancelled statement is journaled as a failed attempt; the step itself reports the cancellation.
-        if (signal.aborted) throw new CutoverError(ErrorCode.Cancelled, `cancelled during ${s.script.name}; resume runs it again`, { cause: e });
+        if (signal.aborted)
+          throw new CutoverError(ErrorCode.Cancelled, `cancelled during ${s.script.name}; resume runs it again`, {
+            cause: e,
+          });
         throw e;
       }
       applied.push({ seq: s.script.seq, name: s.script.name, phase: s.script.phase, durationMs });
@@ -154,15 +195,39 @@ export async function runMigrations(client: SqlClient, o: RunMigrationsOptions):
     const mismatches = compareSnapshots(before, after);
     if (mismatches.length > 0) throw mismatchError(mismatches);
     return {
-      applied, appliedByRun: byRun(o, rows, status, applied.map((a) => a.seq)), acknowledged,
-      snapshots: after.map((s) => ({ name: s.name, rowCount: s.rowCount, hash: s.hash })), note: selection.note,
+      applied,
+      appliedByRun: byRun(
+        o,
+        rows,
+        status,
+        applied.map((a) => a.seq),
+      ),
+      acknowledged,
+      snapshots: after.map((s) => ({ name: s.name, rowCount: s.rowCount, hash: s.hash })),
+      note: selection.note,
     };
   });
 }
 
-/** Scripts of the phase that this run id has applied (before this attempt, or in it: `now`) and that are still applied. */
-function byRun(o: RunMigrationsOptions, rows: JournalRow[], status: MigrationStatus, now: number[]): RunAppliedScript[] {
+/**
+ * Scripts of the phase that this run id has applied (before this attempt, or in it: `now`) and that are still applied.
+ */
+function byRun(
+  o: RunMigrationsOptions,
+  rows: JournalRow[],
+  status: MigrationStatus,
+  now: number[],
+): RunAppliedScript[] {
   return status.scripts
-    .filter((s) => s.script.phase === o.phase && (now.includes(s.script.seq) || (s.state === "applied" && appliedBy(rows, s.script.seq) === o.runId)))
-    .map(({ script: s }) => ({ seq: s.seq, name: s.name, checksum: s.checksum, ...(s.undo ? { undo: { name: s.undo.name, checksum: s.undo.checksum } } : {}) }));
+    .filter(
+      (s) =>
+        s.script.phase === o.phase &&
+        (now.includes(s.script.seq) || (s.state === "applied" && appliedBy(rows, s.script.seq) === o.runId)),
+    )
+    .map(({ script: s }) => ({
+      seq: s.seq,
+      name: s.name,
+      checksum: s.checksum,
+      ...(s.undo ? { undo: { name: s.undo.name, checksum: s.undo.checksum } } : {}),
+    }));
 }

@@ -32,7 +32,12 @@ export interface ChecksReport {
   bypassed: CheckResult[];
 }
 
-export async function runChecks(conn: SqlConnection, client: SqlClient, checks: CompatCheck[], acknowledge: string[]): Promise<ChecksReport> {
+export async function runChecks(
+  conn: SqlConnection,
+  client: SqlClient,
+  checks: CompatCheck[],
+  acknowledge: string[],
+): Promise<ChecksReport> {
   const results: CheckResult[] = [];
   if (checks.length === 0) return { results, failures: [], bypassed: [] };
   await client.ops.readOnlyGuard(conn, true);
@@ -40,7 +45,12 @@ export async function runChecks(conn: SqlConnection, client: SqlClient, checks: 
     await conn.transaction(
       async () => {
         for (const check of checks) {
-          const base = { code: check.code, message: check.message, file: check.file, acknowledged: acknowledge.includes(check.code) };
+          const base = {
+            code: check.code,
+            message: check.message,
+            file: check.file,
+            acknowledged: acknowledge.includes(check.code),
+          };
           try {
             // Each check in a savepoint-free way: a failing query aborts a PG transaction, so isolate it.
             const rows = await runOne(conn, client, check.sql);
@@ -77,13 +87,21 @@ export function formatCheckResult(r: CheckResult): string {
   if (r.error !== undefined) return `${r.code}: the check itself failed: ${r.error}${r.file ? ` (${r.file})` : ""}`;
   const more = r.rowCount > r.sample.length ? `, showing ${r.sample.length}` : "";
   const rows = r.sample.map((row) => "      " + JSON.stringify(row)).join("\n");
-  return `${r.code}: ${r.message} (${r.rowCount > SAMPLE ? `more than ${SAMPLE}` : r.rowCount} offending row${r.rowCount === 1 ? "" : "s"}${more})\n${rows}`;
+  return (
+    `${r.code}: ${r.message} (${r.rowCount > SAMPLE ? `more than ${SAMPLE}` : r.rowCount} offending ` +
+    `row${r.rowCount === 1 ? "" : "s"}${more})\n${rows}`
+  );
 }
 
 /** One error listing every blocking problem found before any change. */
 export function preflightError(problems: string[], hint: string): CutoverError {
-  return new CutoverError(ErrorCode.StepFailed, `${problems.length} problem${problems.length === 1 ? "" : "s"} found before any change:\n` + problems.map((p) => "  - " + p.replace(/\n/g, "\n    ")).join("\n"), {
-    hint,
-    retryable: false,
-  });
+  return new CutoverError(
+    ErrorCode.StepFailed,
+    `${problems.length} problem${problems.length === 1 ? "" : "s"} found before any change:\n` +
+      problems.map((p) => "  - " + p.replace(/\n/g, "\n    ")).join("\n"),
+    {
+      hint,
+      retryable: false,
+    },
+  );
 }

@@ -42,7 +42,8 @@ const cols = (names: string[]) => names.map(quoteIdent).join(", ");
 export const postgresOps: DialectOps = {
   async tableColumns(conn, table) {
     const rows = await conn.query(
-      `select attname from pg_attribute where attrelid = to_regclass($1) and attnum > 0 and not attisdropped order by attnum`,
+      `select attname from pg_attribute where attrelid = to_regclass($1) and attnum > 0 and not attisdropped ` +
+        `order by attnum`,
       [table],
     );
     return rows.map((r) => String(r.attname));
@@ -70,7 +71,9 @@ export const postgresOps: DialectOps = {
     return { rowCount: Number(rows[0]?.n ?? 0), hash: "md5:" + String(rows[0]?.hash) };
   },
   async indexState(conn, name) {
-    const rows = await conn.query(`select i.indisvalid as valid from pg_index i where i.indexrelid = to_regclass($1)`, [name]);
+    const rows = await conn.query(`select i.indisvalid as valid from pg_index i where i.indexrelid = to_regclass($1)`, [
+      name,
+    ]);
     if (rows.length === 0) return "missing";
     return rows[0]?.valid === true ? "valid" : "invalid";
   },
@@ -93,13 +96,19 @@ export const sqliteOps: DialectOps = {
     let n = 0;
     if (input.query) {
       // A query is hashed as a multiset: sort the per-row digests.
-      const digests = (await conn.query(input.query)).map((r) => createHash("md5").update(JSON.stringify(Object.values(r))).digest("hex"));
+      const digests = (await conn.query(input.query)).map((r) =>
+        createHash("md5")
+          .update(JSON.stringify(Object.values(r)))
+          .digest("hex"),
+      );
       digests.sort();
       for (const d of digests) h.update(d);
       n = digests.length;
     } else {
       const rows = await conn.query(
-        `select ${cols(input.columns)} from ${quoteIdent(input.table as string)}${input.where ? ` where ${input.where}` : ""} order by ${cols(input.orderBy)}`,
+        `select ${cols(input.columns)} from ` +
+          `${quoteIdent(input.table as string)}${input.where ? ` where ${input.where}` : ""} order by ` +
+          `${cols(input.orderBy)}`,
       );
       for (const r of rows) h.update(JSON.stringify(input.columns.map((c) => r[c] ?? null)) + "\n");
       n = rows.length;

@@ -64,11 +64,29 @@ export interface ExecUnit {
 
 const applyUnit = (s: MigrationScript): ExecUnit => ({ kind: "apply", body: s });
 
-/** The row names the script (its number decides the state); the checksum and transaction mode are those of the file that ran. */
-function row(x: ExecContext, s: MigrationScript, u: ExecUnit, fields: Pick<NewJournalRow, "status" | "durationMs" | "error" | "finished"> & { note?: string | null }): NewJournalRow {
+/**
+ * The row names the script (its number decides the state); the
+ * checksum and transaction mode are those of the file that ran.
+ */
+function row(
+  x: ExecContext,
+  s: MigrationScript,
+  u: ExecUnit,
+  fields: Pick<NewJournalRow, "status" | "durationMs" | "error" | "finished"> & { note?: string | null },
+): NewJournalRow {
   return {
-    seq: s.seq, name: s.name, phase: s.phase, checksum: u.body.checksum, transactional: u.body.transactional, runId: x.runId, release: x.release,
-    leaseToken: x.token, executedBy: x.executedBy, acknowledged: x.acknowledged, ...fields, note: fields.note ?? u.note ?? null,
+    seq: s.seq,
+    name: s.name,
+    phase: s.phase,
+    checksum: u.body.checksum,
+    transactional: u.body.transactional,
+    runId: x.runId,
+    release: x.release,
+    leaseToken: x.token,
+    executedBy: x.executedBy,
+    acknowledged: x.acknowledged,
+    ...fields,
+    note: fields.note ?? u.note ?? null,
   };
 }
 
@@ -84,25 +102,40 @@ function scriptError(s: MigrationScript, e: unknown, sent: string, u: ExecUnit =
   const code = sqlErrorCode(e);
   const line = lineAt(sent, (e as { position?: unknown }).position);
   const what = u.kind === "undo" ? `undo of script ${s.seq}` : `script ${s.seq}`;
-  const message = `${u.body.file}${line ? `:${line}` : ""}: ${what} (${s.phase}) failed${code ? ` [${code}]` : ""}: ${(e as Error).message}`;
+  const message =
+    `${u.body.file}${line ? `:${line}` : ""}: ${what} (${s.phase}) failed${code ? ` [${code}]` : ""}: ` +
+    `${(e as Error).message}`;
   return new CutoverError(ErrorCode.StepFailed, message, {
     hint:
       u.kind === "undo"
-        ? "fix the undo script (or the data), then run `cutover abort` again: scripts already undone are skipped and this one runs again"
+        ? "fix the undo script (or the data), then run `cutover abort` again: scripts already undone are skipped " +
+          "and this one runs again"
         : "fix the script (or the data), then resume: applied scripts are skipped and this one runs again",
     retryable: isLockTimeout(e),
-    details: { script: s.name, seq: s.seq, sqlState: code ?? null, ...(u.kind === "undo" ? { undo: u.body.name } : {}) },
+    details: {
+      script: s.name,
+      seq: s.seq,
+      sqlState: code ?? null,
+      ...(u.kind === "undo" ? { undo: u.body.name } : {}),
+    },
   });
 }
 
-async function withLockRetries<T>(x: ExecContext, s: MigrationScript, attempt: () => Promise<T>, beforeRetry?: () => Promise<void>): Promise<T> {
+async function withLockRetries<T>(
+  x: ExecContext,
+  s: MigrationScript,
+  attempt: () => Promise<T>,
+  beforeRetry?: () => Promise<void>,
+): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await attempt();
     } catch (e) {
       if (!isLockTimeout(e) || n >= x.lockRetries || x.signal.aborted) throw e;
       const wait = Math.min(30_000, x.lockRetryBaseMs * 2 ** n) * (0.5 + Math.random());
-      x.log.warn(`${s.name}: lock timeout (${sqlErrorCode(e)}); retry ${n + 1}/${x.lockRetries} in ${Math.round(wait)} ms`);
+      x.log.warn(
+        `${s.name}: lock timeout (${sqlErrorCode(e)}); retry ${n + 1}/${x.lockRetries} in ${Math.round(wait)} ms`,
+      );
       await pause(wait, x.signal);
       if (x.signal.aborted) throw e;
       await beforeRetry?.();
@@ -110,7 +143,11 @@ async function withLockRetries<T>(x: ExecContext, s: MigrationScript, attempt: (
   }
 }
 
-export async function runTransactional(x: ExecContext, s: MigrationScript, u: ExecUnit = applyUnit(s)): Promise<number> {
+export async function runTransactional(
+  x: ExecContext,
+  s: MigrationScript,
+  u: ExecUnit = applyUnit(s),
+): Promise<number> {
   const started = Date.now();
   const st = STATUS[u.kind];
   try {
@@ -120,14 +157,24 @@ export async function runTransactional(x: ExecContext, s: MigrationScript, u: Ex
         await assertFence(x.conn, x.client, x.token, { lock: false });
         await x.conn.exec(u.body.text);
         await assertFence(x.conn, x.client, x.token);
-        await insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: st.ok, durationMs: Date.now() - started, error: null, finished: true }));
+        await insertJournalRow(
+          x.conn,
+          x.client.sql,
+          row(x, s, u, { status: st.ok, durationMs: Date.now() - started, error: null, finished: true }),
+        );
       }),
     );
     return Date.now() - started;
   } catch (e) {
     const err = scriptError(s, e, u.body.text, u);
     if (err.code !== ErrorCode.LeaseLost && err.code !== ErrorCode.Cancelled) {
-      await fenced(x, () => insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: st.failed, durationMs: Date.now() - started, error: err.message, finished: true })));
+      await fenced(x, () =>
+        insertJournalRow(
+          x.conn,
+          x.client.sql,
+          row(x, s, u, { status: st.failed, durationMs: Date.now() - started, error: err.message, finished: true }),
+        ),
+      );
     }
     throw err;
   }
@@ -151,7 +198,12 @@ async function prepareConcurrentIndex(x: ExecContext, s: MigrationScript): Promi
  * failed or was left running: then a valid index built by a killed attempt
  * is recognised as done instead of failing with "already exists".
  */
-export async function runNonTransactional(x: ExecContext, s: MigrationScript, retrying: boolean, u: ExecUnit = applyUnit(s)): Promise<number> {
+export async function runNonTransactional(
+  x: ExecContext,
+  s: MigrationScript,
+  retrying: boolean,
+  u: ExecUnit = applyUnit(s),
+): Promise<number> {
   const started = Date.now();
   const st = STATUS[u.kind];
   const statement = u.body.statements[0]?.text ?? u.body.text;
@@ -159,18 +211,47 @@ export async function runNonTransactional(x: ExecContext, s: MigrationScript, re
   const cic = u.kind === "apply";
   if (cic && retrying && (await prepareConcurrentIndex(x, s)) === "valid") {
     await fenced(x, () =>
-      insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: "succeeded", durationMs: 0, error: null, finished: true, note: "index found valid after an interrupted attempt" })),
+      insertJournalRow(
+        x.conn,
+        x.client.sql,
+        row(x, s, u, {
+          status: "succeeded",
+          durationMs: 0,
+          error: null,
+          finished: true,
+          note: "index found valid after an interrupted attempt",
+        }),
+      ),
     );
     return 0;
   }
-  const id = await fenced(x, () => insertJournalRow(x.conn, x.client.sql, row(x, s, u, { status: st.running, durationMs: null, error: null, finished: false })));
+  const id = await fenced(x, () =>
+    insertJournalRow(
+      x.conn,
+      x.client.sql,
+      row(x, s, u, { status: st.running, durationMs: null, error: null, finished: false }),
+    ),
+  );
   try {
-    await withLockRetries(x, s, () => x.conn.exec(statement), cic ? () => prepareConcurrentIndex(x, s).then(() => undefined) : undefined);
+    await withLockRetries(
+      x,
+      s,
+      () => x.conn.exec(statement),
+      cic ? () => prepareConcurrentIndex(x, s).then(() => undefined) : undefined,
+    );
   } catch (e) {
     const err = scriptError(s, e, statement, u);
-    await fenced(x, () => finishJournalRow(x.conn, x.client.sql, id, { status: st.failed, durationMs: Date.now() - started, error: err.message }));
+    await fenced(x, () =>
+      finishJournalRow(x.conn, x.client.sql, id, {
+        status: st.failed,
+        durationMs: Date.now() - started,
+        error: err.message,
+      }),
+    );
     throw err;
   }
-  await fenced(x, () => finishJournalRow(x.conn, x.client.sql, id, { status: st.ok, durationMs: Date.now() - started, error: null }));
+  await fenced(x, () =>
+    finishJournalRow(x.conn, x.client.sql, id, { status: st.ok, durationMs: Date.now() - started, error: null }),
+  );
   return Date.now() - started;
 }

@@ -2,14 +2,4 @@
  * The SQL provider's library surface: drivers, the migration engine and the
  * operator functions the CLI (`cutover migrate ...`) and `plan` call.
  */
-;
-;
-export {  sqliteProvider } from "./provider.js";
-;
-;
-;
-;
-;
-;
-;
-;
+export { sqliteProvider } from "./provider.js";

@@ -19,9 +19,13 @@ export interface JournalSql {
   tables: JournalTables;
   /** DDL creating the tables if missing; each entry is one statement. */
   ensure: string[];
-  /** Serialises concurrent first runs inside the creating transaction (CREATE ... IF NOT EXISTS is not race-safe in PG). */
+  /**
+   * Serialises concurrent first runs inside the creating transaction (CREATE ... IF NOT EXISTS is not race-safe in PG).
+   */
   ensureLock?: string;
-  /** Returns one row `{ n }`: 1 when the journal table exists. Catalog errors propagate (never read as "no journal"). */
+  /**
+   * Returns one row `{ n }`: 1 when the journal table exists. Catalog errors propagate (never read as "no journal").
+   */
   journalExists: string;
   /** The database's current time, as an SQL expression. */
   now: string;
@@ -106,7 +110,9 @@ function postgresSql(schema: string): JournalSql {
         updated_at timestamptz not null default now())`,
     ],
     ensureLock: `select pg_advisory_xact_lock(hashtext('cutover:ensure:${schema.replace(/'/g, "''")}'))`,
-    journalExists: `select count(*)::int as n from pg_catalog.pg_tables where schemaname = '${schema.replace(/'/g, "''")}' and tablename = 'migration_journal'`,
+    journalExists:
+      `select count(*)::int as n from pg_catalog.pg_tables where schemaname = '${schema.replace(/'/g, "''")}' and ` +
+      `tablename = 'migration_journal'`,
     now: "now()",
     nowPlusMs: (p) => `(now() + ${p}::bigint * interval '1 millisecond')`,
     forShare: " for share",
@@ -116,7 +122,12 @@ function postgresSql(schema: string): JournalSql {
 
 function sqliteSql(prefix: string): JournalSql {
   const t = (n: string) => quoteIdent(`${prefix}${n}`);
-  const tables = { journal: t("migration_journal"), lease: t("migration_lease"), hash: t("data_hash"), backfill: t("backfill_progress") };
+  const tables = {
+    journal: t("migration_journal"),
+    lease: t("migration_lease"),
+    hash: t("data_hash"),
+    backfill: t("backfill_progress"),
+  };
   const now = `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`;
   return {
     dialect: "sqlite",
@@ -169,7 +180,9 @@ function sqliteSql(prefix: string): JournalSql {
         lease_token integer,
         updated_at text not null default (${now}))`,
     ],
-    journalExists: `select count(*) as n from sqlite_master where type = 'table' and name = '${`${prefix}migration_journal`.replace(/'/g, "''")}'`,
+    journalExists:
+      `select count(*) as n from sqlite_master where type = 'table' and name = ` +
+      `'${`${prefix}migration_journal`.replace(/'/g, "''")}'`,
     now,
     nowPlusMs: (p) => `strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', ${p} / 1000.0))`,
     forShare: "",

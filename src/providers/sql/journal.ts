@@ -40,7 +40,11 @@ export type JournalStatus =
   | "marked_undone";
 
 /** Statuses meaning "this script is applied". */
-export const APPLIED_STATUSES: ReadonlySet<JournalStatus> = new Set(["succeeded", "marked_succeeded", "accepted_drift"]);
+export const APPLIED_STATUSES: ReadonlySet<JournalStatus> = new Set([
+  "succeeded",
+  "marked_succeeded",
+  "accepted_drift",
+]);
 
 /** Statuses meaning "this script was taken back by its undo script": pending again. */
 export const UNDONE_STATUSES: ReadonlySet<JournalStatus> = new Set(["undone", "marked_undone"]);
@@ -85,7 +89,8 @@ export async function ensureJournal(conn: SqlConnection, sql: JournalSql): Promi
   });
 }
 
-const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
+const iso = (v: unknown): string | null =>
+  v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v);
 
 /** Every journal row in write order; [] when the journal does not exist yet (dry runs never create it). */
 export async function readJournal(conn: SqlConnection, sql: JournalSql): Promise<JournalRow[]> {
@@ -107,7 +112,9 @@ export async function readJournal(conn: SqlConnection, sql: JournalSql): Promise
     leaseToken: Number(r.lease_token),
     executedBy: String(r.executed_by),
     error: (r.error as string | null) ?? null,
-    acknowledged: String(r.acknowledged ?? "").split(",").filter(Boolean),
+    acknowledged: String(r.acknowledged ?? "")
+      .split(",")
+      .filter(Boolean),
     note: (r.note as string | null) ?? null,
   }));
 }
@@ -120,8 +127,21 @@ export async function insertJournalRow(conn: SqlConnection, sql: JournalSql, row
      values ($1, $2, $3, $4, $5, $6, case when $7 = 1 then ${sql.now} else null end, $8, $9, $10, $11, $12, $13, $14, $15)
      returning id`,
     [
-      row.seq, row.name, row.phase, row.checksum, row.transactional, row.status, row.finished ? 1 : 0, row.durationMs, row.runId, row.release,
-      row.leaseToken, row.executedBy, row.error, row.acknowledged.join(","), row.note,
+      row.seq,
+      row.name,
+      row.phase,
+      row.checksum,
+      row.transactional,
+      row.status,
+      row.finished ? 1 : 0,
+      row.durationMs,
+      row.runId,
+      row.release,
+      row.leaseToken,
+      row.executedBy,
+      row.error,
+      row.acknowledged.join(","),
+      row.note,
     ],
   );
   return Number(rows[0]?.id);
@@ -134,9 +154,11 @@ export async function finishJournalRow(
   id: number,
   outcome: { status: JournalStatus; durationMs: number; error: string | null },
 ): Promise<void> {
-  await conn.query(`update ${sql.tables.journal} set status = $2, finished_at = ${sql.now}, duration_ms = $3, error = $4 where id = $1`, [
-    id, outcome.status, outcome.durationMs, outcome.error,
-  ]);
+  await conn.query(
+    `update ${sql.tables.journal} set status = $2, finished_at ` +
+      `= ${sql.now}, duration_ms = $3, error = $4 where id = $1`,
+    [id, outcome.status, outcome.durationMs, outcome.error],
+  );
 }
 
 /** The latest row of each sequence number that decides its state (audit-only rows skipped). */

@@ -72,12 +72,14 @@ export function advisoryKey(scope: string): string {
   return createHash("sha256").update(`cutover:migrations:${scope}`).digest().readBigInt64BE(0).toString();
 }
 
-const iso = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
+const iso = (v: unknown): string | null =>
+  v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v);
 
 export async function readLease(conn: SqlConnection, client: SqlClient): Promise<LeaseState | undefined> {
   const t = client.sql.tables.lease;
   const rows = await conn.query(
-    `select holder, run_id, token, acquired_at, heartbeat_at, expires_at, case when holder is not null and expires_at > ${client.sql.now} then 1 else 0 end as live from ${t} where name = $1`,
+    `select holder, run_id, token, acquired_at, heartbeat_at, expires_at, case when holder is not null and ` +
+      `expires_at > ${client.sql.now} then 1 else 0 end as live from ${t} where name = $1`,
     [LEASE_NAME],
   );
   const r = rows[0];
@@ -94,7 +96,10 @@ export async function readLease(conn: SqlConnection, client: SqlClient): Promise
 }
 
 export function describeLease(l: LeaseState): string {
-  return `held by ${l.holder ?? "nobody"}${l.runId ? ` (run ${l.runId})` : ""} since ${l.acquiredAt}, last heartbeat ${l.heartbeatAt}, expires ${l.expiresAt}`;
+  return (
+    `held by ${l.holder ?? "nobody"}${l.runId ? ` (run ${l.runId})` : ""} since ${l.acquiredAt}, last heartbeat ` +
+    `${l.heartbeatAt}, expires ${l.expiresAt}`
+  );
 }
 
 /** How long past its wait a runner keeps trying while the lease is between holders. */
@@ -154,9 +159,15 @@ export class MigrationLease {
             if (advisory && before?.holder) await terminateOrphanedExecutor(conn, client, before.token, options);
           }
           if (before?.live) {
-            options.log?.warn(`took over the migration lease from ${before.holder} (${options.force ? "forced" : deadLocal ? "its process is gone" : "its database session is gone"})`);
+            options.log?.warn(
+              `took over the migration lease from ${before.holder} ` +
+                `(${options.force ? "forced" : deadLocal ? "its process is gone" : "its database session is gone"})`,
+            );
           } else if (!advisory && pg) {
-            options.log?.warn(`took over an expired migration lease whose holder ${before?.holder ?? "?"} still has a database session; its journal writes will be refused`);
+            options.log?.warn(
+              `took over an expired migration lease whose holder ${before?.holder ?? "?"} still has a database ` +
+                `session; its journal writes will be refused`,
+            );
           }
           const lease = new MigrationLease(client, conn, pg, token, holder, options, advisory);
           lease.startHeartbeat();
@@ -167,12 +178,21 @@ export class MigrationLease {
         // A free row with the advisory lock busy settles within moments: not a reason to fail fast.
         const settling = pg && !current?.holder && Date.now() < deadline + SETTLE_MS;
         if ((Date.now() >= deadline && !settling) || options.signal?.aborted) {
-          throw new CutoverError(ErrorCode.Locked, `the migration lease on ${client.target} is ${current ? describeLease(current) : "held"}`, {
-            hint: "wait for that run to finish, or raise `leaseWait`; a crashed holder's lease expires on its own",
-            details: { holder: current?.holder ?? null, runId: current?.runId ?? null, expiresAt: current?.expiresAt ?? null },
-          });
+          throw new CutoverError(
+            ErrorCode.Locked,
+            `the migration lease on ${client.target} is ${current ? describeLease(current) : "held"}`,
+            {
+              hint: "wait for that run to finish, or raise `leaseWait`; a crashed holder's lease expires on its own",
+              details: {
+                holder: current?.holder ?? null,
+                runId: current?.runId ?? null,
+                expiresAt: current?.expiresAt ?? null,
+              },
+            },
+          );
         }
-        if (attempt === 0) options.log?.info(`waiting for the migration lease (${current ? describeLease(current) : "busy"})`);
+        if (attempt === 0)
+          options.log?.info(`waiting for the migration lease (${current ? describeLease(current) : "busy"})`);
         // Backoff with jitter so racing runners do not poll in lockstep.
         await pause(Math.min(2000, 100 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()), options.signal);
       }
@@ -196,7 +216,8 @@ export class MigrationLease {
     try {
       const t = this.client.sql.tables.lease;
       const rows = await this.conn.query(
-        `update ${t} set heartbeat_at = ${this.client.sql.now}, expires_at = ${this.client.sql.nowPlusMs("$3")} where name = $1 and token = $2 and holder is not null returning token`,
+        `update ${t} set heartbeat_at = ${this.client.sql.now}, expires_at = ${this.client.sql.nowPlusMs("$3")} ` +
+          `where name = $1 and token = $2 and holder is not null returning token`,
         [LEASE_NAME, this.token, this.options.ttlMs],
       );
       if (this.client.dialect === "sqlite") {
@@ -229,8 +250,13 @@ export class MigrationLease {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     try {
-      await this.conn.query(`update ${this.client.sql.tables.lease} set holder = null, expires_at = ${this.client.sql.now} where name = $1 and token = $2`, [LEASE_NAME, this.token]);
-      if (this.holdsAdvisory) await this.conn.query("select pg_advisory_unlock($1::bigint)", [advisoryKey(this.client.journalScope)]);
+      await this.conn.query(
+        `update ${this.client.sql.tables.lease} set holder = null, expires_at = ${this.client.sql.now} where ` +
+          `name = $1 and token = $2`,
+        [LEASE_NAME, this.token],
+      );
+      if (this.holdsAdvisory)
+        await this.conn.query("select pg_advisory_unlock($1::bigint)", [advisoryKey(this.client.journalScope)]);
       this.holdsAdvisory = false;
     } catch {
       /* a lease we cannot release expires on its own */
@@ -251,21 +277,37 @@ function executorName(client: SqlClient, token: number): string {
  * orphaned (pg_sleep, a long UPDATE holding row locks). End it, so its
  * transaction rolls back now instead of blocking this run.
  */
-async function terminateOrphanedExecutor(conn: SqlConnection, client: SqlClient, oldToken: number, o: LeaseOptions): Promise<void> {
+async function terminateOrphanedExecutor(
+  conn: SqlConnection,
+  client: SqlClient,
+  oldToken: number,
+  o: LeaseOptions,
+): Promise<void> {
   try {
     const rows = await conn.query(
-      "select pid, pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and datname = current_database() and pid <> pg_backend_pid()",
+      "select pid, pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1 and datname " +
+        "= current_database() and pid <> pg_backend_pid()",
       [executorName(client, oldToken)],
     );
-    for (const r of rows) o.log?.warn(`ended the orphaned executor session (pid ${r.pid}) of the previous lease holder`);
+    for (const r of rows)
+      o.log?.warn(`ended the orphaned executor session (pid ${r.pid}) of the previous lease holder`);
   } catch {
     /* not permitted: its statement_timeout will end it */
   }
 }
 
-async function tryTake(conn: SqlConnection, client: SqlClient, holder: string, o: LeaseOptions, steal: boolean, takeFree: boolean): Promise<number | undefined> {
+async function tryTake(
+  conn: SqlConnection,
+  client: SqlClient,
+  holder: string,
+  o: LeaseOptions,
+  steal: boolean,
+  takeFree: boolean,
+): Promise<number | undefined> {
   const { tables, now, nowPlusMs, boolParam } = client.sql;
-  await conn.query(`insert into ${tables.lease} (name, token) values ($1, 0) on conflict (name) do nothing`, [LEASE_NAME]);
+  await conn.query(`insert into ${tables.lease} (name, token) values ($1, 0) on conflict (name) do nothing`, [
+    LEASE_NAME,
+  ]);
   const rows: Row[] = await conn.query(
     `update ${tables.lease} set holder = $2, run_id = $3, token = token + 1, acquired_at = ${now}, heartbeat_at = ${now}, expires_at = ${nowPlusMs("$4")}
       where name = $1 and ((holder is null and ${boolParam("$6")}) or (holder is not null and expires_at < ${now}) or ${boolParam("$5")}) returning token`,
@@ -275,9 +317,13 @@ async function tryTake(conn: SqlConnection, client: SqlClient, holder: string, o
 }
 
 function leaseLost(): CutoverError {
-  return new CutoverError(ErrorCode.LeaseLost, "the migration lease was taken over by another runner; this runner's journal writes are refused", {
-    hint: "another run now owns the migrations; check `cutover migrate status`",
-  });
+  return new CutoverError(
+    ErrorCode.LeaseLost,
+    "the migration lease was taken over by another runner; this runner's journal writes are refused",
+    {
+      hint: "another run now owns the migrations; check `cutover migrate status`",
+    },
+  );
 }
 
 /**
@@ -287,7 +333,12 @@ function leaseLost(): CutoverError {
  * that row lock only right before commit (`lock: false` for an early check):
  * held across a long script it would block the takeover and the heartbeat.
  */
-export async function assertFence(conn: SqlConnection, client: SqlClient, token: number, options: { lock?: boolean } = {}): Promise<void> {
+export async function assertFence(
+  conn: SqlConnection,
+  client: SqlClient,
+  token: number,
+  options: { lock?: boolean } = {},
+): Promise<void> {
   const lock = options.lock === false ? "" : client.sql.forShare;
   const rows = await conn.query(`select token from ${client.sql.tables.lease} where name = $1${lock}`, [LEASE_NAME]);
   if (Number(rows[0]?.token) !== token) throw leaseLost();

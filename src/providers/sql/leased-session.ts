@@ -27,7 +27,12 @@ export interface LeasedSession {
   signal: AbortSignal;
 }
 
-export async function withMigrationLease<T>(client: SqlClient, purpose: string, o: LeasedSessionOptions, fn: (s: LeasedSession) => Promise<T>): Promise<T> {
+export async function withMigrationLease<T>(
+  client: SqlClient,
+  purpose: string,
+  o: LeasedSessionOptions,
+  fn: (s: LeasedSession) => Promise<T>,
+): Promise<T> {
   const signal = o.signal ?? new AbortController().signal;
   const conn = await client.connect(purpose);
   const onAbort = () => void conn.cancel();
@@ -35,8 +40,19 @@ export async function withMigrationLease<T>(client: SqlClient, purpose: string, 
   let lease: MigrationLease | undefined;
   try {
     // Frozen inside a transaction for longer than the lease lives: the lease is gone anyway, so free the locks.
-    await conn.applySettings({ ...client.settings, idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)), ...o.settings });
-    lease = await MigrationLease.acquire(client, conn, { runId: o.runId, ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, log: o.log, onLost: onAbort, signal });
+    await conn.applySettings({
+      ...client.settings,
+      idleInTransactionTimeoutMs: Math.max(10_000, 2 * (o.leaseTtlMs ?? 30_000)),
+      ...o.settings,
+    });
+    lease = await MigrationLease.acquire(client, conn, {
+      runId: o.runId,
+      ttlMs: o.leaseTtlMs ?? 30_000,
+      waitMs: o.leaseWaitMs ?? 0,
+      log: o.log,
+      onLost: onAbort,
+      signal,
+    });
     return await fn({ conn, lease, signal });
   } finally {
     signal.removeEventListener("abort", onAbort);

@@ -98,7 +98,9 @@ class PgConnection implements SqlConnection {
     const ms = (n: number) => Math.max(0, Math.floor(n));
     await this.client.query(
       `set lock_timeout = ${ms(settings.lockTimeoutMs)}; set statement_timeout = ${ms(settings.statementTimeoutMs)}` +
-        (settings.idleInTransactionTimeoutMs !== undefined ? `; set idle_in_transaction_session_timeout = ${ms(settings.idleInTransactionTimeoutMs)}` : ""),
+        (settings.idleInTransactionTimeoutMs !== undefined
+          ? `; set idle_in_transaction_session_timeout = ${ms(settings.idleInTransactionTimeoutMs)}`
+          : ""),
     );
   }
 

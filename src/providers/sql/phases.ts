@@ -42,8 +42,10 @@ export function selectForPhase(status: MigrationStatus, phase: Phase): PhaseSele
     const b = blocker.script;
     const msg =
       phase === "expand" && b.phase === "contract"
-        ? `refusing a new expand (${laterOfPhase.script.name}) while contract script ${b.name} of the previous release is pending`
-        : `script ${b.name} (phase ${b.phase}) is pending before ${laterOfPhase.script.name}; scripts run in number order`;
+        ? `refusing a new expand (${laterOfPhase.script.name}) while contract script ${b.name} of the previous ` +
+          `release is pending`
+        : `script ${b.name} (phase ${b.phase}) is pending before ${laterOfPhase.script.name}; scripts run in ` +
+          `number order`;
     throw new CutoverError(ErrorCode.StepFailed, msg, {
       hint: `run phase '${b.phase}' first (its playbook step), then this one`,
       details: { blocker: b.name, phase: b.phase },
@@ -64,19 +66,35 @@ function lastExpand(rows: JournalRow[]): JournalRow | undefined {
 }
 
 /** Throws unless a contract may run now; returns the acknowledgement codes to record. */
-export function assertContractAllowed(rows: JournalRow[], runId: string, opts: { previousVersionRetired?: boolean; force?: boolean }): string[] {
+export function assertContractAllowed(
+  rows: JournalRow[],
+  runId: string,
+  opts: { previousVersionRetired?: boolean; force?: boolean },
+): string[] {
   if (opts.force) return [ACK_FORCE];
   const expand = lastExpand(rows);
-  const of = expand ? ` (last expand: ${expand.name}${expand.release ? `, release ${expand.release}` : ""}, run ${expand.runId})` : "";
+  const of = expand
+    ? ` (last expand: ${expand.name}${expand.release ? `, release ${expand.release}` : ""}, run ${expand.runId})`
+    : "";
   if (expand && expand.runId === runId) {
-    throw new CutoverError(ErrorCode.StepFailed, `refusing to contract in the same run as its expand${of}: the previous app version may still be live`, {
-      hint: "run the contract phase in a later, gated run once the previous version is retired, or set `force: true`",
-    });
+    throw new CutoverError(
+      ErrorCode.StepFailed,
+      `refusing to contract in the same run as its expand${of}: the previous app version may still be live`,
+      {
+        hint: "run the contract phase in a later, gated run once the previous version is retired, or set `force: true`",
+      },
+    );
   }
   if (!opts.previousVersionRetired) {
-    throw new CutoverError(ErrorCode.StepFailed, `refusing to contract while the previous app version may still be live${of}`, {
-      hint: "once the previous version is retired (after its gate), set `previousVersionRetired: true` on this step; or `force: true`",
-    });
+    throw new CutoverError(
+      ErrorCode.StepFailed,
+      `refusing to contract while the previous app version may still be live${of}`,
+      {
+        hint:
+          "once the previous version is retired (after its gate), set `previousVersionRetired: true` on this step; " +
+          "or `force: true`",
+      },
+    );
   }
   return [ACK_PREVIOUS_RETIRED];
 }

@@ -75,13 +75,24 @@ export async function planMigrations(client: SqlClient, o: PlanOptions): Promise
     );
     const status = computeStatus(o.folder, rows);
     const toPlan = (s: (typeof status.scripts)[number]): PlanScript => ({
-      seq: s.script.seq, name: s.script.name, phase: s.script.phase, transactional: s.script.transactional, state: s.state, risks: s.script.risks,
+      seq: s.script.seq,
+      name: s.script.name,
+      phase: s.script.phase,
+      transactional: s.script.transactional,
+      state: s.state,
+      risks: s.script.risks,
       ...(s.state === "failed" && s.latest?.error ? { lastError: s.latest.error } : {}),
-      ...(s.script.undo ? { undo: { name: s.script.undo.name, transactional: s.script.undo.transactional, risks: s.script.undo.risks } } : {}),
+      ...(s.script.undo
+        ? { undo: { name: s.script.undo.name, transactional: s.script.undo.transactional, risks: s.script.undo.risks } }
+        : {}),
       ...(s.state === "undone" && s.latest ? { undoneBy: s.latest.runId } : {}),
     });
     const problems = status.drift.map(driftMessage);
-    for (const r of status.running) problems.push(`${r.script.name} is marked running by ${r.latest?.executedBy} (run ${r.latest?.runId}): in progress, or dirty if that runner is gone`);
+    for (const r of status.running)
+      problems.push(
+        `${r.script.name} is marked running by ${r.latest?.executedBy} (run ${r.latest?.runId}): in progress, or ` +
+          `dirty if that runner is gone`,
+      );
     const warnings = status.future.map((f) => `journal has ${f.name} (seq ${f.seq}) from a newer release; tolerated`);
     let toRun: PlanScript[] = status.pending.map(toPlan);
     if (o.phase) {
@@ -96,7 +107,11 @@ export async function planMigrations(client: SqlClient, o: PlanOptions): Promise
       }
     }
     const allChecks = [...o.folder.checks, ...(o.checks ?? [])];
-    const checks: MigrationPlan["checks"] = allChecks.map((c) => ({ code: c.code, message: c.message, ...(c.file ? { file: c.file } : {}) }));
+    const checks: MigrationPlan["checks"] = allChecks.map((c) => ({
+      code: c.code,
+      message: c.message,
+      ...(c.file ? { file: c.file } : {}),
+    }));
     if (o.runChecks && allChecks.length > 0) {
       const report = await runChecks(conn, client, allChecks, o.acknowledge ?? []);
       report.results.forEach((r, i) => ((checks[i] as (typeof checks)[number]).result = r));
@@ -116,7 +131,10 @@ export async function planMigrations(client: SqlClient, o: PlanOptions): Promise
       warnings,
       checks,
       preserve: (o.preserve ?? []).map(specName),
-      settings: { lockTimeoutMs: client.settings.lockTimeoutMs, statementTimeoutMs: client.settings.statementTimeoutMs },
+      settings: {
+        lockTimeoutMs: client.settings.lockTimeoutMs,
+        statementTimeoutMs: client.settings.statementTimeoutMs,
+      },
     };
   } finally {
     await conn.close();
@@ -127,12 +145,27 @@ export function formatPlan(p: MigrationPlan): string {
   const out: string[] = [];
   out.push(`target: ${p.target}${p.phase ? `, phase ${p.phase}` : ""}`);
   out.push(`guarantee: ${p.guarantee}`);
-  out.push(`session guards: lock_timeout ${p.settings.lockTimeoutMs} ms, statement_timeout ${p.settings.statementTimeoutMs} ms`);
+  out.push(
+    `session guards: lock_timeout ${p.settings.lockTimeoutMs} ms, statement_timeout ` +
+      `${p.settings.statementTimeoutMs} ms`,
+  );
   if (!p.journalExists) out.push("journal: not created yet (first run creates it)");
-  out.push(p.toRun.length === 0 ? "would apply: nothing" : `would apply ${p.toRun.length} script${p.toRun.length === 1 ? "" : "s"}:`);
+  out.push(
+    p.toRun.length === 0
+      ? "would apply: nothing"
+      : `would apply ${p.toRun.length} script${p.toRun.length === 1 ? "" : "s"}:`,
+  );
   for (const s of p.toRun) {
-    const again = s.state === "failed" ? ", retry after failure" : s.state === "undone" ? `, again: undone by run ${s.undoneBy}` : "";
-    out.push(`  ${String(s.seq).padStart(4, "0")} ${s.name}  [${s.phase}, ${s.transactional ? "transactional" : "NO TRANSACTION"}${again}]`);
+    const again =
+      s.state === "failed"
+        ? ", retry after failure"
+        : s.state === "undone"
+          ? `, again: undone by run ${s.undoneBy}`
+          : "";
+    out.push(
+      `  ${String(s.seq).padStart(4, "0")} ${s.name}  [${s.phase}, ` +
+        `${s.transactional ? "transactional" : "NO TRANSACTION"}${again}]`,
+    );
     if (s.lastError) out.push(`       last error: ${s.lastError.split("\n")[0]}`);
     for (const r of s.risks) out.push(`       ! ${r.kind} (statement ${r.statement}): ${r.message}`);
     if (s.undo) {
@@ -142,7 +175,12 @@ export function formatPlan(p: MigrationPlan): string {
   }
   if (p.checks.length > 0) {
     out.push("compatibility checks:");
-    for (const c of p.checks) out.push(`  ${c.code}: ${c.message}${c.result ? (c.result.error ? " — ERROR" : c.result.rowCount > 0 ? ` — ${c.result.rowCount} offending` : " — ok") : ""}`);
+    for (const c of p.checks)
+      out.push(
+        `  ${c.code}: ` +
+          `${c.message}` +
+          `${c.result ? (c.result.error ? " — ERROR" : c.result.rowCount > 0 ? ` — ${c.result.rowCount} offending` : " — ok") : ""}`,
+      );
   }
   if (p.preserve.length > 0) out.push(`data preserved (hashed before and after): ${p.preserve.join(", ")}`);
   for (const w of p.warnings) out.push(`warning: ${w}`);

@@ -23,7 +23,8 @@ import { createSqliteClient } from "./sqlite-driver.js";
 
 const sessionFields = {
   lockTimeout: durationSchema(
-    "Default lock_timeout of every migration session: a DDL waiting longer for a lock fails (and is retried with backoff) instead of queueing live traffic behind it.",
+    "Default lock_timeout of every migration session: a DDL waiting longer for a lock fails (and is retried with " +
+      "backoff) instead of queueing live traffic behind it.",
     DURATION_RANGES.sqlSession,
   ).default("2s"),
   statementTimeout: durationSchema(
@@ -38,27 +39,45 @@ export const postgresConfig = z
       .string()
       .min(1)
       .optional()
-      .describe("Connection URL, normally `${{ secrets.DATABASE_URL }}`. Never printed or journaled. Use a direct connection, not a transaction-pooling PgBouncer (session advisory locks need a session)."),
-    urlEnv: z.string().min(1).optional().describe("Name of the environment variable (or secret) holding the connection URL; an alternative to `url`."),
+      .describe(
+        "Connection URL, normally `${{ secrets.DATABASE_URL }}`. Never printed or journaled. Use a direct " +
+          "connection, not a transaction-pooling PgBouncer (session advisory locks need a session).",
+      ),
+    urlEnv: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Name of the environment variable (or secret) holding the connection URL; an alternative to `url`."),
     schema: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier")
       .default("cutover")
       .describe(
-        "Schema holding cutover's migration journal, lease, hash and backfill tables, and (as `environment.state`) the state_runs, state_events and state_leases tables (created on first use).",
+        "Schema holding cutover's migration journal, lease, hash and backfill tables, and (as " +
+          "`environment.state`) the state_runs, state_events and state_leases tables (created on first use).",
       ),
     ...sessionFields,
   })
   .strict()
-  .refine((c) => (c.url === undefined) !== (c.urlEnv === undefined), { message: "set exactly one of `url` or `urlEnv`" });
+  .refine((c) => (c.url === undefined) !== (c.urlEnv === undefined), {
+    message: "set exactly one of `url` or `urlEnv`",
+  });
 
 export const sqliteConfig = z
   .object({
-    path: z.string().min(1).describe("Database file, relative to the playbook's directory (or to the state directory with `relativeTo: stateDir`)."),
+    path: z
+      .string()
+      .min(1)
+      .describe(
+        "Database file, relative to the playbook's directory (or to the state directory with `relativeTo: stateDir`).",
+      ),
     relativeTo: z
       .enum(["playbook", "stateDir"])
       .default("playbook")
-      .describe("What a relative `path` is relative to: the playbook's directory, or cutover's state directory (`.cutover`, where the local environment keeps the demo's database)."),
+      .describe(
+        "What a relative `path` is relative to: the playbook's directory, or cutover's state directory " +
+          "(`.cutover`, where the local environment keeps the demo's database).",
+      ),
     tablePrefix: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier")
@@ -70,7 +89,8 @@ export const sqliteConfig = z
 
 export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>, SqlClient & RunStore> = {
   kind: "postgres",
-  summary: "A PostgreSQL database (through `pg`) for the migrate.* actions, and a shared state store (run journal + lease).",
+  summary:
+    "A PostgreSQL database (through `pg`) for the migrate.* actions, and a shared state store (run journal + lease).",
   config: postgresConfig,
   capabilities: [Sql, RunState],
   create(config, ctx) {
@@ -83,7 +103,10 @@ export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>
     const sql = createPgClient({
       connectionString: url,
       schema: config.schema,
-      settings: { lockTimeoutMs: parseDuration(config.lockTimeout), statementTimeoutMs: parseDuration(config.statementTimeout) },
+      settings: {
+        lockTimeoutMs: parseDuration(config.lockTimeout),
+        statementTimeoutMs: parseDuration(config.statementTimeout),
+      },
       applicationName: "cutover",
     });
     return withRunStore(sql, { connectionString: url, schema: config.schema });
@@ -99,7 +122,10 @@ export const sqliteProvider: ProviderDefinition<z.infer<typeof sqliteConfig>, Sq
     return createSqliteClient({
       path: path.resolve(config.relativeTo === "stateDir" ? ctx.stateDir : ctx.baseDir, config.path),
       tablePrefix: config.tablePrefix,
-      settings: { lockTimeoutMs: parseDuration(config.lockTimeout), statementTimeoutMs: parseDuration(config.statementTimeout) },
+      settings: {
+        lockTimeoutMs: parseDuration(config.lockTimeout),
+        statementTimeoutMs: parseDuration(config.statementTimeout),
+      },
     });
   },
 };

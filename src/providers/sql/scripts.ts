@@ -77,7 +77,10 @@ const CODE = /^[A-Z][A-Z0-9_]*$/;
  * because a file was checked out on Windows; it must change for any edit.
  */
 function normaliseScript(text: string): string {
-  return text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n").replace(/\s+$/, "");
+  return text
+    .replace(/^\uFEFF/, "")
+    .replace(/\r\n?/g, "\n")
+    .replace(/\s+$/, "");
 }
 
 export function scriptChecksum(text: string): string {
@@ -99,7 +102,9 @@ function readDirectives(text: string): { name: string; value: string }[] {
 
 export function loadScriptFolder(dir: string): ScriptFolder {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new CutoverError(ErrorCode.Config, `migration folder not found: ${dir}`, { hint: "`dir` is relative to the playbook's directory" });
+    throw new CutoverError(ErrorCode.Config, `migration folder not found: ${dir}`, {
+      hint: "`dir` is relative to the playbook's directory",
+    });
   }
   const problems: string[] = [];
   const scripts: MigrationScript[] = [];
@@ -112,7 +117,10 @@ export function loadScriptFolder(dir: string): ScriptFolder {
     }
     const m = SCRIPT_NAME.exec(name);
     if (!m) {
-      problems.push(`${name}: not a migration script name; expected NNNN_description.<expand|migrate|contract>.sql (or NNNN_description.<phase>.undo.sql for a script's undo)`);
+      problems.push(
+        `${name}: not a migration script name; expected NNNN_description.<expand|migrate|contract>.sql (or ` +
+          `NNNN_description.<phase>.undo.sql for a script's undo)`,
+      );
       continue;
     }
     const phase = m[3] as Phase;
@@ -123,14 +131,23 @@ export function loadScriptFolder(dir: string): ScriptFolder {
     const s = scripts[i] as MigrationScript;
     const prev = scripts[i - 1];
     if (prev && prev.seq === s.seq) problems.push(`${s.name}: number ${s.seq} is also used by ${prev.name}`);
-    else if (prev && s.seq !== prev.seq + 1) problems.push(`${s.name}: numbers jump from ${prev.seq} to ${s.seq}; missing ${prev.seq + 1}${s.seq - prev.seq > 2 ? `..${s.seq - 1}` : ""}`);
+    else if (prev && s.seq !== prev.seq + 1)
+      problems.push(
+        `${s.name}: numbers jump from ${prev.seq} to ${s.seq}; missing ` +
+          `${prev.seq + 1}${s.seq - prev.seq > 2 ? `..${s.seq - 1}` : ""}`,
+      );
   }
   for (const name of undos) pairUndo(dir, name, scripts, problems);
   const checks = loadChecks(path.join(dir, "checks"), problems);
   if (problems.length > 0) {
-    throw new CutoverError(ErrorCode.Config, `${problems.length} problem${problems.length === 1 ? "" : "s"} in migration folder ${dir}:\n` + problems.map((p) => "  " + p).join("\n"), {
-      details: { problems },
-    });
+    throw new CutoverError(
+      ErrorCode.Config,
+      `${problems.length} problem${problems.length === 1 ? "" : "s"} in migration folder ${dir}:\n` +
+        problems.map((p) => "  " + p).join("\n"),
+      {
+        details: { problems },
+      },
+    );
   }
   return { dir, scripts, checks };
 }
@@ -144,11 +161,14 @@ function pairUndo(dir: string, name: string, scripts: MigrationScript[], problem
     const same = scripts.find((s) => s.seq === seq);
     problems.push(
       `${name}: undo script without its script ${scriptName}${same ? ` (number ${seq} is ${same.name})` : ""}; ` +
-        `name it after the script it takes back (${same ? undoNameOf(same.name) : "NNNN_name.<phase>.undo.sql next to NNNN_name.<phase>.sql"}), or delete it`,
+        `name it after the script it takes back ` +
+        `(${same ? undoNameOf(same.name) : "NNNN_name.<phase>.undo.sql next to NNNN_name.<phase>.sql"}), ` +
+        `or delete it`,
     );
     return;
   }
-  // An undo takes back what its script added, so drops are its nature: lint it like a contract (no "breaking in an expand").
+  // An undo takes back what its script added, so drops are its
+  // nature: lint it like a contract (no "breaking in an expand").
   script.undo = readBody(dir, name, "contract", problems);
 }
 
@@ -159,27 +179,50 @@ function readBody(dir: string, name: string, lintPhase: Phase, problems: string[
   let transactional = true;
   for (const d of readDirectives(text)) {
     if (d.name === "no-transaction" && d.value === "") transactional = false;
-    else problems.push(`${name}: unknown directive '-- cutover:${d.name}${d.value ? " " + d.value : ""}' (known: no-transaction)`);
+    else
+      problems.push(
+        `${name}: unknown directive '-- cutover:${d.name}${d.value ? " " + d.value : ""}' (known: no-transaction)`,
+      );
   }
   const statements = splitStatements(normaliseScript(text));
   if (statements.length === 0) problems.push(`${name}: no SQL statement`);
   if (!transactional && statements.length !== 1) {
-    problems.push(`${name}: a no-transaction script must hold exactly one statement (found ${statements.length}); split it into several scripts`);
+    problems.push(
+      `${name}: a no-transaction script must hold exactly one statement (found ${statements.length}); split it ` +
+        `into several scripts`,
+    );
   }
   statements.forEach((s, i) => {
     // cutover owns the transaction (script + journal row commit together): a script must not end it.
-    if (/^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|SAVEPOINT|RELEASE)\b/i.test(s.code) && !/^\s*BEGIN\s+ATOMIC\b/i.test(s.code)) {
-      problems.push(`${name}: statement ${i + 1} controls the transaction; remove it: cutover runs each script in its own transaction (or none, with -- cutover:no-transaction)`);
+    if (
+      /^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION|END|SAVEPOINT|RELEASE)\b/i.test(s.code) &&
+      !/^\s*BEGIN\s+ATOMIC\b/i.test(s.code)
+    ) {
+      problems.push(
+        `${name}: statement ${i + 1} controls the transaction; remove it: cutover runs each script in its own ` +
+          `transaction (or none, with -- cutover:no-transaction)`,
+      );
     }
   });
   if (transactional) {
     statements.forEach((s, i) => {
       if (needsNoTransaction(s.code)) {
-        problems.push(`${name}: statement ${i + 1} cannot run inside a transaction; put it alone in a script starting with '-- cutover:no-transaction'`);
+        problems.push(
+          `${name}: statement ${i + 1} cannot run inside a transaction; put it alone in a script starting with ` +
+            `'-- cutover:no-transaction'`,
+        );
       }
     });
   }
-  return { name, file, transactional, text, checksum: scriptChecksum(text), statements, risks: lintStatements(statements, lintPhase) };
+  return {
+    name,
+    file,
+    transactional,
+    text,
+    checksum: scriptChecksum(text),
+    statements,
+    risks: lintStatements(statements, lintPhase),
+  };
 }
 
 function loadChecks(dir: string, problems: string[]): CompatCheck[] {
@@ -197,11 +240,14 @@ function loadChecks(dir: string, problems: string[]): CompatCheck[] {
       else problems.push(`checks/${name}: unknown directive '-- cutover:${d.name}' (known: check, message)`);
     }
     if (!code || !CODE.test(code)) {
-      problems.push(`checks/${name}: needs a '-- cutover:check CODE' line with an upper-case code such as E_NULL_EMAIL`);
+      problems.push(
+        `checks/${name}: needs a '-- cutover:check CODE' line with an upper-case code such as E_NULL_EMAIL`,
+      );
       continue;
     }
     if (message.length === 0) problems.push(`checks/${name}: needs a '-- cutover:message <what to change>' line`);
-    if (splitStatements(normaliseScript(text)).length !== 1) problems.push(`checks/${name}: a check is exactly one SELECT`);
+    if (splitStatements(normaliseScript(text)).length !== 1)
+      problems.push(`checks/${name}: a check is exactly one SELECT`);
     checks.push({ code, message: message.join(" "), sql: normaliseScript(text).replace(/;\s*$/, ""), file });
   }
   return checks;

@@ -125,7 +125,8 @@ function insideParensOrAtomicBody(code: string): boolean {
       if (parens > 0 || !isCreateRoutine(words)) continue;
       const w = words[words.length - 1];
       if (w === "begin") begins++;
-      else if (w === "case" && begins > 0) begins++; // CASE also ends with END
+      else if (w === "case" && begins > 0)
+        begins++; // CASE also ends with END
       else if (w === "end" && begins > 0) begins--;
     }
   }

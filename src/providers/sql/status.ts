@@ -39,7 +39,9 @@ export function computeStatus(folder: ScriptFolder, rows: JournalRow[]): Migrati
     if (UNDONE_STATUSES.has(last.status)) return { script, state: "undone", latest: last };
     if (APPLIED_STATUSES.has(last.status)) {
       const applied = appliedChecksum(rows, script.seq) ?? last.checksum;
-      return applied === script.checksum ? { script, state: "applied", latest: last } : { script, state: "drift", latest: last, appliedChecksum: applied };
+      return applied === script.checksum
+        ? { script, state: "applied", latest: last }
+        : { script, state: "drift", latest: last, appliedChecksum: applied };
     }
     return { script, state: "failed", latest: last };
   });
@@ -47,7 +49,9 @@ export function computeStatus(folder: ScriptFolder, rows: JournalRow[]): Migrati
   const future = [...latest.values()].filter((r) => r.seq > maxSeq && APPLIED_STATUSES.has(r.status));
   return {
     scripts,
-    pending: scripts.filter((s) => s.state === "pending" || s.state === "undone" || s.state === "failed" || s.state === "running"),
+    pending: scripts.filter(
+      (s) => s.state === "pending" || s.state === "undone" || s.state === "failed" || s.state === "running",
+    ),
     drift: scripts.filter((s) => s.state === "drift"),
     running: scripts.filter((s) => s.state === "running"),
     future,
@@ -58,21 +62,29 @@ export function computeStatus(folder: ScriptFolder, rows: JournalRow[]): Migrati
 export function driftMessage(s: ScriptStatus): string {
   const l = s.latest;
   return (
-    `${s.script.file}: script ${s.script.seq} was applied with checksum ${s.appliedChecksum} but the file now has ${s.script.checksum}` +
-    (l ? ` (applied by run ${l.runId}${l.release ? `, release ${l.release}` : ""}, ${l.finishedAt ?? l.startedAt})` : "")
+    `${s.script.file}: script ${s.script.seq} was applied with checksum ${s.appliedChecksum} but the file now ` +
+    `has ${s.script.checksum}` +
+    (l
+      ? ` (applied by run ${l.runId}${l.release ? `, release ${l.release}` : ""}, ${l.finishedAt ?? l.startedAt})`
+      : "")
   );
 }
 
 export const DRIFT_HINT =
-  "restore the file as applied (git log -p it), or, if the edit is cosmetic, accept it: cutover migrate accept-drift <seq> --reason '...'";
+  "restore the file as applied (git log -p it), or, if the edit is cosmetic, accept it: cutover migrate " +
+  "accept-drift <seq> --reason '...'";
 
-/** The message a dirty script (left running with no live holder) stops a run with: what happened and how to settle it. */
+/**
+ * The message a dirty script (left running with no live holder) stops a run with: what happened and how to settle it.
+ */
 export function dirtyMessage(r: ScriptStatus): string {
   const by = `${r.latest?.executedBy} (run ${r.latest?.runId}) with no live holder`;
   if (r.latest?.status === "undo_running") {
     return (
-      `${r.script.undo?.file ?? r.script.file}: the undo of script ${r.script.seq} is dirty: left running by ${by}; check whether it took effect, then: ` +
-      `cutover migrate resolve ${r.script.seq} --mark undone (it did) | --mark succeeded (it did not; the script is still applied) --reason '...'`
+      `${r.script.undo?.file ?? r.script.file}: the undo of script ${r.script.seq} is dirty: left running by ` +
+      `${by}; check whether it took effect, then: ` +
+      `cutover migrate resolve ${r.script.seq} --mark undone (it did) | --mark succeeded (it did not; the script ` +
+      `is still applied) --reason '...'`
     );
   }
   return (
@@ -87,7 +99,8 @@ export function missingUndos(toRun: { script: { name: string; file: string; undo
     .filter((s) => !s.script.undo)
     .map(
       (s) =>
-        `${s.script.file}: no undo script, and the step is reversible; add ${undoNameOf(s.script.name)} next to it (the SQL that takes it back), ` +
+        `${s.script.file}: no undo script, and the step is reversible; add ${undoNameOf(s.script.name)} next to ` +
+        `it (the SQL that takes it back), ` +
         "or remove `reversible: true` from the step (abort then leaves the change in place)",
     );
 }

@@ -44,42 +44,76 @@ export interface UndoMigrationsResult {
 }
 
 const UNDO_HINT =
-  "nothing was changed; fix what is listed and run `cutover abort` again, or `cutover skip <step>` to leave this migration in place (settle scripts by hand with `cutover migrate resolve`)";
+  "nothing was changed; fix what is listed and run `cutover abort` again, or `cutover skip <step>` to leave this " +
+  "migration in place (settle scripts by hand with `cutover migrate resolve`)";
 
 export async function undoMigrations(client: SqlClient, o: UndoMigrationsOptions): Promise<UndoMigrationsResult> {
   return withMigrationLease(client, "undo", o, async ({ conn, lease, signal }) => {
     const rows = await readJournal(conn, client.sql);
-    const scripts = Array.isArray(o.scripts) ? o.scripts : appliedByRunInJournal(o.folder, rows, o.scripts.phase, o.runId);
+    const scripts = Array.isArray(o.scripts)
+      ? o.scripts
+      : appliedByRunInJournal(o.folder, rows, o.scripts.phase, o.runId);
     const { todo, skipped, problems } = planUndo(o.folder, rows, scripts, o.runId);
     for (const s of skipped) o.log.info(`${s.name}: ${s.why}; skipped`);
     if (problems.length > 0) {
-      throw new CutoverError(ErrorCode.StepFailed, `cannot undo the migrations of run ${o.runId}: ${problems.length} problem${problems.length === 1 ? "" : "s"} found before any change:\n` + problems.map((p) => "  - " + p).join("\n"), {
-        hint: UNDO_HINT,
-        retryable: false,
-        details: { problems },
-      });
+      throw new CutoverError(
+        ErrorCode.StepFailed,
+        `cannot undo the migrations of run ${o.runId}: ${problems.length} ` +
+          `problem${problems.length === 1 ? "" : "s"} found before any change:\n` +
+          problems.map((p) => "  - " + p).join("\n"),
+        {
+          hint: UNDO_HINT,
+          retryable: false,
+          details: { problems },
+        },
+      );
     }
     const x: ExecContext = {
-      client, conn, token: lease.token, runId: o.runId, release: o.release ?? null, executedBy: `${describeHolder()} token ${lease.token}`,
-      acknowledged: [], lockRetries: o.lockRetries ?? 5, lockRetryBaseMs: o.lockRetryBaseMs ?? 500, log: o.log, signal,
+      client,
+      conn,
+      token: lease.token,
+      runId: o.runId,
+      release: o.release ?? null,
+      executedBy: `${describeHolder()} token ${lease.token}`,
+      acknowledged: [],
+      lockRetries: o.lockRetries ?? 5,
+      lockRetryBaseMs: o.lockRetryBaseMs ?? 500,
+      log: o.log,
+      signal,
     };
     const undone: UndoMigrationsResult["undone"] = [];
     for (const [i, { script, recorded }] of todo.entries()) {
-      if (signal.aborted) throw new CutoverError(ErrorCode.Cancelled, `cancelled before the undo of ${script.name}; \`cutover abort\` again continues from it`);
+      if (signal.aborted)
+        throw new CutoverError(
+          ErrorCode.Cancelled,
+          `cancelled before the undo of ${script.name}; \`cutover abort\` again continues from it`,
+        );
       lease.assertHeld();
       await lease.beat();
       const body = script.undo!;
       o.log.progress?.(`undo ${script.name} (${i + 1}/${todo.length})`, i / todo.length);
       if (recorded.undo && recorded.undo.checksum !== body.checksum) {
-        o.log.warn(`${body.name} changed since ${script.name} was applied (${recorded.undo.checksum} then, ${body.checksum} now); running the file as it is now`);
+        o.log.warn(
+          `${body.name} changed since ${script.name} was applied (${recorded.undo.checksum} then, ` +
+            `${body.checksum} now); running the file as it is now`,
+        );
       }
-      const note = `undo ${body.name} (${body.checksum}) of ${script.name} applied by run ${o.runId} with ${recorded.checksum}`;
+      const note =
+        `undo ${body.name} (${body.checksum}) of ${script.name} ` +
+        `applied by run ${o.runId} with ${recorded.checksum}`;
       const unit = { kind: "undo" as const, body, note };
       let durationMs: number;
       try {
-        durationMs = body.transactional ? await runTransactional(x, script, unit) : await runNonTransactional(x, script, false, unit);
+        durationMs = body.transactional
+          ? await runTransactional(x, script, unit)
+          : await runNonTransactional(x, script, false, unit);
       } catch (e) {
-        if (signal.aborted) throw new CutoverError(ErrorCode.Cancelled, `cancelled during the undo of ${script.name}; \`cutover abort\` again runs it again`, { cause: e });
+        if (signal.aborted)
+          throw new CutoverError(
+            ErrorCode.Cancelled,
+            `cancelled during the undo of ${script.name}; \`cutover abort\` again runs it again`,
+            { cause: e },
+          );
         throw e;
       }
       undone.push({ seq: script.seq, name: script.name, undo: body.name, durationMs });
@@ -97,20 +131,36 @@ interface UndoPlan {
   problems: string[];
 }
 
-/** Decide, from the journal alone, what to undo, what is already undone, and what forbids starting. Pure: tested without a database. */
+/**
+ * Decide, from the journal alone, what to undo, what is already
+ * undone, and what forbids starting. Pure: tested without a database.
+ */
 /**
  * For a step that did not complete: the scripts of `phase` that `runId`
  * applied and that are still applied (or left dirty), as the journal table
  * says, each with the checksum it was applied with (so drift is still caught).
  */
-function appliedByRunInJournal(folder: ScriptFolder, rows: JournalRow[], phase: Phase, runId: string): RunAppliedScript[] {
+function appliedByRunInJournal(
+  folder: ScriptFolder,
+  rows: JournalRow[],
+  phase: Phase,
+  runId: string,
+): RunAppliedScript[] {
   const out: RunAppliedScript[] = [];
   for (const s of computeStatus(folder, rows).scripts) {
     if (s.script.phase !== phase) continue;
-    const mine = s.state === "running" ? s.latest?.runId === runId : (s.state === "applied" || s.state === "drift") && appliedBy(rows, s.script.seq) === runId;
+    const mine =
+      s.state === "running"
+        ? s.latest?.runId === runId
+        : (s.state === "applied" || s.state === "drift") && appliedBy(rows, s.script.seq) === runId;
     if (!mine) continue;
     const undo = s.script.undo ? { undo: { name: s.script.undo.name, checksum: s.script.undo.checksum } } : {};
-    out.push({ seq: s.script.seq, name: s.script.name, checksum: appliedChecksum(rows, s.script.seq) ?? s.script.checksum, ...undo });
+    out.push({
+      seq: s.script.seq,
+      name: s.script.name,
+      checksum: appliedChecksum(rows, s.script.seq) ?? s.script.checksum,
+      ...undo,
+    });
   }
   return out;
 }
@@ -126,7 +176,11 @@ function planUndo(folder: ScriptFolder, rows: JournalRow[], recorded: RunApplied
     const st = bySeq.get(r.seq);
     const last = latest.get(r.seq);
     if (!st || st.script.name !== r.name) {
-      problems.push(`${r.name} (script ${r.seq}) is not in ${folder.dir} any more${st ? ` (number ${r.seq} is now ${st.script.name})` : ""}; restore the folder as it was when run ${runId} applied it`);
+      problems.push(
+        `${r.name} (script ${r.seq}) is not in ${folder.dir} any ` +
+          `more${st ? ` (number ${r.seq} is now ${st.script.name})` : ""}; restore the folder as it was when run ` +
+          `${runId} applied it`,
+      );
       continue;
     }
     if (st.state === "undone") {
@@ -138,7 +192,11 @@ function planUndo(folder: ScriptFolder, rows: JournalRow[], recorded: RunApplied
       continue;
     }
     if (st.state === "pending" || st.state === "failed") {
-      skipped.push({ seq: r.seq, name: r.name, why: `not applied any more (latest journal row: ${last?.status ?? "none"})` });
+      skipped.push({
+        seq: r.seq,
+        name: r.name,
+        why: `not applied any more (latest journal row: ${last?.status ?? "none"})`,
+      });
       continue;
     }
     if (st.state === "drift") {
@@ -147,11 +205,17 @@ function planUndo(folder: ScriptFolder, rows: JournalRow[], recorded: RunApplied
     }
     const owner = appliedBy(rows, r.seq);
     if (owner !== runId) {
-      problems.push(`${st.script.file}: script ${r.seq} was applied again by run ${owner ?? "?"} after run ${runId} applied it; that run owns it now (abort that run, or settle it with \`cutover migrate resolve\`)`);
+      problems.push(
+        `${st.script.file}: script ${r.seq} was applied again by run ${owner ?? "?"} after run ${runId} applied ` +
+          `it; that run owns it now (abort that run, or settle it with \`cutover migrate resolve\`)`,
+      );
       continue;
     }
     if (!st.script.undo) {
-      problems.push(`${st.script.file}: its undo script ${r.undo?.name ?? undoNameOf(st.script.name)} is missing; restore it (git log -- the file) next to the script`);
+      problems.push(
+        `${st.script.file}: its undo script ${r.undo?.name ?? undoNameOf(st.script.name)} is missing; restore it ` +
+          `(git log -- the file) next to the script`,
+      );
       continue;
     }
     todo.push({ script: st.script, recorded: r });
@@ -165,22 +229,39 @@ function planUndo(folder: ScriptFolder, rows: JournalRow[], recorded: RunApplied
  * own (those are undone first, or already reported): undoing beneath them
  * would be out of order.
  */
-function laterApplied(status: MigrationStatus, rows: JournalRow[], todo: UndoPlan["todo"], own: Set<number>, runId: string): string[] {
+function laterApplied(
+  status: MigrationStatus,
+  rows: JournalRow[],
+  todo: UndoPlan["todo"],
+  own: Set<number>,
+  runId: string,
+): string[] {
   if (todo.length === 0) return [];
   const lowest = Math.min(...todo.map((t) => t.script.seq));
   const out: string[] = [];
   const describe = (seq: number, name: string) => {
     const by = appliedBy(rows, seq);
     const row = [...rows].reverse().find((r) => r.seq === seq && APPLIED_STATUSES.has(r.status));
-    return `${name} (script ${seq}) was applied ${by === runId ? "by another step of this run" : `later by run ${by ?? row?.runId ?? "?"}`}${row?.release ? ` (release ${row.release})` : ""} and is still applied`;
+    return (
+      `${name} (script ${seq}) was applied ` +
+      `${by === runId ? "by another step of this run" : `later by run ${by ?? row?.runId ?? "?"}`}` +
+      `${row?.release ? ` (release ${row.release})` : ""} and is still applied`
+    );
   };
   for (const s of status.scripts) {
     if (s.script.seq <= lowest || own.has(s.script.seq)) continue;
     if (s.state === "applied" || s.state === "drift" || s.state === "running") {
-      out.push(`${describe(s.script.seq, s.script.name)}; undoing ${lowestName(todo)} beneath it would be out of order: take it back first (abort the run that applied it, if its step is reversible), then abort this run again`);
+      out.push(
+        `${describe(s.script.seq, s.script.name)}; undoing ${lowestName(todo)} beneath it would be out of order: ` +
+          `take it back first (abort the run that applied it, if its step is reversible), then abort this run again`,
+      );
     }
   }
-  for (const f of status.future) out.push(`${describe(f.seq, f.name)} (a newer release's script); take it back first with that release's playbook, then abort this run again`);
+  for (const f of status.future)
+    out.push(
+      `${describe(f.seq, f.name)} (a newer release's script); take it back first with that release's playbook, ` +
+        `then abort this run again`,
+    );
   return out;
 }
 

@@ -8,7 +8,16 @@ import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { SqlClient } from "./driver.js";
 import { MigrationLease } from "./lease.js";
 import { assertFence } from "./lease.js";
-import { compareSnapshots, loadSnapshots, mismatchError, saveSnapshot, snapshot, specName, type PreserveSpec, type Snapshot } from "./preserve.js";
+import {
+  compareSnapshots,
+  loadSnapshots,
+  mismatchError,
+  saveSnapshot,
+  snapshot,
+  specName,
+  type PreserveSpec,
+  type Snapshot,
+} from "./preserve.js";
 
 export interface ValidateOptions {
   mode: "snapshot" | "compare";
@@ -27,13 +36,21 @@ export async function validateData(client: SqlClient, o: ValidateOptions): Promi
   const conn = await client.connect("validate");
   let lease: MigrationLease | undefined;
   try {
-    lease = await MigrationLease.acquire(client, conn, { runId: o.runId, ttlMs: o.leaseTtlMs ?? 30_000, waitMs: o.leaseWaitMs ?? 0, log: o.log, signal: o.signal });
+    lease = await MigrationLease.acquire(client, conn, {
+      runId: o.runId,
+      ttlMs: o.leaseTtlMs ?? 30_000,
+      waitMs: o.leaseWaitMs ?? 0,
+      log: o.log,
+      signal: o.signal,
+    });
     const token = lease.token;
     const stage = (s: string) => `${s}:${o.label}`;
     const before = await loadSnapshots(conn, client, o.runId, stage("before"));
     const out: Snapshot[] = [];
     if (o.mode === "snapshot") {
-      const inherited = o.baselineRunId ? await loadSnapshots(conn, client, o.baselineRunId, stage("before")) : new Map<string, Snapshot>();
+      const inherited = o.baselineRunId
+        ? await loadSnapshots(conn, client, o.baselineRunId, stage("before"))
+        : new Map<string, Snapshot>();
       for (const spec of o.preserve) {
         // Re-running the step after a crash keeps the first snapshot: it is the "before".
         const kept = before.get(specName(spec));
@@ -49,7 +66,10 @@ export async function validateData(client: SqlClient, o: ValidateOptions): Promi
             await assertFence(conn, client, token);
             await saveSnapshot(conn, client, o.runId, stage("before"), earlier);
           });
-          o.log.info(`snapshot ${earlier.name}: inherited from superseded run ${o.baselineRunId}: ${earlier.rowCount} rows, ${earlier.hash}`);
+          o.log.info(
+            `snapshot ${earlier.name}: inherited from superseded run ${o.baselineRunId}: ${earlier.rowCount} ` +
+              `rows, ${earlier.hash}`,
+          );
           out.push(earlier);
           continue;
         }
@@ -66,10 +86,16 @@ export async function validateData(client: SqlClient, o: ValidateOptions): Promi
     for (const spec of o.preserve) {
       const b = before.get(specName(spec));
       if (!b) {
-        throw new CutoverError(ErrorCode.StepFailed, `no snapshot '${o.label}' of ${specName(spec)} in run ${o.runId}`, {
-          hint: "add a migrate.validate step with mode: snapshot (same label) before the steps that must preserve this data",
-          retryable: false,
-        });
+        throw new CutoverError(
+          ErrorCode.StepFailed,
+          `no snapshot '${o.label}' of ${specName(spec)} in run ${o.runId}`,
+          {
+            hint:
+              "add a migrate.validate step with mode: snapshot (same " +
+              "label) before the steps that must preserve this data",
+            retryable: false,
+          },
+        );
       }
       out.push(await snapshot(conn, client, spec, b.columns.length ? b.columns : undefined));
     }

@@ -47,7 +47,13 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
   const requests: string[] = [];
   let authFailures = 0;
 
-  const store = (key: string, label: string | null, value: string | null, contentType: string | null, tags: Record<string, string> = {}): Setting => {
+  const store = (
+    key: string,
+    label: string | null,
+    value: string | null,
+    contentType: string | null,
+    tags: Record<string, string> = {},
+  ): Setting => {
     const s: Setting = {
       key,
       label,
@@ -74,7 +80,12 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
     return expected === m[3];
   }
 
-  function send(res: ServerResponse, status: number, body?: unknown, contentType = "application/vnd.microsoft.appconfig.kv+json; charset=utf-8"): void {
+  function send(
+    res: ServerResponse,
+    status: number,
+    body?: unknown,
+    contentType = "application/vnd.microsoft.appconfig.kv+json; charset=utf-8",
+  ): void {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers["content-type"] = status >= 400 ? "application/problem+json" : contentType;
     if (body && typeof body === "object" && "etag" in body) headers.etag = `"${(body as Setting).etag}"`;
@@ -93,7 +104,11 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
     if (faults.apply(req, res, pathname)) return;
     if (!verifyHmac(req, body)) {
       authFailures++;
-      return send(res, 401, { type: "https://azconfig.io/errors/invalid-credentials", title: "Invalid signature", status: 401 });
+      return send(res, 401, {
+        type: "https://azconfig.io/errors/invalid-credentials",
+        title: "Invalid signature",
+        status: 401,
+      });
     }
     const labelParam = url.searchParams.get("label");
     const label = labelParam === null || labelParam === "" || labelParam === "\0" ? null : labelParam;
@@ -109,7 +124,8 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
         return send(res, 200, current);
       }
       if (req.method === "PUT") {
-        if (ifMatch && (!current || (ifMatch !== "*" && ifMatch !== current.etag))) return send(res, 412, { title: "Precondition failed", status: 412 });
+        if (ifMatch && (!current || (ifMatch !== "*" && ifMatch !== current.etag)))
+          return send(res, 412, { title: "Precondition failed", status: 412 });
         if (ifNoneMatch === "*" && current) return send(res, 412, { title: "Precondition failed", status: 412 });
         if (current?.locked) return send(res, 409, { title: "Key is read-only", status: 409 });
         const p = JSON.parse(body || "{}") as { value?: string; content_type?: string; tags?: Record<string, string> };
@@ -117,7 +133,8 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
       }
       if (req.method === "DELETE") {
         if (!current) return send(res, 204);
-        if (ifMatch && ifMatch !== "*" && ifMatch !== current.etag) return send(res, 412, { title: "Precondition failed", status: 412 });
+        if (ifMatch && ifMatch !== "*" && ifMatch !== current.etag)
+          return send(res, 412, { title: "Precondition failed", status: 412 });
         if (current.locked) return send(res, 409, { title: "Key is read-only", status: 409 });
         settings.delete(id(key, label));
         return send(res, 200, current);
@@ -134,14 +151,25 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
       const matchKey = (k: string) =>
         keyFilter.split(",").some((f) => (f.endsWith("*") ? k.startsWith(f.slice(0, -1)) : k === f));
       const matchLabel = (l: string | null) =>
-        labelParam === null || labelParam === "*" || labelParam.split(",").some((f) => ((f === "\0" || f === "") ? l === null : f.endsWith("*") ? (l ?? "").startsWith(f.slice(0, -1)) : l === f));
-      const items = [...settings.values()].filter((s) => matchKey(s.key) && matchLabel(s.label)).sort((a, b) => a.key.localeCompare(b.key));
+        labelParam === null ||
+        labelParam === "*" ||
+        labelParam
+          .split(",")
+          .some((f) =>
+            f === "\0" || f === "" ? l === null : f.endsWith("*") ? (l ?? "").startsWith(f.slice(0, -1)) : l === f,
+          );
+      const items = [...settings.values()]
+        .filter((s) => matchKey(s.key) && matchLabel(s.label))
+        .sort((a, b) => a.key.localeCompare(b.key));
       const pageEtag = createHash("sha256").update(JSON.stringify(items)).digest("hex");
       if (unquote(req.headers["if-none-match"] as string | undefined) === pageEtag) {
         res.writeHead(304, { etag: `"${pageEtag}"` });
         return void res.end();
       }
-      res.writeHead(200, { "content-type": "application/vnd.microsoft.appconfig.kvset+json; charset=utf-8", etag: `"${pageEtag}"` });
+      res.writeHead(200, {
+        "content-type": "application/vnd.microsoft.appconfig.kvset+json; charset=utf-8",
+        etag: `"${pageEtag}"`,
+      });
       return void res.end(JSON.stringify({ items }));
     }
     send(res, 404, { title: `no route ${req.method} ${pathname}`, status: 404 });

@@ -71,7 +71,10 @@ function newSlot(name: string, settings: Record<string, string> = {}): SlotState
   };
 }
 
-export function newApp(name: string, options: { slots?: string[]; sticky?: string[]; settings?: Record<string, Record<string, string>> } = {}): AppState {
+export function newApp(
+  name: string,
+  options: { slots?: string[]; sticky?: string[]; settings?: Record<string, Record<string, string>> } = {},
+): AppState {
   const slots = new Map<string, SlotState>();
   for (const s of ["production", ...(options.slots ?? ["staging"])]) slots.set(s, newSlot(s, options.settings?.[s]));
   return {
@@ -92,7 +95,8 @@ function split<T>(all: Record<string, T>, sticky: string[]): { moving: Record<st
 
 /** Give `slot` the target's sticky values (phase 1 of a swap with preview). */
 export function applyPreview(app: AppState, source: SlotState, target: SlotState): void {
-  if (!source.stickyBeforePreview) source.stickyBeforePreview = split(source.appSettings, app.sticky.appSettingNames).stuck;
+  if (!source.stickyBeforePreview)
+    source.stickyBeforePreview = split(source.appSettings, app.sticky.appSettingNames).stuck;
   const { moving } = split(source.appSettings, app.sticky.appSettingNames);
   const targetSticky = split(target.appSettings, app.sticky.appSettingNames).stuck;
   source.appSettings = { ...moving, ...targetSticky };

@@ -18,7 +18,17 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FaultInjector, readBody } from "./faults.js";
 import { testCert } from "./tls.js";
-import { applyPreview, completeSwap, newApp, preparedForSwap, resetPreview, versionOf, type AppState, type Operation, type SlotState } from "./arm-model.js";
+import {
+  applyPreview,
+  completeSwap,
+  newApp,
+  preparedForSwap,
+  resetPreview,
+  versionOf,
+  type AppState,
+  type Operation,
+  type SlotState,
+} from "./arm-model.js";
 
 export interface ArmFakeOptions {
   latencyMs?: number;
@@ -44,10 +54,17 @@ export interface ArmFake {
   close(): Promise<void>;
 }
 
-const SITE_PATH = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)(?:\/slots\/([^/]+))?(\/.*)?$/i;
+const SITE_PATH =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Web\/sites\/([^/]+)(?:\/slots\/([^/]+))?(\/.*)?$/i;
 
 export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> {
-  const options: Required<ArmFakeOptions> = { latencyMs: 0, pollsPerSwap: 3, swapCompletesAfterMs: 20_000, sites: true, ...opts };
+  const options: Required<ArmFakeOptions> = {
+    latencyMs: 0,
+    pollsPerSwap: 3,
+    swapCompletesAfterMs: 20_000,
+    sites: true,
+    ...opts,
+  };
   const cert = testCert();
   const apps = new Map<string, AppState>();
   const operations = new Map<string, Operation>();
@@ -60,7 +77,8 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
     res.writeHead(status, { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers });
     res.end(body === undefined ? undefined : JSON.stringify(body));
   };
-  const armError = (res: ServerResponse, status: number, code: string, message: string) => json(res, status, { error: { code, message } });
+  const armError = (res: ServerResponse, status: number, code: string, message: string) =>
+    json(res, status, { error: { code, message } });
 
   function finish(op: Operation): void {
     if (op.status !== "InProgress") return;
@@ -118,11 +136,15 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       s = { server, port: (server.address() as AddressInfo).port };
       siteServers.set(key, s);
     }
-    return s ? `127.0.0.1:${s.port}` : `${app.name}${slot.name === "production" ? "" : "-" + slot.name}.azurewebsites.net`;
+    return s
+      ? `127.0.0.1:${s.port}`
+      : `${app.name}${slot.name === "production" ? "" : "-" + slot.name}.azurewebsites.net`;
   }
 
   async function siteJson(sub: string, rg: string, app: AppState, slot: SlotState): Promise<unknown> {
-    const id = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${app.name}${slot.name === "production" ? "" : "/slots/" + slot.name}`;
+    const id =
+      `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${app.name}` +
+      `${slot.name === "production" ? "" : "/slots/" + slot.name}`;
     const host = await siteHost(app, slot);
     return {
       id,
@@ -152,23 +174,50 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
     requests.push(`${req.method} ${path}`);
     if (options.latencyMs > 0) await new Promise((r) => setTimeout(r, options.latencyMs));
     if (faults.apply(req, res, path)) return;
-    if (!/^Bearer .+/.test(req.headers.authorization ?? "")) return armError(res, 401, "AuthenticationFailed", "no bearer token");
+    if (!/^Bearer .+/.test(req.headers.authorization ?? ""))
+      return armError(res, 401, "AuthenticationFailed", "no bearer token");
 
     const m = SITE_PATH.exec(path);
     if (!m) return armError(res, 404, "NotFound", `no route ${path}`);
     const [, sub = "", rg = "", appName = "", slotName = "production", rest = ""] = m;
     const app = apps.get(appName);
-    if (!app) return armError(res, 404, "ResourceNotFound", `The Resource 'Microsoft.Web/sites/${appName}' under resource group '${rg}' was not found.`);
+    if (!app)
+      return armError(
+        res,
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.Web/sites/${appName}' under resource group '${rg}' was not found.`,
+      );
     tick(app);
     const slot = app.slots.get(slotName);
-    if (!slot) return armError(res, 404, "ResourceNotFound", `The Resource 'Microsoft.Web/sites/${appName}/slots/${slotName}' was not found.`);
+    if (!slot)
+      return armError(
+        res,
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.Web/sites/${appName}/slots/${slotName}' was not found.`,
+      );
     const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     // The message App Service gives (azure-pipelines-tasks #11384); cutover classifies 409s by it.
     const busy = () =>
-      armError(res, 409, "Conflict", `Cannot modify this site because another operation is in progress. Details: Id: ${app.operation?.id}, OperationName: ${app.operation?.name}, CreatedTime: ${new Date(app.operation?.startedAt ?? 0).toISOString()}`);
+      armError(
+        res,
+        409,
+        "Conflict",
+        `Cannot modify this site because another operation is in progress. Details: Id: ${app.operation?.id}, ` +
+          `OperationName: ${app.operation?.name}, CreatedTime: ` +
+          `${new Date(app.operation?.startedAt ?? 0).toISOString()}`,
+      );
     const prepared = () =>
-      armError(res, 409, "Conflict", "The slot cannot be changed because its configuration settings have been prepared for swap.");
-    const settingsWrite = /^PUT \/config\/(appsettings|connectionstrings)$|^(PUT|PATCH) \/config\/web$/.test(`${req.method} ${rest}`);
+      armError(
+        res,
+        409,
+        "Conflict",
+        "The slot cannot be changed because its configuration settings have been prepared for swap.",
+      );
+    const settingsWrite = /^PUT \/config\/(appsettings|connectionstrings)$|^(PUT|PATCH) \/config\/web$/.test(
+      `${req.method} ${rest}`,
+    );
     if (settingsWrite && app.operation) return busy();
     if (settingsWrite && preparedForSwap(slot)) return prepared();
     const opResult = /^\/operationresults\/([^/]+)$/.exec(rest);
@@ -177,8 +226,10 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       if (!op) return armError(res, 404, "NotFound", "no such operation");
       op.polls++;
       if (op.polls >= options.pollsPerSwap) finish(op);
-      if (op.status === "InProgress") return json(res, 202, undefined, { location: `${base}${path}?api-version=2025-05-01` });
-      if (op.status === "Failed") return armError(res, 400, "BadRequest", `Failed to swap web app slots: ${op.source} → ${op.target}.`);
+      if (op.status === "InProgress")
+        return json(res, 202, undefined, { location: `${base}${path}?api-version=2025-05-01` });
+      if (op.status === "Failed")
+        return armError(res, 400, "BadRequest", `Failed to swap web app slots: ${op.source} → ${op.target}.`);
       return json(res, 200);
     }
     const route = `${req.method} ${rest}`;
@@ -222,7 +273,12 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       case "POST /applySlotConfig": {
         if (app.operation) return busy();
         if (app.authEnabled) {
-          return armError(res, 409, "Conflict", "Swap with Preview cannot be used when one of the slots has site authentication enabled.");
+          return armError(
+            res,
+            409,
+            "Conflict",
+            "Swap with Preview cannot be used when one of the slots has site authentication enabled.",
+          );
         }
         const target = app.slots.get(String(input.targetSlot ?? ""));
         if (!target) return armError(res, 400, "BadRequest", `unknown target slot ${String(input.targetSlot)}`);
@@ -236,15 +292,29 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       case "POST /slotsswap": {
         if (app.operation) return busy();
         const target = app.slots.get(String(input.targetSlot ?? ""));
-        if (!target || target === slot) return armError(res, 400, "BadRequest", `invalid target slot ${String(input.targetSlot)}`);
-        if (typeof input.preserveVnet !== "boolean") return armError(res, 400, "BadRequest", "preserveVnet is required");
+        if (!target || target === slot)
+          return armError(res, 400, "BadRequest", `invalid target slot ${String(input.targetSlot)}`);
+        if (typeof input.preserveVnet !== "boolean")
+          return armError(res, 400, "BadRequest", "preserveVnet is required");
         const id = randomBytes(6).toString("hex");
-        const op: Operation = { id, app: app.name, kind: "swap", name: "SwapSiteSlots", source: slot.name, target: target.name, polls: 0, startedAt: Date.now(), status: "InProgress" };
+        const op: Operation = {
+          id,
+          app: app.name,
+          kind: "swap",
+          name: "SwapSiteSlots",
+          source: slot.name,
+          target: target.name,
+          polls: 0,
+          startedAt: Date.now(),
+          status: "InProgress",
+        };
         operations.set(op.id, op);
         app.operation = op;
         // App Service answers a swap with Location only (no Azure-AsyncOperation).
         const sitePath = path.slice(0, path.length - rest.length);
-        return json(res, 202, undefined, { location: `${base}${sitePath}/operationresults/${id}?api-version=2025-05-01` });
+        return json(res, 202, undefined, {
+          location: `${base}${sitePath}/operationresults/${id}?api-version=2025-05-01`,
+        });
       }
       default:
         return armError(res, 404, "NotFound", `no route ${route}`);
@@ -274,7 +344,18 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       const app = apps.get(appName);
       if (!app) throw new Error(`no app ${appName}`);
       const id = randomBytes(6).toString("hex");
-      app.operation = { id, app: appName, kind: "other", name: operationName, source: "", target: "", polls: 0, startedAt: Date.now(), durationMs: ms, status: "InProgress" };
+      app.operation = {
+        id,
+        app: appName,
+        kind: "other",
+        name: operationName,
+        source: "",
+        target: "",
+        polls: 0,
+        startedAt: Date.now(),
+        durationMs: ms,
+        status: "InProgress",
+      };
     },
     slot(app, slot) {
       const s = apps.get(app)?.slots.get(slot);

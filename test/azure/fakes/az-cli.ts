@@ -14,7 +14,9 @@ export function fakeAzCli(): { dir: string; cleanup(): void } {
   const expires = Math.floor(Date.now() / 1000) + 3600;
   writeFileSync(
     file,
-    `#!/bin/sh\n# fake Azure CLI: a token for any resource\necho '{"accessToken":"fake-cli-token","expires_on":${expires},"expiresOn":"2099-01-01 00:00:00.000000","tokenType":"Bearer"}'\n`,
+    `#!/bin/sh\n# fake Azure CLI: a token for any resource\necho ` +
+      `'{"accessToken":"fake-cli-token","expires_on":${expires},"expiresOn":"2099-01-01 ` +
+      `00:00:00.000000","tokenType":"Bearer"}'\n`,
   );
   chmodSync(file, 0o755);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

@@ -56,14 +56,20 @@ async function waitForPort(port: number, child: ChildProcess, deadlineMs = 15_00
 }
 
 function launch(bin: string, args: string[]): ChildProcess {
-  const child = spawn(path.join(binDir(), bin), [...args, "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"], {
-    stdio: "ignore",
-    env: { ...process.env, AZURITE_DB: "" },
-  });
+  const child = spawn(
+    path.join(binDir(), bin),
+    [...args, "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent", "--disableTelemetry"],
+    {
+      stdio: "ignore",
+      env: { ...process.env, AZURITE_DB: "" },
+    },
+  );
   return child;
 }
 
-export async function startAzurite(services: { table?: boolean; queue?: boolean } = { table: true, queue: true }): Promise<Azurite> {
+export async function startAzurite(
+  services: { table?: boolean; queue?: boolean } = { table: true, queue: true },
+): Promise<Azurite> {
   const children: ChildProcess[] = [];
   const tablePort = services.table ? await freePort() : 0;
   const queuePort = services.queue ? await freePort() : 0;

@@ -50,7 +50,11 @@ export class FaultInjector {
     if (f.retryAfterSeconds !== undefined) headers["retry-after"] = String(f.retryAfterSeconds);
     if (f.retryAfterMs !== undefined) headers["retry-after-ms"] = String(f.retryAfterMs);
     res.writeHead(f.status, headers);
-    res.end(JSON.stringify({ error: { code: f.status === 429 ? "TooManyRequests" : "ServiceUnavailable", message: `injected ${f.status}` } }));
+    res.end(
+      JSON.stringify({
+        error: { code: f.status === 429 ? "TooManyRequests" : "ServiceUnavailable", message: `injected ${f.status}` },
+      }),
+    );
     return true;
   }
 }
