@@ -9,7 +9,7 @@ import { CutoverError, ErrorCode } from "../core/errors.js";
 import { AppService } from "../providers/azure/appservice-provider.js";
 import type { AppServiceSlots } from "../providers/azure/appservice-client.js";
 import { PRODUCTION, type SlotInfo } from "../providers/azure/appservice-types.js";
-import type { ActionContext } from "../core/action.js";
+import type { ActionContext, ActionFence } from "../core/action.js";
 import { sleep } from "./support/abort.js";
 
 const DEFAULT_APPSERVICE_TARGET = "app";
@@ -37,8 +37,36 @@ export const targetSlotField = z
   .default(PRODUCTION)
   .describe("The slot to swap with (default `production`).");
 
-async function appservice(ctx: Pick<ActionContext, "provider">, target: string): Promise<AppServiceSlots> {
-  return ctx.provider(target, AppService);
+/** The App Service methods that change a slot: ARM cannot check cutover's fencing token, so each re-checks the lease. */
+const ARM_WRITES = new Set<string>([
+  "replaceAppSettings",
+  "setLinuxFxVersion",
+  "power",
+  "applySlotConfig",
+  "resetSlotConfig",
+]);
+
+async function appservice(ctx: Pick<ActionContext, "provider" | "fence">, target: string): Promise<AppServiceSlots> {
+  const client = await ctx.provider(target, AppService);
+  return ctx.fence ? fencedArm(client, ctx.fence) : client;
+}
+
+/**
+ * A client whose slot writes first ask the state store whether this run still holds the environment's lease
+ * (docs/design.md invariant 6): a run that was stopped and lost its lease to `abort` must not change a slot
+ * after the abort put it back. Swaps are submitted through `beginSwap`'s poller; azure.swap checks before that.
+ */
+function fencedArm(client: AppServiceSlots, fence: ActionFence): AppServiceSlots {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== "string" || !ARM_WRITES.has(prop) || typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        await fence.assertHeld();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 export interface SlotRef {
@@ -48,7 +76,7 @@ export interface SlotRef {
 }
 
 export async function resolveSlot(
-  ctx: Pick<ActionContext, "provider">,
+  ctx: Pick<ActionContext, "provider" | "fence">,
   input: { target: string; app?: string; slot?: string },
 ): Promise<SlotRef> {
   const client = await appservice(ctx, input.target);

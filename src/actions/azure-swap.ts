@@ -61,7 +61,7 @@ const Recorded = z.object({
   swappedAt: z.string().nullable(),
 });
 
-type SwapCtx = Pick<ActionContext, "signal" | "log" | "checkpoint">;
+type SwapCtx = Pick<ActionContext, "signal" | "log" | "checkpoint" | "fence">;
 
 /**
  * Start a swap and follow it to the end. A 409 whose operation is a swap
@@ -77,6 +77,8 @@ async function swapOnce(
   saved: Omit<Checkpoint, "poller"> | undefined,
 ): Promise<SlotInfo> {
   const { client, app, slot } = ref;
+  // ARM cannot check the fencing token: ask the store right before the swap is submitted.
+  await ctx.fence?.assertHeld();
   const poller = client.beginSwap(app, slot, other, ctx.signal);
   try {
     await client.call(`swap ${slot} into ${other}`, app, slot, () => poller.submitted());

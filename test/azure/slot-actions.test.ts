@@ -10,7 +10,7 @@ import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { armSlots } from "./arm-helpers.js";
 import { makeContext, makeUndoContext, runAction, undoAction } from "../support/context.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
-import { ErrorCode, isCutoverError } from "../../src/core/errors.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../src/core/errors.js";
 
 let fake: ArmFake;
 let slots: AppServiceSlots;
@@ -201,6 +201,26 @@ describe("azure.slot-diff", () => {
 });
 
 describe("azure.start-slot / stop-slot / restart-slot", () => {
+  it("a run that lost its lease changes no slot: ARM cannot check the token, so the lease is asked first", async () => {
+    const asked: number[] = [];
+    const lost = {
+      environment: "shop",
+      token: 3,
+      assertHeld: async () => {
+        asked.push(3);
+        throw new CutoverError(ErrorCode.LeaseLost, "the lease of environment shop was taken over (token 4)");
+      },
+    };
+    const c = ctx().ctx;
+    const e = await runAction(azureStopSlot, {}, { ...c, fence: lost }).catch((x: unknown) => x);
+    expect(isCutoverError(e, ErrorCode.LeaseLost)).toBe(true);
+    expect(asked).toEqual([3]);
+    expect(fake.slot("shop", "staging").state).toBe("Running");
+    const held = { environment: "shop", token: 3, assertHeld: async () => undefined };
+    await runAction(azureStopSlot, {}, { ...c, fence: held });
+    expect(fake.slot("shop", "staging").state).toBe("Stopped");
+  });
+
   it("stop observes, records and undoes; a second stop does nothing", async () => {
     const res = await runAction(azureStopSlot, {}, ctx().ctx);
     expect(fake.slot("shop", "staging").state).toBe("Stopped");

@@ -6,6 +6,7 @@ import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { armSlots } from "./arm-helpers.js";
 import { makeContext, makeUndoContext, runAction, undoAction } from "../support/context.js";
 import type { AppServiceSlots } from "../../src/providers/azure/appservice-client.js";
+import { CutoverError, ErrorCode, isCutoverError } from "../../src/core/errors.js";
 
 let fake: ArmFake;
 let slots: AppServiceSlots;
@@ -36,6 +37,21 @@ const swapPosts = () => fake.requests.filter((r) => r.endsWith("/slotsswap")).le
 const version = (slot: string) => fake.slot("shop", slot).appSettings.APP_VERSION;
 
 describe("azure.swap", () => {
+  it("a run that lost its lease submits no swap", async () => {
+    const lost = {
+      environment: "shop",
+      token: 3,
+      assertHeld: async () => {
+        throw new CutoverError(ErrorCode.LeaseLost, "the lease of environment shop was taken over (token 4)");
+      },
+    };
+    const { ctx } = makeContext({ providers: providers() });
+    const e = await runAction(azureSwap, {}, { ...ctx, fence: lost }).catch((x: unknown) => x);
+    expect(isCutoverError(e, ErrorCode.LeaseLost)).toBe(true);
+    expect(swapPosts()).toBe(0);
+    expect(version("production")).toBe("v1");
+  });
+
   it("swaps staging into production, checkpointing the baseline then the poller; undo swaps back", async () => {
     const { ctx, seen } = makeContext({ providers: providers() });
     const res = await runAction(azureSwap, {}, ctx);
