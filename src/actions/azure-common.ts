@@ -37,7 +37,9 @@ export const targetSlotField = z
   .default(PRODUCTION)
   .describe("The slot to swap with (default `production`).");
 
-/** The App Service methods that change a slot: ARM cannot check cutover's fencing token, so each re-checks the lease. */
+/**
+ * The App Service methods that change a slot: ARM cannot check cutover's fencing token, so each re-checks the lease.
+ */
 const ARM_WRITES = new Set<string>([
   "replaceAppSettings",
   "setLinuxFxVersion",

@@ -38,7 +38,8 @@ export async function resolve(specifier, context, next) {
 const DEV_CONNECTION_STRING = "UseDevelopmentStorage=true";
 
 function childScript(log: string): string {
-  return `
+  return (
+    `
 import { register } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
 const log = ${JSON.stringify(log)};
@@ -52,18 +53,22 @@ await import(${JSON.stringify(dist("src/actions/registry.js"))});
 const { findProvider } = await import(${JSON.stringify(dist("src/providers/registry.js"))});
 for (const kind of ["azure-appservice", "azure-appconfig", "azure-table", "azure-queue"]) {
   const def = findProvider(kind);
-  if (!def || def.capabilities.length === 0 || typeof def.config.safeParse !== "function") throw new Error("no usable definition for " + kind);
+  if (!def || def.capabilities.length === 0 || typeof def.config.safeParse !== "function") throw new Error("no ` +
+    `usable definition for " + kind);
 }
 mark("startup");
 const def = findProvider("azure-table");
 const store = await def.create(def.config.parse({ connectionStringSecret: "CS" }), {
-  stateDir: ".", baseDir: ".", name: "state", secret: (n) => (n === "CS" ? ${JSON.stringify(DEV_CONNECTION_STRING)} : undefined),
+  stateDir: ".", baseDir: ".", name: "state", secret: (n) => (n === "CS" ? ${JSON.stringify(DEV_CONNECTION_STRING)} ` +
+    `: undefined),
 });
-if (typeof store.append !== "function" || typeof store.acquireLease !== "function") throw new Error("azure-table create() did not return a run store");
+if (typeof store.append !== "function" || typeof store.acquireLease !== "function") throw new Error("azure-table ` +
+    `create() did not return a run store");
 await store.close();
 mark("created");
 console.log(JSON.stringify(marks));
-`;
+`
+  );
 }
 
 function runNode(script: string): Promise<string> {

@@ -8,7 +8,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLines, requireBuilt, runCli, tmpProject } from "../support/cli.js";
 
-const playbook = `version: 1
+const playbook =
+  `version: 1
 name: dry
 params:
   version: { type: string, required: true }
@@ -16,7 +17,8 @@ steps:
   - id: build
     action: exec
     resume: rerun
-    with: { command: ["node", "-e", "require('fs').writeFileSync('marker', process.argv[1])", "\${{ params.version }}"] }
+    with: { command: ["node", "-e", "require('fs').writeFileSync('marker', process.argv[1])", "\${{ params.version ` +
+  `}}"] }
   - id: maintenance-on
     action: flag.set
     with: { name: MaintenanceMode, value: true }

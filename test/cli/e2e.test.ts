@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLines, runCli, tmpProject } from "../support/cli.js";
 
 const SECRET = "s3cr3t-Token-value";
-const playbook = `
+const playbook =
+  `
 version: 1
 name: e2e
 summary: "released \${{ params.version }} (last exit code \${{ steps.done.outputs.exitCode }})"
@@ -17,7 +18,8 @@ steps:
     action: exec
     resume: rerun
     with:
-      command: ["node", "-e", "console.log('building ' + process.argv[1] + ' with ' + process.argv[2])", "\${{ params.version }}", "\${{ params.token }}"]
+      command: ["node", "-e", "console.log('building ' + process.argv[1] + ' with ' + process.argv[2])", "\${{ ` +
+  `params.version }}", "\${{ params.token }}"]
   - id: maintenance-on
     action: flag.set
     with: { name: MaintenanceMode, value: true }

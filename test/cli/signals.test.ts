@@ -5,11 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { jsonLines, runCli, startCli, tmpProject } from "../support/cli.js";
 
-const playbook = `
+const playbook =
+  `
 version: 1
 name: signals
 steps:
-  - { id: slow, action: exec, resume: rerun, with: { command: ["node", "-e", "setTimeout(() => console.log('slow done'), 1500)"] } }
+  - { id: slow, action: exec, resume: rerun, with: { command: ["node", "-e", "setTimeout(() => console.log('slow ` +
+  `done'), 1500)"] } }
   - { id: next, action: exec, resume: rerun, with: { command: ["node", "-e", "console.log('next')"] } }
 `;
 

@@ -171,16 +171,20 @@ steps:
   });
 
   it("exposes a matrix step's outputs per member to later steps", async () => {
-    h = harness(`
+    h = harness(
+      `
 version: 1
 name: matrix-outputs
 steps:
   - id: deploy
     matrix: { region: [eu, us] }
     action: test.work
-    with: { value: "url-\${{ matrix.region }}" }
-  - { id: report, action: test.work, with: { value: "\${{ steps.deploy.outputs.us.value }} \${{ steps.deploy.status }}" } }
-`);
+    with: { value: "url-\${{ ` +
+        `matrix.region }}" }
+  - { id: report, action: test.work, with: { value: ` +
+        `"\${{ steps.deploy.outputs.us.value }} \${{ steps.deploy.status }}" } }
+`,
+    );
     const s = await (await h.start()).runner.drive();
     expect(s.steps.report!.outputs.value).toBe("url-us succeeded");
   });

@@ -13,7 +13,8 @@ import { transpileClosure } from "../support/transpile.js";
 /**
  * The child's entry: reads a JSON job from argv, runs it, prints `started` / `done <json>` / `error <code> <message>`.
  */
-const CHILD_MAIN = `
+const CHILD_MAIN =
+  `
 import { createPgClient } from "./src/providers/sql/pg-driver.js";
 import { createSqliteClient } from "./src/providers/sql/sqlite-driver.js";
 import { runMigrations } from "./src/providers/sql/apply.js";
@@ -24,11 +25,13 @@ const settings = { lockTimeoutMs: 2000, statementTimeoutMs: 60000 };
 const client = job.dialect === "postgres"
   ? createPgClient({ connectionString: job.location, schema: job.scope, settings })
   : createSqliteClient({ path: job.location, tablePrefix: job.scope + "_", settings });
-const log = { info: (m) => console.log("info " + m), warn: (m) => console.log("warn " + m), progress: (m) => console.log("progress " + m) };
+const log = { info: (m) => console.log("info " + m), warn: (m) => console.log("warn " + m), progress: (m) => ` +
+  `console.log("progress " + m) };
 try {
   let out;
   if (job.kind === "migrate") {
-    out = await runMigrations(client, { folder: loadScriptFolder(job.dir), phase: job.phase, runId: job.runId, leaseTtlMs: job.leaseTtlMs, leaseWaitMs: job.leaseWaitMs, log });
+    out = await runMigrations(client, { folder: loadScriptFolder(job.dir), phase: job.phase, runId: job.runId, ` +
+  `leaseTtlMs: job.leaseTtlMs, leaseWaitMs: job.leaseWaitMs, log });
   } else {
     out = await runBackfill(client, { ...job.backfill, runId: job.runId, leaseTtlMs: job.leaseTtlMs, log });
   }

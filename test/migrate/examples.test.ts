@@ -89,9 +89,11 @@ describe("examples/migrations/local-demo on SQLite", () => {
     await qexec(
       db,
       `CREATE TABLE seat_types (id TEXT PRIMARY KEY, name TEXT NOT NULL, quota INTEGER NOT NULL);
-       CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, seat_type TEXT NOT NULL REFERENCES seat_types(id), quantity INTEGER NOT NULL, attendee TEXT NOT NULL, created_at TEXT NOT NULL);
+       CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, seat_type TEXT NOT NULL REFERENCES seat_types(id), ` +
+        `quantity INTEGER NOT NULL, attendee TEXT NOT NULL, created_at TEXT NOT NULL);
        INSERT INTO seat_types VALUES ('general', 'General admission', 100), ('workshop', 'Workshop', 10);
-       INSERT INTO orders (seat_type, quantity, attendee, created_at) VALUES ('general', 3, 'a', 'now'), ('workshop', 2, 'b', 'now'), ('general', 1, 'c', 'now');
+       INSERT INTO orders (seat_type, quantity, attendee, created_at) VALUES ('general', 3, 'a', 'now'), ` +
+        `('workshop', 2, 'b', 'now'), ('general', 1, 'c', 'now');
        PRAGMA user_version = 1;`,
     );
     const w = migrateRun.with.parse({

@@ -9,14 +9,16 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { jsonLines, runCli, tmpProject } from "../support/cli.js";
 
-const playbook = `
+const playbook =
+  `
 version: 1
 name: clone-release
 steps:
   - id: clone
     action: exec
     resume: rerun
-    with: { command: ["node", "-e", "require('fs').mkdirSync('clone'); require('fs').writeFileSync('clone/rows.txt', 'v1 rows\\\\n')"] }
+    with: { command: ["node", "-e", "require('fs').mkdirSync('clone'); require('fs').writeFileSync('clone/rows.txt', ` +
+  `'v1 rows\\\\n')"] }
     undo:
       action: exec
       with: { command: ["node", "-e", "require('fs').rmSync('clone', { recursive: true })"] }
@@ -94,7 +96,8 @@ describe("data barriers (issue 9 case 2)", () => {
     () => {
       const failing = playbook.replace(
         `with: { command: ["node", "-e", "console.log('ok')"] }`,
-        `with: { command: ["node", "-e", "require('fs').appendFileSync('clone/rows.txt', 'user row'); process.exit(1)"] }
+        `with: { command: ["node", "-e", "require('fs').appendFileSync('clone/rows.txt', 'user row'); ` +
+          `process.exit(1)"] }
     onFailure: abort`,
       );
       const q = tmpProject({ "playbook.yaml": failing });

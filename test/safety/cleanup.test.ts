@@ -8,7 +8,8 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { jsonLines, runCli, tmpProject } from "../support/cli.js";
 
-const playbook = `
+const playbook =
+  `
 version: 1
 name: cqrs-migrate
 steps:
@@ -25,7 +26,8 @@ steps:
     with: { command: ["node", "-e", "require('fs').mkdirSync('new-tables'); process.exit(1)"] }
     undo:
       action: exec
-      with: { command: ["node", "-e", "require('fs').rmSync('new-tables', { recursive: true }); require('fs').appendFileSync('order.log', 'new tables deleted;')"] }
+      with: { command: ["node", "-e", "require('fs').rmSync('new-tables', { recursive: true }); ` +
+  `require('fs').appendFileSync('order.log', 'new tables deleted;')"] }
       alsoWhenFailed: true
 `;
 

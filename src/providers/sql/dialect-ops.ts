@@ -65,7 +65,8 @@ export const postgresOps: DialectOps = {
     const sql = input.query
       ? `select count(*)::bigint as n, coalesce(md5(string_agg(r, '' order by r)), md5('')) as hash
            from (select q::text as r from (${input.query}) as q) as rows`
-      : `select count(*)::bigint as n, coalesce(md5(string_agg(row(${cols(input.columns)})::text, '' order by ${cols(input.orderBy)})), md5('')) as hash
+      : `select count(*)::bigint as n, coalesce(md5(string_agg(row(${cols(input.columns)})::text, '' order by ` +
+        `${cols(input.orderBy)})), md5('')) as hash
            from ${quoteIdent(input.table as string)}${input.where ? ` where ${input.where}` : ""}`;
     const rows = await conn.query(sql);
     return { rowCount: Number(rows[0]?.n ?? 0), hash: "md5:" + String(rows[0]?.hash) };

@@ -123,8 +123,10 @@ export async function readJournal(conn: SqlConnection, sql: JournalSql): Promise
 export async function insertJournalRow(conn: SqlConnection, sql: JournalSql, row: NewJournalRow): Promise<number> {
   const rows = await conn.query(
     `insert into ${sql.tables.journal}
-       (seq, name, phase, checksum, transactional, status, finished_at, duration_ms, run_id, release, lease_token, executed_by, error, acknowledged, note)
-     values ($1, $2, $3, $4, $5, $6, case when $7 = 1 then ${sql.now} else null end, $8, $9, $10, $11, $12, $13, $14, $15)
+       (seq, name, phase, checksum, transactional, status, finished_at, duration_ms, run_id, release, lease_token, ` +
+      `executed_by, error, acknowledged, note)
+     values ($1, $2, $3, $4, $5, $6, case when $7 = 1 then ${sql.now} else null end, $8, $9, $10, $11, $12, $13, ` +
+      `$14, $15)
      returning id`,
     [
       row.seq,

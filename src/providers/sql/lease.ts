@@ -309,8 +309,10 @@ async function tryTake(
     LEASE_NAME,
   ]);
   const rows: Row[] = await conn.query(
-    `update ${tables.lease} set holder = $2, run_id = $3, token = token + 1, acquired_at = ${now}, heartbeat_at = ${now}, expires_at = ${nowPlusMs("$4")}
-      where name = $1 and ((holder is null and ${boolParam("$6")}) or (holder is not null and expires_at < ${now}) or ${boolParam("$5")}) returning token`,
+    `update ${tables.lease} set holder = $2, run_id = $3, token = token + 1, acquired_at = ${now}, heartbeat_at ` +
+      `= ${now}, expires_at = ${nowPlusMs("$4")}
+      where name = $1 and ((holder is null and ${boolParam("$6")}) or (holder is not null and expires_at < ${now}) ` +
+      `or ${boolParam("$5")}) returning token`,
     [LEASE_NAME, holder, o.runId, o.ttlMs, steal, takeFree],
   );
   return rows[0] ? Number(rows[0].token) : undefined;
