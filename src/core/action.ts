@@ -5,7 +5,7 @@
  * sql, azure...) only through `ctx.provider(target, token)`, which the composition
  * root resolves from the playbook's `environment:` block.
  *
- * Rules for a built-in action (DESIGN.md invariants 3 and 4):
+ * Rules for a built-in action (docs/design.md invariants 4 and 5):
  * - Observe first, then change, so a re-run after a crash converges without
  *   doing the side effect twice. If that is impossible, set `idempotent: false`
  *   and the step's `resume:` policy decides what a resumed run does.

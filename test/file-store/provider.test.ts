@@ -39,10 +39,10 @@ describe("provider: file", () => {
   });
 
   it("resolves relative dir and flagsFile against the playbook's directory", async () => {
-    const config = fileProvider.config.parse({ provider: "file", dir: "state", flagsFile: "../shared/flags.json" });
+    const config = fileProvider.config.parse({ provider: "file", dir: "state", flagsFile: "../common/flags.json" });
     const store = (await fileProvider.create(config, context())) as FileStore;
     expect(store.dir).toBe(path.join(root, "playbooks", "state"));
-    expect(store.flags.file).toBe(path.join(root, "shared", "flags.json"));
+    expect(store.flags.file).toBe(path.join(root, "common", "flags.json"));
   });
 
   it("rejects unknown fields (a typo must not silently fall back to the default)", () => {
