@@ -7,6 +7,19 @@
  * be sticky but are not (the drift behind "auto swap overwrote
  * ASPNETCORE_ENVIRONMENT").
  *
+ * Some app settings App Service never swaps even though they are not
+ * marked as slot settings ("Which settings are swapped?" in
+ * https://learn.microsoft.com/azure/app-service/deploy-staging-slots):
+ * names ending in `_EXTENSION_VERSION`, the app settings behind diagnostic
+ * log settings (`DIAGNOSTICS_*`, `WEBSITE_HTTPLOGGING_*`; the same page says
+ * "related app settings like WEBSITE_HTTPLOGGING_RETENTION_DAYS and
+ * DIAGNOSTICS_AZUREBLOBRETENTIONDAYS are also not swapped", quoted in
+ * microsoft/vscode-azureappservice#1742) unless every slot sets
+ * WEBSITE_OVERRIDE_PRESERVE_DEFAULT_STICKY_SLOT_SETTINGS to 0/false, and
+ * settings Service Connector created (nothing in the site's settings marks
+ * those, so the playbook lists them in `notSwapped`). They are reported as
+ * "not swapped by App Service", never as moving.
+ *
  * Only names are reported, never values: settings hold secrets.
  */
 import { z } from "zod";
@@ -42,6 +55,14 @@ const AzureSlotDiffWith = z
       .array(z.string().min(1))
       .default(["WEBSITE_RUN_FROM_PACKAGE"])
       .describe("Setting names that must NOT be slot settings: the build itself has to move with the swap."),
+    notSwapped: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Further names (or patterns with *) App Service keeps per slot although they are not slot settings: the " +
+          "settings Service Connector created (e.g. AZURE_POSTGRESQL_*). `*_EXTENSION_VERSION` and diagnostic log " +
+          "settings are known without listing them.",
+      ),
     failOnSurprise: z
       .boolean()
       .default(true)
@@ -72,17 +93,27 @@ function matches(name: string, patterns: string[]): boolean {
   );
 }
 
-/** Differences that move with a swap: names not sticky whose values differ between the slots. */
-function movingDifferences<T>(
-  source: Record<string, T>,
-  target: Record<string, T>,
-  sticky: string[],
-  prefix = "",
-): SettingDifference[] {
+const OVERRIDE = "WEBSITE_OVERRIDE_PRESERVE_DEFAULT_STICKY_SLOT_SETTINGS";
+
+/**
+ * Why App Service keeps the app setting `name` in its slot although it is not
+ * a slot setting, or undefined if it swaps. `legacy`: every slot sets the
+ * override to 0/false, which makes diagnostic log settings swap again (the
+ * settings marked * on the docs page); `_EXTENSION_VERSION` never swaps.
+ */
+function notSwappedReason(name: string, listed: string[], legacy: boolean): string | undefined {
+  if (/_EXTENSION_VERSION$/i.test(name)) return "ends in _EXTENSION_VERSION";
+  if (!legacy && /^(DIAGNOSTICS_|WEBSITE_HTTPLOGGING_)/i.test(name)) return "diagnostic log setting";
+  if (matches(name, listed)) return "listed in notSwapped";
+  return undefined;
+}
+
+const overridden = (settings: Record<string, string>) => /^(0|false)$/i.test(settings[OVERRIDE]?.trim() ?? "");
+
+/** Names whose values differ between the slots, with how they differ. */
+function differences<T>(source: Record<string, T>, target: Record<string, T>, prefix = ""): SettingDifference[] {
   const same = (a: T | undefined, b: T | undefined) => JSON.stringify(a) === JSON.stringify(b);
-  const names = [...new Set([...Object.keys(source), ...Object.keys(target)])]
-    .filter((n) => !sticky.includes(n))
-    .sort();
+  const names = [...new Set([...Object.keys(source), ...Object.keys(target)])].sort();
   const out: SettingDifference[] = [];
   for (const n of names) {
     if (same(source[n], target[n])) continue;
@@ -114,9 +145,22 @@ export const azureSlotDiff = defineAction({
       client.getLinuxFxVersion(app, slot, ctx.signal),
       client.getLinuxFxVersion(app, input.targetSlot, ctx.signal),
     ]);
+    const legacy = overridden(srcSettings) && overridden(tgtSettings);
+    const notSwapped: string[] = [];
+    const settingDiffs = differences(srcSettings, tgtSettings).filter((d) => {
+      if (sticky.appSettingNames.includes(d.name)) return false;
+      const reason = notSwappedReason(d.name, input.notSwapped, legacy);
+      if (reason) notSwapped.push(`${d.name} (${d.change}; not swapped by App Service: ${reason})`);
+      return !reason;
+    });
     const moving = [
-      ...movingDifferences(srcSettings, tgtSettings, sticky.appSettingNames),
-      ...movingDifferences(srcConn, tgtConn, sticky.connectionStringNames, "connectionString:"),
+      ...settingDiffs,
+      ...differences(srcConn, tgtConn)
+        .filter((d) => !sticky.connectionStringNames.includes(d.name))
+        .map((d) => ({
+          ...d,
+          name: `connectionString:${d.name}`,
+        })),
       // The container image is site config: it always moves with the swap.
       ...(srcFx !== tgtFx ? [{ name: "linuxFxVersion", change: "changed" as const }] : []),
     ];
@@ -138,10 +182,12 @@ export const azureSlotDiff = defineAction({
       accepted: accepted.map((d) => d.name),
       surprises,
       sticky: stickyDiffering,
+      notSwapped,
     };
     ctx.log.info(
       `${app}: ${slot}→${input.targetSlot}: ${moving.length} moving difference(s), ${accepted.length} accepted; ` +
-        `${stickyDiffering.length} sticky setting(s) stay per slot`,
+        `${stickyDiffering.length} sticky setting(s) stay per slot` +
+        (notSwapped.length ? `; not swapped by App Service: ${notSwapped.join(", ")}` : ""),
     );
     if (surprises.length > 0) {
       const message =

@@ -116,9 +116,25 @@ export function resetPreview(app: AppState, source: SlotState): void {
   if (target) target.targetSwapSlot = undefined;
 }
 
+/**
+ * App settings App Service keeps per slot without being slot settings ("Which settings are swapped?" in
+ * learn.microsoft.com/azure/app-service/deploy-staging-slots): `*_EXTENSION_VERSION`, and the diagnostic log
+ * settings' app settings unless both slots set WEBSITE_OVERRIDE_PRESERVE_DEFAULT_STICKY_SLOT_SETTINGS to 0/false.
+ */
+function implicitlySticky(source: SlotState, target: SlotState): string[] {
+  const legacy = [source, target].every((s) =>
+    /^(0|false)$/i.test(s.appSettings.WEBSITE_OVERRIDE_PRESERVE_DEFAULT_STICKY_SLOT_SETTINGS ?? ""),
+  );
+  return [...Object.keys(source.appSettings), ...Object.keys(target.appSettings)].filter(
+    (n) => /_EXTENSION_VERSION$/i.test(n) || (!legacy && /^(DIAGNOSTICS_|WEBSITE_HTTPLOGGING_)/i.test(n)),
+  );
+}
+
 export function completeSwap(app: AppState, source: SlotState, target: SlotState, now: Date): void {
-  const names = app.sticky.appSettingNames;
-  const sourceOwnSticky = source.stickyBeforePreview ?? split(source.appSettings, names).stuck;
+  const names = [...app.sticky.appSettingNames, ...implicitlySticky(source, target)];
+  const sourceOwnSticky = source.stickyBeforePreview
+    ? { ...split(source.appSettings, names).stuck, ...source.stickyBeforePreview }
+    : split(source.appSettings, names).stuck;
   const s = split(source.appSettings, names);
   const t = split(target.appSettings, names);
   source.appSettings = { ...t.moving, ...sourceOwnSticky };
