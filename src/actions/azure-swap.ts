@@ -100,6 +100,7 @@ function result(ref: SlotRef, other: string, state: SlotInfo, swapped: boolean):
   return {
     outputs: { app: ref.app, slot: ref.slot, targetSlot: other, swapped, swappedAt },
     recorded: { app: ref.app, source: ref.slot, target: other, swappedAt } as Json,
+    effect: `${ref.app}: ${ref.slot} swapped into ${other}${swappedAt ? ` at ${swappedAt}` : ""}`,
   };
 }
 

@@ -86,7 +86,10 @@ export const flagSet = defineAction({
           `${preview(value)}${changed ? ` (set by an earlier attempt; it was ${describeCurrent(original)})` : ""}`,
       );
     }
-    return { outputs, recorded: { ...original, value } };
+    const effect = changed
+      ? `${input.name} ${describeCurrent(original)} → ${preview(value)}`
+      : `${input.name} already ${preview(value)}: nothing changed`;
+    return { outputs, recorded: { ...original, value }, effect };
   },
 
   async undoRun(input, ctx) {

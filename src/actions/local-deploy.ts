@@ -118,6 +118,9 @@ export const localDeploy = defineAction({
         changed: out.changed,
       },
       recorded: { slot, version: input.version, previous },
+      effect: out.changed
+        ? `${input.version} runs in ${slot}${previous ? ` (was ${previous.version})` : ""}`
+        : `${input.version} already ran in ${slot}: nothing changed`,
     };
   },
 

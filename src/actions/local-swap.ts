@@ -66,6 +66,7 @@ export const localSwap = defineAction({
       return {
         outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: false },
         recorded: { previous: from, live: to },
+        effect: `${to} was already live: nothing changed`,
       };
     }
     await ctx.checkpoint({ from, to });
@@ -82,6 +83,7 @@ export const localSwap = defineAction({
     return {
       outputs: { live: to, previous: from, publicUrl: status.publicUrl, changed: true },
       recorded: { previous: from, live: to },
+      effect: `${to} is live, serving ${label(to)}; was ${label(from)}`,
     };
   },
 

@@ -172,6 +172,10 @@ export const migrateRun = defineAction({
         applied: result.appliedByRun.map((a) => a.name),
         scripts: result.appliedByRun.map(toJson),
       },
+      effect: appliedEffect(
+        input.phase,
+        result.appliedByRun.map((a) => a.name),
+      ),
     };
   },
   async undoRun(input, ctx): Promise<void> {
@@ -196,6 +200,16 @@ export const migrateRun = defineAction({
     );
   },
 });
+
+/** `applied 0001–0003 (3 'migrate' scripts)`: the numbers the scripts start with, or their names. */
+function appliedEffect(phase: string, names: string[]): string {
+  if (names.length === 0) return `no pending '${phase}' script: nothing changed`;
+  const num = (n: string) => /^\d+/.exec(n)?.[0];
+  const [first, last] = [names[0]!, names.at(-1)!];
+  const range = num(first) && num(last) ? (first === last ? num(first)! : `${num(first)}–${num(last)}`) : undefined;
+  const count = `${names.length} '${phase}' script${names.length === 1 ? "" : "s"}`;
+  return range ? `applied ${range} (${count})` : `applied ${count}: ${names.join(", ")}`;
+}
 
 function toJson(a: RunAppliedScript) {
   return {

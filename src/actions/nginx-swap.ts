@@ -116,7 +116,11 @@ export const nginxSwap = defineAction({
       throw e;
     }
     ctx.log.info(`nginx routes ${nginx.publicUrl} to ${to} (${nginx.options.slots[to].join(", ")})`);
-    return { outputs: { live: to, previous }, recorded: { previous, previousText } };
+    const effect =
+      current.text === next
+        ? `nginx already routed to ${to}: nothing changed`
+        : `${to} is live (nginx; was ${previous ?? "unset"})`;
+    return { outputs: { live: to, previous }, recorded: { previous, previousText }, effect };
   },
 
   async undoRun(input, ctx) {

@@ -85,6 +85,12 @@ export interface ActionResult {
   outputs?: Record<string, Json>;
   /** What was changed, handed back to `undo`. Must not hold secrets. */
   recorded?: Json;
+  /**
+   * What changed, in one line for whoever is on call (`MaintenanceMode false → true`, `green is live`,
+   * `applied 0001–0003`, or `already live: nothing changed`): journaled with the step's success and shown by
+   * `status` under "what changed so far". Redacted like outputs.
+   */
+  effect?: string;
 }
 
 /** `R` and `C`: the shapes of what `run` records and checkpoints (its `records` and `checkpoints` schemas). */

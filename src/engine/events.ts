@@ -18,8 +18,9 @@ import type { Json } from "../core/json.js";
  * newest it reads. 1: journals written before the version was recorded.
  * 2: the version recorded; run.paused of a gate carries expiresAt/onExpiry;
  * run.resumed of a changed playbook carries its steps.
+ * 3: step.succeeded may carry `effect` (what the step changed, one line for `status`; formats 1 and 2 have none).
  */
-export const JOURNAL_FORMAT_VERSION = 2;
+export const JOURNAL_FORMAT_VERSION = 3;
 
 /** A JSON value, checked by one plain walk (a recursive zod union costs a replay of 10,000 events ten times more). */
 const JsonValue = z.custom<Json>(isJson, { message: "must be a JSON value" });
@@ -114,6 +115,8 @@ const EventBodies = [
     /** What the action changed, for its undo (previous flag value, previous live slot...). */
     recorded: JsonValue,
     durationMs,
+    /** What changed, in one line for a person (`MaintenanceMode false → true`); format 3, and only if the action says. */
+    effect: z.string().optional(),
   }),
   event("step.failed", {
     stepId,

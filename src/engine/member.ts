@@ -211,6 +211,7 @@ async function attempts(
         outputs: deps.redactor.redactJson(result.outputs ?? {}),
         recorded: deps.redactor.redactJson(result.recorded ?? null),
         durationMs: outcome.durationMs,
+        ...(result.effect ? { effect: deps.redactor.redact(result.effect) } : {}),
       });
       return "ok";
     }

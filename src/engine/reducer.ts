@@ -25,6 +25,8 @@ export interface StepState {
   durationMs: number;
   outputs: Record<string, Json>;
   recorded?: Json;
+  /** What the step changed, in one line (step.succeeded's `effect`; absent in journals before format 3). */
+  effect?: string;
   /** Last action checkpoint of the current attempt. */
   checkpoint?: Json;
   error?: ErrorInfo;
@@ -161,6 +163,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       st.status = "succeeded";
       st.outputs = e.outputs;
       st.recorded = e.recorded;
+      if (e.effect !== undefined) st.effect = e.effect;
       st.finishedAt = e.at;
       st.durationMs += e.durationMs;
       st.succeededOrder = e.seq;
