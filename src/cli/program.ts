@@ -7,6 +7,7 @@ import { register as decide } from "./commands/decide.js";
 import { register as local } from "./commands/local.js";
 import { register as migrate } from "./commands/migrate.js";
 import { register as plan } from "./commands/plan.js";
+import { register as report } from "./commands/report.js";
 import { register as resume } from "./commands/resume.js";
 import { register as run } from "./commands/run.js";
 import { register as runs } from "./commands/runs.js";
@@ -64,6 +65,7 @@ Exit codes: 0 succeeded, 1 failed or aborted, 2 invalid usage or playbook, 3 pau
 4 environment locked by another run, 130 interrupted (checkpointed; cutover resume <run-id>).
 Start with: cutover validate <playbook>, cutover plan <playbook>, cutover run <playbook>.`,
   );
-  for (const reg of [validate, plan, run, resume, decide, status, runs, unlock, schema, local, migrate]) reg(program);
+  for (const reg of [validate, plan, run, resume, decide, status, report, runs, unlock, schema, local, migrate])
+    reg(program);
   return program;
 }

@@ -16,6 +16,7 @@ export const COMMANDS = [
   "skip",
   "abort",
   "status",
+  "report",
   "runs",
   "unlock",
   "schema",

@@ -18,7 +18,8 @@ import type { Json } from "../core/json.js";
  * newest it reads. 1: journals written before the version was recorded.
  * 2: the version recorded; run.paused of a gate carries expiresAt/onExpiry;
  * run.resumed of a changed playbook carries its steps.
- * 3: step.succeeded may carry `effect` (what the step changed, one line for `status`; formats 1 and 2 have none).
+ * 3: notify.sent / notify.failed (webhook notifications; an older cutover would call them damage);
+ * step.succeeded may carry `effect` (what the step changed, one line for `status`; formats 1 and 2 have none).
  */
 export const JOURNAL_FORMAT_VERSION = 3;
 
@@ -71,6 +72,24 @@ export const UndoSkipReason = z.enum([
   "barrier",
 ]);
 export type UndoSkipReason = z.infer<typeof UndoSkipReason>;
+
+/** What a playbook's `notify:` target can subscribe to (api/notify.ts maps journal events to these). */
+export const NotifyEvent = z.enum(["paused", "failed", "gate-waiting", "succeeded", "aborted"]);
+export type NotifyEvent = z.infer<typeof NotifyEvent>;
+
+/**
+ * One notification of one journal event to one `notify:` target. `key` is the idempotency key
+ * `<runId>:<eventSeq>:<target>` (sent as the Idempotency-Key header); never the URL, which is a secret.
+ */
+const NotifyDelivery = {
+  key: z.string(),
+  /** The target's index in the playbook's `notify:` list. */
+  target: z.number().int().nonnegative(),
+  event: NotifyEvent,
+  /** The seq of the journal event notified. */
+  eventSeq: z.number().int().positive(),
+  attempts: z.number().int().positive(),
+};
 
 /** A leaf unit the runner executes: a step, or one member of a matrix step. */
 export const PlannedStep = z.object({
@@ -186,6 +205,10 @@ const EventBodies = [
     steps: z.array(PlannedStep).optional(),
   }),
   event("run.finished", { outcome: RunOutcome, error: ErrorInfo.optional() }),
+  /** A webhook answered 2xx: this notification is delivered (a resumed run does not send it again). */
+  event("notify.sent", { ...NotifyDelivery, status: z.number().int() }),
+  /** A webhook failed every attempt (or its secret was missing): given up, shown by status; the run goes on. */
+  event("notify.failed", { ...NotifyDelivery, error: ErrorInfo }),
 ] as const;
 
 export const RunEventBody = z.discriminatedUnion("type", EventBodies);

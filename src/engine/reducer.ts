@@ -82,6 +82,14 @@ export interface RunState {
   linked?: { requires: string; playbook: string; environment: string };
   /** Commands done with --force although a newer run existed. */
   forced: { by: Actor; command: string; newerRun: string; reason?: string; at: string }[];
+  /** Webhook notifications (notify.sent / notify.failed): never part of any step's state. */
+  notifications?: NotificationsState;
+}
+
+export interface NotificationsState {
+  sent: number;
+  /** Given up after bounded retries (api/notify.ts); status shows them. */
+  failed: { key: string; target: number; event: string; eventSeq: number; at: string; error: ErrorInfo }[];
 }
 
 export function foldRun(events: RunEvent[]): RunState {
@@ -280,6 +288,14 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case "lease.forced":
       s.forcedLeases.push({ by: e.by, previousHolder: e.previousHolder, at: e.at });
       break;
+    case "notify.sent":
+      (s.notifications ??= { sent: 0, failed: [] }).sent += 1;
+      break;
+    case "notify.failed": {
+      const { key, target, event, eventSeq, at, error } = e;
+      (s.notifications ??= { sent: 0, failed: [] }).failed.push({ key, target, event, eventSeq, at, error });
+      break;
+    }
     case "run.finished":
       s.status = e.outcome;
       s.outcome = e.outcome;
