@@ -4,6 +4,7 @@
  */
 import pc from "picocolors";
 import { asTyped, commandPrefix } from "./typed-command.js";
+import { detectCi, type CiKind } from "./render/ci-kind.js";
 
 export interface CliIO {
   json: boolean;
@@ -11,6 +12,10 @@ export interface CliIO {
   tty: boolean;
   yes: boolean;
   stateDir: string;
+  /** The CI service running this process (GitHub Actions, Azure Pipelines), for its native output (docs/ci.md). */
+  ci?: CiKind;
+  /** `--junit <file>`: write a JUnit XML report of the run's steps there when a command that ran steps ends. */
+  junit?: string;
   out(line: string): void;
   err(line: string): void;
   c: ReturnType<typeof pc.createColors>;
@@ -24,6 +29,7 @@ export interface GlobalOptions {
   yes?: boolean;
   stateDir?: string;
   color?: boolean;
+  junit?: string;
 }
 
 export function makeIO(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliIO {
@@ -37,6 +43,8 @@ export function makeIO(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): 
     tty,
     yes: Boolean(g.yes) || env.CI === "true",
     stateDir: g.stateDir ?? env.CUTOVER_STATE_DIR ?? ".cutover",
+    ci: detectCi(env),
+    junit: g.junit,
     out: (l) => process.stdout.write(asTyped(l, prefix) + "\n"),
     err: (l) => process.stderr.write(asTyped(l, prefix) + "\n"),
     write: (t) => process.stdout.write(asTyped(t, prefix)),

@@ -33,6 +33,10 @@ export function buildProgram(): Command {
     .option("--state-dir <dir>", "project-local state directory (default: .cutover, or $CUTOVER_STATE_DIR)")
     .option("--no-color", "no colours (NO_COLOR is honoured too)")
     .addOption(
+    .option(
+      "--junit <file>",
+      "write a JUnit XML report of the run's steps to <file> when a command that ran steps ends (docs/ci.md)",
+    )
       new Option(
         "--auth <mode>",
         "Azure identity for providers whose playbook entry sets no auth.mode (sets CUTOVER_AZURE_AUTH)",

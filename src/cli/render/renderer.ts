@@ -8,6 +8,7 @@ import type { CliIO } from "../io.js";
 import { JsonRenderer } from "./json.js";
 import { PlainRenderer } from "./plain.js";
 import { TtyRenderer } from "./tty.js";
+import { CiRenderer, dialectFor, inertIO } from "./ci-renderer.js";
 
 export interface Renderer {
   event(e: RunEvent, state: RunState): void;
@@ -17,8 +18,15 @@ export interface Renderer {
   close(state?: RunState): void;
 }
 
-export function makeRenderer(io: CliIO): Renderer {
-  if (io.json) return new JsonRenderer(io);
-  if (io.tty) return new TtyRenderer(io);
-  return new PlainRenderer(io);
+export function makeRenderer(io: CliIO, env: NodeJS.ProcessEnv = process.env): Renderer {
+  // CI decorations only in plain text: JSON lines stay as they are, and a live TTY region has no log groups.
+  const dialect = io.json || io.tty ? undefined : dialectFor(io, env);
+  const base = io.json
+    ? new JsonRenderer(io)
+    : io.tty
+      ? new TtyRenderer(io)
+      : new PlainRenderer(dialect ? inertIO(io, dialect) : io);
+  // The reports (--junit, the GitHub step summary) are written in every output mode.
+  if (!dialect && !io.junit && !(io.ci === "github" && env.GITHUB_STEP_SUMMARY)) return base;
+  return new CiRenderer(base, io, dialect, env);
 }

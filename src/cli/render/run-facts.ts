@@ -1,0 +1,89 @@
+/**
+ * What the CI outputs (annotations, the GitHub step summary, the JUnit report) say about a run, read from its
+ * state (the fold of the journal) and its playbook: where a step is written, its title, the result sentence.
+ */
+import type { RunState, StepState } from "../../engine/reducer.js";
+import type { LoadedPlaybook } from "../../playbook/validate.js";
+import type { StepSpec } from "../../playbook/schema.js";
+import type { Path } from "../../playbook/source.js";
+import { runSummaryLine } from "../../api/inspect.js";
+import type { SourceAt } from "./ci-kind.js";
+
+/** The YAML path of the step with id `stepId` (top level or inside groups). */
+function stepPath(steps: StepSpec[], stepId: string, at: Path = ["steps"]): Path | undefined {
+  for (const [i, s] of steps.entries()) {
+    if (s.id === stepId) return [...at, i];
+    const inner = s.steps ? stepPath(s.steps, stepId, [...at, i, "steps"]) : undefined;
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** file:line:column of the step's `id:` in the playbook, or just the file when the step is not found. */
+export function stepLocation(loaded: LoadedPlaybook | undefined, file: string, stepId: string): SourceAt {
+  const p = loaded ? stepPath(loaded.playbook.steps, stepId) : undefined;
+  if (!loaded || !p) return { file };
+  const { line, column } = loaded.source.locate([...p, "id"], { key: true });
+  return { file, line, column };
+}
+
+function findSpec(steps: StepSpec[], stepId: string): StepSpec | undefined {
+  for (const s of steps) {
+    if (s.id === stepId) return s;
+    const inner = s.steps ? findSpec(s.steps, stepId) : undefined;
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** "deploy-green: Deploy the new version to the idle slot (attempt 2)". */
+export function stepTitle(loaded: LoadedPlaybook | undefined, st: StepState, attempt = 1): string {
+  const spec = loaded ? findSpec(loaded.playbook.steps, st.stepId) : undefined;
+  const what = spec?.description ?? spec?.action;
+  return `${st.id}${what ? `: ${what.split("\n")[0]}` : ""}${attempt > 1 ? ` (attempt ${attempt})` : ""}`;
+}
+
+export type CiOutcome = "ok" | "issues" | "failed";
+
+/** Succeeded is ok; a run resting resumably (paused, stopped) is "issues"; failed and aborted are failed. */
+export function outcomeOf(state: RunState): CiOutcome {
+  if (state.status === "succeeded") return "ok";
+  if (state.status === "failed" || state.status === "aborted") return "failed";
+  return "issues";
+}
+
+/** One sentence: how the run stands and the command that continues it. */
+export function resultSentence(state: RunState, loaded?: LoadedPlaybook): string {
+  const id = state.runId;
+  switch (state.status) {
+    case "succeeded": {
+      const line = loaded ? runSummaryLine(loaded, state) : undefined;
+      return `run ${id} succeeded${line ? `: ${line}` : ""}`;
+    }
+    case "paused": {
+      const p = state.pause;
+      const next = state.abortRequested
+        ? `retry the abort: cutover abort ${id}`
+        : p?.reason === "approval"
+          ? `approve: cutover approve ${id}${p.stepId ? ` ${p.stepId}` : ""}`
+          : `cutover retry ${id} | cutover skip ${id} | cutover abort ${id}`;
+      return `run ${id} paused${p?.stepId ? ` at ${p.stepId}` : ""}: ${p?.message ?? ""}; ${next}`;
+    }
+    case "aborted":
+      return `run ${id} aborted; what was undone: cutover status ${id}`;
+    case "failed":
+      return `run ${id} failed${state.error ? `: ${state.error.message}` : ""}`;
+    default:
+      return `run ${id} stopped, checkpointed; continue with: cutover resume ${id}`;
+  }
+}
+
+/** Who approved which gate, from the journal's gate.approved / gate.preapproved events (folded into the state). */
+export function approvals(state: RunState): string[] {
+  return state.order
+    .map((id) => state.steps[id]!)
+    .filter((st) => st.approvedBy)
+    .map(
+      (st) => `${st.id} approved${st.approvedAhead ? " ahead" : ""} by ${st.approvedBy!.user}@${st.approvedBy!.host}`,
+    );
+}
