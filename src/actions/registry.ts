@@ -24,6 +24,8 @@ import { migrateRun } from "./migrate-run.js";
 import { migrateCheck } from "./migrate-check.js";
 import { migrateValidate } from "./migrate-validate.js";
 import { migrateBackfill } from "./migrate-backfill.js";
+import { dbBackup } from "./db-backup.js";
+import { dbClone } from "./db-clone.js";
 
 // Azure (issue 5).
 import { azureDeploy } from "./azure-deploy.js";
@@ -54,6 +56,8 @@ export const actions: ActionDefinition<any>[] = [
   migrateCheck,
   migrateValidate,
   migrateBackfill,
+  dbBackup,
+  dbClone,
   azureDeploy,
   azureWarmup,
   azureSlotDiff,

@@ -3,6 +3,7 @@
  * file, so it survives a supervisor crash and can be re-adopted), wait until
  * it is healthy, stop it gracefully (SIGTERM, then SIGKILL after a wait).
  */
+import { minimalEnv } from "../../core/child-env.js";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
@@ -20,31 +21,10 @@ export interface RunningApp {
 }
 
 /**
- * Variables the supervisor and every app start with, whatever the
- * environment of the cutover that started them. They outlive that cutover
- * (and `/proc/<pid>/environ` keeps what they started with), so nothing of
- * its environment is handed down wholesale: not CUTOVER_SECRET_* or
- * CUTOVER_PARAM_*, nor any token the operator's shell exports. Only what a
- * program needs to run and behave: where programs are (PATH), who and where
- * the user is (HOME, USER, LOGNAME, TMPDIR), language and time zone (LANG,
- * LC_*, TZ), Windows' SystemRoot, and NODE_EXTRA_CA_CERTS (a file path, for
- * apps that call HTTPS services behind a company CA). No NODE_OPTIONS: the
- * supervisor's runtime is cutover's, and an app that needs options gets them
- * from its `env:`. An app gets, on top, its spec's `env` and the supervisor's
- * own variables (PORT, CUTOVER_SLOT, ...). See docs/security.md.
+ * Everything the supervisor passes to every app besides the spec's own env. Apps start from
+ * src/core/child-env.ts's minimal environment, never cutover's own: they outlive the cutover that
+ * started them. See docs/security.md.
  */
-const PASSED_DOWN = new Set(["PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "LANG", "LANGUAGE", "TZ"]);
-const PASSED_DOWN_TOO = ["SystemRoot", "SYSTEMROOT", "NODE_EXTRA_CA_CERTS"];
-
-export function minimalEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(from)) {
-    if (v !== undefined && (PASSED_DOWN.has(k) || PASSED_DOWN_TOO.includes(k) || k.startsWith("LC_"))) out[k] = v;
-  }
-  return out;
-}
-
-/** Everything the supervisor passes to every app besides the spec's own env. */
 export type BaseEnv = (slot: SlotName, port: number) => Record<string, string>;
 
 export async function startApp(

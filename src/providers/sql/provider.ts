@@ -20,6 +20,9 @@ import { Sql } from "./driver.js";
 import { DURATION_RANGES, durationSchema, parseDuration } from "../../core/duration.js";
 import { createPgClient } from "./pg-driver.js";
 import { createSqliteClient } from "./sqlite-driver.js";
+import { DatabaseSnapshots, type DbSnapshots } from "./snapshots.js";
+import { pgSnapshots } from "./pg-snapshots.js";
+import { sqliteSnapshots } from "./sqlite-snapshots.js";
 
 const sessionFields = {
   lockTimeout: durationSchema(
@@ -87,12 +90,16 @@ export const sqliteConfig = z
   })
   .strict();
 
-export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>, SqlClient & RunStore> = {
+export const postgresProvider: ProviderDefinition<
+  z.infer<typeof postgresConfig>,
+  SqlClient & RunStore & DbSnapshots
+> = {
   kind: "postgres",
   summary:
-    "A PostgreSQL database (through `pg`) for the migrate.* actions, and a shared state store (run journal + lease).",
+    "A PostgreSQL database (through `pg`) for the migrate.* and db.* actions, and a shared state store (run " +
+    "journal + lease).",
   config: postgresConfig,
-  capabilities: [Sql, RunState],
+  capabilities: [Sql, RunState, DatabaseSnapshots],
   create(config, ctx) {
     const url = config.url ?? (config.urlEnv !== undefined ? ctx.secret(config.urlEnv) : undefined);
     if (!url) {
@@ -109,23 +116,25 @@ export const postgresProvider: ProviderDefinition<z.infer<typeof postgresConfig>
       },
       applicationName: "cutover",
     });
-    return withRunStore(sql, { connectionString: url, schema: config.schema });
+    return { ...withRunStore(sql, { connectionString: url, schema: config.schema }), ...pgSnapshots(sql, url) };
   },
 };
 
-export const sqliteProvider: ProviderDefinition<z.infer<typeof sqliteConfig>, SqlClient> = {
+export const sqliteProvider: ProviderDefinition<z.infer<typeof sqliteConfig>, SqlClient & DbSnapshots> = {
   kind: "sqlite",
-  summary: "An embedded SQLite database file (through better-sqlite3) for the migrate.* actions.",
+  summary: "An embedded SQLite database file (through better-sqlite3) for the migrate.* and db.* actions.",
   config: sqliteConfig,
-  capabilities: [Sql],
+  capabilities: [Sql, DatabaseSnapshots],
   create(config, ctx) {
-    return createSqliteClient({
-      path: path.resolve(config.relativeTo === "stateDir" ? ctx.stateDir : ctx.baseDir, config.path),
+    const file = path.resolve(config.relativeTo === "stateDir" ? ctx.stateDir : ctx.baseDir, config.path);
+    const sql = createSqliteClient({
+      path: file,
       tablePrefix: config.tablePrefix,
       settings: {
         lockTimeoutMs: parseDuration(config.lockTimeout),
         statementTimeoutMs: parseDuration(config.statementTimeout),
       },
     });
+    return { ...sql, ...sqliteSnapshots(sql, file) };
   },
 };
