@@ -6,6 +6,7 @@
  */
 import { restorePoller, type WebSiteManagementClient } from "@azure/arm-appservice";
 import { azureCall } from "./errors.js";
+import { OneDeployClient, type ScmAccess } from "./appservice-onedeploy.js";
 import {
   PRODUCTION,
   type AppServiceSlotsOptions,
@@ -20,6 +21,8 @@ export class AppServiceSlots {
   constructor(
     readonly arm: WebSiteManagementClient,
     readonly options: AppServiceSlotsOptions,
+    /** Token and CA for the slots' SCM (Kudu) sites: OneDeploy (azure.deploy `mode: onedeploy`). */
+    private readonly scmAccess?: ScmAccess,
   ) {}
 
   /** The app to act on: the action's `app`, else the provider's. */
@@ -207,6 +210,23 @@ export class AppServiceSlots {
     await azureCall(this.ctx("reset the swap preview", app, slot), () =>
       this.arm.webApps.resetSlotConfigurationSlot(this.rg, app, slot, { abortSignal: signal }),
     );
+  }
+
+  /**
+   * The slot's SCM (Kudu) site, found from the site's `Repository` host name: apps created since June 2024 may
+   * have a unique default host name (<app>-<hash>.<region>.azurewebsites.net), so the name is read, not built.
+   */
+  async scmSite(app: string, slot: string, signal?: AbortSignal): Promise<OneDeployClient> {
+    if (!this.scmAccess) throw new Error("this App Service client was made without SCM access");
+    const site = await azureCall(this.ctx("read the SCM host name", app, slot), () =>
+      slot === PRODUCTION
+        ? this.arm.webApps.get(this.rg, app, { abortSignal: signal })
+        : this.arm.webApps.getSlot(this.rg, app, slot, { abortSignal: signal }),
+    );
+    const repository = site.hostNameSslStates?.find((h) => h.hostType === "Repository")?.name;
+    const host = repository ?? site.defaultHostName?.replace(/^([^.]+)/, "$1.scm");
+    if (!host) throw new Error(`web app ${app} slot ${slot} reports no SCM host name`);
+    return new OneDeployClient(`https://${host}`, this.scmAccess);
   }
 
   /** Run an operation against this client with error translation (for the swap poller). */

@@ -15,18 +15,31 @@ export function connectAppService(config: AzureAppServiceConfig, ctx: ProviderCo
   const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
   // A sovereign cloud's ARM endpoint is also its token audience (https://management.chinacloudapi.cn/.default).
   const scopes = [`${new URL(endpoint).origin}/.default`];
-  const arm = new WebSiteManagementClient(getCredential(config.auth), config.subscriptionId, {
+  const credential = getCredential(config.auth);
+  const arm = new WebSiteManagementClient(credential, config.subscriptionId, {
     ...pipeline,
     endpoint,
     credentials: { scopes },
   });
-  return new AppServiceSlots(arm, {
-    subscriptionId: config.subscriptionId,
-    resourceGroup: config.resourceGroup,
-    defaultApp: config.app,
-    defaultSlot: config.slot,
-    pollIntervalMs: config.pollIntervalMs,
-    preserveVnet: config.preserveVnet,
-    tlsCa: pipeline.tlsOptions?.ca,
-  });
+  return new AppServiceSlots(
+    arm,
+    {
+      subscriptionId: config.subscriptionId,
+      resourceGroup: config.resourceGroup,
+      defaultApp: config.app,
+      defaultSlot: config.slot,
+      pollIntervalMs: config.pollIntervalMs,
+      preserveVnet: config.preserveVnet,
+      tlsCa: pipeline.tlsOptions?.ca,
+    },
+    {
+      // The SCM site takes an Entra token for the ARM audience (docs/azure.md, "OneDeploy").
+      async token(signal) {
+        const t = await credential.getToken(scopes, { abortSignal: signal });
+        if (!t) throw new Error("the credential returned no token for the SCM site");
+        return t.token;
+      },
+      tlsCa: pipeline.tlsOptions?.ca,
+    },
+  );
 }

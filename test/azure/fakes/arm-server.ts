@@ -46,6 +46,8 @@ export interface ArmFake {
   faults: FaultInjector;
   /** `METHOD path` of every ARM request. */
   requests: string[];
+  /** `app/slot` → the SCM (Kudu) host a site reports as its `Repository` host name (scm-server.ts). */
+  scmHosts: Map<string, string>;
   addApp(name: string, options?: Parameters<typeof newApp>[1]): AppState;
   /** Someone else starts an operation on the app (`OperationName` in the 409), lasting `ms`. */
   busyWith(app: string, operationName: string, ms: number): void;
@@ -70,6 +72,7 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
   const operations = new Map<string, Operation>();
   const faults = new FaultInjector();
   const requests: string[] = [];
+  const scmHosts = new Map<string, string>();
   const siteServers = new Map<string, { server: Server; port: number }>();
   let base = "";
 
@@ -146,6 +149,7 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
       `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Web/sites/${app.name}` +
       `${slot.name === "production" ? "" : "/slots/" + slot.name}`;
     const host = await siteHost(app, slot);
+    const scm = scmHosts.get(`${app.name}/${slot.name}`) ?? host.replace(/^([^.:]+)/, "$1.scm");
     return {
       id,
       name: slot.name === "production" ? app.name : `${app.name}/${slot.name}`,
@@ -158,7 +162,7 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
         defaultHostName: host,
         hostNameSslStates: [
           { name: host, hostType: "Standard", sslState: "Disabled" },
-          { name: host.replace(/^([^.:]+)/, "$1.scm"), hostType: "Repository", sslState: "Disabled" },
+          { name: scm, hostType: "Repository", sslState: "Disabled" },
         ],
         slotSwapStatus: slot.slotSwapStatus,
         targetSwapSlot: slot.targetSwapSlot ?? null,
@@ -334,6 +338,7 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
     apps,
     faults,
     requests,
+    scmHosts,
     options,
     addApp(name, o) {
       const app = newApp(name, o);
