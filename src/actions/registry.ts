@@ -39,6 +39,10 @@ import { azureRestartSlot } from "./azure-restart-slot.js";
 import { azureQueueDrain } from "./azure-queue-drain.js";
 import { azureBake } from "./azure-bake.js";
 
+// Progressive traffic and Azure health gates (issue 12).
+import { trafficShift } from "./traffic-shift.js";
+import { azureMonitorGate } from "./azure-monitor-gate.js";
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action has its own input type
 export const actions: ActionDefinition<any>[] = [
   exec,
@@ -68,6 +72,8 @@ export const actions: ActionDefinition<any>[] = [
   azureRestartSlot,
   azureQueueDrain,
   azureBake,
+  trafficShift,
+  azureMonitorGate,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

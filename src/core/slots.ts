@@ -56,6 +56,12 @@ export interface SlotStatus {
   flagsRevApplied?: number;
 }
 
+/** Weighted routing in the local proxy: `percent` (1-99) of the requests go to `slot`, not the live slot. */
+export interface Canary {
+  slot: SlotName;
+  percent: number;
+}
+
 export interface LocalStatus {
   dir: string;
   supervisorPid: number;
@@ -63,6 +69,8 @@ export interface LocalStatus {
   publicUrl: string;
   adminUrl: string;
   live: SlotName;
+  /** Set while traffic.shift sends a share of the requests to the other slot. */
+  canary?: Canary;
   slots: Record<SlotName, SlotStatus>;
   flags: Record<string, Json>;
   flagsRev: number;

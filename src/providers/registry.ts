@@ -21,6 +21,7 @@ import {
   azureAppConfigProvider,
   azureTableProvider,
   azureQueueProvider,
+  azureMonitorLogsProvider,
 } from "./azure/index.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each provider has its own config and client types
@@ -34,6 +35,7 @@ export const providers: ProviderDefinition<any, any>[] = [
   azureAppConfigProvider,
   azureTableProvider,
   azureQueueProvider,
+  azureMonitorLogsProvider,
 ];
 
 export function findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined {

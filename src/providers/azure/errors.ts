@@ -10,7 +10,8 @@
  */
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 
-type AzureService = "App Service" | "App Configuration" | "Table Storage" | "Queue Storage";
+type AzureService =
+  "App Service" | "App Configuration" | "Table Storage" | "Queue Storage" | "Container Apps" | "Azure Monitor";
 
 /** The built-in role that grants what cutover does on each service. */
 const requiredRole: Record<AzureService, string> = {
@@ -18,6 +19,8 @@ const requiredRole: Record<AzureService, string> = {
   "App Configuration": "App Configuration Data Owner on the store",
   "Table Storage": "Storage Table Data Contributor on the storage account",
   "Queue Storage": "Storage Queue Data Reader on the queue (or the storage account)",
+  "Container Apps": "Container Apps Contributor (or Contributor) on the container app",
+  "Azure Monitor": "Log Analytics Reader on the workspace",
 };
 
 export interface AzureErrorContext {

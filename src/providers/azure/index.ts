@@ -9,3 +9,4 @@ export { azureAppServiceProvider } from "./appservice-provider.js";
 export { azureAppConfigProvider } from "./appconfig-provider.js";
 export { azureTableProvider } from "./table-provider.js";
 export { azureQueueProvider } from "./queue-provider.js";
+export { azureMonitorLogsProvider } from "./monitor-provider.js";

@@ -8,6 +8,7 @@
  *   POST   /v1/slots/:slot/revive     { version }                run that version again (idempotent)
  *   DELETE /v1/slots/:slot?drainTimeoutMs&killAfterMs            stop (idempotent)
  *   PUT    /v1/live                   { slot, ifLive? }          switch (idempotent)
+ *   PUT    /v1/weights                { weights: {blue, green} } weighted routing (idempotent)
  *   GET    /v1/drain?slot&writesOnly&timeoutMs                   long-poll until drained
  *   GET    /v1/flags/:name            → { value, etag }
  *   PUT    /v1/flags/:name            { value, ifEtag? }
@@ -105,6 +106,13 @@ async function route(sup: Supervisor, req: http.IncomingMessage, res: http.Serve
       const slot = slotParam(body.slot);
       const ifLive = body.ifLive === undefined ? undefined : slotParam(body.ifLive);
       return send(res, 200, await sup.setLive(slot, ifLive));
+    }
+    case "PUT weights": {
+      const body = (await readJson(req)) as { weights?: Record<string, unknown> };
+      const w = body.weights ?? {};
+      if (Object.keys(w).some((k) => !isSlotName(k)) || Object.values(w).some((v) => typeof v !== "number"))
+        throw new HttpError(400, "weights must map blue/green to numbers");
+      return send(res, 200, await sup.setWeights(w as Partial<Record<SlotName, number>>));
     }
     case "GET drain": {
       const slot = slotParam(q("slot"));

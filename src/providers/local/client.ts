@@ -9,8 +9,18 @@ import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { FlagStore, FlagValue } from "../../core/flag-store.js";
 import type { Fenceable } from "../../core/action.js";
 import { adminCall } from "./admin-client.js";
+import type { TrafficSplitClient, TrafficSplitState, Weights } from "../../core/traffic.js";
 import { localUp } from "./lifecycle.js";
-import type { AppSpec, DrainResult, LocalStatus, SlotName, SlotStatus } from "../../core/slots.js";
+import {
+  SLOT_NAMES,
+  isSlotName,
+  otherSlot,
+  type AppSpec,
+  type DrainResult,
+  type LocalStatus,
+  type SlotName,
+  type SlotStatus,
+} from "../../core/slots.js";
 
 export interface LocalClientOptions {
   dir: string;
@@ -20,7 +30,7 @@ export interface LocalClientOptions {
   fence?: { environment: string; token: number };
 }
 
-export class LocalClient implements FlagStore, Fenceable<LocalClient> {
+export class LocalClient implements FlagStore, TrafficSplitClient, Fenceable<LocalClient> {
   readonly kind = "local";
   constructor(readonly options: LocalClientOptions) {}
 
@@ -76,6 +86,22 @@ export class LocalClient implements FlagStore, Fenceable<LocalClient> {
     signal?: AbortSignal,
   ): Promise<{ previous: SlotName; live: SlotName; changed: boolean }> {
     return adminCall(this.dir, "PUT", "/v1/live", { slot, ifLive }, { signal, ...this.fence });
+  }
+
+  /** The proxy's split (capability `traffic-split`): backends `blue` and `green`, aliases `live` and `idle`. */
+  async readSplit(_scope: unknown, signal?: AbortSignal): Promise<TrafficSplitState> {
+    const status = await this.status(signal);
+    const weights: Weights = { blue: 0, green: 0 };
+    weights[status.live] = 100 - (status.canary?.percent ?? 0);
+    if (status.canary) weights[status.canary.slot] = status.canary.percent;
+    return { weights, aliases: { live: status.live, idle: otherSlot(status.live) }, backends: [...SLOT_NAMES] };
+  }
+
+  async writeSplit(_scope: unknown, weights: Weights, signal?: AbortSignal): Promise<void> {
+    const bad = Object.keys(weights).filter((k) => !isSlotName(k));
+    if (bad.length)
+      throw new CutoverError(ErrorCode.Config, `the local proxy routes to blue and green only, not ${bad.join(", ")}`);
+    await adminCall(this.dir, "PUT", "/v1/weights", { weights }, { signal, ...this.fence });
   }
 
   /** Long-poll: resolves the moment the last request that was in flight on `slot` ends. */

@@ -1,13 +1,15 @@
 /**
  * `provider: local`: the embedded blue/green environment. The client drives a
  * background supervisor (started on demand) through its admin API.
- * Capabilities: `local-slots`, `local-proxy` (the live-slot switch and drain), `flags`.
+ * Capabilities: `local-slots`, `local-proxy` (the live-slot switch and drain), `flags`,
+ * `traffic-split` (weighted routing between the slots).
  * See docs/local.md.
  */
 import path from "node:path";
 import type { ProviderDefinition } from "../../core/provider.js";
 import { Flags, LocalProxy, LocalSlots } from "../../core/capabilities.js";
 import { LocalClient } from "./client.js";
+import { TrafficSplit } from "../../core/traffic.js";
 import { LocalProviderConfig } from "./config.js";
 
 /** Where the environment lives when the entry names no `dir`. */
@@ -21,7 +23,7 @@ export const localProvider: ProviderDefinition<LocalProviderConfig, LocalClient>
     "Blue/green on this machine: two app slots, a reverse proxy, a flag store, kept running by a background " +
     "supervisor.",
   config: LocalProviderConfig,
-  capabilities: [LocalSlots, LocalProxy, Flags],
+  capabilities: [LocalSlots, LocalProxy, Flags, TrafficSplit],
   create(config, ctx) {
     const dir = config.dir !== undefined ? path.resolve(ctx.baseDir, config.dir) : defaultLocalDir(ctx.stateDir);
     const b = config.baseline;

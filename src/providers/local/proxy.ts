@@ -10,6 +10,8 @@
  *   the moment the last request it waits for ends (proxy-in-flight.ts);
  * - the proxy answers 503 itself when the live slot has no process and 502 when
  *   the app fails before answering, both with Retry-After (proxy-forward.ts);
+ * - weighted routing (traffic.shift): a set share of the requests may go to
+ *   the other slot, spread evenly over consecutive requests (setCanary);
  * - headers: hop-by-hop ones dropped, X-Forwarded-For/Host/Proto set
  *   (proxy-headers.ts); Upgrade requests become counted tunnels (proxy-tunnel.ts).
  */
@@ -20,7 +22,7 @@ import { Pool } from "undici";
 import { forward, type Route } from "./proxy-forward.js";
 import { InFlight } from "./proxy-in-flight.js";
 import { tunnel } from "./proxy-tunnel.js";
-import type { DrainResult, SlotName } from "../../core/slots.js";
+import type { Canary, DrainResult, SlotName } from "../../core/slots.js";
 
 /** How long idle connections live. Defaults suit production; tests shorten them. */
 export interface IdleTimeouts {
@@ -73,9 +75,14 @@ export class ReverseProxy {
   /** Open Upgrade tunnels, each with the function that ends it. */
   private readonly tunnels = new Set<() => void>();
   private readonly idle: IdleTimeouts;
+  /** Weighted routing (traffic.shift): this share of the requests goes to the other slot; undefined: none. */
+  private canary: Canary | undefined;
+  /** Requests routed since the split was set: spreads the canary's share evenly (no randomness). */
+  private routed = 0;
 
-  constructor(live: SlotName, idle: Partial<IdleTimeouts> = {}) {
+  constructor(live: SlotName, idle: Partial<IdleTimeouts> = {}, canary?: Canary) {
     this.live = live;
+    this.canary = canary;
     this.idle = { ...IDLE_DEFAULTS, ...idle };
     // No limit on how long a request may take to arrive (uploads, long polls): the app decides.
     this.server = http.createServer({ requestTimeout: 0, noDelay: true }, (req, res) =>
@@ -86,7 +93,7 @@ export class ReverseProxy {
     Object.assign(this.server, { httpAllowHalfOpen: true });
     this.server.on("clientError", onClientError);
     this.server.on("upgrade", (req: http.IncomingMessage, socket, head: Buffer) => {
-      const slot = this.live;
+      const slot = this.pick();
       const end = tunnel(slot, this.upstreams[slot].port, this.inFlight, req, socket, head);
       if (!end) return;
       this.tunnels.add(end);
@@ -106,6 +113,16 @@ export class ReverseProxy {
   /** Atomic: the next request to arrive goes to `slot`; requests in flight finish where they are. */
   setLive(slot: SlotName): void {
     this.live = slot;
+  }
+
+  /** Send `percent` of the next requests to `slot` (the other slot than the live one); undefined: none. */
+  setCanary(canary: Canary | undefined): void {
+    this.canary = canary && canary.percent > 0 && canary.slot !== this.live ? canary : undefined;
+    this.routed = 0;
+  }
+
+  get canarySplit(): Canary | undefined {
+    return this.canary;
   }
 
   /** Point `slot` at its app's port (undefined: no process). Requests in flight on the previous port finish there. */
@@ -132,8 +149,19 @@ export class ReverseProxy {
   }
 
   private route(): Route {
-    const slot = this.live;
+    const slot = this.pick();
     return { slot, pool: this.upstreams[slot].pool };
+  }
+
+  /**
+   * The slot for the next request: the canary's request n is the one where floor(n·p/100) steps up, so
+   * any 100 consecutive requests give it exactly p of them (a test of the split needs no luck).
+   */
+  private pick(): SlotName {
+    const c = this.canary;
+    if (!c) return this.live;
+    const n = this.routed++;
+    return Math.floor(((n + 1) * c.percent) / 100) > Math.floor((n * c.percent) / 100) ? c.slot : this.live;
   }
 
   counts(slot: SlotName): { inFlight: number; inFlightWrites: number } {

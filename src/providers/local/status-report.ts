@@ -46,6 +46,7 @@ export function buildStatus(src: StatusSources): LocalStatus {
     publicUrl: `http://127.0.0.1:${state.publicPort}`,
     adminUrl: `http://127.0.0.1:${state.adminPort}`,
     live: state.live,
+    ...(state.canary ? { canary: state.canary } : {}),
     slots,
     flags: flags.values(),
     flagsRev: flags.revision,

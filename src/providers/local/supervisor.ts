@@ -14,7 +14,9 @@ import { freePort, isHealthy, listenRetrying, startApp, stopApp } from "./slots.
 import { buildStatus } from "./status-report.js";
 import {
   SLOT_NAMES,
+  otherSlot,
   type AppSpec,
+  type Canary,
   type DrainResult,
   type LocalStatus,
   type SlotHealth,
@@ -65,7 +67,7 @@ export class Supervisor {
     this.paths = localPaths(dir);
     this.adminToken = ensureTokenFile(this.paths.adminToken);
     this.appsToken = ensureTokenFile(this.paths.appsToken);
-    this.proxy = new ReverseProxy(state.live);
+    this.proxy = new ReverseProxy(state.live, {}, state.canary);
     this.flags = new FlagBoard(
       { flags: state.flags, rev: state.flagsRev },
       () => this.persist(),
@@ -223,6 +225,8 @@ export class Supervisor {
         return { changed: false };
       if (slot === this.state.live && alive)
         throw new Refused(`slot ${slot} is live: deploy into the idle slot, or swap first`);
+      if (slot === this.state.canary?.slot && alive)
+        throw new Refused(`slot ${slot} takes ${this.state.canary.percent} % of the traffic: shift it back to 0 first`);
       // A slot swapped out a moment ago may still finish requests: let them end first.
       await this.proxy.waitDrained(slot, { writesOnly: false, timeoutMs: 30_000, signal });
       if (rec.pid) await stopApp(rec.pid, 5000);
@@ -250,6 +254,8 @@ export class Supervisor {
     return this.serial(async () => {
       const rec = this.state.slots[slot];
       if (slot === this.state.live) throw new Refused(`slot ${slot} is live: swap before stopping it`);
+      if (slot === this.state.canary?.slot)
+        throw new Refused(`slot ${slot} takes ${this.state.canary.percent} % of the traffic: shift it back to 0 first`);
       if (!rec.running && !isPidAlive(rec.pid)) return { changed: false };
       const drain = await this.proxy.waitDrained(slot, { writesOnly: false, timeoutMs: opts.drainTimeoutMs });
       this.state.slots[slot] = { ...rec, running: false };
@@ -275,9 +281,41 @@ export class Supervisor {
       }
       // Durable first: a supervisor restarted after this point serves the new slot.
       this.state.live = slot;
+      // A swap moves all the traffic: a weighted split in progress ends with it.
+      this.state.canary = undefined;
       await this.persist();
       this.proxy.setLive(slot);
+      this.proxy.setCanary(undefined);
       return { previous, live: slot, changed: true };
+    });
+  }
+
+  /**
+   * Weighted routing: `weights` (percent per slot, summing to 100). A slot at 100 becomes live (as setLive);
+   * otherwise the live slot stays and the other one gets its share. A slot given traffic must run healthy.
+   */
+  setWeights(weights: Partial<Record<SlotName, number>>): Promise<{ live: SlotName; canary?: Canary }> {
+    return this.serial(async () => {
+      const w = { blue: weights.blue ?? 0, green: weights.green ?? 0 };
+      if (w.blue + w.green !== 100 || ![w.blue, w.green].every((v) => Number.isInteger(v) && v >= 0))
+        throw new Refused(`weights must be whole percents summing to 100, got blue ${w.blue}, green ${w.green}`);
+      const full = SLOT_NAMES.find((s) => w[s] === 100);
+      const live = full ?? this.state.live;
+      const other = otherSlot(live);
+      const canary: Canary | undefined = full ? undefined : { slot: other, percent: w[other] };
+      for (const slot of SLOT_NAMES) {
+        if (w[slot] === 0 || (slot === this.state.live && !full)) continue;
+        const rec = this.state.slots[slot];
+        if (!rec.running || !rec.spec || !(await isHealthy(rec.port, rec.spec.healthPath, 2000)))
+          throw new Refused(`slot ${slot} is not running healthy; deploy it before giving it traffic`);
+      }
+      // Durable first, as setLive: a restarted supervisor keeps the split.
+      this.state.live = live;
+      this.state.canary = canary;
+      await this.persist();
+      this.proxy.setLive(live);
+      this.proxy.setCanary(canary);
+      return canary ? { live, canary } : { live };
     });
   }
 

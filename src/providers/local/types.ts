@@ -3,7 +3,7 @@
  * API client. Everything here crosses the admin API as JSON.
  */
 import type { Json } from "../../core/json.js";
-import type { AppSpec, SlotName } from "../../core/slots.js";
+import type { AppSpec, Canary, SlotName } from "../../core/slots.js";
 
 /** A slot as persisted in state.json. */
 export interface SlotRecord {
@@ -38,6 +38,8 @@ export interface LocalState {
   publicPort: number;
   adminPort: number;
   live: SlotName;
+  /** Weighted routing: a share of the requests goes to the other slot (traffic.shift); absent: none. */
+  canary?: Canary;
   slots: Record<SlotName, SlotRecord>;
   flags: Record<string, FlagRecord>;
   flagsRev: number;
