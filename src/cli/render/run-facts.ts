@@ -45,9 +45,16 @@ export function stepTitle(loaded: LoadedPlaybook | undefined, st: StepState, att
 
 export type CiOutcome = "ok" | "issues" | "failed";
 
-/** Succeeded is ok; a run resting resumably (paused, stopped) is "issues"; failed and aborted are failed. */
+/** Stopped where `--until`/`--only` asked: this stage's share is done. */
+const stoppedAsAsked = (state: RunState): boolean =>
+  state.status === "paused" && (state.pause?.reason as string | undefined) === "until";
+
+/**
+ * Succeeded, or stopped where `--until`/`--only` asked, is ok; a run resting resumably otherwise (paused,
+ * stopped) is "issues"; failed and aborted are failed.
+ */
 export function outcomeOf(state: RunState): CiOutcome {
-  if (state.status === "succeeded") return "ok";
+  if (state.status === "succeeded" || stoppedAsAsked(state)) return "ok";
   if (state.status === "failed" || state.status === "aborted") return "failed";
   return "issues";
 }
@@ -62,6 +69,8 @@ export function resultSentence(state: RunState, loaded?: LoadedPlaybook): string
     }
     case "paused": {
       const p = state.pause;
+      if (stoppedAsAsked(state))
+        return `run ${id} stopped as asked${p?.stepId ? ` after ${p.stepId}` : ""}; continue with: cutover resume ${id}`;
       const next = state.abortRequested
         ? `retry the abort: cutover abort ${id}`
         : p?.reason === "approval"

@@ -32,7 +32,7 @@ const ICON: Record<string, string> = {
 };
 
 function stepStatus(st: StepState, state: RunState): string {
-  if (state.pause?.stepId === st.id && st.status !== "failed") return "⏸️ waiting";
+  if (state.pause?.stepId === st.id && (st.status === "pending" || st.status === "running")) return "⏸️ waiting";
   if (st.status === "running" && state.status !== "running") return "■ stopped";
   return ICON[st.status] ?? st.status;
 }
