@@ -2,6 +2,8 @@
 # What the tests need from the machine, made present before `npm test` (its `pretest`) and by .ci/run:
 #   nginx     the real load balancer under test (Debian's nginx-light), but not Debian's system nginx on port 80;
 #   openssl   the Azure fakes make a TLS certificate at test time;
+#   chromium  the web page's end-to-end tests drive Debian's headless Chromium through playwright-core, which
+#             never downloads a browser of its own (test/web/, docs/web.md);
 #   PostgreSQL at 127.0.0.1:5432 (trust auth, user postgres, database `test`), or $CUTOVER_TEST_PG_URL.
 # Idempotent and quick when everything is there. Installs with apt-get only what is missing, which needs root;
 # otherwise it says, one line per thing, what to do, and exits 1.
@@ -34,6 +36,13 @@ fi
 
 if ! command -v openssl >/dev/null 2>&1; then
   apt_install openssl || missing+=("openssl: install it as root with: apt-get install openssl")
+fi
+
+# The same place test/support/system.ts looks for it.
+if ! [ -x /usr/bin/chromium ]; then
+  echo "test-deps: installing chromium (the web page's browser tests)" >&2
+  apt_install chromium || true
+  [ -x /usr/bin/chromium ] || missing+=("chromium: install it as root with: apt-get install chromium")
 fi
 
 pg_url="${CUTOVER_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"

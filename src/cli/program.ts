@@ -12,6 +12,7 @@ import { register as resume } from "./commands/resume.js";
 import { register as run } from "./commands/run.js";
 import { register as runs } from "./commands/runs.js";
 import { register as schema } from "./commands/schema.js";
+import { register as serve } from "./commands/serve.js";
 import { register as status } from "./commands/status.js";
 import { register as unlock } from "./commands/unlock.js";
 import { register as validate } from "./commands/validate.js";
@@ -69,7 +70,7 @@ Exit codes: 0 succeeded, 1 failed or aborted, 2 invalid usage or playbook, 3 pau
 4 environment locked by another run, 130 interrupted (checkpointed; cutover resume <run-id>).
 Start with: cutover validate <playbook>, cutover plan <playbook>, cutover run <playbook>.`,
   );
-  for (const reg of [validate, plan, run, resume, decide, status, report, runs, unlock, schema, local, migrate])
+  for (const reg of [validate, plan, run, resume, decide, status, report, runs, unlock, schema, local, migrate, serve])
     reg(program);
   return program;
 }

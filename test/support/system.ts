@@ -1,5 +1,5 @@
 /**
- * The real components some tests drive (nginx, openssl, PostgreSQL) are found here, or the test fails with ONE
+ * The real components some tests drive (nginx, openssl, PostgreSQL, Chromium) are found here, or the test fails with ONE
  * line that says how to get them instead of `spawnSync nginx ENOENT`. tools/test-deps.sh (npm's `pretest`, and
  * .ci/run) installs or starts all of them.
  */
@@ -42,6 +42,20 @@ export function requireExecutable(name: string, debianPackage: string, dirs: str
 /** The nginx binary the tests and benchmarks run privately (their own config, pid file and port). */
 export function nginxBinary(): string {
   return requireExecutable("nginx", "nginx-light", ["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"]);
+}
+
+/**
+ * Debian's Chromium, which the web page's browser tests drive through playwright-core (it never downloads a
+ * browser of its own): always /usr/bin/chromium, the path the tests launch.
+ */
+export function chromiumBinary(): string {
+  const file = "/usr/bin/chromium";
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    throw new MissingComponentError("chromium is not installed", `${HOW}, or: apt-get install chromium`);
+  }
+  return file;
 }
 
 /** The error for a PostgreSQL the tests cannot reach at `url` (the cause in brackets, on the same line). */
