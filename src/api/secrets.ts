@@ -61,6 +61,7 @@ export function referencedSecrets(loaded: LoadedPlaybook): Set<string> {
   };
   visit(loaded.playbook.steps);
   visit(loaded.playbook.summary);
+  visit(loaded.playbook.notify); // webhook URLs (api/notify.ts)
   for (const entry of Object.values(loaded.playbook.environment ?? {})) {
     if (entry && typeof entry === "object") for (const [k, v] of Object.entries(entry)) visit(v, k);
   }

@@ -13,6 +13,7 @@ import { LeaseKeeper } from "../engine/lease-keeper.js";
 import { Redactor } from "../engine/redact.js";
 import { Runner } from "../engine/runner.js";
 import { registerRunSecrets } from "./secrets.js";
+import { Notifier } from "./notify.js";
 import type { RunState } from "../engine/reducer.js";
 import type { LeaseInfo, LeaseRequest, RunStore } from "../core/run-store.js";
 import { formatHolder, holderOf, type LeaseHolder } from "../core/lease-holder.js";
@@ -67,6 +68,8 @@ export class Session {
     readonly keeper: LeaseKeeper,
     readonly journal: Journal,
     readonly runner: Runner,
+    /** The playbook's `notify:` webhooks (api/notify.ts), if any. */
+    private readonly notifier?: Notifier,
   ) {}
 
   get runId(): string {
@@ -145,7 +148,17 @@ export class Session {
       });
       ref.runner = runner;
       if (lost) runner.cancelRunning(lost);
-      return new Session(loaded, providers, store, keeper, journal, runner);
+      // Notifications follow durable events; an opened run first sends what its journal still owes (api/notify.ts).
+      const notifier = Notifier.create(loaded.playbook, journal, {
+        env,
+        redactor,
+        userAgent: `cutover/${CUTOVER_VERSION}`,
+      });
+      if (notifier) {
+        journal.onEvent((e) => notifier.observe(e));
+        if (!journal.created) notifier.catchUp(await store.read(runId));
+      }
+      return new Session(loaded, providers, store, keeper, journal, runner, notifier);
     } catch (e) {
       await keeper?.release();
       await providers.close();
@@ -158,6 +171,7 @@ export class Session {
   }
 
   async close(): Promise<void> {
+    await this.notifier?.settle(); // bounded (api/notify.ts); the journal still takes notify.sent under the lease
     await this.keeper.release();
     await this.providers.close();
   }

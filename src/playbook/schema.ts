@@ -111,6 +111,55 @@ const Requires = z
       "environment's latest release; once this run has succeeded, `abort --rollback` of that run is refused.",
   );
 
+/** The only way to give a webhook URL: it is a credential (whoever has it can post), so never in the playbook. */
+const SECRET_REF = /^\s*\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\s*$/;
+
+/** The name of the secret a `notify:` webhook URL refers to (`${{ secrets.NAME }}`). */
+export function webhookSecretName(url: string): string | undefined {
+  return SECRET_REF.exec(url)?.[1];
+}
+
+const NOTIFY_EVENTS = ["paused", "failed", "gate-waiting", "succeeded", "aborted"] as const;
+
+const NotifyTarget = z
+  .object({
+    webhook: z
+      .object({
+        url: z
+          .string()
+          .regex(
+            SECRET_REF,
+            "must be ${{ secrets.NAME }}: a webhook URL is a credential, so it lives in the environment " +
+              "(CUTOVER_SECRET_NAME or NAME), never in the playbook",
+          )
+          .describe(
+            "The webhook's URL, as `${{ secrets.NAME }}` (read from CUTOVER_SECRET_NAME or NAME). Never printed, " +
+              "logged or journaled (the journal names the target by its index).",
+          ),
+      })
+      .strict()
+      .describe("Where to POST: an HTTP(S) endpoint answering 2xx (Slack or Teams incoming webhook, or your own)."),
+    events: z
+      .array(z.enum(NOTIFY_EVENTS))
+      .min(1)
+      .default([...NOTIFY_EVENTS])
+      .describe(
+        "What to notify. paused: a failed step waits for retry/skip/abort (or a resume policy asks a person). " +
+          "gate-waiting: the run waits at an approval gate. failed, succeeded, aborted: the run finished so. " +
+          "Default: all.",
+      ),
+    format: z
+      .enum(["slack", "teams", "generic"])
+      .default("generic")
+      .describe(
+        "The body. slack: `{text, blocks}` for a Slack incoming webhook. teams: a message with an Adaptive Card " +
+          "attachment, for a Teams incoming webhook or a Workflows (Power Automate) webhook. generic: the event " +
+          "as JSON (see docs/notifications.md).",
+      ),
+  })
+  .strict()
+  .describe("A webhook told about the run's events: delivered at least once, never failing the release.");
+
 export const ParamSpec = z
   .object({
     type: z
@@ -308,6 +357,11 @@ export const PlaybookSchema = z
       .optional()
       .describe("The environment lease: one active run per environment, freed by itself if its holder dies."),
     steps: z.array(StepSchema).min(1, "a playbook needs at least one step").describe("The steps, run in order."),
+    notify: z
+      .array(NotifyTarget)
+      .max(20)
+      .optional()
+      .describe("Webhooks told when the run pauses, waits at a gate or finishes (docs/notifications.md)."),
   })
   .strict();
 

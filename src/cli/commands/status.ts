@@ -8,6 +8,7 @@ import { formatDuration } from "../../playbook/duration.js";
 import type { CliIO } from "../io.js";
 import { UNDO_SKIP } from "../render/describe-event.js";
 import { withIO } from "../shared.js";
+import { notificationsLine } from "../../api/notify-body.js";
 import { gateExpiry, isExpired } from "../../engine/gate.js";
 import { watchRun } from "../../api/watch.js";
 import { makeRenderer } from "../render/renderer.js";
@@ -177,6 +178,9 @@ function printStatus(
     io.out(
       c.yellow(`lease taken over at ${f.at} by ${f.by.user}${f.previousHolder ? ` from ${f.previousHolder}` : ""}`),
     );
+  // Webhooks that failed (notify.failed, api/notify.ts): one line, apart from the run's own state.
+  const notified = notificationsLine(s);
+  if (notified) io.out(c.yellow(notified));
 }
 
 function stepLine(io: CliIO, st: StepState): string {
