@@ -5,7 +5,7 @@
  */
 import os from "node:os";
 import { actions, findAction } from "./actions/registry.js";
-import { offers, type ProviderDefinition } from "./core/provider.js";
+import { offers, type ProviderContext, type ProviderDefinition } from "./core/provider.js";
 import type { Actor } from "./engine/events.js";
 import type { Json } from "./core/json.js";
 import type { Redactor } from "./engine/redact.js";
@@ -100,11 +100,35 @@ export class ProviderSet {
     return client;
   }
 
+  /**
+   * Each entry's `preflight` (e.g. an Azure sign-in for every scope), before a run takes the lease or changes
+   * anything: a CI identity that cannot get a token fails the run up front (exit 2), not half-way through it.
+   */
+  async preflight(): Promise<void> {
+    for (const target of Object.keys(this.loaded.playbook.environment ?? {})) {
+      const entry = this.entry(target);
+      const def = entry && (findProvider(entry.provider) as ProviderDefinition<unknown, unknown> | undefined);
+      if (!entry || !def?.preflight) continue;
+      const { config, ctx } = this.configure(target, entry, def);
+      await def.preflight(config, ctx);
+    }
+  }
+
   private async create(
     target: string,
     entry: { provider: string },
     def: ProviderDefinition<unknown, unknown>,
   ): Promise<unknown> {
+    const { config, ctx } = this.configure(target, entry, def);
+    return def.create(config, ctx);
+  }
+
+  /** The entry's config, resolved and validated, and the context its provider gets. */
+  private configure(
+    target: string,
+    entry: { provider: string },
+    def: ProviderDefinition<unknown, unknown>,
+  ): { config: unknown; ctx: ProviderContext } {
     const { provider: _p, ...raw } = entry as Record<string, unknown>;
     const scope = {
       params: this.opts.params ?? {},
@@ -129,7 +153,7 @@ export class ProviderSet {
           `${parsed.error.issues.map((i) => `${i.path.join(".") || "(entry)"}: ${i.message}`).join("; ")}`,
       );
     }
-    return def.create(parsed.data, {
+    const ctx: ProviderContext = {
       stateDir: this.opts.stateDir,
       baseDir: this.loaded.baseDir,
       name: target,
@@ -138,7 +162,8 @@ export class ProviderSet {
         this.opts.redactor.add(v);
         return v;
       },
-    });
+    };
+    return { config: parsed.data, ctx };
   }
 
   /** The run store of `environment.state` (the file store by default). */

@@ -95,6 +95,7 @@ export class Session {
     const actor = currentActor(env);
     let keeper: LeaseKeeper | undefined;
     try {
+      await providers.preflight(); // before the lease: nothing has changed if an entry cannot work
       const store = await providers.store();
       const ttlMs = parseDuration(loaded.playbook.lease?.ttl ?? "30s");
       const req = leaseRequest(actor, runId, loaded.environment, ttlMs);

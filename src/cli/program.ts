@@ -33,15 +33,23 @@ export function buildProgram(): Command {
     .option("-v, --verbose", "show stack traces and debug details")
     .option("--state-dir <dir>", "project-local state directory (default: .cutover, or $CUTOVER_STATE_DIR)")
     .option("--no-color", "no colours (NO_COLOR is honoured too)")
-    .addOption(
     .option(
       "--junit <file>",
       "write a JUnit XML report of the run's steps to <file> when a command that ran steps ends (docs/ci.md)",
     )
+    .addOption(
       new Option(
         "--auth <mode>",
         "Azure identity for providers whose playbook entry sets no auth.mode (sets CUTOVER_AZURE_AUTH)",
-      ).choices(["default", "cli", "managed-identity", "environment", "workload-identity"]),
+      ).choices([
+        "default",
+        "cli",
+        "managed-identity",
+        "environment",
+        "workload-identity",
+        "github-oidc",
+        "azure-pipelines",
+      ]),
     )
     .option(
       "--client-id <id>",

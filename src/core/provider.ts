@@ -16,6 +16,11 @@ export interface ProviderDefinition<C = unknown, T = unknown> {
   /** What the client can do (src/core/capabilities.ts); the client must implement each token's interface. */
   capabilities: CapabilityToken<T>[];
   create(config: C, ctx: ProviderContext): Promise<T> | T;
+  /**
+   * Optional check run when a run starts or continues, before it takes the lease or changes anything (e.g. sign
+   * in for every scope the client will need). Throws CONFIG_INVALID (exit 2) naming the entry and what failed.
+   */
+  preflight?(config: C, ctx: ProviderContext): Promise<void>;
 }
 
 export interface ProviderContext {

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { Flags } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
-import { AuthOptions } from "./auth-options.js";
+import { AuthOptions, usesIdentity } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
 
 /**
@@ -80,8 +80,23 @@ export const azureAppConfigProvider: ProviderDefinition<AzureAppConfigConfig, Ap
     "ETag-conditional",
   config: AzureAppConfigConfig,
   capabilities: [Flags],
+  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
+  async preflight(config, ctx) {
+    if (!usesIdentity(config, ctx) || !config.endpoint) return;
+    const { assertSignIn } = await import("./credential.js");
+    await assertSignIn(config.auth, appConfigScope(config.endpoint, config.audience), ctx.name);
+  },
   async create(config, ctx) {
     const { connectAppConfigFlags } = await import("./appconfig-connect.js");
     return connectAppConfigFlags(config, ctx);
   },
 };
+
+/** The token scope @azure/app-configuration asks for (its getScope): the audience, else by the endpoint's cloud. */
+function appConfigScope(endpoint: string, audience: string | undefined): string {
+  if (audience) return `${audience}/.default`;
+  const host = new URL(endpoint).hostname;
+  if (/(azconfig|appconfig)\.azure\.us$/.test(host)) return "https://appconfig.azure.us/.default";
+  if (/(azconfig|appconfig)\.azure\.cn$/.test(host)) return "https://appconfig.azure.cn/.default";
+  return "https://appconfig.azure.com/.default";
+}

@@ -65,6 +65,15 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
     "start/stop)",
   config: AzureAppServiceConfig,
   capabilities: [AppService],
+  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
+  async preflight(config, ctx) {
+    const { assertSignIn } = await import("./credential.js");
+    await assertSignIn(
+      config.auth,
+      `${new URL(config.endpoint ?? "https://management.azure.com").origin}/.default`,
+      ctx.name,
+    );
+  },
   async create(config, ctx) {
     const { connectAppService } = await import("./appservice-connect.js");
     return connectAppService(config, ctx);

@@ -12,12 +12,15 @@ import { z } from "zod";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 export const AuthMode = z
-  .enum(["default", "cli", "managed-identity", "environment", "workload-identity"])
+  .enum(["default", "cli", "managed-identity", "environment", "workload-identity", "github-oidc", "azure-pipelines"])
   .describe(
     "How cutover signs in to Entra ID: `default` (DefaultAzureCredential; AZURE_TOKEN_CREDENTIALS narrows its " +
       "chain), `cli` (the `az login` session), `managed-identity`, `environment` " +
       "(AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH), `workload-identity` " +
-      "(federated token, AZURE_FEDERATED_TOKEN_FILE).",
+      "(federated token file AZURE_FEDERATED_TOKEN_FILE: AKS), `github-oidc` (GitHub Actions OIDC: a fresh ID token " +
+      "from ACTIONS_ID_TOKEN_REQUEST_URL for every Entra request; clientId, tenantId), `azure-pipelines` (an Azure " +
+      "DevOps service connection with workload identity federation: serviceConnectionId, clientId, tenantId, " +
+      "SYSTEM_ACCESSTOKEN).",
   );
 export type AuthMode = z.infer<typeof AuthMode>;
 
@@ -29,7 +32,19 @@ const AuthObject = z
       .min(1)
       .optional()
       .describe("Client id of a user-assigned managed identity or app registration."),
-    tenantId: z.string().min(1).optional().describe("Entra tenant id (cli, workload-identity)."),
+    tenantId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Entra tenant id (cli, workload-identity, github-oidc, azure-pipelines)."),
+    serviceConnectionId: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "azure-pipelines: the service connection's id (default: AZURESUBSCRIPTION_SERVICE_CONNECTION_ID, set by " +
+          "the AzureCLI@2 task, or CUTOVER_AZURE_SERVICE_CONNECTION_ID).",
+      ),
   })
   .strict();
 type AuthObject = z.infer<typeof AuthObject>;
@@ -47,7 +62,13 @@ function normalize(options: AuthOptions | undefined): AuthObject {
   return typeof options === "string" ? { mode: options } : (options ?? {});
 }
 
-export type CredentialFactory = (options: { mode: AuthMode; clientId?: string; tenantId?: string }) => TokenCredential;
+export interface CredentialRequest {
+  mode: AuthMode;
+  clientId?: string;
+  tenantId?: string;
+  serviceConnectionId?: string;
+}
+export type CredentialFactory = (options: CredentialRequest) => TokenCredential;
 
 /** An installed factory (tests, embedding); undefined means the @azure/identity one. */
 let installed: CredentialFactory | undefined;
@@ -73,18 +94,49 @@ export function resolveAuthMode(options: AuthOptions | undefined, env: NodeJS.Pr
   return "default";
 }
 
+/**
+ * What a credential is made from: the options, then CUTOVER_AZURE_* variables, then what the CI system itself
+ * sets for the two CI modes (azure/login's AZURE_CLIENT_ID / AZURE_TENANT_ID on GitHub; the AzureCLI@2 task's
+ * AZURESUBSCRIPTION_* on Azure Pipelines, as `azd auth login --federated-credential-provider azure-pipelines` reads
+ * them, Azure/azure-dev#4343). Other modes never read those, so a managed identity stays system-assigned.
+ */
+export function credentialRequest(options: AuthOptions | undefined, env: NodeJS.ProcessEnv = process.env) {
+  const o = normalize(options);
+  const mode = resolveAuthMode(o, env);
+  const ci =
+    mode === "github-oidc"
+      ? { clientId: env.AZURE_CLIENT_ID, tenantId: env.AZURE_TENANT_ID }
+      : mode === "azure-pipelines"
+        ? {
+            clientId: env.AZURESUBSCRIPTION_CLIENT_ID,
+            tenantId: env.AZURESUBSCRIPTION_TENANT_ID,
+            serviceConnectionId: env.AZURESUBSCRIPTION_SERVICE_CONNECTION_ID,
+          }
+        : {};
+  const request: CredentialRequest = {
+    mode,
+    clientId: o.clientId ?? env.CUTOVER_AZURE_CLIENT_ID ?? ci.clientId,
+    tenantId: o.tenantId ?? env.CUTOVER_AZURE_TENANT_ID ?? ci.tenantId,
+  };
+  if (mode === "azure-pipelines")
+    request.serviceConnectionId =
+      o.serviceConnectionId ??
+      env.CUTOVER_AZURE_SERVICE_CONNECTION_ID ??
+      ("serviceConnectionId" in ci ? ci.serviceConnectionId : undefined);
+  return request;
+}
+
 /** The credential for these options, made by the installed factory or else by `fallback`. */
 export function credentialFor(options: AuthOptions | undefined, fallback: CredentialFactory): TokenCredential {
-  const o = normalize(options);
-  const mode = resolveAuthMode(o);
-  const clientId = o.clientId ?? process.env.CUTOVER_AZURE_CLIENT_ID;
-  const tenantId = o.tenantId ?? process.env.CUTOVER_AZURE_TENANT_ID;
-  const key = JSON.stringify([mode, clientId, tenantId]);
+  const request = credentialRequest(options);
+  const { mode } = request;
+  const key = JSON.stringify(request);
   let credential = cache.get(key);
   if (!credential) {
     try {
-      credential = (installed ?? fallback)({ mode, clientId, tenantId });
+      credential = (installed ?? fallback)(request);
     } catch (e) {
+      if (e instanceof CutoverError) throw e;
       // e.g. workload-identity without AZURE_FEDERATED_TOKEN_FILE: the constructor refuses.
       throw new CutoverError(
         ErrorCode.Config,
@@ -98,6 +150,17 @@ export function credentialFor(options: AuthOptions | undefined, fallback: Creden
     cache.set(key, credential);
   }
   return credential;
+}
+
+/**
+ * Whether an entry signs in with an identity: not when its `connectionStringSecret` is set (HMAC or account key
+ * instead), as chooseConnection decides.
+ */
+export function usesIdentity(
+  config: { connectionStringSecret?: string },
+  ctx: { secret(name: string): string | undefined },
+): boolean {
+  return !(config.connectionStringSecret && ctx.secret(config.connectionStringSecret));
 }
 
 /** A credential that hands out a fixed token: for tests against local fakes only. */

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { QueueDepth } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { QueueDepthClient } from "../../core/queue-depth.js";
-import { AuthOptions } from "./auth-options.js";
+import { AuthOptions, usesIdentity } from "./auth-options.js";
 import { RetryConfig } from "./connection-options.js";
 
 export const AzureQueueConfig = z
@@ -55,6 +55,12 @@ export const azureQueueProvider: ProviderDefinition<AzureQueueConfig, QueueDepth
   summary: "An Azure Storage queue whose approximate message count cutover can wait on (drain)",
   config: AzureQueueConfig,
   capabilities: [QueueDepth],
+  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
+  async preflight(config, ctx) {
+    if (!usesIdentity(config, ctx) || !config.endpoint) return;
+    const { assertSignIn } = await import("./credential.js");
+    await assertSignIn(config.auth, "https://storage.azure.com/.default", ctx.name);
+  },
   async create(config, ctx) {
     const { createQueueDepthClient } = await import("./queue-connect.js");
     return createQueueDepthClient(config, ctx);

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { RunState } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
-import { AuthOptions } from "./auth-options.js";
+import { AuthOptions, usesIdentity } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
 import type { TableRunStore } from "./table-run-store.js";
 
@@ -51,6 +51,12 @@ export const azureTableProvider: ProviderDefinition<AzureTableConfig, TableRunSt
     "fencing token)",
   config: AzureTableConfig,
   capabilities: [RunState],
+  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
+  async preflight(config, ctx) {
+    if (!usesIdentity(config, ctx) || !config.endpoint) return;
+    const { assertSignIn } = await import("./credential.js");
+    await assertSignIn(config.auth, "https://storage.azure.com/.default", ctx.name);
+  },
   async create(config, ctx) {
     const { connectTableRunStore } = await import("./table-connect.js");
     return connectTableRunStore(config, ctx);

@@ -32,6 +32,12 @@ export interface AppConfigFake {
   requests: string[];
   /** Requests refused for a bad signature. */
   authFailures: number;
+  /**
+   * Entra ID bearer tokens accepted instead of HMAC (an identity with App Configuration Data Owner); none
+   * by default. Each one used is recorded in `bearerTokensSeen`.
+   */
+  acceptBearer: (token: string) => boolean;
+  bearerTokensSeen: string[];
   put(key: string, value: string, options?: { label?: string; contentType?: string }): Setting;
   get(key: string, label?: string | null): Setting | undefined;
   close(): Promise<void>;
@@ -45,7 +51,9 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
   const settings = new Map<string, Setting>();
   const faults = new FaultInjector();
   const requests: string[] = [];
+  const bearerTokensSeen: string[] = [];
   let authFailures = 0;
+  let acceptBearer: (token: string) => boolean = () => false;
 
   const store = (
     key: string,
@@ -102,7 +110,9 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
     const pathname = decodeURIComponent(url.pathname);
     requests.push(`${req.method} ${pathname}`);
     if (faults.apply(req, res, pathname)) return;
-    if (!verifyHmac(req, body)) {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    if (bearer && acceptBearer(bearer)) bearerTokensSeen.push(bearer);
+    else if (!verifyHmac(req, body)) {
       authFailures++;
       return send(res, 401, {
         type: "https://azconfig.io/errors/invalid-credentials",
@@ -194,6 +204,13 @@ export async function startAppConfigFake(): Promise<AppConfigFake> {
     get authFailures() {
       return authFailures;
     },
+    get acceptBearer() {
+      return acceptBearer;
+    },
+    set acceptBearer(f) {
+      acceptBearer = f;
+    },
+    bearerTokensSeen,
     put: (key, value, o = {}) => store(key, o.label ?? null, value, o.contentType ?? null),
     get: (key, label = null) => settings.get(id(key, label)),
     close: () =>
