@@ -4,7 +4,9 @@
 #   openssl   the Azure fakes make a TLS certificate at test time;
 #   chromium  the web page's end-to-end tests drive Debian's headless Chromium through playwright-core, which
 #             never downloads a browser of its own (test/web/, docs/web.md);
-#   PostgreSQL at 127.0.0.1:5432 (trust auth, user postgres, database `test`), or $CUTOVER_TEST_PG_URL.
+#   PostgreSQL at 127.0.0.1:5432 (trust auth, user postgres, database `test`), or $CUTOVER_TEST_PG_URL, with
+#             pg_dump/pg_restore (db.backup, db.clone);
+#   RabbitMQ  at 127.0.0.1:5672 (guest/guest) with its management plugin on 15672 (queue.drain).
 # Idempotent and quick when everything is there. Installs with apt-get only what is missing, which needs root;
 # otherwise it says, one line per thing, what to do, and exits 1.
 set -euo pipefail
@@ -65,6 +67,29 @@ else
       missing+=("PostgreSQL has no database test: create it with: createdb -h 127.0.0.1 -U postgres test")
   fi
 fi
+
+# RabbitMQ at 127.0.0.1:5672 (guest/guest) with its management plugin (port 15672): queue.drain reads
+# unacknowledged counts through it or rabbitmqctl. The plugin ships with the server; enabling it is offline.
+amqp_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) >/dev/null 2>&1; }
+mgmt_up() { (exec 3<>/dev/tcp/127.0.0.1/15672) >/dev/null 2>&1; }
+if command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ]; then
+  if ! amqp_up && is_root; then
+    echo "test-deps: starting RabbitMQ" >&2
+    rabbitmq-server -detached >/dev/null 2>&1 || true
+    for _ in $(seq 1 60); do amqp_up && break; sleep 1; done
+  fi
+  if amqp_up && ! mgmt_up && is_root; then
+    echo "test-deps: enabling RabbitMQ's management plugin" >&2
+    rabbitmq-plugins enable rabbitmq_management >/dev/null 2>&1 || true
+    for _ in $(seq 1 60); do mgmt_up && break; sleep 1; done
+  fi
+  amqp_up || missing+=("RabbitMQ is not running at 127.0.0.1:5672: as root, rabbitmq-server -detached")
+  mgmt_up || missing+=("RabbitMQ management API is off: as root, rabbitmq-plugins enable rabbitmq_management")
+else
+  missing+=("RabbitMQ: install it as root with: apt-get install rabbitmq-server")
+fi
+command -v pg_dump >/dev/null 2>&1 ||
+  missing+=("pg_dump/pg_restore: install them as root with: apt-get install postgresql-client")
 
 if [ "${#missing[@]}" -gt 0 ]; then
   printf 'test-deps: missing %s\n' "${missing[@]}" >&2

@@ -26,6 +26,7 @@ import { migrateValidate } from "./migrate-validate.js";
 import { migrateBackfill } from "./migrate-backfill.js";
 import { dbBackup } from "./db-backup.js";
 import { dbClone } from "./db-clone.js";
+import { queueDrain } from "./queue-drain.js";
 
 // Azure (issue 5).
 import { azureDeploy } from "./azure-deploy.js";
@@ -62,6 +63,7 @@ export const actions: ActionDefinition<any>[] = [
   migrateBackfill,
   dbBackup,
   dbClone,
+  queueDrain,
   azureDeploy,
   azureWarmup,
   azureSlotDiff,

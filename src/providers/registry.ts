@@ -15,6 +15,8 @@ import { nginxProvider } from "./nginx/index.js";
 // SQL (issue 4).
 import { postgresProvider, sqliteProvider } from "./sql/provider.js";
 
+// Message brokers (issue 10).
+import { rabbitmqProvider } from "./rabbitmq/index.js";
 // Azure (issue 5).
 import {
   azureAppServiceProvider,
@@ -31,6 +33,7 @@ export const providers: ProviderDefinition<any, any>[] = [
   nginxProvider,
   postgresProvider,
   sqliteProvider,
+  rabbitmqProvider,
   azureAppServiceProvider,
   azureAppConfigProvider,
   azureTableProvider,

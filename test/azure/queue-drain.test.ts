@@ -27,7 +27,7 @@ describe("azure.queue-drain (Azurite)", () => {
     const q = new QueueClient(azurite.connectionString, "orders");
     await q.createIfNotExists();
     for (let i = 0; i < 5; i++) await q.sendMessage(`m${i}`);
-    expect(await depth.approximateCount()).toBe(5);
+    expect((await depth.read()).ready).toBe(5);
     // A consumer (the old version finishing its in-flight work) drains it meanwhile.
     const consumer = (async () => {
       for (;;) {
@@ -41,8 +41,8 @@ describe("azure.queue-drain (Azurite)", () => {
     const res = await runAction(azureQueueDrain, { interval: 10, settle: 2, timeout: "20s" }, c);
     await consumer;
     expect(res.outputs).toMatchObject({ queue: "orders", lastCount: 0 });
-    expect(await depth.approximateCount()).toBe(0);
-    expect(seen.progress.some((p) => /message\(s\) left/.test(p.message))).toBe(true);
+    expect((await depth.read()).ready).toBe(0);
+    expect(seen.progress.some((p) => /\d+ ready, 0 in flight \(approximate\)/.test(p.message))).toBe(true);
   });
 
   it("fails with the remaining count when nothing consumes", async () => {
@@ -52,11 +52,13 @@ describe("azure.queue-drain (Azurite)", () => {
     const e = await runAction(azureQueueDrain, { queue: "stuck", interval: 5, timeout: 40 }, ctx().ctx).catch(
       (x: unknown) => x,
     );
-    expect(isCutoverError(e, ErrorCode.StepFailed) && e.message).toMatch(/stuck still holds about 1 message/);
+    expect(isCutoverError(e, ErrorCode.StepFailed) && e.message).toMatch(
+      /stuck still holds 1 ready, 0 in flight \(approximate\)/,
+    );
   });
 
   it("names the queue when it does not exist", async () => {
-    const e = await depth.approximateCount("missing-queue").catch((x: unknown) => x);
+    const e = await depth.read("missing-queue").catch((x: unknown) => x);
     expect(isCutoverError(e, ErrorCode.Provider) && e.message).toMatch(/queue missing-queue does not exist/);
   });
 });

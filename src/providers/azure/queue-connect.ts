@@ -36,12 +36,14 @@ export function createQueueDepthClient(config: AzureQueueConfig, ctx: ProviderCo
   };
   return {
     defaultQueue: config.queue,
-    async approximateCount(queue = config.queue, options = {}) {
+    // The service's count includes messages made invisible by a receiver (in flight): it is never lower
+    // than the truth ("Get Queue Metadata": x-ms-approximate-messages-count), so it is all reported as ready.
+    async read(queue = config.queue, options = {}) {
       const props = await azureCall(
         { service: "Queue Storage", operation: "read the queue depth", resource: `queue ${queue}` },
         () => clientFor(queue).getProperties({ abortSignal: options.signal }),
       );
-      return props.approximateMessagesCount ?? 0;
+      return { ready: props.approximateMessagesCount ?? 0, inFlight: 0, exact: false };
     },
   };
 }
