@@ -161,6 +161,7 @@ export const APP_JS = String.raw`"use strict";
       h("dt", null, "environment"), h("dd", null, s.environment),
       h("dt", null, "started"), h("dd", null, stamp(s.startedAt) + " by " + s.startedBy.user + "@" + s.startedBy.host),
       s.finishedAt ? [h("dt", null, "finished"), h("dd", null, stamp(s.finishedAt))] : null,
+      paramsText(s) ? [h("dt", null, "params"), h("dd", { class: "mono", id: "params" }, paramsText(s))] : null,
       h("dt", null, "lease"), h("dd", { id: "lease" }, v.lease ? v.lease.holder + (v.lease.thisRun ? "" : " (another run)") +
         ", expires " + time(v.lease.expiresAt) : "free")));
     if (s.pause && s.status === "paused")
@@ -226,6 +227,11 @@ export const APP_JS = String.raw`"use strict";
     var focused = document.activeElement && document.activeElement.id === "note";
     main.replaceChildren.apply(main, parts.filter(Boolean));
     if (focused && document.getElementById("note")) document.getElementById("note").focus();
+  }
+
+  function paramsText(s) {
+    var parts = Object.keys(s.params).map(function (k) { return k + "=" + JSON.stringify(s.params[k]); });
+    return parts.concat(s.secretParams.map(function (k) { return k + "=***"; })).join("  ");
   }
 
   function runIdOfPage() {
