@@ -3,7 +3,7 @@ import { formatDuration } from "../core/duration.js";
 import type { ReportAttempt, ReportUndo, RunReport } from "./report.js";
 
 /** A table cell: no line breaks, no unescaped pipes. */
-export const cell = (v: string | number | undefined): string =>
+const cell = (v: string | number | undefined): string =>
   v === undefined || v === "" ? "—" : String(v).replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
 
 export const dur = (ms: number | undefined): string => (ms === undefined ? "—" : formatDuration(ms));

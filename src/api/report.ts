@@ -12,7 +12,7 @@ import type { RunStore } from "../core/run-store.js";
 import type { Json } from "../core/json.js";
 import type { Redactor } from "../engine/redact.js";
 
-export type AttemptResult = "running" | "succeeded" | "failed" | "cancelled" | "interrupted" | "lost";
+type AttemptResult = "running" | "succeeded" | "failed" | "cancelled" | "interrupted" | "lost";
 
 export interface ReportAttempt {
   attempt: number;
@@ -38,7 +38,7 @@ export interface ReportUndo {
   error?: { code: string; message: string };
 }
 
-export interface ReportStep {
+interface ReportStep {
   id: string;
   stepId: string;
   matrix?: Record<string, Json>;
@@ -50,7 +50,7 @@ export interface ReportStep {
 }
 
 /** A span of time the run stood still waiting for a person, or with nothing running it. */
-export interface ReportWait {
+interface ReportWait {
   /** gate: an approval gate; decision: a failed step waits for retry/skip/abort; resume-policy: ask a person;
    *  stopped: interrupted (Ctrl-C, SIGTERM) or stopped by `--until`, until resumed. */
   kind: "gate" | "decision" | "resume-policy" | "stopped";
@@ -65,7 +65,7 @@ export interface ReportWait {
 }
 
 /** Something a person (or a pipeline acting as one) did to the run. */
-export interface ReportAction {
+interface ReportAction {
   at: string;
   /** user@host */
   by: string;
@@ -74,7 +74,7 @@ export interface ReportAction {
   note?: string;
 }
 
-export interface ReportNotification {
+interface ReportNotification {
   key: string;
   target: number;
   event: string;
@@ -106,7 +106,7 @@ export interface RunReport {
   totals: ReportTotals;
 }
 
-export interface ReportTotals {
+interface ReportTotals {
   /** From run.started to run.finished (or `until`). */
   wallMs: number;
   /** wall minus human wait and stopped time: cutover was working (executing, backing off, in between). */

@@ -86,7 +86,7 @@ export interface RunState {
   notifications?: NotificationsState;
 }
 
-export interface NotificationsState {
+interface NotificationsState {
   sent: number;
   /** Given up after bounded retries (api/notify.ts); status shows them. */
   failed: { key: string; target: number; event: string; eventSeq: number; at: string; error: ErrorInfo }[];
