@@ -39,6 +39,7 @@ import { azureStopSlot } from "./azure-stop-slot.js";
 import { azureRestartSlot } from "./azure-restart-slot.js";
 import { azureQueueDrain } from "./azure-queue-drain.js";
 import { azureBake } from "./azure-bake.js";
+import { azureFrontDoorSwitch } from "./azure-frontdoor-switch.js";
 
 // Progressive traffic and Azure health gates (issue 12).
 import { trafficShift } from "./traffic-shift.js";
@@ -74,6 +75,7 @@ export const actions: ActionDefinition<any>[] = [
   azureRestartSlot,
   azureQueueDrain,
   azureBake,
+  azureFrontDoorSwitch,
   trafficShift,
   azureMonitorGate,
 ];

@@ -23,6 +23,7 @@ import {
   azureAppConfigProvider,
   azureTableProvider,
   azureQueueProvider,
+  azureFrontDoorProvider,
   azureMonitorLogsProvider,
 } from "./azure/index.js";
 
@@ -38,6 +39,7 @@ export const providers: ProviderDefinition<any, any>[] = [
   azureAppConfigProvider,
   azureTableProvider,
   azureQueueProvider,
+  azureFrontDoorProvider,
   azureMonitorLogsProvider,
 ];
 

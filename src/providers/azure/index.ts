@@ -9,4 +9,5 @@ export { azureAppServiceProvider } from "./appservice-provider.js";
 export { azureAppConfigProvider } from "./appconfig-provider.js";
 export { azureTableProvider } from "./table-provider.js";
 export { azureQueueProvider } from "./queue-provider.js";
+export { azureFrontDoorProvider } from "./frontdoor-provider.js";
 export { azureMonitorLogsProvider } from "./monitor-provider.js";

@@ -1,0 +1,27 @@
+/**
+ * Builds the Front Door client of an `azure-frontdoor` entry. Loads
+ * @azure/arm-cdn and @azure/identity: imported on demand by the provider's
+ * create(), never at the top of a module the CLI loads.
+ */
+import { CdnManagementClient } from "@azure/arm-cdn";
+import type { ProviderContext } from "../../core/provider.js";
+import { pipelineOptions } from "./client-options.js";
+import { getCredential } from "./credential.js";
+import { FrontDoorOrigins } from "./frontdoor-client.js";
+import type { AzureFrontDoorConfig } from "./frontdoor-provider.js";
+
+export function connectFrontDoor(config: AzureFrontDoorConfig, ctx: ProviderContext): FrontDoorOrigins {
+  const endpoint = config.endpoint ?? "https://management.azure.com";
+  const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
+  const cdn = new CdnManagementClient(getCredential(config.auth), config.subscriptionId, {
+    ...pipeline,
+    endpoint,
+    // A sovereign cloud's ARM endpoint is also its token audience.
+    credentialScopes: [`${new URL(endpoint).origin}/.default`],
+  });
+  return new FrontDoorOrigins(cdn, {
+    resourceGroup: config.resourceGroup,
+    profile: config.profile,
+    pollIntervalMs: config.pollIntervalMs,
+  });
+}
