@@ -22,6 +22,7 @@ import { assertRunnable } from "./preflight.js";
 import { requiredRun } from "./linked-runs.js";
 import { guardAbort } from "./abort-guard.js";
 import { leafSpecs } from "../engine/plan.js";
+import { continueStop, stopPoint, type StopPoint } from "./stop-point.js";
 
 export interface StartOptions extends SessionOptions {
   params?: Record<string, string>;
@@ -30,6 +31,8 @@ export interface StartOptions extends SessionOptions {
   runId?: string;
   /** The open run of the environment this run replaces (`run --supersede`): journaled in both. */
   supersede?: string;
+  /** Stop after this step (`run --until`), the run left paused (reason "until") for `resume` to continue. */
+  until?: string;
 }
 
 /** Validate, lease, journal `run.started`; returns a session whose `drive()` runs it. */
@@ -43,6 +46,7 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   for (const id of opts.approve ?? []) {
     if (!known.has(id)) throw new CutoverError(ErrorCode.Usage, `--approve ${id}: the playbook has no step ${id}`);
   }
+  const stop = opts.until === undefined ? undefined : stopPoint(loaded, params, "until", opts.until);
   // Before the lease: everything the run needs is there, and the environment has no open run (docs/operations.md).
   assertRunnable(loaded, params.all, env);
   const link = await requiredRun(loaded, file, { stateDir: opts.stateDir, env }); // `requires:` (docs/operations.md)
@@ -81,6 +85,7 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
     },
     runId,
   );
+  session.runner.limitTo(stop?.limit(runId));
   // Appended before the session's observers were attached: show it now (what a supersede leaves changed).
   if (admittedEvent) opts.onEvent?.(admittedEvent, session.journal.state);
   for (const id of opts.approve ?? []) {
@@ -111,6 +116,10 @@ export interface ContinueOptions extends SessionOptions {
   reason?: string;
   /** The command, for the journal of a forced one. */
   command?: string;
+  /** Stop after this step (`resume --until`), the run left paused for the next `resume`. */
+  until?: string;
+  /** Run only this step, which must be the next to run (`resume --only`, `cutover step`), then stop. */
+  only?: string;
 }
 
 /**
@@ -152,7 +161,15 @@ export async function continueRun(
   }
   const env = opts.env ?? process.env;
   const params = mergeParams(state, loaded, env);
+  const stopAt = (s: RunState): StopPoint | undefined => continueStop(loaded, params, s, opts);
+  stopAt(state); // before the lease; again under it, on the state the journal has then
   const session = await Session.open(loaded, opts, params, (store) => Journal.open(store, runId), runId);
+  try {
+    session.runner.limitTo(stopAt(session.journal.state)?.limit(runId));
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
   if (newer) {
     const by = currentActor(env);
     await session.journal.append({

@@ -11,13 +11,24 @@ import type { Renderer } from "./render/renderer.js";
 import { decide } from "../api/run.js";
 import { askDecision, canPrompt } from "./prompt.js";
 import { runSummaryLine } from "../api/inspect.js";
+import { leftInPlace, type LeftInPlace } from "../api/abort-outcome.js";
+import { nextDue } from "../api/stop-point.js";
+import type { LoadedPlaybook } from "../playbook/validate.js";
+
+/**
+ * `abort`: the command asked for an abort (or continues one a person asked for), so it answers whether the
+ * environment is back where it was, not whether the release succeeded (docs/design.md, "Exit codes").
+ */
+export interface DriveOptions {
+  abort?: boolean;
+}
 
 export function exitCodeForState(s: RunState): ExitCode {
   switch (s.status) {
     case "succeeded":
       return ExitCode.ok;
     case "paused":
-      return ExitCode.paused;
+      return s.pause?.reason === "until" ? ExitCode.stopped : ExitCode.paused;
     case "interrupted":
       return ExitCode.interrupted;
     case "running":
@@ -29,11 +40,28 @@ export function exitCodeForState(s: RunState): ExitCode {
   }
 }
 
-export async function driveSession(io: CliIO, renderer: Renderer, first: Session): Promise<ExitCode> {
+/** The exit code of an abort: 0 only when it completed and left nothing changed; an undo that failed is 1. */
+function abortExitCode(s: RunState, left: LeftInPlace[]): ExitCode {
+  if (s.status === "aborted")
+    return left.length ? ExitCode.failed : ExitCode.ok;
+  if (s.status === "paused" && s.abortRequested) return ExitCode.failed;
+  return exitCodeForState(s);
+}
+
+export async function driveSession(
+  io: CliIO,
+  renderer: Renderer,
+  first: Session,
+  opts: DriveOptions = {},
+): Promise<ExitCode> {
   let session = first;
   while (true) {
     const state = await driveOnce(renderer, session);
-    if (state.status === "paused" && canPrompt(io)) {
+    if (
+      state.status === "paused" &&
+      state.pause?.reason !== "until" &&
+      canPrompt(io)
+    ) {
       renderer.close(state);
       const choice = await askDecision(io, state);
       if (choice !== "leave") {
@@ -48,8 +76,16 @@ export async function driveSession(io: CliIO, renderer: Renderer, first: Session
       }
     }
     renderer.close(state);
-    const code = exitCodeForState(state);
-    const line = state.status === "succeeded" ? runSummaryLine(session.loaded, state) : undefined;
+    const left =
+      opts.abort && state.abortRequested
+        ? leftInPlace(state, session.loaded)
+        : undefined;
+    const code = left ? abortExitCode(state, left) : exitCodeForState(state);
+    const line =
+      state.status === "succeeded"
+        ? runSummaryLine(session.loaded, state)
+        : undefined;
+    const stop = stopInfo(state, session.loaded);
     if (io.json)
       io.out(
         JSON.stringify({
@@ -58,20 +94,38 @@ export async function driveSession(io: CliIO, renderer: Renderer, first: Session
           status: state.status,
           exitCode: code,
           ...(line ? { summary: line } : {}),
+          ...(stop
+            ? {
+                reason: "until",
+                stoppedAfter: stop.after,
+                next: stop.next ?? null,
+              }
+            : {}),
+          ...(left && state.status === "aborted" ? { leftInPlace: left } : {}),
         }),
       );
-    else io.err(summary(io, state) + (line ? `\n  ${line}` : ""));
+    else
+      io.err(
+        summary(io, state, session.loaded) +
+          (line ? `\n  ${line}` : "") +
+          (left ? abortLines(io, state, left) : ""),
+      );
     return code;
   }
 }
 
-async function driveOnce(renderer: Renderer, session: Session): Promise<RunState> {
+async function driveOnce(
+  renderer: Renderer,
+  session: Session,
+): Promise<RunState> {
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
       session.runner.stop(sig);
-      renderer.notice(`${sig}: finishing the current step, then stopping (send it again to cancel the step)`);
+      renderer.notice(
+        `${sig}: finishing the current step, then stopping (send it again to cancel the step)`,
+      );
     } else {
       session.runner.cancelRunning(new Error(`cancelled by ${sig}`));
       renderer.notice(`${sig}: cancelling the current step`);
@@ -90,7 +144,23 @@ async function driveOnce(renderer: Renderer, session: Session): Promise<RunState
   return state;
 }
 
-function summary(io: CliIO, s: RunState): string {
+/** A run stopped by --until/--only: the step it stopped after and the next one due. */
+function stopInfo(
+  s: RunState,
+  loaded: LoadedPlaybook,
+): { after: string; next?: string } | undefined {
+  if (s.status !== "paused" || s.pause?.reason !== "until") return undefined;
+  return { after: s.pause.stepId ?? "", next: nextDue(loaded, s) };
+}
+
+function abortLines(io: CliIO, s: RunState, left: LeftInPlace[]): string {
+  if (s.status !== "aborted") return "";
+  if (!left.length)
+    return `\n  ${io.c.green("the environment is back where it was: every change was undone")}`;
+  return `\n  ${io.c.red("left in place:")}\n${left.map((l) => `    ${l.id}: ${l.why}`).join("\n")}`;
+}
+
+function summary(io: CliIO, s: RunState, loaded: LoadedPlaybook): string {
   const c = io.c;
   const id = s.runId;
   switch (s.status) {
@@ -98,6 +168,14 @@ function summary(io: CliIO, s: RunState): string {
       return c.green(`✔ run ${id} succeeded`);
     case "paused": {
       const p = s.pause;
+      const stop = stopInfo(s, loaded);
+      if (stop)
+        return (
+          c.cyan(
+            `⏹ run ${id} stopped after ${stop.after} as asked; it is resumable`,
+          ) +
+          `\n  next: ${stop.next ? `cutover resume ${id}  |  cutover step ${id} ${stop.next}` : `cutover resume ${id}`}`
+        );
       const lines = [c.yellow(`⏸ run ${id} is paused: ${p?.message ?? ""}`)];
       if (s.abortRequested)
         lines.push(
@@ -108,16 +186,25 @@ function summary(io: CliIO, s: RunState): string {
         lines.push(
           `  approve: cutover approve ${id}${p.stepId ? ` ${p.stepId}` : ""}    or abort: cutover abort ${id}`,
         );
-      else lines.push(`  choose: cutover retry ${id}  |  cutover skip ${id}  |  cutover abort ${id}`);
+      else
+        lines.push(
+          `  choose: cutover retry ${id}  |  cutover skip ${id}  |  cutover abort ${id}`,
+        );
       return lines.join("\n");
     }
     case "interrupted":
     case "running":
     case "aborting":
-      return c.yellow(`■ run ${id} stopped, checkpointed; continue with: cutover resume ${id}`);
+      return c.yellow(
+        `■ run ${id} stopped, checkpointed; continue with: cutover resume ${id}`,
+      );
     case "aborted":
-      return c.magenta(`↶ run ${id} aborted; see what was undone: cutover status ${id}`);
+      return c.magenta(
+        `↶ run ${id} aborted; see what was undone: cutover status ${id}`,
+      );
     default:
-      return c.red(`✖ run ${id} failed: ${s.error?.message ?? ""}  (cutover status ${id})`);
+      return c.red(
+        `✖ run ${id} failed: ${s.error?.message ?? ""}  (cutover status ${id})`,
+      );
   }
 }

@@ -1,6 +1,7 @@
 /** Small pieces every command shares: option helpers and the action wrapper that owns exit codes. */
 import { Command, Option } from "commander";
 import { ExitCode } from "../core/errors.js";
+import { chooseOpenRun } from "../api/open-run.js";
 import { makeIO, type CliIO, type GlobalOptions } from "./io.js";
 import { printError } from "./print-error.js";
 import { checkStateDir } from "./usage.js";
@@ -52,4 +53,24 @@ export function withIO<A extends unknown[]>(fn: (io: CliIO, ...args: A) => Promi
       process.exitCode = printError(io, e);
     }
   };
+}
+
+/** Run ids as `cutover run` makes them (api/session.ts newRunId): told apart from a step id given alone. */
+const RUN_ID = /^r\d{8}-\d{6}-[0-9a-f]{6}$/;
+
+/**
+ * The run (and step) a decision command means. `[run-id] [step-id]`: two words are both; one word is the run id
+ * when it looks like one, else a step of the environment's open run; none is the open run (api/open-run.ts).
+ * A run taken by default is named, on stderr or as a `run.chosen` JSON line, so the log says what was acted on.
+ */
+export async function targetRun(
+  io: CliIO,
+  args: { first?: string; second?: string; stepArg: boolean; playbook?: string; finished?: boolean },
+): Promise<{ runId: string; stepId?: string }> {
+  if (args.second !== undefined) return { runId: args.first!, stepId: args.second };
+  if (args.first !== undefined && (!args.stepArg || RUN_ID.test(args.first))) return { runId: args.first };
+  const chosen = await chooseOpenRun({ stateDir: io.stateDir, playbook: args.playbook, finished: args.finished });
+  if (io.json) io.out(JSON.stringify({ type: "run.chosen", ...chosen, why: "no run id given: the open run" }));
+  else io.err(io.c.dim(`run ${chosen.runId} (environment ${chosen.environment}, ${chosen.where}): its open run`));
+  return { runId: chosen.runId, stepId: args.first };
 }

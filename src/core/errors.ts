@@ -14,6 +14,8 @@ export const ExitCode = {
   invalid: 2,
   paused: 3,
   locked: 4,
+  /** Stopped where `--until`/`--only` asked, resumable: the stage did its share, the release is not done. */
+  stopped: 10,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

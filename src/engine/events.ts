@@ -19,7 +19,8 @@ import type { Json } from "../core/json.js";
  * 2: the version recorded; run.paused of a gate carries expiresAt/onExpiry;
  * run.resumed of a changed playbook carries its steps.
  * 3: notify.sent / notify.failed (webhook notifications; an older cutover would call them damage);
- * step.succeeded may carry `effect` (what the step changed, one line for `status`; formats 1 and 2 have none).
+ * step.succeeded may carry `effect` (what the step changed, one line for `status`; formats 1 and 2 have none);
+ * run.paused may say reason "until" (a run stopped by `--until`/`--only`).
  */
 export const JOURNAL_FORMAT_VERSION = 3;
 
@@ -53,7 +54,8 @@ export type Actor = z.infer<typeof Actor>;
 
 export const RunOutcome = z.enum(["succeeded", "failed", "aborted"]);
 export type RunOutcome = z.infer<typeof RunOutcome>;
-export const PauseReason = z.enum(["approval", "failure", "resume-policy"]);
+/** until: stopped where `--until`/`--only` asked (a pipeline stage ended); `resume` continues it. */
+export const PauseReason = z.enum(["approval", "failure", "resume-policy", "until"]);
 export type PauseReason = z.infer<typeof PauseReason>;
 export const Decision = z.enum(["retry", "skip", "abort"]);
 export type Decision = z.infer<typeof Decision>;

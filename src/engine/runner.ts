@@ -14,12 +14,26 @@ import { buildScope, resolveCondition } from "./resolve.js";
 import { gateExpiry, isExpired } from "./gate.js";
 import { isFinished, type RunState } from "./reducer.js";
 
+/**
+ * Where a drive stops on purpose (`--until`/`--only`, api/stop-point.ts): it starts no member outside
+ * `members`; reaching one journals a pause with reason "until", so `resume` continues from there.
+ */
+export interface DriveLimit {
+  /** Members this drive may start (in plan order, a prefix of the run or one step). */
+  members: ReadonlySet<string>;
+  /** The step named on the command line, journaled in the pause. */
+  stepId: string;
+  message: string;
+}
+
 export class Runner {
   private stopRequested = false;
   private stopSignal?: string;
   private readonly cancel = new AbortController();
   readonly tree: PlanNode[];
   private readonly specs;
+  private limit?: DriveLimit;
+  private limitReached = false;
 
   constructor(private readonly deps: EngineDeps) {
     // Every running member listens on this one signal; a wide matrix is not a listener leak.
@@ -40,6 +54,11 @@ export class Runner {
     this.cancel.abort(reason);
   }
 
+  /** Stop the next drive at `limit` (a pipeline stage's share of the run) instead of running to the end. */
+  limitTo(limit: DriveLimit | undefined): void {
+    this.limit = limit;
+  }
+
   get stopping(): boolean {
     return this.stopRequested;
   }
@@ -52,7 +71,9 @@ export class Runner {
     const j = this.deps.journal;
     const s = j.state;
     if (isFinished(s)) return s;
-    if (s.status === "paused" && s.pause?.reason !== "approval" && !s.pendingDecision && !s.abortRequested) return s;
+    // A pause at --until is where a pipeline stage ended, not a question for a person: resume simply continues.
+    const waitsForPerson = s.pause?.reason !== "approval" && s.pause?.reason !== "until";
+    if (s.status === "paused" && waitsForPerson && !s.pendingDecision && !s.abortRequested) return s;
     if (
       s.status === "paused" &&
       s.pause?.reason === "approval" &&
@@ -72,6 +93,9 @@ export class Runner {
 
     if (result === "abort") result = await runAbort(this.deps, this.ctl, this.specs);
     if (result === "ok" && !isFinished(j.state)) await j.append({ type: "run.finished", outcome: "succeeded" });
+    if (result === "stop" && this.limitReached && this.limit && !this.stopRequested && j.state.status === "running") {
+      await j.append({ type: "run.paused", reason: "until", stepId: this.limit.stepId, message: this.limit.message });
+    }
     if (result === "stop" && this.stopRequested && j.state.status !== "paused" && !isFinished(j.state)) {
       await j.append({ type: "run.interrupted", signal: this.stopSignal ?? "cancel" });
     }
@@ -89,15 +113,29 @@ export class Runner {
 
   private async runNode(n: PlanNode): Promise<MemberResult> {
     if (n.kind === "group") {
+      // A group wholly past the limit is not entered: its condition may read outputs of steps not run yet.
+      if (!plannedSteps(n.children).some((m) => this.mayStart(m))) return this.reachLimit();
       if (n.spec.when !== undefined && !(await this.groupRuns(n))) return "ok";
       return this.runNodes(n.children, n.parallel, n.maxParallel);
     }
     return runLimited(
       n.members,
       n.maxParallel,
-      (m: PlannedStep) => runMember(this.deps, this.ctl, m, n.spec),
+      (m: PlannedStep) => (this.mayStart(m) ? runMember(this.deps, this.ctl, m, n.spec) : this.reachLimit()),
       () => this.stopRequested,
     );
+  }
+
+  /** Within the limit, or done already (a done member is passed over, never re-run). */
+  private mayStart(m: PlannedStep): boolean {
+    if (!this.limit || this.limit.members.has(m.id)) return true;
+    const st = this.deps.journal.state.steps[m.id]?.status;
+    return st === "succeeded" || st === "skipped";
+  }
+
+  private reachLimit(): Promise<MemberResult> {
+    this.limitReached = true;
+    return Promise.resolve("stop");
   }
 
   /** A group whose condition is false skips every step inside it that has not run (journaled per step). */

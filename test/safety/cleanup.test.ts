@@ -44,7 +44,7 @@ describe("cleanup of a failed step (issue 9 case 7)", () => {
     expect(existsSync(path.join(p.dir, "new-tables"))).toBe(true);
     const runId = jsonLines(r.stdout)[0]!.runId as string;
     const a = runCli(["abort", runId, "-o", "json"], { cwd: p.dir });
-    expect(a.code, a.stderr).toBe(1);
+    expect(a.code, a.stderr).toBe(0); // the failed step's cleanup and every undo ran: nothing left changed
     const events = jsonLines(a.stdout);
     expect(events.some((e) => e.type === "undo.succeeded" && e.stepId === "create-tables")).toBe(true);
     expect(events.some((e) => e.type === "undo.skipped" && e.stepId === "create-tables")).toBe(false);
@@ -61,6 +61,9 @@ describe("cleanup of a failed step (issue 9 case 7)", () => {
         .runId as string;
       const a = runCli(["abort", runId], { cwd: q.dir });
       expect(a.stdout + a.stderr).toContain("create-tables: did not complete");
+      // What the failed step did is left for a person to check: the environment is not known to be back.
+      expect(a.code, a.stderr).toBe(1);
+      expect(a.stderr).toMatch(/left in place:\n\s+create-tables: it did not complete/);
       expect(existsSync(path.join(q.dir, "new-tables"))).toBe(true);
     } finally {
       q.cleanup();

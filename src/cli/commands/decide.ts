@@ -1,11 +1,12 @@
 /**
- * `cutover approve | retry | skip | abort <run-id> [step-id]`:
- * record a person's decision (journaled, with who) and continue.
+ * `cutover approve | retry | skip | abort [run-id] [step-id]`:
+ * record a person's decision (journaled, with who) and continue. Without a
+ * run id: the environment's open run, named in the output (cli/shared.ts targetRun).
  */
 import type { Command } from "commander";
 import { decide } from "../../api/run.js";
 import { ExitCode } from "../../core/errors.js";
-import { continueOptions, withIO, type ContinueFlags } from "../shared.js";
+import { continueOptions, targetRun, withIO, type ContinueFlags } from "../shared.js";
 import { makeRenderer } from "../render/renderer.js";
 import { driveSession } from "../session-runner.js";
 
@@ -18,7 +19,10 @@ const VERBS = {
 
 export function register(program: Command): void {
   for (const verb of Object.keys(VERBS) as (keyof typeof VERBS)[]) {
-    const cmd = program.command(verb).description(VERBS[verb]).argument("<run-id>", "the run");
+    const cmd = program
+      .command(verb)
+      .description(VERBS[verb])
+      .argument("[run-id]", "the run (default: the environment's open run)");
     if (verb !== "abort") cmd.argument("[step-id]", "the step (default: the one the run is paused at)");
     if (verb === "abort")
       cmd
@@ -38,8 +42,8 @@ export function register(program: Command): void {
       );
     }
     continueOptions(cmd).action(
-      withIO(async (io, runId: string, ...rest: unknown[]) => {
-        const stepId = verb === "abort" ? undefined : (rest[0] as string | undefined);
+      withIO(async (io, first: string | undefined, ...rest: unknown[]) => {
+        const second = verb === "abort" ? undefined : (rest[0] as string | undefined);
         const opts = (verb === "abort" ? rest[0] : rest[1]) as ContinueFlags & {
           note?: string;
           reason?: string;
@@ -49,6 +53,13 @@ export function register(program: Command): void {
           force?: boolean;
           ahead?: boolean;
         };
+        const { runId, stepId } = await targetRun(io, {
+          first,
+          second,
+          stepArg: verb !== "abort",
+          playbook: opts.playbook,
+          finished: verb === "abort" && opts.rollback,
+        });
         const renderer = makeRenderer(io);
         const session = await decide(runId, verb, {
           stateDir: io.stateDir,
@@ -79,7 +90,9 @@ export function register(program: Command): void {
           if (!io.json) io.err(`approval recorded; continue with: cutover resume ${runId}`);
           return ExitCode.paused;
         }
-        return driveSession(io, renderer, session);
+        // A decision inside an abort a person asked for answers as the abort does: is the environment back?
+        const aborting = verb === "abort" || (verb !== "approve" && s.abortRequested !== undefined);
+        return driveSession(io, renderer, session, { abort: aborting });
       }),
     );
   }

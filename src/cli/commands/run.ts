@@ -22,6 +22,10 @@ export function register(program: Command): void {
       "start although the environment's open run <run-id> did not finish; leaves its changes in place (journaled " +
         "in both runs)",
     )
+    .option(
+      "--until <step-id>",
+      "stop after this step, the run left paused and resumable (exit 10): a pipeline stage's share of the run",
+    )
     .option("--dry-run", "validate and show what each step would do; change nothing")
     .addOption(onFailureOption())
     .action(
@@ -34,6 +38,7 @@ export function register(program: Command): void {
             approve: string[];
             supersede?: string;
             dryRun?: boolean;
+            until?: string;
             onFailure?: "pause" | "abort" | "continue";
           },
         ) => {
@@ -46,6 +51,7 @@ export function register(program: Command): void {
             approve: opts.approve,
             supersede: opts.supersede,
             onFailure: opts.onFailure,
+            until: opts.until,
             onEvent: (e, s) => renderer.event(e, s),
             onLog: (id, level, m, f) => renderer.log(id, level, m, f),
           });
