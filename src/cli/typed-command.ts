@@ -17,7 +17,6 @@ export const COMMANDS = [
   "abort",
   "status",
   "report",
-  "notify",
   "runs",
   "unlock",
   "schema",
