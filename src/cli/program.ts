@@ -6,6 +6,7 @@ import { usageErrorLine, wantsJson } from "./usage.js";
 import { register as decide } from "./commands/decide.js";
 import { register as local } from "./commands/local.js";
 import { register as migrate } from "./commands/migrate.js";
+import { register as notify } from "./commands/notify.js";
 import { register as plan } from "./commands/plan.js";
 import { register as report } from "./commands/report.js";
 import { register as resume } from "./commands/resume.js";
@@ -78,7 +79,22 @@ Exit codes: 0 succeeded, 1 failed or aborted, 2 invalid usage or playbook, 3 pau
 4 environment locked by another run, 130 interrupted (checkpointed; cutover resume <run-id>).
 Start with: cutover validate <playbook>, cutover plan <playbook>, cutover run <playbook>.`,
   );
-  for (const reg of [validate, plan, run, resume, decide, status, report, runs, unlock, schema, local, migrate, serve])
+  for (const reg of [
+    validate,
+    plan,
+    run,
+    resume,
+    decide,
+    status,
+    report,
+    notify,
+    runs,
+    unlock,
+    schema,
+    local,
+    migrate,
+    serve,
+  ])
     reg(program);
   return program;
 }

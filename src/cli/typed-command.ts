@@ -17,6 +17,7 @@ export const COMMANDS = [
   "abort",
   "status",
   "report",
+  "notify",
   "runs",
   "unlock",
   "schema",

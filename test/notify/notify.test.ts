@@ -229,6 +229,37 @@ describe("notify: webhooks", () => {
     expectNoLeak(dir, killed, resume, again);
   });
 
+  it("a finished run whose result notification a SIGKILL cut short: `cutover notify` sends it", async () => {
+    server = await startServer((n): Reply => (n === 0 ? { status: 200, delayMs: 120_000 } : { status: 200 }));
+    const env = { CUTOVER_SECRET_HOOK: `${server.url}/hook/${TOKEN}` };
+    const dir = project(
+      playbook(
+        `  - webhook: { url: "\${{ secrets.HOOK }}" }
+    format: teams`,
+        `  - id: only
+    action: exec
+    with: { command: ["true"] }`,
+      ),
+    );
+    const child = startCli(["run", "playbook.yaml"], { cwd: dir, env });
+    await until(() => server!.requests.length >= 1);
+    child.child.kill("SIGKILL");
+    const killed = await child.done;
+    const finished = journalOf(dir).lines.find((l) => l.type === "run.finished")!;
+    expect(finished).toMatchObject({ outcome: "succeeded" });
+    const runId = finished.runId as string;
+
+    const owed = await cli(dir, ["notify", runId], env);
+    expect(owed.code, owed.stderr).toBe(0);
+    expect(owed.stdout).toContain(`run ${runId}: 1 notification(s) sent, 0 failed`);
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[1]!.headers["idempotency-key"]).toBe(`${runId}:${String(finished.seq)}:0`);
+    const again = await cli(dir, ["notify", runId], env);
+    expect(again.stdout).toContain(`run ${runId} owes no notification`);
+    expect(server.requests).toHaveLength(2);
+    expectNoLeak(dir, killed, owed, again);
+  });
+
   it("refuses a webhook URL written into the playbook (exit 2, the field named)", async () => {
     const dir = project(
       playbook(
