@@ -20,6 +20,7 @@ import type { Json } from "../core/json.js";
 import { Flags } from "../core/capabilities.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { jsonEqual, preview, redactJson } from "./support/json.js";
+import { FlagConfirm, confirmFlag } from "./support/flag-confirm.js";
 
 const DEFAULT_TARGET = "flags";
 
@@ -39,6 +40,7 @@ const FlagSetWith = z
       .boolean()
       .default(false)
       .describe("Undo restores the previous value even if someone changed the flag after this step set it."),
+    confirm: FlagConfirm.optional(),
   })
   .strict();
 
@@ -89,7 +91,9 @@ export const flagSet = defineAction({
     const effect = changed
       ? `${input.name} ${describeCurrent(original)} → ${preview(value)}`
       : `${input.name} already ${preview(value)}: nothing changed`;
-    return { outputs, recorded: { ...original, value }, effect };
+    // The store holds the value; hold the step until the running apps see it too (support/flag-confirm.ts).
+    const confirmed = input.confirm ? await confirmFlag(input.confirm, input.name, ctx) : undefined;
+    return { outputs: confirmed ? { ...outputs, confirmed } : outputs, recorded: { ...original, value }, effect };
   },
 
   async undoRun(input, ctx) {

@@ -107,6 +107,8 @@ export const fastParams = [
   "checkInterval=10ms",
   "--param",
   "bakeFor=50ms",
+  "--param",
+  "flagRefreshWait=10ms",
 ];
 
 /** The built CLI in the world's directory and environment (asynchronous: the fakes answer from this process). */
