@@ -44,6 +44,7 @@ import { azureFrontDoorSwitch } from "./azure-frontdoor-switch.js";
 // Progressive traffic and Azure health gates (issue 12).
 import { trafficShift } from "./traffic-shift.js";
 import { azureMonitorGate } from "./azure-monitor-gate.js";
+import { azureContainerAppDeploy } from "./containerapp-deploy.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action has its own input type
 export const actions: ActionDefinition<any>[] = [
@@ -78,6 +79,7 @@ export const actions: ActionDefinition<any>[] = [
   azureFrontDoorSwitch,
   trafficShift,
   azureMonitorGate,
+  azureContainerAppDeploy,
 ];
 
 export function findAction(kind: string): ActionDefinition<unknown> | undefined {

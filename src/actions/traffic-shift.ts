@@ -163,6 +163,7 @@ export const trafficShift = defineAction({
     const now = await client.readSplit({ app: input.app }, ctx.signal);
     if (sameWeights(now.weights, previous)) return ctx.log.info(`traffic is back to ${describeWeights(previous)}`);
     ctx.log.info(`traffic is ${describeWeights(now.weights)}; restoring ${describeWeights(previous)}`);
+    await ctx.fence?.assertHeld();
     await client.writeSplit({ app: input.app }, previous, ctx.signal);
   },
 });
@@ -244,6 +245,7 @@ async function apply(
     next = { ...next, override: input.takeOverChangedTraffic };
     await save(ctx, { ...cp, override: input.takeOverChangedTraffic });
   }
+  await ctx.fence?.assertHeld();
   await client.writeSplit({ app: input.app }, target, ctx.signal);
   await save(ctx, next);
   ctx.log.info(`step ${i + 1}/${input.steps.length}: ${describeWeights(target)}`);
@@ -294,6 +296,7 @@ async function shiftBack(
   ctx.log.warn(
     `bake check failed at ${describeWeights(cp.current)}: ${why}; shifting back to ${describeWeights(back)}`,
   );
+  await ctx.fence?.assertHeld();
   await client.writeSplit({ app: input.app }, back, ctx.signal);
   await save(ctx, { ...cp, current: back, applied: -1, baked: -1, bakeUntil: undefined, shiftedBack: why });
   throw new ActionFailure(`bake check failed with ${cp.to} at ${cp.current[cp.to] ?? 0} %: ${why}`, {

@@ -17,6 +17,7 @@ import { postgresProvider, sqliteProvider } from "./sql/provider.js";
 
 // Message brokers (issue 10).
 import { rabbitmqProvider } from "./rabbitmq/index.js";
+
 // Azure (issue 5).
 import {
   azureAppServiceProvider,
@@ -25,6 +26,7 @@ import {
   azureQueueProvider,
   azureFrontDoorProvider,
   azureMonitorLogsProvider,
+  azureContainerAppsProvider,
 } from "./azure/index.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each provider has its own config and client types
@@ -41,6 +43,7 @@ export const providers: ProviderDefinition<any, any>[] = [
   azureQueueProvider,
   azureFrontDoorProvider,
   azureMonitorLogsProvider,
+  azureContainerAppsProvider,
 ];
 
 export function findProvider(kind: string): ProviderDefinition<unknown, unknown> | undefined {

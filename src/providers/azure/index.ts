@@ -11,3 +11,4 @@ export { azureTableProvider } from "./table-provider.js";
 export { azureQueueProvider } from "./queue-provider.js";
 export { azureFrontDoorProvider } from "./frontdoor-provider.js";
 export { azureMonitorLogsProvider } from "./monitor-provider.js";
+export { azureContainerAppsProvider } from "./containerapps-provider.js";
