@@ -6,7 +6,9 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { CutoverError, ErrorCode, ExitCode } from "../../core/errors.js";
-import { defaultLocalDir } from "../../providers/local/index.js";
+import { defaultLocalDir, localProvider, type LocalClient } from "../../providers/local/index.js";
+import { loadPlaybook } from "../../playbook/validate.js";
+import { registries } from "../../runtime.js";
 import { localDown, localStatus, localUp } from "../../providers/local/lifecycle.js";
 import type { LocalStatus, SlotStatus } from "../../core/slots.js";
 import type { CliIO } from "../io.js";
@@ -31,20 +33,34 @@ export function register(program: Command): void {
   local
     .command("up")
     .description(
-      "start the environment in the background (blue runs the demo app v1 the first time); does nothing if it runs",
+      "start the environment in the background (blue runs the demo app v1 the first time, or the playbook's " +
+        "baseline with --playbook); does nothing if it runs",
     )
     .option("--dir <dir>", dirHelp)
     .option(
       "--port <port>",
       "public port of a new environment (default: any free port; an existing one keeps its port)",
     )
+    .option(
+      "--playbook <file>",
+      "take the environment's directory, port and baseline (what blue runs first) from this playbook's local entry",
+    )
+    .option("--entry <name>", "the playbook's environment entry to start, when it has several local ones")
     .action(
-      withIO(async (io, opts: DirOption & { port?: string }) => {
+      withIO(async (io, opts: DirOption & { port?: string; playbook?: string; entry?: string }) => {
         const publicPort = opts.port === undefined ? undefined : Number(opts.port);
         if (publicPort !== undefined && !(Number.isInteger(publicPort) && publicPort >= 0 && publicPort <= 65535)) {
           throw new CutoverError(ErrorCode.Usage, `--port must be a port number, got ${opts.port}`);
         }
-        const out = await localUp({ dir: dirOf(io, opts), publicPort });
+        const fromPlaybook = opts.playbook ? localEntryOf(opts.playbook, io.stateDir, opts.entry) : undefined;
+        if (fromPlaybook && opts.dir) {
+          throw new CutoverError(ErrorCode.Usage, "give --dir or --playbook, not both (the playbook names the dir)");
+        }
+        const out = await localUp({
+          dir: fromPlaybook?.dir ?? dirOf(io, opts),
+          publicPort: publicPort ?? fromPlaybook?.options.publicPort,
+          baseline: fromPlaybook?.options.baseline,
+        });
         if (io.json) return void io.out(JSON.stringify({ type: "local.up", started: out.started, status: out.status }));
         io.out(out.started ? io.c.green("local environment started") : "local environment already running");
         printStatus(io, out.status);
@@ -87,6 +103,31 @@ export function register(program: Command): void {
         printStatus(io, report.status);
       }),
     );
+}
+
+/** The client a run would build for the playbook's local entry (`entry`, or its only one). */
+function localEntryOf(file: string, stateDir: string, entry: string | undefined): LocalClient {
+  const loaded = loadPlaybook(path.resolve(file), registries);
+  const locals = Object.entries(loaded.playbook.environment).filter(
+    ([, e]) => (e as { provider?: string } | undefined)?.provider === localProvider.kind,
+  );
+  const pick = entry === undefined ? locals : locals.filter(([name]) => name === entry);
+  if (pick.length !== 1) {
+    const names = locals.map(([n]) => n).join(", ") || "none";
+    throw new CutoverError(
+      ErrorCode.Usage,
+      entry === undefined
+        ? `${file} has ${locals.length} local environment entries (${names}): name one with --entry`
+        : `${file} has no local environment entry ${entry} (its local entries: ${names})`,
+    );
+  }
+  const [name, raw] = pick[0]!;
+  return localProvider.create(localProvider.config.parse(raw), {
+    stateDir,
+    baseDir: loaded.baseDir,
+    name,
+    secret: (n) => process.env[n],
+  }) as LocalClient;
 }
 
 function printStatus(io: CliIO, s: LocalStatus): void {

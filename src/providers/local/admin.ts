@@ -181,7 +181,8 @@ function slotParam(v: string | undefined): SlotName {
 
 function flagName(v: string | undefined): string {
   const name = decodeURIComponent(v ?? "");
-  if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(name)) throw new HttpError(400, `bad flag name ${name}`);
+  // `Name@<slot>` is that slot's own value of Name (see flags.ts).
+  if (!/^[A-Za-z0-9_.:-]{1,200}(@(blue|green))?$/.test(name)) throw new HttpError(400, `bad flag name ${name}`);
   return name;
 }
 

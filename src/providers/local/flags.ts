@@ -3,6 +3,11 @@
  * Apps long-poll it; each poll says which revision the app has applied, so a
  * write can wait until every running slot confirms it (a `flag.set` of
  * MaintenanceMode returns only once no slot still accepts writes).
+ *
+ * Per-slot flags: a flag named `Name@<slot>` (`MaintenanceMode@blue`) is
+ * that slot's own value of `Name`. Each app sees `Name` with its slot's value
+ * in place of the shared one, and no other slot's, so the old version can be
+ * in maintenance while the new one already works (CQRS Journey V1 -> V2).
  */
 import type { Json } from "../../core/json.js";
 import type { FlagRecord } from "./types.js";
@@ -50,6 +55,18 @@ export class FlagBoard {
 
   values(): Record<string, Json> {
     return Object.fromEntries(Object.entries(this.flags).map(([k, v]) => [k, v.value]));
+  }
+
+  /** The flags as the app in `slot` sees them: `Name@<slot>` in place of `Name`, other slots' values left out. */
+  viewFor(slot: SlotName | undefined): Record<string, Json> {
+    const shared: Record<string, Json> = {};
+    const own: Record<string, Json> = {};
+    for (const [key, rec] of Object.entries(this.flags)) {
+      const at = key.lastIndexOf("@");
+      if (at < 0) shared[key] = rec.value;
+      else if (slot !== undefined && key.slice(at + 1) === slot) own[key.slice(0, at)] = rec.value;
+    }
+    return { ...shared, ...own };
   }
 
   get(name: string): FlagRecord | undefined {
@@ -101,7 +118,7 @@ export class FlagBoard {
         done = true;
         clearTimeout(timer);
         this.pollers.delete(poller);
-        respond({ rev: this.rev, flags: this.values() });
+        respond({ rev: this.rev, flags: this.viewFor(slot) });
       },
     };
     const timer = setTimeout(() => poller.respond(), waitMs);

@@ -205,7 +205,7 @@ export class Supervisor {
       CUTOVER_LOCAL_DIR: this.dir,
       CUTOVER_FLAGS_URL: `http://127.0.0.1:${this.state.adminPort}/v1/app-flags`,
       CUTOVER_FLAGS_TOKEN: this.appsToken,
-      CUTOVER_FLAGS_INITIAL: JSON.stringify({ rev: this.flags.revision, flags: this.flags.values() }),
+      CUTOVER_FLAGS_INITIAL: JSON.stringify({ rev: this.flags.revision, flags: this.flags.viewFor(slot) }),
     };
   }
 
