@@ -43,6 +43,10 @@ export interface FrontDoorFake {
   options: { pollsPerUpdate: number; propagationReads: number };
   /** Called when an update has been applied (the operation succeeded), e.g. to "kill" the client there. */
   onApplied?: (group: string, origin: string) => void;
+  /** PATCHes of these origins are never answered (and change nothing): a client can be killed while one waits. */
+  holdPatches: Set<string>;
+  /** PATCHes left unanswered by `holdPatches`. */
+  held: number;
   addOrigin(group: string, origin: Partial<FakeOrigin> & { name: string }): FakeOrigin;
   origin(group: string, name: string): FakeOrigin;
   close(): Promise<void>;
@@ -153,6 +157,10 @@ export async function startFrontDoorFake(): Promise<FrontDoorFake> {
         if (!origin) return armError(res, 404, "NotFound", `origin ${name} not found in origin group ${group}`);
         const invalid = validate(props);
         if (invalid) return armError(res, 400, "BadRequest", invalid);
+        if (fake.holdPatches.has(name)) {
+          fake.held++;
+          return;
+        }
         origin.writes++;
         origin.provisioningState = "Updating";
         const id = randomBytes(6).toString("hex");
@@ -185,6 +193,8 @@ export async function startFrontDoorFake(): Promise<FrontDoorFake> {
     url: base,
     origins,
     options,
+    holdPatches: new Set(),
+    held: 0,
     addOrigin(group, o) {
       const origin: FakeOrigin = {
         hostName: `${o.name}.azurewebsites.net`,
