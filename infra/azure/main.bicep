@@ -29,8 +29,8 @@ param appName string
 ])
 param planSku string = 'P0v3'
 
-@description('Runtime of both slots until the first release sets a package or image.')
-param linuxFxVersion string = 'NODE|20-lts'
+@description('Runtime of both slots (e.g. NODE|20-lts), set on the FIRST deployment only. Leave it empty when re-deploying: the running release owns linuxFxVersion (an image release sets DOCKER|<image>), and a value here would replace it.')
+param initialRuntime string = ''
 
 @description('Path App Service pings to warm a slot up during a swap, and cutover\'s warm-up checks.')
 param healthPath string = '/health'
@@ -72,34 +72,39 @@ var roles = {
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 }
 
-// Settings every slot gets. DEPLOY_SLOT is sticky (see slotConfigNames), so
-// it always tells which slot an instance runs in; the others move with a swap.
-var commonSettings = [
-  {
-    name: 'AppConfig__Endpoint'
-    value: appConfig.properties.endpoint
-  }
-  {
-    name: 'AppConfig__Label'
-    value: 'production'
-  }
-  {
-    name: 'Queue__Endpoint'
-    value: storage.properties.primaryEndpoints.queue
-  }
-  {
-    name: 'Queue__Name'
-    value: queueName
-  }
-  {
-    name: 'WEBSITE_SWAP_WARMUP_PING_PATH'
-    value: healthPath
-  }
-  {
-    name: 'WEBSITE_SWAP_WARMUP_PING_STATUSES'
-    value: '200'
-  }
-]
+// Re-running this template must not undo a release. ARM applies every property a
+// template sets, and App Service replaces app settings as a whole set: a
+// `siteConfig.appSettings` here would drop what releases set
+// (WEBSITE_RUN_FROM_PACKAGE, APP_VERSION) on every re-deploy, and a
+// `linuxFxVersion` would replace a released image. So:
+// - the site and the slot set no app settings and, after the first deployment,
+//   no linuxFxVersion (only `initialRuntime`, when given);
+// - the settings infrastructure owns are written by separate `config/appsettings`
+//   resources as union(the slot's current settings, infra settings): release-owned
+//   settings are carried over, infra-owned ones win.
+// Sources: "Incremental mode" in learn.microsoft.com/azure/azure-resource-manager/templates/deployment-modes
+// ("all properties are reapplied"); Azure/azure-quickstart-templates#8495 and Azure/azure-cli#11718 (app settings
+// replaced on re-deploy); the list()/union() merge as in Azure/bicep-registry-modules#949 (PR #3311).
+
+// Infra-owned settings of every slot. DEPLOY_SLOT is sticky (see slotConfigNames),
+// so it always tells which slot an instance runs in; the others move with a swap.
+var infraSettings = {
+  AppConfig__Endpoint: appConfig.properties.endpoint
+  AppConfig__Label: 'production'
+  Queue__Endpoint: storage.properties.primaryEndpoints.queue
+  Queue__Name: queueName
+  WEBSITE_SWAP_WARMUP_PING_PATH: healthPath
+  WEBSITE_SWAP_WARMUP_PING_STATUSES: '200'
+}
+
+// siteConfig without app settings; linuxFxVersion only when initialRuntime is given.
+var siteConfigBase = {
+  healthCheckPath: healthPath
+  alwaysOn: true
+  minTlsVersion: '1.2'
+  ftpsState: 'Disabled'
+}
+var slotSiteConfig = union(siteConfigBase, empty(initialRuntime) ? {} : { linuxFxVersion: initialRuntime })
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${appName}-plan'
@@ -123,19 +128,7 @@ resource site 'Microsoft.Web/sites@2023-12-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    siteConfig: {
-      linuxFxVersion: linuxFxVersion
-      healthCheckPath: healthPath
-      alwaysOn: true
-      minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      appSettings: concat(commonSettings, [
-        {
-          name: 'DEPLOY_SLOT'
-          value: 'production'
-        }
-      ])
-    }
+    siteConfig: slotSiteConfig
   }
 }
 
@@ -150,20 +143,26 @@ resource staging 'Microsoft.Web/sites/slots@2023-12-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
-    siteConfig: {
-      linuxFxVersion: linuxFxVersion
-      healthCheckPath: healthPath
-      alwaysOn: true
-      minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      appSettings: concat(commonSettings, [
-        {
-          name: 'DEPLOY_SLOT'
-          value: 'staging'
-        }
-      ])
-    }
+    siteConfig: slotSiteConfig
   }
+}
+
+// The merge: the slot's current settings (list() reads them at deployment
+// time, values included), then the infra-owned ones over them.
+resource siteAppSettings 'Microsoft.Web/sites/config@2023-12-01' = {
+  parent: site
+  name: 'appsettings'
+  properties: union(list('${site.id}/config/appsettings', '2023-12-01').properties, infraSettings, {
+    DEPLOY_SLOT: 'production'
+  })
+}
+
+resource stagingAppSettings 'Microsoft.Web/sites/slots/config@2023-12-01' = {
+  parent: staging
+  name: 'appsettings'
+  properties: union(list('${staging.id}/config/appsettings', '2023-12-01').properties, infraSettings, {
+    DEPLOY_SLOT: 'staging'
+  })
 }
 
 // Slot (sticky) settings: they stay with their slot when the slots swap.
