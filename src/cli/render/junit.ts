@@ -92,7 +92,7 @@ function undoCase(st: StepState): Case | undefined {
   return base;
 }
 
-export function junitXml(state: RunState): string {
+function junitXml(state: RunState): string {
   const classname = `cutover.${state.playbook.name}`;
   const steps = state.order.map((id) => state.steps[id]!);
   const cases = [

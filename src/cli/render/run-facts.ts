@@ -2,6 +2,7 @@
  * What the CI outputs (annotations, the GitHub step summary, the JUnit report) say about a run, read from its
  * state (the fold of the journal) and its playbook: where a step is written, its title, the result sentence.
  */
+import path from "node:path";
 import type { RunState, StepState } from "../../engine/reducer.js";
 import type { LoadedPlaybook } from "../../playbook/validate.js";
 import type { StepSpec } from "../../playbook/schema.js";
@@ -59,8 +60,13 @@ export function outcomeOf(state: RunState): CiOutcome {
   return "issues";
 }
 
-/** One sentence: how the run stands and the command that continues it. */
+/**
+ * One sentence: how the run stands and the command that continues it. A run kept in a shared store (postgres,
+ * Azure Table) is found through its playbook, so the command names it: the next CI job starts without .cutover/.
+ */
 export function resultSentence(state: RunState, loaded?: LoadedPlaybook): string {
+  const provider = loaded?.playbook.environment.state?.provider;
+  const f = provider && provider !== "file" ? ` -f ${path.relative(process.cwd(), state.playbook.file)}` : "";
   const id = state.runId;
   switch (state.status) {
     case "succeeded": {
@@ -70,20 +76,20 @@ export function resultSentence(state: RunState, loaded?: LoadedPlaybook): string
     case "paused": {
       const p = state.pause;
       if (stoppedAsAsked(state))
-        return `run ${id} stopped as asked${p?.stepId ? ` after ${p.stepId}` : ""}; continue with: cutover resume ${id}`;
+        return `run ${id} stopped as asked${p?.stepId ? ` after ${p.stepId}` : ""}; continue with: cutover resume ${id}${f}`;
       const next = state.abortRequested
-        ? `retry the abort: cutover abort ${id}`
+        ? `retry the abort: cutover abort ${id}${f}`
         : p?.reason === "approval"
-          ? `approve: cutover approve ${id}${p.stepId ? ` ${p.stepId}` : ""}`
-          : `cutover retry ${id} | cutover skip ${id} | cutover abort ${id}`;
+          ? `approve: cutover approve ${id}${p.stepId ? ` ${p.stepId}` : ""}${f}`
+          : `cutover retry ${id}${f} | cutover skip ${id}${f} | cutover abort ${id}${f}`;
       return `run ${id} paused${p?.stepId ? ` at ${p.stepId}` : ""}: ${p?.message ?? ""}; ${next}`;
     }
     case "aborted":
-      return `run ${id} aborted; what was undone: cutover status ${id}`;
+      return `run ${id} aborted; what was undone: cutover status ${id}${f}`;
     case "failed":
       return `run ${id} failed${state.error ? `: ${state.error.message}` : ""}`;
     default:
-      return `run ${id} stopped, checkpointed; continue with: cutover resume ${id}`;
+      return `run ${id} stopped, checkpointed; continue with: cutover resume ${id}${f}`;
   }
 }
 

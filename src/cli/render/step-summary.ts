@@ -8,11 +8,11 @@ import { abortPreview } from "../../api/inspect.js";
 import { formatDuration } from "../../playbook/duration.js";
 import type { RunState, StepState } from "../../engine/reducer.js";
 import type { LoadedPlaybook } from "../../playbook/validate.js";
-import { approvals, resultSentence } from "./run-facts.js";
+import { approvals, outcomeOf, resultSentence } from "./run-facts.js";
 import { UNDO_SKIP } from "./describe-event.js";
 
 /** Text safe inside a Markdown table cell: no pipe, no line break, no HTML. */
-export function mdCell(text: string): string {
+function mdCell(text: string): string {
   return text
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")
@@ -60,6 +60,8 @@ function note(st: StepState): string {
 const LEFT: Record<string, string> = { none: "no undo", disabled: "undo: false", irreversible: "point of no return" };
 
 const RESULT_ICON = { succeeded: "✅", failed: "❌", aborted: "↶", paused: "⏸️" } as Record<string, string>;
+const resultIcon = (s: RunState) =>
+  outcomeOf(s) === "ok" && s.status === "paused" ? "⏹" : (RESULT_ICON[s.status] ?? "■");
 
 export function stepSummaryMarkdown(state: RunState, loaded: LoadedPlaybook | undefined, decisions: string[]): string {
   const steps = state.order.map((id) => state.steps[id]!);
@@ -82,7 +84,7 @@ export function stepSummaryMarkdown(state: RunState, loaded: LoadedPlaybook | un
   const out = [
     `### cutover: ${mdCell(state.playbook.name)} → ${mdCell(state.environment)}, run \`${state.runId}\``,
     "",
-    `**Result:** ${RESULT_ICON[state.status] ?? "■"} ${mdCell(resultSentence(state, loaded))}`,
+    `**Result:** ${resultIcon(state)} ${mdCell(resultSentence(state, loaded))}`,
     "",
     head,
     rule,
