@@ -23,8 +23,7 @@ import { CutoverError, ErrorCode } from "../core/errors.js";
 import type { Json } from "../core/json.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import {
-  DEPLOY_FAILED,
-  DEPLOY_SUCCESS,
+  deploymentOutcome,
   ScmHttpError,
   type OneDeployClient,
   type OneDeployType,
@@ -115,8 +114,9 @@ async function follow(
   while (true) {
     const d = await scm.deployment(id, ctx.signal);
     if (!d) throw new ActionFailure(`${where}: the SCM site no longer knows deployment ${id}`, { retryable: true });
-    if (d.status === DEPLOY_SUCCESS) return d;
-    if (d.status === DEPLOY_FAILED)
+    const outcome = deploymentOutcome(d);
+    if (outcome === "succeeded") return d;
+    if (outcome === "failed")
       throw new ActionFailure(`${where}: OneDeploy ${id} failed: ${d.statusText || "no reason given"}`, {
         retryable: false,
         hint: "See the deployment log: https://<scm host>/api/deployments/<id>/log, or the app's Deployment Center.",
@@ -159,7 +159,7 @@ async function publishOnce(
   if (saved?.deploymentId) {
     const known = await scm.deployment(saved.deploymentId, ctx.signal);
     if (known) {
-      if (known.status !== DEPLOY_SUCCESS && known.status !== DEPLOY_FAILED)
+      if (deploymentOutcome(known) === "running")
         ctx.log.info(`${where}: following OneDeploy ${known.id} started by an earlier attempt (no second POST)`);
       await follow(scm, where, known.id, opts.timeoutMs, opts.pollMs, ctx);
       return { id: known.id, before: saved.before, posted: false };

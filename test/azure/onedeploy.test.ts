@@ -145,6 +145,16 @@ describe("azure.deploy mode: onedeploy", () => {
     expect(azureDeploy.undoFor?.(azureDeploy.with.parse(step))).toBe("recorded");
   });
 
+  it("another deployment running on the slot: the site's 409 fails the step with its reason, nothing deployed", async () => {
+    scm.options.pollsToComplete = 1_000_000;
+    const other = { id: "someone-else", type: "zip", sha256: "x", status: 1, statusText: "", polls: 0 };
+    site.deployments.push({ ...other, startedAt: Date.now() });
+    const { ctx } = makeContext({ providers: providers(), baseDir: dir });
+    const e = await failureOf(runAction(azureDeploy, step, ctx));
+    expect(e.message).toMatch(/refused the deployment: There is a deployment currently in progress/);
+    expect(site.active).toBe(sha("PK-v1"));
+  });
+
   it("a missing package file fails before anything is posted", async () => {
     const { ctx } = makeContext({ providers: providers(), baseDir: dir });
     const e = await failureOf(runAction(azureDeploy, { ...step, package: "missing.war" }, ctx));

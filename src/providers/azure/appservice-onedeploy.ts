@@ -9,7 +9,7 @@
  * and its `type` values), the Kudu wiki "REST API" and "Deploying from a zip
  * file or url" (async 202 + `Location`, `/api/deployments/<id>`), Kudu's
  * `DeployStatus` enum (Pending 0, Building 1, Deploying 2, Failed 3,
- * Success 4) and the `SCM-DEPLOYMENT-ID` answer header that the Azure SDKs
+ * Success 4, Complete 5) and the `SCM-DEPLOYMENT-ID` answer header that the Azure SDKs
  * and VS Code's App Service extension read.
  *
  * Auth is a Microsoft Entra bearer token for the ARM audience: the SCM site
@@ -32,15 +32,24 @@ export type OneDeployType = "zip" | "war" | "jar" | "ear" | "static" | "startup"
 /** A deployment as Kudu reports it (the fields cutover reads). */
 export interface ScmDeployment {
   id: string;
-  /** Kudu's DeployStatus: 0 pending, 1 building, 2 deploying, 3 failed, 4 success. */
+  /** Kudu's DeployStatus: 0 pending, 1 building, 2 deploying, 3 failed, 4 success, 5 complete. */
   status: number;
   statusText: string;
   complete: boolean;
   active: boolean;
 }
 
-export const DEPLOY_FAILED = 3;
-export const DEPLOY_SUCCESS = 4;
+const DEPLOY_FAILED = 3;
+const DEPLOY_SUCCESS = 4;
+/** Kudu's DeployStatus also has 5 (Complete). */
+const DEPLOY_COMPLETE = 5;
+
+/** Where a deployment stands: still running, or finished well or badly. */
+export function deploymentOutcome(d: ScmDeployment): "running" | "succeeded" | "failed" {
+  if (d.status === DEPLOY_FAILED) return "failed";
+  if (d.status === DEPLOY_SUCCESS || d.status === DEPLOY_COMPLETE || d.complete) return "succeeded";
+  return "running";
+}
 
 /** An answer of the SCM site that is not what the call expects. */
 export class ScmHttpError extends Error {
