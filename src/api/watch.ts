@@ -1,22 +1,32 @@
 /**
  * Follow a run from another terminal or a CI job: read new journal events as
- * they are appended (polling the store; works for the file store and Table
- * Storage alike) until the run finishes, pauses or is interrupted. Read-only.
+ * they are appended (polling the store; works for the file store, PostgreSQL
+ * and Table Storage alike) and the environment's lease. Read-only.
  */
 import type { RunEvent } from "../engine/events.js";
 import { applyEvent, foldRun, isFinished, type RunState } from "../engine/reducer.js";
 import type { Json } from "../core/json.js";
+import { isLeaseLive, type LeaseInfo } from "../core/run-store.js";
 import { pause } from "../core/timers.js";
-import { openStore, tryLoad, type LocateOptions } from "./inspect.js";
+import { driverGone, openStore, tryLoad, type LocateOptions } from "./inspect.js";
+import { holderIsDeadLocalProcess } from "./session.js";
 import { runRedactor } from "./secrets.js";
+import os from "node:os";
 
 export interface WatchOptions extends LocateOptions {
   intervalMs?: number;
+  /** Events up to this seq were seen already (a prompt that noticed a move): fold them, show only later ones. */
+  afterSeq?: number;
   signal?: AbortSignal;
   onEvent(e: RunEvent, state: RunState): void;
 }
 
-/** Resolves with the state at the first resting point (finished, paused or interrupted) at or after now. */
+/**
+ * Resolves with the state at the run's next resting point: finished, or paused / interrupted / abandoned by a
+ * crashed driver with no process holding its lease for it. A run already resting when the watch starts is watched
+ * until it moves (someone approves, retries, resumes or aborts it, here or elsewhere) and then to its next rest:
+ * `status --watch` on a paused run waits for the person deciding, it does not return at once.
+ */
 export async function watchRun(runId: string, opts: WatchOptions): Promise<RunState> {
   const { store, close } = await openStore(opts);
   try {
@@ -25,13 +35,17 @@ export async function watchRun(runId: string, opts: WatchOptions): Promise<RunSt
     // The run's secrets, masked in what is shown (a journal written before they were all registered may hold one).
     const redactor = runRedactor(tryLoad(opts.playbook ?? state.playbook.file), opts.env ?? process.env);
     const show = (e: RunEvent) => opts.onEvent(redactor.redactJson(e as unknown as Json) as unknown as RunEvent, state);
-    for (const e of events) show(e);
-    while (!resting(state) && !opts.signal?.aborted) {
+    for (const e of events) if (opts.afterSeq === undefined || e.seq > opts.afterSeq) show(e);
+    const from = opts.afterSeq ?? state.lastSeq;
+    const restingAtStart = atRest(state, await store.readLease(state.environment));
+    while (!isFinished(state) && !opts.signal?.aborted) {
       await pause(opts.intervalMs ?? 500, opts.signal); // an abort ends the wait; the loop condition sees it
       for (const e of await store.read(runId, state.lastSeq)) {
         applyEvent(state, e);
         show(e);
       }
+      const moved = !restingAtStart || state.lastSeq > from;
+      if (moved && atRest(state, await store.readLease(state.environment))) break;
     }
     return redactor.redactJson(state as unknown as Json) as unknown as RunState;
   } finally {
@@ -39,6 +53,33 @@ export async function watchRun(runId: string, opts: WatchOptions): Promise<RunSt
   }
 }
 
-function resting(s: RunState): boolean {
-  return isFinished(s) || s.status === "paused" || s.status === "interrupted";
+/** Nothing will move the run until a person does: finished, or stopped with no live driver holding its lease. */
+function atRest(s: RunState, lease: LeaseInfo | undefined): boolean {
+  if (isFinished(s)) return true;
+  if (s.status === "running" || s.status === "aborting") return driverGone(s, lease);
+  const driven = isLeaseLive(lease) && lease.runId === s.runId && !holderIsDeadLocalProcess(lease, os.hostname());
+  return !driven;
+}
+
+export interface MovedOptions extends LocateOptions {
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The events appended to a run's journal after `afterSeq`, as soon as there are any (polled): how an open prompt
+ * learns that another process decided for it. Resolves with [] when `signal` aborts first.
+ */
+export async function journalMoved(runId: string, afterSeq: number, opts: MovedOptions): Promise<RunEvent[]> {
+  const { store, close } = await openStore(opts);
+  try {
+    while (!opts.signal?.aborted) {
+      const events = await store.read(runId, afterSeq);
+      if (events.length) return events;
+      await pause(opts.intervalMs ?? 500, opts.signal);
+    }
+    return [];
+  } finally {
+    await close();
+  }
 }

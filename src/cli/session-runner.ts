@@ -9,7 +9,7 @@ import { ExitCode } from "../core/errors.js";
 import type { CliIO } from "./io.js";
 import type { Renderer } from "./render/renderer.js";
 import { decide } from "../api/run.js";
-import { askDecision, canPrompt } from "./prompt.js";
+import { askDecision, canPrompt, followElsewhere, moveWatch } from "./prompt.js";
 import { runSummaryLine } from "../api/inspect.js";
 import { leftInPlace, type LeftInPlace } from "../api/abort-outcome.js";
 import { nextDue } from "../api/stop-point.js";
@@ -56,15 +56,17 @@ export async function driveSession(
 ): Promise<ExitCode> {
   let session = first;
   while (true) {
-    const state = await driveOnce(renderer, session);
+    let state = await driveOnce(renderer, session);
     if (
       state.status === "paused" &&
       state.pause?.reason !== "until" &&
       canPrompt(io)
     ) {
       renderer.close(state);
-      const choice = await askDecision(io, state);
-      if (choice !== "leave") {
+      const choice = await askDecision(io, state, undefined, moveWatch(io, state, session.loaded.file));
+      // Another process decided while the question was open: follow the run it drives to its next rest.
+      if (choice === "moved") state = await followElsewhere(io, renderer, state, session.loaded.file);
+      else if (choice !== "leave") {
         session = await decide(state.runId, choice, {
           stateDir: io.stateDir,
           playbook: session.loaded.file,

@@ -94,7 +94,8 @@ describe("cutover CLI", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("PAUSED");
     expect(r.stdout).toContain("swap-ok waits for approval: swap?");
-    expect(r.stdout).toMatch(/abort would undo, in this order: maintenance-on → build \(nothing to undo\)/);
+    expect(r.stdout).toContain("abort would undo, newest first: maintenance-on");
+    expect(r.stdout).toContain("nothing to undo (1): build");
     const json = jsonLines(runCli(["status", runId, "-o", "json"], { cwd: p.dir }).stdout)[0] as {
       state: { steps: Record<string, { status: string }> };
     };

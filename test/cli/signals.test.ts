@@ -80,7 +80,8 @@ describe("signals", () => {
       expect(code).toBe(0);
       const events = jsonLines(seen);
       expect(events.filter((e) => e.type === "step.succeeded").map((e) => e.stepId)).toEqual(["slow", "next"]);
-      expect(events.at(-1)).toMatchObject({ type: "run.finished", outcome: "succeeded" });
+      expect(events.at(-2)).toMatchObject({ type: "run.finished", outcome: "succeeded" });
+      expect(events.at(-1)).toMatchObject({ type: "result", runId, status: "succeeded", exitCode: 0 });
     } finally {
       p.cleanup();
     }
