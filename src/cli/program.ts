@@ -76,7 +76,8 @@ export function buildProgram(): Command {
     "after",
     `
 Exit codes: 0 succeeded, 1 failed or aborted, 2 invalid usage or playbook, 3 paused (approval or decision),
-4 environment locked by another run, 130 interrupted (checkpointed; cutover resume <run-id>).
+4 environment locked by another run, 10 stopped where --until/--only asked (resumable),
+130 interrupted (checkpointed; cutover resume <run-id>).
 Start with: cutover validate <playbook>, cutover plan <playbook>, cutover run <playbook>.`,
   );
   for (const reg of [
