@@ -5,6 +5,7 @@
  */
 import type { RunReport } from "./report.js";
 import { clock, dur, errorText } from "./report-md.js";
+import { timeScale } from "./report-scale.js";
 
 const esc = (v: unknown): string =>
   String(v ?? "").replace(
@@ -33,14 +34,16 @@ code{font-size:.95em}`;
 /** The SVG timeline: time runs left to right over the run's wall clock; one row per step. */
 function timeline(r: RunReport): string {
   const t0 = Date.parse(r.startedAt);
-  const span = Math.max(1, Date.parse(r.until) - t0);
+  const t1 = Date.parse(r.until);
   const label = 190;
   const width = 1000;
   const plot = width - label - 10;
   const rowH = 22;
   const top = 24;
   const height = top + r.steps.length * rowH + 30;
-  const x = (at: string) => label + ((Date.parse(at) - t0) / span) * plot;
+  const waits = r.waits.map((w) => [Date.parse(w.from), Date.parse(w.until ?? r.until)] as [number, number]);
+  const scale = timeScale(t0, t1, waits, label, plot);
+  const x = (at: string) => scale.x(Date.parse(at));
   const bar = (from: string, to: string) => {
     const a = x(from);
     return { a, w: Math.max(2, x(to) - a) };
@@ -88,12 +91,25 @@ function timeline(r: RunReport): string {
     }
   });
   const axisY = top + r.steps.length * rowH + 18;
-  for (let k = 0; k <= 4; k++) {
-    const px = label + (plot * k) / 4;
+  const tick = (px: number, text: string, anchor: string) =>
     out.push(
-      `<text x="${px.toFixed(1)}" y="${axisY}" font-size="11" text-anchor="${k === 0 ? "start" : k === 4 ? "end" : "middle"}" ` +
-        `fill="#666">${esc(`+${dur((span * k) / 4)}`)}</text>`,
+      `<text x="${px.toFixed(1)}" y="${axisY}" font-size="11" text-anchor="${anchor}" fill="#666">${esc(text)}</text>`,
     );
+  if (scale.breaks.length === 0) {
+    for (let k = 0; k <= 4; k++)
+      tick(label + (plot * k) / 4, `+${dur(((t1 - t0) * k) / 4)}`, k === 0 ? "start" : k === 4 ? "end" : "middle");
+  } else {
+    tick(label, "+0ms", "start");
+    tick(label + plot, `+${dur(t1 - t0)}`, "end");
+    // A shortened wait: dashed edges, and how long it really was.
+    for (const b of scale.breaks) {
+      for (const edge of [b.x0, b.x1])
+        out.push(
+          `<line class="break" x1="${edge.toFixed(1)}" y1="${top - 6}" x2="${edge.toFixed(1)}" y2="${axisY - 10}" ` +
+            `stroke="#999" stroke-dasharray="3,3"/>`,
+        );
+      tick((b.x0 + b.x1) / 2, `${dur(b.to - b.from)} (shortened)`, "middle");
+    }
   }
   out.push("</svg>");
   return out.join("\n");

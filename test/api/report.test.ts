@@ -154,6 +154,19 @@ describe("run report", () => {
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(\s*["']?https?:/i);
   });
 
+  it("draws long waits shortened, so the steps of a run that waited two minutes for 9 s of work stay visible", () => {
+    const html = renderHtml(r);
+    expect(html.match(/1m \(shortened\)/g)).toHaveLength(2); // both one-minute waits
+    const widths = [...html.matchAll(/<rect class="(attempt|wait) [^"]*" x="[\d.]+" y="[\d.]+" width="([\d.]+)"/g)].map(
+      (m) => [m[1], Number(m[2])] as const,
+    );
+    const waits = widths.filter(([k]) => k === "wait").map(([, w]) => w);
+    const attempts = widths.filter(([k]) => k === "attempt").map(([, w]) => w);
+    // Linear, a 1 s attempt of this 129 s run would be 6 px of 800 and each wait 372 px.
+    expect(Math.max(...waits)).toBeLessThanOrEqual(48);
+    expect(Math.max(...attempts)).toBeGreaterThan(60);
+  });
+
   it("escapes what the journal holds (a step's error is text, never markup)", () => {
     const hostile = journal([
       [0, { ...(ABORTED[0] as RunEventBody) }],
