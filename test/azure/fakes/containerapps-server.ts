@@ -38,6 +38,8 @@ export interface ContainerAppsFake {
   setTraffic(app: string, traffic: Traffic[]): void;
   /** Which revisions answered the app's ingress host, by name. */
   served: Map<string, number>;
+  /** The traffic array after each accepted update, in order. */
+  updates: Traffic[][];
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startContainerAppsFake(opts: ContainerAppsFakeOptions = {}
   const faults = new FaultInjector();
   const requests: string[] = [];
   const served = new Map<string, number>();
+  const updates: Traffic[][] = [];
   const hosts = new Map<string, Promise<string>>();
   const servers: Server[] = [];
   let base = "";
@@ -210,6 +213,7 @@ export async function startContainerAppsFake(opts: ContainerAppsFakeOptions = {}
     app.mode = mode === "Single" ? "Single" : "Multiple";
     app.template = structuredClone(template);
     app.ingress = { ...app.ingress, ...(config.ingress ?? {}), traffic: structuredClone(traffic) };
+    updates.push(structuredClone(traffic));
     if (created) {
       if (app.failNextRevision) {
         created.provisioningError = app.failNextRevision;
@@ -320,6 +324,7 @@ export async function startContainerAppsFake(opts: ContainerAppsFakeOptions = {}
     faults,
     requests,
     served,
+    updates,
     addApp(name, options) {
       const app = newApp(name, options);
       apps.set(name, app);
