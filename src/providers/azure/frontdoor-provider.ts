@@ -47,6 +47,15 @@ export const azureFrontDoorProvider: ProviderDefinition<AzureFrontDoorConfig, Fr
   summary: "Azure Front Door Standard/Premium origin groups (switch traffic from a blue origin to a green one)",
   config: AzureFrontDoorConfig,
   capabilities: [FrontDoor],
+  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
+  async preflight(config, ctx) {
+    const { assertSignIn } = await import("./credential.js");
+    await assertSignIn(
+      config.auth,
+      `${new URL(config.endpoint ?? "https://management.azure.com").origin}/.default`,
+      ctx.name,
+    );
+  },
   async create(config, ctx) {
     const { connectFrontDoor } = await import("./frontdoor-connect.js");
     return connectFrontDoor(config, ctx);
