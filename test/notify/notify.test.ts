@@ -158,6 +158,9 @@ describe("notify: webhooks", () => {
     expect(failed[0]).toMatchObject({ target: 0, event: "succeeded", attempts: 3, error: { code: "NOTIFY_HTTP" } });
     expect((failed[0]!.error as { message: string }).message).toContain("HTTP 500 after 3 attempts");
     expect(lines.find((l) => l.type === "run.finished")).toMatchObject({ outcome: "succeeded" });
+    expect(run.stdout + run.stderr).toContain(
+      "notify[0] (slack) succeeded: HTTP 500 after 3 attempts: not delivered (the run is not affected)",
+    );
 
     const status = await cli(dir, ["status"], {});
     expect(status.code, status.stderr).toBe(0);

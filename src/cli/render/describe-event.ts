@@ -77,6 +77,10 @@ export function describeEvent(e: RunEvent): string | undefined {
       return `resumed by ${e.by.user}@${e.by.host}${e.playbookChanged ? " with a CHANGED playbook" : ""}`;
     case "run.finished":
       return `run ${e.runId} ${e.outcome}${e.error ? `: ${e.error.message}` : ""}`;
+    case "notify.sent":
+      return `notify[${e.target}]: ${e.event} delivered (HTTP ${e.status})`;
+    case "notify.failed":
+      return `${e.error.message}: not delivered (the run is not affected)`;
   }
 }
 
