@@ -107,7 +107,7 @@ export const APP_JS = String.raw`"use strict";
     if (!data.environments.length) parts.push(h("p", { class: "muted" }, "No runs yet in this state store."));
     data.environments.forEach(function (env) {
       parts.push(h("section", { class: "card env" },
-        h("h2", null, "environment " + env.environment, h("span", { class: "muted" }, env.runs.length + " runs")),
+        h("h2", null, "environment " + env.environment, h("span", { class: "muted" }, env.runs.length + (env.runs.length === 1 ? " run" : " runs"))),
         h("table", null,
           h("thead", null, h("tr", null, ["run", "playbook", "status", "at step", "started", "updated"].map(
             function (t) { return h("th", null, t); }))),
@@ -166,7 +166,7 @@ export const APP_JS = String.raw`"use strict";
         ", expires " + time(v.lease.expiresAt) : "free")));
     if (s.pause && s.status === "paused")
       parts.push(h("div", { id: "pause", class: "banner waiting" },
-        h("strong", null, s.pause.reason === "approval" ? "Waiting for approval at " + s.pause.stepId + ": " : "Paused: "),
+        h("strong", null, s.pause.reason === "approval" ? "Waiting for approval. " : "Paused. "),
         s.pause.message, s.pause.expiresAt ? h("span", { class: "hint" }, "expires " + stamp(s.pause.expiresAt) +
         " (then: " + s.pause.onExpiry + ")") : null));
     if (s.abortRequested && s.status !== "aborted")

@@ -3,6 +3,8 @@
  * header (none, a wrong one, another origin, a form-like post: refused, the run untouched), the server answers
  * loopback names only, binds loopback unless --allow-remote, and takes a token from the environment on request.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLines, requireBuilt, runCli, startCli, tmpProject } from "../support/cli.js";
 import { startServe, type Served } from "./serve-process.js";
@@ -130,6 +132,45 @@ describe("cutover serve flags", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("not a loopback address");
     expect(r.stderr).toContain("--allow-remote");
+  });
+
+  it("a token from --token-env is not passed to the programs the runs it drives start", async () => {
+    const q = tmpProject({
+      "leak.yaml": `
+version: 1
+name: web-leak
+steps:
+  - id: ok
+    action: gate.approval
+  - id: show-env
+    action: exec
+    with: { command: ["node", "-e", "require('fs').writeFileSync('seen.txt', process.env.ONCALL_KEY ?? 'unset')"] }
+`,
+    });
+    const key = "a-long-enough-shared-secret-456";
+    const proc = startCli(["serve", "--port", "0", "--token-env", "ONCALL_KEY"], {
+      cwd: q.dir,
+      env: { ONCALL_KEY: key },
+    });
+    try {
+      const r = runCli(["run", "leak.yaml", "-o", "json"], { cwd: q.dir });
+      expect(r.code, r.stderr).toBe(3);
+      const id = jsonLines(r.stdout).find((e) => e.type === "run.started")!.runId as string;
+      await proc.waitForOutput("token: the value of $ONCALL_KEY");
+      const url = /cutover serve: (http:\/\/\S+\/)/.exec(proc.stderr())![1]!;
+      const res = await fetch(new URL(`/api/runs/${id}/decisions`, url), {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ decision: "approve", stepId: "ok" }),
+      });
+      expect(res.status).toBe(202);
+      await proc.waitForOutput(`run ${id} is succeeded`);
+      expect(fs.readFileSync(path.join(q.dir, "seen.txt"), "utf8")).toBe("unset");
+    } finally {
+      proc.child.kill("SIGTERM");
+      expect((await proc.done).code).toBe(0);
+      q.cleanup();
+    }
   });
 
   it("--token-env reads the token from the environment; unset or short is a usage error", async () => {

@@ -79,7 +79,9 @@ describe("cutover serve in Chromium", () => {
     await page.goto(served.url);
     // The list of runs per environment links to the run.
     await page.locator(`a[href="/runs/${runId}"]`).click();
-    await expect.poll(() => page.locator("#pause").textContent()).toContain("Waiting for approval at swap-ok");
+    await expect
+      .poll(() => page.locator("#pause").textContent())
+      .toContain("Waiting for approval. swap-ok waits for approval: swap green in?");
     // Without the token the buttons cannot be used.
     expect(await page.locator("#btn-approve").isDisabled()).toBe(true);
     await page.fill("#token-input", served.token);

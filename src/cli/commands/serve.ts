@@ -42,6 +42,8 @@ export function register(program: Command): void {
         if (!USER.test(user))
           throw new CutoverError(ErrorCode.Usage, `--as ${JSON.stringify(user)}: use letters, digits and . _ @ + -`);
         const token = opts.tokenEnv ? tokenFromEnv(opts.tokenEnv, process.env) : newToken();
+        // The runs this process drives start programs that inherit its environment: the token is not theirs.
+        if (opts.tokenEnv) delete process.env[opts.tokenEnv];
         const located = await openStore({ stateDir: io.stateDir, playbook: opts.playbook });
         const log = (line: string) => io.err(`serve: ${line}`);
         let server;
