@@ -116,7 +116,8 @@ export function stopPoint(
     members: ids,
     limit: (runId) => ({
       members: ids,
-      stepId: target,
+      // The journal names planned members only: a group's or a matrix step's last member stands for it.
+      stepId: planned[last]!.id,
       message:
         `stopped after ${target} as asked (${flag}); continue with: cutover resume ${runId}` +
         (mode === "only" ? ` (or one step: cutover step ${runId} <step>)` : ""),

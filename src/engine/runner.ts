@@ -21,7 +21,7 @@ import { isFinished, type RunState } from "./reducer.js";
 export interface DriveLimit {
   /** Members this drive may start (in plan order, a prefix of the run or one step). */
   members: ReadonlySet<string>;
-  /** The step named on the command line, journaled in the pause. */
+  /** The last member the drive may start (a planned member id), journaled in the pause. */
   stepId: string;
   message: string;
 }
