@@ -33,6 +33,28 @@ export interface AppSpec {
   healthPath: string;
   /** How long a start may take to become healthy. */
   healthTimeoutMs: number;
+  /**
+   * Processes that run beside the web process in the same slot (message handlers, read-model rebuilders):
+   * started once it is healthy, restarted if they die, stopped (SIGTERM, then SIGKILL) with it.
+   */
+  workers?: WorkerSpec[];
+}
+
+/** A worker process of a slot: same cwd and env as the app, plus its own env and `CUTOVER_WORKER=<name>`. */
+export interface WorkerSpec {
+  name: string;
+  command: string[];
+  env?: Record<string, string>;
+  /** How long it may take to finish its work after SIGTERM before it is killed. */
+  stopTimeoutMs?: number;
+}
+
+/** A worker as `status` shows it. */
+export interface WorkerStatus {
+  name: string;
+  running: boolean;
+  pid?: number;
+  restarts: number;
 }
 
 export type SlotHealth = "healthy" | "unhealthy" | "starting" | "stopped";
@@ -54,6 +76,8 @@ export interface SlotStatus {
   inFlightWrites: number;
   /** Flag revision the app confirmed it applied. */
   flagsRevApplied?: number;
+  /** The slot's worker processes, if its deployment has any. */
+  workers?: WorkerStatus[];
 }
 
 /** Weighted routing in the local proxy: `percent` (1-99) of the requests go to `slot`, not the live slot. */

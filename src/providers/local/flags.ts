@@ -11,6 +11,7 @@
  */
 import type { Json } from "../../core/json.js";
 import type { FlagRecord } from "./types.js";
+import { isPidAlive } from "./files.js";
 import type { SlotName } from "../../core/slots.js";
 
 export class FlagConflict extends Error {
@@ -28,11 +29,8 @@ export class FlagBoard {
   private flags: Record<string, FlagRecord>;
   private rev: number;
   private readonly pollers = new Set<Poller>();
-  /** Revision each slot's current process confirmed, keyed by slot then pid. */
-  private readonly applied: Record<SlotName, { pid: number; rev: number } | undefined> = {
-    blue: undefined,
-    green: undefined,
-  };
+  /** Revision each process of a slot confirmed (its app, and its workers if they read flags): slot -> pid -> rev. */
+  private readonly applied: Record<SlotName, Map<number, number>> = { blue: new Map(), green: new Map() };
   private readonly ackWaiters = new Set<() => void>();
 
   constructor(
@@ -136,14 +134,23 @@ export class FlagBoard {
   }
 
   private ack(slot: SlotName, pid: number, rev: number): void {
-    if (this.applied[slot]?.pid !== pid) this.onFirstPoll(slot, pid);
-    this.applied[slot] = { pid, rev };
+    const seen = this.applied[slot];
+    if (!seen.has(pid)) {
+      // Forget processes that are gone, so the map holds only the slot's live ones.
+      for (const old of [...seen.keys()]) if (!isPidAlive(old)) seen.delete(old);
+      this.onFirstPoll(slot, pid);
+    }
+    seen.set(pid, rev);
     for (const w of [...this.ackWaiters]) w();
   }
 
   appliedBy(slot: SlotName, pid: number | undefined): number | undefined {
-    const a = this.applied[slot];
-    return a && a.pid === pid ? a.rev : undefined;
+    return pid === undefined ? undefined : this.applied[slot].get(pid);
+  }
+
+  /** The processes of `slot` that read flags and still run (an app's workers among them). */
+  readers(slot: SlotName): number[] {
+    return [...this.applied[slot].keys()].filter((pid) => isPidAlive(pid));
   }
 
   /**

@@ -36,37 +36,23 @@ export async function startApp(
   signal?: AbortSignal,
   onSpawn: (pid: number) => Promise<void> = async () => undefined,
 ): Promise<RunningApp> {
-  ensurePrivateDir(logDir, (m) => console.log(`${new Date().toISOString()} supervisor: ${m}`));
   const logFile = path.join(logDir, `${slot}.log`);
-  const log = openPrivateAppend(logFile);
-  const [cmd, ...args] = spec.command;
-  if (!cmd) throw new SlotStartError(`slot ${slot}: empty command`);
-  const child = spawn(cmd === "node" ? process.execPath : cmd, args, {
-    cwd: spec.cwd,
-    env: { ...minimalEnv(), ...spec.env, ...baseEnv(slot, port) },
-    // Own process group and no pipes to us: the app outlives a supervisor crash.
-    detached: true,
-    stdio: ["ignore", log, log],
-  });
-  fs.closeSync(log);
-  child.unref();
-  let exited: string | undefined;
-  child.once("exit", (code, sig) => {
-    exited = `exited with ${sig ?? `code ${code}`}`;
-  });
-  const spawnError = await new Promise<Error | undefined>((resolve) => {
-    child.once("spawn", () => resolve(undefined));
-    child.once("error", (e) => resolve(e));
-  });
-  if (spawnError || !child.pid)
-    throw new SlotStartError(`slot ${slot}: cannot start ${cmd}: ${spawnError?.message ?? "no pid"}`);
-  const pid = child.pid;
+  const { pid, exited } = await spawnDetached(
+    `slot ${slot}`,
+    spec.command,
+    spec.cwd,
+    { ...minimalEnv(), ...spec.env, ...baseEnv(slot, port) },
+    logDir,
+    logFile,
+  );
   await onSpawn(pid);
 
   const deadline = Date.now() + spec.healthTimeoutMs;
   while (true) {
-    if (exited)
-      throw new SlotStartError(`slot ${slot}: ${spec.version} ${exited} before becoming healthy\n${tail(logFile)}`);
+    if (exited.reason)
+      throw new SlotStartError(
+        `slot ${slot}: ${spec.version} ${exited.reason} before becoming healthy\n${tail(logFile)}`,
+      );
     if (await isHealthy(port, spec.healthPath, 1000)) return { pid, port };
     if (signal?.aborted || Date.now() > deadline) {
       await stopApp(pid, 2000);
@@ -77,6 +63,44 @@ export async function startApp(
     }
     await sleep(50);
   }
+}
+
+/**
+ * Start `command` in its own process group, its output appended to `logFile`, detached from us: it
+ * outlives a supervisor crash. `exited.reason` is set once it exits (while we still watch it).
+ */
+export async function spawnDetached(
+  what: string,
+  command: string[],
+  cwd: string,
+  env: Record<string, string>,
+  logDir: string,
+  logFile: string,
+): Promise<{ pid: number; exited: { reason?: string } }> {
+  ensurePrivateDir(logDir, (m) => console.log(`${new Date().toISOString()} supervisor: ${m}`));
+  const log = openPrivateAppend(logFile);
+  const [cmd, ...args] = command;
+  if (!cmd) throw new SlotStartError(`${what}: empty command`);
+  const child = spawn(cmd === "node" ? process.execPath : cmd, args, {
+    cwd,
+    env,
+    // Own process group and no pipes to us: the process outlives a supervisor crash.
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  child.unref();
+  const exited: { reason?: string } = {};
+  child.once("exit", (code, sig) => {
+    exited.reason = `exited with ${sig ?? `code ${code}`}`;
+  });
+  const spawnError = await new Promise<Error | undefined>((resolve) => {
+    child.once("spawn", () => resolve(undefined));
+    child.once("error", (e) => resolve(e));
+  });
+  if (spawnError || !child.pid)
+    throw new SlotStartError(`${what}: cannot start ${cmd}: ${spawnError?.message ?? "no pid"}`);
+  return { pid: child.pid, exited };
 }
 
 /** SIGTERM the app's process group, wait up to `killAfterMs`, then SIGKILL. */

@@ -4,6 +4,7 @@ import { isPidAlive } from "./files.js";
 import type { ReverseProxy } from "./proxy.js";
 import { SLOT_NAMES, type LocalStatus, type SlotHealth, type SlotName } from "../../core/slots.js";
 import { type LocalState } from "./types.js";
+import { workerStatus } from "./workers.js";
 
 export interface StatusSources {
   dir: string;
@@ -12,6 +13,7 @@ export interface StatusSources {
   health: Record<SlotName, SlotHealth>;
   proxy: ReverseProxy;
   flags: FlagBoard;
+  workerRestarts: Record<SlotName, Record<string, number>>;
 }
 
 export function buildStatus(src: StatusSources): LocalStatus {
@@ -35,6 +37,9 @@ export function buildStatus(src: StatusSources): LocalStatus {
           startedAt: rec.running ? rec.startedAt : undefined,
           ...proxy.counts(slot),
           flagsRevApplied: flags.appliedBy(slot, rec.pid),
+          ...(rec.spec?.workers?.length
+            ? { workers: workerStatus(rec.spec, rec.running ? rec.workers : undefined, src.workerRestarts[slot]) }
+            : {}),
         },
       ];
     }),

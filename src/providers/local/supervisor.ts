@@ -12,6 +12,7 @@ import { ensureTokenFile, isPidAlive, localPaths, readJsonFile, writeFileAtomic 
 import { ReverseProxy } from "./proxy.js";
 import { freePort, isHealthy, listenRetrying, startApp, stopApp } from "./slots.js";
 import { buildStatus } from "./status-report.js";
+import { ensureWorkers, stopWorkers } from "./workers.js";
 import {
   SLOT_NAMES,
   otherSlot,
@@ -41,6 +42,8 @@ export interface SupervisorInfo {
 export class Refused extends Error {}
 
 const MONITOR_INTERVAL_MS = 1000;
+
+const logError = (e: unknown) => console.error(`${new Date().toISOString()} supervisor: ${(e as Error).message}`);
 const FLAG_APPLY_TIMEOUT_MS = 5000;
 
 export class Supervisor {
@@ -56,6 +59,8 @@ export class Supervisor {
     blue: { failures: 0, notBefore: 0 },
     green: { failures: 0, notBefore: 0 },
   };
+  /** How many times each slot's workers were restarted by the monitor (for `status`). */
+  readonly workerRestarts: Record<SlotName, Record<string, number>> = { blue: {}, green: {} };
   private queue: Promise<unknown> = Promise.resolve();
   private monitor?: NodeJS.Timeout;
   private closing = false;
@@ -139,6 +144,7 @@ export class Supervisor {
     if (rec.pid && isPidAlive(rec.pid) && (await isHealthy(rec.port, rec.spec.healthPath, 1000))) {
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, rec.port);
+      await this.startWorkers(slot).catch(logError);
       return true;
     }
     return false;
@@ -181,17 +187,44 @@ export class Supervisor {
         pid: app.pid,
         startedAt: new Date().toISOString(),
         flagsConsumer,
+        // Workers of the same deployment still running (the app alone crashed) are kept, not doubled.
+        workers: rec.workers,
       };
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, port);
+      await this.startWorkers(slot);
     } catch (e) {
-      this.state.slots[slot] = { port, spec, previousSpec: this.replaced(rec, spec), running: keepRunning };
+      this.state.slots[slot] = {
+        port,
+        spec,
+        previousSpec: this.replaced(rec, spec),
+        running: keepRunning,
+        workers: rec.workers,
+      };
       this.health[slot] = keepRunning ? "unhealthy" : "stopped";
       this.proxy.setUpstream(slot, undefined);
       throw e;
     } finally {
       await this.persist();
     }
+  }
+
+  /** Start the slot's workers that are not running (after its app is healthy); pids persisted. */
+  private async startWorkers(slot: SlotName): Promise<void> {
+    const rec = this.state.slots[slot];
+    if (!rec.spec?.workers?.length) return;
+    const before = rec.workers ?? {};
+    const workers = await ensureWorkers(slot, rec.spec, before, rec.port, this.paths.logs, (s, p) =>
+      this.baseEnv(s, p),
+    );
+    for (const [name, pid] of Object.entries(workers)) {
+      if (before[name] !== undefined && before[name] !== pid) {
+        this.workerRestarts[slot][name] = (this.workerRestarts[slot][name] ?? 0) + 1;
+        console.error(`${new Date().toISOString()} supervisor: slot ${slot} worker ${name} was down; restarted it`);
+      }
+    }
+    this.state.slots[slot] = { ...this.state.slots[slot], workers };
+    await this.persist();
   }
 
   private replaced(rec: SlotRecord, next: AppSpec): AppSpec | undefined {
@@ -230,6 +263,7 @@ export class Supervisor {
       // A slot swapped out a moment ago may still finish requests: let them end first.
       await this.proxy.waitDrained(slot, { writesOnly: false, timeoutMs: 30_000, signal });
       if (rec.pid) await stopApp(rec.pid, 5000);
+      await stopWorkers(rec.spec, rec.workers);
       await this.launch(slot, spec, signal);
       return { changed: true };
     });
@@ -262,6 +296,8 @@ export class Supervisor {
       await this.persist();
       this.proxy.setUpstream(slot, undefined);
       if (rec.pid) await stopApp(rec.pid, opts.killAfterMs);
+      // The web process first (no new work comes in through it), then the workers finish what they took.
+      await stopWorkers(rec.spec, rec.workers);
       this.state.slots[slot] = { port: rec.port, spec: rec.spec, previousSpec: rec.previousSpec, running: false };
       this.health[slot] = "stopped";
       await this.persist();
@@ -337,7 +373,11 @@ export class Supervisor {
   flagsApplied(rev = this.flags.revision): Promise<SlotName[]> {
     const procs = SLOT_NAMES.flatMap((slot) => {
       const r = this.state.slots[slot];
-      return r.running && r.pid && r.flagsConsumer && isPidAlive(r.pid) ? [{ slot, pid: r.pid }] : [];
+      if (!r.running) return [];
+      const app = r.pid && r.flagsConsumer && isPidAlive(r.pid) ? [r.pid] : [];
+      // Workers that read flags wait too: a handler in maintenance must stop taking new work first.
+      const workers = Object.values(r.workers ?? {}).filter((pid) => this.flags.readers(slot).includes(pid));
+      return [...app, ...workers].map((pid) => ({ slot, pid }));
     });
     return this.flags.waitApplied(rev, procs, FLAG_APPLY_TIMEOUT_MS);
   }
@@ -357,6 +397,12 @@ export class Supervisor {
       if (!rec.running || !rec.spec || this.health[slot] === "starting") continue;
       if (isPidAlive(rec.pid)) {
         this.health[slot] = (await isHealthy(rec.port, rec.spec.healthPath, 1000)) ? "healthy" : "unhealthy";
+        const workersDown = (rec.spec.workers ?? []).some((w) => !isPidAlive(rec.workers?.[w.name]));
+        if (workersDown && this.health[slot] === "healthy") {
+          await this.serial(async () => {
+            if (this.state.slots[slot].running && !this.closing) await this.startWorkers(slot).catch(logError);
+          });
+        }
         continue;
       }
       // Back off a crash loop: 1 s, 2 s, 4 s ... at most 30 s between attempts.
@@ -387,6 +433,7 @@ export class Supervisor {
       health: this.health,
       proxy: this.proxy,
       flags: this.flags,
+      workerRestarts: this.workerRestarts,
     });
   }
 
@@ -400,8 +447,9 @@ export class Supervisor {
       for (const slot of SLOT_NAMES) {
         const rec = this.state.slots[slot];
         if (rec.pid) await stopApp(rec.pid, killAfterMs);
-        // Keep `running` so the next `up` brings back what ran; forget the pid.
-        this.state.slots[slot] = { ...rec, pid: undefined, startedAt: undefined };
+        await stopWorkers(rec.spec, rec.workers);
+        // Keep `running` so the next `up` brings back what ran; forget the pids.
+        this.state.slots[slot] = { ...rec, pid: undefined, startedAt: undefined, workers: undefined };
       }
       await this.persist();
       fs.rmSync(this.paths.supervisorInfo, { force: true });

@@ -24,6 +24,8 @@ export interface SlotRecord {
    * it confirms them. An app that never polls (not cutover-aware) is not waited for.
    */
   flagsConsumer?: boolean;
+  /** The worker processes running beside the app: name -> pid (see workers.ts). */
+  workers?: Record<string, number>;
 }
 
 export interface FlagRecord {
