@@ -5,6 +5,7 @@
  * the step after it (the drain) starts with writes already refused.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -147,5 +148,10 @@ describe("flags reach running apps", () => {
       makeContext({ providers: await flagsProvider() }).ctx,
     );
     expect(res.outputs?.confirmed).toEqual({ how: "waited", ms: 50, endpoints: 0 });
+  });
+
+  it("docs/azure.md shows exactly the app this test runs", () => {
+    const doc = readFileSync(path.join(ROOT, "docs/azure.md"), "utf8");
+    expect(doc).toContain("```js\n" + readFileSync(APP, "utf8") + "```");
   });
 });
