@@ -38,6 +38,7 @@ export interface OneDeployInput {
   slot?: string;
   package?: string;
   type?: OneDeployType;
+  targetPath?: string;
   previousPackage?: string;
   deployTimeout: string | number;
 }
@@ -139,7 +140,7 @@ async function follow(
 async function publishOnce(
   scm: OneDeployClient,
   file: string,
-  type: OneDeployType,
+  what: { type: OneDeployType; targetPath?: string },
   base: Omit<Checkpoint, "before" | "deploymentId">,
   prior: Checkpoint | undefined,
   opts: { timeoutMs: number; pollMs: number },
@@ -171,14 +172,14 @@ async function publishOnce(
   await ctx.checkpoint(cp as Json);
   // The SCM site cannot check cutover's fencing token: ask the store right before the POST.
   await ctx.fence?.assertHeld();
-  const r = await scm.publish(file, type, ctx.signal);
+  const r = await scm.publish(file, what.type, ctx.signal, what.targetPath);
   if (r.conflict !== undefined)
     throw new ActionFailure(`${where}: the SCM site refused the deployment: ${r.conflict}`, {
       retryable: true,
       hint: "Another deployment is running on the slot (the Deployment Center shows whose); retry when it ends.",
     });
   await ctx.checkpoint({ ...cp, deploymentId: r.id } as Json);
-  ctx.log.info(`${where}: OneDeploy ${r.id} posted (${type}, ${path.basename(file)})`);
+  ctx.log.info(`${where}: OneDeploy ${r.id} posted (${what.type}, ${path.basename(file)})`);
   await follow(scm, where, r.id, opts.timeoutMs, opts.pollMs, ctx);
   return { id: r.id, before, posted: true };
 }
@@ -197,7 +198,7 @@ export async function runOneDeploy(input: OneDeployInput, ctx: ActionContext): P
   try {
     const scm = await client.scmSite(app, slot, ctx.signal);
     const base = { mode: "onedeploy" as const, app, slot, sha256 };
-    const r = await publishOnce(scm, file, type, base, mine, opts, ctx);
+    const r = await publishOnce(scm, file, { type, targetPath: input.targetPath }, base, mine, opts, ctx);
     ctx.log.info(`${app}/${slot}: OneDeploy ${r.id} succeeded (the slot restarted with the new package)`);
     const recorded: Checkpoint = { ...base, before: r.before, deploymentId: r.id };
     return {
@@ -231,7 +232,7 @@ export async function undoOneDeploy(input: OneDeployInput, ctx: UndoContext): Pr
     const r = await publishOnce(
       scm,
       file,
-      typeOf(file, input.type),
+      { type: typeOf(file, input.type), targetPath: input.targetPath },
       { mode: "onedeploy", app, slot, sha256 },
       mine,
       opts,

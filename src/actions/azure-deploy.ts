@@ -88,6 +88,14 @@ const AzureDeployWith = z
       .describe(
         "onedeploy: the package type (`/api/publish?type=`); default from the extension: war, jar, ear, else zip.",
       ),
+    targetPath: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "onedeploy: where on the site the artifact goes (`/api/publish?path=`), e.g. for `static` or `lib`; default " +
+          "the type's usual place (wwwroot, or app.war/app.jar for Java).",
+      ),
     previousPackage: z
       .string()
       .min(1)
@@ -138,7 +146,7 @@ const AzureDeployWith = z
         problem("reversible", "`reversible: false` contradicts `previousPackage`");
       return;
     }
-    for (const f of ["type", "previousPackage", "reversible"] as const)
+    for (const f of ["type", "targetPath", "previousPackage", "reversible"] as const)
       if (w[f] !== undefined) problem(f, `${f} applies to mode onedeploy only`);
     // `${{ }}` is resolved at run time: only a literal value can be checked here.
     const literal = w.package !== undefined && !w.package.includes("${{");

@@ -1,7 +1,7 @@
 /**
  * `azure.frontdoor-switch`: move an Azure Front Door origin group's traffic
  * from the blue origin to the green one, by enabling green and disabling blue
- * (`by: enabledState`) or by swapping their priorities (`by: priority`).
+ * (`by: enabledState`) or by swapping their priorities or weights.
  *
  * Green is written first, so the group always has a serving origin. Before the
  * first write the step checkpoints both origins' previous values and the
@@ -36,12 +36,13 @@ const Switch = z
     from: z.string().min(1).describe("The origin serving now (blue)."),
     to: z.string().min(1).describe("The origin to serve after the switch (green)."),
     by: z
-      .enum(["enabledState", "priority"])
+      .enum(["enabledState", "priority", "weight"])
       .default("enabledState")
       .describe(
         "`enabledState`: enable `to`, then disable `from`. `priority`: give `to` the priority `from` had and `from` " +
-          "the one `to` had (Front Door sends traffic to the lowest priority among healthy origins; `to` must be " +
-          "enabled, the two priorities different).",
+          "the one `to` had (Front Door sends traffic to the lowest priority among healthy origins). `weight`: swap " +
+          "their weights the same way (traffic within a priority is split by weight, 1-1000). For priority and " +
+          "weight, `to` must be enabled and the two values different.",
       ),
     propagationTimeout: durationSchema(
       "How long to wait for Front Door to propagate the change (each origin's deploymentStatus leaves InProgress).",
@@ -63,7 +64,7 @@ const Values = z.object({ enabledState: z.enum(["Enabled", "Disabled"]), priorit
 type Values = z.infer<typeof Values>;
 const Plan = z.object({
   originGroup: z.string(),
-  by: z.enum(["enabledState", "priority"]),
+  by: z.enum(["enabledState", "priority", "weight"]),
   from: z.string(),
   to: z.string(),
   previous: z.object({ from: Values, to: Values }),
@@ -90,21 +91,29 @@ function planFor(input: SwitchInput, from: OriginState, to: OriginState): Plan |
       done: [],
     };
   }
+  const by = input.by;
   if (to.enabledState !== "Enabled")
-    throw new ActionFailure(`origin ${to.name} is disabled: a priority switch would send it no traffic`, {
+    throw new ActionFailure(`origin ${to.name} is disabled: a ${by} switch would send it no traffic`, {
       retryable: false,
       hint: "Enable it first, or use `by: enabledState`.",
     });
-  if (to.priority < from.priority) return "already";
-  if (to.priority === from.priority)
+  // Traffic goes to the lowest priority value; within it, in proportion to weight.
+  if (by === "priority" ? to.priority < from.priority : to.weight > from.weight) return "already";
+  if (to[by] === from[by])
     throw new ActionFailure(
-      `origins ${from.name} and ${to.name} both have priority ${from.priority}: swapping them changes nothing`,
-      { retryable: false, hint: "Give them different priorities (blue 1, green 2), or use `by: enabledState`." },
+      `origins ${from.name} and ${to.name} both have ${by} ${from[by]}: swapping changes nothing`,
+      {
+        retryable: false,
+        hint:
+          by === "priority"
+            ? "Give them different priorities (blue 1, green 2), or use `by: enabledState`."
+            : "Give them different weights (blue 1000, green 1), or use `by: enabledState`.",
+      },
     );
   return {
     ...pick(input),
     previous: prev,
-    target: { from: { ...prev.from, priority: to.priority }, to: { ...prev.to, priority: from.priority } },
+    target: { from: { ...prev.from, [by]: to[by] }, to: { ...prev.to, [by]: from[by] } },
     done: [],
   };
 }

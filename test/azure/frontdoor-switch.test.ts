@@ -162,4 +162,23 @@ describe("azure.frontdoor-switch", () => {
     );
     expect([blue().priority, green().priority]).toEqual([1, 2]);
   });
+
+  it("by weight swaps the two origins' weights; equal weights are refused before anything is written", async () => {
+    green().enabledState = "Enabled";
+    green().priority = 1;
+    green().weight = 1;
+    const res = await runAction(
+      azureFrontDoorSwitch,
+      { ...step, by: "weight" },
+      makeContext({ providers: providers() }).ctx,
+    );
+    expect([blue().weight, green().weight]).toEqual([1, 1000]);
+    expect(res.outputs).toEqual({ switched: true, written: ["green", "blue"] });
+    blue().weight = 1000;
+    const e = await failureOf(
+      runAction(azureFrontDoorSwitch, { ...step, by: "weight" }, makeContext({ providers: providers() }).ctx),
+    );
+    expect(e.message).toMatch(/both have weight 1000/);
+    expect(blue().writes + green().writes).toBe(2);
+  });
 });

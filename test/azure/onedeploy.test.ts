@@ -155,6 +155,18 @@ describe("azure.deploy mode: onedeploy", () => {
     expect(site.active).toBe(sha("PK-v1"));
   });
 
+  it("sends `type` and `targetPath` as the publish query; `reversible: false` deploys without previousPackage", async () => {
+    const { ctx } = makeContext({ providers: providers(), baseDir: dir });
+    const input = {
+      mode: "onedeploy",
+      package: "shop-v2.zip",
+      type: "static",
+      targetPath: "/home/site/wwwroot/app.json",
+    };
+    await runAction(azureDeploy, { ...input, reversible: false }, ctx);
+    expect(site.deployments[0]).toMatchObject({ type: "static", path: "/home/site/wwwroot/app.json" });
+  });
+
   it("a missing package file fails before anything is posted", async () => {
     const { ctx } = makeContext({ providers: providers(), baseDir: dir });
     const e = await failureOf(runAction(azureDeploy, { ...step, package: "missing.war" }, ctx));

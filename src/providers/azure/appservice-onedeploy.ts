@@ -111,8 +111,12 @@ export class OneDeployClient {
     file: string,
     type: OneDeployType,
     signal?: AbortSignal,
+    targetPath?: string,
   ): Promise<{ id: string; conflict?: undefined } | { conflict: string; id?: undefined }> {
-    const a = await this.send("POST", `/api/publish?type=${encodeURIComponent(type)}&async=true`, signal, file);
+    const query = new URLSearchParams({ type, async: "true" });
+    // `path`: where on the site the artifact goes (static files, libraries, startup scripts elsewhere than wwwroot).
+    if (targetPath !== undefined) query.set("path", targetPath);
+    const a = await this.send("POST", `/api/publish?${query.toString()}`, signal, file);
     // 409: "There is a deployment currently in progress" (ours from a crashed attempt, or someone else's).
     if (a.status === 409) return { conflict: a.body || "a deployment is in progress" };
     if (a.status !== 202 && a.status !== 200) throw new ScmHttpError(a.status, "OneDeploy POST /api/publish", a.body);

@@ -20,6 +20,8 @@ import { testCert } from "./tls.js";
 interface FakeDeployment {
   id: string;
   type: string;
+  /** The `path` query parameter (where on the site the artifact goes), when given. */
+  path?: string;
   /** sha256 of the uploaded package. */
   sha256: string;
   status: number;
@@ -120,6 +122,7 @@ export async function startScmFake(): Promise<ScmFake> {
       const d: FakeDeployment = {
         id: randomUUID(),
         type,
+        path: url.searchParams.get("path") ?? undefined,
         sha256: createHash("sha256").update(Buffer.concat(chunks)).digest("hex"),
         status: 0,
         statusText: "Receiving changes.",
