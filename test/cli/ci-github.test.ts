@@ -130,10 +130,57 @@ describe("GitHub Actions output", () => {
         .trim()
         .split("\n")
         .map((l) => (JSON.parse(l) as { type: string }).type);
-    expect(types(inCi.stdout)).toEqual(types(plain.stdout));
+    // Journal events in the same order; live step.log lines interleave with them as timing has it.
+    const journal = (out: string) => types(out).filter((t) => t !== "step.log");
+    const logs = (out: string) => types(out).filter((t) => t === "step.log").length;
+    expect(journal(inCi.stdout)).toEqual(journal(plain.stdout));
+    expect(logs(inCi.stdout)).toBe(logs(plain.stdout));
     expect(commands(inCi.stdout)).toEqual([]);
     // The summary file is not output: it is written in JSON mode too.
     expect(fs.readFileSync(gh.summary, "utf8")).toContain("| `swap` | ✅ succeeded |");
+  });
+
+  it("gives the steps of a parallel group one log group (groups cannot nest or interleave)", () => {
+    const fx = fixture("ci-gh-par");
+    const pb = fx.file(
+      "par.yaml",
+      `version: 1
+name: ci-par
+steps:
+  - id: first
+    action: exec
+    with: { command: ["true"] }
+  - id: halves
+    description: "Both halves, 100% at once"
+    parallel: true
+    steps:
+      - { id: a, action: exec, with: { command: ["sh", "-c", "echo a1; sleep 0.2; echo a2"] } }
+      - { id: b, action: exec, with: { command: ["sh", "-c", "echo b1; sleep 0.2; echo b2"] } }
+  - id: last
+    action: exec
+    with: { command: ["true"] }
+`,
+    );
+    const r = runCli(["run", pb], { stateDir: fx.stateDir, env: { ...github(fx.dir).env } });
+    expect(r.code).toBe(0);
+    expect(commands(r.stdout).slice(0, -1)).toEqual([
+      "::group::first: exec",
+      "::endgroup::",
+      "::group::halves (parallel): Both halves, 100%25 at once",
+      "::endgroup::",
+      "::group::last: exec",
+      "::endgroup::",
+    ]);
+    const lines = r.stdout.split("\n");
+    const inside = lines.slice(
+      lines.findIndex((l) => l.startsWith("::group::halves")),
+      lines.indexOf("::group::last: exec"),
+    );
+    for (const text of ["a | a2", "b | b2", "a: succeeded", "b: succeeded"])
+      expect(
+        inside.some((l) => l.includes(text)),
+        text,
+      ).toBe(true);
   });
 
   it("escapes data and properties as GitHub's toolkit does", () => {

@@ -22,11 +22,17 @@ function properties(props: Record<string, string | number | undefined>): string 
     .join("");
 }
 
+const oneLine = (s: string): string => s.replace(/\r\n|\r|\n/g, " ");
+
+/** The agent finds `##vso[` anywhere in a line (and `##[` formatting commands): break the marker. */
+const inert = (line: string): string => line.replace(/##(?=vso\[|\[)/g, "# #");
+
 const RESULT = { ok: "Succeeded", issues: "SucceededWithIssues", failed: "Failed" } as const;
 
 export function azureDialect(): CiDialect {
   return {
-    group: (title) => `##[group]${escapeAzureData(title)}`,
+    // Formatting commands (`##[group]`, `##[section]`) are shown as written, not unescaped: one plain line.
+    group: (title) => `##[group]${inert(oneLine(title))}`,
     endGroup: () => "##[endgroup]",
     // The docs ask for absolute source paths.
     error: (message, { at, code }) =>
@@ -37,9 +43,8 @@ export function azureDialect(): CiDialect {
         columnnumber: at?.column,
         code,
       })}]${escapeAzureData(message)}`,
-    result: (message) => `##[section]${escapeAzureData(message)}`,
+    result: (message) => `##[section]${inert(oneLine(message))}`,
     complete: (outcome, message) => `##vso[task.complete result=${RESULT[outcome]};]${escapeAzureData(message)}`,
-    // The agent finds `##vso[` anywhere in a line (and `##[` formatting commands): break the marker.
-    inert: (line) => line.replace(/##(?=vso\[|\[)/g, "# #"),
+    inert,
   };
 }

@@ -15,7 +15,7 @@ import { tryLoad } from "../../api/inspect.js";
 import type { CliIO } from "../io.js";
 import type { Renderer } from "./renderer.js";
 import type { CiDialect } from "./ci-kind.js";
-import { outcomeOf, resultSentence, stepLocation, stepTitle } from "./run-facts.js";
+import { logGroup, outcomeOf, resultSentence, stepLocation } from "./run-facts.js";
 import { stepSummaryMarkdown } from "./step-summary.js";
 import { writeJunit } from "./junit.js";
 import { githubDialect } from "./github-actions.js";
@@ -39,9 +39,11 @@ export function inertIO(io: CliIO, dialect: CiDialect): CliIO {
 
 export class CiRenderer implements Renderer {
   private loadedCache: LoadedPlaybook | undefined | null = null;
-  private running = new Set<string>();
-  /** The step whose group is open; groups cannot nest, so steps running in parallel are not grouped. */
-  private grouped: string | undefined;
+  /**
+   * The open log group: groups cannot nest or interleave, so the steps of a parallel group (and the members of a
+   * matrix) share one group, titled by the group, open while any of them runs.
+   */
+  private open: { key: string; members: Set<string> } | undefined;
   private decisions: string[] = [];
 
   constructor(
@@ -56,24 +58,24 @@ export class CiRenderer implements Renderer {
     return this.loadedCache;
   }
 
-  private start(key: string, title: string): void {
+  private start(member: string, group: { key: string; title: string }): void {
     const d = this.dialect!;
-    if (this.running.size === 0) {
-      this.io.out(d.group(title));
-      this.grouped = key;
-    } else if (this.grouped) {
-      this.io.out(d.endGroup());
-      this.grouped = undefined;
+    if (this.open && this.open.key !== group.key) this.closeGroup();
+    if (!this.open) {
+      this.io.out(d.group(group.title));
+      this.open = { key: group.key, members: new Set() };
     }
-    this.running.add(key);
+    this.open.members.add(member);
   }
 
-  private end(key: string): void {
-    this.running.delete(key);
-    if (this.grouped === key) {
-      this.io.out(this.dialect!.endGroup());
-      this.grouped = undefined;
-    }
+  private end(member: string): void {
+    if (!this.open?.members.delete(member)) return;
+    if (this.open.members.size === 0) this.closeGroup();
+  }
+
+  private closeGroup(): void {
+    if (this.open) this.io.out(this.dialect!.endGroup());
+    this.open = undefined;
   }
 
   event(e: RunEvent, state: RunState): void {
@@ -84,8 +86,9 @@ export class CiRenderer implements Renderer {
     const d = this.dialect;
     if (!d) return this.inner.event(e, state);
     const st = "stepId" in e && typeof e.stepId === "string" ? state.steps[e.stepId] : undefined;
-    if (e.type === "step.started" && st) this.start(e.stepId, stepTitle(this.loaded(state), st, e.attempt));
-    if (e.type === "undo.started" && st) this.start(`undo ${e.stepId}`, `undo ${st.id}`);
+    if (e.type === "step.started" && st) this.start(e.stepId, logGroup(this.loaded(state), st, e.attempt));
+    if (e.type === "undo.started" && st)
+      this.start(`undo ${e.stepId}`, { key: `undo ${st.id}`, title: `undo ${st.id}` });
     this.inner.event(e, state);
     if (st && (e.type === "step.failed" || e.type === "undo.failed")) {
       const final = e.type === "undo.failed" || e.retryInMs === undefined;
@@ -118,9 +121,7 @@ export class CiRenderer implements Renderer {
     this.inner.close(state);
     if (!state) return;
     const d = this.dialect;
-    if (d && this.grouped) this.io.out(d.endGroup());
-    this.grouped = undefined;
-    this.running.clear();
+    if (d) this.closeGroup();
     const loaded = this.loaded(state);
     if (d) {
       const sentence = resultSentence(state, loaded);

@@ -28,20 +28,39 @@ export function stepLocation(loaded: LoadedPlaybook | undefined, file: string, s
   return { file, line, column };
 }
 
-function findSpec(steps: StepSpec[], stepId: string): StepSpec | undefined {
+/** The step with id `stepId` and the nearest parallel group around it. */
+function findSpec(
+  steps: StepSpec[],
+  stepId: string,
+  parallel?: StepSpec,
+): { spec: StepSpec; parallel?: StepSpec } | undefined {
   for (const s of steps) {
-    if (s.id === stepId) return s;
-    const inner = s.steps ? findSpec(s.steps, stepId) : undefined;
+    if (s.id === stepId) return { spec: s, parallel };
+    const inner = s.steps ? findSpec(s.steps, stepId, s.parallel ? s : parallel) : undefined;
     if (inner) return inner;
   }
   return undefined;
 }
 
-/** "deploy-green: Deploy the new version to the idle slot (attempt 2)". */
-export function stepTitle(loaded: LoadedPlaybook | undefined, st: StepState, attempt = 1): string {
-  const spec = loaded ? findSpec(loaded.playbook.steps, st.stepId) : undefined;
-  const what = spec?.description ?? spec?.action;
-  return `${st.id}${what ? `: ${what.split("\n")[0]}` : ""}${attempt > 1 ? ` (attempt ${attempt})` : ""}`;
+const what = (spec: StepSpec | undefined): string => {
+  const text = spec?.description ?? spec?.action;
+  return text ? `: ${text.split("\n")[0]}` : "";
+};
+
+/**
+ * The log group a step's lines go in: its own ("deploy-green: Deploy the new version (attempt 2)"), or the one of
+ * its parallel group, or of its matrix ("deploy (matrix)"), which members share while they run at once.
+ */
+export function logGroup(
+  loaded: LoadedPlaybook | undefined,
+  st: StepState,
+  attempt = 1,
+): { key: string; title: string } {
+  const found = loaded ? findSpec(loaded.playbook.steps, st.stepId) : undefined;
+  if (found?.parallel)
+    return { key: `group ${found.parallel.id}`, title: `${found.parallel.id} (parallel)${what(found.parallel)}` };
+  if (st.id !== st.stepId) return { key: `matrix ${st.stepId}`, title: `${st.stepId} (matrix)${what(found?.spec)}` };
+  return { key: st.id, title: `${st.id}${what(found?.spec)}${attempt > 1 ? ` (attempt ${attempt})` : ""}` };
 }
 
 export type CiOutcome = "ok" | "issues" | "failed";

@@ -50,6 +50,10 @@ function undoCell(st: StepState): string {
   }
 }
 
+/** GitHub takes 1 MiB of summary per step: a cell quotes the start of a long message (the log has it whole). */
+const MAX_NOTE = 400;
+const cut = (s: string): string => (s.length > MAX_NOTE ? `${s.slice(0, MAX_NOTE)}…` : s);
+
 function note(st: StepState): string {
   if (st.error && st.status === "failed") return `[${st.error.code}] ${st.error.message}`;
   if (st.status === "skipped") return st.skipReason ?? "";
@@ -77,7 +81,7 @@ export function stepSummaryMarkdown(state: RunState, loaded: LoadedPlaybook | un
       st.attempts ? formatDuration(st.durationMs) : "",
       st.attempts ? String(st.attempts) : "",
       ...(withUndo ? [mdCell(undoCell(st))] : []),
-      mdCell(note(st)),
+      mdCell(cut(note(st))),
     ];
     return `| ${cells.join(" | ")} |`;
   });
