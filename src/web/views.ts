@@ -40,6 +40,7 @@ export interface RunView {
 export class RunReader {
   private runs = new Map<string, { events: RunEvent[]; state: RunState }>();
   private playbooks = new Map<string, { mtimeMs: number; loaded?: LoadedPlaybook }>();
+  private reading = new Map<string, Promise<RunState | undefined>>();
 
   constructor(
     private readonly store: RunStore,
@@ -104,8 +105,23 @@ export class RunReader {
     return redactor.redactJson(view as unknown as Json) as unknown as RunView;
   }
 
-  /** The run's state, folded once and brought up to date with only the events appended since. */
-  private async fold(runId: string): Promise<RunState> {
+  /**
+   * The run's state, folded once and brought up to date with only the events appended since. One read per run
+   * at a time: two refreshes at once (two tabs) would otherwise both apply the same new events.
+   */
+  private fold(runId: string): Promise<RunState> {
+    const previous = this.reading.get(runId) ?? Promise.resolve(undefined);
+    const next = previous.catch(() => undefined).then(() => this.readNew(runId));
+    this.reading.set(runId, next);
+    void next
+      .finally(() => {
+        if (this.reading.get(runId) === next) this.reading.delete(runId);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private async readNew(runId: string): Promise<RunState> {
     const known = this.runs.get(runId);
     if (!known) {
       const events = await this.store.read(runId);
