@@ -62,7 +62,7 @@ function normalize(options: AuthOptions | undefined): AuthObject {
   return typeof options === "string" ? { mode: options } : (options ?? {});
 }
 
-export interface CredentialRequest {
+interface CredentialRequest {
   mode: AuthMode;
   clientId?: string;
   tenantId?: string;

@@ -15,7 +15,7 @@
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 /** The audience Entra ID expects in a federated credential's assertion. */
-export const ENTRA_FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
+const ENTRA_FEDERATION_AUDIENCE = "api://AzureADTokenExchange";
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
