@@ -3,7 +3,7 @@
  * timeline (a bar per attempt and per undo, human waits and stopped time shaded), no script, no external asset,
  * so it can be attached to a ticket or archived as a CI artifact and opened anywhere, offline.
  */
-import type { RunReport } from "./report.js";
+import type { RunReport } from "./report-model.js";
 import { clock, dur, errorText } from "./report-md.js";
 import { timeScale } from "./report-scale.js";
 

@@ -1,6 +1,6 @@
 /** The run report as Markdown (`cutover report --format md`): tables a pull request, a wiki or a CI summary shows. */
 import { formatDuration } from "../core/duration.js";
-import type { ReportAttempt, ReportUndo, RunReport } from "./report.js";
+import type { ReportAttempt, ReportUndo, RunReport } from "./report-model.js";
 
 /** A table cell: no line breaks, no unescaped pipes. */
 const cell = (v: string | number | undefined): string =>

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XMLValidator } from "fast-xml-parser";
 import { requireBuilt, runCli, tmpProject } from "../support/cli.js";
-import type { RunReport } from "../../src/api/report.js";
+import type { RunReport } from "../../src/api/report-model.js";
 
 const SECRET = "s3cr3t-report-value-7d1e";
 const PLAYBOOK = `version: 1
