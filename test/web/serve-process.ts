@@ -9,8 +9,13 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(cwd: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const proc = startCli(["serve", "--port", "0", ...args], { cwd, env });
+export async function startServe(
+  cwd: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  stateDir?: string,
+): Promise<Served> {
+  const proc = startCli(["serve", "--port", "0", ...args], { cwd, env, stateDir });
   await proc.waitForOutput(/^token: .+$/m);
   const url = /cutover serve: (http:\/\/\S+\/)/.exec(proc.stderr())![1]!;
   const token = /^token: (\S+)/m.exec(proc.stderr())![1]!;
