@@ -59,9 +59,12 @@ describe("commands default to the environment's open run", () => {
     const wrong = cli(["approve", "swap"]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain("not a gate");
+    const gate = cli(["step", "gate"]); // one word: the step, of the open run
+    expect(gate.code, gate.stderr).toBe(10); // the approved gate passed; stopped there as asked
+    expect(gate.stderr).toContain(`run ${runId} (environment blue`);
     const resume = cli(["resume"]);
     expect(resume.code, resume.stderr).toBe(0);
-    expect(resume.stderr).toContain(`run ${runId} (environment blue`);
+    expect(resume.stderr).toContain(`run ${runId} (environment blue, paused at step gate)`);
   });
 
   it("refuses to guess between open runs of several environments (exit 2, each listed); -f picks one", () => {

@@ -44,8 +44,8 @@ export function register(program: Command): void {
     program
       .command("step")
       .description("run exactly one step of a run, the next one due, then stop resumable (resume --only)")
-      .argument("<run-id-or-step>", "the run (default: the environment's open run)")
-      .argument("[step-id]", "the step"),
+      .argument("<run-id-or-step>", "the run, then the step; a step alone is one of the environment's open run")
+      .argument("[step-id]", "the step to run"),
   ).action(
     withIO(async (io, first: string, second: string | undefined, opts: ResumeFlags) => {
       const runId = second === undefined ? undefined : first;
