@@ -1,7 +1,7 @@
 /**
- * The real components some tests drive (nginx, openssl, PostgreSQL, Chromium) are found here, or the test fails with ONE
- * line that says how to get them instead of `spawnSync nginx ENOENT`. tools/test-deps.sh (npm's `pretest`, and
- * .ci/run) installs or starts all of them.
+ * The real components some tests drive (nginx, openssl, PostgreSQL, Chromium) are found here, or the test fails
+ * with ONE line that says how to get them instead of `spawnSync nginx ENOENT`. tools/test-deps.sh (npm's
+ * `pretest`, and .ci/run) installs or starts all of them.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -48,8 +48,7 @@ export function nginxBinary(): string {
  * Debian's Chromium, which the web page's browser tests drive through playwright-core (it never downloads a
  * browser of its own): always /usr/bin/chromium, the path the tests launch.
  */
-export function chromiumBinary(): string {
-  const file = "/usr/bin/chromium";
+export function chromiumBinary(file = "/usr/bin/chromium"): string {
   try {
     fs.accessSync(file, fs.constants.X_OK);
   } catch {

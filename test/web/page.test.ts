@@ -93,7 +93,8 @@ describe("cutover serve in Chromium", () => {
     expect((await browser.context.cookies()).length).toBe(0);
     await page.fill("#note", "checked the dashboards");
     await page.click("#btn-approve");
-    // The run continues in the serve process; the page follows it to the end.
+    // The run continues in the serve process; the page says so and follows it to the end.
+    await expect.poll(() => page.locator("#drive").textContent()).toContain("web:oncall chose approve");
     await expect.poll(() => page.locator("h1 .badge").first().textContent(), { timeout: 30_000 }).toBe("succeeded");
     expect(await page.locator('tr[data-step="done"] .badge').textContent()).toBe("succeeded");
     const st = statusOf(p.dir, runId);

@@ -1,6 +1,7 @@
 /** The serve page's security helpers: which hosts count as loopback, token comparison, the bind refusal. */
 import { describe, expect, it } from "vitest";
 import { assertBindAllowed, isLoopback, newToken, tokensEqual } from "../../src/web/security.js";
+import { chromiumBinary } from "../support/system.js";
 
 describe("web security helpers", () => {
   it("counts only loopback names and addresses as loopback", () => {
@@ -24,5 +25,22 @@ describe("web security helpers", () => {
     expect(() => assertBindAllowed("0.0.0.0", false)).toThrow(/not a loopback address.*plain HTTP/);
     expect(() => assertBindAllowed("0.0.0.0", true)).not.toThrow();
     expect(() => assertBindAllowed("127.0.0.1", false)).not.toThrow();
+  });
+});
+
+describe("the browser tests' Chromium", () => {
+  it("missing, it is one line that says how to get it", () => {
+    const e = (() => {
+      try {
+        chromiumBinary("/nonexistent/chromium");
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error("no error");
+    })();
+    expect(e.message).toBe(
+      "chromium is not installed: run tools/test-deps.sh as root (npm test runs it first), or: apt-get install chromium",
+    );
+    expect(e.stack).not.toContain("\n");
   });
 });
