@@ -1,5 +1,5 @@
 /**
- * The run report (`cutover report`, and the model `cutover serve` draws): the
+ * The run report (`cutover report`, and the typed model any other view can draw): the
  * timeline of one run folded from its journal, with machine time and human
  * wait kept apart. Each attempt, each undo, each pause and who ended it, each
  * person's action. Pure over the events (docs/design.md invariant 8: output
