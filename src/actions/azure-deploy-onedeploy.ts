@@ -113,7 +113,17 @@ async function follow(
 ): Promise<ScmDeployment> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
-    const d = await scm.deployment(id, ctx.signal);
+    let d: ScmDeployment | undefined;
+    try {
+      d = await scm.deployment(id, ctx.signal);
+    } catch (e) {
+      // A lost connection or a 5xx while the deployment runs on: keep reading until the deadline.
+      const transient = !(e instanceof ScmHttpError) || e.status >= 500 || e.status === 429;
+      if (ctx.signal.aborted || !transient || Date.now() > deadline) throw e;
+      ctx.log.progress(`${where}: reading deployment ${id} failed (${(e as Error).message}); reading again`);
+      await sleep(pollMs, ctx.signal);
+      continue;
+    }
     if (!d) throw new ActionFailure(`${where}: the SCM site no longer knows deployment ${id}`, { retryable: true });
     const outcome = deploymentOutcome(d);
     if (outcome === "succeeded") return d;

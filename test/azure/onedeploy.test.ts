@@ -47,6 +47,7 @@ beforeEach(async () => {
   site.posts = 0;
   site.active = sha("PK-v1");
   site.failNext = undefined;
+  site.failReads = 0;
   scm.options.pollsToComplete = 2;
   scm.options.completesAfterMs = 20_000;
   arm.scmHosts.set("shop/staging", site.host);
@@ -165,6 +166,16 @@ describe("azure.deploy mode: onedeploy", () => {
     };
     await runAction(azureDeploy, { ...input, reversible: false }, ctx);
     expect(site.deployments[0]).toMatchObject({ type: "static", path: "/home/site/wwwroot/app.json" });
+  });
+
+  it("status reads that fail with 503 while the deployment runs are read again, not a failed step", async () => {
+    site.failReads = 2;
+    const { ctx, seen } = makeContext({ providers: providers(), baseDir: dir });
+    await runAction(azureDeploy, step, ctx);
+    expect(site.failReads).toBe(0);
+    expect(site.posts).toBe(1);
+    expect(site.active).toBe(sha("PK-v2"));
+    expect(seen.progress.map((p) => p.message).join("\n")).toMatch(/HTTP 503.*reading again/);
   });
 
   it("a missing package file fails before anything is posted", async () => {

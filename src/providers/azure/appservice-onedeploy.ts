@@ -62,6 +62,10 @@ export class ScmHttpError extends Error {
   }
 }
 
+/** Socket idle limits: a status read, and an upload (between chunks, and for the 202 once sent). */
+const READ_TIMEOUT_MS = 60_000;
+const UPLOAD_IDLE_TIMEOUT_MS = 300_000;
+
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -98,6 +102,10 @@ export class OneDeployClient {
         res.on("error", reject);
       });
       req.on("error", reject);
+      // No answer at all (a hung connection) must not hold the step until its own timeout.
+      req.setTimeout(file === undefined ? READ_TIMEOUT_MS : UPLOAD_IDLE_TIMEOUT_MS, () =>
+        req.destroy(new Error(`${method} ${url.pathname}: no answer from the SCM site`)),
+      );
       if (file === undefined) req.end();
       else createReadStream(file).on("error", reject).pipe(req);
     });

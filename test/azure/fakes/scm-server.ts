@@ -43,6 +43,8 @@ export interface ScmSlot {
   active?: string;
   /** The next deployment fails with this reason. */
   failNext?: string;
+  /** The next N reads of a deployment by id (not `latest`) answer 503 (a site restarting, a front end hiccup). */
+  failReads?: number;
 }
 
 export interface ScmFake {
@@ -145,6 +147,10 @@ export async function startScmFake(): Promise<ScmFake> {
     }
     const m = /^\/api\/deployments\/([^/]+)$/.exec(url.pathname);
     if (req.method === "GET" && m) {
+      if ((s.failReads ?? 0) > 0 && m[1] !== "latest") {
+        s.failReads = (s.failReads ?? 0) - 1;
+        return json(res, 503, "Service Unavailable");
+      }
       const id = decodeURIComponent(m[1] ?? "");
       const d = id === "latest" ? s.deployments.at(-1) : s.deployments.find((x) => x.id === id);
       if (!d) return json(res, 404, { Message: `deployment ${id} not found` });
