@@ -46,7 +46,7 @@ describe("azure.monitor-gate", () => {
       ctx().ctx,
     );
     expect(ok.result.outputs).toEqual({ value: 180.5 });
-    expect(fake.queries[0]).toMatchObject({ timespan: "PT600S" });
+    expect(fake.queries[0]).toMatchObject({ timespan: "PT600S", prefer: expect.stringContaining("wait=60") });
     await expect(runActionParsed(azureMonitorGate, { query: "x", below: 100 }, ctx().ctx)).rejects.toThrow(/got 180.5/);
     await expect(runActionParsed(azureMonitorGate, { query: "x", above: 200 }, ctx().ctx)).rejects.toThrow(/got 180.5/);
   });

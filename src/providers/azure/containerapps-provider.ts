@@ -20,7 +20,7 @@ import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-option
 export const ContainerApps = capability<ContainerAppRevisions>("containerapps");
 
 /** Container App names: 2-32 lower-case letters, digits and single hyphens, starting with a letter. */
-export const containerAppName = z
+const containerAppName = z
   .string()
   .regex(
     /^[a-z](?:[a-z0-9]|-(?!-)){0,30}[a-z0-9]$/,

@@ -10,7 +10,7 @@ export interface Traffic {
   label?: string;
 }
 
-export interface Container {
+interface Container {
   name: string;
   image: string;
   env?: { name: string; value?: string; secretRef?: string }[];

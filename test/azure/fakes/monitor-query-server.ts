@@ -55,7 +55,11 @@ export async function startMonitorQueryFake(workspaceId: string): Promise<Monito
           error: { code: "WorkspaceNotFoundError", message: `The workspace could not be found` },
         });
       const input = JSON.parse(body || "{}") as { query?: string; timespan?: string };
-      fake.queries.push({ query: input.query ?? "", timespan: input.timespan, prefer: req.headers.prefer });
+      fake.queries.push({
+        query: input.query ?? "",
+        timespan: input.timespan,
+        prefer: String(req.headers.prefer ?? ""),
+      });
       const answer = fake.respond(input.query ?? "");
       if ("badQuery" in answer)
         return json(res, 400, {
