@@ -13,7 +13,14 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startArmFake, type ArmFake } from "./fakes/arm-server.js";
 import { startAppConfigFake, type AppConfigFake } from "./fakes/appconfig-server.js";
-import { startEntraFake, startGitHubOidcFake, type EntraFake, type GitHubOidcFake } from "./fakes/entra-server.js";
+import {
+  startEntraFake,
+  startGitHubOidcFake,
+  startPipelinesOidcFake,
+  type EntraFake,
+  type GitHubOidcFake,
+  type PipelinesOidcFake,
+} from "./fakes/entra-server.js";
 import { caBundleFile, testCert } from "./fakes/tls.js";
 import { BIN, startCli } from "../support/cli.js";
 
@@ -21,20 +28,22 @@ let arm: ArmFake;
 let appConfig: AppConfigFake;
 let github: GitHubOidcFake;
 let entra: EntraFake;
+let pipelines: PipelinesOidcFake;
 let dir: string;
 
 beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first`);
-  [arm, appConfig, github, entra] = await Promise.all([
+  [arm, appConfig, github, entra, pipelines] = await Promise.all([
     startArmFake(),
     startAppConfigFake(),
     startGitHubOidcFake(),
     startEntraFake(),
+    startPipelinesOidcFake(),
   ]);
   appConfig.acceptBearer = (t) => entra.issued.has(t);
 });
 afterAll(async () => {
-  await Promise.all([arm?.close(), appConfig?.close(), github?.close(), entra?.close()]);
+  await Promise.all([arm?.close(), appConfig?.close(), github?.close(), entra?.close(), pipelines?.close()]);
 });
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "cutover-ci-identity-"));
@@ -46,6 +55,8 @@ beforeEach(() => {
   github.requests.length = 0;
   github.failWith = undefined;
   entra.tokenRequests.length = 0;
+  pipelines.issued.length = 0;
+  pipelines.requests.length = 0;
   entra.refuseScope = undefined;
   return () => rmSync(dir, { recursive: true, force: true });
 });
@@ -79,12 +90,16 @@ function playbook(): string {
   return file;
 }
 
-async function run() {
-  const cli = startCli(["run", playbook(), "--auth", "github-oidc", "--client-id", "app-id", "--tenant-id", "tid"], {
+async function run(
+  auth: string[] = ["--auth", "github-oidc", "--client-id", "app-id", "--tenant-id", "tid"],
+  env = {},
+) {
+  const cli = startCli(["run", playbook(), ...auth], {
     stateDir: path.join(dir, "state"),
     env: {
       ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl,
       ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
+      ...env,
       AZURE_AUTHORITY_HOST: entra.authorityHost,
       NODE_EXTRA_CA_CERTS: caBundleFile(testCert()),
       NO_PROXY: "127.0.0.1,localhost",
@@ -146,6 +161,42 @@ describe("auth mode github-oidc", () => {
     expect(res.stderr).toContain("auth mode github-oidc");
     expect(res.stderr).toContain("AADSTS700213");
     expect(appConfig.get("Maintenance")).toBeUndefined();
+    expect(appConfig.requests).toEqual([]);
+  });
+});
+
+describe("auth mode azure-pipelines", () => {
+  const pipelineEnv = () => ({
+    // What an AzureCLI@2 task sets, and the mapped System.AccessToken.
+    AZURESUBSCRIPTION_CLIENT_ID: "sc-app-id",
+    AZURESUBSCRIPTION_TENANT_ID: "sc-tid",
+    AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: "sc-guid",
+    SYSTEM_OIDCREQUESTURI: pipelines.requestUri,
+    SYSTEM_ACCESSTOKEN: pipelines.accessToken,
+  });
+
+  it("signs in through the service connection: the pipeline's OIDC token is the assertion of each Entra request", async () => {
+    const res = await run(["--auth", "azure-pipelines"], pipelineEnv());
+    expect(res.code, res.stderr).toBe(0);
+    expect(entra.tokenRequests.length).toBeGreaterThanOrEqual(2);
+    expect(entra.tokenRequests.every((r) => r.clientId === "sc-app-id" && r.tenant === "sc-tid")).toBe(true);
+    for (const r of entra.tokenRequests) expect(pipelines.issued).toContain(r.assertion);
+    expect(pipelines.requests[0]).toEqual({
+      method: "POST",
+      serviceConnectionId: "sc-guid",
+      apiVersion: "7.1",
+      authorized: true,
+    });
+    expect(appConfig.get("Maintenance")?.value).toBe("true");
+    expect(res.stdout + res.stderr).not.toContain(pipelines.accessToken);
+  });
+
+  it("without SYSTEM_ACCESSTOKEN mapped into the step: exit 2 before anything changes, saying how to map it", async () => {
+    const res = await run(["--auth", "azure-pipelines"], { ...pipelineEnv(), SYSTEM_ACCESSTOKEN: undefined });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("auth mode azure-pipelines");
+    expect(res.stderr).toContain("SYSTEM_ACCESSTOKEN: $(System.AccessToken)");
+    expect(pipelines.requests).toEqual([]);
     expect(appConfig.requests).toEqual([]);
   });
 });

@@ -125,9 +125,13 @@ export async function assertSignIn(options: AuthOptions | undefined, scope: stri
       `environment.${entry}: cannot sign in to Microsoft Entra ID for scope ${scope} (auth mode ${mode}): ${why}`,
       {
         cause,
+        // A mode that lacks something says what (e.g. how to map SYSTEM_ACCESSTOKEN); keep that hint.
         hint:
-          "nothing was changed. Check the identity's federated credential / role assignments, or choose another " +
-          "`auth.mode` (or --auth / CUTOVER_AZURE_AUTH); docs/azure.md, Identity and CI",
+          "nothing was changed. " +
+          (cause instanceof CutoverError && cause.hint
+            ? cause.hint
+            : "Check the identity's federated credential / role assignments, or choose another `auth.mode` (or " +
+              "--auth / CUTOVER_AZURE_AUTH); docs/azure.md, Identity and CI"),
       },
     );
   let credential: TokenCredential;

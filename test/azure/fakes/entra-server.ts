@@ -12,8 +12,13 @@
  *   `grant_type=client_credentials` and a `client_assertion` (a JWT bearer
  *   assertion), answering an access token.
  *
- * Both record what they were sent, so a test can check that each token
- * request carried a freshly fetched GitHub token.
+ * - Azure Pipelines' OIDC endpoint (HTTPS) as AzurePipelinesCredential
+ *   calls it: `POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=…`
+ *   with `Authorization: Bearer $SYSTEM_ACCESSTOKEN`, answering
+ *   `{"oidcToken": "<jwt>"}`.
+ *
+ * All record what they were sent, so a test can check that each token
+ * request carried a freshly fetched CI token.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -33,6 +38,16 @@ export interface GitHubOidcFake {
   requests: { audience: string | null; authorized: boolean }[];
   /** Answer every request with this status instead (e.g. 403: the job lacks `id-token: write`). */
   failWith?: number;
+  close(): Promise<void>;
+}
+
+export interface PipelinesOidcFake {
+  /** The value for SYSTEM_OIDCREQUESTURI. */
+  requestUri: string;
+  /** The value for SYSTEM_ACCESSTOKEN. */
+  accessToken: string;
+  issued: string[];
+  requests: { method: string; serviceConnectionId: string | null; apiVersion: string | null; authorized: boolean }[];
   close(): Promise<void>;
 }
 
@@ -91,6 +106,51 @@ export async function startGitHubOidcFake(): Promise<GitHubOidcFake> {
   const port = (server.address() as AddressInfo).port;
   return Object.assign(fake, {
     requestUrl: `http://127.0.0.1:${port}/_apis/pipelines/workflows/1/idtoken?api-version=2.0`,
+    close: closer(server),
+  });
+}
+
+function fakeJwt(iss: string, sub: string, aud: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss, sub, aud, iat: now, exp: now + 300, jti: randomBytes(8).toString("hex") };
+  return [b64url({ alg: "RS256", typ: "JWT" }), b64url(claims), randomBytes(16).toString("base64url")].join(".");
+}
+
+export async function startPipelinesOidcFake(): Promise<PipelinesOidcFake> {
+  const cert = testCert();
+  const accessToken = randomBytes(12).toString("hex");
+  const fake: Omit<PipelinesOidcFake, "requestUri" | "close"> = { accessToken, issued: [], requests: [] };
+  const server = createHttpsServer({ key: cert.key, cert: cert.cert }, (req, res) => {
+    void readBody(req).then(() => {
+      const url = new URL(req.url ?? "/", "https://fake");
+      const authorized = req.headers.authorization === `Bearer ${accessToken}`;
+      const serviceConnectionId = url.searchParams.get("serviceConnectionId");
+      fake.requests.push({
+        method: req.method ?? "",
+        serviceConnectionId,
+        apiVersion: url.searchParams.get("api-version"),
+        authorized,
+      });
+      if (!authorized || req.method !== "POST") {
+        res.writeHead(401, { "content-type": "application/json" });
+        return void res.end(
+          JSON.stringify({ message: "TF400813: The user is not authorized to access this resource." }),
+        );
+      }
+      const jwt = fakeJwt(
+        "https://vstoken.dev.azure.com/org-id",
+        `sc://org/project/${serviceConnectionId}`,
+        "api://AzureADTokenExchange",
+      );
+      fake.issued.push(jwt);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ oidcToken: jwt }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(fake, {
+    requestUri: `https://127.0.0.1:${port}/project/_apis/distributedtask/hubs/build/plans/plan-id/jobs/job-id/oidctoken`,
     close: closer(server),
   });
 }
