@@ -168,6 +168,53 @@ describe("notify: webhooks", () => {
     expectNoLeak(dir, run, status);
   });
 
+  it("gives up at once on a 4xx: not retryable; the run succeeds", async () => {
+    server = await startServer([{ status: 404, body: "no such hook" }]);
+    const dir = project(
+      playbook(
+        `  - webhook: { url: "\${{ secrets.HOOK }}" }`,
+        `  - id: only
+    action: exec
+    with: { command: ["true"] }`,
+      ),
+    );
+    const run = await cli(dir, ["run", "playbook.yaml"], { CUTOVER_SECRET_HOOK: `${server.url}/hook/${TOKEN}` });
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.requests).toHaveLength(1);
+    const failed = journalOf(dir).lines.filter((l) => l.type === "notify.failed");
+    expect(failed).toEqual([
+      expect.objectContaining({ attempts: 1, error: expect.objectContaining({ code: "NOTIFY_HTTP" }) }),
+    ]);
+    expectNoLeak(dir, run);
+  });
+
+  it("a webhook secret missing: run refuses to start; a later command without it journals the target as failed", async () => {
+    server = await startServer([{ status: 200 }]);
+    const dir = project(
+      playbook(
+        `  - webhook: { url: "\${{ secrets.HOOK }}" }
+    events: [succeeded]`,
+        GATED,
+      ),
+    );
+    const refused = await cli(dir, ["run", "playbook.yaml"], {});
+    expect(refused.code).toBe(2); // validate before acting: nothing was changed
+    expect(refused.stderr).toContain("secret HOOK");
+    expect(filesUnder(path.join(dir, ".cutover", "runs"))).toEqual([]);
+
+    const run = await cli(dir, ["run", "playbook.yaml"], { CUTOVER_SECRET_HOOK: `${server.url}/hook/${TOKEN}` });
+    expect(run.code, run.stderr).toBe(3);
+    // On call approves from a shell without the webhook's secret: the release goes on, the target is journaled.
+    const approve = await cli(dir, ["approve"], { CUTOVER_ACTOR: "oncall" });
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(server.requests).toHaveLength(0);
+    const failed = journalOf(dir).lines.filter((l) => l.type === "notify.failed");
+    expect(failed).toEqual([
+      expect.objectContaining({ event: "succeeded", error: expect.objectContaining({ code: "NOTIFY_NO_URL" }) }),
+    ]);
+    expectNoLeak(dir, run, approve);
+  });
+
   it("a webhook that refuses the connection does not hold up or fail the run either", async () => {
     server = await startServer([{ status: 200 }]);
     const closedUrl = `${server.url}/hook/${TOKEN}`;
