@@ -21,6 +21,8 @@ import type { LoadedPlaybook } from "../playbook/validate.js";
  */
 export interface DriveOptions {
   abort?: boolean;
+  /** The command's `--until`/`--only`: a decision taken at the prompt continues to the same stop point, not past it. */
+  stop?: { until?: string; only?: string };
 }
 
 export function exitCodeForState(s: RunState): ExitCode {
@@ -42,8 +44,7 @@ export function exitCodeForState(s: RunState): ExitCode {
 
 /** The exit code of an abort: 0 only when it completed and left nothing changed; an undo that failed is 1. */
 function abortExitCode(s: RunState, left: LeftInPlace[]): ExitCode {
-  if (s.status === "aborted")
-    return left.length ? ExitCode.failed : ExitCode.ok;
+  if (s.status === "aborted") return left.length ? ExitCode.failed : ExitCode.ok;
   if (s.status === "paused" && s.abortRequested) return ExitCode.failed;
   return exitCodeForState(s);
 }
@@ -57,11 +58,7 @@ export async function driveSession(
   let session = first;
   while (true) {
     let state = await driveOnce(renderer, session);
-    if (
-      state.status === "paused" &&
-      state.pause?.reason !== "until" &&
-      canPrompt(io)
-    ) {
+    if (state.status === "paused" && state.pause?.reason !== "until" && canPrompt(io)) {
       renderer.close(state);
       const choice = await askDecision(io, state, undefined, moveWatch(io, state, session.loaded.file));
       // Another process decided while the question was open: follow the run it drives to its next rest.
@@ -71,6 +68,7 @@ export async function driveSession(
           stateDir: io.stateDir,
           playbook: session.loaded.file,
           allowChangedPlaybook: true,
+          ...(choice === "abort" ? {} : opts.stop),
           onEvent: (e, s) => renderer.event(e, s),
           onLog: (id, level, m, f) => renderer.log(id, level, m, f),
         });
@@ -78,15 +76,9 @@ export async function driveSession(
       }
     }
     renderer.close(state);
-    const left =
-      opts.abort && state.abortRequested
-        ? leftInPlace(state, session.loaded)
-        : undefined;
+    const left = opts.abort && state.abortRequested ? leftInPlace(state, session.loaded) : undefined;
     const code = left ? abortExitCode(state, left) : exitCodeForState(state);
-    const line =
-      state.status === "succeeded"
-        ? runSummaryLine(session.loaded, state)
-        : undefined;
+    const line = state.status === "succeeded" ? runSummaryLine(session.loaded, state) : undefined;
     const stop = stopInfo(state, session.loaded);
     if (io.json)
       io.out(
@@ -96,38 +88,25 @@ export async function driveSession(
           status: state.status,
           exitCode: code,
           ...(line ? { summary: line } : {}),
-          ...(stop
-            ? {
-                reason: "until",
-                stoppedAfter: stop.after,
-                next: stop.next ?? null,
-              }
-            : {}),
+          ...(stop ? { reason: "until", stoppedAfter: stop.after, next: stop.next ?? null } : {}),
           ...(left && state.status === "aborted" ? { leftInPlace: left } : {}),
         }),
       );
     else
       io.err(
-        summary(io, state, session.loaded) +
-          (line ? `\n  ${line}` : "") +
-          (left ? abortLines(io, state, left) : ""),
+        summary(io, state, session.loaded) + (line ? `\n  ${line}` : "") + (left ? abortLines(io, state, left) : ""),
       );
     return code;
   }
 }
 
-async function driveOnce(
-  renderer: Renderer,
-  session: Session,
-): Promise<RunState> {
+async function driveOnce(renderer: Renderer, session: Session): Promise<RunState> {
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
       session.runner.stop(sig);
-      renderer.notice(
-        `${sig}: finishing the current step, then stopping (send it again to cancel the step)`,
-      );
+      renderer.notice(`${sig}: finishing the current step, then stopping (send it again to cancel the step)`);
     } else {
       session.runner.cancelRunning(new Error(`cancelled by ${sig}`));
       renderer.notice(`${sig}: cancelling the current step`);
@@ -147,18 +126,14 @@ async function driveOnce(
 }
 
 /** A run stopped by --until/--only: the step it stopped after and the next one due. */
-function stopInfo(
-  s: RunState,
-  loaded: LoadedPlaybook,
-): { after: string; next?: string } | undefined {
+function stopInfo(s: RunState, loaded: LoadedPlaybook): { after: string; next?: string } | undefined {
   if (s.status !== "paused" || s.pause?.reason !== "until") return undefined;
   return { after: s.pause.stepId ?? "", next: nextDue(loaded, s) };
 }
 
 function abortLines(io: CliIO, s: RunState, left: LeftInPlace[]): string {
   if (s.status !== "aborted") return "";
-  if (!left.length)
-    return `\n  ${io.c.green("the environment is back where it was: every change was undone")}`;
+  if (!left.length) return `\n  ${io.c.green("the environment is back where it was: every change was undone")}`;
   return `\n  ${io.c.red("left in place:")}\n${left.map((l) => `    ${l.id}: ${l.why}`).join("\n")}`;
 }
 
@@ -173,9 +148,7 @@ function summary(io: CliIO, s: RunState, loaded: LoadedPlaybook): string {
       const stop = stopInfo(s, loaded);
       if (stop)
         return (
-          c.cyan(
-            `⏹ run ${id} stopped after ${stop.after} as asked; it is resumable`,
-          ) +
+          c.cyan(`⏹ run ${id} stopped after ${stop.after} as asked; it is resumable`) +
           `\n  next: ${stop.next ? `cutover resume ${id}  |  cutover step ${id} ${stop.next}` : `cutover resume ${id}`}`
         );
       const lines = [c.yellow(`⏸ run ${id} is paused: ${p?.message ?? ""}`)];
@@ -188,25 +161,16 @@ function summary(io: CliIO, s: RunState, loaded: LoadedPlaybook): string {
         lines.push(
           `  approve: cutover approve ${id}${p.stepId ? ` ${p.stepId}` : ""}    or abort: cutover abort ${id}`,
         );
-      else
-        lines.push(
-          `  choose: cutover retry ${id}  |  cutover skip ${id}  |  cutover abort ${id}`,
-        );
+      else lines.push(`  choose: cutover retry ${id}  |  cutover skip ${id}  |  cutover abort ${id}`);
       return lines.join("\n");
     }
     case "interrupted":
     case "running":
     case "aborting":
-      return c.yellow(
-        `■ run ${id} stopped, checkpointed; continue with: cutover resume ${id}`,
-      );
+      return c.yellow(`■ run ${id} stopped, checkpointed; continue with: cutover resume ${id}`);
     case "aborted":
-      return c.magenta(
-        `↶ run ${id} aborted; see what was undone: cutover status ${id}`,
-      );
+      return c.magenta(`↶ run ${id} aborted; see what was undone: cutover status ${id}`);
     default:
-      return c.red(
-        `✖ run ${id} failed: ${s.error?.message ?? ""}  (cutover status ${id})`,
-      );
+      return c.red(`✖ run ${id} failed: ${s.error?.message ?? ""}  (cutover status ${id})`);
   }
 }

@@ -34,6 +34,8 @@ export function register(program: Command): void {
         );
     else cmd.option("--note <text>", "a note for the journal").option("--reason <text>", "why --force (journaled)");
     cmd.option("--force", "act on a run that is no longer its environment's latest (needs --reason; journaled)");
+    if (verb !== "abort")
+      cmd.option("--until <step-id>", "then continue only up to and including this step, left resumable (exit 10)");
     if (verb === "approve") {
       cmd.option("--no-continue", "only record the approval; continue later with `cutover resume`");
       cmd.option(
@@ -52,6 +54,7 @@ export function register(program: Command): void {
           acceptDataLoss?: boolean;
           force?: boolean;
           ahead?: boolean;
+          until?: string;
         };
         const { runId, stepId } = await targetRun(io, {
           first,
@@ -72,6 +75,7 @@ export function register(program: Command): void {
           acceptDataLoss: opts.acceptDataLoss,
           force: opts.force,
           ahead: opts.ahead,
+          until: opts.until,
           onEvent: (e, s) => renderer.event(e, s),
           onLog: (id, level, m, f) => renderer.log(id, level, m, f),
         });
@@ -92,7 +96,7 @@ export function register(program: Command): void {
         }
         // A decision inside an abort a person asked for answers as the abort does: is the environment back?
         const aborting = verb === "abort" || (verb !== "approve" && s.abortRequested !== undefined);
-        return driveSession(io, renderer, session, { abort: aborting });
+        return driveSession(io, renderer, session, { abort: aborting, stop: { until: opts.until } });
       }),
     );
   }

@@ -70,5 +70,5 @@ async function resume(io: CliIO, runIdArg: string | undefined, opts: ResumeFlags
     onLog: (id, level, m, f) => renderer.log(id, level, m, f),
   });
   if (!io.json) io.err(io.c.dim(`resuming run ${runId} (${session.journal.state.status})`));
-  return driveSession(io, renderer, session);
+  return driveSession(io, renderer, session, { stop: { until: opts.until, only: opts.only } });
 }

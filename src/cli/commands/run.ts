@@ -55,7 +55,7 @@ export function register(program: Command): void {
             onEvent: (e, s) => renderer.event(e, s),
             onLog: (id, level, m, f) => renderer.log(id, level, m, f),
           });
-          return driveSession(io, renderer, session);
+          return driveSession(io, renderer, session, { stop: { until: opts.until } });
         },
       ),
     );
