@@ -16,12 +16,12 @@
  *
  * Events are stamped with the database's clock, like the leases (pg-leases.ts).
  */
-import pg from "pg";
+import type pg from "pg";
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import { JournalChecker, assertWritable, refusalHint } from "../../engine/journal-check.js";
-import { describePgTarget } from "../sql/pg-driver.js";
+import { describePgTarget, loadPg } from "../sql/pg-driver.js";
 import { PgLeases } from "./pg-leases.js";
 import { ensureStateTables, stateTables, type StateTables } from "./tables.js";
 
@@ -53,7 +53,7 @@ export class PgRunStore implements RunStore {
   constructor(options: PgRunStoreOptions) {
     this.target = describePgTarget(options.connectionString);
     this.tables = stateTables(options.schema);
-    this.pool = new pg.Pool({
+    this.pool = new (loadPg().Pool)({
       connectionString: options.connectionString,
       application_name: "cutover:state",
       max: options.maxConnections ?? 4,

@@ -4,10 +4,14 @@
  * transaction (so CREATE INDEX CONCURRENTLY never waits on it) beside the
  * execution session, so nothing is pooled.
  */
-import pg from "pg";
+import type pg from "pg";
+import { createRequire } from "node:module";
 import type { Row, SessionSettings, SqlClient, SqlConnection } from "./driver.js";
 import { postgresOps } from "./dialect-ops.js";
 import { makeJournalSql } from "./journal-sql.js";
+
+/** `pg` is loaded when a connection is first made, not when the CLI starts (it costs ~40 ms of CPU to load). */
+export const loadPg = (): typeof pg => createRequire(import.meta.url)("pg") as typeof pg;
 
 export interface PgClientOptions {
   connectionString: string;
@@ -51,7 +55,7 @@ class PgConnection implements SqlConnection {
   ) {}
 
   static async open(options: PgClientOptions, purpose: string): Promise<PgConnection> {
-    const client = new pg.Client({
+    const client = new (loadPg().Client)({
       connectionString: options.connectionString,
       application_name: `${options.applicationName ?? "cutover"}:${purpose}`.slice(0, 63),
       // Dead peers are noticed by the OS, so a partitioned client's session (and its advisory lock) ends.
@@ -105,7 +109,7 @@ class PgConnection implements SqlConnection {
   }
 
   async cancel(): Promise<void> {
-    const other = new pg.Client({ connectionString: this.options.connectionString });
+    const other = new (loadPg().Client)({ connectionString: this.options.connectionString });
     other.on("error", () => {});
     try {
       await other.connect();
