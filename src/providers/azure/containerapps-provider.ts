@@ -69,6 +69,15 @@ export const azureContainerAppsProvider: ProviderDefinition<AzureContainerAppsCo
     "between revisions by weight",
   config: AzureContainerAppsConfig,
   capabilities: [ContainerApps, TrafficSplit],
+  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
+  async preflight(config, ctx) {
+    const { assertSignIn } = await import("./credential.js");
+    await assertSignIn(
+      config.auth,
+      `${new URL(config.endpoint ?? "https://management.azure.com").origin}/.default`,
+      ctx.name,
+    );
+  },
   async create(config, ctx) {
     const { connectContainerApps } = await import("./containerapps-connect.js");
     return connectContainerApps(config, ctx);

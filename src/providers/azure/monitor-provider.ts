@@ -58,6 +58,15 @@ export const azureMonitorLogsProvider: ProviderDefinition<AzureMonitorLogsConfig
   summary: "An Azure Monitor Log Analytics workspace (Application Insights logs) that health gates query with KQL",
   config: AzureMonitorLogsConfig,
   capabilities: [MonitorLogs],
+  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
+  async preflight(config, ctx) {
+    const { assertSignIn } = await import("./credential.js");
+    await assertSignIn(
+      config.auth,
+      `${new URL(config.endpoint ?? "https://api.loganalytics.io").origin}/.default`,
+      ctx.name,
+    );
+  },
   async create(config, ctx) {
     const { connectMonitorLogs } = await import("./monitor-connect.js");
     return connectMonitorLogs(config, ctx);
