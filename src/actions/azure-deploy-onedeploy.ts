@@ -169,13 +169,21 @@ async function publishOnce(
   }
   if (saved?.deploymentId) {
     const known = await scm.deployment(saved.deploymentId, ctx.signal);
-    if (known) {
-      if (deploymentOutcome(known) === "running")
+    const outcome = known ? deploymentOutcome(known) : undefined;
+    if (known && outcome !== "failed") {
+      if (outcome === "running")
         ctx.log.info(`${where}: following OneDeploy ${known.id} started by an earlier attempt (no second POST)`);
       await follow(scm, where, known.id, opts.timeoutMs, opts.pollMs, ctx);
       return { id: known.id, before: saved.before, posted: false };
     }
-    ctx.log.warn(`${where}: the SCM site does not know deployment ${saved.deploymentId} any more; publishing again`);
+    // A deployment that failed is over: a retried step (the cause fixed) publishes again; nothing runs twice.
+    ctx.log.warn(
+      known
+        ? `${where}: OneDeploy ${known.id} of an earlier attempt failed (${known.statusText || "no reason given"}); ` +
+            "publishing again"
+        : `${where}: the SCM site does not know deployment ${saved.deploymentId} any more; publishing again`,
+    );
+    saved = { ...saved, before: known ? known.id : saved.before, deploymentId: undefined };
   }
   const before = saved?.before ?? (await scm.deployment("latest", ctx.signal))?.id ?? null;
   const cp: Checkpoint = { ...base, before };

@@ -80,6 +80,23 @@ describe("azure.deploy mode: onedeploy", () => {
     expect(site.active).toBe(sha("PK-v1"));
   });
 
+  it("a retried step whose earlier deployment failed publishes again (the failed one is over)", async () => {
+    site.failNext = "Oryx build failed";
+    const first = makeContext({ providers: providers(), baseDir: dir });
+    await expect(runAction(azureDeploy, step, first.ctx)).rejects.toThrow(/Oryx build failed/);
+    const retry = makeContext({
+      providers: providers(),
+      baseDir: dir,
+      attempt: 2,
+      priorCheckpoint: first.seen.checkpoints.at(-1) as Json,
+    });
+    const res = await runAction(azureDeploy, step, retry.ctx);
+    expect(site.posts).toBe(2);
+    expect(site.active).toBe(sha("PK-v2"));
+    expect(res.outputs).toMatchObject({ posted: true, deploymentId: site.deployments[1]?.id });
+    expect(retry.seen.warn.join("\n")).toMatch(/earlier attempt failed \(Oryx build failed\); publishing again/);
+  });
+
   it("killed after the deployment id is journaled: the resumed attempt reads its status and posts nothing", async () => {
     scm.options.pollsToComplete = 1000;
     const ac = new AbortController();
