@@ -107,7 +107,8 @@ export const APP_JS = String.raw`"use strict";
     if (!data.environments.length) parts.push(h("p", { class: "muted" }, "No runs yet in this state store."));
     data.environments.forEach(function (env) {
       parts.push(h("section", { class: "card env" },
-        h("h2", null, "environment " + env.environment, h("span", { class: "muted" }, env.runs.length + (env.runs.length === 1 ? " run" : " runs"))),
+        h("h2", null, "environment " + env.environment,
+          h("span", { class: "muted" }, env.runs.length + (env.runs.length === 1 ? " run" : " runs"))),
         h("table", null,
           h("thead", null, h("tr", null, ["run", "playbook", "status", "at step", "started", "updated"].map(
             function (t) { return h("th", null, t); }))),
@@ -124,7 +125,8 @@ export const APP_JS = String.raw`"use strict";
   }
 
   function decideButton(label, cls, decision, stepId, can) {
-    return h("button", { type: "button", class: cls, id: "btn-" + decision, disabled: !can || !state.token || state.busy,
+    return h("button", { type: "button", class: cls, id: "btn-" + decision,
+      disabled: !can || !state.token || state.busy,
       onclick: function () { act(decision, stepId); } }, label + (stepId ? " " + stepId : ""));
   }
 
@@ -157,12 +159,14 @@ export const APP_JS = String.raw`"use strict";
     parts.push(h("h1", null, h("span", { class: "runid" }, s.runId), badge(s.status, "big"),
       v.driverGone ? h("span", { class: "badge s-interrupted" }, "nothing is running it") : null));
     parts.push(h("dl", { class: "meta card" },
-      h("dt", null, "playbook"), h("dd", null, s.playbook.name + " ", h("span", { class: "muted mono" }, s.playbook.file)),
+      h("dt", null, "playbook"),
+      h("dd", null, s.playbook.name + " ", h("span", { class: "muted mono" }, s.playbook.file)),
       h("dt", null, "environment"), h("dd", null, s.environment),
       h("dt", null, "started"), h("dd", null, stamp(s.startedAt) + " by " + s.startedBy.user + "@" + s.startedBy.host),
       s.finishedAt ? [h("dt", null, "finished"), h("dd", null, stamp(s.finishedAt))] : null,
       paramsText(s) ? [h("dt", null, "params"), h("dd", { class: "mono", id: "params" }, paramsText(s))] : null,
-      h("dt", null, "lease"), h("dd", { id: "lease" }, v.lease ? v.lease.holder + (v.lease.thisRun ? "" : " (another run)") +
+      h("dt", null, "lease"),
+      h("dd", { id: "lease" }, v.lease ? v.lease.holder + (v.lease.thisRun ? "" : " (another run)") +
         ", expires " + time(v.lease.expiresAt) : "free")));
     if (s.pause && s.status === "paused")
       parts.push(h("div", { id: "pause", class: "banner waiting" },
@@ -202,7 +206,8 @@ export const APP_JS = String.raw`"use strict";
           h("td", { class: "mono" }, st.id), h("td", { class: "mono muted" }, st.action || ""),
           h("td", null, badge(st.status)), h("td", null, st.attempts || ""),
           h("td", null, st.attempts ? dur(ms) : ""),
-          h("td", null, st.undo && st.undo.status !== "none" && st.undo.status !== "pending" ? badge(st.undo.status) : ""),
+          h("td", null,
+            st.undo && st.undo.status !== "none" && st.undo.status !== "pending" ? badge(st.undo.status) : ""),
           h("td", null, st.error ? h("span", { class: "err" }, st.error.message) : null,
             st.approvedBy ? h("span", { class: "muted" }, "approved by " + st.approvedBy.user) : null));
       })))));
@@ -214,14 +219,17 @@ export const APP_JS = String.raw`"use strict";
         preview.length ? null : h("p", { class: "muted" }, ["succeeded", "failed", "aborted"].indexOf(s.status) >= 0 ?
           "the run has finished (" + s.status + ")." : "nothing to undo."),
         undoes.length ? h("p", null, "undo, in this order: ", h("span", { class: "mono" },
-          undoes.map(function (p) { return p.id + (p.behindBarrier ? " (behind data barrier " + p.behindBarrier + ")" : ""); })
+          undoes.map(function (p) {
+            return p.id + (p.behindBarrier ? " (behind data barrier " + p.behindBarrier + ")" : "");
+          })
             .join(", "))) : null,
         leaves.length ? h("p", null, "leave in place: ", h("span", { class: "mono" },
           leaves.map(function (p) { return p.id + " (" + p.undo + ")"; }).join(", "))) : null),
       h("section", { class: "card" }, h("h2", null, "Timeline"), h("ul", { class: "timeline", id: "timeline" },
         v.timeline.slice().reverse().map(function (t) {
           return h("li", null, h("span", { class: "muted mono" }, time(t.at)), h("span", { class: "dot k-" + t.kind }),
-            h("span", null, t.text, t.durationMs !== undefined ? h("span", { class: "muted" }, " " + dur(t.durationMs)) : null,
+            h("span", null, t.text,
+              t.durationMs !== undefined ? h("span", { class: "muted" }, " " + dur(t.durationMs)) : null,
               t.by ? h("span", { class: "who" }, "  by " + t.by) : null));
         })))));
     var focused = document.activeElement && document.activeElement.id === "note";
@@ -244,7 +252,8 @@ export const APP_JS = String.raw`"use strict";
     var id = runIdOfPage();
     var done = function (ms) { state.timer = setTimeout(refresh, ms); };
     var failed = function (e) {
-      if (e.status === 401 && !state.token) state.message = { error: true, text: "this server needs the token to show runs" };
+      if (e.status === 401 && !state.token)
+        state.message = { error: true, text: "this server needs the token to show runs" };
       else if (!e.status) state.offline = true;
       else state.message = { error: true, text: e.message, hint: e.hint };
       if (id && state.lastView) renderRun(state.lastView); else if (!id) renderList({ environments: [] });

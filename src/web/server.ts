@@ -92,11 +92,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (!/^application\/json\b/i.test(req.headers["content-type"] ?? ""))
         throw new HttpError(415, "send the decision as application/json");
       const parsed = DecisionRequest.safeParse(await readJson(req));
-      if (!parsed.success)
-        throw new HttpError(
-          400,
-          `invalid decision: ${parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}`,
-        );
+      if (!parsed.success) {
+        const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`);
+        throw new HttpError(400, `invalid decision: ${problems.join("; ")}`);
+      }
       const report = await decisions.take(runId, parsed.data);
       return sendJson(res, 202, report);
     }

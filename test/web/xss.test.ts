@@ -9,6 +9,7 @@ import { startServe, type Served } from "./serve-process.js";
 
 const IMG = `<img src=x onerror="window.__xss='img'">`;
 const SCRIPT = "<script>window.__xss='script'</script>";
+const FAIL = `console.error(${JSON.stringify(`boom ${IMG}`)}); process.exit(3)`;
 const playbook = `
 version: 1
 name: web-xss
@@ -20,7 +21,7 @@ steps:
     with: { message: ${JSON.stringify(`approve ${SCRIPT}?`)} }
   - id: broken
     action: exec
-    with: { command: ["node", "-e", ${JSON.stringify(`console.error(${JSON.stringify(`boom ${IMG}`)}); process.exit(3)`)}] }
+    with: { command: ["node", "-e", ${JSON.stringify(FAIL)}] }
 `;
 
 let browser: Browser;
