@@ -144,6 +144,7 @@ describe("auth mode github-oidc", () => {
     expect(res.stderr).toMatch(/HTTP 403/);
     expect(res.stderr).not.toMatch(/\n\s+at /); // no stack trace without --verbose
     expect(entra.tokenRequests).toEqual([]);
+    expect(arm.requests).toEqual([]);
     expect(appConfig.requests).toEqual([]);
     expect(appConfig.get("Maintenance")).toBeUndefined();
     // No run was journaled (the state directory is not even created).
