@@ -14,6 +14,7 @@ import { localProvider } from "../../src/providers/local/index.js";
 import { localUp } from "../../src/providers/local/lifecycle.js";
 import { makeContext, runActionParsed, undoParsedAction, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
+import { runCli } from "../support/cli.js";
 
 const stateDir = tempDir("traffic");
 const dir = path.join(stateDir, "local");
@@ -57,6 +58,8 @@ describe("local proxy weighted routing", () => {
     expect(first.green ?? 0).toBeLessThanOrEqual(100); // 25 % of 400
     expect((first.blue ?? 0) + (first.green ?? 0)).toBe(400);
     expect((await client.readSplit({})).weights).toEqual({ blue: 90, green: 10 });
+    const shown = runCli(["local", "status", "--dir", dir]);
+    expect(shown.stdout).toMatch(/split {6}10 % to v2 in green, 90 % to blue/);
 
     await expect(client.deploy("green", spec("v1"))).rejects.toThrow(/10 % of the traffic/);
 

@@ -134,6 +134,13 @@ function printStatus(io: CliIO, s: LocalStatus): void {
   const c = io.c;
   const live = s.slots[s.live];
   io.out(`${c.bold(s.publicUrl)}  serves ${c.bold(live.version ?? "nothing")} from ${c.bold(s.live)}`);
+  if (s.canary) {
+    const other = s.slots[s.canary.slot];
+    io.out(
+      `  split      ${s.canary.percent} % to ${c.bold(other.version ?? "nothing")} in ${s.canary.slot}, ` +
+        `${100 - s.canary.percent} % to ${s.live} (traffic.shift)`,
+    );
+  }
   for (const slot of [s.slots.blue, s.slots.green]) io.out(slotLine(io, slot));
   const flags = Object.entries(s.flags).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   io.out(`  flags      ${flags.length ? flags.join(" ") : "(none)"}   rev ${s.flagsRev}`);
