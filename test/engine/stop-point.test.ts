@@ -73,6 +73,14 @@ steps:
     expect(statuses(s)).toMatchObject({ "deploy[east]": "succeeded", "deploy[west]": "pending", c: "pending" });
     expect(s.pause).toMatchObject({ reason: "until", stepId: "deploy[east]" });
 
+    // A member the matrix does not have is refused before anything runs, with the members it has.
+    expect(() => limit("until", "deploy[north]", journal.state)).toThrow(/no step "deploy\[north\]"/);
+    try {
+      limit("until", "deploy[north]", journal.state);
+    } catch (e) {
+      expect((e as { hint?: string }).hint).toContain("deploy[east], deploy[west]");
+    }
+
     const third = await h.reopen(journal.runId);
     third.runner.limitTo(limit("only", "deploy", third.journal.state));
     expect(statuses(await third.runner.drive())).toMatchObject({ "deploy[west]": "succeeded", c: "pending" });
