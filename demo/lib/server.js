@@ -42,7 +42,7 @@ export function serve(app, env = process.env) {
       // so drains and swaps can be shown with requests in flight.
       const delay = Math.min(Number(url.searchParams.get("delayMs") ?? 0) || 0, 30_000);
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const out = route(req, body, url);
+      const out = await route(req, body, url);
       return send(res, out.status, out.body);
     } catch (e) {
       return send(res, e.status ?? 500, { error: e.message });

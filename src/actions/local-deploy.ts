@@ -14,7 +14,7 @@ import path from "node:path";
 import { z } from "zod";
 import { parseDuration } from "../playbook/duration.js";
 import { isCutoverError, ErrorCode } from "../core/errors.js";
-import { SlotNameSchema, type AppSpec } from "../core/slots.js";
+import { SlotNameSchema, WorkersConfig, toWorkerSpecs, type AppSpec } from "../core/slots.js";
 import { ActionFailure, defineAction, type ActionResult } from "../core/action.js";
 import { argvField, durationField } from "./support/schemas.js";
 import { localSlots, slotsProvider, localTargetField, resolveSlot } from "./local-common.js";
@@ -51,31 +51,7 @@ const LocalDeployWith = z
       ),
     healthPath: z.string().default("/health").describe("Path that answers 2xx when the app is ready."),
     healthTimeout: durationField("How long the app may take to become healthy.").default("30s"),
-    workers: z
-      .array(
-        z
-          .object({
-            name: z
-              .string()
-              .regex(/^[a-z][a-z0-9-]{0,39}$/, "lower-case letters, digits and `-`, e.g. order-handler")
-              .describe("The worker's name: in `status`, its log file and its `CUTOVER_WORKER` variable."),
-            command: argvField('The worker\'s argv, e.g. ["node", "../demo/v2/worker.js"].'),
-            env: z
-              .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-              .optional()
-              .describe("Environment on top of the app's `env`."),
-            stopTimeout: durationField(
-              "How long it may take to finish the work it took after SIGTERM before it is killed.",
-            ).default("10s"),
-          })
-          .strict(),
-      )
-      .default([])
-      .refine((ws) => new Set(ws.map((w) => w.name)).size === ws.length, { message: "worker names must differ" })
-      .describe(
-        "Processes that run beside the app in the slot (message handlers, read-model rebuilders): started once " +
-          "it is healthy, restarted if they die, stopped with the slot (SIGTERM, then SIGKILL after `stopTimeout`).",
-      ),
+    workers: WorkersConfig,
   })
   .strict();
 
@@ -120,16 +96,7 @@ export const localDeploy = defineAction({
       env: Object.fromEntries(Object.entries(input.env ?? {}).map(([k, v]) => [k, String(v)])),
       healthPath: input.healthPath,
       healthTimeoutMs: parseDuration(input.healthTimeout),
-      ...(input.workers.length
-        ? {
-            workers: input.workers.map((w) => ({
-              name: w.name,
-              command: w.command.map(String),
-              env: Object.fromEntries(Object.entries(w.env ?? {}).map(([k, v]) => [k, String(v)])),
-              stopTimeoutMs: parseDuration(w.stopTimeout),
-            })),
-          }
-        : {}),
+      ...toWorkerSpecs(input.workers),
     };
     ctx.log.progress(`starting ${input.version} in ${slot}`);
     let out;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Json } from "./json.js";
+import { DURATION_RANGES, durationSchema, parseDuration } from "./duration.js";
 
 export const SLOT_NAMES = ["blue", "green"] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];
@@ -47,6 +48,49 @@ export interface WorkerSpec {
   env?: Record<string, string>;
   /** How long it may take to finish its work after SIGTERM before it is killed. */
   stopTimeoutMs?: number;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A worker as a playbook declares it (local.deploy `workers`, the local provider's `baseline.workers`). */
+export const WorkerConfig = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, "lower-case letters, digits and `-`, e.g. order-handler")
+      .describe("The worker's name: in `status`, its log file and its `CUTOVER_WORKER` variable."),
+    command: z
+      .array(scalar)
+      .min(1, 'give at least the program, e.g. ["node", "worker.js"]')
+      .describe('The worker\'s argv, e.g. ["node", "../demo/cqrs/v2/handler.js"]; `node` is cutover\'s Node.'),
+    env: z.record(z.string(), scalar).optional().describe("Environment on top of the app's `env`."),
+    stopTimeout: durationSchema(
+      "How long it may take to finish the work it took after SIGTERM before it is killed.",
+      DURATION_RANGES.pause,
+    ).default("10s"),
+  })
+  .strict();
+
+export const WorkersConfig = z
+  .array(WorkerConfig)
+  .default([])
+  .refine((ws) => new Set(ws.map((w) => w.name)).size === ws.length, { message: "worker names must differ" })
+  .describe(
+    "Processes that run beside the app in the slot (message handlers, read-model rebuilders): started once it is " +
+      "healthy, restarted if they die, stopped with the slot (SIGTERM, then SIGKILL after `stopTimeout`).",
+  );
+
+/** The supervisor's form of declared workers (`{}` when there are none, so specs compare equal). */
+export function toWorkerSpecs(ws: z.infer<typeof WorkersConfig>): { workers?: WorkerSpec[] } {
+  if (ws.length === 0) return {};
+  return {
+    workers: ws.map((w) => ({
+      name: w.name,
+      command: w.command.map(String),
+      env: Object.fromEntries(Object.entries(w.env ?? {}).map(([k, v]) => [k, String(v)])),
+      stopTimeoutMs: parseDuration(w.stopTimeout),
+    })),
+  };
 }
 
 /** A worker as `status` shows it. */

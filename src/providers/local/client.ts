@@ -114,7 +114,21 @@ export class LocalClient implements FlagStore, TrafficSplitClient, Fenceable<Loc
     return adminCall(this.dir, "GET", `/v1/drain?${q}`, undefined, { signal });
   }
 
+  /**
+   * The first flag operation of a client starts the environment if it is down, like a deploy does: a
+   * release whose first local step is `flag.set` (maintenance on) starts from the playbook's baseline.
+   */
+  private up?: Promise<LocalStatus>;
+  private ensureUpOnce(signal?: AbortSignal): Promise<LocalStatus> {
+    this.up ??= this.ensureUp(signal).catch((e: unknown) => {
+      this.up = undefined;
+      throw e;
+    });
+    return this.up;
+  }
+
   async get(name: string, options?: { signal?: AbortSignal }): Promise<FlagValue> {
+    await this.ensureUpOnce(options?.signal);
     const out = await adminCall<{ exists: boolean; value?: Json; etag?: string }>(
       this.dir,
       "GET",

@@ -1,5 +1,6 @@
 /** The `local` provider's configuration (an `environment:` entry with `provider: local`). */
 import { z } from "zod";
+import { WorkersConfig } from "../../core/slots.js";
 
 const LocalAppConfig = z
   .object({
@@ -17,6 +18,7 @@ const LocalAppConfig = z
       .optional()
       .describe("Extra environment variables for the app (values are never shown)."),
     healthPath: z.string().default("/health").describe("Path that answers 2xx once the app is ready."),
+    workers: WorkersConfig,
   })
   .strict();
 

@@ -11,6 +11,7 @@ import { Flags, LocalProxy, LocalSlots } from "../../core/capabilities.js";
 import { LocalClient } from "./client.js";
 import { TrafficSplit } from "../../core/traffic.js";
 import { LocalProviderConfig } from "./config.js";
+import { toWorkerSpecs } from "../../core/slots.js";
 
 /** Where the environment lives when the entry names no `dir`. */
 export function defaultLocalDir(stateDir: string): string {
@@ -35,6 +36,7 @@ export const localProvider: ProviderDefinition<LocalProviderConfig, LocalClient>
           env: b.env ?? {},
           healthPath: b.healthPath,
           healthTimeoutMs: 15_000,
+          ...toWorkerSpecs(b.workers),
         }
       : undefined;
     return new LocalClient({ dir, publicPort: config.publicPort, baseline });

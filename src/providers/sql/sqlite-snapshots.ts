@@ -137,6 +137,9 @@ export function sqliteSnapshots(client: SqlClient, file: string): DbSnapshots {
             for (const kind of ["index", "trigger", "view"])
               for (const x of then.filter((y) => y.type === kind)) await conn.exec(x.sql!);
             await restoreSequences(conn, prefix);
+            // The schema version many apps keep in the file header (PRAGMA user_version) is the backup's too.
+            const [version] = await conn.query<{ user_version: number }>(`pragma ${ATTACHED}.user_version`);
+            await conn.exec(`pragma main.user_version = ${Number(version?.user_version ?? 0)}`);
             for (const row of rows) await insertJournalRow(conn, client.sql, row);
             await restoreBackfill(conn, client.sql.tables.backfill, info.backfill);
             await assertFence(conn, client, lease.token);

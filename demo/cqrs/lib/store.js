@@ -1,0 +1,44 @@
+// The CQRS demo's database (SQLite, shared by both slots): V1 has `orders` and the
+// `handled_messages` log that makes the handlers idempotent; V2 adds `order_events`, the
+// new event store the migration fills (schema version 2 in PRAGMA user_version).
+import { openDb, dbPath, schemaVersion } from "../../lib/db.js";
+
+export function open(env = process.env) {
+  const db = openDb(dbPath(env));
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS orders (
+      id TEXT PRIMARY KEY, seat_type TEXT NOT NULL, quantity INTEGER NOT NULL, attendee TEXT NOT NULL,
+      created_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS handled_messages (
+      message_id TEXT PRIMARY KEY, handled_by TEXT NOT NULL, deliveries INTEGER NOT NULL);
+  `);
+  if (schemaVersion(db) === 0) db.pragma("user_version = 1");
+  return db;
+}
+
+export { schemaVersion };
+
+/** Handle a PlaceOrder command once: a redelivered message only counts its delivery. */
+export function handler(db, version, extra = () => undefined) {
+  const seen = db.prepare("SELECT 1 FROM handled_messages WHERE message_id = ?");
+  const insertOrder = db.prepare(
+    "INSERT INTO orders (id, seat_type, quantity, attendee, created_at) VALUES (?, ?, ?, ?, ?)",
+  );
+  const log = db.prepare(
+    "INSERT INTO handled_messages (message_id, handled_by, deliveries) VALUES (?, ?, 1) " +
+      "ON CONFLICT(message_id) DO UPDATE SET deliveries = deliveries + 1",
+  );
+  return db.transaction((cmd) => {
+    if (!seen.get(cmd.id)) {
+      insertOrder.run(cmd.id, cmd.seatType, cmd.quantity, cmd.attendee, new Date().toISOString());
+      extra(cmd);
+    }
+    log.run(cmd.id, version);
+  });
+}
+
+export function recentOrders(db, limit) {
+  return db
+    .prepare("SELECT id, seat_type AS seatType, quantity, attendee FROM orders ORDER BY created_at DESC LIMIT ?")
+    .all(limit);
+}

@@ -1,0 +1,3 @@
+// CQRS demo V1, web role.
+import { webRole } from "../lib/web.js";
+await webRole("v1", { minSchema: 1 });

@@ -1,0 +1,3 @@
+// CQRS demo V2, web role: takes commands once the migration brought the schema to 2.
+import { webRole } from "../lib/web.js";
+await webRole("v2", { minSchema: 2 });
