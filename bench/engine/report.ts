@@ -7,6 +7,7 @@
  *
  *   npm run build:bench && node dist/bench/engine/report.js      (RUNS=n to change the number of invocations)
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,9 +15,30 @@ import { Journal } from "../../src/engine/journal.js";
 import type { RunEventBody } from "../../src/engine/events.js";
 import { FileStore } from "../../src/providers/file/index.js";
 import { machine, median, quantile } from "../local/common.js";
-import { runCli, timeCli, type Timing } from "./cli-timing.js";
 
 const RUNS = Number(process.env.RUNS ?? 11);
+const BIN = path.resolve(import.meta.dirname, "..", "..", "..", "dist/src/cli/main.js");
+const ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", CI: undefined, CUTOVER_STATE_DIR: undefined };
+
+interface Timing {
+  wallMs: number;
+  /** CPU (user + system) of the process: what it costs, whatever else the machine is doing. */
+  cpuMs: number;
+}
+
+/** One CLI invocation under bash's `time` (wall and CPU of the child), output discarded. */
+function timeCli(args: string[], cwd: string): Timing {
+  const r = spawnSync(
+    "bash",
+    ["-c", 'TIMEFORMAT="%R %U %S"; time { "$@" >/dev/null 2>&1; }', "bash", process.execPath, BIN, ...args],
+    { cwd, env: ENV, encoding: "utf8" },
+  );
+  const [wall, user, sys] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
+  return { wallMs: wall! * 1000, cpuMs: (user! + sys!) * 1000 };
+}
+
+const runCli = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [BIN, ...args], { cwd, env: ENV, encoding: "utf8" });
 const STEPS = 200;
 const CHECKPOINTS = 48;
 const RUN_ID = "r20261206-000000-4e9047";
