@@ -37,7 +37,7 @@ describe("docs/reference/", () => {
 
   it("documents every top-level and step field of the playbook", () => {
     const md = files["playbook.md"]!;
-    for (const f of ["version", "name", "description", "environment", "params", "defaults", "lease", "steps"])
+    for (const f of ["version", "name", "description", "environment", "params", "defaults", "lease", "steps", "notify"])
       expect(md).toContain(`| \`${f}\` |`);
     for (const f of [
       "id",
