@@ -61,5 +61,6 @@ h1 .runid { font-size: 18px; } .badge.big { font-size: 13px; padding: 2px 10px; 
 #auth form { display: flex; gap: 8px; margin: 0; }
 ul.timeline .who { color: var(--muted); font-size: 12px; }
 .err { color: var(--bad); font-size: 13px; }
+.effect { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 12.5px; }
 .env h2 { display: flex; gap: 8px; align-items: baseline; }
 `;

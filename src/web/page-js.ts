@@ -198,7 +198,7 @@ export const APP_JS = String.raw`"use strict";
     }
     var now = Date.now();
     parts.push(h("section", { class: "card" }, h("h2", null, "Steps"), h("table", { id: "steps" },
-      h("thead", null, h("tr", null, ["step", "action", "status", "attempts", "time", "undo", ""].map(
+      h("thead", null, h("tr", null, ["step", "action", "status", "attempts", "time", "undo", "what changed"].map(
         function (t) { return h("th", null, t); }))),
       h("tbody", null, v.steps.map(function (st) {
         var ms = st.status === "running" && st.startedAt ? now - Date.parse(st.startedAt) : st.durationMs;
@@ -209,6 +209,7 @@ export const APP_JS = String.raw`"use strict";
           h("td", null,
             st.undo && st.undo.status !== "none" && st.undo.status !== "pending" ? badge(st.undo.status) : ""),
           h("td", null, st.error ? h("span", { class: "err" }, st.error.message) : null,
+            st.effect && st.status === "succeeded" ? h("span", { class: "effect" }, st.effect) : null,
             st.approvedBy ? h("span", { class: "muted" }, "approved by " + st.approvedBy.user) : null));
       })))));
     var preview = v.abortPreview || [];

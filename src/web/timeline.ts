@@ -29,7 +29,12 @@ function entryOf(e: RunEvent): Omit<TimelineEntry, "at"> | undefined {
     case "step.started":
       return { kind: "info", stepId: e.stepId, text: `${e.stepId} started (attempt ${e.attempt})` };
     case "step.succeeded":
-      return { kind: "ok", stepId: e.stepId, text: `${e.stepId} succeeded`, durationMs: e.durationMs };
+      return {
+        kind: "ok",
+        stepId: e.stepId,
+        text: `${e.stepId} succeeded${e.effect ? `: ${e.effect}` : ""}`,
+        durationMs: e.durationMs,
+      };
     case "step.failed":
       return {
         kind: "failed",

@@ -82,6 +82,10 @@ describe("cutover serve in Chromium", () => {
     await expect
       .poll(() => page.locator("#pause").textContent())
       .toContain("Waiting for approval. swap-ok waits for approval: swap green in?");
+    // What the run changed so far, as the journal says it.
+    expect(await page.locator('tr[data-step="maintenance-on"] .effect').textContent()).toBe(
+      "MaintenanceMode (absent) → true",
+    );
     // Without the token the buttons cannot be used.
     expect(await page.locator("#btn-approve").isDisabled()).toBe(true);
     await page.fill("#token-input", served.token);
