@@ -9,7 +9,7 @@ import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { chromiumBinary } from "./system.js";
 
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
