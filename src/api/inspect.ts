@@ -47,11 +47,14 @@ export async function openStore(
   return { store: await providers.store(), loaded, close: () => providers.close() };
 }
 
-/** `redacted`: mask the run's secrets (see api/secrets.ts) in the state, for commands that print it. */
+/**
+ * `redacted`: mask the run's secrets (see api/secrets.ts) in the state, for commands that print it; the playbook
+ * read for that is returned as `loaded` (undefined if it cannot be read), so a caller does not read it twice.
+ */
 export async function readRun(
   runId: string,
   opts: LocateOptions & { redacted?: boolean },
-): Promise<{ state: RunState; file: string; lease?: LeaseInfo }> {
+): Promise<{ state: RunState; file: string; lease?: LeaseInfo; loaded?: LoadedPlaybook }> {
   const { store, close } = await openStore(opts);
   try {
     let events;
@@ -73,12 +76,14 @@ export async function readRun(
     }
     let state = foldRun(events);
     const file = opts.playbook ?? state.playbook.file;
+    let loaded: LoadedPlaybook | undefined;
     if (opts.redacted) {
-      const redactor = runRedactor(tryLoad(file), opts.env ?? process.env);
+      loaded = tryLoad(file);
+      const redactor = runRedactor(loaded, opts.env ?? process.env);
       state = redactor.redactJson(state as unknown as Json) as unknown as RunState;
     }
     const lease = await store.readLease(state.environment);
-    return { state, file, lease };
+    return { state, file, lease, loaded };
   } finally {
     await close();
   }

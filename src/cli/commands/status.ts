@@ -1,6 +1,6 @@
 /** `cutover status [run-id]`: where a run stands, at a glance, for whoever is on call. */
 import type { Command } from "commander";
-import { abortPreview, driverGone, listRuns, readRun, tryLoad } from "../../api/inspect.js";
+import { abortPreview, driverGone, listRuns, readRun } from "../../api/inspect.js";
 import { nextSteps } from "../../api/next-steps.js";
 import { isLeaseLive } from "../../core/run-store.js";
 import type { RunState } from "../../engine/reducer.js";
@@ -59,12 +59,13 @@ export function register(program: Command): void {
           else for (const l of resultLines(io, final, next)) io.err(l);
           return code;
         }
-        const { state, lease, file } = await readRun(runId, {
+        // The playbook is read once (for its secrets and the abort preview): a long one costs as much as the journal.
+        const { state, lease, loaded } = await readRun(runId, {
           stateDir: io.stateDir,
           playbook: opts.playbook,
           redacted: true,
         });
-        const undo = abortPreview(state, tryLoad(file));
+        const undo = abortPreview(state, loaded);
         const liveLease = isLeaseLive(lease) ? lease : undefined;
         const gone = driverGone(state, lease);
         const next = nextSteps(state, { lease: liveLease, gone, locate: locate(io, opts.playbook) });
