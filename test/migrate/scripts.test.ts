@@ -152,3 +152,43 @@ describe("script folder", () => {
     expect(trigger.map((x) => x.text.split(/\s+/)[0])).toEqual(["create", "select"]);
   });
 });
+
+describe("Ed-Fi style script names", () => {
+  it("accepts 'NNNN Table [tags].<phase>.sql', keeps the file name as the journal name and pairs its undo", () => {
+    const dir = folder({
+      "0001_tempdata.migrate.sql": "create table t (a int);",
+      "0002 Student [Add Descriptor].migrate.sql": "alter table t add column b int;",
+      "0002 Student [Add Descriptor].migrate.undo.sql": "alter table t drop column b;",
+      "0003 [edfi] Create Descriptors.migrate.sql": "create table d (a int);",
+    });
+    const f = loadScriptFolder(dir);
+    expect(f.scripts.map((s) => [s.seq, s.name, s.phase])).toEqual([
+      [1, "0001_tempdata.migrate.sql", "migrate"],
+      [2, "0002 Student [Add Descriptor].migrate.sql", "migrate"],
+      [3, "0003 [edfi] Create Descriptors.migrate.sql", "migrate"],
+    ]);
+    expect(f.scripts[1]!.undo?.name).toBe("0002 Student [Add Descriptor].migrate.undo.sql");
+  });
+
+  it("refuses the ambiguous forms: no phase, a dot or a trailing space in the description, two spaces", () => {
+    const dir = folder({
+      "0001 Student [Add Descriptor].sql": "select 1;",
+      "0002 Student.v3 [x].migrate.sql": "select 1;",
+      "0003 Student .migrate.sql": "select 1;",
+      "0004  Student.migrate.sql": "select 1;",
+    });
+    let message = "";
+    try {
+      loadScriptFolder(dir);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    for (const n of [
+      "0001 Student [Add Descriptor].sql",
+      "0002 Student.v3 [x].migrate.sql",
+      "0003 Student .migrate.sql",
+      "0004  Student.migrate.sql",
+    ])
+      expect(message).toContain(`${n}: not a migration script name`);
+  });
+});

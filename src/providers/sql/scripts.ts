@@ -1,5 +1,5 @@
 /**
- * The script folder: `NNNN_name.<phase>.sql` files ordered by the number's
+ * The script folder: `NNNN_name.<phase>.sql` (or `NNNN Table [tags].<phase>.sql`) files ordered by the number's
  * numeric value (never by name: `10_` after `9_`), plus compatibility checks
  * in `checks/*.sql`. Loading validates everything and reports every problem
  * at once: duplicate or missing numbers, unknown phases, unknown
@@ -61,8 +61,16 @@ export interface ScriptFolder {
   checks: CompatCheck[];
 }
 
-const SCRIPT_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(expand|migrate|contract)\.sql$/;
-const UNDO_NAME = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(expand|migrate|contract)\.undo\.sql$/;
+/**
+ * `NNNN_description`, or Ed-Fi's `NNNN TableName [tags]` (a space after the number, spaces and square
+ * brackets in the description: the table a failed script was upgrading and what it changed show in the
+ * file name, which the seed relies on for troubleshooting). No dots in the description, so the phase
+ * suffix stays unambiguous; no trailing space. The journal keeps the file name as it is: names that were
+ * valid before read the same.
+ */
+const DESCRIPTION = String.raw`[A-Za-z0-9\[](?:[A-Za-z0-9_ \[\]-]*[A-Za-z0-9_\]])?`;
+const SCRIPT_NAME = new RegExp(String.raw`^(\d+)[_ ](${DESCRIPTION})\.(expand|migrate|contract)\.sql$`);
+const UNDO_NAME = new RegExp(String.raw`^(\d+)[_ ](${DESCRIPTION})\.(expand|migrate|contract)\.undo\.sql$`);
 
 /** The undo script's file name for a script's: `0002_x.expand.sql` → `0002_x.expand.undo.sql`. */
 export function undoNameOf(scriptName: string): string {
@@ -118,8 +126,8 @@ export function loadScriptFolder(dir: string): ScriptFolder {
     const m = SCRIPT_NAME.exec(name);
     if (!m) {
       problems.push(
-        `${name}: not a migration script name; expected NNNN_description.<expand|migrate|contract>.sql (or ` +
-          `NNNN_description.<phase>.undo.sql for a script's undo)`,
+        `${name}: not a migration script name; expected NNNN_description.<expand|migrate|contract>.sql or ` +
+          `'NNNN Table [tags].<phase>.sql' (and .<phase>.undo.sql for a script's undo)`,
       );
       continue;
     }
