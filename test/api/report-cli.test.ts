@@ -111,6 +111,14 @@ describe("cutover report", () => {
     expect(html).not.toContain(SECRET);
   });
 
+  it("--out in a directory that does not exist: exit 2 naming the flag, no stack, nothing written", () => {
+    const r = cli(["report", runId, "--out", path.join(dir, "missing", "r.md")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--out");
+    expect(r.stderr).toContain("ENOENT");
+    expect(r.stderr).not.toContain("INTERNAL");
+  });
+
   it("names a run that does not exist", () => {
     const r = cli(["report", "r-nope"]);
     expect(r.code).not.toBe(0);

@@ -69,7 +69,12 @@ export function register(program: Command): void {
               ? renderHtml(report)
               : renderMarkdown(report);
         if (opts.out) {
-          await writeFileAtomic(opts.out, text, { mode: 0o644 });
+          await writeFileAtomic(opts.out, text, { mode: 0o644 }).catch((e: unknown) => {
+            const why = (e as { code?: string }).code ?? "error";
+            throw new CutoverError(ErrorCode.Usage, `--out ${opts.out}: cannot write the report there (${why})`, {
+              hint: "name a file in a directory that exists and you can write to",
+            });
+          });
           if (io.json) io.out(JSON.stringify({ type: "report.written", runId, format, file: path.resolve(opts.out) }));
           else io.err(`report of run ${runId} (${format}) written to ${opts.out}`);
           return;
