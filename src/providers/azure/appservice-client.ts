@@ -6,6 +6,8 @@
  */
 import { restorePoller, type WebSiteManagementClient } from "@azure/arm-appservice";
 import { azureCall } from "./errors.js";
+import type { TrafficScope, TrafficSplitClient, TrafficSplitState, Weights } from "../../core/traffic.js";
+import { readRouting, writeRouting } from "./appservice-routing.js";
 import { OneDeployClient, type ScmAccess } from "./appservice-onedeploy.js";
 import {
   PRODUCTION,
@@ -17,7 +19,7 @@ import {
 
 export { type AppServiceSlotsOptions, type SlotInfo, type StickyNames, type SwapPoller } from "./appservice-types.js";
 
-export class AppServiceSlots {
+export class AppServiceSlots implements TrafficSplitClient {
   constructor(
     readonly arm: WebSiteManagementClient,
     readonly options: AppServiceSlotsOptions,
@@ -125,6 +127,15 @@ export class AppServiceSlots {
     for (const [k, v] of Object.entries(d.properties ?? {}))
       out[k] = { value: v.value ?? "", type: String(v.type ?? "") };
     return out;
+  }
+
+  /** Routing rules of the production host (capability `traffic-split`): backends `production` and the slots. */
+  readSplit(scope: TrafficScope, signal?: AbortSignal): Promise<TrafficSplitState> {
+    return readRouting({ arm: this.arm, resourceGroup: this.rg, app: this.appName(scope.app) }, signal);
+  }
+
+  writeSplit(scope: TrafficScope, weights: Weights, signal?: AbortSignal): Promise<void> {
+    return writeRouting({ arm: this.arm, resourceGroup: this.rg, app: this.appName(scope.app) }, weights, signal);
   }
 
   async stickyNames(app: string, signal?: AbortSignal): Promise<StickyNames> {

@@ -1,6 +1,7 @@
 /**
  * `provider: azure-appservice`: the deployment slots of one or more App
- * Service web apps in a resource group (capability `appservice`).
+ * Service web apps in a resource group (capability `appservice`), and the
+ * production host's routing rules to the slots (capability `traffic-split`).
  *
  * The definition (schema, capabilities) loads without any @azure/* module;
  * create() imports the ARM client on demand, so a CLI call that uses no
@@ -9,6 +10,7 @@
 import { z } from "zod";
 import { capability } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
+import { TrafficSplit } from "../../core/traffic.js";
 import type { AppServiceSlots } from "./appservice-client.js";
 import { AuthOptions } from "./auth-options.js";
 import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
@@ -64,7 +66,7 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
     "Azure App Service web apps and their deployment slots (deploy, settings, warm-up, swap, swap with preview, " +
     "start/stop)",
   config: AzureAppServiceConfig,
-  capabilities: [AppService],
+  capabilities: [AppService, TrafficSplit],
   // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
   async preflight(config, ctx) {
     const { assertSignIn } = await import("./credential.js");

@@ -12,6 +12,8 @@ export interface SlotState {
   appSettings: Record<string, string>;
   connectionStrings: Record<string, { value: string; type: string }>;
   linuxFxVersion: string;
+  /** Production's "testing in production" routing rules (`siteConfig.experiments.rampUpRules`). */
+  rampUpRules?: { name?: string; actionHostName?: string; reroutePercentage?: number }[];
   slotSwapStatus?: { timestampUtc: string; sourceSlotName: string; destinationSlotName: string };
   targetSwapSlot?: string;
   /** The source's own sticky values, saved while a preview is applied. */

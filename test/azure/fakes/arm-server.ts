@@ -257,11 +257,23 @@ export async function startArmFake(opts: ArmFakeOptions = {}): Promise<ArmFake> 
         return json(res, 200, { name: "slotConfigNames", properties: app.sticky });
       }
       case "GET /config/web":
-        return json(res, 200, { name: "web", properties: { linuxFxVersion: slot.linuxFxVersion } });
+        return json(res, 200, {
+          name: "web",
+          properties: { linuxFxVersion: slot.linuxFxVersion, experiments: { rampUpRules: slot.rampUpRules ?? [] } },
+        });
+      case "GET /slots": {
+        const value = [];
+        for (const s of app.slots.values()) if (s.name !== "production") value.push(await siteJson(sub, rg, app, s));
+        return json(res, 200, { value });
+      }
       case "PATCH /config/web":
       case "PUT /config/web": {
-        const p = (input.properties ?? {}) as { linuxFxVersion?: string };
+        const p = (input.properties ?? {}) as {
+          linuxFxVersion?: string;
+          experiments?: { rampUpRules?: SlotState["rampUpRules"] };
+        };
         if (typeof p.linuxFxVersion === "string") slot.linuxFxVersion = p.linuxFxVersion;
+        if (p.experiments) slot.rampUpRules = structuredClone(p.experiments.rampUpRules ?? []);
         slot.restarts++;
         return json(res, 200, { name: "web", properties: { linuxFxVersion: slot.linuxFxVersion } });
       }
