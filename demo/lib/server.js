@@ -7,8 +7,8 @@ const RETRY_AFTER_S = 5;
 const MAX_BODY = 64 * 1024;
 
 /**
- * @param {{ version: string, schema: () => number, routes: Record<string, (req, body) => {status:number, body:unknown}> }} app
- * Route keys are "METHOD /path". Methods other than GET/HEAD are writes.
+ * @param {{ version: string, schema: () => number, health?: () => object, routes: Record<string, (req, body) => {status:number, body:unknown}> }} app
+ * Route keys are "METHOD /path". Methods other than GET/HEAD are writes. `health` adds fields to /health.
  */
 export function serve(app, env = process.env) {
   const flags = watchFlags(env);
@@ -27,6 +27,7 @@ export function serve(app, env = process.env) {
           schema: app.schema(),
           maintenance,
           flagsRev: flags.rev,
+          ...(app.health ? app.health() : {}),
         });
       }
       if (url.pathname === "/version") return send(res, 200, { version: app.version, slot });

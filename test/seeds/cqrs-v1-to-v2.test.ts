@@ -183,7 +183,7 @@ describe("S1 cqrs-v1-to-v2", () => {
           .all() as { name: string }[]
       ).map((r) => r.name),
     );
-    expect(tables).toEqual(["handled_messages", "orders"]);
+    expect(tables).toEqual(["handled_messages", "orders", "processor_status"]);
     expect(db(stateDir, (d) => d.pragma("user_version", { simple: true }))).toBe(1);
     // The journal agrees: the script the restore took back is pending again.
     const rows = db(stateDir, (d) => d.prepare("select name, status from cutover_migration_journal order by id").all());

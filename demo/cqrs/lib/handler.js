@@ -1,18 +1,29 @@
 // The worker role of either version: consumes PlaceOrder commands and records them once.
-// On SIGTERM it stops taking messages, finishes (and acks) the ones it holds, then exits.
+// It follows the `ProcessorMaintenance` flag as its slot sees it (CQRS Journey V3's "command
+// processor MaintenanceMode"): on, it stops taking commands, finishes (and acks) the ones it
+// holds, then reports "paused" (the seed's worker role "Ready"); off, it consumes again. With
+// PROCESSOR_START_PAUSED=true it starts paused until the flag is explicitly false (V3 in staging).
+// On SIGTERM it stops the same way, then exits.
+import { watchFlags, isOn } from "../../lib/flags.js";
 import { connect, queueName } from "./bus.js";
-import { handler, open } from "./store.js";
+import { handler, open, setProcessorState } from "./store.js";
 
-export async function workerRole(version, extra) {
-  const db = open();
+export async function workerRole(version, extra, { freshSchema = 1 } = {}) {
+  const db = open(process.env, freshSchema);
   const apply = handler(db, version, extra ? extra(db) : undefined);
   const { conn, channel } = await connect();
   const queue = queueName();
+  const slot = process.env.CUTOVER_SLOT ?? "";
+  const startPaused = process.env.PROCESSOR_START_PAUSED === "true";
+  const flags = watchFlags();
   await channel.assertQueue(queue, { durable: true });
   await channel.prefetch(Number(process.env.CQRS_PREFETCH ?? 10));
-  let inFlight = 0;
   const delayMs = Number(process.env.CQRS_HANDLE_MS ?? 5);
-  const { consumerTag } = await channel.consume(queue, (msg) => {
+  let inFlight = 0;
+  let consumerTag;
+  let busy = Promise.resolve();
+
+  const onMessage = (msg) => {
     if (!msg) return;
     inFlight++;
     setTimeout(() => {
@@ -20,11 +31,38 @@ export async function workerRole(version, extra) {
       channel.ack(msg);
       inFlight--;
     }, delayMs);
-  });
-  console.log(`cqrs ${version} handler consuming ${queue}`);
-  process.on("SIGTERM", async () => {
-    await channel.cancel(consumerTag);
+  };
+  const paused = () => {
+    const v = flags.get("ProcessorMaintenance");
+    return v === undefined ? startPaused : isOn(v);
+  };
+  const stop = async () => {
+    if (consumerTag) {
+      setProcessorState(db, slot, version, "pausing");
+      await channel.cancel(consumerTag);
+      consumerTag = undefined;
+    }
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    setProcessorState(db, slot, version, "paused");
+  };
+  const start = async () => {
+    if (!consumerTag) ({ consumerTag } = await channel.consume(queue, onMessage));
+    setProcessorState(db, slot, version, "running");
+  };
+  // Follow the flag: one transition at a time.
+  const follow = () => {
+    busy = busy.then(() => (paused() ? stop() : start())).catch((e) => console.error(e));
+    return busy;
+  };
+  await follow();
+  const timer = setInterval(follow, 50);
+  console.log(`cqrs ${version} handler on ${queue} (${paused() ? "paused" : "running"})`);
+
+  process.on("SIGTERM", async () => {
+    clearInterval(timer);
+    await busy;
+    await stop();
+    flags.stop();
     await conn.close();
     process.exit(0);
   });

@@ -3,17 +3,39 @@
 // new event store the migration fills (schema version 2 in PRAGMA user_version).
 import { openDb, dbPath, schemaVersion } from "../../lib/db.js";
 
-export function open(env = process.env) {
+/** Open the database; a fresh one gets the schema of `freshSchema` (V1: 1; V2 and later: 2, with the event store). */
+export function open(env = process.env, freshSchema = 1) {
   const db = openDb(dbPath(env));
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS orders (
-      id TEXT PRIMARY KEY, seat_type TEXT NOT NULL, quantity INTEGER NOT NULL, attendee TEXT NOT NULL,
-      created_at TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS handled_messages (
-      message_id TEXT PRIMARY KEY, handled_by TEXT NOT NULL, deliveries INTEGER NOT NULL);
-  `);
-  if (schemaVersion(db) === 0) db.pragma("user_version = 1");
+  db.transaction(() => {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS orders (
+        id TEXT PRIMARY KEY, seat_type TEXT NOT NULL, quantity INTEGER NOT NULL, attendee TEXT NOT NULL,
+        created_at TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS handled_messages (
+        message_id TEXT PRIMARY KEY, handled_by TEXT NOT NULL, deliveries INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS processor_status (
+        slot TEXT PRIMARY KEY, version TEXT NOT NULL, state TEXT NOT NULL, at TEXT NOT NULL);
+    `);
+    if (schemaVersion(db) !== 0) return;
+    if (freshSchema >= 2) {
+      db.exec(`CREATE TABLE order_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL)`);
+    }
+    db.pragma(`user_version = ${freshSchema}`);
+  }).immediate();
   return db;
+}
+
+/** What the command processor of `slot` is doing: running, pausing, paused (the seed's worker "Ready"). */
+export function setProcessorState(db, slot, version, state) {
+  db.prepare(
+    "INSERT INTO processor_status (slot, version, state, at) VALUES (?, ?, ?, ?) " +
+      "ON CONFLICT(slot) DO UPDATE SET version = excluded.version, state = excluded.state, at = excluded.at",
+  ).run(slot, version, state, new Date().toISOString());
+}
+
+export function processorState(db, slot) {
+  return db.prepare("SELECT state FROM processor_status WHERE slot = ?").get(slot)?.state ?? "unknown";
 }
 
 export { schemaVersion };
