@@ -7,7 +7,7 @@ import { holderOf } from "../core/lease-holder.js";
 import type { LeaseInfo } from "../core/run-store.js";
 import type { RunState } from "../engine/reducer.js";
 
-export interface NextCommand {
+interface NextCommand {
   /** What it does, in a few words ("approve", "retry the step"). */
   what: string;
   command: string;

@@ -117,7 +117,7 @@ export async function askDecision(
  * What another process did to the run while the prompt waited, from the first event that says who:
  * `run r… was approved by alice@ci-7 at 10:42:07 UTC from another process; it continues there (followed here)`.
  */
-export function movedNotice(s: RunState, events: RunEvent[], host = os.hostname()): string {
+function movedNotice(s: RunState, events: RunEvent[], host = os.hostname()): string {
   const where = (by: { host: string; pid: number }) =>
     by.host === host ? `from another terminal (pid ${by.pid})` : `from ${by.host}`;
   const who = (by: { user: string; host: string; pid: number }, at: string) =>

@@ -35,7 +35,7 @@ export function screenWidth(env: NodeJS.ProcessEnv = process.env): number {
  * `text` cut into lines of at most `width` characters at spaces, the first after `first` (a label), the others
  * after `indent`. A word longer than a whole line is kept whole (a path, a command) rather than cut.
  */
-export function wrap(text: string, width: number, indent: string, first = ""): string[] {
+function wrap(text: string, width: number, indent: string, first = ""): string[] {
   const out: string[] = [];
   let line = first;
   let fresh = true; // nothing after the line's prefix yet
