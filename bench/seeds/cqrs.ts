@@ -1,0 +1,123 @@
+/**
+ * Benchmark: the CQRS seed releases (S1 playbooks/cqrs-v1-to-v2.yaml, S2 playbooks/cqrs-v2-to-v3.yaml) under
+ * load, each `rounds` times on a fresh environment. Per run: the write-unavailable window (first refused
+ * write sent to last refused write answered), the release's wall time (run.started to run.finished), and
+ * the sum of its unavoidable waits (the drain of V1's handler, the wait for the read model, the grace
+ * period before the old version stops), with their ratio (target: wall <= 1.2 x waits).
+ *   npm run build:bench && node dist/bench/seeds/cqrs.js [rounds]
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { LoadGenerator } from "../local/loadgen.js";
+import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
+import { machine, median } from "../local/common.js";
+import type { AppSpec } from "../../src/core/slots.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const rounds = Number(process.argv[2] ?? 3);
+
+interface Event {
+  type: string;
+  stepId?: string;
+  at?: string;
+}
+
+function run(args: string[], stateDir: string): Promise<Event[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(root, "dist/src/cli/main.js"), "--state-dir", stateDir, "--output", "json", ...args],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("exit", (code) => {
+      const events = out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Event);
+      if (code === 0) resolve(events);
+      else reject(new Error(`cutover exited ${code}`));
+    });
+  });
+}
+
+const t = (events: Event[], type: string, step?: string) =>
+  Date.parse(events.find((e) => e.type === type && (step === undefined || e.stepId === step))?.at ?? "");
+const stepMs = (events: Event[], step: string) => t(events, "step.succeeded", step) - t(events, "step.started", step);
+
+function baseline(version: "v1" | "v2", queue: string): AppSpec {
+  return {
+    version,
+    command: ["node", path.join(root, `demo/cqrs/${version}/web.js`)],
+    cwd: path.join(root, "playbooks"),
+    env: { CQRS_QUEUE: queue },
+    healthPath: "/health",
+    healthTimeoutMs: 15_000,
+    workers: [
+      {
+        name: version === "v1" ? "handler" : "processor",
+        command: ["node", path.join(root, `demo/cqrs/${version}/handler.js`)],
+        env: {},
+      },
+    ],
+  };
+}
+
+async function once(seed: "S1" | "S2") {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-bench-seed-"));
+  const queue = `bench-${seed}-${process.pid}-${Date.now()}`;
+  const dir = path.join(stateDir, "local");
+  try {
+    const { status } = await localUp({ dir, baseline: baseline(seed === "S1" ? "v1" : "v2", queue) });
+    const load = new LoadGenerator({
+      url: status.publicUrl,
+      keepAliveWorkers: 3,
+      freshWorkers: 1,
+      writeRatio: 0.3,
+      maxRequests: 1_000_000,
+      maxDurationMs: 180_000,
+      pauseMs: 2,
+    }).start();
+    await new Promise((r) => setTimeout(r, 1000));
+    const playbook = path.join(root, seed === "S1" ? "playbooks/cqrs-v1-to-v2.yaml" : "playbooks/cqrs-v2-to-v3.yaml");
+    const events = await run(["run", playbook, "-p", `queue=${queue}`, "-p", "grace=2s"], stateDir);
+    const report = await load.stop();
+    const refused = report.samples.filter((s) => s.kind === "write" && s.status === 503);
+    const window = refused.length
+      ? Math.max(...refused.map((s) => s.end)) - Math.min(...refused.map((s) => s.start))
+      : 0;
+    const wall = t(events, "run.finished") - t(events, "run.started");
+    const waits =
+      seed === "S1"
+        ? stepMs(events, "drain-v1") + 2000
+        : stepMs(events, "read-model-ready") + stepMs(events, "v2-processor-ready") + 2000;
+    const failedReads = report.samples.filter((s) => s.kind === "read" && s.status !== 200).length;
+    return { window, refused: refused.length, wall, waits, failedReads, requests: report.total };
+  } finally {
+    await localDown({ dir }).catch(() => undefined);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+console.log(`machine: ${machine()}`);
+for (const seed of ["S1", "S2"] as const) {
+  const results = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = await once(seed);
+    results.push(r);
+    console.log(
+      `${seed} round ${i + 1}: refused writes ${r.refused} over ${(r.window / 1000).toFixed(2)} s; wall ` +
+        `${(r.wall / 1000).toFixed(2)} s; unavoidable waits ${(r.waits / 1000).toFixed(2)} s ` +
+        `(${(r.wall / r.waits).toFixed(2)}x); failed reads ${r.failedReads} of ${r.requests} requests`,
+    );
+  }
+  console.log(
+    `${seed} median: write-unavailable window ${(median(results.map((r) => r.window)) / 1000).toFixed(2)} s, wall ` +
+      `${(median(results.map((r) => r.wall)) / 1000).toFixed(2)} s, ` +
+      `${median(results.map((r) => r.wall / r.waits)).toFixed(2)}x the unavoidable waits`,
+  );
+}
