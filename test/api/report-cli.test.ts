@@ -58,7 +58,7 @@ beforeAll(() => {
   expect([0, 1], abort.stderr).toContain(abort.code);
   expect(abort.stdout + abort.stderr).toContain(`run ${runId} aborted`);
 });
-afterAll(() => cleanup());
+afterAll(() => cleanup?.());
 
 describe("cutover report", () => {
   it("-o json: the model, with attempts, undos, waits and people", () => {
