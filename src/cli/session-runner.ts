@@ -23,6 +23,8 @@ export interface DriveOptions {
   abort?: boolean;
   /** The command's `--until`/`--only`: a decision taken at the prompt continues to the same stop point, not past it. */
   stop?: { until?: string; only?: string };
+  /** The run was not named: the environment's open run was taken (the result says so). */
+  chosen?: { environment: string };
 }
 
 export function exitCodeForState(s: RunState): ExitCode {
@@ -90,6 +92,9 @@ export async function driveSession(
           ...(line ? { summary: line } : {}),
           ...(stop ? { reason: "until", stoppedAfter: stop.after, next: stop.next ?? null } : {}),
           ...(left && state.status === "aborted" ? { leftInPlace: left } : {}),
+          ...(opts.chosen
+            ? { chosen: { environment: opts.chosen.environment, why: "the environment's open run" } }
+            : {}),
         }),
       );
     else

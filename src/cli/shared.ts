@@ -1,7 +1,7 @@
 /** Small pieces every command shares: option helpers and the action wrapper that owns exit codes. */
 import { Command, Option } from "commander";
 import { ExitCode } from "../core/errors.js";
-import { chooseOpenRun } from "../api/open-run.js";
+import { chooseOpenRun, type ChosenRun } from "../api/open-run.js";
 import { makeIO, type CliIO, type GlobalOptions } from "./io.js";
 import { printError } from "./print-error.js";
 import { checkStateDir } from "./usage.js";
@@ -66,11 +66,11 @@ const RUN_ID = /^r\d{8}-\d{6}-[0-9a-f]{6}$/;
 export async function targetRun(
   io: CliIO,
   args: { first?: string; second?: string; stepArg: boolean; playbook?: string; finished?: boolean },
-): Promise<{ runId: string; stepId?: string }> {
+): Promise<{ runId: string; stepId?: string; chosen?: ChosenRun }> {
   if (args.second !== undefined) return { runId: args.first!, stepId: args.second };
   if (args.first !== undefined && (!args.stepArg || RUN_ID.test(args.first))) return { runId: args.first };
   const chosen = await chooseOpenRun({ stateDir: io.stateDir, playbook: args.playbook, finished: args.finished });
   if (io.json) io.out(JSON.stringify({ type: "run.chosen", ...chosen, why: "no run id given: the open run" }));
   else io.err(io.c.dim(`run ${chosen.runId} (environment ${chosen.environment}, ${chosen.where}): its open run`));
-  return { runId: chosen.runId, stepId: args.first };
+  return { runId: chosen.runId, stepId: args.first, chosen };
 }

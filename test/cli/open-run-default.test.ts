@@ -48,7 +48,13 @@ describe("commands default to the environment's open run", () => {
     expect(abort.code, abort.stderr).toBe(0); // deploy is an exec without undo: nothing is left changed
     const lines = jsonLines(abort.stdout);
     expect(lines[0]).toMatchObject({ type: "run.chosen", runId: again, environment: "blue" });
-    expect(lines.at(-1)).toMatchObject({ type: "result", runId: again, status: "aborted", exitCode: 0 });
+    expect(lines.at(-1)).toMatchObject({
+      type: "result",
+      runId: again,
+      status: "aborted",
+      exitCode: 0,
+      chosen: { environment: "blue", why: "the environment's open run" },
+    });
   });
 
   it("a step id alone is a step of the open run", () => {

@@ -56,7 +56,7 @@ export function register(program: Command): void {
           ahead?: boolean;
           until?: string;
         };
-        const { runId, stepId } = await targetRun(io, {
+        const { runId, stepId, chosen } = await targetRun(io, {
           first,
           second,
           stepArg: verb !== "abort",
@@ -96,7 +96,7 @@ export function register(program: Command): void {
         }
         // A decision inside an abort a person asked for answers as the abort does: is the environment back?
         const aborting = verb === "abort" || (verb !== "approve" && s.abortRequested !== undefined);
-        return driveSession(io, renderer, session, { abort: aborting, stop: { until: opts.until } });
+        return driveSession(io, renderer, session, { abort: aborting, stop: { until: opts.until }, chosen });
       }),
     );
   }

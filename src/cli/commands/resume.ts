@@ -55,7 +55,7 @@ export function register(program: Command): void {
 }
 
 async function resume(io: CliIO, runIdArg: string | undefined, opts: ResumeFlags): Promise<ExitCode> {
-  const { runId } = await targetRun(io, { first: runIdArg, stepArg: false, playbook: opts.playbook });
+  const { runId, chosen } = await targetRun(io, { first: runIdArg, stepArg: false, playbook: opts.playbook });
   const renderer = makeRenderer(io);
   const { session } = await continueRun(runId, {
     stateDir: io.stateDir,
@@ -70,5 +70,5 @@ async function resume(io: CliIO, runIdArg: string | undefined, opts: ResumeFlags
     onLog: (id, level, m, f) => renderer.log(id, level, m, f),
   });
   if (!io.json) io.err(io.c.dim(`resuming run ${runId} (${session.journal.state.status})`));
-  return driveSession(io, renderer, session, { stop: { until: opts.until, only: opts.only } });
+  return driveSession(io, renderer, session, { stop: { until: opts.until, only: opts.only }, chosen });
 }
