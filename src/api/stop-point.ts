@@ -90,6 +90,15 @@ export function stopPoint(
         : `every step ran; see: cutover status ${state.runId}`,
     });
   }
+  // A failed step waits for a person's decision: resuming it would only pause there again.
+  const failed = state
+    ? targets.find((m) => state.steps[m.id]?.status === "failed" && !state.pendingDecision)
+    : undefined;
+  if (state && failed && mode === "only") {
+    throw new CutoverError(ErrorCode.RunState, `${flag}: step ${failed.id} of run ${state.runId} failed`, {
+      hint: `run it again and stop there: cutover retry ${state.runId} ${failed.id} --until ${target}`,
+    });
+  }
   // Both end at the target's last member: for --only, the steps before it are done or switched off by their
   // `when`, so the runner passes over them (journaling those skips) and runs the target alone.
   if (mode === "only") {

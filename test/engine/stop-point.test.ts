@@ -119,4 +119,20 @@ steps:
     expect(s.status).toBe("succeeded");
     expect(h.events.some((e) => e.type === "run.paused")).toBe(false);
   });
+
+  it("--only of a failed step is refused with the retry that would run it", async () => {
+    h = harness(`
+version: 1
+name: failed
+steps:
+  - { id: a, action: test.work, with: { retryable: false } }
+  - { id: b, action: test.work }
+`);
+    h.world.failTimes.set("a", 1);
+    const { runner, journal } = await h.start();
+    const s = await runner.drive();
+    expect(s.pause?.reason).toBe("failure");
+    expect(() => limit("only", "a", journal.state)).toThrow(/--only a: step a of run test-1 failed/);
+    expect(() => limit("only", "b", journal.state)).not.toThrow(); // passing over a failed step is the runner's call
+  });
 });
