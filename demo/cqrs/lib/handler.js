@@ -1,3 +1,4 @@
+/* global setInterval, clearInterval */
 // The worker role of either version: consumes PlaceOrder commands and records them once.
 // It follows the `ProcessorMaintenance` flag as its slot sees it (CQRS Journey V3's "command
 // processor MaintenanceMode"): on, it stops taking commands, finishes (and acks) the ones it
