@@ -1,8 +1,8 @@
 /**
  * `traffic.shift`: move traffic to a new version in steps (e.g. 10 → 50 → 100 %)
  * on any TrafficSplit router (the local proxy's slots, a Container App's
- * revisions), baking between steps with a check (an HTTP probe or an Azure
- * Monitor gate). A failed bake shifts the new version back to 0 % (journaled)
+ * revisions, App Service's routing rules to its slots), baking between steps
+ * with a check (an HTTP probe or an Azure Monitor gate). A failed bake shifts the new version back to 0 % (journaled)
  * and fails the step; the playbook's pause/abort applies as usual.
  *
  * Resumable (docs/design.md invariant 4): every weight is checkpointed before
@@ -123,10 +123,10 @@ export const trafficShift = defineAction({
   kind: "traffic.shift",
   summary: "Shift traffic to a new version in weighted steps, baking with a check between; shift back if it fails.",
   description:
-    "Works on the local proxy (slots) and Azure Container Apps (revisions, by name or label). Each weight is " +
-    "checkpointed, so a resumed run continues from the last weight applied. A failed bake check puts the new " +
-    "version back to 0 % before the step fails. Outputs `weights`, `from`, `to`. Undo restores the split the " +
-    "step found.",
+    "Works on the local proxy (slots), Azure Container Apps (revisions, by name or label) and App Service " +
+    "routing rules (slots). Each weight is checkpointed, so a resumed run continues from the last weight " +
+    "applied. A failed bake check puts the new version back to 0 % before the step fails. Outputs `weights`, " +
+    "`from`, `to`. Undo restores the split the step found.",
   with: TrafficShiftWith,
   idempotent: true,
   undo: "recorded",
