@@ -25,7 +25,8 @@ export interface WatchOptions extends LocateOptions {
  * Resolves with the state at the run's next resting point: finished, or paused / interrupted / abandoned by a
  * crashed driver with no process holding its lease for it. A run already resting when the watch starts is watched
  * until it moves (someone approves, retries, resumes or aborts it, here or elsewhere) and then to its next rest:
- * `status --watch` on a paused run waits for the person deciding, it does not return at once.
+ * `status --watch` on a paused run waits for the person deciding, it does not return at once (a run stopped by
+ * `--until` is the exception: nobody is asked to move it).
  */
 export async function watchRun(runId: string, opts: WatchOptions): Promise<RunState> {
   const { store, close } = await openStore(opts);
@@ -37,7 +38,9 @@ export async function watchRun(runId: string, opts: WatchOptions): Promise<RunSt
     const show = (e: RunEvent) => opts.onEvent(redactor.redactJson(e as unknown as Json) as unknown as RunEvent, state);
     for (const e of events) if (opts.afterSeq === undefined || e.seq > opts.afterSeq) show(e);
     const from = opts.afterSeq ?? state.lastSeq;
-    const restingAtStart = atRest(state, await store.readLease(state.environment));
+    // A run stopped as asked (`--until`: a pipeline stage's end) is not waiting for a person: it is reported at
+    // once (exit 10, docs/design.md), not watched until a later stage resumes it.
+    const restingAtStart = state.pause?.reason !== "until" && atRest(state, await store.readLease(state.environment));
     while (!isFinished(state) && !opts.signal?.aborted) {
       await pause(opts.intervalMs ?? 500, opts.signal); // an abort ends the wait; the loop condition sees it
       for (const e of await store.read(runId, state.lastSeq)) {

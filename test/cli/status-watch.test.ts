@@ -67,6 +67,20 @@ describe("status --watch", () => {
     expect(lines.at(-1)).toMatchObject({ type: "result", runId, status: "succeeded", exitCode: 0 });
   });
 
+  it("on a run stopped as asked (--until, a pipeline stage's end), reports it at once with exit 10", () => {
+    const stage = tmpProject({ "playbook.yaml": playbook.replace("name: two-gates", "name: stages") });
+    try {
+      const run = runCli(["run", "playbook.yaml", "--until", "maint-on", "-o", "json"], { cwd: stage.dir });
+      expect(run.code).toBe(10);
+      const stopped = jsonLines(run.stdout)[0]!.runId as string;
+      const r = runCli(["status", stopped, "--watch"], { cwd: stage.dir });
+      expect(r.code).toBe(10);
+      expect(r.stderr.replace(/\s+/g, " ")).toContain(`continue: cutover resume ${stopped}`);
+    } finally {
+      stage.cleanup();
+    }
+  });
+
   it("on a finished run, prints it and its result at once", () => {
     const r = runCli(["status", runId, "--watch"], { cwd: project.dir });
     expect(r.code).toBe(0);
