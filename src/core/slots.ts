@@ -53,7 +53,7 @@ export interface WorkerSpec {
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /** A worker as a playbook declares it (local.deploy `workers`, the local provider's `baseline.workers`). */
-export const WorkerConfig = z
+const WorkerConfig = z
   .object({
     name: z
       .string()

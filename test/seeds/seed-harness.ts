@@ -46,15 +46,6 @@ export function journal(stateDir: string, runId: string): JournalEvent[] {
     .map((l) => JSON.parse(l) as JournalEvent);
 }
 
-/** The newest run id of the state dir. */
-export function latestRunId(stateDir: string): string {
-  const runs = fs.readdirSync(path.join(stateDir, "runs")).filter((f) => f.endsWith(".jsonl"));
-  return runs
-    .sort()
-    .at(-1)!
-    .replace(/\.jsonl$/, "");
-}
-
 const ms = (iso: string) => Date.parse(iso);
 
 /** When `type` happened for `stepId` (the last such event), epoch ms. */

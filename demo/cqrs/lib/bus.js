@@ -3,7 +3,7 @@
 // and answers 201 once the broker confirmed it; a handler (worker) consumes it.
 import amqp from "amqplib";
 
-export const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 export function queueName(env = process.env) {
   return env.CQRS_QUEUE ?? "cqrs-commands";

@@ -17,7 +17,7 @@ import { spawnDetached, stopApp, type BaseEnv } from "./slots.js";
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
-export async function startWorker(
+async function startWorker(
   slot: SlotName,
   spec: AppSpec,
   worker: WorkerSpec,

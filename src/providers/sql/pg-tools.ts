@@ -11,7 +11,7 @@ import { minimalEnv } from "../../core/child-env.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 
 /** The connection URL without its password (for `--dbname`), and the password apart. */
-export function splitPassword(url: string): { dbname: string; password?: string } {
+function splitPassword(url: string): { dbname: string; password?: string } {
   const u = new URL(url);
   let password = u.password ? decodeURIComponent(u.password) : undefined;
   u.password = "";
