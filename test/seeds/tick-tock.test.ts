@@ -110,6 +110,19 @@ async function register(url: string, name: string) {
   return { id, version, readBack: read.user.name };
 }
 
+/**
+ * Handshake: v1's process has left app_instances (it removes its row as it stops; a row it could not remove
+ * ages out of the contract's 15 s window).
+ */
+async function v1Gone(stateDir: string) {
+  const deadline = Date.now() + 60_000;
+  const fresh = "SELECT count(*) AS n FROM app_instances WHERE version = 'v1' AND seen_at > unixepoch() - 15";
+  while (withDb(stateDir, (d) => (d.prepare(fresh).get() as { n: number }).n) > 0) {
+    if (Date.now() > deadline) throw new Error("v1 still announces itself in app_instances");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const runIdOf = (stdout: string) => String(JSON.parse(stdout.split("\n")[0]!).runId);
 
 describe("S3 tick-tock expand/contract", () => {
@@ -145,6 +158,7 @@ describe("S3 tick-tock expand/contract", () => {
     // v2 again, v1 gone: the contract runs, under the same load.
     await local.setLive(status.live);
     await local.stop(v1Slot, { drainTimeoutMs: 30_000, killAfterMs: 10_000 });
+    await v1Gone(stateDir);
     const contract = await cutover(["run", CONTRACT, "--approve", "retire-v1"], stateDir);
     expect(contract.code, `${contract.stdout}\n${contract.stderr}`).toBe(0);
     const contractRun = runIdOf(contract.stdout);
