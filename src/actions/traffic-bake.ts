@@ -11,17 +11,19 @@ import { httpCheck } from "./http-check.js";
 import { MonitorGateWith, monitorGate } from "./azure-monitor-gate.js";
 
 export const BakeCheck = z
-  .union([
-    z
-      .object({ http: httpCheck.with.describe("An `http.check` (its `with` fields); set `deadline: 0s` for one try.") })
-      .strict(),
-    z.object({ monitor: MonitorGateWith.describe("An `azure.monitor-gate` (its `with` fields).") }).strict(),
-  ])
+  .object({
+    http: httpCheck.with.optional().describe("An `http.check` (its `with` fields); set `deadline: 0s` for one try."),
+    monitor: MonitorGateWith.optional().describe("An `azure.monitor-gate` (its `with` fields)."),
+  })
+  .strict()
+  .refine((c) => (c.http === undefined) !== (c.monitor === undefined), {
+    message: "set exactly one of http and monitor",
+  })
   .describe("What each bake interval checks: `{ http: {...} }` or `{ monitor: {...} }`.");
 type BakeCheck = z.infer<typeof BakeCheck>;
 
 export function describeBake(bake: { duration: string | number; check?: BakeCheck }): string {
-  const what = bake.check ? ("http" in bake.check ? "an HTTP check" : "a Monitor gate") : "no check";
+  const what = bake.check ? (bake.check.http ? "an HTTP check" : "a Monitor gate") : "no check";
   return `baking ${formatDuration(parseDuration(bake.duration))} with ${what}`;
 }
 
@@ -29,10 +31,10 @@ export function describeBake(bake: { duration: string | number; check?: BakeChec
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shift's own checkpoint type does not matter here
 export async function runBakeCheck(check: BakeCheck, ctx: ActionContext<any>): Promise<string | undefined> {
   try {
-    if ("http" in check) {
+    if (check.http) {
       // The check's own attempts must not overwrite the shift's checkpoints.
       await httpCheck.run(check.http, { ...ctx, priorCheckpoint: undefined, checkpoint: async () => undefined });
-    } else {
+    } else if (check.monitor) {
       await monitorGate(check.monitor, ctx);
     }
     return undefined;

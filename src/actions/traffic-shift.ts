@@ -35,6 +35,7 @@ import type { Json } from "../core/json.js";
 import { sleep } from "./support/abort.js";
 import { durationField } from "./support/schemas.js";
 import { BakeCheck, describeBake, runBakeCheck } from "./traffic-bake.js";
+import { MonitorLogs } from "../providers/azure/monitor-provider.js";
 
 const DEFAULT_TARGET = "app";
 
@@ -140,6 +141,9 @@ export const trafficShift = defineAction({
 
   async run(input, ctx): Promise<ActionResult> {
     const client = await ctx.provider(input.target ?? DEFAULT_TARGET, TrafficSplit);
+    // The bake's Monitor workspace is resolved before the first weight moves: a missing entry is a usage error now,
+    // not a failed check (and a shift back) later.
+    if (input.bake.check?.monitor) await ctx.provider(input.bake.check.monitor.target ?? "monitor", MonitorLogs);
     const scope = { app: input.app };
     // A retry after a failed bake starts over (applied -1) from the split it was shifted back to.
     let cp = ctx.priorCheckpoint ?? (await begin(input, client, ctx));

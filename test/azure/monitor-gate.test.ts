@@ -119,4 +119,20 @@ describe("azure.monitor-gate as the bake check of traffic.shift", () => {
     );
     expect(router.writes).toEqual([{ blue: 90, green: 10 }, { blue: 100 }]);
   });
+
+  it("a bake naming no Monitor workspace entry fails before any weight moves; a check is http or monitor, not both", async () => {
+    const router = memoryRouter();
+    const input = {
+      to: "green",
+      steps: [10, 100],
+      bake: { check: { monitor: { target: "nowhere", failureRate: {} } } },
+    };
+    const run = ctx({ app: { capabilities: ["traffic-split"], client: router } });
+    await expect(runActionParsed(trafficShift, input, run.ctx)).rejects.toThrow(/no environment entry "nowhere"/);
+    expect(router.writes).toEqual([]);
+    const both = { http: { url: "http://127.0.0.1:1/" }, monitor: { query: "x", below: 1 } };
+    const parsed = trafficShift.with.safeParse({ to: "green", steps: [10], bake: { check: both } });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toContain("set exactly one of http and monitor");
+  });
 });
