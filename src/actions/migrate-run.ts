@@ -174,6 +174,7 @@ export const migrateRun = defineAction({
       },
       effect: appliedEffect(
         input.phase,
+        result.applied.map((a) => a.name),
         result.appliedByRun.map((a) => a.name),
       ),
     };
@@ -201,14 +202,20 @@ export const migrateRun = defineAction({
   },
 });
 
-/** `applied 0001–0003 (3 'migrate' scripts)`: the numbers the scripts start with, or their names. */
-function appliedEffect(phase: string, names: string[]): string {
-  if (names.length === 0) return `no pending '${phase}' script: nothing changed`;
+/**
+ * `applied 0001–0003 (3 'migrate' scripts)`: what this attempt applied, by the numbers the scripts start with (or
+ * their names), and what the run applied in this phase when that is more (a retried step, a second step).
+ */
+function appliedEffect(phase: string, now: string[], byRun: string[]): string {
   const num = (n: string) => /^\d+/.exec(n)?.[0];
-  const [first, last] = [names[0]!, names.at(-1)!];
-  const range = num(first) && num(last) ? (first === last ? num(first)! : `${num(first)}–${num(last)}`) : undefined;
-  const count = `${names.length} '${phase}' script${names.length === 1 ? "" : "s"}`;
-  return range ? `applied ${range} (${count})` : `applied ${count}: ${names.join(", ")}`;
+  const range = (names: string[]) => {
+    const [first, last] = [names[0]!, names.at(-1)!];
+    if (!num(first) || !num(last)) return names.join(", ");
+    return first === last ? num(first)! : `${num(first)}–${num(last)}`;
+  };
+  const all = byRun.length > now.length ? `; this run applied ${range(byRun)} in all` : "";
+  if (now.length === 0) return `no pending '${phase}' script: nothing changed${all}`;
+  return `applied ${range(now)} (${now.length} '${phase}' script${now.length === 1 ? "" : "s"})${all}`;
 }
 
 function toJson(a: RunAppliedScript) {
