@@ -49,4 +49,22 @@ describe("what a migration changed", () => {
     expect(status.stdout).toMatch(/^✔ migrate +succeeded +\S+ +applied 0001–0003 \(3 'migrate' scripts\)$/m);
     expect(status.stdout).toMatch(/^✔ migrate-again +succeeded +\S+ +no pending 'migrate' script: nothing changed;/m);
   });
+
+  it("a journal written before effects were journaled (format 2) still reads: its steps show no effect", () => {
+    const runs = path.join(project.dir, ".cutover", "runs");
+    const file = path.join(
+      runs,
+      fs.readdirSync(runs).find((f) => f.endsWith(".jsonl"))!,
+    );
+    const lines = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+    const older = lines.map((l) => {
+      const { effect: _effect, ...e } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(e.type === "run.started" ? { ...e, formatVersion: 2 } : e);
+    });
+    fs.writeFileSync(file, older.join("\n") + "\n");
+    const status = runCli(["status"], { cwd: project.dir, env: { COLUMNS: "120" } });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^✔ migrate +succeeded +\S+$/m);
+    expect(status.stdout).not.toContain("applied 0001");
+  });
 });
