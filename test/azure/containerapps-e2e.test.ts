@@ -113,7 +113,7 @@ describe("azure-containerapps playbook through the CLI", () => {
   }, 120_000);
 
   it("SIGKILL during the bake at 10 %, then resume: continues at 50 % without writing 10 % again", async () => {
-    const run = cli(["run", PLAYBOOK, "--yes", "--output", "json", ...params("bakeFor=3s", "checkInterval=500ms")]);
+    const run = cli(["run", PLAYBOOK, "--yes", "--output", "json", ...params("bakeFor=6s", "checkInterval=500ms")]);
     const deadline = Date.now() + 60_000;
     while (!v2Weights().includes(10)) {
       if (Date.now() > deadline) throw new Error("the shift never reached 10 %: " + run.stdout().slice(-2000));

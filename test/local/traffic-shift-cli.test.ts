@@ -70,7 +70,7 @@ async function greenShare(client: LocalClient, n: number): Promise<number> {
 describe("traffic.shift on the local proxy through the CLI", () => {
   it("SIGKILL during the 10 % bake: the proxy keeps splitting; resume finishes at 100 %", async () => {
     const { client, cli } = project();
-    const run = cli(["run", "canary.yaml", "--yes", "--output", "json", "--param", "bakeFor=4s"]);
+    const run = cli(["run", "canary.yaml", "--yes", "--output", "json", "--param", "bakeFor=8s"]);
     const deadline = Date.now() + 60_000;
     while ((await client.status().catch(() => undefined))?.canary?.percent !== 10) {
       if (Date.now() > deadline) throw new Error("never reached 10 %: " + run.stdout().slice(-2000));
