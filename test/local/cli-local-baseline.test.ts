@@ -33,6 +33,7 @@ steps:
   );
 });
 afterAll(async () => {
+  await destroyLocal(path.join(project, "paramdir"));
   await destroyLocal(path.join(project, "envdir"));
   await destroyLocal(path.join(project, "otherdir"));
   fs.rmSync(project, { recursive: true, force: true });
@@ -64,5 +65,39 @@ describe("cutover local up --playbook", () => {
     const r = cutover("local", "up", "--playbook", playbook, "--entry", "app", "--dir", project);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/give --dir or --playbook, not both/);
+  });
+});
+
+describe("cutover local up --playbook with params", () => {
+  it("resolves the entry's ${{ params.x }} as a run would (-p, else the default)", async () => {
+    const file = path.join(project, "params.yaml");
+    fs.writeFileSync(
+      file,
+      `version: 1
+name: baseline-params
+params:
+  label: { type: string, default: v-default }
+  dir: { type: string, default: paramdir }
+environment:
+  state: { provider: file }
+  app:
+    provider: local
+    dir: \${{ params.dir }}
+    baseline:
+      version: "\${{ params.label }}"
+      command: ["node", ${JSON.stringify(path.join(ROOT, "demo/v2/server.js"))}]
+steps:
+  - id: noop
+    action: wait.duration
+    with: { duration: 1ms }
+`,
+    );
+    const r = runCli(["--no-color", "--output", "json", "local", "up", "--playbook", file, "-p", "label=v-given"], {
+      stateDir,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const up = JSON.parse(r.stdout) as { status: { dir: string; slots: { blue: { version: string } } } };
+    expect(up.status.dir).toBe(path.join(project, "paramdir"));
+    expect(up.status.slots.blue.version).toBe("v-given");
   });
 });

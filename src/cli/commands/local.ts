@@ -12,7 +12,10 @@ import { registries } from "../../runtime.js";
 import { localDown, localStatus, localUp } from "../../providers/local/lifecycle.js";
 import type { LocalStatus, SlotStatus } from "../../core/slots.js";
 import type { CliIO } from "../io.js";
-import { withIO } from "../shared.js";
+import { collect, withIO } from "../shared.js";
+import { parseParamArgs, resolveParams } from "../../playbook/params.js";
+import { resolveValue } from "../../engine/resolve.js";
+import { lookupSecret } from "../../runtime.js";
 
 interface DirOption {
   dir?: string;
@@ -46,13 +49,16 @@ export function register(program: Command): void {
       "take the environment's directory, port and baseline (what blue runs first) from this playbook's local entry",
     )
     .option("--entry <name>", "the playbook's environment entry to start, when it has several local ones")
+    .option("-p, --param <name=value>", "a param the entry uses (repeatable), as `run -p` takes it", collect, [])
     .action(
-      withIO(async (io, opts: DirOption & { port?: string; playbook?: string; entry?: string }) => {
+      withIO(async (io, opts: DirOption & { port?: string; playbook?: string; entry?: string; param: string[] }) => {
         const publicPort = opts.port === undefined ? undefined : Number(opts.port);
         if (publicPort !== undefined && !(Number.isInteger(publicPort) && publicPort >= 0 && publicPort <= 65535)) {
           throw new CutoverError(ErrorCode.Usage, `--port must be a port number, got ${opts.port}`);
         }
-        const fromPlaybook = opts.playbook ? localEntryOf(opts.playbook, io.stateDir, opts.entry) : undefined;
+        const fromPlaybook = opts.playbook
+          ? localEntryOf(opts.playbook, io.stateDir, opts.entry, parseParamArgs(opts.param))
+          : undefined;
         if (fromPlaybook && opts.dir) {
           throw new CutoverError(ErrorCode.Usage, "give --dir or --playbook, not both (the playbook names the dir)");
         }
@@ -106,7 +112,12 @@ export function register(program: Command): void {
 }
 
 /** The client a run would build for the playbook's local entry (`entry`, or its only one). */
-function localEntryOf(file: string, stateDir: string, entry: string | undefined): LocalClient {
+function localEntryOf(
+  file: string,
+  stateDir: string,
+  entry: string | undefined,
+  cliParams: ReturnType<typeof parseParamArgs>,
+): LocalClient {
   const loaded = loadPlaybook(path.resolve(file), registries);
   const locals = Object.entries(loaded.playbook.environment).filter(
     ([, e]) => (e as { provider?: string } | undefined)?.provider === localProvider.kind,
@@ -122,7 +133,16 @@ function localEntryOf(file: string, stateDir: string, entry: string | undefined)
     );
   }
   const [name, raw] = pick[0]!;
-  return localProvider.create(localProvider.config.parse(raw), {
+  // As a run resolves it: `${{ params.x }}` (from -p, CUTOVER_PARAM_X or the default), `env.X`, `secrets.X`.
+  const params = resolveParams(loaded.playbook.params, cliParams, process.env);
+  const resolved = resolveValue(raw, {
+    params: params.all,
+    steps: {},
+    env: process.env,
+    secrets: (n: string) => lookupSecret(process.env, n),
+    run: { id: "" },
+  });
+  return localProvider.create(localProvider.config.parse(resolved), {
     stateDir,
     baseDir: loaded.baseDir,
     name,
