@@ -9,9 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { rabbitmqctlReader } from "../../src/providers/rabbitmq/readers.js";
 import { ROOT } from "../support/cli.js";
 import {
   cutover,
@@ -26,64 +24,17 @@ import {
   timeOf,
 } from "./seed-harness.js";
 import { LocalClient } from "../../src/providers/local/client.js";
-import { localUp } from "../../src/providers/local/lifecycle.js";
+import { acceptedOf, cqrsSpec, db, expectEveryOrderHandledOnce, startBaseline, uniqueQueue } from "./cqrs-fixtures.js";
 
 const PLAYBOOK = path.join(ROOT, "playbooks/cqrs-v1-to-v2.yaml");
 const STEPS = ["deploy", "maintenance-on", "drain-v1", "backup", "migrate", "check-data", "swap", "maintenance-off"];
 const newDir = seedSuite("cqrs-v1-v2");
 
-const uniqueQueue = () => `cqrs-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-
 /** The environment as the playbook's baseline starts it (V1 web + handler), with the load running. */
 async function baseline(stateDir: string, queue: string) {
-  const up = await localUp({
-    dir: path.join(stateDir, "local"),
-    baseline: {
-      version: "v1",
-      command: ["node", path.join(ROOT, "demo/cqrs/v1/web.js")],
-      cwd: path.join(ROOT, "playbooks"),
-      env: { CQRS_QUEUE: queue },
-      healthPath: "/health",
-      healthTimeoutMs: 15_000,
-      workers: [{ name: "handler", command: ["node", path.join(ROOT, "demo/cqrs/v1/handler.js")], env: {} }],
-    },
-  });
-  return { url: up.status.publicUrl, load: startLoad(up.status.publicUrl, 0.3) };
+  const url = await startBaseline(stateDir, cqrsSpec("v1", "handler", queue));
+  return { url, load: startLoad(url, 0.3) };
 }
-
-function db<T>(stateDir: string, fn: (d: Database.Database) => T): T {
-  const d = new Database(path.join(stateDir, "local", "demo.sqlite"), { readonly: true });
-  try {
-    return fn(d);
-  } finally {
-    d.close();
-  }
-}
-
-async function queueEmpty(queue: string): Promise<void> {
-  const read = rabbitmqctlReader("rabbitmqctl", "/", queue);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await read(queue);
-    if (r.ready + r.inFlight === 0) return;
-    if (Date.now() > deadline) throw new Error(`queue ${queue} still holds ${JSON.stringify(r)}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
-
-/** Every write the load generator saw accepted is one order, handled once; no other orders exist. */
-async function expectEveryAcceptedOrderOnce(stateDir: string, accepted: number, queues: string[]) {
-  for (const q of queues) await queueEmpty(q);
-  const { orders, deliveries } = db(stateDir, (d) => ({
-    orders: (d.prepare("select count(*) as n from orders").get() as { n: number }).n,
-    deliveries: d.prepare("select deliveries, count(*) as n from handled_messages group by deliveries").all(),
-  }));
-  expect(orders).toBe(accepted);
-  expect(deliveries).toEqual(accepted ? [{ deliveries: 1, n: accepted }] : []);
-}
-
-const accepted = (report: { samples: { kind: string; status: number }[] }) =>
-  report.samples.filter((s) => s.kind === "write" && s.status === 201).length;
 
 describe("S1 cqrs-v1-to-v2", () => {
   it("releases V2 under load: refusals only in the maintenance window, every order recorded once", async () => {
@@ -109,10 +60,10 @@ describe("S1 cqrs-v1-to-v2", () => {
     expect(status.slots[status.live].version).toBe("v2");
     expect(status.flags.MaintenanceMode).toBe(false);
     expect(db(stateDir, (d) => d.pragma("user_version", { simple: true }))).toBe(2);
-    await expectEveryAcceptedOrderOnce(stateDir, accepted(report), [queue, `${queue}-v2`]);
+    await expectEveryOrderHandledOnce(stateDir, acceptedOf(report), [queue, `${queue}-v2`]);
     // V2's handler recorded its own orders in the event store too; the migrated ones are there as well.
     expect(db(stateDir, (d) => (d.prepare("select count(*) as n from order_events").get() as { n: number }).n)).toBe(
-      accepted(report),
+      acceptedOf(report),
     );
   });
 
@@ -136,7 +87,7 @@ describe("S1 cqrs-v1-to-v2", () => {
     const status = await new LocalClient({ dir: path.join(stateDir, "local") }).status();
     expect(status.slots[status.live].version).toBe("v2");
     expect(status.flags.MaintenanceMode).toBe(false);
-    await expectEveryAcceptedOrderOnce(stateDir, accepted(report), [queue, `${queue}-v2`]);
+    await expectEveryOrderHandledOnce(stateDir, acceptedOf(report), [queue, `${queue}-v2`]);
   });
 
   it("a failed migration aborts: the backup is restored, the new table is gone, V1 serves on V1 data", async () => {
@@ -192,6 +143,6 @@ describe("S1 cqrs-v1-to-v2", () => {
       { name: "0002_message_log.migrate.sql", status: "failed" },
       { name: "0001_event_store.migrate.sql", status: "undone" },
     ]);
-    await expectEveryAcceptedOrderOnce(stateDir, accepted(report), [queue]);
+    await expectEveryOrderHandledOnce(stateDir, acceptedOf(report), [queue]);
   });
 });

@@ -8,11 +8,17 @@
  * abort, which leaves V2 serving with its own processor running again.
  */
 import path from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { rabbitmqctlReader } from "../../src/providers/rabbitmq/readers.js";
 import { LocalClient } from "../../src/providers/local/client.js";
-import { localUp } from "../../src/providers/local/lifecycle.js";
+import {
+  acceptedOf,
+  cqrsSpec,
+  db,
+  expectEveryOrderHandledOnce,
+  startBaseline,
+  uniqueQueue,
+  until,
+} from "./cqrs-fixtures.js";
 import { ROOT } from "../support/cli.js";
 import {
   cutover,
@@ -27,67 +33,13 @@ import {
 const PLAYBOOK = path.join(ROOT, "playbooks/cqrs-v2-to-v3.yaml");
 const STEPS = ["deploy", "read-model-ready", "v2-processor-off", "v2-processor-ready", "v3-processor-on", "swap"];
 const newDir = seedSuite("cqrs-v2-v3");
-const uniqueQueue = () => `cqrs-s2-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-
 /** V2 serving (web + processor) on a fresh database, the load running, some orders already placed. */
 async function baseline(stateDir: string, queue: string) {
-  const up = await localUp({
-    dir: path.join(stateDir, "local"),
-    baseline: {
-      version: "v2",
-      command: ["node", path.join(ROOT, "demo/cqrs/v2/web.js")],
-      cwd: path.join(ROOT, "playbooks"),
-      env: { CQRS_QUEUE: queue },
-      healthPath: "/health",
-      healthTimeoutMs: 15_000,
-      workers: [{ name: "processor", command: ["node", path.join(ROOT, "demo/cqrs/v2/handler.js")], env: {} }],
-    },
-  });
-  const load = startLoad(up.status.publicUrl, 0.3);
+  const load = startLoad(await startBaseline(stateDir, cqrsSpec("v2", "processor", queue)), 0.3);
   // Let V2 take some orders first, so V3's rebuild has history to replay.
-  const deadline = Date.now() + 30_000;
-  while (load.samples.filter((s) => s.kind === "write" && s.status === 201).length < 20) {
-    if (Date.now() > deadline) throw new Error("V2 accepted no orders");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until("V2 to accept orders", () => acceptedOf(load) >= 20, 30_000);
   return load;
 }
-
-function db<T>(stateDir: string, fn: (d: Database.Database) => T): T {
-  const d = new Database(path.join(stateDir, "local", "demo.sqlite"), { readonly: true });
-  try {
-    return fn(d);
-  } finally {
-    d.close();
-  }
-}
-
-async function until(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function expectEveryOrderHandledOnce(stateDir: string, queue: string, accepted: number) {
-  const read = rabbitmqctlReader("rabbitmqctl", "/", queue);
-  await until("the command queue to empty", async () => {
-    const r = await read(queue);
-    return r.ready + r.inFlight === 0;
-  });
-  const { orders, deliveries } = db(stateDir, (d) => ({
-    orders: (d.prepare("select count(*) as n from orders").get() as { n: number }).n,
-    deliveries: d.prepare("select deliveries, count(*) as n from handled_messages group by deliveries").all(),
-  }));
-  expect(orders).toBe(accepted);
-  expect(deliveries).toEqual([{ deliveries: 1, n: accepted }]);
-  const events = db(stateDir, (d) => (d.prepare("select count(*) as n from order_events").get() as { n: number }).n);
-  expect(events).toBe(accepted);
-}
-
-const acceptedOf = (r: { samples: { kind: string; status: number }[] }) =>
-  r.samples.filter((s) => s.kind === "write" && s.status === 201).length;
 
 describe("S2 cqrs-v2-to-v3", () => {
   it("releases V3 with zero refused writes; every order handled once; the read model agrees", async () => {
@@ -108,7 +60,10 @@ describe("S2 cqrs-v2-to-v3", () => {
       ["processor", true],
     ]);
     const accepted = acceptedOf(report);
-    await expectEveryOrderHandledOnce(stateDir, queue, accepted);
+    await expectEveryOrderHandledOnce(stateDir, accepted, [queue]);
+    expect(db(stateDir, (d) => (d.prepare("select count(*) as n from order_events").get() as { n: number }).n)).toBe(
+      accepted,
+    );
     // V3's projection follows the event store: once caught up, its totals are the orders' quantities.
     await until("the read model to catch up", () =>
       db(stateDir, (d) => {
@@ -133,7 +88,7 @@ describe("S2 cqrs-v2-to-v3", () => {
     expect(refusedWrites(report).refused).toEqual([]);
     const status = await new LocalClient({ dir: path.join(stateDir, "local") }).status();
     expect(status.slots[status.live].version).toBe("v3");
-    await expectEveryOrderHandledOnce(stateDir, queue, acceptedOf(report));
+    await expectEveryOrderHandledOnce(stateDir, acceptedOf(report), [queue]);
   });
 
   it("abort after a kill: V2 serves with its own processor running again, V3 is stopped, nothing lost", async () => {
@@ -158,6 +113,6 @@ describe("S2 cqrs-v2-to-v3", () => {
       const h = (await (await fetch(`${status.publicUrl}/health`)).json()) as { processor: string };
       return h.processor === "running";
     });
-    await expectEveryOrderHandledOnce(stateDir, queue, acceptedOf(report));
+    await expectEveryOrderHandledOnce(stateDir, acceptedOf(report), [queue]);
   });
 });
