@@ -48,7 +48,9 @@ const describeReading = (r: QueueReading) =>
 
 export const queueDrain = defineAction({
   kind: "queue.drain",
-  summary: "Wait until a queue holds no messages, waiting or being handled (RabbitMQ, Azure Storage queues).",
+  summary:
+    "Wait until a queue holds no messages, waiting or being handled (RabbitMQ, Azure Service Bus, Azure Storage " +
+    "queues).",
   description:
     "Reads the queue's depth every `interval`: messages ready plus in flight (delivered, not yet acknowledged). " +
     "Drained after `settle` consecutive empty readings spanning `settleTime`. Fails after `timeout` with the last " +

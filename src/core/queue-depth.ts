@@ -1,13 +1,17 @@
 /**
  * Capability `queue-depth`: how much work a queue still holds, read by `queue.drain` (and its alias
  * `azure.queue-drain`). Providers: `rabbitmq` (management API or rabbitmqctl), `azure-queue` (Storage
- * queues). A queue is drained when nothing waits and nothing is being handled: `ready + inFlight`
+ * queues), `azure-servicebus` (Service Bus queues and topic subscriptions). A queue is drained when
+ * nothing waits and nothing is being handled: `ready + inFlight`
  * (+ `scheduled` when asked) is 0. Dead-lettered messages are reported, never waited on.
  */
 export interface QueueReading {
   /** Messages waiting to be delivered. */
   ready: number;
-  /** Delivered and not yet settled (RabbitMQ: unacknowledged; Service Bus: locked). 0 when unknowable. */
+  /**
+   * Delivered and not yet settled (RabbitMQ: unacknowledged). 0 when the broker counts them in `ready`
+   * (Service Bus: a locked message stays active until completed; Storage queues: invisible ones are counted).
+   */
   inFlight: number;
   /** Messages due later (Service Bus scheduled), when the broker tells. */
   scheduled?: number;

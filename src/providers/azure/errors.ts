@@ -11,7 +11,13 @@
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 
 type AzureService =
-  "App Service" | "App Configuration" | "Table Storage" | "Queue Storage" | "Container Apps" | "Azure Monitor";
+  | "App Service"
+  | "App Configuration"
+  | "Table Storage"
+  | "Queue Storage"
+  | "Container Apps"
+  | "Azure Monitor"
+  | "Service Bus";
 
 /** The built-in role that grants what cutover does on each service. */
 const requiredRole: Record<AzureService, string> = {
@@ -21,6 +27,8 @@ const requiredRole: Record<AzureService, string> = {
   "Queue Storage": "Storage Queue Data Reader on the queue (or the storage account)",
   "Container Apps": "Container Apps Contributor (or Contributor) on the container app",
   "Azure Monitor": "Log Analytics Reader on the workspace",
+  // Runtime counts come from the management (ATOM) API: Data Receiver is not enough.
+  "Service Bus": "Azure Service Bus Data Owner on the namespace (or the queue / topic)",
 };
 
 export interface AzureErrorContext {

@@ -9,6 +9,7 @@ export { azureAppServiceProvider } from "./appservice-provider.js";
 export { azureAppConfigProvider } from "./appconfig-provider.js";
 export { azureTableProvider } from "./table-provider.js";
 export { azureQueueProvider } from "./queue-provider.js";
+export { azureServiceBusProvider } from "./servicebus-provider.js";
 export { azureFrontDoorProvider } from "./frontdoor-provider.js";
 export { azureMonitorLogsProvider } from "./monitor-provider.js";
 export { azureContainerAppsProvider } from "./containerapps-provider.js";
