@@ -187,6 +187,14 @@ describe("S4 edfi-upgrade", () => {
     expect(out).toContain("E_EXTENSION_DEPENDENCY");
     expect(out).toContain("studentpet");
     expect(out).toContain("E_DUPLICATE_ENROLLMENT");
+    // With the offending rows, so the installer knows what to change.
+    const failure = refused.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { type: string; stepId?: string; error?: { message: string } })
+      .find((e) => e.type === "step.failed" && e.stepId === "preflight");
+    expect(failure?.error?.message).toContain('{"studentusi":7,"schoolid":255901044,"enrollments":"2"}');
+    expect(failure?.error?.message).toContain('"table":"studentpet"');
     // Nothing changed: no journal, the old schema, no maintenance window.
     // migrate.check is read-only: it does not even create cutover's journal table.
     expect(await one(url, "select to_regclass('cutover.migration_journal') is null")).toBe(true);
