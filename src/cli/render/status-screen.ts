@@ -25,10 +25,13 @@ export interface StatusView {
 
 type Paint = (s: string) => string;
 
-/** The terminal's width: stdout's when it is one, else $COLUMNS, else 100 (a CI log). */
+/**
+ * The width to wrap to: the terminal's; in a pipe or a CI log, $COLUMNS when set, else no wrapping at all (a log
+ * line is searched with grep, and its viewer wraps it).
+ */
 export function screenWidth(env: NodeJS.ProcessEnv = process.env): number {
-  const cols = process.stdout.isTTY ? process.stdout.columns : Number(env.COLUMNS);
-  return Number.isFinite(cols) && cols! >= 40 ? cols! : 100;
+  const cols = process.stdout.isTTY ? process.stdout.columns : Number(env.COLUMNS || NaN);
+  return Number.isFinite(cols) && cols >= 40 ? cols : Infinity;
 }
 
 /**
