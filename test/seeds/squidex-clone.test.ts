@@ -6,7 +6,8 @@
  * serves at the end (none lost between the old database and the clone). Cases: a release (gated cleanup
  * approved: old deployment, old collection and old database gone); one whose cutover is SIGKILLed at a
  * seeded random step and resumed; one killed while it holds the clone's migration lease (the next attempt
- * proceeds at once); a failed migration that aborts (clone dropped, v1 writable again on its own data);
+ * proceeds at once); a failed migration that aborts (clone dropped, v1 writable again on its own data); one
+ * killed while switching the load balancer, then aborted (v1 live and writable again, clone dropped);
  * a rehearsal (nothing switched, the clone dropped); and the nginx variant (nginx in front switched too).
  */
 import fs from "node:fs";
@@ -273,6 +274,31 @@ describe("S5 squidex-clone", () => {
     const oldUrl = `${c.server}/${c.database}`;
     expect(await query(oldUrl, "select version from squidex_migration")).toEqual([{ version: 1 }]);
     expect(await count(oldUrl, "contents")).toBe(500 + accepted(report));
+  });
+
+  it("killed while switching, then aborted: the load balancer points at v1 again, writable, the clone dropped", async () => {
+    const c = await baseline();
+    const runId = await killAtStep([PLAYBOOK, ...c.params], c.stateDir, "swap");
+    const aborted = await cutover(["abort", runId], c.stateDir);
+    expect(aborted.code, `${aborted.stdout}\n${aborted.stderr}`).toBe(1); // the run ends aborted
+    await until(() => c.load.samples.some((s) => s.kind === "write" && s.status === 201 && s.start > Date.now() - 50));
+    const report = await c.load.stop();
+
+    const events = journal(c.stateDir, runId);
+    expect(events.at(-1)).toMatchObject({ type: "run.finished", outcome: "aborted" });
+    expectReadsNeverFailed(report);
+    expectRefusalsWithin(
+      report,
+      timeOf(events, "step.started", "read-only"),
+      timeOf(events, "undo.succeeded", "read-only"),
+    );
+    const s = await status(c);
+    expect(s.live).toBe("blue");
+    expect(s.slots.blue.version).toBe("v1");
+    expect(s.slots.green.running).toBe(false);
+    expect(s.flags["ReadOnly@blue"]).toBeUndefined();
+    expect(await databaseExists(c.server, c.clone)).toBe(false);
+    expect(await count(`${c.server}/${c.database}`, "contents")).toBe(500 + accepted(report));
   });
 
   it("a rehearsal migrates and serves a clone beside v1, switches nothing, refuses no write, drops the clone", async () => {
