@@ -121,7 +121,8 @@ describe("status of a run paused at a gate", () => {
     expect(r.stdout).toMatch(/^✔ maint-off .*MaintenanceMode true → false$/m);
     expect(r.stdout).toMatch(/^✔ approve-swap .*approved by /m);
     expect(squash(r.stdout)).toContain(`undo it, if it must be: cutover abort ${runId} --rollback`);
-    expect(r.stdout).not.toContain("abort would undo");
+    // Still undoable with abort --rollback: the preview says what that would do.
+    expect(r.stdout).toContain("abort --rollback would undo, newest first: maint-off → read-only → maint-on");
   });
 });
 

@@ -124,7 +124,9 @@ export function printStatus(io: CliIO, v: StatusView): void {
   const stopped = isFinished(s) || s.status === "interrupted" || v.gone;
   const idWidth = Math.min(28, Math.max(...s.order.map((id) => id.length)));
   for (const id of s.order) for (const l of stepLines(io, s, s.steps[id]!, { stopped, now, width, idWidth })) io.out(l);
-  if (!isFinished(s)) printAbortPreview(io, v);
+  // A succeeded run can still be rolled back (`abort --rollback`): its preview says what that would do.
+  if (!isFinished(s)) printAbortPreview(io, v, "abort");
+  else if (s.status === "succeeded") printAbortPreview(io, v, "abort --rollback");
 }
 
 /** The step the run is on, since when and for how long; undefined for a finished run. */
@@ -195,7 +197,7 @@ function stepLines(io: CliIO, s: RunState, st: StepState, layout: StepLayout): s
 }
 
 /** What `cutover abort` would do now: undo (newest first), leave in place, and the steps with nothing to undo. */
-function printAbortPreview(io: CliIO, v: StatusView): void {
+function printAbortPreview(io: CliIO, v: StatusView, verb: string): void {
   const c = io.c;
   const undone = v.undo.filter((u) => u.undo === "recorded" || u.undo === "override");
   const left = v.undo.filter((u) => u.undo === "disabled" || u.undo === "irreversible");
@@ -208,13 +210,13 @@ function printAbortPreview(io: CliIO, v: StatusView): void {
     if (items.length) for (const l of wrap(items.join(", "), v.width, "  ", `${title} `)) io.out(paint(l));
   };
   io.out("");
-  if (!undone.length && !left.length) io.out("abort would have nothing to undo");
+  if (!undone.length && !left.length) io.out(`${verb} would have nothing to undo`);
   else {
     const order = undone.map((u) => u.id).join(" → ");
-    for (const l of wrap(order || "nothing", v.width, "  ", "abort would undo, newest first: ")) io.out(l);
+    for (const l of wrap(order || "nothing", v.width, "  ", `${verb} would undo, newest first: `)) io.out(l);
   }
   block(
-    "abort would leave in place:",
+    `${verb} would leave in place:`,
     left.map((u) => `${u.id} (${why[u.undo]})`),
     c.yellow,
   );
