@@ -47,6 +47,7 @@ const Backup = z.object({
   file: z.string(),
   dialect: z.enum(["postgres", "sqlite"]),
   target: z.string(),
+  targetHash: z.string(),
   bytes: z.number(),
   sha256: z.string(),
   journalMark: z.number(),

@@ -275,3 +275,41 @@ steps:
     ]);
   });
 });
+
+describe("db.backup of a database named by a secret URL", () => {
+  it("restores although the journal shows the database as *** (a URL without a password is its own description)", async () => {
+    const db = await createPgDb();
+    const { dir, file } = workspace(`version: 1
+name: backup-secret-url
+environment:
+  state: { provider: file }
+  db: { provider: postgres, urlEnv: SNAPSHOT_DB_URL }
+steps:
+  - id: backup
+    action: db.backup
+    with: { restoreOnAbort: true }
+  - id: migrate
+    action: migrate.run
+    with: { dir: scripts, phase: migrate }
+  - id: smoke
+    action: exec
+    with: { command: ${JSON.stringify([process.execPath, "-e", "process.exit(3)"])} }
+    onFailure: abort
+`);
+    process.env.SNAPSHOT_DB_URL = db.location;
+    try {
+      await DIALECTS[0]!.exec(db.location, "create table orders (id integer primary key, note text)");
+      const run = await runToEnd(file, dir);
+      expect(run.state.status).toBe("aborted");
+      expect(run.events.some((e) => e.type === "undo.succeeded" && e.stepId === "backup")).toBe(true);
+      expect(
+        (await DIALECTS[0]!.query(db.location, tablesSql.postgres)).map((r) => r.name),
+        "the migration's table is gone",
+      ).toEqual(["orders"]);
+    } finally {
+      delete process.env.SNAPSHOT_DB_URL;
+      rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});

@@ -28,6 +28,7 @@ import { pgToolEnv, startTool, withDatabase } from "./pg-tools.js";
 import {
   journalMark,
   realignRows,
+  targetHashOf,
   reportOf,
   type BackupInfo,
   type CloneInfo,
@@ -154,6 +155,7 @@ export function pgSnapshots(client: SqlClient, url: string): DbSnapshots {
           file,
           dialect: "postgres",
           target: client.target,
+          targetHash: targetHashOf(client.target),
           bytes: fs.statSync(file).size,
           sha256: await fileSha256(file),
           journalMark: journalMarkNow,

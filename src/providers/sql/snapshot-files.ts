@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import type { Json } from "../../core/json.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
-import type { BackupInfo } from "./snapshots.js";
+import { targetHashOf, type BackupInfo } from "./snapshots.js";
 
 export async function fileSha256(file: string): Promise<string> {
   const hash = createHash("sha256");
@@ -16,8 +16,8 @@ export async function fileSha256(file: string): Promise<string> {
  * database: restoring it would put the wrong data in place.
  */
 export async function verifyBackupFile(info: BackupInfo, target: string): Promise<void> {
-  if (info.target !== target) {
-    throw new CutoverError(ErrorCode.Config, `backup ${info.file} was taken from ${info.target}, not ${target}`, {
+  if (info.targetHash !== targetHashOf(target)) {
+    throw new CutoverError(ErrorCode.Config, `backup ${info.file} was taken from another database than ${target}`, {
       hint: "restore it into the database it came from, or point the step's target at that database",
     });
   }

@@ -16,6 +16,7 @@
  * the backfill progress back. The journal keeps its whole history and agrees
  * with the database after the restore.
  */
+import { createHash } from "node:crypto";
 import { capability } from "../../core/capabilities.js";
 import type { Json } from "../../core/json.js";
 import type { SqlConnection } from "./driver.js";
@@ -29,6 +30,11 @@ export interface BackupInfo {
   dialect: "postgres" | "sqlite";
   /** The safe description of the database it was taken from (never a password). */
   target: string;
+  /**
+   * SHA-256 of `target`: what a restore compares. The description itself may come back from the journal as
+   * `***` (a connection URL without a password is its own description, and the URL is a redacted secret).
+   */
+  targetHash: string;
   bytes: number;
   sha256: string;
   /** The migration journal's last row id when the copy was taken (0: no journal yet). */
@@ -135,4 +141,9 @@ export function reportOf(rows: NewJournalRow[]): RestoreReport {
     unapplied: rows.filter((r) => r.status === "undone").map((r) => r.name),
     reapplied: rows.filter((r) => r.status === "marked_succeeded").map((r) => r.name),
   };
+}
+
+/** The identity of a backup's database, safe to journal (see BackupInfo.targetHash). */
+export function targetHashOf(target: string): string {
+  return createHash("sha256").update(`cutover:db-target:${target}`).digest("hex");
 }

@@ -23,7 +23,14 @@ import { assertFence, describeHolder } from "./lease.js";
 import { insertJournalRow, readJournal } from "./journal.js";
 import { quoteIdent } from "./journal-sql.js";
 import { withMigrationLease } from "./leased-session.js";
-import { realignRows, reportOf, type BackupInfo, type DbSnapshots, type SnapshotOptions } from "./snapshots.js";
+import {
+  realignRows,
+  reportOf,
+  targetHashOf,
+  type BackupInfo,
+  type DbSnapshots,
+  type SnapshotOptions,
+} from "./snapshots.js";
 import { fileSha256, jsonRow, verifyBackupFile } from "./snapshot-files.js";
 
 const ATTACHED = "cutover_backup";
@@ -103,6 +110,7 @@ export function sqliteSnapshots(client: SqlClient, file: string): DbSnapshots {
         file: dest,
         dialect: "sqlite",
         target: client.target,
+        targetHash: targetHashOf(client.target),
         bytes: fs.statSync(dest).size,
         sha256: await fileSha256(dest),
         journalMark: mark,
