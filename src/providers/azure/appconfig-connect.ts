@@ -19,6 +19,7 @@ export function connectAppConfigFlags(config: AzureAppConfigConfig, ctx: Provide
     label: config.label,
     keyPrefix: config.keyPrefix,
     storeName,
+    slots: config.slots,
   });
 }
 

@@ -12,6 +12,13 @@
  *
  * Every write is conditional on the ETag we read (or If-None-Match: * for a
  * new key), so a concurrent human edit is never silently overwritten.
+ *
+ * Per-slot flags, as on the local store (src/providers/local/flags.ts): a flag
+ * named `Name@<slot>` is the slot's own value of `Name`, kept under the same
+ * key with the label `<slot>` (`<label>@<slot>` when the entry has a label).
+ * An app in that slot selects the shared label first and its slot's label
+ * after it; @azure/app-configuration-provider lets a later selector's setting
+ * win for the same key (docs/azure.md, "Per-slot flags").
  */
 import {
   featureFlagContentType,
@@ -32,14 +39,50 @@ export interface AppConfigFlagStoreOptions {
   keyPrefix?: string;
   /** For messages: the store's endpoint host. */
   storeName: string;
+  /** The slot names a `Name@<slot>` flag may name; any App Service slot name when absent. */
+  slots?: readonly string[];
 }
+
+/** An App Service slot name (`production`, `staging`, `blue`): letters, digits and hyphens. */
+const SLOT_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,58})$/;
 
 const JSON_CONTENT = /^application\/(?:[\w.+-]+\+)?json(?:\s*;.*)?$/i;
 
 export class AppConfigFlagStore implements FlagStore {
   constructor(private readonly o: AppConfigFlagStoreOptions) {}
 
+  /** `Name@blue` → `{ base: "Name", slot: "blue" }`; a name without `@` has no slot. */
+  private split(name: string): { base: string; slot?: string } {
+    const at = name.indexOf("@");
+    if (at < 0) return { base: name };
+    const base = name.slice(0, at);
+    const slot = name.slice(at + 1);
+    const allowed = this.o.slots;
+    if (!base || !SLOT_NAME.test(slot) || (allowed && !allowed.includes(slot))) {
+      throw new CutoverError(
+        ErrorCode.Config,
+        `App Configuration: flag name ${JSON.stringify(name)}: "@" must be followed by a slot name` +
+          (allowed ? ` (${allowed.join(", ")})` : " (letters, digits and hyphens)") +
+          (base ? "" : " and preceded by the flag's name"),
+        {
+          hint:
+            "`Name@<slot>` is that slot's own value of Name (label <slot>); a flag name holds no other @. " +
+            "See docs/azure.md, Per-slot flags.",
+        },
+      );
+    }
+    return { base, slot };
+  }
+
+  /** The label a flag lives under: the entry's, or its slot's (`<slot>`, `<label>@<slot>`). */
+  labelOf(name: string): string | undefined {
+    const { slot } = this.split(name);
+    if (slot === undefined) return this.o.label;
+    return this.o.label ? `${this.o.label}@${slot}` : slot;
+  }
+
   keyOf(name: string): string {
+    name = this.split(name).base;
     // @azure/app-configuration 1.12 (the last for Node 20) does not
     // encode key paths: `?`, `#` and `%` would corrupt the key.
     if (/[?#%]/.test(name)) {
@@ -56,13 +99,14 @@ export class AppConfigFlagStore implements FlagStore {
   }
 
   private where(name: string): string {
-    return `${this.keyOf(name)}${this.o.label ? ` label ${this.o.label}` : ""} in ${this.o.storeName}`;
+    const label = this.labelOf(name);
+    return `${this.keyOf(name)}${label ? ` label ${label}` : ""} in ${this.o.storeName}`;
   }
 
   private async read(name: string, signal?: AbortSignal): Promise<ConfigurationSetting | undefined> {
     try {
       return await this.o.client.getConfigurationSetting(
-        { key: this.keyOf(name), label: this.o.label },
+        { key: this.keyOf(name), label: this.labelOf(name) },
         { abortSignal: signal },
       );
     } catch (e) {
@@ -102,7 +146,7 @@ export class AppConfigFlagStore implements FlagStore {
     const current = await this.read(name, options.signal);
     if (options.ifEtag !== undefined && current?.etag !== options.ifEtag) throw this.changed(name);
     const next = this.o.mode === "feature-flag" ? this.featureFlagJson(name, value, current) : this.keyValue(value);
-    const setting = { key: this.keyOf(name), label: this.o.label, ...next, tags: current?.tags };
+    const setting = { key: this.keyOf(name), label: this.labelOf(name), ...next, tags: current?.tags };
     try {
       const res = current
         ? await this.o.client.setConfigurationSetting(
@@ -119,7 +163,7 @@ export class AppConfigFlagStore implements FlagStore {
   async delete(name: string, options: { ifEtag?: string; signal?: AbortSignal } = {}): Promise<void> {
     try {
       await this.o.client.deleteConfigurationSetting(
-        { key: this.keyOf(name), label: this.o.label, etag: options.ifEtag },
+        { key: this.keyOf(name), label: this.labelOf(name), etag: options.ifEtag },
         { onlyIfUnchanged: options.ifEtag !== undefined, abortSignal: options.signal },
       );
     } catch (e) {
@@ -159,7 +203,8 @@ export class AppConfigFlagStore implements FlagStore {
         },
       );
     }
-    flag.id = name;
+    // The app looks the flag up by its own name: a slot's copy is still `Name`.
+    flag.id = this.split(name).base;
     flag.conditions ??= { client_filters: [] };
     return { value: JSON.stringify(flag), contentType: featureFlagContentType };
   }

@@ -59,6 +59,14 @@ export const AzureAppConfigConfig = z
       .regex(URL_SAFE, UNSAFE_MESSAGE)
       .default("")
       .describe("Prefix of key-value flag keys, e.g. `MyApp:` (key-value mode only). No `&`, `#`, `?`, `%`."),
+    slots: z
+      .array(z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,58})$/, "a slot name: letters, digits and hyphens"))
+      .min(1)
+      .optional()
+      .describe(
+        "Slot names a per-slot flag `Name@<slot>` may name (its label: `<slot>`, or `<label>@<slot>` with " +
+          "`label`); any App Service slot name when absent. Other suffixes are refused.",
+      ),
     audience: z
       .string()
       .url()
