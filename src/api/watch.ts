@@ -41,19 +41,28 @@ export async function watchRun(runId: string, opts: WatchOptions): Promise<RunSt
     // A run stopped as asked (`--until`: a pipeline stage's end) is not waiting for a person: it is reported at
     // once (exit 10, docs/design.md), not watched until a later stage resumes it.
     const restingAtStart = state.pause?.reason !== "until" && atRest(state, await store.readLease(state.environment));
+    let moved = !restingAtStart || events.some((e) => e.seq > from && movesTheRun(e));
     while (!isFinished(state) && !opts.signal?.aborted) {
       await pause(opts.intervalMs ?? 500, opts.signal); // an abort ends the wait; the loop condition sees it
       for (const e of await store.read(runId, state.lastSeq)) {
         applyEvent(state, e);
         show(e);
+        if (movesTheRun(e)) moved = true;
       }
-      const moved = !restingAtStart || state.lastSeq > from;
       if (moved && atRest(state, await store.readLease(state.environment))) break;
     }
     return redactor.redactJson(state as unknown as Json) as unknown as RunState;
   } finally {
     await close();
   }
+}
+
+/**
+ * Whether an event is the run moving on (a decision, a resume, a step, an undo...), not bookkeeping written while
+ * it rests: a webhook delivered for the pause, a gate approved ahead.
+ */
+function movesTheRun(e: RunEvent): boolean {
+  return e.type !== "notify.sent" && e.type !== "notify.failed" && e.type !== "gate.preapproved";
 }
 
 /** Nothing will move the run until a person does: finished, or stopped with no live driver holding its lease. */
@@ -70,15 +79,15 @@ export interface MovedOptions extends LocateOptions {
 }
 
 /**
- * The events appended to a run's journal after `afterSeq`, as soon as there are any (polled): how an open prompt
- * learns that another process decided for it. Resolves with [] when `signal` aborts first.
+ * The events appended to a run's journal after `afterSeq`, as soon as one of them moves the run (polled): how an
+ * open prompt learns that another process decided for it. Resolves with [] when `signal` aborts first.
  */
 export async function journalMoved(runId: string, afterSeq: number, opts: MovedOptions): Promise<RunEvent[]> {
   const { store, close } = await openStore(opts);
   try {
     while (!opts.signal?.aborted) {
       const events = await store.read(runId, afterSeq);
-      if (events.length) return events;
+      if (events.some(movesTheRun)) return events;
       await pause(opts.intervalMs ?? 500, opts.signal);
     }
     return [];

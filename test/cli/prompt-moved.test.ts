@@ -18,6 +18,7 @@ import type { RunEvent } from "../../src/engine/events.js";
 import { BIN, requireBuilt, runCli, startCli, tmpProject } from "../support/cli.js";
 import { requireExecutable } from "../support/system.js";
 import { fakeTerminal, type FakeTerminal } from "../support/terminal.js";
+import { FileStore } from "../../src/providers/file/index.js";
 
 const playbook = `
 version: 1
@@ -96,6 +97,40 @@ describe("a prompt open while another process decides", () => {
     expect(final.status).toBe(outcome);
     expect(shown[0]!.seq).toBe(state.lastSeq + 1); // what the prompt's own terminal showed is not shown again
     expect(shown.at(-1)).toMatchObject({ type: "run.finished", outcome });
+  });
+
+  it("a webhook delivered for the pause is not the run moving: the prompt keeps waiting for the decision", async () => {
+    const { dir, stateDir, runId } = pausedRun();
+    const term = fakeTerminal(200, 20);
+    cleanups.push(() => term.dispose());
+    const io = { c: pc.createColors(false), stateDir } as CliIO;
+    const { state } = await readRun(runId, { stateDir });
+    // Journaled after the pause, as the notifier does once its webhook answered.
+    await new FileStore({ dir: stateDir }).append(
+      runId,
+      [
+        {
+          type: "notify.sent",
+          key: `${runId}:${state.lastSeq}:0`,
+          target: 0,
+          event: "gate-waiting",
+          eventSeq: state.lastSeq,
+          attempts: 1,
+          status: 200,
+        },
+      ],
+      state.lastSeq,
+    );
+    const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => input });
+    const output = new PassThrough();
+    output.on("data", (d: Buffer) => term.err.write(d.toString()));
+    const answer = askDecision(io, state, { input, output }, moveWatch(io, state));
+    await seen(term, "[l]eave it paused: ");
+    expect((await startCli(["approve", runId], { cwd: dir, ...asAlice }).done).code).toBe(0);
+    expect(await answer).toBe("moved");
+    const screen = await seen(term, runId);
+    expect(screen).toMatch(new RegExp(`! run ${runId} was approved \\(approve-swap\\) by ${who}`));
+    expect(screen).not.toContain("notify.sent");
   });
 
   it("the real CLI at a terminal: its gate prompt ends when a second CLI approves, and the run's result is shown", async () => {
