@@ -247,12 +247,11 @@ describe("S5 squidex-clone", () => {
     );
     const c = await baseline(["-p", `migrations=${broken}`]);
     const run = await cutover(["run", PLAYBOOK, ...c.params], c.stateDir);
+    const ended = Date.now();
     expect(run.code, run.stderr).toBe(1);
     const runId = runIdOf(run.stdout);
     // Writes are accepted again after the abort, by v1.
-    await until(async () =>
-      c.load.samples.some((s) => s.kind === "write" && s.status === 201 && s.start > Date.now() - 50),
-    );
+    await until(async () => c.load.samples.some((s) => s.kind === "write" && s.status === 201 && s.start > ended));
     const report = await c.load.stop();
 
     const events = journal(c.stateDir, runId);
@@ -280,8 +279,9 @@ describe("S5 squidex-clone", () => {
     const c = await baseline();
     const runId = await killAtStep([PLAYBOOK, ...c.params], c.stateDir, "swap");
     const aborted = await cutover(["abort", runId], c.stateDir);
+    const ended = Date.now();
     expect(aborted.code, `${aborted.stdout}\n${aborted.stderr}`).toBe(1); // the run ends aborted
-    await until(() => c.load.samples.some((s) => s.kind === "write" && s.status === 201 && s.start > Date.now() - 50));
+    await until(() => c.load.samples.some((s) => s.kind === "write" && s.status === 201 && s.start > ended));
     const report = await c.load.stop();
 
     const events = journal(c.stateDir, runId);
