@@ -11,6 +11,7 @@ export const COMMANDS = [
   "plan",
   "run",
   "resume",
+  "step",
   "approve",
   "retry",
   "skip",
@@ -23,6 +24,7 @@ export const COMMANDS = [
   "schema",
   "local",
   "migrate",
+  "serve",
 ] as const;
 
 const COMMAND_MENTION = new RegExp(`(?<![\\w./-]|npx )cutover (?=(?:${COMMANDS.join("|")})\\b)`, "g");
