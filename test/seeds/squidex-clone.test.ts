@@ -347,6 +347,7 @@ describe("S5 squidex-clone", () => {
         lb: "nginx",
         nginxUpstreamFile: nginx.upstreamFile,
         nginxUrl: nginx.publicUrl,
+        nginxBinary: nginx.argv[0],
         nginxPrefix: dir,
         nginxConf: nginx.conf,
         nginxPidFile: nginx.pidFile,
