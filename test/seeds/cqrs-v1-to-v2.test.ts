@@ -27,7 +27,17 @@ import { LocalClient } from "../../src/providers/local/client.js";
 import { acceptedOf, cqrsSpec, db, expectEveryOrderHandledOnce, startBaseline, uniqueQueue } from "./cqrs-fixtures.js";
 
 const PLAYBOOK = path.join(ROOT, "playbooks/cqrs-v1-to-v2.yaml");
-const STEPS = ["deploy", "maintenance-on", "drain-v1", "backup", "migrate", "check-data", "swap", "maintenance-off"];
+const STEPS = [
+  "deploy",
+  "maintenance-on",
+  "drain-writes",
+  "drain-v1",
+  "backup",
+  "migrate",
+  "check-data",
+  "swap",
+  "maintenance-off",
+];
 const newDir = seedSuite("cqrs-v1-v2");
 
 /** The environment as the playbook's baseline starts it (V1 web + handler), with the load running. */
