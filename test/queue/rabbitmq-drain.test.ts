@@ -72,9 +72,10 @@ describe.each(["rabbitmqctl", "management"] as const)("queue.drain on RabbitMQ v
     await ch.prefetch(1);
     await ch.consume(queue, () => undefined); // takes one message and never acks it
     const depth = client(via, queue);
-    // The management figures lag by the broker's statistics interval: poll until they show the delivery.
+    // The management figures lag by the broker's statistics interval (and the consumer count is emitted apart
+    // from the message counts): poll until they show the delivery and the consumer.
     let r = await depth.read();
-    for (let i = 0; i < 100 && !(r.ready === 2 && r.inFlight === 1); i++) {
+    for (let i = 0; i < 100 && !(r.ready === 2 && r.inFlight === 1 && r.consumers === 1); i++) {
       await new Promise((res) => setTimeout(res, 200));
       r = await depth.read();
     }
