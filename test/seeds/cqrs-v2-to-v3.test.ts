@@ -48,14 +48,17 @@ describe("S2 cqrs-v2-to-v3", () => {
     const load = await baseline(stateDir, queue);
     const run = await cutover(["run", PLAYBOOK, "-p", `queue=${queue}`, "-p", "grace=1s"], stateDir);
     const report = await load.stop();
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, `${run.stderr}\n${run.stdout.slice(-3000)}`).toBe(0);
 
     expectReadsNeverFailed(report);
     expect(refusedWrites(report).refused).toEqual([]);
     expect(report.samples.some((s) => s.version === "v3")).toBe(true);
     const status = await new LocalClient({ dir: path.join(stateDir, "local") }).status();
     expect(status.slots[status.live].version).toBe("v3");
-    expect(status.slots[status.live].workers?.map((w) => [w.name, w.running])).toEqual([
+    expect(
+      status.slots[status.live].workers?.map((w) => [w.name, w.running]),
+      JSON.stringify(status.slots),
+    ).toEqual([
       ["rebuild", true],
       ["processor", true],
     ]);

@@ -28,7 +28,14 @@ let stopping = false;
 process.on("SIGTERM", () => (stopping = true));
 console.log("cqrs v3 rebuild worker started");
 while (!stopping) {
-  const n = step();
+  let n = 0;
+  try {
+    n = step();
+  } catch (e) {
+    // A busy database (another writer held it past the busy timeout): the batch rolled back; try again.
+    if (e?.code !== "SQLITE_BUSY") throw e;
+    console.error(`rebuild: ${e.message}; retrying`);
+  }
   if (n === 0) await new Promise((r) => setTimeout(r, 50));
 }
 process.exit(0);
