@@ -50,13 +50,17 @@ export function handler(db, version, extra = () => undefined) {
     "INSERT INTO handled_messages (message_id, handled_by, deliveries) VALUES (?, ?, 1) " +
       "ON CONFLICT(message_id) DO UPDATE SET deliveries = deliveries + 1",
   );
-  return db.transaction((cmd) => {
+  const handle = db.transaction((cmd) => {
     if (!seen.get(cmd.id)) {
       insertOrder.run(cmd.id, cmd.seatType, cmd.quantity, cmd.attendee, new Date().toISOString());
       extra(cmd);
     }
     log.run(cmd.id, version);
   });
+  // BEGIN IMMEDIATE: the write lock is taken (waiting up to the busy timeout) before the first read. A deferred
+  // transaction that reads, then writes after another process committed, fails at once with SQLITE_BUSY_SNAPSHOT
+  // in WAL mode, whatever the busy timeout.
+  return (cmd) => handle.immediate(cmd);
 }
 
 export function recentOrders(db, limit) {

@@ -30,10 +30,10 @@ console.log("cqrs v3 rebuild worker started");
 while (!stopping) {
   let n = 0;
   try {
-    n = step();
+    n = step.immediate(); // the write lock first: see store.js handler()
   } catch (e) {
     // A busy database (another writer held it past the busy timeout): the batch rolled back; try again.
-    if (e?.code !== "SQLITE_BUSY") throw e;
+    if (!String(e?.code).startsWith("SQLITE_BUSY")) throw e;
     console.error(`rebuild: ${e.message}; retrying`);
   }
   if (n === 0) await new Promise((r) => setTimeout(r, 50));
