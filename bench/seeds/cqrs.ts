@@ -6,44 +6,16 @@
  * period before the old version stops), with their ratio (target: wall <= 1.2 x waits).
  *   npm run build:bench && node dist/bench/seeds/cqrs.js [rounds]
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cutoverOk, root, type Event } from "./cli.js";
 import { LoadGenerator } from "../local/loadgen.js";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
 import { machine, median } from "../local/common.js";
 import type { AppSpec } from "../../src/core/slots.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const rounds = Number(process.argv[2] ?? 3);
-
-interface Event {
-  type: string;
-  stepId?: string;
-  at?: string;
-}
-
-function run(args: string[], stateDir: string): Promise<Event[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(root, "dist/src/cli/main.js"), "--state-dir", stateDir, "--output", "json", ...args],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) => {
-      const events = out
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l) as Event);
-      if (code === 0) resolve(events);
-      else reject(new Error(`cutover exited ${code}`));
-    });
-  });
-}
 
 const t = (events: Event[], type: string, step?: string) =>
   Date.parse(events.find((e) => e.type === type && (step === undefined || e.stepId === step))?.at ?? "");
@@ -84,7 +56,7 @@ async function once(seed: "S1" | "S2") {
     }).start();
     await new Promise((r) => setTimeout(r, 1000));
     const playbook = path.join(root, seed === "S1" ? "playbooks/cqrs-v1-to-v2.yaml" : "playbooks/cqrs-v2-to-v3.yaml");
-    const events = await run(["run", playbook, "-p", `queue=${queue}`, "-p", "grace=2s"], stateDir);
+    const events = await cutoverOk(stateDir, ["run", playbook, "-p", `queue=${queue}`, "-p", "grace=2s"]);
     const report = await load.stop();
     const refused = report.samples.filter((s) => s.kind === "write" && s.status === 503);
     const window = refused.length

@@ -8,46 +8,18 @@
  *   npm run build:bench && node dist/bench/seeds/edfi-upgrade.js [rounds]
  * Needs PostgreSQL (CUTOVER_TEST_PG_URL, default postgres://postgres@127.0.0.1:5432/test) and pg_dump/pg_restore.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cutoverOk, root, type Event } from "./cli.js";
 import pg from "pg";
 import { LoadGenerator } from "../local/loadgen.js";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
 import { machine, median } from "../local/common.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const rounds = Number(process.argv[2] ?? 3);
 const ADMIN_URL = process.env.CUTOVER_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const GRACE_MS = 2000;
-
-interface Event {
-  type: string;
-  stepId?: string;
-  at?: string;
-}
-
-function run(args: string[], stateDir: string, env: NodeJS.ProcessEnv): Promise<Event[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(root, "dist/src/cli/main.js"), "--state-dir", stateDir, "--output", "json", ...args],
-      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
-    );
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) => {
-      const events = out
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l) as Event);
-      if (code === 0) resolve(events);
-      else reject(new Error(`cutover exited ${code}`));
-    });
-  });
-}
 
 const t = (events: Event[], type: string, step?: string) =>
   Date.parse(events.find((e) => e.type === type && (step === undefined || e.stepId === step))?.at ?? "");
@@ -106,9 +78,9 @@ async function once() {
     }).start();
     await new Promise((r) => setTimeout(r, 1000));
     const playbook = path.join(root, "playbooks/edfi-upgrade.yaml");
-    const events = await run(
-      ["run", playbook, "-p", "acknowledge=E_EXTENSION_DEPENDENCY", "-p", `grace=${GRACE_MS}ms`],
+    const events = await cutoverOk(
       stateDir,
+      ["run", playbook, "-p", "acknowledge=E_EXTENSION_DEPENDENCY", "-p", `grace=${GRACE_MS}ms`],
       { ODS_URL: url },
     );
     const report = await load.stop();

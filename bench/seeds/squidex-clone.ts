@@ -8,17 +8,15 @@
  * prescribes (backup, clone, migrate).
  *   npm run build:bench && node dist/bench/seeds/squidex-clone.js [contents=50000] [grace=2s] [rounds=3]
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cutoverJson, root, type Event } from "./cli.js";
 import pg from "pg";
 import { LoadGenerator, type Sample } from "../local/loadgen.js";
 import { machine } from "../local/common.js";
 import { localDown } from "../../src/providers/local/lifecycle.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const contents = Number(process.argv[2] ?? 50_000);
 const grace = process.argv[3] ?? "2s";
 const rounds = Number(process.argv[4] ?? 3);
@@ -27,37 +25,7 @@ if (!Number.isFinite(graceMs)) throw new Error(`grace must be whole seconds such
 const server = process.env.CUTOVER_BENCH_PG_SERVER ?? "postgres://postgres@127.0.0.1:5432";
 const playbook = path.join(root, "playbooks/squidex-clone.yaml");
 
-interface Event {
-  type: string;
-  stepId?: string;
-  at?: string;
-}
-
-/** `cutover <args>` with JSON output: its events. */
-function cli(stateDir: string, args: string[]): Promise<{ code: number | null; events: Event[] }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(root, "dist/src/cli/main.js"), "--state-dir", stateDir, "--output", "json", ...args],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    const events: Event[] = [];
-    let buf = "";
-    child.stdout.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      for (const l of lines) {
-        try {
-          events.push(JSON.parse(l) as Event);
-        } catch {
-          // a plain line
-        }
-      }
-    });
-    child.on("exit", (code) => resolve({ code, events }));
-  });
-}
+const cli = (stateDir: string, args: string[]) => cutoverJson(stateDir, args);
 
 async function sql(database: string, text: string): Promise<void> {
   const c = new pg.Client({ connectionString: `${server}/${database}` });

@@ -6,55 +6,21 @@
  * (the release's grace period for v1; the contract has none).
  *   npm run build:bench && node dist/bench/seeds/tick-tock.js [users=20000] [grace=2s]
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cutoverJson, root, type Event } from "./cli.js";
 import Database from "better-sqlite3";
 import { LoadGenerator, type Sample } from "../local/loadgen.js";
 import { machine } from "../local/common.js";
 import { localDown } from "../../src/providers/local/lifecycle.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const users = Number(process.argv[2] ?? 20_000);
 const grace = process.argv[3] ?? "2s";
 const graceMs = Number(/^(\d+)s$/.exec(grace)?.[1] ?? NaN) * 1000;
 if (!Number.isFinite(graceMs)) throw new Error(`grace must be whole seconds such as 2s, got ${grace}`);
 
-interface Event {
-  type: string;
-  stepId?: string;
-  at?: string;
-  outputs?: Record<string, unknown>;
-}
-
-/** `cutover <args>` with JSON output; its events and how long the process took. */
-function cli(stateDir: string, args: string[]): Promise<{ code: number | null; events: Event[]; wallMs: number }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [path.join(root, "dist/src/cli/main.js"), "--state-dir", stateDir, "--output", "json", ...args],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
-    const events: Event[] = [];
-    let buf = "";
-    child.stdout.on("data", (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      for (const l of lines) {
-        try {
-          events.push(JSON.parse(l) as Event);
-        } catch {
-          // a plain line
-        }
-      }
-    });
-    child.on("exit", (code) => resolve({ code, events, wallMs: performance.now() - started }));
-  });
-}
+const cli = (stateDir: string, args: string[]) => cutoverJson(stateDir, args);
 
 /** From the run's first event to its last (the CLI's own start and exit left out). */
 function runMs(events: Event[]): number {
