@@ -42,3 +42,42 @@ export async function cutoverOk(stateDir: string, args: string[], env: NodeJS.Pr
   if (r.code !== 0) throw new Error(`cutover ${args[0]} exited ${r.code}`);
   return r.events;
 }
+
+/**
+ * Each step as `id +start..end ms` from run.started (a group's steps overlap when they ran in parallel), so
+ * the time between steps (the engine, the journal) shows beside the steps' own.
+ */
+export function stepProfile(events: Event[]): string {
+  const t0 = Date.parse(events.find((e) => e.type === "run.started")?.at ?? "");
+  const start = new Map<string, number>();
+  const out: string[] = [];
+  for (const e of events) {
+    if (!e.stepId || !e.at) continue;
+    const at = Date.parse(e.at) - t0;
+    if (e.type === "step.started") start.set(e.stepId, at);
+    else if (e.type === "step.succeeded" || e.type === "step.skipped")
+      out.push(`${e.stepId} +${start.get(e.stepId) ?? at}..${at}`);
+  }
+  const end = Date.parse(events.find((e) => e.type === "run.finished")?.at ?? "") - t0;
+  return `${out.join(", ")}; run.finished +${end} ms`;
+}
+
+/**
+ * How long at least one of `steps` was running (the union of their started..succeeded intervals), ms. Steps that
+ * ran side by side count once: summing their durations would count the same wall-clock time twice.
+ */
+export function unionMs(events: Event[], steps: string[]): number {
+  const at = (type: string, id: string) => Date.parse(events.find((e) => e.type === type && e.stepId === id)?.at ?? "");
+  const spans = steps
+    .map((id) => [at("step.started", id), at("step.succeeded", id)] as const)
+    .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b))
+    .sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [a, b] of spans) {
+    if (b <= end) continue;
+    total += b - Math.max(a, end);
+    end = b;
+  }
+  return total;
+}

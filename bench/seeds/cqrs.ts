@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cutoverOk, root, type Event } from "./cli.js";
+import { cutoverOk, root, stepProfile, type Event } from "./cli.js";
 import { LoadGenerator } from "../local/loadgen.js";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
 import { machine, median } from "../local/common.js";
@@ -68,7 +68,7 @@ async function once(seed: "S1" | "S2") {
         ? stepMs(events, "drain-v1") + 2000
         : stepMs(events, "read-model-ready") + stepMs(events, "v2-processor-ready") + 2000;
     const failedReads = report.samples.filter((s) => s.kind === "read" && s.status !== 200).length;
-    return { window, refused: refused.length, wall, waits, failedReads, requests: report.total };
+    return { window, refused: refused.length, wall, waits, failedReads, requests: report.total, events };
   } finally {
     await localDown({ dir }).catch(() => undefined);
     fs.rmSync(stateDir, { recursive: true, force: true });
@@ -86,6 +86,7 @@ for (const seed of ["S1", "S2"] as const) {
         `${(r.wall / 1000).toFixed(2)} s; unavoidable waits ${(r.waits / 1000).toFixed(2)} s ` +
         `(${(r.wall / r.waits).toFixed(2)}x); failed reads ${r.failedReads} of ${r.requests} requests`,
     );
+    console.log(`  steps: ${stepProfile(r.events)}`);
   }
   console.log(
     `${seed} median: write-unavailable window ${(median(results.map((r) => r.window)) / 1000).toFixed(2)} s, wall ` +

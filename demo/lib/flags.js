@@ -2,10 +2,13 @@
 // The flags an app slot reads from the local supervisor (MaintenanceMode and friends).
 // A long-poll loop: each poll carries the revision this process has applied, which is
 // how the supervisor knows a flag change has reached every slot before `flag.set` returns.
+// `onChange` (optional) is awaited before the next poll: a process that acts on a flag (a
+// worker that stops taking commands) confirms the revision only once it has acted, and acts
+// the moment the change arrives instead of on a timer.
 const POLL_WAIT_MS = 25_000;
 const RETRY_DELAY_MS = 300;
 
-export function watchFlags(env = process.env) {
+export function watchFlags(env = process.env, { onChange } = {}) {
   const url = env.CUTOVER_FLAGS_URL;
   const token = env.CUTOVER_FLAGS_TOKEN ?? "";
   let state = parseInitial(env.CUTOVER_FLAGS_INITIAL);
@@ -22,7 +25,18 @@ export function watchFlags(env = process.env) {
         if (!res.ok) throw new Error(`flags: HTTP ${res.status}`);
         const body = await res.json();
         if (typeof body.rev === "number" && body.flags && typeof body.flags === "object") {
+          const before = state;
           state = { rev: body.rev, flags: body.flags };
+          if (body.rev !== before.rev && onChange) {
+            try {
+              await onChange(state);
+            } catch (e) {
+              // Not acted on: do not confirm it. The next poll (from the old revision) brings it again.
+              console.error(`flags: revision ${body.rev} not applied: ${e?.message ?? e}`);
+              state = { ...state, rev: before.rev };
+              throw e;
+            }
+          }
         }
       } catch {
         // The supervisor may be restarting: keep the last known flags and try again.

@@ -3,9 +3,10 @@
  * local proxy and supervisor, web and handler processes per version, RabbitMQ, SQLite. A load generator
  * runs the whole time. Checked each time: reads never fail; writes are refused only between maintenance on
  * and off; every accepted order is recorded exactly once (none lost in the drain, none handled twice);
- * both queues end empty. Three cases: a plain release, a release whose cutover is SIGKILLed at a step and
- * resumed, and a failed migration that aborts: the backup is restored (V2's event store table is gone),
- * V1 serves again on V1 data, maintenance is off again.
+ * both queues end empty. Four cases: a plain release, a release whose cutover is SIGKILLed at a step and
+ * resumed, a failed migration that aborts: the backup is restored (V2's event store table is gone), V1
+ * serves again on V1 data, maintenance is off again; and a V2 that cannot start (it starts while V1 drains,
+ * inside the maintenance window): abort ends the window at once, V1 takes the writes again.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -24,7 +25,15 @@ import {
   timeOf,
 } from "./seed-harness.js";
 import { LocalClient } from "../../src/providers/local/client.js";
-import { acceptedOf, cqrsSpec, db, expectEveryOrderHandledOnce, startBaseline, uniqueQueue } from "./cqrs-fixtures.js";
+import {
+  acceptedOf,
+  cqrsSpec,
+  db,
+  expectEveryOrderHandledOnce,
+  startBaseline,
+  uniqueQueue,
+  until,
+} from "./cqrs-fixtures.js";
 
 const PLAYBOOK = path.join(ROOT, "playbooks/cqrs-v1-to-v2.yaml");
 const STEPS = [
@@ -32,6 +41,7 @@ const STEPS = [
   "maintenance-on",
   "drain-writes",
   "drain-v1",
+  "v2-in-maintenance",
   "backup",
   "migrate",
   "check-data",
@@ -98,6 +108,45 @@ describe("S1 cqrs-v1-to-v2", () => {
     expect(status.slots[status.live].version).toBe("v2");
     expect(status.flags.MaintenanceMode).toBe(false);
     await expectEveryOrderHandledOnce(stateDir, acceptedOf(report), [queue, `${queue}-v2`]);
+  });
+
+  it("a V2 that cannot start aborts the release: maintenance off, V1 serves and takes writes", async () => {
+    const stateDir = newDir();
+    const queue = uniqueQueue();
+    // The playbook as shipped, but V2's web role is a program that exits at once (a broken build). Relative
+    // paths made absolute, since the copy lives in the test's directory.
+    const broken = path.join(stateDir, "crash.js");
+    fs.writeFileSync(broken, "console.error('v2 cannot start'); process.exit(1);\n");
+    const playbook = path.join(stateDir, "cqrs-v1-to-v2.yaml");
+    fs.writeFileSync(
+      playbook,
+      fs
+        .readFileSync(PLAYBOOK, "utf8")
+        .replace('"../demo/cqrs/v2/web.js"', JSON.stringify(broken))
+        .replaceAll("../demo/", `${ROOT}/demo/`),
+    );
+    const { load } = await baseline(stateDir, queue);
+    const run = await cutover(["run", playbook, "-p", `queue=${queue}`], stateDir);
+    expect(run.code, run.stderr).toBe(1);
+    const runId = String(JSON.parse(run.stdout.split("\n")[0]!).runId);
+    const events = journal(stateDir, runId);
+    // Writes are accepted again once the window closed.
+    const closed = timeOf(events, "undo.succeeded", "maintenance-on");
+    await until("a write accepted after the window", () =>
+      load.samples.some((s) => s.kind === "write" && s.status === 201 && s.start > closed + 5),
+    );
+    const report = await load.stop();
+
+    expect(events.filter((e) => e.type === "run.finished").at(-1)).toMatchObject({ outcome: "aborted" });
+    expect(events.filter((e) => e.type === "step.failed").map((e) => e.stepId)).toEqual(["deploy"]);
+    expectReadsNeverFailed(report);
+    expectRefusalsWithin(report, timeOf(events, "step.started", "maintenance-on"), closed);
+    const status = await new LocalClient({ dir: path.join(stateDir, "local") }).status();
+    expect(status.live).toBe("blue");
+    expect(status.slots.blue.version).toBe("v1");
+    expect(status.slots.green.running).toBe(false);
+    expect(status.flags.MaintenanceMode).toBeUndefined();
+    await expectEveryOrderHandledOnce(stateDir, acceptedOf(report), [queue]);
   });
 
   it("a failed migration aborts: the backup is restored, the new table is gone, V1 serves on V1 data", async () => {

@@ -10,7 +10,9 @@ export function queueName(env = process.env) {
 }
 
 export async function connect() {
-  const conn = await amqp.connect(AMQP_URL);
+  // noDelay: the AMQP handshake and each publish/confirm are small writes; with Nagle's algorithm and the
+  // broker's delayed ACKs each waits ~40 ms (connect took 45-58 ms on loopback, 3-4 ms without).
+  const conn = await amqp.connect(AMQP_URL, { noDelay: true });
   const channel = await conn.createConfirmChannel();
   return { conn, channel };
 }

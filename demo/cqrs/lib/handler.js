@@ -1,4 +1,3 @@
-/* global setInterval, clearInterval */
 // The worker role of either version: consumes PlaceOrder commands and records them once.
 // It follows the `ProcessorMaintenance` flag as its slot sees it (CQRS Journey V3's "command
 // processor MaintenanceMode"): on, it stops taking commands, finishes (and acks) the ones it
@@ -16,13 +15,14 @@ export async function workerRole(version, extra, { freshSchema = 1 } = {}) {
   const queue = queueName();
   const slot = process.env.CUTOVER_SLOT ?? "";
   const startPaused = process.env.PROCESSOR_START_PAUSED === "true";
-  const flags = watchFlags();
   await channel.assertQueue(queue, { durable: true });
   await channel.prefetch(Number(process.env.CQRS_PREFETCH ?? 10));
   const delayMs = Number(process.env.CQRS_HANDLE_MS ?? 5);
   let inFlight = 0;
   let consumerTag;
   let busy = Promise.resolve();
+  const idleWaiters = [];
+  const whenIdle = () => (inFlight === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r)));
 
   const onMessage = (msg) => {
     if (!msg) return;
@@ -30,21 +30,28 @@ export async function workerRole(version, extra, { freshSchema = 1 } = {}) {
     setTimeout(() => {
       apply(JSON.parse(msg.content.toString()));
       channel.ack(msg);
-      inFlight--;
+      if (--inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();
     }, delayMs);
   };
+  // Each flag revision is applied before it is confirmed (watchFlags' onChange): flag.set returns once this
+  // process has stopped (or started) taking commands, not merely received the value.
+  const flags = watchFlags(process.env, { onChange: () => follow() });
   const paused = () => {
     const v = flags.get("ProcessorMaintenance");
     return v === undefined ? startPaused : isOn(v);
   };
+  let finishing = Promise.resolve();
+  // Pausing: no new command is taken once the consumer is cancelled (that is what the flag's confirmation
+  // waits for); the ones held finish in the background, then the state says "paused" (the seed's "Ready").
   const stop = async () => {
     if (consumerTag) {
       setProcessorState(db, slot, version, "pausing");
       await channel.cancel(consumerTag);
       consumerTag = undefined;
     }
-    while (inFlight > 0) await new Promise((r) => setTimeout(r, 10));
-    setProcessorState(db, slot, version, "paused");
+    finishing = whenIdle().then(() => {
+      if (!consumerTag) setProcessorState(db, slot, version, "paused");
+    });
   };
   const start = async () => {
     if (!consumerTag) ({ consumerTag } = await channel.consume(queue, onMessage));
@@ -56,13 +63,12 @@ export async function workerRole(version, extra, { freshSchema = 1 } = {}) {
     return busy;
   };
   await follow();
-  const timer = setInterval(follow, 50);
   console.log(`cqrs ${version} handler on ${queue} (${paused() ? "paused" : "running"})`);
 
   process.on("SIGTERM", async () => {
-    clearInterval(timer);
     await busy;
     await stop();
+    await finishing;
     flags.stop();
     await conn.close();
     process.exit(0);
