@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cutoverJson, root, type Event } from "./cli.js";
+import { cutoverJson, root, stepProfile, type Event } from "./cli.js";
 import Database from "better-sqlite3";
 import { LoadGenerator, type Sample } from "../local/loadgen.js";
 import { machine } from "../local/common.js";
@@ -26,18 +26,6 @@ const cli = (stateDir: string, args: string[]) => cutoverJson(stateDir, args);
 function runMs(events: Event[]): number {
   const at = events.filter((e) => e.at && e.type.startsWith("run.")).map((e) => Date.parse(e.at!));
   return Math.max(...at) - Math.min(...at);
-}
-
-/** Each step's duration (started to succeeded), from the run's events. */
-function stepTimes(events: Event[]): string {
-  const start = new Map<string, number>();
-  const out: string[] = [];
-  for (const e of events) {
-    if (!e.stepId || !e.at) continue;
-    if (e.type === "step.started") start.set(e.stepId, Date.parse(e.at));
-    if (e.type === "step.succeeded") out.push(`${e.stepId} ${Date.parse(e.at) - (start.get(e.stepId) ?? NaN)} ms`);
-  }
-  return out.join(", ");
 }
 
 function stepMs(events: Event[], id: string): number {
@@ -110,11 +98,11 @@ try {
       `counted as a wait too: ${(wall / (graceMs + stepMs(release.events, "deploy"))).toFixed(2)}x; ` +
       `CLI process ${(release.wallMs / 1000).toFixed(2)} s`,
   );
-  console.log(`  steps: ${stepTimes(release.events)}`);
+  console.log(`  steps: ${stepProfile(release.events)}`);
   console.log(
     `contract wall time ${(contract.wallMs / 1000).toFixed(2)} s, run ${(runMs(contract.events) / 1000).toFixed(2)} s (no unavoidable wait)`,
   );
-  console.log(`  steps: ${stepTimes(contract.events)}`);
+  console.log(`  steps: ${stepProfile(contract.events)}`);
 } finally {
   await localDown({ dir: path.join(stateDir, "local") }).catch(() => undefined);
   fs.rmSync(stateDir, { recursive: true, force: true });
