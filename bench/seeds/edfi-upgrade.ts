@@ -11,7 +11,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cutoverOk, root, type Event } from "./cli.js";
+import { cutoverOk, root, stepProfile, type Event } from "./cli.js";
 import pg from "pg";
 import { LoadGenerator } from "../local/loadgen.js";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
@@ -92,7 +92,7 @@ async function once() {
     const dbWork = ["backup", "hash-before", "upgrade", "hash-after"].reduce((a, s) => a + stepMs(events, s), 0);
     const deploy = stepMs(events, "deploy");
     const failedReads = report.samples.filter((s) => s.kind === "read" && s.status !== 200).length;
-    return { window, refused: refused.length, wall, dbWork, deploy, failedReads, requests: report.total };
+    return { window, refused: refused.length, wall, dbWork, deploy, failedReads, requests: report.total, events };
   } finally {
     await localDown({ dir }).catch(() => undefined);
     await admin(`drop database if exists ${name} with (force)`).catch(() => undefined);
@@ -112,6 +112,7 @@ for (let i = 0; i < rounds; i++) {
       `${s(unavoidable)} (database work ${s(r.dbWork)} + grace ${s(GRACE_MS)}; ${(r.wall / unavoidable).toFixed(2)}x); ` +
       `API v2 start ${s(r.deploy)}; failed reads ${r.failedReads} of ${r.requests} requests`,
   );
+  console.log(`  steps: ${stepProfile(r.events)}`);
 }
 console.log(
   `S4 median: write-unavailable window ${s(median(results.map((r) => r.window)))}, wall ` +

@@ -29,6 +29,9 @@ const WRITE = {
 };
 
 async function route(req, url) {
+  // Liveness: the process is up (no database query). The release starts API v2 while the upgrade runs, so its
+  // start cannot wait for /health; it checks /health after the upgrade instead (playbooks/edfi-upgrade.yaml).
+  if (url.pathname === "/live") return [200, { status: "ok", version, slot }];
   if (url.pathname === "/health") {
     // Healthy only on the schema this version reads: v2 is not healthy before the upgrade ran.
     await pool.query(`${READ[version]} limit 1`);

@@ -42,6 +42,7 @@ const STEPS = [
   "upgrade",
   "hash-after",
   "deploy",
+  "v2-ready",
   "swap",
   "maintenance-off",
   "serving",
