@@ -16,6 +16,7 @@ import type { Registries, LoadedPlaybook } from "./playbook/validate.js";
 import { IMPLICIT_ENVIRONMENT } from "./playbook/schema.js";
 import { RunState, type CapabilityToken } from "./core/capabilities.js";
 import { findProvider, providers } from "./providers/registry.js";
+import { lookupSecret } from "./core/secret-lookup.js";
 
 export const registries: Registries = {
   findAction,
@@ -33,12 +34,7 @@ export interface RuntimeOptions {
   params?: Record<string, Json>;
 }
 
-/** Secrets come from the environment: `NAME`, or `CUTOVER_SECRET_NAME` to keep them apart. */
-export function lookupSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  // Own entries only: `secrets.constructor` must not find Object.prototype's.
-  const own = (k: string) => (Object.hasOwn(env, k) ? env[k] : undefined);
-  return own(`CUTOVER_SECRET_${name}`) ?? own(name);
-}
+export { lookupSecret };
 
 export function currentActor(env: NodeJS.ProcessEnv = process.env): Actor {
   let user = env.CUTOVER_ACTOR;

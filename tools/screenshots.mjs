@@ -9,7 +9,7 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 
 const root = path.resolve(import.meta.dirname, "..");
-const bin = path.join(root, "dist/src/cli/main.js");
+const bin = path.join(root, "dist/cli/cutover.js");
 const out = path.join(root, "docs/images");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-shots-"));
 const env = { ...process.env, NO_COLOR: "1", CI: "true", CUTOVER_STATE_DIR: "", CUTOVER_ACTOR: "maria" };

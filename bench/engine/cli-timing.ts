@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..", "..");
-export const BIN = path.join(ROOT, "dist/src/cli/main.js");
+export const BIN = path.join(ROOT, "dist/cli/cutover.js");
 
 /** The environment a person's shell would give: no CI, no colour, no state directory from outside. */
 function cliEnv(): NodeJS.ProcessEnv {

@@ -17,7 +17,7 @@ import { FileStore } from "../../src/providers/file/index.js";
 import { machine, median, quantile } from "../local/common.js";
 
 const RUNS = Number(process.env.RUNS ?? 11);
-const BIN = path.resolve(import.meta.dirname, "..", "..", "..", "dist/src/cli/main.js");
+const BIN = path.resolve(import.meta.dirname, "..", "..", "..", "dist/cli/cutover.js");
 const ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", CI: undefined, CUTOVER_STATE_DIR: undefined };
 
 interface Timing {

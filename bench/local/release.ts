@@ -25,7 +25,7 @@ function runRelease(stateDir: string): Promise<{ code: number | null; events: Ev
     const child = spawn(
       process.execPath,
       [
-        path.join(root, "dist/src/cli/main.js"),
+        path.join(root, "dist/cli/cutover.js"),
         "--state-dir",
         stateDir,
         "--output",

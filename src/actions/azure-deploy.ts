@@ -33,7 +33,8 @@ import {
   appserviceProvider,
 } from "./azure-common.js";
 import { recordOrCheckpoint } from "./support/undo-source.js";
-import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration.js";
+import { DURATION_RANGES, parseDuration } from "../core/duration.js";
+import { durationSchema } from "../core/duration-schema.js";
 import { isOneDeployRecord, runOneDeploy, undoOneDeploy } from "./azure-deploy-onedeploy.js";
 import { checkPackageSas } from "./azure-deploy-sas.js";
 

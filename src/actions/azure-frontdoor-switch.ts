@@ -19,7 +19,8 @@
 import { z } from "zod";
 import type { Json } from "../core/json.js";
 import { ActionFailure, defineAction, type ActionContext, type ActionResult } from "../core/action.js";
-import { DURATION_RANGES, durationSchema, formatDuration, parseDuration } from "../core/duration.js";
+import { DURATION_RANGES, formatDuration, parseDuration } from "../core/duration.js";
+import { durationSchema } from "../core/duration-schema.js";
 import { FrontDoor } from "../providers/azure/frontdoor-provider.js";
 import type { FrontDoorOrigins, OriginState } from "../providers/azure/frontdoor-client.js";
 import { sleep } from "./support/abort.js";

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { defineAction } from "../core/action.js";
-import { DURATION_RANGES, durationSchema } from "../core/duration.js";
+import { DURATION_RANGES } from "../core/duration.js";
+import { durationSchema } from "../core/duration-schema.js";
 
 const With = z
   .object({

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { runBackfill } from "../providers/sql/backfill.js";
-import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration.js";
+import { DURATION_RANGES, parseDuration } from "../core/duration.js";
+import { durationSchema } from "../core/duration-schema.js";
 import { sessionFields, leasedSession, sqlClient, sqlProvider, targetField } from "./migrate-shared.js";
 import { defineAction, type ActionResult } from "../core/action.js";
 

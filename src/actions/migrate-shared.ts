@@ -6,7 +6,8 @@ import path from "node:path";
 import { z } from "zod";
 import type { SqlClient } from "../providers/sql/driver.js";
 import { Sql } from "../providers/sql/driver.js";
-import { DURATION_RANGES, durationSchema, parseDuration } from "../core/duration.js";
+import { DURATION_RANGES, parseDuration } from "../core/duration.js";
+import { durationSchema } from "../core/duration-schema.js";
 import type { CompatCheck } from "../providers/sql/scripts.js";
 import type { ActionContext } from "../core/action.js";
 

@@ -6,7 +6,7 @@
  * taken and before anything is journaled for the abort.
  */
 import { CutoverError, ErrorCode } from "../core/errors.js";
-import { behindBarrier, describeBarriers, passedBarriers } from "../engine/barriers.js";
+import { barrierOf, behindBarrier, describeBarriers, passedBarriers } from "../engine/barriers.js";
 import { buildPlan, leafSpecs } from "../engine/plan.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, registries } from "../runtime.js";
@@ -29,7 +29,7 @@ export async function guardAbort(session: Session, loaded: LoadedPlaybook, opts:
   const state = session.journal.state;
   if (opts.rollback) await assertNoDependents(state, opts);
   const specs = leafSpecs(buildPlan(loaded.playbook.steps, state.params));
-  const barriers = passedBarriers(state, specs, (kind) => registries.findAction(kind));
+  const barriers = passedBarriers(state, (id) => barrierOf(specs.get(id), registries.findAction));
   if (barriers.length === 0 || state.dataLossAccepted) return;
   // The undos abort would run behind the barrier: those with something to undo.
   const behind = abortPreview(state, loaded)

@@ -5,7 +5,7 @@
  * and a step with effects that did not complete (nothing recorded to undo it from). Checks and waits
  * (nothing to undo) leave nothing, completed or not.
  */
-import { undoKindOf } from "../engine/abort.js";
+import { undoKindOf } from "../engine/abort-order.js";
 import { buildPlan, leafSpecs } from "../engine/plan.js";
 import type { RunState, StepState } from "../engine/reducer.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";

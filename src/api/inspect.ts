@@ -3,12 +3,13 @@
  * what a playbook would do (`plan`). None of them takes a lease or changes
  * anything.
  */
-import { foldRun, undoOrder, type RunState, type StepState } from "../engine/reducer.js";
-import os from "node:os";
-import { isLeaseLive, type LeaseInfo, type RunStore, type RunSummary } from "../core/run-store.js";
-import { buildPlan, leafSpecs, type PlanNode } from "../engine/plan.js";
-import { incompleteUndoable, undoKindOf } from "../engine/abort.js";
-import { barrierOf, behindBarrier, passedBarriers } from "../engine/barriers.js";
+import { foldRun, type RunState } from "../engine/reducer.js";
+import type { LeaseInfo, RunStore, RunSummary } from "../core/run-store.js";
+import { buildPlan, type PlanNode } from "../engine/plan.js";
+import { undoKindOf } from "../engine/abort-order.js";
+import { abortPreviewFrom, type AbortPreview, type UndoKind } from "./status-facts.js";
+import { stepFacts } from "./status-facts-build.js";
+import { barrierOf } from "../engine/barriers.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
 import { resolveParams } from "../playbook/params.js";
 import { assertMatricesFit } from "../playbook/check-matrix.js";
@@ -19,7 +20,9 @@ import { Redactor } from "../engine/redact.js";
 import { buildScope, resolveValue } from "../engine/resolve.js";
 import { ProviderSet, registries } from "../runtime.js";
 import { FileStore } from "../providers/file/index.js";
-import { holderIsDeadLocalProcess } from "./session.js";
+import { driverGone } from "./driver-gone.js";
+
+export { driverGone };
 import { runRedactor } from "./secrets.js";
 import type { Json } from "../core/json.js";
 
@@ -149,7 +152,7 @@ export async function listRunOverviews(
   }
 }
 
-export type UndoKind = "recorded" | "override" | "none" | "disabled" | "irreversible";
+export type { AbortPreview, UndoKind };
 
 export interface PlanEntry {
   id: string;
@@ -245,41 +248,9 @@ export function planPlaybook(
   return { loaded, entries };
 }
 
-export interface AbortPreview {
-  id: string;
-  action: string;
-  undo: UndoKind;
-  /** Behind a data barrier the run passed (its id): abort refuses to undo it without --accept-data-loss. */
-  behindBarrier?: string;
-}
-
 /** For `status`: what `cutover abort` would undo now, in order, and what it would leave in place. */
 export function abortPreview(state: RunState, loaded?: LoadedPlaybook): AbortPreview[] {
-  const specs = loaded ? leafSpecs(buildPlan(loaded.playbook.steps, state.params)) : new Map();
-  const barriers = state.dataLossAccepted ? [] : passedBarriers(state, specs, (kind) => registries.findAction(kind));
-  const behind = (st: StepState) => (behindBarrier(st, barriers) ? { behindBarrier: barriers.at(-1)!.stepId } : {});
-  return [...incompleteUndoable(state, specs, (kind) => registries.findAction(kind)), ...undoOrder(state)]
-    .filter((st: StepState) => st.undo.status !== "succeeded" && st.undo.status !== "skipped")
-    .map((st) => {
-      const spec = specs.get(st.stepId);
-      if (!spec) return { id: st.id, action: "?", undo: "none" as const };
-      // Inputs that read only params resolve as the abort would
-      // see them (a templated `reversible`, a list from a param).
-      const scope: Scope = {
-        params: state.params,
-        steps: {},
-        env: {},
-        secrets: () => undefined,
-        run: { id: state.runId },
-      };
-      let withBlock = spec.with;
-      try {
-        if (isStaticallyKnown(spec.with ?? {}, state.secretParams)) withBlock = resolveValue(spec.with ?? {}, scope);
-      } catch {
-        /* judged on the raw inputs */
-      }
-      return { id: st.id, action: spec.action ?? "?", undo: undoKind({ ...spec, with: withBlock }), ...behind(st) };
-    });
+  return abortPreviewFrom(state, loaded && stepFacts(loaded, state));
 }
 
 export function tryLoad(file: string): LoadedPlaybook | undefined {
@@ -307,16 +278,4 @@ export function runSummaryLine(
   } catch {
     return undefined; // a summary must never turn a successful run into an error
   }
-}
-
-/**
- * A run the journal shows running (or aborting) that nothing drives any more:
- * its lease expired or was released, or the process holding it on this host
- * is gone (a crash, SIGKILL, a cancelled CI job). `resume` continues it and
- * `abort` undoes it; `status` says so instead of showing it as running.
- */
-export function driverGone(state: RunState, lease: LeaseInfo | undefined): boolean {
-  if (state.status !== "running" && state.status !== "aborting") return false;
-  if (!lease || !isLeaseLive(lease) || lease.runId !== state.runId) return true;
-  return holderIsDeadLocalProcess(lease, os.hostname());
 }

@@ -10,7 +10,7 @@ import type { Json } from "../core/json.js";
 import { Redactor } from "../engine/redact.js";
 import { hasExpression, parseTemplate, type Expr } from "../playbook/expressions.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";
-import { lookupSecret } from "../runtime.js";
+import { lookupSecret } from "../core/secret-lookup.js";
 
 /** Environment variables that hold secrets by their name alone. */
 const SECRET_VARIABLE = /^CUTOVER_SECRET_/;
@@ -30,11 +30,37 @@ export function registerRunSecrets(
   env: NodeJS.ProcessEnv,
   values: Record<string, Json> = {},
 ): Redactor {
+  return registerSecretNames(redactor, loaded && secretNamesOf(loaded), env, values);
+}
+
+/** The secrets a playbook names, as data (kept in the run's cache for `status`: api/status-facts.ts). */
+export interface SecretNames {
+  /** Read with lookupSecret: `${{ secrets.X }}` anywhere, provider fields such as `urlEnv`. */
+  secretNames: string[];
+  /** Params declared `secret: true`. */
+  secretParams: string[];
+}
+
+export function secretNamesOf(loaded: LoadedPlaybook): SecretNames {
+  return {
+    secretNames: [...referencedSecrets(loaded)],
+    secretParams: Object.entries(loaded.playbook.params ?? {})
+      .filter(([, spec]) => spec.secret)
+      .map(([name]) => name),
+  };
+}
+
+/** registerRunSecrets from the names alone (undefined: a playbook that could not be read). */
+export function registerSecretNames(
+  redactor: Redactor,
+  names: SecretNames | undefined,
+  env: NodeJS.ProcessEnv,
+  values: Record<string, Json> = {},
+): Redactor {
   for (const [k, v] of Object.entries(env)) if (SECRET_VARIABLE.test(k)) redactor.add(v);
-  if (!loaded) return redactor;
-  for (const name of referencedSecrets(loaded)) redactor.add(lookupSecret(env, name));
-  for (const [name, spec] of Object.entries(loaded.playbook.params ?? {})) {
-    if (!spec.secret) continue;
+  if (!names) return redactor;
+  for (const name of names.secretNames) redactor.add(lookupSecret(env, name));
+  for (const name of names.secretParams) {
     redactor.add(env[`CUTOVER_PARAM_${name.toUpperCase()}`]);
     if (Object.hasOwn(values, name)) redactor.add(values[name]);
   }

@@ -5,7 +5,7 @@
  * through here, so the lease rules live in one place.
  */
 import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
+import { CUTOVER_VERSION } from "../core/version.js";
 import { findAction } from "../actions/registry.js";
 import type { RunEvent } from "../engine/events.js";
 import { Journal } from "../engine/journal.js";
@@ -16,14 +16,16 @@ import { registerRunSecrets } from "./secrets.js";
 import { Notifier } from "./notify.js";
 import type { RunState } from "../engine/reducer.js";
 import type { LeaseInfo, LeaseRequest, RunStore } from "../core/run-store.js";
-import { formatHolder, holderOf, type LeaseHolder } from "../core/lease-holder.js";
-import { isGoneFromThisHost } from "../core/process-identity.js";
+import { formatHolder, type LeaseHolder } from "../core/lease-holder.js";
 import { ErrorCode, isCutoverError } from "../core/errors.js";
 import { parseDuration } from "../playbook/duration.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";
 import { currentActor, lookupSecret, ProviderSet } from "../runtime.js";
 import type { Json } from "../core/json.js";
 import type { Actor } from "../engine/events.js";
+import { holderIsDeadLocalProcess } from "./driver-gone.js";
+
+export { holderIsDeadLocalProcess };
 
 export interface SessionOptions {
   stateDir: string;
@@ -33,13 +35,7 @@ export interface SessionOptions {
   onFailure?: "pause" | "abort" | "continue";
 }
 
-export const CUTOVER_VERSION: string = (() => {
-  try {
-    return (createRequire(import.meta.url)("../../../package.json") as { version: string }).version;
-  } catch {
-    return "0.0.0";
-  }
-})();
+export { CUTOVER_VERSION };
 
 export function newRunId(now = new Date()): string {
   const t = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -50,14 +46,6 @@ export function newRunId(now = new Date()): string {
 function leaseRequest(actor: Actor, runId: string, environment: string, ttlMs: number): LeaseRequest {
   const by: LeaseHolder = { user: actor.user, host: actor.host, pid: actor.pid, runId };
   return { environment, holder: formatHolder(by), by, runId, ttlMs };
-}
-
-/**
- * True when the lease's holder is a process on this host that no longer exists (crashed): safe to take over at once.
- */
-export function holderIsDeadLocalProcess(lease: LeaseInfo, host: string): boolean {
-  const holder = holderOf(lease);
-  return holder !== undefined && holder.host === host && isGoneFromThisHost(holder.host, holder.pid);
 }
 
 export class Session {

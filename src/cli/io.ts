@@ -51,3 +51,18 @@ export function makeIO(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): 
     c: pc.createColors(color),
   };
 }
+
+/**
+ * `io` with its `out` lines kept until `flush` writes them at once: a status screen of 200 steps is one write to
+ * stdout, not 200 (each a system call on a pipe). Lines on stderr are not held.
+ */
+export function heldOut(io: CliIO): { io: CliIO; flush(): void } {
+  const lines: string[] = [];
+  return {
+    io: { ...io, out: (l) => void lines.push(l) },
+    flush: () => {
+      if (lines.length) io.write(lines.join("\n") + "\n");
+      lines.length = 0;
+    },
+  };
+}

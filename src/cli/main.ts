@@ -13,7 +13,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const program = buildProgram();
+const program = await buildProgram(process.argv.slice(2));
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

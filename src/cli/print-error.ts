@@ -5,7 +5,7 @@
 import { exitCodeFor, isCutoverError, PlaybookInvalidError, type ExitCode } from "../core/errors.js";
 import { cutLongValues } from "../playbook/echo.js";
 import type { CliIO } from "./io.js";
-import { dialectFor } from "./render/ci-renderer.js";
+import { dialectFor } from "./render/ci-dialect.js";
 
 export function printError(io: CliIO, e: unknown): ExitCode {
   const code = exitCodeFor(e);

@@ -1,27 +1,75 @@
-/** The command tree. Each command is a thin file over the library API in src/api/. */
+/**
+ * The command tree. Each command is a thin file over the library API in src/api/, loaded only when the command
+ * line names it: `cutover status` must not pay for loading every action, provider and schema (the on-call's
+ * look at a run has a 100 ms budget, bench/engine/RESULTS.md). Help, an unknown command or none at all load
+ * every command, so commander can list them and suggest the nearest.
+ */
 import { Command, Option } from "commander";
-import { CUTOVER_VERSION } from "../api/session.js";
+import { CUTOVER_VERSION } from "../core/version.js";
 import { cutLongValues } from "../playbook/echo.js";
 import { usageErrorLine, wantsJson } from "./usage.js";
-import { register as decide } from "./commands/decide.js";
-import { register as local } from "./commands/local.js";
-import { register as migrate } from "./commands/migrate.js";
-import { register as notify } from "./commands/notify.js";
-import { register as plan } from "./commands/plan.js";
-import { register as report } from "./commands/report.js";
-import { register as resume } from "./commands/resume.js";
-import { register as run } from "./commands/run.js";
-import { register as runs } from "./commands/runs.js";
-import { register as schema } from "./commands/schema.js";
-import { register as serve } from "./commands/serve.js";
-import { register as status } from "./commands/status.js";
-import { register as unlock } from "./commands/unlock.js";
-import { register as validate } from "./commands/validate.js";
+
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/** Every top-level command and the module that registers it (a module may register several). */
+export const COMMAND_MODULES: Readonly<Record<string, () => Promise<CommandModule>>> = {
+  validate: () => import("./commands/validate.js"),
+  plan: () => import("./commands/plan.js"),
+  run: () => import("./commands/run.js"),
+  resume: () => import("./commands/resume.js"),
+  step: () => import("./commands/resume.js"),
+  approve: () => import("./commands/decide.js"),
+  retry: () => import("./commands/decide.js"),
+  skip: () => import("./commands/decide.js"),
+  abort: () => import("./commands/decide.js"),
+  status: () => import("./commands/status.js"),
+  report: () => import("./commands/report.js"),
+  notify: () => import("./commands/notify.js"),
+  runs: () => import("./commands/runs.js"),
+  unlock: () => import("./commands/unlock.js"),
+  schema: () => import("./commands/schema.js"),
+  local: () => import("./commands/local.js"),
+  migrate: () => import("./commands/migrate.js"),
+  serve: () => import("./commands/serve.js"),
+};
+
+/** Global options that take a value in the next argument (`--state-dir x`, not `--state-dir=x`). */
+const VALUE_OPTIONS = new Set(["-o", "--output", "--state-dir", "--junit", "--auth", "--client-id", "--tenant-id"]);
+
+/** The command a command line names (the first argument that is not a global option or its value), if any. */
+export function commandNamed(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return args[i + 1];
+    if (!a.startsWith("-")) return a;
+    if (VALUE_OPTIONS.has(a)) i++;
+  }
+  return undefined;
+}
 
 /** The command line being parsed: commander keeps it (untyped) as rawArgs from the start of parse(). */
 const argsOf = (program: Command): string[] => (program as unknown as { rawArgs?: string[] }).rawArgs ?? [];
 
-export function buildProgram(): Command {
+/**
+ * The program with the commands `args` (the arguments after `node cutover`) needs: the one it names, or all of
+ * them when it names none that exists (help, a typo, nothing). Without `args`: every command.
+ */
+export async function buildProgram(args?: readonly string[]): Promise<Command> {
+  const program = baseProgram();
+  const named = args === undefined ? undefined : commandNamed(args);
+  const loaders =
+    named !== undefined && Object.hasOwn(COMMAND_MODULES, named)
+      ? [COMMAND_MODULES[named]!]
+      : [...new Set(Object.values(COMMAND_MODULES))];
+  const modules = await Promise.all(loaders.map((load) => load()));
+  // Registered in the table's order, so `cutover help` lists them as it always has.
+  for (const m of new Set(modules)) m.register(program);
+  return program;
+}
+
+function baseProgram(): Command {
   const program = new Command("cutover")
     .description("blue/green releases as checkpointed, resumable playbooks")
     .version(CUTOVER_VERSION)
@@ -80,22 +128,5 @@ Exit codes: 0 succeeded, 1 failed or aborted, 2 invalid usage or playbook, 3 pau
 130 interrupted (checkpointed; cutover resume <run-id>).
 Start with: cutover validate <playbook>, cutover plan <playbook>, cutover run <playbook>.`,
   );
-  for (const reg of [
-    validate,
-    plan,
-    run,
-    resume,
-    decide,
-    status,
-    report,
-    notify,
-    runs,
-    unlock,
-    schema,
-    local,
-    migrate,
-    serve,
-  ])
-    reg(program);
   return program;
 }

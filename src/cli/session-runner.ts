@@ -14,6 +14,7 @@ import { runSummaryLine } from "../api/inspect.js";
 import { leftInPlace, type LeftInPlace } from "../api/abort-outcome.js";
 import { nextDue } from "../api/stop-point.js";
 import type { LoadedPlaybook } from "../playbook/validate.js";
+import { exitCodeForState } from "./exit-code.js";
 
 /**
  * `abort`: the command asked for an abort (or continues one a person asked for), so it answers whether the
@@ -25,23 +26,6 @@ export interface DriveOptions {
   stop?: { until?: string; only?: string };
   /** The run was not named: the environment's open run was taken (the result says so). */
   chosen?: { environment: string };
-}
-
-export function exitCodeForState(s: RunState): ExitCode {
-  switch (s.status) {
-    case "succeeded":
-      return ExitCode.ok;
-    case "paused":
-      return s.pause?.reason === "until" ? ExitCode.stopped : ExitCode.paused;
-    case "interrupted":
-      return ExitCode.interrupted;
-    case "running":
-    case "aborting":
-      // Stopped by a lost lease or an error while running: resumable.
-      return ExitCode.interrupted;
-    default:
-      return ExitCode.failed;
-  }
 }
 
 /** The exit code of an abort: 0 only when it completed and left nothing changed; an undo that failed is 1. */

@@ -1,7 +1,7 @@
 /** Small pieces every command shares: option helpers and the action wrapper that owns exit codes. */
 import { Command, Option } from "commander";
 import { ExitCode } from "../core/errors.js";
-import { chooseOpenRun, type ChosenRun } from "../api/open-run.js";
+import type { ChosenRun } from "../api/open-run.js";
 import { makeIO, type CliIO, type GlobalOptions } from "./io.js";
 import { printError } from "./print-error.js";
 import { checkStateDir } from "./usage.js";
@@ -69,6 +69,8 @@ export async function targetRun(
 ): Promise<{ runId: string; stepId?: string; chosen?: ChosenRun }> {
   if (args.second !== undefined) return { runId: args.first!, stepId: args.second };
   if (args.first !== undefined && (!args.stepArg || RUN_ID.test(args.first))) return { runId: args.first };
+  // Loaded here, not at start: it reads playbooks, which `status` (sharing this module) must not load.
+  const { chooseOpenRun } = await import("../api/open-run.js");
   const chosen = await chooseOpenRun({ stateDir: io.stateDir, playbook: args.playbook, finished: args.finished });
   if (io.json) io.out(JSON.stringify({ type: "run.chosen", ...chosen, why: "no run id given: the open run" }));
   else io.err(io.c.dim(`run ${chosen.runId} (environment ${chosen.environment}, ${chosen.where}): its open run`));

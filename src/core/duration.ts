@@ -11,9 +11,8 @@
  * has a range (DURATION_RANGES): a value outside it is refused where it is
  * written, at validation, so no timer is ever handed more than it can hold.
  * docs/playbook.md#durations documents this once; keep the two in step.
+ * The zod schema of a duration field is in core/duration-schema.ts: this module loads no zod.
  */
-import { z } from "zod";
-
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -28,7 +27,7 @@ export const DURATION_PATTERN = new RegExp(
 );
 const PART = new RegExp(String.raw`(${NUM})(ms|d|h|m|s)`, "g");
 
-const DURATION_GRAMMAR_HINT =
+export const DURATION_GRAMMAR_HINT =
   "must be a duration such as 500ms, 30s, 5m, 1m30s, 2h or 1d " +
   "(units largest first, no spaces; a bare number is milliseconds)";
 
@@ -69,41 +68,6 @@ export const DURATION_RANGES = {
   /** Any other duration input of an action or provider (0 where the field says it means "none"). */
   any: { min: 0, max: 7 * DAY },
 } as const satisfies Record<string, DurationRange>;
-
-/** Why `ms` is outside `range`, or undefined when it fits. */
-function durationRangeProblem(ms: number, range: DurationRange): string | undefined {
-  if (ms < range.min) return `must be at least ${formatDuration(range.min)}`;
-  if (ms > range.max) return `must be at most ${formatDuration(range.max)}`;
-  return undefined;
-}
-
-/**
- * The zod schema of a duration field: a number of milliseconds or duration
- * text, in `range`. It keeps the value as written ("30s"): schemas also make
- * JSON Schema and docs, and actions call parseDuration when they run.
- */
-export function durationSchema(description: string, range: DurationRange) {
-  const tooShort = `must be at least ${formatDuration(range.min)}`;
-  const tooLong = `must be at most ${formatDuration(range.max)}`;
-  const ms = z
-    .number()
-    .refine(Number.isInteger, {
-      message: "a bare number is a whole number of milliseconds; write e.g. 1500 or 1.5s",
-      abort: true,
-    })
-    .min(range.min, tooShort)
-    .max(range.max, tooLong);
-  const text = z
-    .string()
-    .regex(DURATION_PATTERN, DURATION_GRAMMAR_HINT)
-    .superRefine((v, ctx) => {
-      if (!DURATION_PATTERN.test(v)) return; // reported by the regex
-      const why = durationRangeProblem(parseDuration(v), range);
-      if (why) ctx.addIssue({ code: "custom", message: `${v} is out of range: ${why}` });
-    });
-  // The docs show the range from the JSON Schema's minimum/maximum, so the description stays the caller's.
-  return z.union([ms, text]).describe(description);
-}
 
 /** "1m5s" style for people. */
 export function formatDuration(ms: number): string {

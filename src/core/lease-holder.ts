@@ -5,15 +5,9 @@
  * write. A lease written by an older version has only the display form; the
  * one parser below reads it back.
  */
-import { z } from "zod";
+import type { LeaseHolder } from "./lease-holder-schema.js";
 
-export const LeaseHolder = z.object({
-  user: z.string(),
-  host: z.string().min(1),
-  pid: z.number().int().positive(),
-  runId: z.string().min(1).optional(),
-});
-export type LeaseHolder = z.infer<typeof LeaseHolder>;
+export type { LeaseHolder };
 
 /** The display form: `alice@ci-7 pid 4242 run r2026…` (also what older versions stored). */
 export function formatHolder(h: LeaseHolder): string {

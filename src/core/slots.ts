@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import type { Json } from "./json.js";
-import { DURATION_RANGES, durationSchema, parseDuration } from "./duration.js";
+import { DURATION_RANGES, parseDuration } from "./duration.js";
+import { durationSchema } from "./duration-schema.js";
 
 export const SLOT_NAMES = ["blue", "green"] as const;
 export type SlotName = (typeof SLOT_NAMES)[number];

@@ -12,15 +12,15 @@
  * too, in its place in the order. Undos behind a data barrier the run passed
  * never run unless a person accepted the loss (barriers.ts).
  */
-import type { ActionDefinition } from "../core/action.js";
 import { parseCheckpoint, parseRecorded } from "../core/journaled.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { mayRetry, resolveInputs, retryPolicy, runAttempt, waitOrCancel } from "./attempt.js";
 import type { EngineDeps } from "./context.js";
-import { behindBarrier, passedBarriers } from "./barriers.js";
+import { barrierOf, behindBarrier, passedBarriers } from "./barriers.js";
+import { incompleteUndoable, undoesWhenIncomplete, undoKindOf } from "./abort-order.js";
 import type { ErrorInfo, UndoSkipReason } from "./events.js";
 import type { MemberControl, MemberResult } from "./member.js";
-import { undoOrder, type RunState, type StepState } from "./reducer.js";
+import { undoOrder, type StepState } from "./reducer.js";
 import { buildScope, resolveValue } from "./resolve.js";
 
 export async function runAbort(
@@ -31,9 +31,10 @@ export async function runAbort(
 ): Promise<MemberResult> {
   const j = deps.journal;
   if (!j.state.abortRequested) await j.append({ type: "abort.requested", by: deps.actor, reason });
-  const barriers = passedBarriers(j.state, specs, deps.findAction);
+  const barriers = passedBarriers(j.state, (id) => barrierOf(specs.get(id), deps.findAction));
   // Where the run stopped comes first: the newest changes are those of a step that did not complete.
-  for (const st of [...incompleteUndoable(j.state, specs, deps.findAction), ...undoOrder(j.state)]) {
+  const undoesIncomplete = (id: string) => undoesWhenIncomplete(specs.get(id), deps.findAction);
+  for (const st of [...incompleteUndoable(j.state, undoesIncomplete), ...undoOrder(j.state)]) {
     if (st.undo.status === "succeeded" || st.undo.status === "skipped") continue;
     if (ctl.stopping()) return "stop";
     const behind = behindBarrier(st, barriers) && !j.state.dataLossAccepted;
@@ -48,27 +49,6 @@ export async function runAbort(
   }
   await j.append({ type: "run.finished", outcome: "aborted" });
   return "ok";
-}
-
-/**
- * Failed or interrupted steps whose partial attempt abort can undo: their
- * action does it on its own (`undoIncomplete`, without an `undo:` override,
- * which is written for a completed step), or their `undo:` override says
- * `alsoWhenFailed`. Most recently started first.
- */
-export function incompleteUndoable(
-  state: RunState,
-  specs: Map<string, StepSpec>,
-  findAction: (kind: string) => ActionDefinition | undefined,
-): StepState[] {
-  return Object.values(state.steps)
-    .filter((st) => {
-      if (st.status !== "failed" && st.status !== "running") return false;
-      const spec = specs.get(st.stepId);
-      if (spec?.undo && spec.undo.alsoWhenFailed) return true;
-      return spec?.undo === undefined && spec?.action !== undefined && findAction(spec.action)?.undoIncomplete === true;
-    })
-    .sort((a, b) => (b.startedAt ?? "").localeCompare(a.startedAt ?? ""));
 }
 
 /** `behind`: the step is behind a passed data barrier and no one accepted the loss: it is left in place. */
@@ -203,14 +183,4 @@ function resolvedOrRaw(deps: EngineDeps, st: StepState, withBlock: unknown): unk
   } catch {
     return withBlock;
   }
-}
-
-/**
- * The undo kind of a step, asking the action when it depends
- * on the inputs (resolved when the caller can, raw otherwise).
- */
-export function undoKindOf(def: ActionDefinition<unknown>, withBlock: unknown): "recorded" | "none" | "irreversible" {
-  if (!def.undoFor) return def.undo;
-  const parsed = def.with.safeParse(withBlock ?? {});
-  return parsed.success ? def.undoFor(parsed.data) : def.undo;
 }

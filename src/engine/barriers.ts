@@ -33,12 +33,15 @@ export function barrierOf(spec: StepSpec | undefined, findAction: FindAction): {
   return spec.action ? findAction(spec.action)?.barrier : undefined;
 }
 
+/** Per planned step, the barrier it declares (`barrierOf` over its spec), if any. */
+export type BarrierFor = (stepId: string) => { reason: string } | undefined;
+
 /** The barriers this run has passed (its barrier steps that succeeded), oldest first. */
-export function passedBarriers(state: RunState, specs: Map<string, StepSpec>, findAction: FindAction): PassedBarrier[] {
+export function passedBarriers(state: RunState, barrierFor: BarrierFor): PassedBarrier[] {
   const out: PassedBarrier[] = [];
   for (const st of Object.values(state.steps)) {
     if (st.status !== "succeeded" || st.succeededOrder === undefined) continue;
-    const b = barrierOf(specs.get(st.stepId), findAction);
+    const b = barrierFor(st.stepId);
     if (b) out.push({ stepId: st.id, reason: b.reason, passedAt: st.finishedAt ?? "", order: st.succeededOrder });
   }
   return out.sort((a, b) => a.order - b.order);

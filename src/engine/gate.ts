@@ -11,12 +11,6 @@
 import { z } from "zod";
 import { parseDuration } from "../playbook/duration.js";
 import { OnExpiry, type EventOf } from "./events.js";
-import type { RunState } from "./reducer.js";
-
-export interface GateExpiry {
-  expiresAt: number;
-  onExpiry: OnExpiry;
-}
 
 /** What the engine reads of a gate's parsed inputs (the gate action's schema produced them). */
 const GateInputs = z.object({
@@ -39,13 +33,4 @@ export function gatePause(
   return { ...pause, expiresAt, onExpiry: g.onExpiry ?? "fail" };
 }
 
-/** When the gate `stepId` expires, as journaled with the pause, if the run is paused at it and it has an expiry. */
-export function gateExpiry(state: RunState, stepId: string): GateExpiry | undefined {
-  const p = state.pause;
-  if (p?.reason !== "approval" || p.stepId !== stepId || p.expiresAt === undefined) return undefined;
-  return { expiresAt: Date.parse(p.expiresAt), onExpiry: p.onExpiry ?? "fail" };
-}
-
-export function isExpired(e: GateExpiry | undefined, now = Date.now()): e is GateExpiry {
-  return e !== undefined && now >= e.expiresAt;
-}
+export { gateExpiry, isExpired, type GateExpiry } from "./gate-expiry.js";

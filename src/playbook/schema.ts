@@ -6,7 +6,8 @@
  * schema in validate.ts; here they are open objects.
  */
 import { z } from "zod";
-import { DURATION_RANGES, durationSchema } from "../core/duration.js";
+import { DURATION_RANGES } from "../core/duration.js";
+import { durationSchema } from "../core/duration-schema.js";
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const EXPR_ONLY = /^\s*\$\{\{[\s\S]*\}\}\s*$/;

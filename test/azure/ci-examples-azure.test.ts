@@ -55,7 +55,7 @@ function commands(script: string, vars: Record<string, string>, env: Record<stri
 
 /** Parse argv with the real CLI, every command's action replaced by a no-op: throws on an unknown option or value. */
 async function parseWithCli(argv: string[]): Promise<string> {
-  const program = buildProgram();
+  const program = await buildProgram();
   let ran = "";
   for (const c of program.commands) c.action(() => void (ran = c.name()));
   program.configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { cell, renderTables, SchemaDoc, type JsonSchema } from "../../src/docs/schema-markdown.js";
-import { DURATION_RANGES, durationSchema } from "../../src/core/duration.js";
+import { DURATION_RANGES } from "../../src/core/duration.js";
+import { durationSchema } from "../../src/core/duration-schema.js";
 
 const js = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" }) as JsonSchema;
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateRun } from "../../src/actions/migrate-run.js";
 import { abortPreview, planPlaybook, tryLoad } from "../../src/api/inspect.js";
 import { decide, drive, startRun } from "../../src/api/run.js";
-import { undoKindOf } from "../../src/engine/abort.js";
+import { undoKindOf } from "../../src/engine/abort-order.js";
 import type { RunEvent } from "../../src/engine/events.js";
 import { cli } from "./cli-harness.js";
 

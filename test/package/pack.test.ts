@@ -95,6 +95,7 @@ describe("the packed package", () => {
       "dist/src/index.js",
       "dist/src/index.d.ts",
       "dist/src/cli/main.js",
+      "dist/cli/cutover.js",
       "dist/src/providers/local/supervisor-main.js",
       "demo/v1/server.js",
       "demo/v2/server.js",

@@ -15,10 +15,8 @@ const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-typed-"));
 afterAll(() => fs.rmSync(stateDir, { recursive: true, force: true }));
 
 describe("commands as typed", () => {
-  it("knows every top-level command of the program", () => {
-    const names = buildProgram()
-      .commands.map((c) => c.name())
-      .filter((n) => n !== "help");
+  it("knows every top-level command of the program", async () => {
+    const names = (await buildProgram()).commands.map((c) => c.name()).filter((n) => n !== "help");
     expect([...COMMANDS].sort()).toEqual(names.sort());
   });
 

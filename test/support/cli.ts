@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-export const BIN = path.join(ROOT, "dist/src/cli/main.js");
+export const BIN = path.join(ROOT, "dist/cli/cutover.js");
 const PROGRAM = path.join(ROOT, "dist/src/cli/program.js");
 
 export interface CliOptions {

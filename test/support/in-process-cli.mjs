@@ -27,7 +27,7 @@ for (const job of jobs) {
   process.exitCode = undefined;
   let code;
   try {
-    await buildProgram().parseAsync(["node", "cutover", ...job.args]);
+    await (await buildProgram(job.args)).parseAsync(["node", "cutover", ...job.args]);
     code = process.exitCode ?? 0;
   } catch (e) {
     // What src/cli/main.ts does with commander's usage errors.

@@ -4,7 +4,8 @@
  * as written ("30s") and are parsed at run time with parseDuration.
  */
 import { z } from "zod";
-import { DURATION_RANGES, durationSchema, type DurationRange } from "../../core/duration.js";
+import { DURATION_RANGES, type DurationRange } from "../../core/duration.js";
+import { durationSchema } from "../../core/duration-schema.js";
 import { isJsonPath } from "./json-path.js";
 
 /** A duration (src/core/duration.ts): milliseconds as a number, or text such as "500ms", "30s", "1m30s", in `range`. */

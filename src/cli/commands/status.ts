@@ -1,18 +1,17 @@
 /** `cutover status [run-id]`: where a run stands, at a glance, for whoever is on call. */
 import type { Command } from "commander";
-import { abortPreview, driverGone, listRuns, readRun } from "../../api/inspect.js";
+import { driverGone } from "../../api/driver-gone.js";
 import { nextSteps } from "../../api/next-steps.js";
+import { newestRunId, readRunView, type RunView } from "../../api/run-view.js";
 import { isLeaseLive } from "../../core/run-store.js";
 import type { RunState } from "../../engine/reducer.js";
-import { CutoverError, ErrorCode } from "../../core/errors.js";
-import type { CliIO } from "../io.js";
+import { CutoverError, ErrorCode, type ExitCode } from "../../core/errors.js";
+import { heldOut, type CliIO } from "../io.js";
 import { printStatus, resultLines, screenWidth } from "../render/status-screen.js";
 import { withIO } from "../shared.js";
 import { notificationsLine } from "../../api/notify-body.js";
-import { gateExpiry, isExpired } from "../../engine/gate.js";
-import { watchRun } from "../../api/watch.js";
-import { makeRenderer } from "../render/renderer.js";
-import { exitCodeForState } from "../session-runner.js";
+import { gateExpiry, isExpired } from "../../engine/gate-expiry.js";
+import { exitCodeForState } from "../exit-code.js";
 
 export function register(program: Command): void {
   program
@@ -29,81 +28,103 @@ export function register(program: Command): void {
         "to its next stop); end with the result line and exit with the run's exit code (0, 1, 3 or 130)",
     )
     .action(
-      withIO(async (io, runIdArg: string | undefined, opts: { playbook?: string; watch?: boolean }) => {
-        let runId = runIdArg;
-        if (!runId) {
-          const [latest] = await listRuns({ stateDir: io.stateDir, playbook: opts.playbook, limit: 1 });
-          if (!latest)
-            throw new CutoverError(ErrorCode.RunNotFound, "no runs yet", {
-              hint: "start one with `cutover run <playbook>`",
-            });
-          runId = latest.runId;
+      withIO(async (cliIO, runIdArg: string | undefined, opts: { playbook?: string; watch?: boolean }) => {
+        const runId = runIdArg ?? (await newestRun(cliIO, opts.playbook));
+        if (opts.watch) return watch(cliIO, runId, opts.playbook);
+        const { state, lease, undo } = await readForStatus(cliIO, runId, opts.playbook);
+        const screen = heldOut(cliIO);
+        try {
+          show(screen.io, { state, lease, undo }, opts.playbook);
+        } finally {
+          screen.flush();
         }
-        if (opts.watch) {
-          const renderer = makeRenderer(io);
-          const final = await watchRun(runId, {
-            stateDir: io.stateDir,
-            playbook: opts.playbook,
-            onEvent: (e, s) => renderer.event(e, s),
-          });
-          renderer.close(final);
-          const code = exitCodeForState(final);
-          const { lease } = await readRun(runId, { stateDir: io.stateDir, playbook: opts.playbook });
-          const gone = driverGone(final, lease);
-          const next = nextSteps(final, {
-            lease: isLeaseLive(lease) ? lease : undefined,
-            gone,
-            locate: locate(io, opts.playbook),
-          });
-          if (io.json) io.out(JSON.stringify({ type: "result", runId, status: final.status, exitCode: code, next }));
-          else for (const l of resultLines(io, final, next)) io.err(l);
-          return code;
-        }
-        // The playbook is read once (for its secrets and the abort preview): a long one costs as much as the journal.
-        const { state, lease, loaded } = await readRun(runId, {
-          stateDir: io.stateDir,
-          playbook: opts.playbook,
-          redacted: true,
-        });
-        const undo = abortPreview(state, loaded);
-        const liveLease = isLeaseLive(lease) ? lease : undefined;
-        const gone = driverGone(state, lease);
-        const next = nextSteps(state, { lease: liveLease, gone, locate: locate(io, opts.playbook) });
-        if (io.json) {
-          io.out(
-            JSON.stringify({
-              type: "status",
-              state,
-              lease: liveLease ?? null,
-              driverGone: gone,
-              next,
-              abortWouldUndo: undo,
-            }),
-          );
-          return;
-        }
-        printStatus(io, {
-          state,
-          holder: liveLease?.holder,
-          holderIsThisRun: liveLease?.runId === state.runId,
-          gone,
-          undo,
-          next,
-          now: Date.now(),
-          width: screenWidth(),
-        });
-        const gateId = state.pause?.reason === "approval" ? state.pause.stepId : undefined;
-        const gate = gateId ? gateExpiry(state, gateId) : undefined;
-        if (gate)
-          io.out(
-            io.c.yellow(
-              `gate ${gateId} ${isExpired(gate) ? "expired" : "expires"} at ` +
-                `${new Date(gate.expiresAt).toISOString()} (then: ${gate.onExpiry})`,
-            ),
-          );
-        printNotes(io, state);
       }),
     );
+}
+
+/** The status screen (or its one JSON line). */
+function show(io: CliIO, { state, lease, undo }: RunView, playbook: string | undefined): void {
+  const liveLease = isLeaseLive(lease) ? lease : undefined;
+  const gone = driverGone(state, lease);
+  const next = nextSteps(state, { lease: liveLease, gone, locate: locate(io, playbook) });
+  if (io.json) {
+    io.out(
+      JSON.stringify({
+        type: "status",
+        state,
+        lease: liveLease ?? null,
+        driverGone: gone,
+        next,
+        abortWouldUndo: undo,
+      }),
+    );
+    return;
+  }
+  printStatus(io, {
+    state,
+    holder: liveLease?.holder,
+    holderIsThisRun: liveLease?.runId === state.runId,
+    gone,
+    undo,
+    next,
+    now: Date.now(),
+    width: screenWidth(),
+  });
+  const gateId = state.pause?.reason === "approval" ? state.pause.stepId : undefined;
+  const gate = gateId ? gateExpiry(state, gateId) : undefined;
+  if (gate)
+    io.out(
+      io.c.yellow(
+        `gate ${gateId} ${isExpired(gate) ? "expired" : "expires"} at ` +
+          `${new Date(gate.expiresAt).toISOString()} (then: ${gate.onExpiry})`,
+      ),
+    );
+  printNotes(io, state);
+}
+
+/**
+ * The run as status shows it. From the project's file store through the run's cache (api/run-view.ts), which
+ * loads no action; a run kept in the store a playbook names (`-f`) needs the playbook and its providers loaded.
+ */
+async function readForStatus(io: CliIO, runId: string, playbook: string | undefined): Promise<RunView> {
+  if (!playbook) return readRunView(runId, { stateDir: io.stateDir });
+  const { abortPreview, readRun } = await import("../../api/inspect.js");
+  const { state, lease, loaded } = await readRun(runId, { stateDir: io.stateDir, playbook, redacted: true });
+  return { state, lease, undo: abortPreview(state, loaded) };
+}
+
+async function newestRun(io: CliIO, playbook: string | undefined): Promise<string> {
+  let runId: string | undefined;
+  if (playbook) {
+    const { listRuns } = await import("../../api/inspect.js");
+    [{ runId } = { runId: undefined }] = await listRuns({ stateDir: io.stateDir, playbook, limit: 1 });
+  } else runId = await newestRunId(io.stateDir);
+  if (!runId)
+    throw new CutoverError(ErrorCode.RunNotFound, "no runs yet", { hint: "start one with `cutover run <playbook>`" });
+  return runId;
+}
+
+/** `--watch`: follow the run live, then the result line and the run's exit code. */
+async function watch(io: CliIO, runId: string, playbook: string | undefined): Promise<ExitCode> {
+  const [{ watchRun }, { readRun }, { makeRenderer }] = await Promise.all([
+    import("../../api/watch.js"),
+    import("../../api/inspect.js"),
+    import("../render/renderer.js"),
+  ]);
+  const renderer = makeRenderer(io);
+  const final = await watchRun(runId, {
+    stateDir: io.stateDir,
+    playbook,
+    onEvent: (e, s) => renderer.event(e, s),
+  });
+  renderer.close(final);
+  const code = exitCodeForState(final);
+  const { lease } = await readRun(runId, { stateDir: io.stateDir, playbook });
+  const gone = driverGone(final, lease);
+  const next = nextSteps(final, { lease: isLeaseLive(lease) ? lease : undefined, gone, locate: locate(io, playbook) });
+  if (io.json) io.out(JSON.stringify({ type: "result", runId, status: final.status, exitCode: code, next }));
+  else for (const l of resultLines(io, final, next)) io.err(l);
+  return code;
 }
 
 /** What the next commands need to find the same run: its playbook's store, a state directory named on the line. */

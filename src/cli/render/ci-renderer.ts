@@ -18,14 +18,7 @@ import type { CiDialect } from "./ci-kind.js";
 import { logGroup, outcomeOf, resultSentence, stepLocation } from "./run-facts.js";
 import { stepSummaryMarkdown } from "./step-summary.js";
 import { writeJunit } from "./junit.js";
-import { githubDialect } from "./github-actions.js";
-import { azureDialect, escapeAzureData } from "./azure-pipelines.js";
-
-export function dialectFor(io: CliIO, env: NodeJS.ProcessEnv): CiDialect | undefined {
-  if (io.ci === "github") return githubDialect(env);
-  if (io.ci === "azure") return azureDialect();
-  return undefined;
-}
+import { escapeAzureData } from "./azure-pipelines.js";
 
 /**
  * The IO the wrapped renderer prints through: each line it prints (a step's log line, an event sentence holding

@@ -8,7 +8,8 @@ import type { CliIO } from "../io.js";
 import { JsonRenderer } from "./json.js";
 import { PlainRenderer } from "./plain.js";
 import { TtyRenderer } from "./tty.js";
-import { CiRenderer, dialectFor, inertIO } from "./ci-renderer.js";
+import { CiRenderer, inertIO } from "./ci-renderer.js";
+import { dialectFor } from "./ci-dialect.js";
 
 export interface Renderer {
   event(e: RunEvent, state: RunState): void;

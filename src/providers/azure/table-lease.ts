@@ -15,7 +15,7 @@
 import type { TableClient } from "@azure/data-tables";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { LeaseInfo, LeaseRequest } from "../../core/run-store.js";
-import { LeaseHolder } from "../../core/lease-holder.js";
+import { LeaseHolder } from "../../core/lease-holder-schema.js";
 import { statusOf, translateAzureError } from "./errors.js";
 import { HEAD_ROW, LEASE_PARTITION, encodeKey, int64, runPartition, toNumber } from "./table-entities.js";
 

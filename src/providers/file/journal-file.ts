@@ -18,6 +18,9 @@ import type { FileHandle } from "node:fs/promises";
 import type { RunEvent } from "../../engine/events.js";
 import { checkEvent, JournalChecker, refusalHint, type Checked, type CheckStart } from "../../engine/journal-check.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { readUpTo } from "./durable.js";
+
+export { readUpTo };
 
 const NEWLINE = 0x0a;
 const TAIL_CHUNK = 64 * 1024;
@@ -154,17 +157,6 @@ async function readFully(handle: FileHandle, buf: Buffer, position: number): Pro
     if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + offset}`);
     offset += bytesRead;
   }
-}
-
-/** Read up to `buf.length` bytes from `position`; fewer if the file ends first (a torn tail cut meanwhile). */
-export async function readUpTo(handle: FileHandle, buf: Buffer, position: number): Promise<Buffer> {
-  let offset = 0;
-  while (offset < buf.length) {
-    const { bytesRead } = await handle.read(buf, offset, buf.length - offset, position + offset);
-    if (bytesRead === 0) break;
-    offset += bytesRead;
-  }
-  return buf.subarray(0, offset);
 }
 
 /**

@@ -14,7 +14,6 @@ import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../.
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import { formatDuration } from "../../playbook/duration.js";
 import { writeFileAtomic } from "../../core/atomic-write.js";
-import { LeaseHolder } from "../../core/lease-holder.js";
 import { ensureDir, isErrno } from "./durable.js";
 import { withFileLock, type FileLockOptions, type HeldLock } from "./file-lock.js";
 import { assertEnvironmentName } from "./names.js";
@@ -54,13 +53,13 @@ export class LeaseFiles {
   }
 
   async read(environment: string): Promise<LeaseInfo | undefined> {
-    return this.readFile(environment)?.lease ?? undefined;
+    return (await this.readChecked(environment))?.lease ?? undefined;
   }
 
   async acquire(req: LeaseRequest): Promise<LeaseInfo> {
     checkTtl(req.ttlMs);
     return this.withLock(req.environment, async (lock) => {
-      const state = this.readFile(req.environment);
+      const state = await this.readChecked(req.environment);
       const now = this.clock();
       const current = state?.lease ?? undefined;
       if (isLeaseLive(current, now)) throw lockedError(current, now);
@@ -73,7 +72,7 @@ export class LeaseFiles {
   async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
     checkTtl(ttlMs);
     return this.withLock(lease.environment, async (lock) => {
-      const state = this.readFile(lease.environment);
+      const state = await this.readChecked(lease.environment);
       const current = state?.lease ?? undefined;
       if (!state || current?.token !== lease.token) throw lostError(lease, current);
       const renewed: LeaseInfo = { ...current, expiresAt: new Date(this.clock().getTime() + ttlMs).toISOString() };
@@ -84,7 +83,7 @@ export class LeaseFiles {
 
   async release(lease: LeaseInfo): Promise<void> {
     await this.withLock(lease.environment, async (lock) => {
-      const state = this.readFile(lease.environment);
+      const state = await this.readChecked(lease.environment);
       if (state?.lease?.token !== lease.token) return; // already gone or someone else's now
       await this.write(lock, lease.environment, state.lastToken, null);
     });
@@ -96,7 +95,7 @@ export class LeaseFiles {
       let state: LeaseFileContent | undefined;
       let lastToken: number;
       try {
-        state = this.readFile(req.environment);
+        state = await this.readChecked(req.environment);
         lastToken = state?.lastToken ?? 0;
       } catch (e) {
         // Break-glass must work on a damaged lease file too. Its last token is
@@ -132,6 +131,20 @@ export class LeaseFiles {
     return lease;
   }
 
+  /**
+   * The lease file with its holder checked. The holder's schema (zod) is loaded only for a lease that names one:
+   * `cutover status` of a run paused with its lease released must not load zod (bench/engine/RESULTS.md).
+   */
+  private async readChecked(environment: string): Promise<LeaseFileContent | undefined> {
+    const content = this.readFile(environment);
+    if (content?.lease?.by !== undefined) {
+      const { LeaseHolder } = await import("../../core/lease-holder-schema.js");
+      if (!LeaseHolder.safeParse(content.lease.by).success)
+        throw damaged(this.fileOf(environment), environment, `"lease.by" must be { user, host, pid, runId? }`);
+    }
+    return content;
+  }
+
   /** Synchronous on purpose: a small file read on every fenced append (see file-lock.ts). */
   private readFile(environment: string): LeaseFileContent | undefined {
     const file = this.fileOf(environment);
@@ -148,16 +161,9 @@ export class LeaseFiles {
       if (typeof content.lastToken !== "number") throw new Error(`"lastToken" must be a number`);
       if (typeof content.lease !== "object" || (content.lease && typeof content.lease.token !== "number"))
         throw new Error(`"lease" must be a lease or null`);
-      if (content.lease?.by !== undefined && !LeaseHolder.safeParse(content.lease.by).success)
-        throw new Error(`"lease.by" must be { user, host, pid, runId? }`);
       return content;
     } catch (e) {
-      throw new CutoverError(ErrorCode.JournalCorrupt, `lease file ${file} is damaged: ${(e as Error).message}`, {
-        hint:
-          `leases are replaced atomically, so something else wrote it; \`cutover unlock ${environment} --force\` ` +
-          `takes the environment over even so`,
-        details: { file },
-      });
+      throw damaged(file, environment, (e as Error).message);
     }
   }
 
@@ -167,6 +173,15 @@ export class LeaseFiles {
     const content: LeaseFileContent = { version: 1, environment, lastToken, lease };
     await writeFileAtomic(this.fileOf(environment), JSON.stringify(content, null, 2) + "\n");
   }
+}
+
+function damaged(file: string, environment: string, why: string): CutoverError {
+  return new CutoverError(ErrorCode.JournalCorrupt, `lease file ${file} is damaged: ${why}`, {
+    hint:
+      `leases are replaced atomically, so something else wrote it; \`cutover unlock ${environment} --force\` ` +
+      `takes the environment over even so`,
+    details: { file },
+  });
 }
 
 function checkTtl(ttlMs: number): void {

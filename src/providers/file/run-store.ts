@@ -13,14 +13,14 @@
  * lock, so a `force` cannot slip between the token check and the write.
  */
 import { constants as fsConstants, promises as fs } from "node:fs";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
-import { ensureDir, fsyncDir, isErrno } from "./durable.js";
-import { appendToJournal, type PrefixCache } from "./journal-append.js";
+import { ensureDir, fsyncDir, isErrno, readUpTo } from "./durable.js";
+import type { PrefixCache } from "./journal-append.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
-import { parseJournal, readJournalHead, readJournalTail, readUpTo, type ParsedJournal } from "./journal-file.js";
 import { LeaseFiles } from "./lease.js";
 import { assertEnvironmentName, assertRunId, isSafeName } from "./names.js";
 
@@ -36,6 +36,12 @@ export interface FileRunStoreOptions {
 }
 
 const LIST_CONCURRENCY = 32;
+
+/**
+ * The journal's parser and writer check every event against its schema (zod), so they are loaded on first use:
+ * a `status` that finds nothing new after its snapshot (api/fold-cache.ts) parses nothing and loads neither.
+ */
+const journalFile = () => import("./journal-file.js");
 
 export class FileRunStore implements RunStore {
   readonly dir: string;
@@ -89,6 +95,7 @@ export class FileRunStore implements RunStore {
     expectedSeq: number,
   ): Promise<RunEvent[]> {
     try {
+      const { appendToJournal } = await import("./journal-append.js");
       const { events, created } = await appendToJournal(
         file,
         runId,
@@ -109,9 +116,44 @@ export class FileRunStore implements RunStore {
     }
   }
 
-  // Non-blocking: a FIFO put where a journal belongs must be refused, not wait forever for a writer.
   async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
     const file = this.journalFile(runId);
+    const { buf, ino } = await this.readBytes(runId, file);
+    const { parseJournal } = await journalFile();
+    const parsed = parseJournal(buf, file, runId);
+    const n = parsed.events.length;
+    this.prefixes.set(file, { ino, size: parsed.validLength, lastSeq: n, lines: n });
+    if (n === 0) throw notFound(runId);
+    return afterSeq > 0 ? parsed.events.slice(afterSeq) : parsed.events;
+  }
+
+  /**
+   * The events after `anchor.seq`, for a reader that holds the first `anchor.seq` (a folded snapshot,
+   * api/fold-cache.ts): the lines before are not parsed again, which is most of the cost of reading a long
+   * journal. They are trusted only while line `anchor.seq` is byte for byte the line the reader folded up to
+   * (`lineSha256`, from `lineHash`); undefined otherwise (a journal replaced or cut since): read it all.
+   */
+  async readAfter(runId: string, anchor: { seq: number; lineSha256: string }): Promise<RunEvent[] | undefined> {
+    const file = this.journalFile(runId);
+    const { buf } = await this.readBytes(runId, file);
+    const end = anchorEnd(buf, anchor.lineSha256);
+    if (end === undefined) return undefined;
+    if (end === buf.length) return []; // nothing new: nothing to parse (and the parser is not even loaded)
+    const { parseJournal } = await journalFile();
+    return parseJournal(buf.subarray(end), file, runId, { lastSeq: anchor.seq, lines: anchor.seq }).events;
+  }
+
+  /** SHA-256 of line `seq` of the run's journal as stored (the anchor of a snapshot folded up to it). */
+  async lineHash(runId: string, seq: number): Promise<string | undefined> {
+    const { buf } = await this.readBytes(runId, this.journalFile(runId));
+    const line = lineOfSeq(buf, seq);
+    return line && sha256(buf.subarray(line.start, line.end));
+  }
+
+  // Non-blocking: a FIFO put where a journal belongs must be refused, not wait forever for a writer.
+  // Reads at most the size it stat'ed, so a prefix cache entry describes what was parsed. Lock-free: an appender
+  // may be writing the tail (ignored as torn by the parser) or cutting a torn one.
+  private async readBytes(runId: string, file: string): Promise<{ buf: Buffer; ino: number }> {
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(file, READ_NONBLOCKING);
@@ -119,25 +161,17 @@ export class FileRunStore implements RunStore {
       if (isErrno(e, "ENOENT")) throw notFound(runId);
       throw e;
     }
-    let parsed: ParsedJournal;
     try {
-      // Read at most the size we stat'ed, so the cache entry below describes what we parsed.
-      // Lock-free: an appender may be writing the tail (ignored as torn) or cutting a torn one.
       const stat = await handle.stat();
       if (!stat.isFile())
         throw new CutoverError(
           ErrorCode.JournalCorrupt,
           `the journal ${file} is not a regular file (a FIFO, device or directory put in its place)`,
         );
-      const buf = await readUpTo(handle, Buffer.alloc(stat.size), 0);
-      parsed = parseJournal(buf, file, runId);
-      const n = parsed.events.length;
-      this.prefixes.set(file, { ino: stat.ino, size: parsed.validLength, lastSeq: n, lines: n });
+      return { buf: await readUpTo(handle, Buffer.alloc(stat.size), 0), ino: stat.ino };
     } finally {
       await handle.close();
     }
-    if (parsed.events.length === 0) throw notFound(runId);
-    return afterSeq > 0 ? parsed.events.slice(afterSeq) : parsed.events;
   }
 
   async listRuns(options: { environment?: string; limit?: number } = {}): Promise<RunSummary[]> {
@@ -189,6 +223,7 @@ export class FileRunStore implements RunStore {
           lastEvent: "damaged",
         };
       if (size === 0) return undefined;
+      const { readJournalHead, readJournalTail } = await journalFile();
       const first = await readJournalHead(handle, size);
       if (first === undefined) return undefined;
       if (first === "damaged" || first.type !== "run.started") {
@@ -254,3 +289,41 @@ function notFound(runId: string): CutoverError {
     details: { runId },
   });
 }
+
+/**
+ * Where the complete line holding event `seq` lies in `buf` (newline included), searched from the end: a
+ * snapshot is taken of a state just folded, whose last event is at or near the end of the journal.
+ */
+function lineOfSeq(buf: Buffer, seq: number): { start: number; end: number } | undefined {
+  let end = buf.lastIndexOf(0x0a) + 1;
+  while (end > 0) {
+    const start = end >= 2 ? buf.lastIndexOf(0x0a, end - 2) + 1 : 0;
+    let found: unknown;
+    try {
+      found = (JSON.parse(buf.toString("utf8", start, end)) as { seq?: unknown }).seq;
+    } catch {
+      return undefined; // damaged: the caller reads the journal through the parser, which names the line
+    }
+    if (found === seq) return { start, end };
+    if (typeof found !== "number" || found < seq) return undefined;
+    end = start;
+  }
+  return undefined;
+}
+
+/**
+ * Where the anchor line ends: found from the end backwards, since a reader's snapshot is usually the journal's
+ * last line or close to it (scanning 10,000 lines forwards costs more than the rest of a `status`). A line holds
+ * its own seq and time, so the same SHA-256 is the same event at the same place.
+ */
+function anchorEnd(buf: Buffer, lineSha256: string): number | undefined {
+  let end = buf.lastIndexOf(0x0a) + 1; // after the last complete line (a torn tail after it is not a line)
+  while (end > 0) {
+    const start = end >= 2 ? buf.lastIndexOf(0x0a, end - 2) + 1 : 0;
+    if (sha256(buf.subarray(start, end)) === lineSha256) return end;
+    end = start;
+  }
+  return undefined;
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");

@@ -7,8 +7,8 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { packageRoot } from "../../core/version.js";
 import { adminCall } from "./admin-client.js";
 import { ensurePrivateDir, isPidAlive, localPaths, openPrivateAppend, readJsonFile, writeFileAtomic } from "./files.js";
 import { minimalEnv } from "../../core/child-env.js";
@@ -27,22 +27,11 @@ export interface LocalUpOptions {
   signal?: AbortSignal;
 }
 
-const here = fileURLToPath(import.meta.url);
-
-/** The repository (package) root: holds demo/ and dist/. */
-function packageRoot(): string {
-  let dir = path.dirname(here);
-  while (!fs.existsSync(path.join(dir, "package.json"))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find package.json above ${here}`);
-    dir = up;
-  }
-  return dir;
-}
-
-/** The compiled supervisor entry (tests run from sources and use the build output). */
+/**
+ * The compiled supervisor entry. Always tsc's output under dist/src, wherever this module runs from: vitest runs
+ * it from src/, and the bundled CLI from dist/cli/ (tools/bundle-cli.mjs), neither of which holds the file.
+ */
 function supervisorEntry(): string {
-  if (here.endsWith(".js")) return path.join(path.dirname(here), "supervisor-main.js");
   return path.join(packageRoot(), "dist", "src", "providers", "local", "supervisor-main.js");
 }
 

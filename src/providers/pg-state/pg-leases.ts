@@ -10,7 +10,7 @@
  */
 import type pg from "pg";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
-import { LeaseHolder } from "../../core/lease-holder.js";
+import { LeaseHolder } from "../../core/lease-holder-schema.js";
 import type { Fence, LeaseInfo, LeaseRequest } from "../../core/run-store.js";
 import type { StateTables } from "./tables.js";
 

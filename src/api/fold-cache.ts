@@ -1,0 +1,40 @@
+/**
+ * Fold a run's journal from the snapshot its cache holds (api/run-cache.ts): read only the events after it and
+ * apply them to the snapshot's state. The snapshot is anchored to the journal line it was folded up to, byte for
+ * byte (FileRunStore.readAfter); a journal replaced or cut since is folded from the start. A journal is
+ * append-only (docs/design.md), so the lines before an intact anchor are the ones the snapshot folded.
+ */
+import type { FileRunStore } from "../providers/file/run-store.js";
+import { applyEvent, foldRun, type RunState } from "../engine/reducer.js";
+import type { FoldSnapshot } from "./run-cache.js";
+
+/** A journal shorter than this is folded from the start each time: folding 200 events takes well under 1 ms. */
+export const SNAPSHOT_EVERY = 200;
+
+/**
+ * The run's state, and the snapshot to keep: the given one while the journal has not moved, a new one at its
+ * end when it has (or when a fold from the start read enough events to be worth one), none otherwise.
+ * Throws as `store.read` does (RUN_NOT_FOUND, JOURNAL_CORRUPT).
+ */
+export async function foldFromSnapshot(
+  store: FileRunStore,
+  runId: string,
+  snapshot: FoldSnapshot | undefined,
+): Promise<{ state: RunState; snapshot?: FoldSnapshot }> {
+  const after = snapshot && (await store.readAfter(runId, { seq: snapshot.seq, lineSha256: snapshot.line }));
+  if (snapshot && after) {
+    if (after.length === 0) return { state: snapshot.state, snapshot };
+    // The snapshot came from JSON just now: its state is this caller's to fold on.
+    const state = snapshot.state;
+    for (const e of after) applyEvent(state, e);
+    return { state, snapshot: await snapshotOf(store, state) };
+  }
+  const events = await store.read(runId);
+  const state = foldRun(events);
+  return { state, snapshot: events.length >= SNAPSHOT_EVERY ? await snapshotOf(store, state) : undefined };
+}
+
+async function snapshotOf(store: FileRunStore, state: RunState): Promise<FoldSnapshot | undefined> {
+  const line = await store.lineHash(state.runId, state.lastSeq);
+  return line === undefined ? undefined : { seq: state.lastSeq, line, state: structuredClone(state) };
+}

@@ -1,0 +1,76 @@
+/**
+ * A run as `cutover status` shows it, read from the project's file store with the run's cache
+ * (api/run-cache.ts): the journal folded from its last snapshot, the playbook's facts reused while the file is
+ * unchanged. Only a cache miss loads the actions to derive the facts again (api/status-facts-build.ts), so the
+ * common look at a run loads neither the actions nor the YAML parser: the on-call's `status` has a 100 ms budget
+ * (bench/engine/RESULTS.md). What it returns is what api/inspect.ts readRun + abortPreview return for the same
+ * run; test/api/run-view.test.ts holds them to that.
+ */
+import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
+import type { LeaseInfo } from "../core/run-store.js";
+import type { RunState } from "../engine/reducer.js";
+import { readRegularFile } from "../playbook/input-file.js";
+import { FileRunStore } from "../providers/file/run-store.js";
+import { foldFromSnapshot } from "./fold-cache.js";
+import { readRunCache, writeRunCache, type RunCache } from "./run-cache.js";
+import { abortPreviewFrom, factsRedactor, paramsKey, redactState, type AbortPreview } from "./status-facts.js";
+import type { PlaybookFacts } from "./status-facts.js";
+import { createHash } from "node:crypto";
+
+/** The largest playbook cutover reads (playbook/source.ts). */
+const MAX_PLAYBOOK_BYTES = 1024 * 1024;
+
+export interface RunView {
+  /** Secrets masked. */
+  state: RunState;
+  lease?: LeaseInfo;
+  /** What `cutover abort` would undo now, in order, and what it would leave. */
+  undo: AbortPreview[];
+}
+
+export async function readRunView(
+  runId: string,
+  opts: { stateDir: string; env?: NodeJS.ProcessEnv },
+): Promise<RunView> {
+  const store = new FileRunStore({ dir: opts.stateDir });
+  const cache = await readRunCache(opts.stateDir, runId);
+  let folded: Awaited<ReturnType<typeof foldFromSnapshot>>;
+  try {
+    folded = await foldFromSnapshot(store, runId, cache.fold);
+  } catch (e) {
+    if (isCutoverError(e, ErrorCode.RunNotFound) || isCutoverError(e, ErrorCode.Usage))
+      throw new CutoverError(ErrorCode.RunNotFound, `no run ${runId} in ${opts.stateDir}`, {
+        hint: "list runs with `cutover runs`; a run kept elsewhere (Azure Table Storage) needs --playbook <file>",
+      });
+    throw e;
+  }
+  const { state } = folded;
+  const facts = await currentFacts(state, cache.playbook);
+  const next: RunCache = { fold: folded.snapshot, playbook: facts ?? cache.playbook };
+  if (folded.snapshot !== cache.fold || next.playbook !== cache.playbook)
+    await writeRunCache(opts.stateDir, runId, next);
+  const lease = await store.readLease(state.environment);
+  const undo = abortPreviewFrom(state, facts?.steps);
+  return { state: redactState(state, factsRedactor(facts, opts.env ?? process.env)), lease, undo };
+}
+
+/** The newest run in the project's file store, if any. */
+export async function newestRunId(stateDir: string): Promise<string | undefined> {
+  const [latest] = await new FileRunStore({ dir: stateDir }).listRuns({ limit: 1 });
+  return latest?.runId;
+}
+
+/** The facts of the run's playbook as the file is now: the cached ones while it is unchanged. */
+async function currentFacts(state: RunState, cached: PlaybookFacts | undefined): Promise<PlaybookFacts | undefined> {
+  const file = state.playbook.file;
+  let text: string;
+  try {
+    text = readRegularFile(file, MAX_PLAYBOOK_BYTES);
+  } catch {
+    return undefined; // gone or unreadable: nothing to derive from (the preview shows the steps as unknown)
+  }
+  const sha256 = createHash("sha256").update(text).digest("hex");
+  if (cached && cached.file === file && cached.sha256 === sha256 && cached.params === paramsKey(state)) return cached;
+  const { playbookFacts } = await import("./status-facts-build.js");
+  return playbookFacts(file, text, state);
+}
