@@ -34,7 +34,8 @@ export async function foldFromSnapshot(
   return { state, snapshot: events.length >= SNAPSHOT_EVERY ? await snapshotOf(store, state) : undefined };
 }
 
-async function snapshotOf(store: FileRunStore, state: RunState): Promise<FoldSnapshot | undefined> {
+/** A snapshot of `state`, anchored to the journal line of its last event (undefined if the journal lacks it). */
+export async function snapshotOf(store: FileRunStore, state: RunState): Promise<FoldSnapshot | undefined> {
   const line = await store.lineHash(state.runId, state.lastSeq);
   return line === undefined ? undefined : { seq: state.lastSeq, line, state: structuredClone(state) };
 }

@@ -24,6 +24,7 @@ import { currentActor, lookupSecret, ProviderSet } from "../runtime.js";
 import type { Json } from "../core/json.js";
 import type { Actor } from "../engine/events.js";
 import { holderIsDeadLocalProcess } from "./driver-gone.js";
+import { primeStatusCache } from "./status-facts-build.js";
 
 export { holderIsDeadLocalProcess };
 
@@ -162,6 +163,7 @@ export class Session {
   async close(): Promise<void> {
     await this.notifier?.settle(); // bounded (api/notify.ts); the journal still takes notify.sent under the lease
     await this.keeper.release();
+    await primeStatusCache(this.store, this.journal.state, this.loaded);
     await this.providers.close();
   }
 }

@@ -14,6 +14,10 @@ import { isStaticallyKnown } from "../playbook/static-values.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { validatePlaybookText, type LoadedPlaybook } from "../playbook/validate.js";
 import { registries } from "../runtime.js";
+import type { RunStore } from "../core/run-store.js";
+import { FileRunStore } from "../providers/file/run-store.js";
+import { snapshotOf, SNAPSHOT_EVERY } from "./fold-cache.js";
+import { writeRunCache } from "./run-cache.js";
 import { secretNamesOf } from "./secrets.js";
 import { paramsKey, type PlaybookFacts, type StepFacts, type UndoKind } from "./status-facts.js";
 
@@ -61,4 +65,28 @@ function undoKind(spec: StepSpec, state: RunState): UndoKind {
     /* judged on the raw inputs */
   }
   return undoKindOf(def, withBlock);
+}
+
+/**
+ * After a command that drove a run (run, resume, a decision): leave the run's cache as the first `status` will
+ * want it (api/run-view.ts), so that the on-call's first look is as quick as the next. Only for the project's file
+ * store; best effort (the cache only saves time).
+ */
+export async function primeStatusCache(store: RunStore, state: RunState, loaded: LoadedPlaybook): Promise<void> {
+  if (!(store instanceof FileRunStore)) return;
+  try {
+    const fold = state.lastSeq >= SNAPSHOT_EVERY ? await snapshotOf(store, state) : undefined;
+    const playbook: PlaybookFacts = {
+      // Keyed as status looks it up: the run's own playbook path, the SHA-256 of the text that was validated.
+      file: state.playbook.file,
+      sha256: loaded.hash,
+      params: paramsKey(state),
+      loaded: true,
+      ...secretNamesOf(loaded),
+      steps: stepFacts(loaded, state),
+    };
+    await writeRunCache(store.dir, state.runId, { fold, playbook });
+  } catch {
+    /* see above */
+  }
 }

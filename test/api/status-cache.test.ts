@@ -11,6 +11,7 @@ import { abortPreview, readRun } from "../../src/api/inspect.js";
 import { foldFromSnapshot } from "../../src/api/fold-cache.js";
 import { readRunCache, runCacheFile } from "../../src/api/run-cache.js";
 import { readRunView } from "../../src/api/run-view.js";
+import { playbookFacts } from "../../src/api/status-facts-build.js";
 import { isCutoverError, ErrorCode } from "../../src/core/errors.js";
 import type { RunEvent } from "../../src/engine/events.js";
 import { foldRun } from "../../src/engine/reducer.js";
@@ -84,6 +85,14 @@ beforeAll(() => {
 afterAll(() => project?.cleanup());
 
 describe("a status served from the run's cache", () => {
+  it("is warm from the start: the command that drove the run left the playbook's facts in the cache", async () => {
+    const cached = (await readRunCache(stateDir, runId)).playbook;
+    const { state } = await readRun(runId, { stateDir });
+    const file = path.join(project.dir, "playbook.yaml");
+    expect(cached).toEqual(playbookFacts(state.playbook.file, fs.readFileSync(file, "utf8"), state));
+    expect(state.playbook.file).toBe(file);
+  });
+
   it("folds to the same state from a snapshot taken after any event", async () => {
     const store = new FileRunStore({ dir: stateDir });
     const all = events();
