@@ -8,12 +8,10 @@ import type { FileRunStore } from "../providers/file/run-store.js";
 import { applyEvent, foldRun, type RunState } from "../engine/reducer.js";
 import type { FoldSnapshot } from "./run-cache.js";
 
-/** A journal shorter than this is folded from the start each time: folding 200 events takes well under 1 ms. */
-export const SNAPSHOT_EVERY = 200;
-
 /**
  * The run's state, and the snapshot to keep: the given one while the journal has not moved, a new one at its
- * end when it has (or when a fold from the start read enough events to be worth one), none otherwise.
+ * end otherwise. Even a short journal gets one: reading it through the snapshot parses nothing, so the journal's
+ * checker (zod) is not loaded at all, which costs more than folding a few hundred events.
  * Throws as `store.read` does (RUN_NOT_FOUND, JOURNAL_CORRUPT).
  */
 export async function foldFromSnapshot(
@@ -31,7 +29,7 @@ export async function foldFromSnapshot(
   }
   const events = await store.read(runId);
   const state = foldRun(events);
-  return { state, snapshot: events.length >= SNAPSHOT_EVERY ? await snapshotOf(store, state) : undefined };
+  return { state, snapshot: await snapshotOf(store, state) };
 }
 
 /** A snapshot of `state`, anchored to the journal line of its last event (undefined if the journal lacks it). */

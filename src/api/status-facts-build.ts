@@ -16,7 +16,7 @@ import { validatePlaybookText, type LoadedPlaybook } from "../playbook/validate.
 import { registries } from "../runtime.js";
 import type { RunStore } from "../core/run-store.js";
 import { FileRunStore } from "../providers/file/run-store.js";
-import { snapshotOf, SNAPSHOT_EVERY } from "./fold-cache.js";
+import { snapshotOf } from "./fold-cache.js";
 import { writeRunCache } from "./run-cache.js";
 import { secretNamesOf } from "./secrets.js";
 import { paramsKey, type PlaybookFacts, type StepFacts, type UndoKind } from "./status-facts.js";
@@ -69,13 +69,14 @@ function undoKind(spec: StepSpec, state: RunState): UndoKind {
 
 /**
  * After a command that drove a run (run, resume, a decision): leave the run's cache as the first `status` will
- * want it (api/run-view.ts), so that the on-call's first look is as quick as the next. Only for the project's file
+ * want it (api/run-view.ts): a snapshot of the journal and the playbook's facts, so that the on-call's first look is
+ * as quick as the next. Only for the project's file
  * store; best effort (the cache only saves time).
  */
 export async function primeStatusCache(store: RunStore, state: RunState, loaded: LoadedPlaybook): Promise<void> {
   if (!(store instanceof FileRunStore)) return;
   try {
-    const fold = state.lastSeq >= SNAPSHOT_EVERY ? await snapshotOf(store, state) : undefined;
+    const fold = await snapshotOf(store, state);
     const playbook: PlaybookFacts = {
       // Keyed as status looks it up: the run's own playbook path, the SHA-256 of the text that was validated.
       file: state.playbook.file,
