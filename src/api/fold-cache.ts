@@ -1,8 +1,8 @@
 /**
  * Fold a run's journal from the snapshot its cache holds (api/run-cache.ts): read only the events after it and
- * apply them to the snapshot's state. The snapshot is anchored to the journal line it was folded up to, byte for
- * byte (FileRunStore.readAfter); a journal replaced or cut since is folded from the start. A journal is
- * append-only (docs/design.md), so the lines before an intact anchor are the ones the snapshot folded.
+ * apply them to the snapshot's state. The snapshot is trusted only while the journal still begins with the very
+ * bytes it folded (length and SHA-256: FileRunStore.readAfter); a journal replaced, cut or edited since is folded
+ * from the start, so damage anywhere in it is still reported.
  */
 import type { FileRunStore } from "../providers/file/run-store.js";
 import { applyEvent, foldRun, type RunState } from "../engine/reducer.js";
@@ -19,7 +19,7 @@ export async function foldFromSnapshot(
   runId: string,
   snapshot: FoldSnapshot | undefined,
 ): Promise<{ state: RunState; snapshot?: FoldSnapshot }> {
-  const after = snapshot && (await store.readAfter(runId, { seq: snapshot.seq, lineSha256: snapshot.line }));
+  const after = snapshot && (await store.readAfter(runId, snapshot.prefix, new Set(Object.keys(snapshot.state.steps))));
   if (snapshot && after) {
     if (after.length === 0) return { state: snapshot.state, snapshot };
     // The snapshot came from JSON just now: its state is this caller's to fold on.
@@ -32,8 +32,8 @@ export async function foldFromSnapshot(
   return { state, snapshot: await snapshotOf(store, state) };
 }
 
-/** A snapshot of `state`, anchored to the journal line of its last event (undefined if the journal lacks it). */
+/** A snapshot of `state`, with the journal's bytes up to its last event (undefined if the journal lacks it). */
 export async function snapshotOf(store: FileRunStore, state: RunState): Promise<FoldSnapshot | undefined> {
-  const line = await store.lineHash(state.runId, state.lastSeq);
-  return line === undefined ? undefined : { seq: state.lastSeq, line, state: structuredClone(state) };
+  const prefix = await store.prefixOf(state.runId, state.lastSeq);
+  return prefix && { prefix, state: structuredClone(state) };
 }

@@ -10,16 +10,16 @@ import path from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { CUTOVER_VERSION } from "../core/version.js";
 import type { RunState } from "../engine/reducer.js";
+import type { JournalPrefix } from "../providers/file/run-store.js";
 import type { PlaybookFacts } from "./status-facts.js";
 
 /** Bumped whenever what the cache holds, or how the reducer folds, changes meaning. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export interface FoldSnapshot {
-  /** The state after folding events 1..seq. */
-  seq: number;
-  /** SHA-256 of journal line `seq` as stored: the journal read later must hold this very line there. */
-  line: string;
+  /** The journal's bytes through the last event folded: read later, the journal must still begin with them. */
+  prefix: JournalPrefix;
+  /** The state after folding events 1..prefix.seq. */
   state: RunState;
 }
 

@@ -54,13 +54,15 @@ const argsOf = (program: Command): string[] => (program as unknown as { rawArgs?
 
 /**
  * The program with the commands `args` (the arguments after `node cutover`) needs: the one it names, or all of
- * them when it names none that exists (help, a typo, nothing). Without `args`: every command.
+ * them when it names none that exists (help, a typo, nothing), none for `--version`. Without `args`: every command.
  */
 export async function buildProgram(args?: readonly string[]): Promise<Command> {
   const program = baseProgram();
   const named = args === undefined ? undefined : commandNamed(args);
-  const loaders =
-    named !== undefined && Object.hasOwn(COMMAND_MODULES, named)
+  const versionOnly = named === undefined && args !== undefined && args.some((a) => a === "-V" || a === "--version");
+  const loaders = versionOnly
+    ? []
+    : named !== undefined && Object.hasOwn(COMMAND_MODULES, named)
       ? [COMMAND_MODULES[named]!]
       : [...new Set(Object.values(COMMAND_MODULES))];
   const modules = await Promise.all(loaders.map((load) => load()));

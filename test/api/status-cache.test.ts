@@ -63,11 +63,13 @@ const lines = () => fs.readFileSync(journal, "utf8").split("\n").filter(Boolean)
 const events = () => lines().map((l) => JSON.parse(l) as RunEvent);
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 /** What a reader would have cached after folding the first `k` events (through JSON, as the cache stores it). */
-const snapshotAt = (k: number) => ({
-  seq: k,
-  line: sha(lines()[k - 1]! + "\n"),
-  state: JSON.parse(JSON.stringify(foldRun(events().slice(0, k)))) as ReturnType<typeof foldRun>,
-});
+const snapshotAt = (k: number) => {
+  const prefix = lines().slice(0, k).join("\n") + "\n";
+  return {
+    prefix: { seq: k, bytes: Buffer.byteLength(prefix), sha256: sha(prefix) },
+    state: JSON.parse(JSON.stringify(foldRun(events().slice(0, k)))) as ReturnType<typeof foldRun>,
+  };
+};
 const viaJson = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 beforeAll(() => {
@@ -101,21 +103,44 @@ describe("a status served from the run's cache", () => {
     for (let k = 1; k <= all.length; k++) {
       const { state, snapshot } = await foldFromSnapshot(store, runId, snapshotAt(k));
       expect(viaJson(state), `snapshot after event ${k}`).toEqual(whole);
-      expect(snapshot?.seq ?? all.length, `snapshot kept after event ${k}`).toBe(all.length);
+      expect(snapshot?.prefix.seq, `snapshot kept after event ${k}`).toBe(all.length);
     }
   });
 
-  it("does not trust a snapshot whose anchor line the journal no longer holds (cut, replaced) or never held", async () => {
+  it("does not trust a snapshot of bytes the journal no longer begins with (cut, replaced, edited)", async () => {
     const store = new FileRunStore({ dir: stateDir });
     const whole = viaJson(foldRun(events()));
     // Each snapshot's state says the run finished, which this journal does not: trusting it would show that.
-    const ahead = { ...snapshotAt(events().length), state: { ...whole, status: "succeeded" as const } };
-    // A snapshot of a longer journal than there is (a state directory restored from an older copy).
-    const restored = { ...ahead, seq: ahead.seq + 5, line: sha("a line this journal never held\n") };
-    expect(viaJson((await foldFromSnapshot(store, runId, restored)).state)).toEqual(whole);
-    // A snapshot of another run with the same id (its last line differs by one character).
-    const other = { ...ahead, line: sha(lines().at(-1)!.replace('"seq"', '"seq" ') + "\n") };
-    expect(viaJson((await foldFromSnapshot(store, runId, other)).state)).toEqual(whole);
+    const end = snapshotAt(events().length);
+    const lie = { ...whole, status: "succeeded" as const };
+    const cases = {
+      // of a longer journal than there is (a state directory restored from an older copy)
+      longer: { ...end.prefix, seq: end.prefix.seq + 5, bytes: end.prefix.bytes + 500 },
+      // of another run with the same id, or of this one before a line was edited: same length, other bytes
+      edited: { ...end.prefix, sha256: sha("other bytes") },
+      // a prefix that ends mid-line
+      midLine: { ...end.prefix, bytes: end.prefix.bytes - 3 },
+    };
+    for (const [name, prefix] of Object.entries(cases))
+      expect(viaJson((await foldFromSnapshot(store, runId, { prefix, state: lie })).state), name).toEqual(whole);
+  });
+
+  it("names a line damaged before the snapshot's end as it did without a cache", async () => {
+    const copy = tmpProject();
+    try {
+      const dir = path.join(copy.dir, ".cutover");
+      fs.cpSync(stateDir, dir, { recursive: true });
+      const file = path.join(dir, "runs", `${runId}.jsonl`);
+      const snapshot = snapshotAt(events().length);
+      const text = fs.readFileSync(file, "utf8").split("\n");
+      text[2] = text[2]!.replace('"type":"', '"type":"x');
+      fs.writeFileSync(file, text.join("\n"));
+      const failure = await foldFromSnapshot(new FileRunStore({ dir }), runId, snapshot).catch((e: unknown) => e);
+      expect(isCutoverError(failure, ErrorCode.JournalCorrupt)).toBe(true);
+      expect((failure as Error).message).toContain("line 3");
+    } finally {
+      copy.cleanup();
+    }
   });
 
   it("still checks what was appended after the snapshot: a damaged line is JOURNAL_CORRUPT, not skipped", async () => {

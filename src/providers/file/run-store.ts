@@ -26,6 +26,13 @@ import { assertEnvironmentName, assertRunId, isSafeName } from "./names.js";
 
 const READ_NONBLOCKING = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
 
+/** The first `bytes` of a journal, through event `seq` (FileRunStore.readAfter). */
+export interface JournalPrefix {
+  seq: number;
+  bytes: number;
+  sha256: string;
+}
+
 export interface FileRunStoreOptions {
   /** The state directory (absolute, or relative to the process cwd). */
   dir: string;
@@ -128,32 +135,35 @@ export class FileRunStore implements RunStore {
   }
 
   /**
-   * The events after `anchor.seq`, for a reader that holds the first `anchor.seq` (a folded snapshot,
-   * api/fold-cache.ts): the lines before are not parsed again, which is most of the cost of reading a long
-   * journal. They are trusted only while line `anchor.seq` is byte for byte the line the reader folded up to
-   * (`lineSha256`, from `lineHash`); undefined otherwise (a journal replaced or cut since): read it all.
+   * The events after `prefix.seq`, for a reader that folded the first `prefix.seq` (a snapshot,
+   * api/fold-cache.ts): those lines are not parsed again, which is most of the cost of reading a long journal.
+   * They are trusted only while the journal still begins with exactly the bytes that reader folded (same length
+   * and SHA-256, from `prefixOf`); undefined otherwise, and the caller reads the journal whole, so that a line
+   * damaged or edited anywhere is still named (JOURNAL_CORRUPT at file:line). `steps`: the step ids the run
+   * planned in those lines, which the events after them are checked against.
    */
-  async readAfter(runId: string, anchor: { seq: number; lineSha256: string }): Promise<RunEvent[] | undefined> {
+  async readAfter(runId: string, prefix: JournalPrefix, steps: ReadonlySet<string>): Promise<RunEvent[] | undefined> {
     const file = this.journalFile(runId);
     const { buf } = await this.readBytes(runId, file);
-    const end = anchorEnd(buf, anchor.lineSha256);
-    if (end === undefined) return undefined;
-    if (end === buf.length) return []; // nothing new: nothing to parse (and the parser is not even loaded)
+    if (buf.length < prefix.bytes || buf[prefix.bytes - 1] !== 0x0a) return undefined;
+    if (sha256(buf.subarray(0, prefix.bytes)) !== prefix.sha256) return undefined;
+    if (buf.length === prefix.bytes) return []; // nothing new: nothing to parse (and the parser is not even loaded)
     const { parseJournal } = await journalFile();
-    return parseJournal(buf.subarray(end), file, runId, { lastSeq: anchor.seq, lines: anchor.seq }).events;
+    const start = { lastSeq: prefix.seq, lines: prefix.seq, steps };
+    return parseJournal(buf.subarray(prefix.bytes), file, runId, start).events;
   }
 
-  /** SHA-256 of line `seq` of the run's journal as stored (the anchor of a snapshot folded up to it). */
-  async lineHash(runId: string, seq: number): Promise<string | undefined> {
+  /** The journal's first lines up to and including event `seq`, as `readAfter` checks them. */
+  async prefixOf(runId: string, seq: number): Promise<JournalPrefix | undefined> {
     const { buf } = await this.readBytes(runId, this.journalFile(runId));
     const line = lineOfSeq(buf, seq);
-    return line && sha256(buf.subarray(line.start, line.end));
+    return line && { seq, bytes: line.end, sha256: sha256(buf.subarray(0, line.end)) };
   }
 
   // Non-blocking: a FIFO put where a journal belongs must be refused, not wait forever for a writer.
   // Reads at most the size it stat'ed, so a prefix cache entry describes what was parsed. Lock-free: an appender
   // may be writing the tail (ignored as torn by the parser) or cutting a torn one.
-  private async readBytes(runId: string, file: string): Promise<{ buf: Buffer; ino: number }> {
+  private async readBytes(runId: string, file: string, last?: number): Promise<{ buf: Buffer; ino: number }> {
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(file, READ_NONBLOCKING);
@@ -168,7 +178,7 @@ export class FileRunStore implements RunStore {
           ErrorCode.JournalCorrupt,
           `the journal ${file} is not a regular file (a FIFO, device or directory put in its place)`,
         );
-      return { buf: await readUpTo(handle, Buffer.alloc(stat.size), 0), ino: stat.ino };
+      return { buf: await readUpTo(handle, Buffer.allocUnsafe(stat.size), 0), ino: stat.ino };
     } finally {
       await handle.close();
     }
@@ -306,21 +316,6 @@ function lineOfSeq(buf: Buffer, seq: number): { start: number; end: number } | u
     }
     if (found === seq) return { start, end };
     if (typeof found !== "number" || found < seq) return undefined;
-    end = start;
-  }
-  return undefined;
-}
-
-/**
- * Where the anchor line ends: found from the end backwards, since a reader's snapshot is usually the journal's
- * last line or close to it (scanning 10,000 lines forwards costs more than the rest of a `status`). A line holds
- * its own seq and time, so the same SHA-256 is the same event at the same place.
- */
-function anchorEnd(buf: Buffer, lineSha256: string): number | undefined {
-  let end = buf.lastIndexOf(0x0a) + 1; // after the last complete line (a torn tail after it is not a line)
-  while (end > 0) {
-    const start = end >= 2 ? buf.lastIndexOf(0x0a, end - 2) + 1 : 0;
-    if (sha256(buf.subarray(start, end)) === lineSha256) return end;
     end = start;
   }
   return undefined;
