@@ -5,7 +5,7 @@
  * is used only while that still holds (api/fold-cache.ts, api/status-facts.ts); a missing, unreadable, foreign
  * or outdated file is ignored and rewritten. It holds nothing the journal does not (docs/design.md).
  */
-import { promises as fs } from "node:fs";
+import { promises as fs, readFileSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../core/atomic-write.js";
 import { CUTOVER_VERSION } from "../core/version.js";
@@ -41,7 +41,8 @@ export function runCacheFile(stateDir: string, runId: string): string {
 
 export async function readRunCache(stateDir: string, runId: string): Promise<RunCache> {
   try {
-    const c = JSON.parse(await fs.readFile(runCacheFile(stateDir, runId), "utf8")) as Partial<CacheFile>;
+    // Synchronous: a thread-pool round trip costs more than reading a local file this size.
+    const c = JSON.parse(readFileSync(runCacheFile(stateDir, runId), "utf8")) as Partial<CacheFile>;
     if (c.format !== CACHE_FORMAT || c.cutover !== CUTOVER_VERSION || c.runId !== runId) return {};
     return { fold: c.fold, playbook: c.playbook };
   } catch {

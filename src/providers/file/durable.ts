@@ -32,14 +32,3 @@ export function isErrno(e: unknown, code: string): boolean {
 }
 
 export { setTimeout as sleep } from "node:timers/promises";
-
-/** Read up to `buf.length` bytes from `position`; fewer if the file ends first (a torn tail cut meanwhile). */
-export async function readUpTo(handle: fs.FileHandle, buf: Buffer, position: number): Promise<Buffer> {
-  let offset = 0;
-  while (offset < buf.length) {
-    const { bytesRead } = await handle.read(buf, offset, buf.length - offset, position + offset);
-    if (bytesRead === 0) break;
-    offset += bytesRead;
-  }
-  return buf.subarray(0, offset);
-}

@@ -18,9 +18,6 @@ import type { FileHandle } from "node:fs/promises";
 import type { RunEvent } from "../../engine/events.js";
 import { checkEvent, JournalChecker, refusalHint, type Checked, type CheckStart } from "../../engine/journal-check.js";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
-import { readUpTo } from "./durable.js";
-
-export { readUpTo };
 
 const NEWLINE = 0x0a;
 const TAIL_CHUNK = 64 * 1024;

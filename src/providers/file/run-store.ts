@@ -12,13 +12,13 @@
  * only then returns (journal-append.ts). A fenced append also holds the environment's lease
  * lock, so a `force` cannot slip between the token check and the write.
  */
-import { constants as fsConstants, promises as fs } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, openSync, promises as fs, readSync } from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
 import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
-import { ensureDir, fsyncDir, isErrno, readUpTo } from "./durable.js";
+import { ensureDir, fsyncDir, isErrno } from "./durable.js";
 import type { PrefixCache } from "./journal-append.js";
 import { withFileLock, type FileLockOptions } from "./file-lock.js";
 import { LeaseFiles } from "./lease.js";
@@ -163,24 +163,32 @@ export class FileRunStore implements RunStore {
   // Non-blocking: a FIFO put where a journal belongs must be refused, not wait forever for a writer.
   // Reads at most the size it stat'ed, so a prefix cache entry describes what was parsed. Lock-free: an appender
   // may be writing the tail (ignored as torn by the parser) or cutting a torn one.
-  private async readBytes(runId: string, file: string, last?: number): Promise<{ buf: Buffer; ino: number }> {
-    let handle: fs.FileHandle;
+  private async readBytes(runId: string, file: string): Promise<{ buf: Buffer; ino: number }> {
+    // Synchronous: one local file read whole; four thread-pool round trips cost more than the read (status).
+    let fd: number;
     try {
-      handle = await fs.open(file, READ_NONBLOCKING);
+      fd = openSync(file, READ_NONBLOCKING);
     } catch (e) {
       if (isErrno(e, "ENOENT")) throw notFound(runId);
       throw e;
     }
     try {
-      const stat = await handle.stat();
+      const stat = fstatSync(fd);
       if (!stat.isFile())
         throw new CutoverError(
           ErrorCode.JournalCorrupt,
           `the journal ${file} is not a regular file (a FIFO, device or directory put in its place)`,
         );
-      return { buf: await readUpTo(handle, Buffer.allocUnsafe(stat.size), 0), ino: stat.ino };
+      const buf = Buffer.allocUnsafe(stat.size);
+      let n = 0;
+      while (n < buf.length) {
+        const got = readSync(fd, buf, n, buf.length - n, n);
+        if (got === 0) break; // a torn tail cut meanwhile: what is there
+        n += got;
+      }
+      return { buf: buf.subarray(0, n), ino: stat.ino };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
