@@ -21,7 +21,7 @@ import { writeRunCache } from "./run-cache.js";
 import { secretNamesOf } from "./secrets.js";
 import { paramsKey, type PlaybookFacts, type StepFacts, type UndoKind } from "./status-facts.js";
 
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /**
  * The facts of the playbook `text` (read from `file`) for `state`'s run. A playbook that no longer validates

@@ -33,4 +33,4 @@ export function gatePause(
   return { ...pause, expiresAt, onExpiry: g.onExpiry ?? "fail" };
 }
 
-export { gateExpiry, isExpired, type GateExpiry } from "./gate-expiry.js";
+export { gateExpiry, isExpired } from "./gate-expiry.js";
