@@ -56,8 +56,7 @@ export async function readRunView(
 
 /** The newest run in the project's file store, if any. */
 export async function newestRunId(stateDir: string): Promise<string | undefined> {
-  const [latest] = await new FileRunStore({ dir: stateDir }).listRuns({ limit: 1 });
-  return latest?.runId;
+  return new FileRunStore({ dir: stateDir }).newestRunId();
 }
 
 /** The facts of the run's playbook as the file is now: the cached ones while it is unchanged. */

@@ -1,6 +1,7 @@
 /** Small pieces every command shares: option helpers and the action wrapper that owns exit codes. */
 import { Command, Option } from "commander";
 import { ExitCode } from "../core/errors.js";
+import { RUN_ID_PATTERN } from "../core/run-store.js";
 import type { ChosenRun } from "../api/open-run.js";
 import { makeIO, type CliIO, type GlobalOptions } from "./io.js";
 import { printError } from "./print-error.js";
@@ -55,8 +56,8 @@ export function withIO<A extends unknown[]>(fn: (io: CliIO, ...args: A) => Promi
   };
 }
 
-/** Run ids as `cutover run` makes them (api/session.ts newRunId): told apart from a step id given alone. */
-const RUN_ID = /^r\d{8}-\d{6}-[0-9a-f]{6}$/;
+/** Run ids as `cutover run` makes them: told apart from a step id given alone. */
+const RUN_ID = RUN_ID_PATTERN;
 
 /**
  * The run (and step) a decision command means. `[run-id] [step-id]`: two words are both; one word is the run id

@@ -78,6 +78,12 @@ export interface RunStore {
   close?(): Promise<void>;
 }
 
+/**
+ * The ids `cutover run` makes (api/session.ts newRunId): `r<UTC date>-<time>-<6 hex>`, so that their order as
+ * text is the order in which the runs started.
+ */
+export const RUN_ID_PATTERN = /^r\d{8}-\d{6}-[0-9a-f]{6}$/;
+
 export function isLeaseLive(lease: LeaseInfo | undefined, now: Date = new Date()): lease is LeaseInfo {
   return lease !== undefined && Date.parse(lease.expiresAt) > now.getTime();
 }

@@ -34,8 +34,8 @@ steps:
     with: { message: "swap?" }
 `;
 
-/** The modules `cutover status <run>` resolves in `dir`, and what it printed. */
-function statusModules(dir: string, runId: string): Promise<{ urls: string[]; out: string }> {
+/** The modules `cutover status [run]` resolves in `dir`, and what it printed. */
+function statusModules(dir: string, runId?: string): Promise<{ urls: string[]; out: string }> {
   const log = path.join(dir, "resolved.txt");
   const program = pathToFileURL(path.join(ROOT, "dist/src/cli/program.js")).href;
   const script = `
@@ -44,7 +44,7 @@ import { writeFileSync } from "node:fs";
 writeFileSync(${JSON.stringify(log)}, "");
 register("data:text/javascript," + encodeURIComponent(${JSON.stringify(HOOK)}), { data: { log: ${JSON.stringify(log)} } });
 const { buildProgram } = await import(${JSON.stringify(program)});
-const args = ["status", ${JSON.stringify(runId)}];
+const args = ${JSON.stringify(runId ? ["status", runId] : ["status"])};
 await (await buildProgram(args)).parseAsync(["node", "cutover", ...args]);`;
   return new Promise((resolve, reject) =>
     execFile(
@@ -85,6 +85,12 @@ describe("status of a paused run", () => {
     const { urls, out } = await statusModules(project.dir, runId);
     expect(out).toContain("PAUSED at approve");
     expect(urls.length).toBeGreaterThan(10); // the hook saw the command's modules
+    expect(heavy(urls)).toEqual([]);
+  });
+
+  it("loads none of them either when the run is not named (the newest is taken)", async () => {
+    const { urls, out } = await statusModules(project.dir);
+    expect(out).toContain(`run ${runId}`);
     expect(heavy(urls)).toEqual([]);
   });
 

@@ -12,11 +12,27 @@
  * only then returns (journal-append.ts). A fenced append also holds the environment's lease
  * lock, so a `force` cannot slip between the token check and the write.
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, promises as fs, readSync } from "node:fs";
+import {
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  openSync,
+  promises as fs,
+  readdirSync,
+  readSync,
+  statSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import type { RunEvent, RunEventBody } from "../../engine/events.js";
-import type { Fence, LeaseInfo, LeaseRequest, RunStore, RunSummary } from "../../core/run-store.js";
+import {
+  RUN_ID_PATTERN,
+  type Fence,
+  type LeaseInfo,
+  type LeaseRequest,
+  type RunStore,
+  type RunSummary,
+} from "../../core/run-store.js";
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import { ensureDir, fsyncDir, isErrno } from "./durable.js";
 import type { PrefixCache } from "./journal-append.js";
@@ -190,6 +206,32 @@ export class FileRunStore implements RunStore {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * The newest run's id, without reading every journal when the ids say it: ids made by `cutover run` sort as
+   * their start times (RUN_ID_PATTERN). Any other name in the directory (a run imported under another id):
+   * the journals' own start times decide, as `listRuns` does.
+   */
+  async newestRunId(): Promise<string | undefined> {
+    let names: string[];
+    try {
+      names = readdirSync(this.runsDir);
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return undefined;
+      throw e;
+    }
+    const ids = names.filter((n) => n.endsWith(".jsonl")).map((n) => n.slice(0, -".jsonl".length));
+    if (!ids.every((id) => RUN_ID_PATTERN.test(id))) return (await this.listRuns({ limit: 1 }))[0]?.runId;
+    // Newest first; a journal still without its first line (a run being created) is not a run yet.
+    for (const id of ids.sort().reverse()) {
+      try {
+        if (statSync(this.journalFile(id)).size > 0) return id;
+      } catch (e) {
+        if (!isErrno(e, "ENOENT")) throw e; // removed meanwhile
+      }
+    }
+    return undefined;
   }
 
   async listRuns(options: { environment?: string; limit?: number } = {}): Promise<RunSummary[]> {
