@@ -12,6 +12,7 @@ import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
 import { AuthOptions, usesIdentity } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
+import { connectOnDemand, signInPreflight } from "./lazy-provider.js";
 
 /**
  * @azure/app-configuration 1.12 (the last release for Node 20) puts keys and
@@ -88,16 +89,10 @@ export const azureAppConfigProvider: ProviderDefinition<AzureAppConfigConfig, Ap
     "ETag-conditional",
   config: AzureAppConfigConfig,
   capabilities: [Flags],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    if (!usesIdentity(config, ctx) || !config.endpoint) return;
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(config.auth, appConfigScope(config.endpoint, config.audience), ctx.name);
-  },
-  async create(config, ctx) {
-    const { connectAppConfigFlags } = await import("./appconfig-connect.js");
-    return connectAppConfigFlags(config, ctx);
-  },
+  preflight: signInPreflight((config, ctx) =>
+    usesIdentity(config, ctx) && config.endpoint ? appConfigScope(config.endpoint, config.audience) : undefined,
+  ),
+  create: connectOnDemand(async () => (await import("./appconfig-connect.js")).connectAppConfigFlags),
 };
 
 /** The token scope @azure/app-configuration asks for (its getScope): the audience, else by the endpoint's cloud. */

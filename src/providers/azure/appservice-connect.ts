@@ -9,12 +9,13 @@ import { AppServiceSlots } from "./appservice-client.js";
 import type { AzureAppServiceConfig } from "./appservice-provider.js";
 import { pipelineOptions } from "./client-options.js";
 import { getCredential } from "./credential.js";
+import { ARM_ENDPOINT, scopeOf } from "./lazy-provider.js";
 
 export function connectAppService(config: AzureAppServiceConfig, ctx: ProviderContext): AppServiceSlots {
-  const endpoint = config.endpoint ?? "https://management.azure.com";
+  const endpoint = config.endpoint ?? ARM_ENDPOINT;
   const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
   // A sovereign cloud's ARM endpoint is also its token audience (https://management.chinacloudapi.cn/.default).
-  const scopes = [`${new URL(endpoint).origin}/.default`];
+  const scopes = [scopeOf(endpoint)];
   const credential = getCredential(config.auth);
   const arm = new WebSiteManagementClient(credential, config.subscriptionId, {
     ...pipeline,

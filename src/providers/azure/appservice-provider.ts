@@ -15,6 +15,7 @@ import type { AppServiceSlots } from "./appservice-client.js";
 import { AuthOptions } from "./auth-options.js";
 import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
 import { DAY } from "../../core/duration.js";
+import { ARM_ENDPOINT, connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
 /** Capability `appservice`: the azure.* actions' web apps and slots. */
 export const AppService = capability<AppServiceSlots>("appservice");
@@ -67,17 +68,6 @@ export const azureAppServiceProvider: ProviderDefinition<AzureAppServiceConfig, 
     "start/stop)",
   config: AzureAppServiceConfig,
   capabilities: [AppService, TrafficSplit],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(
-      config.auth,
-      `${new URL(config.endpoint ?? "https://management.azure.com").origin}/.default`,
-      ctx.name,
-    );
-  },
-  async create(config, ctx) {
-    const { connectAppService } = await import("./appservice-connect.js");
-    return connectAppService(config, ctx);
-  },
+  preflight: signInPreflight((config) => scopeOf(config.endpoint ?? ARM_ENDPOINT)),
+  create: connectOnDemand(async () => (await import("./appservice-connect.js")).connectAppService),
 };

@@ -9,11 +9,12 @@ import { ContainerAppRevisions } from "./containerapps-client.js";
 import type { AzureContainerAppsConfig } from "./containerapps-provider.js";
 import { pipelineOptions } from "./client-options.js";
 import { getCredential } from "./credential.js";
+import { ARM_ENDPOINT, scopeOf } from "./lazy-provider.js";
 
 export function connectContainerApps(config: AzureContainerAppsConfig, ctx: ProviderContext): ContainerAppRevisions {
-  const endpoint = config.endpoint ?? "https://management.azure.com";
+  const endpoint = config.endpoint ?? ARM_ENDPOINT;
   // A sovereign cloud's ARM endpoint is also its token audience (https://management.chinacloudapi.cn/.default).
-  const scopes = [`${new URL(endpoint).origin}/.default`];
+  const scopes = [scopeOf(endpoint)];
   const arm = new ContainerAppsAPIClient(getCredential(config.auth), config.subscriptionId, {
     ...pipelineOptions(config.retry, config.caCertFile, ctx),
     endpoint,

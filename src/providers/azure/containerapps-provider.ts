@@ -15,6 +15,7 @@ import { DAY } from "../../core/duration.js";
 import type { ContainerAppRevisions } from "./containerapps-client.js";
 import { AuthOptions } from "./auth-options.js";
 import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
+import { ARM_ENDPOINT, connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
 /** Capability `containerapps`: deploy revisions of Container Apps. */
 export const ContainerApps = capability<ContainerAppRevisions>("containerapps");
@@ -69,17 +70,6 @@ export const azureContainerAppsProvider: ProviderDefinition<AzureContainerAppsCo
     "between revisions by weight",
   config: AzureContainerAppsConfig,
   capabilities: [ContainerApps, TrafficSplit],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(
-      config.auth,
-      `${new URL(config.endpoint ?? "https://management.azure.com").origin}/.default`,
-      ctx.name,
-    );
-  },
-  async create(config, ctx) {
-    const { connectContainerApps } = await import("./containerapps-connect.js");
-    return connectContainerApps(config, ctx);
-  },
+  preflight: signInPreflight((config) => scopeOf(config.endpoint ?? ARM_ENDPOINT)),
+  create: connectOnDemand(async () => (await import("./containerapps-connect.js")).connectContainerApps),
 };

@@ -9,15 +9,16 @@ import { pipelineOptions } from "./client-options.js";
 import { getCredential } from "./credential.js";
 import { FrontDoorOrigins } from "./frontdoor-client.js";
 import type { AzureFrontDoorConfig } from "./frontdoor-provider.js";
+import { ARM_ENDPOINT, scopeOf } from "./lazy-provider.js";
 
 export function connectFrontDoor(config: AzureFrontDoorConfig, ctx: ProviderContext): FrontDoorOrigins {
-  const endpoint = config.endpoint ?? "https://management.azure.com";
+  const endpoint = config.endpoint ?? ARM_ENDPOINT;
   const pipeline = pipelineOptions(config.retry, config.caCertFile, ctx);
   const cdn = new CdnManagementClient(getCredential(config.auth), config.subscriptionId, {
     ...pipeline,
     endpoint,
     // A sovereign cloud's ARM endpoint is also its token audience.
-    credentialScopes: [`${new URL(endpoint).origin}/.default`],
+    credentialScopes: [scopeOf(endpoint)],
   });
   return new FrontDoorOrigins(cdn, {
     resourceGroup: config.resourceGroup,

@@ -13,6 +13,7 @@ import type { ProviderDefinition } from "../../core/provider.js";
 import { AuthOptions } from "./auth-options.js";
 import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
 import type { FrontDoorOrigins } from "./frontdoor-client.js";
+import { ARM_ENDPOINT, connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
 /** Capability `frontdoor`: the azure.frontdoor-switch action's origins. */
 export const FrontDoor = capability<FrontDoorOrigins>("frontdoor");
@@ -47,17 +48,6 @@ export const azureFrontDoorProvider: ProviderDefinition<AzureFrontDoorConfig, Fr
   summary: "Azure Front Door Standard/Premium origin groups (switch traffic from a blue origin to a green one)",
   config: AzureFrontDoorConfig,
   capabilities: [FrontDoor],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(
-      config.auth,
-      `${new URL(config.endpoint ?? "https://management.azure.com").origin}/.default`,
-      ctx.name,
-    );
-  },
-  async create(config, ctx) {
-    const { connectFrontDoor } = await import("./frontdoor-connect.js");
-    return connectFrontDoor(config, ctx);
-  },
+  preflight: signInPreflight((config) => scopeOf(config.endpoint ?? ARM_ENDPOINT)),
+  create: connectOnDemand(async () => (await import("./frontdoor-connect.js")).connectFrontDoor),
 };

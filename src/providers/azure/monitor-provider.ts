@@ -11,6 +11,7 @@ import { capability } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import { AuthOptions } from "./auth-options.js";
 import { RetryConfig, caCertFileField } from "./connection-options.js";
+import { connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
 /** The first table's first row, as a gate reads it. */
 export interface MonitorQueryResult {
@@ -58,17 +59,6 @@ export const azureMonitorLogsProvider: ProviderDefinition<AzureMonitorLogsConfig
   summary: "An Azure Monitor Log Analytics workspace (Application Insights logs) that health gates query with KQL",
   config: AzureMonitorLogsConfig,
   capabilities: [MonitorLogs],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(
-      config.auth,
-      `${new URL(config.endpoint ?? "https://api.loganalytics.io").origin}/.default`,
-      ctx.name,
-    );
-  },
-  async create(config, ctx) {
-    const { connectMonitorLogs } = await import("./monitor-connect.js");
-    return connectMonitorLogs(config, ctx);
-  },
+  preflight: signInPreflight((config) => scopeOf(config.endpoint ?? "https://api.loganalytics.io")),
+  create: connectOnDemand(async () => (await import("./monitor-connect.js")).connectMonitorLogs),
 };

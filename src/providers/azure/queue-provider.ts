@@ -12,6 +12,7 @@ import type { ProviderDefinition } from "../../core/provider.js";
 import type { QueueDepthClient } from "../../core/queue-depth.js";
 import { AuthOptions, usesIdentity } from "./auth-options.js";
 import { RetryConfig } from "./connection-options.js";
+import { connectOnDemand, signInPreflight, STORAGE_SCOPE } from "./lazy-provider.js";
 
 export const AzureQueueConfig = z
   .object({
@@ -55,14 +56,8 @@ export const azureQueueProvider: ProviderDefinition<AzureQueueConfig, QueueDepth
   summary: "An Azure Storage queue whose approximate message count cutover can wait on (drain)",
   config: AzureQueueConfig,
   capabilities: [QueueDepth],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    if (!usesIdentity(config, ctx) || !config.endpoint) return;
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(config.auth, "https://storage.azure.com/.default", ctx.name);
-  },
-  async create(config, ctx) {
-    const { createQueueDepthClient } = await import("./queue-connect.js");
-    return createQueueDepthClient(config, ctx);
-  },
+  preflight: signInPreflight((config, ctx) =>
+    usesIdentity(config, ctx) && config.endpoint ? STORAGE_SCOPE : undefined,
+  ),
+  create: connectOnDemand(async () => (await import("./queue-connect.js")).createQueueDepthClient),
 };

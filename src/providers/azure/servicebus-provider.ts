@@ -14,6 +14,7 @@ import type { ProviderDefinition } from "../../core/provider.js";
 import type { QueueDepthClient } from "../../core/queue-depth.js";
 import { AuthOptions, usesIdentity } from "./auth-options.js";
 import { RetryConfig, caCertFileField } from "./connection-options.js";
+import { connectOnDemand, signInPreflight } from "./lazy-provider.js";
 
 /** Service Bus entity names: letters, digits, `.`, `-`, `_` (and `/` in queue and topic names). */
 const entityName = z
@@ -83,14 +84,8 @@ export const azureServiceBusProvider: ProviderDefinition<AzureServiceBusConfig, 
   summary: "An Azure Service Bus queue or topic subscription whose message counts cutover can wait on (drain)",
   config: AzureServiceBusConfig,
   capabilities: [QueueDepth],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    if (!usesIdentity(config, ctx) || !config.namespace) return;
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(config.auth, SERVICE_BUS_SCOPE, ctx.name);
-  },
-  async create(config, ctx) {
-    const { createServiceBusDepthClient } = await import("./servicebus-connect.js");
-    return createServiceBusDepthClient(config, ctx);
-  },
+  preflight: signInPreflight((config, ctx) =>
+    usesIdentity(config, ctx) && config.namespace ? SERVICE_BUS_SCOPE : undefined,
+  ),
+  create: connectOnDemand(async () => (await import("./servicebus-connect.js")).createServiceBusDepthClient),
 };

@@ -11,6 +11,7 @@ import type { ProviderDefinition } from "../../core/provider.js";
 import { AuthOptions, usesIdentity } from "./auth-options.js";
 import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
 import type { TableRunStore } from "./table-run-store.js";
+import { connectOnDemand, signInPreflight, STORAGE_SCOPE } from "./lazy-provider.js";
 
 export const AzureTableConfig = z
   .object({
@@ -51,14 +52,8 @@ export const azureTableProvider: ProviderDefinition<AzureTableConfig, TableRunSt
     "fencing token)",
   config: AzureTableConfig,
   capabilities: [RunState],
-  // Signs in for its scope at the start of a run, so a CI identity that cannot fails before anything changes.
-  async preflight(config, ctx) {
-    if (!usesIdentity(config, ctx) || !config.endpoint) return;
-    const { assertSignIn } = await import("./credential.js");
-    await assertSignIn(config.auth, "https://storage.azure.com/.default", ctx.name);
-  },
-  async create(config, ctx) {
-    const { connectTableRunStore } = await import("./table-connect.js");
-    return connectTableRunStore(config, ctx);
-  },
+  preflight: signInPreflight((config, ctx) =>
+    usesIdentity(config, ctx) && config.endpoint ? STORAGE_SCOPE : undefined,
+  ),
+  create: connectOnDemand(async () => (await import("./table-connect.js")).connectTableRunStore),
 };
