@@ -4,21 +4,18 @@
  * unchanged. Only a cache miss loads the actions to derive the facts again (api/status-facts-build.ts), so the
  * common look at a run loads neither the actions nor the YAML parser: the on-call's `status` has a 100 ms budget
  * (bench/engine/RESULTS.md). What it returns is what api/inspect.ts readRun + abortPreview return for the same
- * run; test/api/run-view.test.ts holds them to that.
+ * run; test/api/status-cache.test.ts holds them to that.
  */
+import { createHash } from "node:crypto";
 import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
 import type { LeaseInfo } from "../core/run-store.js";
 import type { RunState } from "../engine/reducer.js";
-import { readRegularFile } from "../playbook/input-file.js";
+import { MAX_PLAYBOOK_BYTES, readRegularFile } from "../playbook/input-file.js";
 import { FileRunStore } from "../providers/file/run-store.js";
 import { foldFromSnapshot } from "./fold-cache.js";
 import { readRunCache, writeRunCache, type RunCache } from "./run-cache.js";
 import { abortPreviewFrom, factsRedactor, paramsKey, redactState, type AbortPreview } from "./status-facts.js";
 import type { PlaybookFacts } from "./status-facts.js";
-import { createHash } from "node:crypto";
-
-/** The largest playbook cutover reads (playbook/source.ts). */
-const MAX_PLAYBOOK_BYTES = 1024 * 1024;
 
 export interface RunView {
   /** Secrets masked. */

@@ -18,6 +18,9 @@ export function fileKind(st: Stats): string {
   return "not a regular file";
 }
 
+/** The largest playbook cutover reads (1 MiB): a bigger file is refused before it is parsed. */
+export const MAX_PLAYBOOK_BYTES = 1024 * 1024;
+
 /** The text of `file`, refused (exit 2, located at 1:1) unless it is a regular file of at most `maxBytes`. */
 export function readRegularFile(file: string, maxBytes: number, what = "playbook"): string {
   let fd: number;

@@ -4,11 +4,10 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { PlaybookInvalidError, type Problem } from "../core/errors.js";
-import { readRegularFile } from "./input-file.js";
+import { MAX_PLAYBOOK_BYTES, readRegularFile } from "./input-file.js";
 import { depthProblem, tagAndKeyProblems } from "./yaml-limits.js";
 
 /** Larger playbooks are refused rather than parsed: no real release needs 1 MiB of YAML. */
-const MAX_PLAYBOOK_BYTES = 1024 * 1024;
 /** Aliases are allowed for sharing small blocks, but a "billion laughs" expansion is refused. */
 const MAX_ALIASES = 100;
 
