@@ -14,6 +14,7 @@ import { isLeaseLive, type Fence, type LeaseInfo, type LeaseRequest } from "../.
 import { CutoverError, ErrorCode, isCutoverError } from "../../core/errors.js";
 import { formatDuration } from "../../playbook/duration.js";
 import { writeFileAtomic } from "../../core/atomic-write.js";
+import { checkLeaseTtl, leaseLockedError, leaseLostError } from "../../core/lease-errors.js";
 import { ensureDir, isErrno } from "./durable.js";
 import { withFileLock, type FileLockOptions, type HeldLock } from "./file-lock.js";
 import { assertEnvironmentName } from "./names.js";
@@ -57,12 +58,15 @@ export class LeaseFiles {
   }
 
   async acquire(req: LeaseRequest): Promise<LeaseInfo> {
-    checkTtl(req.ttlMs);
+    checkLeaseTtl(req.ttlMs);
     return this.withLock(req.environment, async (lock) => {
       const state = await this.readChecked(req.environment);
       const now = this.clock();
       const current = state?.lease ?? undefined;
-      if (isLeaseLive(current, now)) throw lockedError(current, now);
+      if (isLeaseLive(current, now)) {
+        const left = formatDuration(Date.parse(current.expiresAt) - now.getTime());
+        throw leaseLockedError(current, `${left} from now`);
+      }
       const lease = this.newLease(req, (state?.lastToken ?? 0) + 1, now);
       await this.write(lock, lease.environment, lease.token, lease);
       return lease;
@@ -70,11 +74,11 @@ export class LeaseFiles {
   }
 
   async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
-    checkTtl(ttlMs);
+    checkLeaseTtl(ttlMs);
     return this.withLock(lease.environment, async (lock) => {
       const state = await this.readChecked(lease.environment);
       const current = state?.lease ?? undefined;
-      if (!state || current?.token !== lease.token) throw lostError(lease, current);
+      if (!state || current?.token !== lease.token) throw leaseLostError(lease, current);
       const renewed: LeaseInfo = { ...current, expiresAt: new Date(this.clock().getTime() + ttlMs).toISOString() };
       await this.write(lock, lease.environment, state.lastToken, renewed);
       return renewed;
@@ -90,7 +94,7 @@ export class LeaseFiles {
   }
 
   async force(req: LeaseRequest): Promise<{ lease: LeaseInfo; previous?: LeaseInfo }> {
-    checkTtl(req.ttlMs);
+    checkLeaseTtl(req.ttlMs);
     return this.withLock(req.environment, async (lock) => {
       let state: LeaseFileContent | undefined;
       let lastToken: number;
@@ -114,7 +118,11 @@ export class LeaseFiles {
   async checkFence(fence: Fence): Promise<void> {
     const current = await this.read(fence.environment);
     if (current?.token !== fence.token) {
-      throw lostError({ environment: fence.environment, token: fence.token }, current, "the journal write was refused");
+      throw leaseLostError(
+        { environment: fence.environment, token: fence.token },
+        current,
+        "the journal write was refused",
+      );
     }
   }
 
@@ -182,54 +190,4 @@ function damaged(file: string, environment: string, why: string): CutoverError {
       `takes the environment over even so`,
     details: { file },
   });
-}
-
-function checkTtl(ttlMs: number): void {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new CutoverError(ErrorCode.Config, `lease ttl must be a positive number of milliseconds, got ${ttlMs}`);
-  }
-}
-
-function lockedError(current: LeaseInfo, now: Date): CutoverError {
-  const left = formatDuration(Date.parse(current.expiresAt) - now.getTime());
-  return new CutoverError(
-    ErrorCode.Locked,
-    `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} (${left} from ` +
-      `now, unless renewed)`,
-    {
-      hint:
-        `wait for that run to finish; if its process is gone, the lease frees itself at expiry, or take it now ` +
-        `with \`cutover unlock ${current.environment} --force\` (journaled)`,
-      details: {
-        environment: current.environment,
-        holder: current.holder,
-        runId: current.runId,
-        token: current.token,
-        expiresAt: current.expiresAt,
-      },
-    },
-  );
-}
-
-function lostError(
-  ours: Pick<LeaseInfo, "environment" | "token">,
-  current: LeaseInfo | undefined,
-  consequence = "stop writing",
-): CutoverError {
-  const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
-  return new CutoverError(
-    ErrorCode.LeaseLost,
-    `lease on environment ${ours.environment} (token ${ours.token}) is no longer ours: ${now}; ${consequence}`,
-    {
-      hint:
-        "another run took the environment over (after expiry or `cutover unlock --force`); check `cutover status` " +
-        "before resuming",
-      details: {
-        environment: ours.environment,
-        token: ours.token,
-        currentToken: current?.token,
-        currentHolder: current?.holder,
-      },
-    },
-  );
 }

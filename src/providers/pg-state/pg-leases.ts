@@ -10,6 +10,7 @@
  */
 import type pg from "pg";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
+import { checkLeaseTtl, leaseLockedError, leaseLostError } from "../../core/lease-errors.js";
 import { LeaseHolder } from "../../core/lease-holder-schema.js";
 import type { Fence, LeaseInfo, LeaseRequest } from "../../core/run-store.js";
 import type { StateTables } from "./tables.js";
@@ -63,7 +64,7 @@ export class PgLeases {
   }
 
   async acquire(req: LeaseRequest): Promise<LeaseInfo> {
-    checkTtl(req.ttlMs);
+    checkLeaseTtl(req.ttlMs);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // Insert, or take over a released or expired row; a live lease makes the upsert's WHERE false: no row back.
       const rows = await this.db.query<LeaseRow>(
@@ -76,8 +77,10 @@ export class PgLeases {
       );
       if (rows[0]) return toLease(rows[0]);
       const current = await this.row(req.environment);
-      if (current && !current.released && current.expires_at > current.now)
-        throw lockedError(toLease(current), current.now);
+      if (current && !current.released && current.expires_at > current.now) {
+        const left = Math.max(0, Math.ceil((current.expires_at.getTime() - current.now.getTime()) / 1000));
+        throw leaseLockedError(toLease(current), `${left}s from now by the database's clock`);
+      }
       // Released or expired between the two statements: try again.
     }
     throw new CutoverError(
@@ -90,7 +93,7 @@ export class PgLeases {
   }
 
   async renew(lease: LeaseInfo, ttlMs: number): Promise<LeaseInfo> {
-    checkTtl(ttlMs);
+    checkLeaseTtl(ttlMs);
     const rows = await this.db.query<LeaseRow>(
       "renew the lease",
       `update ${this.t} set expires_at = ${NOW} + $3::bigint * interval '1 millisecond'
@@ -98,7 +101,7 @@ export class PgLeases {
       [lease.environment, lease.token, Math.ceil(ttlMs)],
     );
     if (rows[0]) return toLease(rows[0]);
-    throw lostError(lease, await this.read(lease.environment));
+    throw leaseLostError(lease, await this.read(lease.environment));
   }
 
   async release(lease: LeaseInfo): Promise<void> {
@@ -111,7 +114,7 @@ export class PgLeases {
   }
 
   async force(req: LeaseRequest): Promise<{ lease: LeaseInfo; previous?: LeaseInfo }> {
-    checkTtl(req.ttlMs);
+    checkLeaseTtl(req.ttlMs);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // The sub-select locks the row and yields its values before the update: the previous holder, exactly.
       const taken = await this.db.query<LeaseRow & { prev: LeaseRow | null }>(
@@ -162,7 +165,7 @@ export class PgLeases {
     ]);
     const row = res.rows[0];
     if (!row || row.released || Number(row.token) !== fence.token) {
-      throw lostError(
+      throw leaseLostError(
         { environment: fence.environment, token: fence.token },
         row && !row.released ? toLease(row) : undefined,
         "the journal write was refused",
@@ -232,54 +235,4 @@ function toLease(row: LeaseRow): LeaseInfo {
     acquiredAt: row.acquired_at.toISOString(),
     expiresAt: row.expires_at.toISOString(),
   };
-}
-
-function checkTtl(ttlMs: number): void {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
-    throw new CutoverError(ErrorCode.Config, `lease ttl must be a positive number of milliseconds, got ${ttlMs}`);
-  }
-}
-
-function lockedError(current: LeaseInfo, dbNow: Date): CutoverError {
-  const left = Math.max(0, Math.ceil((Date.parse(current.expiresAt) - dbNow.getTime()) / 1000));
-  return new CutoverError(
-    ErrorCode.Locked,
-    `environment ${current.environment} is locked by ${current.holder} until ${current.expiresAt} ` +
-      `(${left}s from now by the database's clock, unless renewed)`,
-    {
-      hint:
-        "wait for that run to finish; if its process is gone, the lease frees itself at expiry, " +
-        `or take it now with \`cutover unlock ${current.environment} --force\` (journaled)`,
-      details: {
-        environment: current.environment,
-        holder: current.holder,
-        runId: current.runId,
-        token: current.token,
-        expiresAt: current.expiresAt,
-      },
-    },
-  );
-}
-
-function lostError(
-  ours: Pick<LeaseInfo, "environment" | "token">,
-  current: LeaseInfo | undefined,
-  consequence = "stop writing",
-): CutoverError {
-  const now = current ? `it is now held by ${current.holder} (token ${current.token})` : "it was released";
-  return new CutoverError(
-    ErrorCode.LeaseLost,
-    `lease on environment ${ours.environment} (token ${ours.token}) is no longer ours: ${now}; ${consequence}`,
-    {
-      hint:
-        "another run took the environment over (after expiry or `cutover unlock --force`); " +
-        "check `cutover status` before resuming",
-      details: {
-        environment: ours.environment,
-        token: ours.token,
-        currentToken: current?.token,
-        currentHolder: current?.holder,
-      },
-    },
-  );
 }
