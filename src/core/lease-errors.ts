@@ -1,7 +1,7 @@
 /**
  * The errors every lease store throws (file, PostgreSQL), so a run that meets
  * a held or lost lease reads the same words whichever store the environment
- * uses. The engine turns LEASE_LOST into a stop (docs/design.md).
+ * uses. LEASE_LOST stops the run at once (docs/design.md, invariant 6).
  */
 import { CutoverError, ErrorCode } from "./errors.js";
 import type { LeaseInfo } from "./run-store.js";
