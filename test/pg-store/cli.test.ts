@@ -7,49 +7,22 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonLines, requireBuilt, runCli, tmpProject } from "../support/cli.js";
-import { pgDatabase } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { jsonLines, runCli } from "../support/cli.js";
+import { pgGateProject } from "../support/pg-gate-project.js";
 
 const PASSWORD = "Pg-Pa55-w0rd-never-shown";
-const db = pgDatabase();
-
-const PLAYBOOK = `version: 1
-name: pg-shared
-environment:
-  name: shop-prod
-  state: { provider: postgres, urlEnv: CUTOVER_STATE_URL, schema: release_state }
-steps:
-  - id: deploy-green
-    action: exec
-    with: { command: ["node", "-e", "console.log('green deployed')"] }
-  - id: approve-swap
-    action: gate.approval
-    with: { message: "Green looks healthy. Swap?" }
-  - id: swap
-    action: exec
-    with: { command: ["node", "-e", "console.log('swapped')"] }
-`;
-
-let project: { dir: string; cleanup(): void };
-let env: NodeJS.ProcessEnv;
-beforeAll(() => {
-  requireBuilt();
-  project = tmpProject({ "playbook.yaml": PLAYBOOK });
-  const url = new URL(db.url());
-  url.password = PASSWORD; // trust auth ignores it; cutover must still keep it to itself
-  env = { CUTOVER_STATE_URL: url.toString() };
-});
-afterAll(() => project?.cleanup());
+const project = pgGateProject({ name: "pg-shared", schema: "release_state", password: PASSWORD });
+const db = project.db;
 
 describe("CLI processes sharing a PostgreSQL state store", () => {
   it("pauses at a gate in one process; status and approve from another finish the run", async () => {
-    const playbook = path.join(project.dir, "playbook.yaml");
-    const agentA = path.join(project.dir, "agent-a");
-    const agentB = path.join(project.dir, "agent-b");
+    const playbook = project.playbook();
+    const agentA = path.join(project.dir(), "agent-a");
+    const agentB = path.join(project.dir(), "agent-b");
     const outputs: string[] = [];
     const cli = (args: string[], stateDir: string, json = false) => {
-      const r = runCli(args, { cwd: project.dir, stateDir, env, json });
+      const r = runCli(args, { cwd: project.dir(), stateDir, env: project.env(), json });
       outputs.push(r.stdout, r.stderr);
       return r;
     };
@@ -72,7 +45,7 @@ describe("CLI processes sharing a PostgreSQL state store", () => {
       state: { status: string };
     };
     expect(after.state.status).toBe("succeeded");
-    const runs = cli(["runs", "-f", playbook], path.join(project.dir, "agent-c"));
+    const runs = cli(["runs", "-f", playbook], path.join(project.dir(), "agent-c"));
     expect(runs.stdout).toContain(runId);
 
     // Only the database was shared: neither agent's state directory holds a journal.
@@ -106,8 +79,8 @@ describe("CLI processes sharing a PostgreSQL state store", () => {
     const url = new URL(db.url());
     url.password = PASSWORD;
     url.port = "1"; // nothing listens there
-    const r = runCli(["runs", "-f", path.join(project.dir, "playbook.yaml")], {
-      cwd: project.dir,
+    const r = runCli(["runs", "-f", project.playbook()], {
+      cwd: project.dir(),
       env: { CUTOVER_STATE_URL: url.toString() },
     });
     expect(r.code).not.toBe(0);

@@ -4,57 +4,31 @@
  * page's API of another, which finishes it; the store URL's password appears nowhere.
  */
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonLines, requireBuilt, runCli, tmpProject } from "../support/cli.js";
-import { pgDatabase } from "../pg-store/helpers.js";
+import { describe, expect, it } from "vitest";
+import { jsonLines, runCli } from "../support/cli.js";
+import { pgGateProject } from "../support/pg-gate-project.js";
 import { startServe } from "./serve-process.js";
 
 const PASSWORD = "Pg-Pa55-w0rd-web-never-shown";
-const db = pgDatabase();
-const PLAYBOOK = `version: 1
-name: web-pg
-environment:
-  name: shop-prod
-  state: { provider: postgres, urlEnv: CUTOVER_STATE_URL, schema: web_state }
-steps:
-  - id: deploy-green
-    action: exec
-    with: { command: ["node", "-e", "console.log('green deployed')"] }
-  - id: approve-swap
-    action: gate.approval
-    with: { message: "Green looks healthy. Swap?" }
-  - id: swap
-    action: exec
-    with: { command: ["node", "-e", "console.log('swapped')"] }
-`;
-
-let project: ReturnType<typeof tmpProject>;
-let env: NodeJS.ProcessEnv;
-beforeAll(() => {
-  requireBuilt();
-  project = tmpProject({ "playbook.yaml": PLAYBOOK });
-  const url = new URL(db.url());
-  url.password = PASSWORD; // trust auth ignores it; cutover must still keep it to itself
-  env = { CUTOVER_STATE_URL: url.toString() };
-});
-afterAll(() => project?.cleanup());
+const project = pgGateProject({ name: "web-pg", schema: "web_state", password: PASSWORD });
 
 describe("cutover serve on a PostgreSQL run store", () => {
   it("lists the run and an approval through the API finishes it", async () => {
-    const playbook = path.join(project.dir, "playbook.yaml");
+    const playbook = project.playbook();
+    const env = project.env();
     const run = runCli(["run", playbook], {
-      cwd: project.dir,
-      stateDir: path.join(project.dir, "agent"),
+      cwd: project.dir(),
+      stateDir: path.join(project.dir(), "agent"),
       env,
       json: true,
     });
     expect(run.code, run.stderr).toBe(3);
     const runId = jsonLines(run.stdout)[0]!.runId as string;
     const served = await startServe(
-      project.dir,
+      project.dir(),
       ["-f", playbook, "--as", "pg-oncall"],
       env,
-      path.join(project.dir, "web"),
+      path.join(project.dir(), "web"),
     );
     try {
       const list = (await (await fetch(new URL("/api/runs", served.url))).json()) as {
@@ -73,7 +47,7 @@ describe("cutover serve on a PostgreSQL run store", () => {
       });
       expect(res.status, await res.clone().text()).toBe(202);
       await served.proc.waitForOutput(`run ${runId} is succeeded`);
-      const status = runCli(["status", runId, "-f", playbook, "-o", "json"], { cwd: project.dir, env });
+      const status = runCli(["status", runId, "-f", playbook, "-o", "json"], { cwd: project.dir(), env });
       const st = jsonLines(status.stdout)[0] as {
         state: { status: string; steps: Record<string, { approvedBy?: { user: string } }> };
       };
