@@ -4,20 +4,19 @@
  * holds the run's row lock, and an agent whose clock is an hour slow (the
  * lease is judged by the database's clock, not the agents').
  */
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/core/errors.js";
 import { expectCode, startedEvent, uniqueName } from "../store-contract.js";
-import { runNode, type Child } from "../support/processes.js";
-import { transpileClosure } from "../support/transpile.js";
-import { tempDir } from "../file-store/helpers.js";
+import {
+  APPEND_RACE,
+  LEASE_RACE,
+  expectEachSeqWonOnce,
+  expectOneLeaseWinner,
+  storeProcesses,
+} from "../support/store-processes.js";
 import { pgDatabase } from "./helpers.js";
 
 const db = pgDatabase();
-let work: { dir: string; cleanup(): Promise<void> };
-let scripts: Record<"appender" | "leaser" | "rowLocker", string>;
-const children: Child[] = [];
 
 // The first argument: how many ms this process's clock is off (every Date made without arguments, and Date.now()).
 const SKEWED_CLOCK = `
@@ -38,37 +37,15 @@ const SOURCES = {
   // Append until the journal holds `target` events, each time at the last seq it read.
   appender: `${STORE}
 const [runId, me, target] = args;
-console.log("ready");
-await new Promise((r) => process.stdin.once("data", r));
-const wins = [];
-let conflicts = 0;
-for (;;) {
-  const last = (await store.read(runId)).length;
-  if (last >= Number(target)) break;
-  try {
-    const [e] = await store.append(runId, [{ type: "step.started", stepId: me, attempt: last + 1 }], last);
-    wins.push(e.seq);
-  } catch (e) {
-    if (e.code !== "JOURNAL_CONFLICT") throw e;
-    conflicts++;
-  }
-}
-console.log(JSON.stringify({ me, wins, conflicts }));
+${APPEND_RACE}
 await store.close();
 process.exit(0); // stdin, still open, would keep the process alive
 `,
   // Try to take the environment's lease once (ttl in ms from argv).
   leaser: `${STORE}
-const [env, me, ttl] = args;
+const [env, me, ttlMs] = args;
 await store.readLease(env); // connected, tables in place: the race is about the lease alone
-console.log("ready");
-await new Promise((r) => process.stdin.once("data", r));
-try {
-  const lease = await store.acquireLease({ environment: env, holder: me, runId: me, ttlMs: Number(ttl) });
-  console.log(JSON.stringify({ me, token: lease.token, acquiredAt: lease.acquiredAt, expiresAt: lease.expiresAt }));
-} catch (e) {
-  console.log(JSON.stringify({ me, error: e.code, message: e.message }));
-}
+${LEASE_RACE}
 await store.close();
 process.exit(0); // stdin, still open, would keep the process alive
 `,
@@ -84,27 +61,7 @@ setInterval(() => undefined, 1000);
 `,
 };
 
-beforeAll(async () => {
-  work = await tempDir("cutover-pg-mp-");
-  transpileClosure(["src/providers/pg-state/pg-run-store.ts"], work.dir);
-  scripts = {} as typeof scripts;
-  for (const [name, source] of Object.entries(SOURCES)) {
-    const file = path.join(work.dir, `${name}.mjs`);
-    await writeFile(file, source);
-    scripts[name as keyof typeof scripts] = file;
-  }
-});
-
-afterAll(async () => {
-  for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-  await work?.cleanup();
-});
-
-function start(script: string, args: string[]): Child {
-  const child = runNode(script, args);
-  children.push(child);
-  return child;
-}
+const { scripts, start, race } = storeProcesses("cutover-pg-mp-", "src/providers/pg-state/pg-run-store.ts", SOURCES);
 
 /** One store process (an appender or leaser) whose clock is `skewMs` off, released at once; its output. */
 async function once(script: string, args: string[], skewMs = 0): Promise<string> {
@@ -114,48 +71,22 @@ async function once(script: string, args: string[], skewMs = 0): Promise<string>
   return (await child.done).replace(/^ready\n/, "");
 }
 
-/** Start `n` children, then release them together (stdin) once each says it is ready, so they race. */
-async function race(script: string, argsOf: (i: number) => string[], n: number): Promise<string[]> {
-  const group = Array.from({ length: n }, (_, i) => start(script, argsOf(i)));
-  await Promise.all(group.map((c) => c.waitFor("ready")));
-  for (const c of group) c.proc.stdin!.write("go\n");
-  return Promise.all(group.map(async (c) => (await c.done).replace(/^ready\n/, "")));
-}
-
 describe("PostgreSQL state store across processes", () => {
   it("lets exactly one of several processes win each seq and leaves a valid journal", async () => {
     const runId = uniqueName("race");
     await db.store().append(runId, [startedEvent("prod")], 0);
     const target = 120;
     const outputs = await race(scripts.appender, (i) => ["0", db.url(), runId, `p${i}`, String(target)], 4);
-    const results = outputs.map((o) => JSON.parse(o) as { me: string; wins: number[]; conflicts: number });
-
-    const claimed = results.flatMap((r) => r.wins).sort((a, b) => a - b);
-    expect(claimed).toEqual(Array.from({ length: target - 1 }, (_, i) => i + 2)); // each seq won exactly once
-    expect(results.reduce((sum, r) => sum + r.conflicts, 0)).toBeGreaterThan(0); // they really raced
-
     const events = await db.store().read(runId); // a fresh reader checks every event
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: target }, (_, i) => i + 1));
-    for (const r of results) {
-      for (const seq of r.wins)
-        expect(events[seq - 1]).toMatchObject({ seq, type: "step.started", stepId: r.me, attempt: seq });
-    }
+    expectEachSeqWonOnce(outputs, events, target);
   });
 
   it("gives an environment's lease to exactly one of several racing processes", async () => {
     const env = uniqueName("env");
     await db.store().readLease(env); // tables in place before the racers start
     const outputs = await race(scripts.leaser, (i) => ["0", db.url(), env, `p${i}`, "60000"], 4);
-    const results = outputs.map(
-      (o) => JSON.parse(o) as { me: string; token?: number; error?: string; message?: string },
-    );
-    const winners = results.filter((r) => r.token !== undefined);
-    expect(winners).toHaveLength(1);
-    for (const loser of results.filter((r) => r.token === undefined)) {
-      expect(loser.error).toBe(ErrorCode.Locked);
-      expect(loser.message).toContain(winners[0]!.me);
-    }
-    expect((await db.store().readLease(env))?.holder).toBe(winners[0]!.me);
+    const winner = expectOneLeaseWinner(outputs);
+    expect((await db.store().readLease(env))?.holder).toBe(winner);
   });
 
   it("lets the next writer in once a writer holding the run's row lock is killed", async () => {
