@@ -4,7 +4,7 @@
  */
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { migrateCheck } from "../../src/actions/migrate-check.js";
 import { migrateRun } from "../../src/actions/migrate-run.js";
 import { isCutoverError } from "../../src/core/errors.js";
@@ -12,30 +12,23 @@ import { migrationStatus, resolveScript } from "../../src/providers/sql/admin.js
 import { insertJournalRow } from "../../src/providers/sql/journal.js";
 import { loadScriptFolder } from "../../src/providers/sql/scripts.js";
 import { sqlContext } from "../support/context.js";
+import { describeEachDb } from "../support/reversible-migrations.js";
 import { rewriteFile } from "./files.js";
-import { DBS, q, qexec, scoped, tempFolders, type TestDb } from "./helpers.js";
+import { q, qexec } from "./helpers.js";
 import { act, journal, tableExists, undo } from "./undo-helpers.js";
 
-describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
-  let db: TestDb;
-  beforeAll(async () => {
-    db = await create();
-  });
-  afterAll(() => db.drop());
-  const folder = tempFolders();
-
+describeEachDb("reversible migrate.run refusals on %s", ({ db, step }) => {
   it(
     "fails before any change when a script it would apply has no undo file, naming each; without reversible the " +
       "same folder applies as before",
     async () => {
-      const client = scoped(db, "r1");
-      const dir = folder({
+      const { client, dir, w } = step("r1", {
         "0001_one.expand.sql": "create table mu1 (id integer);",
         "0001_one.expand.undo.sql": "drop table mu1;",
         "0002_two.expand.sql": "create table mu2 (id integer);",
         "0003_three.expand.sql": "create table mu3 (id integer);",
       });
-      const err = await act(client, "run-m", { dir, phase: "expand", reversible: true }).catch((e: unknown) => e);
+      const err = await act(client, "run-m", w).catch((e: unknown) => e);
       expect(isCutoverError(err, "STEP_FAILED")).toBe(true);
       const message = (err as Error).message;
       expect(message).toContain(
@@ -44,7 +37,7 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
       );
       expect(message).toContain("add 0003_three.expand.undo.sql");
       expect(message).not.toContain("0001_one.expand.sql:");
-      expect(await tableExists(db, "mu1")).toBe(false);
+      expect(await tableExists(db(), "mu1")).toBe(false);
       expect(await journal(client)).toEqual([]);
 
       // So does the preflight, read-only; `reversible` there needs the phase it is about.
@@ -68,21 +61,18 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
       // Only pending scripts need an undo: applied ones without one do not stop a later reversible step.
       rewriteFile(dir, "0004_four.expand.sql", "create table mu4 (id integer);");
       rewriteFile(dir, "0004_four.expand.undo.sql", "drop table mu4;");
-      const later = await act(client, "run-q", { dir, phase: "expand", reversible: true });
+      const later = await act(client, "run-q", w);
       expect(later.outputs?.scripts).toEqual(["0004_four.expand.sql"]);
       expect(plain.recorded).toMatchObject({
         reversible: false,
         applied: ["0001_one.expand.sql", "0002_two.expand.sql", "0003_three.expand.sql"],
       });
       // A record of an earlier cutover (names, no checksums) is refused by undo, never guessed at.
-      const old = await undo(
-        client,
-        "run-p",
-        { dir, phase: "expand", reversible: true },
-        { phase: "expand", applied: ["0003_three.expand.sql"] },
-      ).catch((e: unknown) => e);
+      const old = await undo(client, "run-p", w, { phase: "expand", applied: ["0003_three.expand.sql"] }).catch(
+        (e: unknown) => e,
+      );
       expect((old as Error).message).toMatch(/this step ran without `reversible: true`/);
-      expect(await tableExists(db, "mu3")).toBe(true);
+      expect(await tableExists(db(), "mu3")).toBe(true);
     },
   );
 
@@ -90,15 +80,12 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
     "refuses to undo beneath a later script another run applied, " +
       "changing nothing; undoing that run first unblocks it",
     async () => {
-      const client = scoped(db, "r2");
-      const files = {
+      const { client, dir, w } = step("r2", {
         "0001_a.expand.sql": "create table oo_a (id integer);",
         "0001_a.expand.undo.sql": "drop table oo_a;",
         "0002_b.expand.sql": "create table oo_b (id integer);",
         "0002_b.expand.undo.sql": "drop table oo_b;",
-      };
-      const dir = folder(files);
-      const w = { dir, phase: "expand", reversible: true };
+      });
       const a = await act(client, "run-a", w);
       rewriteFile(dir, "0003_c.expand.sql", "create table oo_c (id integer);");
       rewriteFile(dir, "0003_c.expand.undo.sql", "drop table oo_c;");
@@ -115,14 +102,14 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
         /0003_c\.expand\.sql \(script 3\) was applied later by run run-b \(release v3\) and is still applied; undoing 0001_a\.expand\.sql beneath it would be out of order/,
       );
       expect((err as { hint?: string }).hint).toMatch(/nothing was changed/);
-      expect(await tableExists(db, "oo_a")).toBe(true);
-      expect(await tableExists(db, "oo_b")).toBe(true);
+      expect(await tableExists(db(), "oo_a")).toBe(true);
+      expect(await tableExists(db(), "oo_b")).toBe(true);
       expect((await journal(client)).length).toBe(rows);
 
       await undo(client, "run-b", w, b.recorded);
       await undo(client, "run-a", w, a.recorded);
-      expect(await tableExists(db, "oo_a")).toBe(false);
-      expect(await tableExists(db, "oo_c")).toBe(false);
+      expect(await tableExists(db(), "oo_a")).toBe(false);
+      expect(await tableExists(db(), "oo_c")).toBe(false);
     },
   );
 
@@ -130,14 +117,12 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
     "refuses drift of an applied script and a missing undo file, " +
       "changing nothing; an edited undo file runs with a warning",
     async () => {
-      const client = scoped(db, "r3");
-      const dir = folder({
+      const { client, dir, w } = step("r3", {
         "0001_a.expand.sql": "create table dd_a (id integer);",
         "0001_a.expand.undo.sql": "drop table dd_a;",
         "0002_b.expand.sql": "create table dd_b (id integer);",
         "0002_b.expand.undo.sql": "drop table dd_b;",
       });
-      const w = { dir, phase: "expand", reversible: true };
       const a = await act(client, "run-a", w);
       const rows = (await journal(client)).length;
 
@@ -151,33 +136,31 @@ describe.each(DBS)("reversible migrate.run refusals on %s", (_name, create) => {
       expect(err.message).toMatch(
         /0001_a\.expand\.sql: its undo script 0001_a\.expand\.undo\.sql is missing; restore it/,
       );
-      expect(await tableExists(db, "dd_b")).toBe(true);
+      expect(await tableExists(db(), "dd_b")).toBe(true);
       expect((await journal(client)).length).toBe(rows);
 
       rewriteFile(dir, "0002_b.expand.sql", "create table dd_b (id integer);");
       writeFileSync(path.join(dir, "0001_a.expand.undo.sql"), "-- restored, with a comment\ndrop table dd_a;");
       const lines = await undo(client, "run-a", w, a.recorded);
       expect(lines.join("\n")).toMatch(/warn: 0001_a\.expand\.undo\.sql changed since 0001_a\.expand\.sql was applied/);
-      expect(await tableExists(db, "dd_a")).toBe(false);
+      expect(await tableExists(db(), "dd_a")).toBe(false);
     },
   );
 
   it("runs a no-transaction undo script; a dirty undo stops the next run and the undo until resolved", async () => {
-    const client = scoped(db, "r4");
-    const pg = db.dialect === "postgres";
-    await qexec(db, "create table nt (id integer)");
-    const dir = folder({
+    const pg = db().dialect === "postgres";
+    await qexec(db(), "create table nt (id integer)");
+    const { client, dir, w } = step("r4", {
       "0001_idx.expand.sql": `-- cutover:no-transaction\ncreate index ${pg ? "concurrently " : ""}nt_id on nt (id)`,
       "0001_idx.expand.undo.sql": `-- cutover:no-transaction\ndrop index ${pg ? "concurrently " : ""}nt_id`,
       "0002_col.expand.sql": "alter table nt add column v text;",
       "0002_col.expand.undo.sql": "alter table nt drop column v;",
     });
-    const w = { dir, phase: "expand", reversible: true };
     const a = await act(client, "run-a", w);
     await undo(client, "run-a", w, a.recorded);
     const indexes = pg
-      ? await q(db, "select indexname from pg_indexes where tablename = 'nt'")
-      : await q(db, "select name from sqlite_master where type = 'index' and tbl_name = 'nt'");
+      ? await q(db(), "select indexname from pg_indexes where tablename = 'nt'")
+      : await q(db(), "select name from sqlite_master where type = 'index' and tbl_name = 'nt'");
     expect(indexes).toEqual([]);
     expect((await journal(client)).map((r) => [r.seq, r.status, r.transactional])).toEqual([
       [1, "succeeded", false],
