@@ -10,8 +10,8 @@ import { z } from "zod";
 import { Flags } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { AppConfigFlagStore } from "./appconfig-flag-store.js";
-import { AuthOptions, usesIdentity } from "./auth-options.js";
-import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
+import { usesIdentity } from "./auth-options.js";
+import { clientFields, endpointField, endpointOrConnectionString } from "./connection-options.js";
 import { connectOnDemand, signInPreflight } from "./lazy-provider.js";
 
 /**
@@ -28,13 +28,9 @@ const UNSAFE_MESSAGE =
 
 export const AzureAppConfigConfig = z
   .object({
-    endpoint: z
-      .string()
-      .url()
-      .optional()
-      .describe(
-        "Store URL, e.g. https://<store>.azconfig.io, used with an Entra identity (role App Configuration Data Owner).",
-      ),
+    endpoint: endpointField(
+      "Store URL, e.g. https://<store>.azconfig.io, used with an Entra identity (role App Configuration Data Owner).",
+    ),
     connectionStringSecret: z
       .string()
       .min(1)
@@ -73,9 +69,7 @@ export const AzureAppConfigConfig = z
       .url()
       .optional()
       .describe("Entra audience for sovereign clouds (default derived from the endpoint)."),
-    auth: AuthOptions.optional(),
-    retry: RetryConfig.optional(),
-    caCertFile: caCertFileField,
+    ...clientFields,
   })
   .strict()
   .refine(...endpointOrConnectionString)

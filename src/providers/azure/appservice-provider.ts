@@ -12,9 +12,7 @@ import { capability } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import { TrafficSplit } from "../../core/traffic.js";
 import type { AppServiceSlots } from "./appservice-client.js";
-import { AuthOptions } from "./auth-options.js";
-import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
-import { DAY } from "../../core/duration.js";
+import { armEndpointField, clientFields, pollIntervalField } from "./connection-options.js";
 import { ARM_ENDPOINT, connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
 /** Capability `appservice`: the azure.* actions' web apps and slots. */
@@ -34,28 +32,13 @@ export const AzureAppServiceConfig = z
       .optional()
       .describe("Other web apps of this environment (documentation for matrix steps; steps pick one with `app`)."),
     slot: z.string().min(1).default("staging").describe("The deployment slot actions use when a step names none."),
-    endpoint: z
-      .string()
-      .url()
-      .optional()
-      .describe(
-        "Azure Resource Manager endpoint (default https://management.azure.com); sovereign clouds or a local " +
-          "test server.",
-      ),
-    pollIntervalMs: z
-      .number()
-      .int()
-      .min(0)
-      .max(DAY, AT_MOST_A_DAY)
-      .default(2000)
-      .describe("Interval between polls of long-running operations (swap)."),
+    endpoint: armEndpointField,
+    pollIntervalMs: pollIntervalField("Interval between polls of long-running operations (swap)."),
     preserveVnet: z
       .boolean()
       .default(true)
       .describe("Keep the virtual network integration of each slot when swapping."),
-    auth: AuthOptions.optional(),
-    retry: RetryConfig.optional(),
-    caCertFile: caCertFileField,
+    ...clientFields,
   })
   .strict()
   .describe("Azure App Service deployment slots, through Azure Resource Manager.");

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { CutoverError, ErrorCode } from "../../core/errors.js";
 import type { ProviderContext } from "../../core/provider.js";
 import { DAY } from "../../core/duration.js";
+import { AuthOptions } from "./auth-options.js";
 
 /** Milliseconds fields: a bound every Node timer can hold (docs/playbook.md#durations). */
 export const AT_MOST_A_DAY = `must be at most ${DAY} (a day, in milliseconds)`;
@@ -50,7 +51,7 @@ export const RetryConfig = z
   .describe("HTTP retry policy of the Azure SDK clients.");
 export type RetryConfig = z.infer<typeof RetryConfig>;
 
-export const caCertFileField = z
+const caCertFileField = z
   .string()
   .min(1)
   .optional()
@@ -58,6 +59,25 @@ export const caCertFileField = z
     "PEM file of an extra CA to trust for this service's endpoint (a private endpoint behind a TLS-inspecting " +
       "proxy, or a local test server). Relative to the playbook.",
   );
+
+/** The last fields of an Azure entry: how it signs in, how its client retries, which extra CA it trusts. */
+export const clientFields = {
+  auth: AuthOptions.optional(),
+  retry: RetryConfig.optional(),
+  caCertFile: caCertFileField,
+};
+
+/** An entry's service URL (optional); `what` says which service and what it defaults to. */
+export const endpointField = (what: string) => z.string().url().optional().describe(what);
+
+/** The endpoint of an entry that goes through Azure Resource Manager. */
+export const armEndpointField = endpointField(
+  "Azure Resource Manager endpoint (default https://management.azure.com); sovereign clouds or a local test server.",
+);
+
+/** Milliseconds between polls of a long-running operation (2 s unless set, at most a day); `what` names them. */
+export const pollIntervalField = (what: string) =>
+  z.number().int().min(0).max(DAY, AT_MOST_A_DAY).default(2000).describe(what);
 
 export function isLoopbackHttp(url: string): boolean {
   try {

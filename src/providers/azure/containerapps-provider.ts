@@ -13,8 +13,7 @@ import type { ProviderDefinition } from "../../core/provider.js";
 import { TrafficSplit } from "../../core/traffic.js";
 import { DAY } from "../../core/duration.js";
 import type { ContainerAppRevisions } from "./containerapps-client.js";
-import { AuthOptions } from "./auth-options.js";
-import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
+import { armEndpointField, AT_MOST_A_DAY, clientFields, pollIntervalField } from "./connection-options.js";
 import { ARM_ENDPOINT, connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
 /** Capability `containerapps`: deploy revisions of Container Apps. */
@@ -33,21 +32,10 @@ export const AzureContainerAppsConfig = z
     subscriptionId: z.string().min(1).describe("Subscription id of the container app(s)."),
     resourceGroup: z.string().min(1).describe("Resource group of the container app(s)."),
     app: containerAppName.optional().describe("The container app actions address when a step names none."),
-    endpoint: z
-      .string()
-      .url()
-      .optional()
-      .describe(
-        "Azure Resource Manager endpoint (default https://management.azure.com); sovereign clouds or a local " +
-          "test server.",
-      ),
-    pollIntervalMs: z
-      .number()
-      .int()
-      .min(0)
-      .max(DAY, AT_MOST_A_DAY)
-      .default(2000)
-      .describe("Interval between polls of long-running operations (updates) and of a new revision's state."),
+    endpoint: armEndpointField,
+    pollIntervalMs: pollIntervalField(
+      "Interval between polls of long-running operations (updates) and of a new revision's state.",
+    ),
     provisionTimeoutMs: z
       .number()
       .int()
@@ -55,9 +43,7 @@ export const AzureContainerAppsConfig = z
       .max(DAY, AT_MOST_A_DAY)
       .default(600_000)
       .describe("How long a new revision may take to become Provisioned."),
-    auth: AuthOptions.optional(),
-    retry: RetryConfig.optional(),
-    caCertFile: caCertFileField,
+    ...clientFields,
   })
   .strict()
   .describe("Azure Container Apps revisions and their traffic weights, through Azure Resource Manager.");

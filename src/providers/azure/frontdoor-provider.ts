@@ -8,10 +8,8 @@
  */
 import { z } from "zod";
 import { capability } from "../../core/capabilities.js";
-import { DAY } from "../../core/duration.js";
 import type { ProviderDefinition } from "../../core/provider.js";
-import { AuthOptions } from "./auth-options.js";
-import { AT_MOST_A_DAY, RetryConfig, caCertFileField } from "./connection-options.js";
+import { clientFields, endpointField, pollIntervalField } from "./connection-options.js";
 import type { FrontDoorOrigins } from "./frontdoor-client.js";
 import { ARM_ENDPOINT, connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
@@ -23,21 +21,13 @@ export const AzureFrontDoorConfig = z
     subscriptionId: z.string().min(1).describe("Subscription id of the Front Door profile."),
     resourceGroup: z.string().min(1).describe("Resource group of the Front Door profile."),
     profile: z.string().min(1).describe("The Front Door Standard/Premium profile (Microsoft.Cdn/profiles)."),
-    endpoint: z
-      .string()
-      .url()
-      .optional()
-      .describe("Azure Resource Manager endpoint (default https://management.azure.com); a local test server."),
-    pollIntervalMs: z
-      .number()
-      .int()
-      .min(0)
-      .max(DAY, AT_MOST_A_DAY)
-      .default(2000)
-      .describe("Interval between polls of origin updates and of their propagation (deploymentStatus)."),
-    auth: AuthOptions.optional(),
-    retry: RetryConfig.optional(),
-    caCertFile: caCertFileField,
+    endpoint: endpointField(
+      "Azure Resource Manager endpoint (default https://management.azure.com); a local test server.",
+    ),
+    pollIntervalMs: pollIntervalField(
+      "Interval between polls of origin updates and of their propagation (deploymentStatus).",
+    ),
+    ...clientFields,
   })
   .strict()
   .describe("Azure Front Door Standard/Premium origin groups, through Azure Resource Manager.");

@@ -9,8 +9,7 @@
 import { z } from "zod";
 import { capability } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
-import { AuthOptions } from "./auth-options.js";
-import { RetryConfig, caCertFileField } from "./connection-options.js";
+import { clientFields, endpointField } from "./connection-options.js";
 import { connectOnDemand, scopeOf, signInPreflight } from "./lazy-provider.js";
 
 /** The first table's first row, as a gate reads it. */
@@ -38,17 +37,11 @@ export const AzureMonitorLogsConfig = z
       .string()
       .uuid("a Log Analytics workspace id is a GUID (the workspace's Overview page: Workspace ID)")
       .describe("The Log Analytics workspace id (a GUID; for workspace-based Application Insights, its workspace)."),
-    endpoint: z
-      .string()
-      .url()
-      .optional()
-      .describe(
-        "Log Analytics query endpoint (default https://api.loganalytics.io); its origin is also the token " +
-          "audience. Sovereign clouds or a local test server.",
-      ),
-    auth: AuthOptions.optional(),
-    retry: RetryConfig.optional(),
-    caCertFile: caCertFileField,
+    endpoint: endpointField(
+      "Log Analytics query endpoint (default https://api.loganalytics.io); its origin is also the token " +
+        "audience. Sovereign clouds or a local test server.",
+    ),
+    ...clientFields,
   })
   .strict()
   .describe("An Azure Monitor Log Analytics workspace queried with KQL (health gates).");

@@ -11,7 +11,7 @@ import { QueueDepth } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { QueueDepthClient } from "../../core/queue-depth.js";
 import { AuthOptions, usesIdentity } from "./auth-options.js";
-import { RetryConfig } from "./connection-options.js";
+import { endpointField, RetryConfig } from "./connection-options.js";
 import { connectOnDemand, signInPreflight, STORAGE_SCOPE } from "./lazy-provider.js";
 
 export const AzureQueueConfig = z
@@ -23,14 +23,10 @@ export const AzureQueueConfig = z
         "a queue name is 3-63 lower-case letters, digits and single hyphens",
       )
       .describe("Default queue name."),
-    endpoint: z
-      .string()
-      .url()
-      .optional()
-      .describe(
-        "Queue service URL, e.g. https://<account>.queue.core.windows.net, used with an Entra identity (role " +
-          "Storage Queue Data Reader).",
-      ),
+    endpoint: endpointField(
+      "Queue service URL, e.g. https://<account>.queue.core.windows.net, used with an Entra identity (role " +
+        "Storage Queue Data Reader).",
+    ),
     connectionStringSecret: z
       .string()
       .min(1)

@@ -12,8 +12,8 @@ import { z } from "zod";
 import { QueueDepth } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
 import type { QueueDepthClient } from "../../core/queue-depth.js";
-import { AuthOptions, usesIdentity } from "./auth-options.js";
-import { RetryConfig, caCertFileField } from "./connection-options.js";
+import { usesIdentity } from "./auth-options.js";
+import { clientFields } from "./connection-options.js";
 import { connectOnDemand, signInPreflight } from "./lazy-provider.js";
 
 /** Service Bus entity names: letters, digits, `.`, `-`, `_` (and `/` in queue and topic names). */
@@ -51,9 +51,7 @@ export const AzureServiceBusConfig = z
       .regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,48}[A-Za-z0-9_])?$/, "letters, digits, '.', '-' and '_'")
       .optional()
       .describe("Default subscription to watch (with `topic`)."),
-    auth: AuthOptions.optional(),
-    retry: RetryConfig.optional(),
-    caCertFile: caCertFileField,
+    ...clientFields,
   })
   .strict()
   .refine((c) => Boolean(c.namespace) || Boolean(c.connectionStringSecret), {

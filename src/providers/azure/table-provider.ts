@@ -8,8 +8,8 @@
 import { z } from "zod";
 import { RunState } from "../../core/capabilities.js";
 import type { ProviderDefinition } from "../../core/provider.js";
-import { AuthOptions, usesIdentity } from "./auth-options.js";
-import { RetryConfig, caCertFileField, endpointOrConnectionString } from "./connection-options.js";
+import { usesIdentity } from "./auth-options.js";
+import { clientFields, endpointField, endpointOrConnectionString } from "./connection-options.js";
 import type { TableRunStore } from "./table-run-store.js";
 import { connectOnDemand, signInPreflight, STORAGE_SCOPE } from "./lazy-provider.js";
 
@@ -20,14 +20,10 @@ export const AzureTableConfig = z
       .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, "a table name is 3-63 letters and digits, starting with a letter")
       .default("cutover")
       .describe("Table holding journals, run index and leases; created on first use."),
-    endpoint: z
-      .string()
-      .url()
-      .optional()
-      .describe(
-        "Table service URL, e.g. https://<account>.table.core.windows.net, used with an Entra identity (role " +
-          "Storage Table Data Contributor).",
-      ),
+    endpoint: endpointField(
+      "Table service URL, e.g. https://<account>.table.core.windows.net, used with an Entra identity (role " +
+        "Storage Table Data Contributor).",
+    ),
     connectionStringSecret: z
       .string()
       .min(1)
@@ -36,9 +32,7 @@ export const AzureTableConfig = z
         "Name of the secret or environment variable holding a storage connection string; used instead of " +
           "endpoint + identity when it is set.",
       ),
-    auth: AuthOptions.optional(),
-    retry: RetryConfig.optional(),
-    caCertFile: caCertFileField,
+    ...clientFields,
   })
   .strict()
   .refine(...endpointOrConnectionString)
