@@ -14,6 +14,9 @@ if (schemaVersion(db) === 0) {
 
 const migrated = () => schemaVersion(db) >= 2;
 
+// Run with .immediate(): it reads the seats, then writes. A deferred transaction upgrades to the write lock only at
+// its first write, and in WAL mode that fails at once (SQLITE_BUSY_SNAPSHOT, busy_timeout does not help) if the
+// other slot wrote since the read, which happens around a swap, when both versions take orders.
 const placeOrder = db.transaction((order) => {
   const seats = db.prepare("SELECT remaining FROM seats_remaining WHERE seat_type = ?").get(order.seatType);
   if (!seats) throw httpError(400, `unknown seat type ${order.seatType}`);
@@ -43,7 +46,7 @@ serve({
     },
     "POST /orders": (_req, body) => {
       if (!migrated()) throw httpError(503, "schema 2 required: run the migration first");
-      const id = placeOrder(parseOrder(body));
+      const id = placeOrder.immediate(parseOrder(body));
       return { status: 201, body: { version: "v2", id } };
     },
   },
