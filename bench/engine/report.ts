@@ -7,56 +7,22 @@
  *
  *   npm run build:bench && node dist/bench/engine/report.js      (RUNS=n to change the number of invocations)
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Journal } from "../../src/engine/journal.js";
 import type { RunEventBody } from "../../src/engine/events.js";
-import { FileStore } from "../../src/providers/file/index.js";
 import { machine, median, quantile } from "../local/common.js";
+import { BENCH_ACTOR, writeBenchJournal } from "./bench-journal.js";
+import { runCli, timeCli, type Timing } from "./cli-timing.js";
 
 const RUNS = Number(process.env.RUNS ?? 11);
-const BIN = path.resolve(import.meta.dirname, "..", "..", "..", "dist/cli/cutover.js");
-const ENV: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", CI: undefined, CUTOVER_STATE_DIR: undefined };
-
-interface Timing {
-  wallMs: number;
-  /** CPU (user + system) of the process: what it costs, whatever else the machine is doing. */
-  cpuMs: number;
-}
-
-/** One CLI invocation under bash's `time` (wall and CPU of the child), output discarded. */
-function timeCli(args: string[], cwd: string): Timing {
-  const r = spawnSync(
-    "bash",
-    ["-c", 'TIMEFORMAT="%R %U %S"; time { "$@" >/dev/null 2>&1; }', "bash", process.execPath, BIN, ...args],
-    { cwd, env: ENV, encoding: "utf8" },
-  );
-  const [wall, user, sys] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number);
-  return { wallMs: wall! * 1000, cpuMs: (user! + sys!) * 1000 };
-}
-
-const runCli = (args: string[], cwd: string) =>
-  spawnSync(process.execPath, [BIN, ...args], { cwd, env: ENV, encoding: "utf8" });
 const STEPS = 200;
 const CHECKPOINTS = 48;
 const RUN_ID = "r20261206-000000-4e9047";
 
 async function writeJournal(dir: string, file: string): Promise<number> {
-  const store = new FileStore({ dir: path.join(dir, ".cutover") });
   const ids = [...Array.from({ length: STEPS }, (_, i) => `step-${i}`), "approve"];
-  const by = { user: "bench", host: os.hostname(), pid: process.pid };
-  const journal = await Journal.create(store, RUN_ID, {
-    type: "run.started",
-    playbook: { name: "bench-report", file, hash: "0".repeat(64) },
-    environment: "bench-report",
-    params: {},
-    secretParams: [],
-    steps: ids.map((id) => ({ id, stepId: id })),
-    by,
-    cutoverVersion: "bench",
-  });
+  const by = BENCH_ACTOR;
   const bodies: RunEventBody[] = [];
   ids.slice(0, -1).forEach((id, i) => {
     if (i % 10 === 0) {
@@ -76,9 +42,7 @@ async function writeJournal(dir: string, file: string): Promise<number> {
   bodies.push({ type: "step.started", stepId: "approve", attempt: 1 });
   bodies.push({ type: "step.succeeded", stepId: "approve", attempt: 1, outputs: {}, recorded: null, durationMs: 0 });
   bodies.push({ type: "run.finished", outcome: "succeeded" });
-  // The writer group-commits what is appended while a write is in flight: building the journal is not measured.
-  await Promise.all(bodies.map((b) => journal.append(b)));
-  return journal.state.lastSeq;
+  return writeBenchJournal(dir, { runId: RUN_ID, name: "bench-report", file, stepIds: ids }, bodies);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-bench-report-"));

@@ -10,10 +10,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Journal } from "../../src/engine/journal.js";
 import type { RunEventBody } from "../../src/engine/events.js";
-import { FileStore } from "../../src/providers/file/index.js";
 import { machine, median, quantile } from "../local/common.js";
+import { writeBenchJournal } from "./bench-journal.js";
 import { BIN, runCli, timeCli, timeNode, type Timing } from "./cli-timing.js";
 import { abortPreview, readRun, tryLoad } from "../../src/api/inspect.js";
 import { readRunView } from "../../src/api/run-view.js";
@@ -44,19 +43,7 @@ function playbook(): string {
 }
 
 async function writeJournal(dir: string, file: string): Promise<number> {
-  const store = new FileStore({ dir: path.join(dir, ".cutover") });
   const ids = [...Array.from({ length: STEPS }, (_, i) => (i % 2 ? `flag-${i}` : `wait-${i}`)), "approve"];
-  const by = { user: "bench", host: os.hostname(), pid: process.pid };
-  const journal = await Journal.create(store, RUN_ID, {
-    type: "run.started",
-    playbook: { name: "bench-status", file, hash: "0".repeat(64) },
-    environment: "bench-status",
-    params: {},
-    secretParams: [],
-    steps: ids.map((id) => ({ id, stepId: id })),
-    by,
-    cutoverVersion: "bench",
-  });
   const bodies: RunEventBody[] = [];
   for (const id of ids.slice(0, -1)) {
     bodies.push({ type: "step.started", stepId: id, attempt: 1 });
@@ -78,9 +65,7 @@ async function writeJournal(dir: string, file: string): Promise<number> {
     stepId: "approve",
     message: "approve waits for approval: Swap?",
   });
-  // The writer group-commits what is appended while a write is in flight: building the journal is not measured.
-  await Promise.all(bodies.map((b) => journal.append(b)));
-  return journal.state.lastSeq;
+  return writeBenchJournal(dir, { runId: RUN_ID, name: "bench-status", file, stepIds: ids }, bodies);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-bench-status-"));
