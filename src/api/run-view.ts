@@ -6,11 +6,10 @@
  * (bench/engine/RESULTS.md). What it returns is what api/inspect.ts readRun + abortPreview return for the same
  * run; test/api/status-cache.test.ts holds them to that.
  */
-import { createHash } from "node:crypto";
 import { CutoverError, ErrorCode, isCutoverError } from "../core/errors.js";
 import type { LeaseInfo } from "../core/run-store.js";
 import type { RunState } from "../engine/reducer.js";
-import { MAX_PLAYBOOK_BYTES, readRegularFile } from "../playbook/input-file.js";
+import { MAX_PLAYBOOK_BYTES, playbookHash, readRegularFile } from "../playbook/input-file.js";
 import { FileRunStore } from "../providers/file/run-store.js";
 import { foldFromSnapshot } from "./fold-cache.js";
 import { readRunCache, writeRunCache, type RunCache } from "./run-cache.js";
@@ -65,8 +64,8 @@ async function currentFacts(state: RunState, cached: PlaybookFacts | undefined):
   } catch {
     return undefined; // gone or unreadable: nothing to derive from (the preview shows the steps as unknown)
   }
-  const sha256 = createHash("sha256").update(text).digest("hex");
+  const sha256 = playbookHash(text);
   if (cached && cached.file === file && cached.sha256 === sha256 && cached.params === paramsKey(state)) return cached;
   const { playbookFacts } = await import("./status-facts-build.js");
-  return playbookFacts(file, text, state);
+  return playbookFacts(file, text, state, sha256);
 }

@@ -3,13 +3,13 @@
  * definitions are asked how each step would be undone. Loads every action (through src/runtime.ts), so
  * `cutover status` imports it only when the run's cache has no facts for the playbook as it is now.
  */
-import { createHash } from "node:crypto";
 import { undoesWhenIncomplete, undoKindOf } from "../engine/abort-order.js";
 import { barrierOf } from "../engine/barriers.js";
 import { buildPlan, leafSpecs } from "../engine/plan.js";
 import type { RunState } from "../engine/reducer.js";
 import { resolveValue } from "../engine/resolve.js";
 import type { Scope } from "../playbook/expressions.js";
+import { playbookHash } from "../playbook/input-file.js";
 import { isStaticallyKnown } from "../playbook/static-values.js";
 import type { StepSpec } from "../playbook/schema.js";
 import { validatePlaybookText, type LoadedPlaybook } from "../playbook/validate.js";
@@ -21,14 +21,12 @@ import { writeRunCache } from "./run-cache.js";
 import { secretNamesOf } from "./secrets.js";
 import { paramsKey, type PlaybookFacts, type StepFacts, type UndoKind } from "./status-facts.js";
 
-const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
-
 /**
  * The facts of the playbook `text` (read from `file`) for `state`'s run. A playbook that no longer validates
  * gives facts with no steps (abort's preview then shows each step's action as unknown, as before a fix).
  */
-export function playbookFacts(file: string, text: string, state: RunState): PlaybookFacts {
-  const base = { file, sha256: sha256(text), params: paramsKey(state) };
+export function playbookFacts(file: string, text: string, state: RunState, sha256 = playbookHash(text)): PlaybookFacts {
+  const base = { file, sha256, params: paramsKey(state) };
   let loaded: LoadedPlaybook;
   try {
     loaded = validatePlaybookText(file, text, registries);

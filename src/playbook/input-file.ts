@@ -5,6 +5,7 @@
  * open is non-blocking, so a FIFO is refused instead of waiting forever for
  * a writer; a device such as /dev/zero is refused instead of read without end.
  */
+import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import { CutoverError, ErrorCode, PlaybookInvalidError } from "../core/errors.js";
 
@@ -16,6 +17,11 @@ export function fileKind(st: Stats): string {
   if (st.isBlockDevice()) return "a block device";
   if (st.isSocket()) return "a socket";
   return "not a regular file";
+}
+
+/** A playbook text's SHA-256 (hex): what a run journals as `playbook.hash` and what tells a changed file. */
+export function playbookHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }
 
 /** The largest playbook cutover reads (1 MiB): a bigger file is refused before it is parsed. */

@@ -3,7 +3,7 @@
  * references — actions and their `with`, providers and their config, step
  * ids, expressions — collecting every problem with its position.
  */
-import { createHash } from "node:crypto";
+import { playbookHash } from "./input-file.js";
 import path from "node:path";
 import type { ActionDefinition } from "../core/action.js";
 import type { ProviderDefinition } from "../core/provider.js";
@@ -53,7 +53,7 @@ export function validatePlaybookText(file: string, text: string, reg: Registries
   return {
     file,
     baseDir: path.dirname(path.resolve(file)),
-    hash: createHash("sha256").update(text).digest("hex"),
+    hash: playbookHash(text),
     playbook,
     source,
     environment: playbook.environment.name ?? playbook.name,
