@@ -50,9 +50,30 @@ export async function readRunView(
   return { state: redactState(state, factsRedactor(facts, opts.env ?? process.env)), lease, undo };
 }
 
-/** The newest run in the project's file store, if any. */
-export async function newestRunId(stateDir: string): Promise<string | undefined> {
-  return new FileRunStore({ dir: stateDir }).newestRunId();
+/**
+ * A run as `status` shows it: from the project's file store through the run's cache (`readRunView`), or from the
+ * store a playbook names (`playbook`: Azure Table, PostgreSQL), which loads the playbook and its providers.
+ */
+export async function readStatusView(
+  runId: string,
+  opts: { stateDir: string; playbook?: string; env?: NodeJS.ProcessEnv },
+): Promise<RunView> {
+  if (!opts.playbook) return readRunView(runId, opts);
+  const { abortPreview, readRun } = await import("./inspect.js");
+  const { state, lease, loaded } = await readRun(runId, { ...opts, redacted: true });
+  return { state, lease, undo: abortPreview(state, loaded) };
+}
+
+/** The newest run (of the project's file store, or of the store `playbook` names); RUN_NOT_FOUND when none. */
+export async function newestRunId(opts: { stateDir: string; playbook?: string }): Promise<string> {
+  let runId: string | undefined;
+  if (opts.playbook) {
+    const { listRuns } = await import("./inspect.js");
+    runId = (await listRuns({ ...opts, limit: 1 }))[0]?.runId;
+  } else runId = await new FileRunStore({ dir: opts.stateDir }).newestRunId();
+  if (runId === undefined)
+    throw new CutoverError(ErrorCode.RunNotFound, "no runs yet", { hint: "start one with `cutover run <playbook>`" });
+  return runId;
 }
 
 /** The facts of the run's playbook as the file is now: the cached ones while it is unchanged. */

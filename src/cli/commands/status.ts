@@ -2,10 +2,10 @@
 import type { Command } from "commander";
 import { driverGone } from "../../api/driver-gone.js";
 import { nextSteps } from "../../api/next-steps.js";
-import { newestRunId, readRunView, type RunView } from "../../api/run-view.js";
+import { newestRunId, readStatusView, type RunView } from "../../api/run-view.js";
 import { isLeaseLive } from "../../core/run-store.js";
 import type { RunState } from "../../engine/reducer.js";
-import { CutoverError, ErrorCode, type ExitCode } from "../../core/errors.js";
+import type { ExitCode } from "../../core/errors.js";
 import { heldOut, type CliIO } from "../io.js";
 import { printStatus, resultLines, screenWidth } from "../render/status-screen.js";
 import { withIO } from "../shared.js";
@@ -29,9 +29,10 @@ export function register(program: Command): void {
     )
     .action(
       withIO(async (cliIO, runIdArg: string | undefined, opts: { playbook?: string; watch?: boolean }) => {
-        const runId = runIdArg ?? (await newestRun(cliIO, opts.playbook));
+        const where = { stateDir: cliIO.stateDir, playbook: opts.playbook };
+        const runId = runIdArg ?? (await newestRunId(where));
         if (opts.watch) return watch(cliIO, runId, opts.playbook);
-        const { state, lease, undo } = await readForStatus(cliIO, runId, opts.playbook);
+        const { state, lease, undo } = await readStatusView(runId, where);
         const screen = heldOut(cliIO);
         try {
           show(screen.io, { state, lease, undo }, opts.playbook);
@@ -80,28 +81,6 @@ function show(io: CliIO, { state, lease, undo }: RunView, playbook: string | und
       ),
     );
   printNotes(io, state);
-}
-
-/**
- * The run as status shows it. From the project's file store through the run's cache (api/run-view.ts), which
- * loads no action; a run kept in the store a playbook names (`-f`) needs the playbook and its providers loaded.
- */
-async function readForStatus(io: CliIO, runId: string, playbook: string | undefined): Promise<RunView> {
-  if (!playbook) return readRunView(runId, { stateDir: io.stateDir });
-  const { abortPreview, readRun } = await import("../../api/inspect.js");
-  const { state, lease, loaded } = await readRun(runId, { stateDir: io.stateDir, playbook, redacted: true });
-  return { state, lease, undo: abortPreview(state, loaded) };
-}
-
-async function newestRun(io: CliIO, playbook: string | undefined): Promise<string> {
-  let runId: string | undefined;
-  if (playbook) {
-    const { listRuns } = await import("../../api/inspect.js");
-    [{ runId } = { runId: undefined }] = await listRuns({ stateDir: io.stateDir, playbook, limit: 1 });
-  } else runId = await newestRunId(io.stateDir);
-  if (!runId)
-    throw new CutoverError(ErrorCode.RunNotFound, "no runs yet", { hint: "start one with `cutover run <playbook>`" });
-  return runId;
 }
 
 /** `--watch`: follow the run live, then the result line and the run's exit code. */
