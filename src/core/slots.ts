@@ -37,7 +37,8 @@ export interface AppSpec {
   healthTimeoutMs: number;
   /**
    * Processes that run beside the web process in the same slot (message handlers, read-model rebuilders):
-   * started once it is healthy, restarted if they die, stopped (SIGTERM, then SIGKILL) with it.
+   * started with it (stopped again if it never becomes healthy), restarted if they die, stopped (SIGTERM, then
+   * SIGKILL) with it.
    */
   workers?: WorkerSpec[];
 }
@@ -77,8 +78,9 @@ export const WorkersConfig = z
   .default([])
   .refine((ws) => new Set(ws.map((w) => w.name)).size === ws.length, { message: "worker names must differ" })
   .describe(
-    "Processes that run beside the app in the slot (message handlers, read-model rebuilders): started once it is " +
-      "healthy, restarted if they die, stopped with the slot (SIGTERM, then SIGKILL after `stopTimeout`).",
+    "Processes that run beside the app in the slot (message handlers, read-model rebuilders): started with the " +
+      "app (and stopped again if it never becomes healthy), restarted if they die, stopped with the slot (SIGTERM, " +
+      "then SIGKILL after `stopTimeout`).",
   );
 
 /** The supervisor's form of declared workers (`{}` when there are none, so specs compare equal). */

@@ -134,7 +134,8 @@ async function stopOrphanedApps(dir: string): Promise<boolean> {
   const state = await readJsonFile<LocalState>(localPaths(dir).state).catch(() => undefined);
   let stopped = false;
   for (const slot of Object.values(state?.slots ?? {})) {
-    for (const pid of [slot.pid, slot.startingPid]) {
+    const workers = [...Object.values(slot.workers ?? {}), ...Object.values(slot.startingWorkers ?? {})];
+    for (const pid of [slot.pid, slot.startingPid, ...workers]) {
       if (pid && isAppOf(pid, dir)) {
         await stopApp(pid, 5000);
         stopped = true;

@@ -12,7 +12,7 @@ import { ensureTokenFile, isPidAlive, localPaths, readJsonFile, writeFileAtomic 
 import { ReverseProxy } from "./proxy.js";
 import { freePort, isHealthy, listenRetrying, startApp, stopApp } from "./slots.js";
 import { buildStatus } from "./status-report.js";
-import { ensureWorkers, stopWorkers } from "./workers.js";
+import { ensureWorkers, freshWorkers, stopWorkers } from "./workers.js";
 import {
   SLOT_NAMES,
   otherSlot,
@@ -133,11 +133,12 @@ export class Supervisor {
 
   /** Take over the slot's app if it still runs healthy (or nothing should run there): true when done. */
   private async adopt(slot: SlotName): Promise<boolean> {
-    const starting = this.state.slots[slot].startingPid;
-    if (starting !== undefined) {
-      // A start the previous supervisor did not see through: its caller will retry.
-      if (isPidAlive(starting)) await stopApp(starting, 2000);
-      this.state.slots[slot] = { ...this.state.slots[slot], startingPid: undefined };
+    const { startingPid, startingWorkers, workers } = this.state.slots[slot];
+    if (startingPid !== undefined || startingWorkers !== undefined) {
+      // A start the previous supervisor did not see through, with the workers it started: its caller will retry.
+      const pids = [startingPid, ...Object.values(freshWorkers(workers, startingWorkers))];
+      for (const pid of pids) if (pid !== undefined && isPidAlive(pid)) await stopApp(pid, 2000);
+      this.state.slots[slot] = { ...this.state.slots[slot], startingPid: undefined, startingWorkers: undefined };
     }
     const rec = this.state.slots[slot];
     if (!rec.running || !rec.spec) return true;
@@ -170,10 +171,17 @@ export class Supervisor {
     const rec = this.state.slots[slot];
     const port = await freePort(rec.port || undefined);
     this.health[slot] = "starting";
+    let spawned: number | undefined;
+    let workers: Record<string, number> | undefined;
     try {
-      // Record the pid before waiting for health: a supervisor that dies meanwhile must not leave an orphan behind.
+      // The workers start with the app, not once it is healthy: a read model rebuilds and a handler connects to
+      // its broker while the web process starts. Their pids are recorded with the app's before anything waits:
+      // a supervisor that dies meanwhile must not leave an orphan behind (adopt stops them).
       const onSpawn = async (pid: number) => {
-        this.state.slots[slot] = { ...this.state.slots[slot], startingPid: pid };
+        spawned = pid;
+        workers = await ensureWorkers(slot, spec, rec.workers, port, this.paths.logs, (s, p) => this.baseEnv(s, p));
+        this.countRestarts(slot, rec.workers, workers);
+        this.state.slots[slot] = { ...this.state.slots[slot], startingPid: pid, startingWorkers: workers };
         await this.persist();
       };
       const app = await startApp(slot, spec, port, this.paths.logs, (s, p) => this.baseEnv(s, p), signal, onSpawn);
@@ -187,13 +195,14 @@ export class Supervisor {
         pid: app.pid,
         startedAt: new Date().toISOString(),
         flagsConsumer,
-        // Workers of the same deployment still running (the app alone crashed) are kept, not doubled.
-        workers: rec.workers,
+        workers,
       };
       this.health[slot] = "healthy";
       this.proxy.setUpstream(slot, port);
-      await this.startWorkers(slot);
     } catch (e) {
+      // The app did not come up: the workers started with it go too; those kept (the app alone crashed) stay.
+      if (spawned !== undefined) await stopApp(spawned, 2000);
+      await stopWorkers(spec, freshWorkers(rec.workers, workers));
       this.state.slots[slot] = {
         port,
         spec,
@@ -209,7 +218,7 @@ export class Supervisor {
     }
   }
 
-  /** Start the slot's workers that are not running (after its app is healthy); pids persisted. */
+  /** Start the slot's workers that are not running (a worker died, or a supervisor adopts the app); pids persisted. */
   private async startWorkers(slot: SlotName): Promise<void> {
     const rec = this.state.slots[slot];
     if (!rec.spec?.workers?.length) return;
@@ -217,14 +226,19 @@ export class Supervisor {
     const workers = await ensureWorkers(slot, rec.spec, before, rec.port, this.paths.logs, (s, p) =>
       this.baseEnv(s, p),
     );
-    for (const [name, pid] of Object.entries(workers)) {
-      if (before[name] !== undefined && before[name] !== pid) {
+    this.countRestarts(slot, before, workers);
+    this.state.slots[slot] = { ...this.state.slots[slot], workers };
+    await this.persist();
+  }
+
+  /** Workers that were running and now have another pid were restarted: count them for `status`. */
+  private countRestarts(slot: SlotName, before: Record<string, number> | undefined, after: Record<string, number>) {
+    for (const [name, pid] of Object.entries(after)) {
+      if (before?.[name] !== undefined && before[name] !== pid) {
         this.workerRestarts[slot][name] = (this.workerRestarts[slot][name] ?? 0) + 1;
         console.error(`${new Date().toISOString()} supervisor: slot ${slot} worker ${name} was down; restarted it`);
       }
     }
-    this.state.slots[slot] = { ...this.state.slots[slot], workers };
-    await this.persist();
   }
 
   private replaced(rec: SlotRecord, next: AppSpec): AppSpec | undefined {
@@ -264,6 +278,8 @@ export class Supervisor {
       await this.proxy.waitDrained(slot, { writesOnly: false, timeoutMs: 30_000, signal });
       if (rec.pid) await stopApp(rec.pid, 5000);
       await stopWorkers(rec.spec, rec.workers);
+      // Stopped on purpose: the new deployment's workers are new ones, not restarts of these.
+      this.state.slots[slot] = { ...this.state.slots[slot], workers: undefined };
       await this.launch(slot, spec, signal);
       return { changed: true };
     });

@@ -19,6 +19,8 @@ export interface SlotRecord {
   startedAt?: string;
   /** A process started but not yet healthy (a deploy in progress). */
   startingPid?: number;
+  /** The workers started with `startingPid` (name -> pid), stopped with it if the start is not seen through. */
+  startingWorkers?: Record<string, number>;
   /**
    * The app in the slot reads flags (it has polled them): flag writes wait until
    * it confirms them. An app that never polls (not cutover-aware) is not waited for.

@@ -1,7 +1,8 @@
 /**
  * A slot's worker processes: message handlers, read-model rebuilders, the
- * "worker role" beside the web role (CQRS Journey). They start once the
- * slot's web process is healthy, with the app's cwd and env plus their own
+ * "worker role" beside the web role (CQRS Journey). They start with the
+ * slot's web process (while it starts, a read model rebuilds and a handler
+ * connects to its broker), with the app's cwd and env plus their own
  * env and `CUTOVER_WORKER=<name>` (and the same PORT, CUTOVER_SLOT and flag
  * feed, so they can follow per-slot flags), are restarted with backoff if
  * they die, and stop with the slot: SIGTERM, then SIGKILL after their
@@ -37,7 +38,10 @@ async function startWorker(
   return pid;
 }
 
-/** Start every worker of `spec` that is not running yet; returns name -> pid. */
+/**
+ * Start every worker of `spec` that is not running yet, side by side; returns name -> pid. If one cannot be
+ * started, those this call started are stopped again before the error is thrown: none is left untracked.
+ */
 export async function ensureWorkers(
   slot: SlotName,
   spec: AppSpec,
@@ -46,12 +50,28 @@ export async function ensureWorkers(
   logDir: string,
   baseEnv: BaseEnv,
 ): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const w of spec.workers ?? []) {
-    const pid = running?.[w.name];
-    out[w.name] = pid !== undefined && isPidAlive(pid) ? pid : await startWorker(slot, spec, w, port, logDir, baseEnv);
+  const started = await Promise.allSettled(
+    (spec.workers ?? []).map(async (w): Promise<[string, number]> => {
+      const pid = running?.[w.name];
+      if (pid !== undefined && isPidAlive(pid)) return [w.name, pid];
+      return [w.name, await startWorker(slot, spec, w, port, logDir, baseEnv)];
+    }),
+  );
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  const out = Object.fromEntries(started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])));
+  if (failed) {
+    await stopWorkers(spec, freshWorkers(running, out));
+    throw failed.reason;
   }
   return out;
+}
+
+/** The workers of `now` that are not among `kept` (same name and pid): the ones a start added. */
+export function freshWorkers(
+  kept: Record<string, number> | undefined,
+  now: Record<string, number> | undefined,
+): Record<string, number> {
+  return Object.fromEntries(Object.entries(now ?? {}).filter(([name, pid]) => kept?.[name] !== pid));
 }
 
 /** Stop a slot's workers, each given its own time to finish (in parallel). */
