@@ -8,6 +8,10 @@
  * that slot's own value of `Name`. Each app sees `Name` with its slot's value
  * in place of the shared one, and no other slot's, so the old version can be
  * in maintenance while the new one already works (CQRS Journey V1 -> V2).
+ *
+ * A write wakes, and waits for, only the processes whose view it changed:
+ * `ProcessorMaintenance@blue` is not waited on by green's apps, which would
+ * see nothing new (a busy app there would hold the write up for nothing).
  */
 import type { Json } from "../../core/json.js";
 import type { FlagRecord } from "./types.js";
@@ -21,9 +25,15 @@ export class FlagConflict extends Error {
 }
 
 interface Poller {
+  view: ViewKey;
   since: number;
   respond(): void;
 }
+
+/** Whose view of the flags: a slot's, or that of a process outside any slot (the shared flags only). */
+type ViewKey = SlotName | "none";
+const VIEWS: ViewKey[] = ["blue", "green", "none"];
+const viewKey = (slot: SlotName | undefined): ViewKey => slot ?? "none";
 
 export class FlagBoard {
   private flags: Record<string, FlagRecord>;
@@ -32,6 +42,11 @@ export class FlagBoard {
   /** Revision each process of a slot confirmed (its app, and its workers if they read flags): slot -> pid -> rev. */
   private readonly applied: Record<SlotName, Map<number, number>> = { blue: new Map(), green: new Map() };
   private readonly ackWaiters = new Set<() => void>();
+  /**
+   * The revision at which each view last changed: a process that applied it is up to date. Starts at the current
+   * revision (after a restart, every process confirms once).
+   */
+  private readonly viewRev: Record<ViewKey, number>;
 
   constructor(
     initial: { flags: Record<string, FlagRecord>; rev: number },
@@ -41,6 +56,7 @@ export class FlagBoard {
   ) {
     this.flags = { ...initial.flags };
     this.rev = initial.rev;
+    this.viewRev = { blue: initial.rev, green: initial.rev, none: initial.rev };
   }
 
   get revision(): number {
@@ -74,8 +90,10 @@ export class FlagBoard {
   async set(name: string, value: Json, ifEtag?: string): Promise<number> {
     this.checkEtag(name, ifEtag);
     const rev = this.rev + 1;
-    this.flags = { ...this.flags, [name]: { value, rev } };
-    this.rev = rev;
+    this.changeViews(() => {
+      this.flags = { ...this.flags, [name]: { value, rev } };
+      this.rev = rev;
+    });
     await this.persist();
     this.wakePollers();
     return rev;
@@ -86,11 +104,28 @@ export class FlagBoard {
     this.checkEtag(name, ifEtag);
     const next = { ...this.flags };
     delete next[name];
-    this.flags = next;
-    this.rev += 1;
+    const rev = this.rev + 1;
+    this.changeViews(() => {
+      this.flags = next;
+      this.rev = rev;
+    });
     await this.persist();
     this.wakePollers();
-    return this.rev;
+    return rev;
+  }
+
+  /** Apply `write`, noting each view it changed as changed at the new revision. */
+  private changeViews(write: () => void): void {
+    const before = VIEWS.map((v) => JSON.stringify(this.viewFor(v === "none" ? undefined : v)));
+    write();
+    VIEWS.forEach((v, i) => {
+      if (JSON.stringify(this.viewFor(v === "none" ? undefined : v)) !== before[i]) this.viewRev[v] = this.rev;
+    });
+  }
+
+  /** Whether a process of `view` that applied `since` has something new to apply (or a revision from the future). */
+  private behind(view: ViewKey, since: number): boolean {
+    return since < this.viewRev[view] || since > this.rev;
   }
 
   private checkEtag(name: string, ifEtag: string | undefined): void {
@@ -110,6 +145,7 @@ export class FlagBoard {
     if (slot && pid) this.ack(slot, pid, since);
     let done = false;
     const poller: Poller = {
+      view: viewKey(slot),
       since,
       respond: () => {
         if (done) return;
@@ -121,7 +157,7 @@ export class FlagBoard {
     };
     const timer = setTimeout(() => poller.respond(), waitMs);
     this.pollers.add(poller);
-    if (since !== this.rev) poller.respond();
+    if (this.behind(poller.view, since)) poller.respond();
     return () => {
       done = true;
       clearTimeout(timer);
@@ -130,7 +166,7 @@ export class FlagBoard {
   }
 
   private wakePollers(): void {
-    for (const p of [...this.pollers]) if (p.since !== this.rev) p.respond();
+    for (const p of [...this.pollers]) if (this.behind(p.view, p.since)) p.respond();
   }
 
   private ack(slot: SlotName, pid: number, rev: number): void {
@@ -154,11 +190,14 @@ export class FlagBoard {
   }
 
   /**
-   * Wait until each given slot process has confirmed revision >= `rev`.
-   * Returns the slots that did not confirm in time.
+   * Wait until each given slot process is up to date with revision `rev`: it confirmed `rev`, or its slot's view
+   * has not changed since a revision it confirmed. Returns the slots that did not confirm in time.
    */
   async waitApplied(rev: number, procs: { slot: SlotName; pid: number }[], timeoutMs: number): Promise<SlotName[]> {
-    const pending = () => procs.filter((p) => (this.appliedBy(p.slot, p.pid) ?? -1) < rev).map((p) => p.slot);
+    const pending = () =>
+      procs
+        .filter((p) => (this.appliedBy(p.slot, p.pid) ?? -1) < Math.min(rev, this.viewRev[p.slot]))
+        .map((p) => p.slot);
     if (pending().length === 0) return [];
     return new Promise((resolve) => {
       const check = () => {
