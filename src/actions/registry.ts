@@ -17,6 +17,7 @@ import { localDeploy } from "./local-deploy.js";
 import { localDrain } from "./local-drain.js";
 import { localSwap } from "./local-swap.js";
 import { localStop } from "./local-stop.js";
+import { localStatus } from "./local-status.js";
 import { nginxSwap } from "./nginx-swap.js";
 
 // Migrations (issue 4).
@@ -58,6 +59,7 @@ export const actions: ActionDefinition<any>[] = [
   localDrain,
   localSwap,
   localStop,
+  localStatus,
   nginxSwap,
   migrateRun,
   migrateCheck,

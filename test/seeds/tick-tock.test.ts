@@ -29,7 +29,17 @@ import {
 
 const EXPAND = path.join(ROOT, "playbooks/tick-tock-expand.yaml");
 const CONTRACT = path.join(ROOT, "playbooks/tick-tock-contract.yaml");
-const STEPS = ["preflight", "expand", "backfill", "check-split", "deploy", "old-on-expanded", "swap", "retire-v1"];
+const STEPS = [
+  "preflight",
+  "expand",
+  "backfill",
+  "check-split",
+  "where",
+  "old-on-expanded",
+  "deploy",
+  "swap",
+  "retire-v1",
+];
 const SEEDED = 2000;
 const newDir = seedSuite("tick-tock");
 
@@ -137,6 +147,9 @@ describe("S3 tick-tock expand/contract", () => {
     expectEveryNameSplit(stateDir);
     const backfill = journal(stateDir, releaseRun).find((e) => e.type === "step.succeeded" && e.stepId === "backfill");
     expect((backfill?.outputs as { batches: number }).batches).toBeGreaterThan(1);
+    // v1 was checked through the environment's public URL, read by local.status beside v2's start.
+    const where = journal(stateDir, releaseRun).find((e) => e.type === "step.succeeded" && e.stepId === "where");
+    expect(where?.outputs).toMatchObject({ publicUrl: url, live: "blue", slots: { blue: { version: "v1" } } });
 
     // v1 kept warm in the idle slot: the contract stops before any change.
     let status = await local.status();
