@@ -23,8 +23,15 @@ export async function contentApi(app, env = process.env) {
     if (schema < app.schema) schema = await dbVersion(pool);
     return schema >= app.schema;
   };
-  if (schema < app.schema) console.error(`content api ${app.version}: waiting for schema ${app.schema} (database: ${schema})`);
-  const waiting = setInterval(() => void ready().then((ok) => ok && clearInterval(waiting)).catch(() => undefined), 50);
+  if (schema < app.schema)
+    console.error(`content api ${app.version}: waiting for schema ${app.schema} (database: ${schema})`);
+  const waiting = setInterval(
+    () =>
+      void ready()
+        .then((ok) => ok && clearInterval(waiting))
+        .catch(() => undefined),
+    50,
+  );
 
   const routes = {
     "GET /health": async () => [200, { status: "ok", version: app.version, slot, schema, readOnly: readOnly() }],
