@@ -1,4 +1,7 @@
-/** The seed benches' way to run the built CLI: `cutover --output json <args>`, its events and its wall time. */
+/**
+ * The seed benches' way to run the built CLI (the bundle a user's `cutover` runs): `cutover --output json <args>`,
+ * its events and its wall time. `TRACE=1` makes `stepProfile` list every event with its offset from run.started.
+ */
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +24,7 @@ export function cutoverJson(
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [path.join(root, "dist/src/cli/main.js"), "--state-dir", stateDir, "--output", "json", ...args],
+      [path.join(root, "dist/cli/cutover.js"), "--state-dir", stateDir, "--output", "json", ...args],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
     );
     let out = "";
@@ -59,7 +62,13 @@ export function stepProfile(events: Event[]): string {
       out.push(`${e.stepId} +${start.get(e.stepId) ?? at}..${at}`);
   }
   const end = Date.parse(events.find((e) => e.type === "run.finished")?.at ?? "") - t0;
-  return `${out.join(", ")}; run.finished +${end} ms`;
+  const trace = process.env.TRACE
+    ? events
+        .filter((e) => e.at)
+        .map((e) => `\n    +${Date.parse(e.at!) - t0} ${e.type} ${e.stepId ?? ""}`)
+        .join("")
+    : "";
+  return `${out.join(", ")}; run.finished +${end} ms${trace}`;
 }
 
 /**
@@ -68,13 +77,15 @@ export function stepProfile(events: Event[]): string {
  */
 export function unionMs(events: Event[], steps: string[]): number {
   const at = (type: string, id: string) => Date.parse(events.find((e) => e.type === type && e.stepId === id)?.at ?? "");
-  const spans = steps
-    .map((id) => [at("step.started", id), at("step.succeeded", id)] as const)
-    .filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b))
-    .sort((x, y) => x[0] - y[0]);
+  return spanUnionMs(steps.map((id) => [at("step.started", id), at("step.succeeded", id)]));
+}
+
+/** How long at least one of `spans` ([start, end] in ms) covered: overlapping spans count once. */
+export function spanUnionMs(spans: (readonly [number, number])[]): number {
+  const sorted = spans.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b)).sort((x, y) => x[0] - y[0]);
   let total = 0;
   let end = -Infinity;
-  for (const [a, b] of spans) {
+  for (const [a, b] of sorted) {
     if (b <= end) continue;
     total += b - Math.max(a, end);
     end = b;
