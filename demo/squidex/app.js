@@ -5,6 +5,7 @@
 // lease). Meanwhile it is live (GET /live 200) but not ready: /health and every route answer 503. Like Squidex's
 // MODE_READONLY, the flag ReadOnly (per slot: ReadOnly@blue) makes writes 503 while reads go on.
 import http from "node:http";
+import { setInterval, clearInterval } from "node:timers";
 import pg from "pg";
 import { watchFlags, isOn } from "../lib/flags.js";
 
