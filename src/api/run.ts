@@ -8,7 +8,7 @@ import path from "node:path";
 import { buildPlan, plannedSteps } from "../engine/plan.js";
 import { gateExpiry, isExpired } from "../engine/gate.js";
 import { Journal } from "../engine/journal.js";
-import type { Decision, RunEvent } from "../engine/events.js";
+import type { Decision } from "../engine/events.js";
 import { isFinished, type RunState } from "../engine/reducer.js";
 import { CutoverError, ErrorCode } from "../core/errors.js";
 import { resolveParams, type ResolvedParams } from "../playbook/params.js";
@@ -54,7 +54,6 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
   await admit(located.store, loaded.environment, file, opts.supersede).finally(() => located.close());
   const runId = opts.runId ?? newRunId();
   const actor = currentActor(env);
-  let admittedEvent: RunEvent | undefined;
   const session = await Session.open(
     loaded,
     opts,
@@ -76,18 +75,15 @@ export async function startRun(file: string, opts: StartOptions): Promise<Sessio
           cutoverVersion: CUTOVER_VERSION,
         },
         fence,
+        [admission.admitted, ...(link ? [link] : [])],
       );
-      admittedEvent = await journal.append(admission.admitted);
       if (admission.superseded)
         await recordSupersede(store, fence, admission.superseded, runId, actor, admission.admitted.leftChanged ?? []);
-      if (link) await journal.append(link);
       return journal;
     },
     runId,
   );
   session.runner.limitTo(stop?.limit(runId));
-  // Appended before the session's observers were attached: show it now (what a supersede leaves changed).
-  if (admittedEvent) opts.onEvent?.(admittedEvent, session.journal.state);
   for (const id of opts.approve ?? []) {
     for (const s of steps.filter((x) => x.stepId === id)) {
       await session.journal.append({

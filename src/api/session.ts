@@ -110,7 +110,7 @@ export class Session {
       journal.fence = fence;
       if (opts.onEvent) {
         journal.onEvent(opts.onEvent);
-        if (journal.created) opts.onEvent(journal.created, journal.state);
+        for (const e of journal.created ?? []) opts.onEvent(e, journal.state);
       }
       if (forcedFrom) {
         await journal.append({

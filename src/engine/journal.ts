@@ -23,8 +23,8 @@ export class Journal {
   private flushing = false;
   private listeners: EventListener[] = [];
   fence?: Fence;
-  /** The `run.started` event when this journal was just created (for observers attached later). */
-  created?: RunEvent;
+  /** The events this journal was just created with, `run.started` first (for observers attached later). */
+  created?: RunEvent[];
 
   private constructor(
     readonly store: RunStore,
@@ -34,18 +34,26 @@ export class Journal {
 
   /**
    * Start a new run: its first event is `run.started`, appended
-   * at sequence 0, with the journal format it is written in.
+   * at sequence 0, with the journal format it is written in, and
+   * `following` (the admission, a link) in the same store call: one
+   * durable write, not one each, before the first step can start.
    */
   static async create(
     store: RunStore,
     runId: string,
     started: Extract<RunEventBody, { type: "run.started" }>,
     fence?: Fence,
+    following: RunEventBody[] = [],
   ): Promise<Journal> {
-    const [e] = await store.append(runId, [{ ...started, formatVersion: JOURNAL_FORMAT_VERSION }], 0, fence);
-    const j = new Journal(store, runId, foldRun([e!]));
+    const events = await store.append(
+      runId,
+      [{ ...started, formatVersion: JOURNAL_FORMAT_VERSION }, ...following],
+      0,
+      fence,
+    );
+    const j = new Journal(store, runId, foldRun(events));
     j.fence = fence;
-    j.created = e;
+    j.created = events;
     return j;
   }
 

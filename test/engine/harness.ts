@@ -224,7 +224,7 @@ export function harness(yaml: string, world = newWorld()): Harness {
         by: { user: "tester", host: "test", pid: process.pid },
         cutoverVersion: "test",
       });
-      events.push(journal.created!);
+      events.push(...journal.created!);
       return { journal, runner: runnerFor(journal, params) };
     },
     async reopen(runId) {

@@ -84,4 +84,20 @@ describe("linked runs (issue 9 case 3)", () => {
       `depends on run ${v2.runId} (shop-v2 in shop)`,
     );
   });
+
+  it("a linked run's first events are one durable write, and each of them reaches the JSON output", () => {
+    expect(run("release.yaml").code).toBe(0);
+    const r = runCli(["run", "cleanup.yaml", "-o", "json"], { cwd: p.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const shown = jsonLines(r.stdout).map((e) => e.type);
+    expect(shown.slice(0, 3)).toEqual(["run.started", "run.admitted", "run.linked"]);
+    const runId = jsonLines(r.stdout)[0]!.runId as string;
+    const journal = readFileSync(path.join(p.dir, ".cutover", "runs", `${runId}.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; at: string });
+    // One store call stamps its events with one time: the three were written (and fsynced) together.
+    expect(journal.slice(0, 3).map((e) => e.type)).toEqual(["run.started", "run.admitted", "run.linked"]);
+    expect(new Set(journal.slice(0, 3).map((e) => e.at)).size).toBe(1);
+  });
 });
