@@ -62,6 +62,7 @@ export class Supervisor {
   /** How many times each slot's workers were restarted by the monitor (for `status`). */
   readonly workerRestarts: Record<SlotName, Record<string, number>> = { blue: {}, green: {} };
   private queue: Promise<unknown> = Promise.resolve();
+  private persisting: Promise<void> = Promise.resolve();
   private monitor?: NodeJS.Timeout;
   private closing = false;
 
@@ -398,11 +399,19 @@ export class Supervisor {
     return this.flags.waitApplied(rev, procs, FLAG_APPLY_TIMEOUT_MS);
   }
 
-  async persist(): Promise<void> {
-    this.state.flags = this.flags ? this.flags.records() : this.state.flags;
-    this.state.flagsRev = this.flags ? this.flags.revision : this.state.flagsRev;
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.paths.state, JSON.stringify(this.state, null, 2) + "\n");
+  /**
+   * Write state.json. One write at a time, each of the state as it is when that write starts: two in flight
+   * could finish their renames in the other order and leave the older state on disk.
+   */
+  persist(): Promise<void> {
+    const write = this.persisting.then(async () => {
+      this.state.flags = this.flags ? this.flags.records() : this.state.flags;
+      this.state.flagsRev = this.flags ? this.flags.revision : this.state.flagsRev;
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      await writeFileAtomic(this.paths.state, JSON.stringify(this.state, null, 2) + "\n");
+    });
+    this.persisting = write.catch(() => undefined);
+    return write;
   }
 
   /** Restart apps that died while they should be running; refresh health for `status`. */
