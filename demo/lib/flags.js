@@ -1,12 +1,38 @@
-/* global fetch, AbortController */
+/* global AbortController */
 // The flags an app slot reads from the local supervisor (MaintenanceMode and friends).
 // A long-poll loop: each poll carries the revision this process has applied, which is
 // how the supervisor knows a flag change has reached every slot before `flag.set` returns.
 // `onChange` (optional) is awaited before the next poll: a process that acts on a flag (a
 // worker that stops taking commands) confirms the revision only once it has acted, and acts
 // the moment the change arrives instead of on a timer.
+// node:http rather than fetch: Node 20 compiles fetch's undici on its first call, which made
+// every app start 15-25 ms later (and more on a busy machine), on a release's critical path.
+import http from "node:http";
+import { setTimeout } from "node:timers";
+
 const POLL_WAIT_MS = 25_000;
 const RETRY_DELAY_MS = 300;
+
+/** GET `url` with a bearer token; resolves with the parsed JSON body of a 2xx answer. */
+function getJson(url, token, signal) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { authorization: `Bearer ${token}` }, signal, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c) => (text += c));
+      res.on("error", reject);
+      res.on("end", () => {
+        if (res.statusCode < 200 || res.statusCode > 299) return reject(new Error(`flags: HTTP ${res.statusCode}`));
+        try {
+          resolve(JSON.parse(text));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on("error", reject);
+  });
+}
 
 export function watchFlags(env = process.env, { onChange } = {}) {
   const url = env.CUTOVER_FLAGS_URL;
@@ -18,12 +44,7 @@ export function watchFlags(env = process.env, { onChange } = {}) {
     while (!controller.signal.aborted) {
       try {
         const query = `since=${state.rev}&waitMs=${POLL_WAIT_MS}&slot=${env.CUTOVER_SLOT ?? ""}&pid=${process.pid}`;
-        const res = await fetch(`${url}?${query}`, {
-          headers: { authorization: `Bearer ${token}` },
-          signal: controller.signal,
-        });
-        if (!res.ok) throw new Error(`flags: HTTP ${res.status}`);
-        const body = await res.json();
+        const body = await getJson(`${url}?${query}`, token, controller.signal);
         if (typeof body.rev === "number" && body.flags && typeof body.flags === "object") {
           const before = state;
           state = { rev: body.rev, flags: body.flags };
