@@ -12,6 +12,7 @@ import { LocalClient } from "../../src/providers/local/client.js";
 import { demoSpec, localUp } from "../../src/providers/local/lifecycle.js";
 import type { AppSpec } from "../../src/core/slots.js";
 import { destroyLocal, ensureBuilt, tempDir } from "./env.js";
+import { waitFor } from "../support/processes.js";
 
 const root = tempDir("flag-waits");
 const dir = path.join(root, "local");
@@ -47,16 +48,6 @@ const appliedBy = (slot: string) =>
     .filter((f) => f.startsWith(`${slot}.`))
     .map((f) => Number(f.slice(slot.length + 1)));
 
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
   ensureBuilt();
   fs.mkdirSync(out, { recursive: true });
@@ -66,7 +57,7 @@ beforeAll(async () => {
   await client.deploy("green", spec("v2"));
   // Green's follower has polled and applied a change: from now on, writes that concern it wait for it.
   const warmup = Number(await client.set("Warmup", 1));
-  await until("green's follower to apply a change", () => (appliedBy("green").includes(warmup) ? true : undefined));
+  await waitFor(() => (appliedBy("green").includes(warmup) ? true : undefined), 20_000);
 }, 60_000);
 afterAll(async () => {
   await destroyLocal(dir);

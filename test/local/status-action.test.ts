@@ -9,6 +9,7 @@ import { localStatus } from "../../src/actions/local-status.js";
 import { findAction } from "../../src/actions/registry.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localProvider } from "../../src/providers/local/index.js";
+import { demoSpec } from "../../src/providers/local/lifecycle.js";
 import { makeContext, runActionParsed, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
 
@@ -80,14 +81,7 @@ describe("local.status", () => {
   });
 
   it("follows the environment: a version in green, made live", async () => {
-    await client.deploy("green", {
-      version: "v1",
-      command: ["node", "demo/v1/server.js"],
-      cwd: ROOT,
-      env: {},
-      healthPath: "/health",
-      healthTimeoutMs: 15_000,
-    });
+    await client.deploy("green", demoSpec("v1"));
     await client.setLive("green");
     const { result } = await runActionParsed(localStatus, {}, ctx());
     const status = await client.status();

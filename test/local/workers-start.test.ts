@@ -12,6 +12,7 @@ import { localUp } from "../../src/providers/local/lifecycle.js";
 import type { AppSpec } from "../../src/core/slots.js";
 import type { SupervisorInfo } from "../../src/providers/local/supervisor.js";
 import { destroyLocal, ensureBuilt, tempDir } from "./env.js";
+import { waitFor } from "../support/processes.js";
 
 const root = tempDir("workers-start");
 const dir = path.join(root, "local");
@@ -58,16 +59,6 @@ function workersOf(version: string): { pid: number; at: number }[] {
     .readdirSync(out)
     .filter((f) => f.startsWith(`worker-${version}.`))
     .map((f) => ({ pid: Number(f.split(".").pop()), at: Number(fs.readFileSync(path.join(out, f), "utf8")) }));
-}
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 beforeAll(async () => {
@@ -117,13 +108,13 @@ describe("when a slot's workers start", () => {
 
   it("a supervisor that dies during the start leaves no orphan: the next one stops the start's workers", async () => {
     const deploying = client.deploy("green", spec("v5", { START_DELAY_MS: "60000" })).catch((e: Error) => e);
-    const worker = await until("the v5 worker to start", () => workersOf("v5")[0]);
+    const worker = await waitFor(() => workersOf("v5")[0], 20_000);
     const info = (await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo))!;
     process.kill(info.pid, "SIGKILL");
     expect(await deploying).toBeInstanceOf(Error);
-    await until("the supervisor to die", () => (isPidAlive(info.pid) ? undefined : true));
+    await waitFor(() => (isPidAlive(info.pid) ? undefined : true));
     await localUp({ dir });
-    await until("the start's worker to be stopped", () => (isPidAlive(worker.pid) ? undefined : true));
+    await waitFor(() => (isPidAlive(worker.pid) ? undefined : true), 20_000);
     const status = await client.status();
     expect(status.slots.green.workers?.some((w) => w.running) ?? false).toBe(false);
   }, 60_000);
