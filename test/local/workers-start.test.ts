@@ -1,14 +1,15 @@
 /**
  * When a slot's workers start, with real processes: with the web process, not once it is healthy (a read model
  * rebuilds while the web process starts); stopped again when the web process never becomes healthy, and when the
- * supervisor dies during the start (no orphan); a redeploy's workers are new ones, not restarts.
+ * supervisor dies during the start (no orphan); a redeploy's workers are new ones, not restarts; and `local down`
+ * after a killed supervisor stops them with the apps.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { isPidAlive, localPaths, readJsonFile } from "../../src/providers/local/files.js";
-import { localUp } from "../../src/providers/local/lifecycle.js";
+import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
 import type { AppSpec } from "../../src/core/slots.js";
 import type { SupervisorInfo } from "../../src/providers/local/supervisor.js";
 import { destroyLocal, ensureBuilt, tempDir } from "./env.js";
@@ -101,7 +102,7 @@ describe("when a slot's workers start", () => {
     );
     const [worker] = workersOf("v4");
     expect(worker).toBeDefined(); // it did start, with the app
-    expect(isPidAlive(worker!.pid)).toBe(false);
+    expect(isPidAlive(worker.pid)).toBe(false);
     const status = await client.status();
     expect(status.slots.green.workers?.some((w) => w.running) ?? false).toBe(false);
   });
@@ -117,5 +118,18 @@ describe("when a slot's workers start", () => {
     await waitFor(() => (isPidAlive(worker.pid) ? undefined : true), 20_000);
     const status = await client.status();
     expect(status.slots.green.workers?.some((w) => w.running) ?? false).toBe(false);
+  }, 60_000);
+
+  it("local down after its supervisor was killed stops the slots' workers too, not only the apps", async () => {
+    await client.deploy("green", spec("v6", {}));
+    const worker = await waitFor(() => workersOf("v6")[0], 20_000);
+    const app = (await client.status()).slots.green.pid!;
+    const info = (await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo))!;
+    process.kill(info.pid, "SIGKILL");
+    await waitFor(() => (isPidAlive(info.pid) ? undefined : true));
+    expect([isPidAlive(app), isPidAlive(worker.pid)]).toEqual([true, true]); // they outlive their supervisor
+    await localDown({ dir });
+    expect([isPidAlive(app), isPidAlive(worker.pid)]).toEqual([false, false]);
+    await localUp({ dir }); // for afterAll
   }, 60_000);
 });
