@@ -102,7 +102,7 @@ describe("when a slot's workers start", () => {
     );
     const [worker] = workersOf("v4");
     expect(worker).toBeDefined(); // it did start, with the app
-    expect(isPidAlive(worker.pid)).toBe(false);
+    expect(isPidAlive(worker!.pid)).toBe(false);
     const status = await client.status();
     expect(status.slots.green.workers?.some((w) => w.running) ?? false).toBe(false);
   });
