@@ -24,7 +24,8 @@ const LocalStopWith = z
       .default("idle")
       .describe("The slot to stop: `idle` (the default) or `blue`/`green`. Stopping the live slot is refused."),
     after: durationField(
-      "Grace period before stopping, e.g. to let background work of the old version finish.",
+      "Grace period before stopping, e.g. to let background work of the old version finish. It counts from the " +
+        "step's start; a step resumed during it waits only what is left of it.",
     ).default("0s"),
     drainTimeout: durationField("Longest wait for its in-flight requests to end before the app is signalled.").default(
       "30s",
@@ -35,6 +36,9 @@ const LocalStopWith = z
 
 /** The slot stopped and the version it ran (null: it was not running), for undo. */
 const StopRecord = z.object({ slot: SlotNameSchema, version: z.string().nullable() });
+
+/** And when its grace period ends: a step resumed during it waits only what is left (absent in older journals). */
+const StopCheckpoint = StopRecord.extend({ stopAt: z.string().optional() });
 
 export const localStop = defineAction({
   kind: "local.stop",
@@ -54,9 +58,11 @@ export const localStop = defineAction({
     `${input.target ?? "app"}${parseDuration(input.after) > 0 ? ` after ${input.after}` : ""}`,
 
   records: StopRecord,
-  checkpoints: StopRecord,
+  checkpoints: StopCheckpoint,
 
   async run(input, ctx): Promise<ActionResult> {
+    // The grace period counts from the step's start (right after the swap it follows), not from after the reads below.
+    const begun = Date.now();
     const client = await localSlots(ctx, input.target);
     const status = await client.status(ctx.signal);
     const slot = ctx.priorCheckpoint?.slot ?? resolveSlot(input.slot, status);
@@ -71,11 +77,12 @@ export const localStop = defineAction({
         recorded: { slot, version: version ?? null },
       };
     }
-    await ctx.checkpoint({ slot, version: version ?? null });
-    const afterMs = parseDuration(input.after);
-    if (afterMs > 0) {
-      ctx.log.progress(`${slot} (${version}) stops in ${formatDuration(afterMs)}`);
-      await sleep(afterMs, ctx.signal);
+    const stopAt = ctx.priorCheckpoint?.stopAt ?? new Date(begun + parseDuration(input.after)).toISOString();
+    await ctx.checkpoint({ slot, version: version ?? null, stopAt });
+    const left = (Date.parse(stopAt) || 0) - Date.now(); // an unreadable time: no grace left
+    if (left > 0) {
+      ctx.log.progress(`${slot} (${version}) stops in ${formatDuration(left)}`);
+      await sleep(left, ctx.signal);
     }
     const out = await client.stop(
       slot,

@@ -11,7 +11,7 @@ import { localSwap } from "../../src/actions/local-swap.js";
 import type { Json } from "../../src/core/json.js";
 import { LocalClient } from "../../src/providers/local/client.js";
 import { localProvider } from "../../src/providers/local/index.js";
-import { localUp } from "../../src/providers/local/lifecycle.js";
+import { demoSpec, localUp } from "../../src/providers/local/lifecycle.js";
 import { makeContext, runActionParsed, undoAction, undoParsedAction, type EnvEntry } from "../support/context.js";
 import { destroyLocal, ensureBuilt, ROOT, tempDir } from "./env.js";
 
@@ -117,6 +117,25 @@ describe("local.* actions", () => {
     );
     expect((await client.status()).slots.green).toMatchObject({ version: "v1", running: true, health: "healthy" });
     await client.stop("green", { drainTimeoutMs: 1000, killAfterMs: 2000 });
+  });
+
+  it("local.stop's grace period counts from the step's start, and a step resumed during it waits only what is left", async () => {
+    await client.deploy("green", demoSpec("v1"));
+    const begun = Date.now();
+    const fresh = ctx();
+    await runActionParsed(localStop, { slot: "green", after: "300ms" }, fresh.ctx);
+    const stopAt = Date.parse((fresh.seen.checkpoints[0] as { stopAt: string }).stopAt);
+    expect(stopAt - begun).toBeGreaterThanOrEqual(300);
+    expect(stopAt - begun).toBeLessThan(300 + (Date.now() - begun));
+
+    await client.deploy("green", demoSpec("v1"));
+    const resumed = ctx({ slot: "green", version: "v1", stopAt: new Date(Date.now() + 200).toISOString() });
+    // `after` is an hour; what is left of the grace the first attempt began is 200 ms.
+    await runActionParsed(localStop, { slot: "green", after: "1h" }, resumed.ctx);
+    expect(resumed.seen.progress.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^green \(v1\) stops in \d+ms$/),
+    ]);
+    expect((await client.status()).slots.green.running).toBe(false);
   });
 
   it("undoes an interrupted local.deploy from its checkpoint, and does nothing without one", async () => {
