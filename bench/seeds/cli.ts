@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { coveredMs } from "../../src/core/intervals.js";
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -77,18 +78,5 @@ export function stepProfile(events: Event[]): string {
  */
 export function unionMs(events: Event[], steps: string[]): number {
   const at = (type: string, id: string) => Date.parse(events.find((e) => e.type === type && e.stepId === id)?.at ?? "");
-  return spanUnionMs(steps.map((id) => [at("step.started", id), at("step.succeeded", id)]));
-}
-
-/** How long at least one of `spans` ([start, end] in ms) covered: overlapping spans count once. */
-export function spanUnionMs(spans: (readonly [number, number])[]): number {
-  const sorted = spans.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b)).sort((x, y) => x[0] - y[0]);
-  let total = 0;
-  let end = -Infinity;
-  for (const [a, b] of sorted) {
-    if (b <= end) continue;
-    total += b - Math.max(a, end);
-    end = b;
-  }
-  return total;
+  return coveredMs(steps.map((id) => [at("step.started", id), at("step.succeeded", id)] as const));
 }

@@ -10,7 +10,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cutoverOk, root, spanUnionMs, stepProfile, type Event } from "./cli.js";
+import { cutoverOk, root, stepProfile, type Event } from "./cli.js";
+import { coveredMs } from "../../src/core/intervals.js";
 import { LoadGenerator } from "../local/loadgen.js";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
 import { machine, median } from "../local/common.js";
@@ -85,9 +86,9 @@ async function once(seed: "S1" | "S2") {
     ];
     const rebuild = seed === "S2" ? rebuildSpan(dir, events) : undefined;
     const waits =
-      seed === "S1" ? stepMs(events, "drain-v1") + 2000 : spanUnionMs([rebuild!, span("v2-processor-ready")]) + 2000;
+      seed === "S1" ? stepMs(events, "drain-v1") + 2000 : coveredMs([rebuild!, span("v2-processor-ready")]) + 2000;
     // S2: V3's start (the deploy step) counted as a wait too, overlaps counted once.
-    const withStart = rebuild ? spanUnionMs([rebuild, span("v2-processor-ready"), span("deploy")]) + 2000 : waits;
+    const withStart = rebuild ? coveredMs([rebuild, span("v2-processor-ready"), span("deploy")]) + 2000 : waits;
     const failedReads = report.samples.filter((s) => s.kind === "read" && s.status !== 200).length;
     const rebuildMs = rebuild ? rebuild[1] - rebuild[0] : 0;
     return {

@@ -4,6 +4,7 @@
  */
 import type { RunStatus } from "../engine/reducer.js";
 import type { Json } from "../core/json.js";
+import { coveredMs } from "../core/intervals.js";
 
 export const ms = (from: string, to: string): number => Math.max(0, Date.parse(to) - Date.parse(from));
 
@@ -147,13 +148,5 @@ export function totals(
 
 /** Total length of the union of [from, to] spans (parallel attempts overlap: count each moment once). */
 function union(spans: [string, string][]): number {
-  const xs = spans.map(([a, b]) => [Date.parse(a), Date.parse(b)] as const).sort((p, q) => p[0] - q[0]);
-  let total = 0;
-  let end = -Infinity;
-  for (const [a, b] of xs) {
-    if (b <= end) continue;
-    total += b - Math.max(a, end);
-    end = b;
-  }
-  return total;
+  return coveredMs(spans.map(([a, b]) => [Date.parse(a), Date.parse(b)] as const));
 }
