@@ -18,35 +18,22 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { logResolvedModules } from "../support/resolve-log.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const dist = (p: string) => pathToFileURL(path.join(root, "dist", p)).href;
 const AZURE = "/node_modules/@azure/";
-
-// Runs in the loader hooks thread: records each resolved URL before the import proceeds.
-const HOOK = `
-import { appendFileSync } from "node:fs";
-let log;
-export function initialize(data) { log = data.log; }
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(log, r.url + "\\n");
-  return r;
-}`;
 
 // The emulator shorthand: constructing a client with it makes no request.
 const DEV_CONNECTION_STRING = "UseDevelopmentStorage=true";
 
 function childScript(log: string): string {
   return (
-    `
-import { register } from "node:module";
-import { readFileSync, writeFileSync } from "node:fs";
+    `${logResolvedModules(log)}
+import { readFileSync } from "node:fs";
 const log = ${JSON.stringify(log)};
 const marks = {};
 const mark = (name) => { marks[name] = readFileSync(log, "utf8").split("\\n").filter(Boolean).length; };
-writeFileSync(log, "");
-register("data:text/javascript," + encodeURIComponent(${JSON.stringify(HOOK)}), { data: { log } });
 await import(${JSON.stringify(dist("src/cli/program.js"))});
 // The registries are what the CLI resolves playbooks through; import them even if the CLI ever loads them lazily.
 await import(${JSON.stringify(dist("src/actions/registry.js"))});

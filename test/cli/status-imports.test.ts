@@ -10,16 +10,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireBuilt, ROOT, runCli, tmpProject } from "../support/cli.js";
-
-const HOOK = `
-import { appendFileSync } from "node:fs";
-let log;
-export function initialize(data) { log = data.log; }
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(log, r.url + "\\n");
-  return r;
-}`;
+import { logResolvedModules } from "../support/resolve-log.js";
 
 const PLAYBOOK = `version: 1
 name: status-imports
@@ -38,11 +29,7 @@ steps:
 function statusModules(dir: string, runId?: string): Promise<{ urls: string[]; out: string }> {
   const log = path.join(dir, "resolved.txt");
   const program = pathToFileURL(path.join(ROOT, "dist/src/cli/program.js")).href;
-  const script = `
-import { register } from "node:module";
-import { writeFileSync } from "node:fs";
-writeFileSync(${JSON.stringify(log)}, "");
-register("data:text/javascript," + encodeURIComponent(${JSON.stringify(HOOK)}), { data: { log: ${JSON.stringify(log)} } });
+  const script = `${logResolvedModules(log)}
 const { buildProgram } = await import(${JSON.stringify(program)});
 const args = ${JSON.stringify(runId ? ["status", runId] : ["status"])};
 await (await buildProgram(args)).parseAsync(["node", "cutover", ...args]);`;
