@@ -72,6 +72,18 @@ const snapshotAt = (k: number) => {
 };
 const viaJson = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
+/** Run `fn` on a copy of the state directory (its journal to damage), removed afterwards. */
+async function inCopy(fn: (dir: string, journalFile: string) => Promise<void>): Promise<void> {
+  const copy = tmpProject();
+  try {
+    const dir = path.join(copy.dir, ".cutover");
+    fs.cpSync(stateDir, dir, { recursive: true });
+    await fn(dir, path.join(dir, "runs", `${runId}.jsonl`));
+  } finally {
+    copy.cleanup();
+  }
+}
+
 beforeAll(() => {
   requireBuilt();
   project = tmpProject({ "playbook.yaml": PLAYBOOK });
@@ -126,11 +138,7 @@ describe("a status served from the run's cache", () => {
   });
 
   it("names a line damaged before the snapshot's end as it did without a cache", async () => {
-    const copy = tmpProject();
-    try {
-      const dir = path.join(copy.dir, ".cutover");
-      fs.cpSync(stateDir, dir, { recursive: true });
-      const file = path.join(dir, "runs", `${runId}.jsonl`);
+    await inCopy(async (dir, file) => {
       const snapshot = snapshotAt(events().length);
       const text = fs.readFileSync(file, "utf8").split("\n");
       text[2] = text[2]!.replace('"type":"', '"type":"x');
@@ -138,26 +146,18 @@ describe("a status served from the run's cache", () => {
       const failure = await foldFromSnapshot(new FileRunStore({ dir }), runId, snapshot).catch((e: unknown) => e);
       expect(isCutoverError(failure, ErrorCode.JournalCorrupt)).toBe(true);
       expect((failure as Error).message).toContain("line 3");
-    } finally {
-      copy.cleanup();
-    }
+    });
   });
 
   it("still checks what was appended after the snapshot: a damaged line is JOURNAL_CORRUPT, not skipped", async () => {
-    const copy = tmpProject();
-    try {
-      const dir = path.join(copy.dir, ".cutover");
-      fs.cpSync(stateDir, dir, { recursive: true });
-      const file = path.join(dir, "runs", `${runId}.jsonl`);
+    await inCopy(async (dir, file) => {
       const snapshot = snapshotAt(events().length);
       const last = events().at(-1)!;
       fs.appendFileSync(file, JSON.stringify({ ...last, seq: last.seq + 1, type: "no.such.event" }) + "\n");
       fs.appendFileSync(file, JSON.stringify({ ...last, seq: last.seq + 2 }) + "\n");
       const failure = await foldFromSnapshot(new FileRunStore({ dir }), runId, snapshot).catch((e: unknown) => e);
       expect(isCutoverError(failure, ErrorCode.JournalCorrupt)).toBe(true);
-    } finally {
-      copy.cleanup();
-    }
+    });
   });
 
   it("shows what a full read shows, masks the run's secrets, and follows a playbook edited since", async () => {
