@@ -4,10 +4,12 @@
  * RabbitMQ, SQLite) and a load generator running. Checked each time: zero refused writes and no failed
  * read across the release; every accepted order handled exactly once (none lost while no processor ran,
  * none twice when the processors handed over); the queue ends empty; V3's read model agrees with the
- * orders. Cases: a plain release; a cutover SIGKILLed at a step and resumed; the same kill followed by
+ * orders; the seed's backup was taken before V3's processor ran, to a private file. Cases: a plain release; a cutover SIGKILLed at a step and resumed; the same kill followed by
  * abort, which leaves V2 serving with its own processor running again.
  */
+import fs from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { LocalClient } from "../../src/providers/local/client.js";
 import {
@@ -31,7 +33,15 @@ import {
 } from "./seed-harness.js";
 
 const PLAYBOOK = path.join(ROOT, "playbooks/cqrs-v2-to-v3.yaml");
-const STEPS = ["deploy", "read-model-ready", "v2-processor-off", "v2-processor-ready", "v3-processor-on", "swap"];
+const STEPS = [
+  "backup",
+  "deploy",
+  "read-model-ready",
+  "v2-processor-off",
+  "v2-processor-ready",
+  "v3-processor-on",
+  "swap",
+];
 const newDir = seedSuite("cqrs-v2-v3");
 /** V2 serving (web + processor) on a fresh database, the load running, some orders already placed. */
 async function baseline(stateDir: string, queue: string) {
@@ -67,6 +77,24 @@ describe("S2 cqrs-v2-to-v3", () => {
     expect(db(stateDir, (d) => (d.prepare("select count(*) as n from order_events").get() as { n: number }).n)).toBe(
       accepted,
     );
+    // The seed's note: a backup of the database "before you begin the migration" (V3's processor taking the
+    // commands over), to a file only its owner reads, holding the orders placed before the run.
+    const backups = path.join(stateDir, "backups");
+    const files = fs.readdirSync(backups, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".backup"));
+    expect(files).toHaveLength(1);
+    const file = path.join(backups, files[0]!);
+    expect(fs.statSync(file).mode & 0o077).toBe(0);
+    const copy = new Database(file, { readonly: true });
+    try {
+      const backedUp = (copy.prepare("select count(*) as n from order_events").get() as { n: number }).n;
+      expect(backedUp).toBeGreaterThanOrEqual(20);
+      expect(backedUp).toBeLessThanOrEqual(accepted);
+      expect(copy.prepare("select count(*) as n from handled_messages where handled_by = 'v3'").get()).toEqual({
+        n: 0,
+      });
+    } finally {
+      copy.close();
+    }
     // V3's projection follows the event store: once caught up, its totals are the orders' quantities.
     await until("the read model to catch up", () =>
       db(stateDir, (d) => {
