@@ -1,6 +1,8 @@
 /**
  * The seed benches' way to run the built CLI (the bundle a user's `cutover` runs): `cutover --output json <args>`,
  * its events and its wall time. `TRACE=1` makes `stepProfile` list every event with its offset from run.started.
+ * `CLI_NODE_ARGS` passes flags to the CLI's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: node refuses
+ * --cpu-prof in NODE_OPTIONS).
  */
 import { spawn } from "node:child_process";
 import path from "node:path";
@@ -25,7 +27,7 @@ export function cutoverJson(
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [path.join(root, "dist/cli/cutover.js"), "--state-dir", stateDir, "--output", "json", ...args],
+      [...nodeArgs(), path.join(root, "dist/cli/cutover.js"), "--state-dir", stateDir, "--output", "json", ...args],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } },
     );
     let out = "";
@@ -39,6 +41,8 @@ export function cutoverJson(
     });
   });
 }
+
+const nodeArgs = (): string[] => process.env.CLI_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
 
 /** As cutoverJson, failing unless the command exits 0. */
 export async function cutoverOk(stateDir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Event[]> {

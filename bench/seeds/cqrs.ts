@@ -5,12 +5,13 @@
  * the sum of its unavoidable waits (the drain of V1's handler; V3's read-model rebuild, from its worker's start
  * to its first Ready, as its log says, and V2's processor finishing what it held; the grace period before the old
  * version stops; overlapping waits counted once), with their ratio (target: wall <= 1.2 x waits).
- *   npm run build:bench && node dist/bench/seeds/cqrs.js [rounds]
+ *   npm run build:bench && node dist/bench/seeds/cqrs.js [rounds]     (SEEDS=S2 for one of the two)
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cutoverOk, root, stepProfile, type Event } from "./cli.js";
+import { calibrate } from "./calibrate.js";
 import { coveredMs } from "../../src/core/intervals.js";
 import { LoadGenerator } from "../local/loadgen.js";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
@@ -109,7 +110,8 @@ async function once(seed: "S1" | "S2") {
 }
 
 console.log(`machine: ${machine()}`);
-for (const seed of ["S1", "S2"] as const) {
+calibrate({ rabbitmq: true });
+for (const seed of (process.env.SEEDS?.split(",") ?? ["S1", "S2"]) as ("S1" | "S2")[]) {
   const results = [];
   for (let i = 0; i < rounds; i++) {
     const r = await once(seed);

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cutoverOk, root, stepProfile, type Event } from "./cli.js";
+import { calibrate } from "./calibrate.js";
 import pg from "pg";
 import { LoadGenerator } from "../local/loadgen.js";
 import { localDown, localUp } from "../../src/providers/local/lifecycle.js";
@@ -102,6 +103,7 @@ async function once() {
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 console.log(`machine: ${machine()}`);
+calibrate();
 const results = [];
 for (let i = 0; i < rounds; i++) {
   const r = await once();

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cutoverJson, root, stepProfile, unionMs, type Event } from "./cli.js";
+import { calibrate } from "./calibrate.js";
 import pg from "pg";
 import { LoadGenerator, type Sample } from "../local/loadgen.js";
 import { machine } from "../local/common.js";
@@ -50,6 +51,7 @@ const window = (xs: Sample[]) =>
   xs.length ? Math.max(...xs.map((x) => x.end)) - Math.min(...xs.map((x) => x.start)) : 0;
 
 console.log(`machine: ${machine()}`);
+calibrate();
 console.log(`contents: ${contents}; grace for the old deployment: ${grace}; rounds: ${rounds}`);
 for (let round = 1; round <= rounds; round++) {
   const database = `cutover_bench_s5_${process.pid}_${round}`;

@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cutoverJson, root, stepProfile, type Event } from "./cli.js";
+import { calibrate } from "./calibrate.js";
 import Database from "better-sqlite3";
 import { LoadGenerator, type Sample } from "../local/loadgen.js";
 import { machine } from "../local/common.js";
@@ -36,6 +37,7 @@ function stepMs(events: Event[], id: string): number {
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "cutover-bench-s3-"));
 try {
   console.log(`machine: ${machine()}`);
+  calibrate();
   const expand = path.join(root, "playbooks/tick-tock-expand.yaml");
   const up = await cli(stateDir, ["local", "up", "--playbook", expand]);
   const url = String(
