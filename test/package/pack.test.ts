@@ -28,6 +28,8 @@ function shellEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(npm_|CUTOVER_|INIT_CWD$|VITEST|NODE_OPTIONS$)/i.test(k)) env[k] = v;
   }
+  // npm reaches the registry through this machine's TLS proxy, whose CA the host's bundle holds (test/support/host-env.ts).
+  if (process.env.HOST_NODE_EXTRA_CA_CERTS) env.NODE_EXTRA_CA_CERTS = process.env.HOST_NODE_EXTRA_CA_CERTS;
   // What the shell's PATH holds: not the node_modules/.bin directories npm adds for scripts.
   env.PATH = (process.env.PATH ?? "")
     .split(path.delimiter)

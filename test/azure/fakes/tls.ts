@@ -68,7 +68,7 @@ export function testCert(): TestCert {
 export function caBundleFile(cert: TestCert): string {
   const file = path.join(cert.dir, "bundle.pem");
   let base = "";
-  const existing = process.env.NODE_EXTRA_CA_CERTS;
+  const existing = process.env.NODE_EXTRA_CA_CERTS ?? process.env.HOST_NODE_EXTRA_CA_CERTS; // test/support/host-env.ts
   if (existing) {
     try {
       base = readFileSync(existing, "utf8");
