@@ -6,6 +6,7 @@
  * to its first Ready, as its log says, and V2's processor finishing what it held; the grace period before the old
  * version stops; overlapping waits counted once), with their ratio (target: wall <= 1.2 x waits).
  *   npm run build:bench && node dist/bench/seeds/cqrs.js [rounds]     (SEEDS=S2 for one of the two)
+ * `LOAD=off` sends one request instead of the load: what a release costs with nothing else running.
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -68,7 +69,7 @@ async function once(seed: "S1" | "S2") {
       keepAliveWorkers: 3,
       freshWorkers: 1,
       writeRatio: 0.3,
-      maxRequests: 1_000_000,
+      maxRequests: process.env.LOAD === "off" ? 1 : 1_000_000,
       maxDurationMs: 180_000,
       pauseMs: 2,
     }).start();
