@@ -5,7 +5,7 @@
  * database (the script is pending again and a new run applies it). A clone is migrated while the source
  * keeps its data and journal, and abort drops it.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -308,6 +308,51 @@ steps:
       ).toEqual(["orders"]);
     } finally {
       delete process.env.SNAPSHOT_DB_URL;
+      rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+});
+
+describe("db.backup of a SQLite database in WAL mode (an app's database while it serves)", () => {
+  it("is one self-contained file: no -wal or -shm beside it, and it opens alone, anywhere", async () => {
+    const db = await createSqliteDb();
+    const { dir, file } = workspace(`version: 1
+name: backup-wal
+environment:
+  state: { provider: file }
+  db: { provider: sqlite, path: "${db.location}" }
+steps:
+  - id: backup
+    action: db.backup
+`);
+    try {
+      const app = new Database(db.location);
+      app.pragma("journal_mode = WAL");
+      app.exec("create table orders (id integer primary key, note text); insert into orders values (1, 'a'), (2, 'b')");
+      // The app keeps its connection (and its WAL) open, as a serving app does.
+      const run = await runToEnd(file, dir);
+      app.close();
+      expect(run.state.status).toBe("succeeded");
+      const done = run.events.find((e) => e.type === "step.succeeded" && e.stepId === "backup") as
+        { outputs?: { file?: string } } | undefined;
+      const backup = String(done?.outputs?.file);
+      expect(readdirSync(path.dirname(backup))).toEqual([path.basename(backup)]);
+      // Copied alone elsewhere (as a backup is kept), it holds the data and needs no other file.
+      const elsewhere = path.join(mkdtempSync(path.join(os.tmpdir(), "cutover-backup-copy-")), "copy.db");
+      copyFileSync(backup, elsewhere);
+      const copy = new Database(elsewhere, { readonly: true });
+      try {
+        expect(copy.pragma("journal_mode", { simple: true })).toBe("delete");
+        expect(copy.prepare("select id, note from orders order by id").all()).toEqual([
+          { id: 1, note: "a" },
+          { id: 2, note: "b" },
+        ]);
+      } finally {
+        copy.close();
+        rmSync(path.dirname(elsewhere), { recursive: true, force: true });
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
       await db.drop();
     }

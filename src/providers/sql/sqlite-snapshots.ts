@@ -45,6 +45,21 @@ async function copyDatabase(source: string, dest: string): Promise<void> {
   }
 }
 
+/**
+ * A backup of a database in WAL mode (an app's, while it serves) says WAL in its header too, and every later reader
+ * of it (a read-only one cannot clean up) would leave a -wal and a -shm beside it: a backup is switched to a
+ * rollback journal, one self-contained file that can be kept or moved alone. (A clone keeps its source's mode: an
+ * app will serve from it.)
+ */
+function selfContained(file: string): void {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.pragma("journal_mode = DELETE");
+  } finally {
+    db.close();
+  }
+}
+
 interface SchemaObject {
   type: string;
   name: string;
@@ -103,6 +118,7 @@ export function sqliteSnapshots(client: SqlClient, file: string): DbSnapshots {
       const partial = `${dest}.partial`;
       fs.rmSync(partial, { force: true });
       await withMigrationLease(client, "backup", session(o), () => copyDatabase(file, partial));
+      selfContained(partial);
       fs.chmodSync(partial, 0o600);
       fs.renameSync(partial, dest);
       const { mark, backfill } = bookkeepingOf(dest, prefix);
