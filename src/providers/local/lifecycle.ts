@@ -110,12 +110,14 @@ export async function localDown(opts: { dir: string; timeoutMs?: number }): Prom
   const info = await readJsonFile<SupervisorInfo>(localPaths(dir).supervisorInfo);
   // Check it is our supervisor: never signal an unrelated process that reused the pid.
   if (!info || !isSupervisorProcess(info.pid)) return { stopped: await stopOrphanedApps(dir) };
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
   try {
-    await adminCall(dir, "POST", "/v1/shutdown", {});
+    // Bounded: a supervisor that accepts the connection but never answers (stopped, hung) must not hold us forever.
+    await adminCall(dir, "POST", "/v1/shutdown", {}, { timeoutMs: Math.min(5000, timeoutMs) });
   } catch {
-    process.kill(info.pid, "SIGTERM");
+    if (isPidAlive(info.pid)) process.kill(info.pid, "SIGTERM");
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (isPidAlive(info.pid)) {
     if (Date.now() > deadline) {
       process.kill(info.pid, "SIGKILL");
@@ -123,6 +125,9 @@ export async function localDown(opts: { dir: string; timeoutMs?: number }): Prom
     }
     await sleep(50);
   }
+  // A supervisor killed before it finished stopping them leaves its apps and workers running (they have their own
+  // process groups, to outlive a supervisor crash): stop those that still carry this environment's marks.
+  await stopOrphanedApps(dir);
   return { stopped: true };
 }
 

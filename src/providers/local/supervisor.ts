@@ -65,6 +65,8 @@ export class Supervisor {
   private persisting: Promise<void> = Promise.resolve();
   private monitor?: NodeJS.Timeout;
   private closing = false;
+  /** Aborted by shutdown: a restart the monitor has under way stops waiting for a health that may never come. */
+  private readonly closingSignal = new AbortController();
 
   private constructor(
     readonly dir: string,
@@ -439,7 +441,7 @@ export class Supervisor {
         const now = this.state.slots[slot];
         if (!now.running || isPidAlive(now.pid) || this.closing) return;
         try {
-          await this.launch(slot, spec, undefined, true);
+          await this.launch(slot, spec, this.closingSignal.signal, true);
           this.restarts[slot] = { failures: 0, notBefore: 0 };
         } catch (e) {
           const failures = backoff.failures + 1;
@@ -466,6 +468,9 @@ export class Supervisor {
   async shutdown(killAfterMs = 5000): Promise<void> {
     this.closing = true;
     clearInterval(this.monitor);
+    // A crashed app being restarted holds the supervisor's queue until it is healthy, which (its database gone, say)
+    // may be never: cancel it, so `local down` stops it now instead of waiting out its health timeout.
+    this.closingSignal.abort();
     await this.serial(async () => {
       this.flags.close();
       await this.proxy.close();
